@@ -1,0 +1,119 @@
+"""The ``placement`` console script: the only place that prints."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from placement.loading import ScenarioError, load_scenario
+from placement.plan import Plan
+from solver.cpsat import SolveOptions
+from solver.engine import EngineOptions, SolverName
+from solver.process import solve_in_subprocess
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+EXIT_BAD_INPUT = 2
+
+
+def render_plan(plan: Plan, console: Console) -> None:
+    """A readable plan: summary, who goes where, who is unplaced and why."""
+    placed = sum(plan.placed_persons_by_priority.values())
+    wanted = sum(plan.requested_persons_by_priority.values())
+    by_level = "  ".join(
+        f"P{p}: {plan.placed_persons_by_priority[p]}/{plan.requested_persons_by_priority[p]}"
+        for p in plan.placed_persons_by_priority
+        if plan.requested_persons_by_priority[p]
+    )
+    console.print(
+        f"[bold]{plan.scenario}[/bold] — {placed} of {wanted} persons placed "
+        f"({len(plan.placements)} placements, {len(plan.unplaced)} unplaced) — "
+        f"{plan.status} ({plan.solver}, {plan.solve_seconds:.2f} s) — {by_level} — "
+        f"secondary cost {plan.secondary_cost}"
+    )
+    table = Table(title="Placements", show_lines=False)
+    for col in ("arrival", "shelter", "nights", "persons", "km", "language", "cost"):
+        table.add_column(col, justify="right" if col in ("persons", "km", "cost") else "left")
+    for p in sorted(plan.placements, key=lambda p: (p.shelter, p.arrival)):
+        table.add_row(
+            p.arrival,
+            p.shelter,
+            f"{p.first_night} → {p.last_night}",
+            str(p.persons),
+            f"{p.distance_km:.0f}",
+            p.shared_language or "[yellow]interpreter[/yellow]",
+            str(p.cost),
+        )
+    console.print(table)
+    if not plan.unplaced:
+        console.print("[green]Everyone is placed.[/green]")
+        return
+    console.print(f"[bold red]Unplaced ({len(plan.unplaced)})[/bold red]")
+    for u in plan.unplaced:
+        console.print(f"[bold]{u.arrival}[/bold] (priority {u.priority}, {u.persons} persons)")
+        for r in u.reasons:
+            console.print(f"   • {r}", highlight=False)
+        for x in u.relaxations:
+            console.print(f"   [green]→ would be placed with:[/green] {x.text}", highlight=False)
+
+
+@app.command()
+def solve(
+    file: Annotated[Path, typer.Argument(help="scenario file (YAML or JSON)")],
+    json_output: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+    time_limit: Annotated[float, typer.Option(help="solver time limit, seconds", min=0.1)] = 30.0,
+    solver: Annotated[SolverName, typer.Option(help="cpsat (optimal) or greedy (baseline)")] = "cpsat",
+    workers: Annotated[int, typer.Option(help="CP-SAT worker threads", min=1, max=64)] = 1,
+    explain: Annotated[bool, typer.Option(help="search verified relaxations for the unplaced")] = True,
+    quiet: Annotated[bool, typer.Option(help="no progress lines on stderr")] = False,
+) -> None:
+    """Plan a scenario: who goes where, who could not be placed, why, and what would help."""
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        scenario = load_scenario(file)
+    except ScenarioError as e:
+        for line in str(e).splitlines():
+            err.print(f"[red]error:[/red] {line}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    options = EngineOptions(
+        solver=solver,
+        solve=SolveOptions(time_limit=time_limit, workers=workers),
+        explain=explain,
+    )
+    started = time.perf_counter()
+
+    def progress(stage: str, assignment: dict[str, str], proven: bool) -> None:
+        if not quiet:
+            persons = sum(1 + scenario_children[a] for a in assignment)
+            err.print(
+                f"[dim]{time.perf_counter() - started:6.2f}s {stage}: {persons} persons placed"
+                f"{' (proven)' if proven else ''}[/dim]",
+                highlight=False,
+            )
+
+    scenario_children = {a.id: a.children for a in scenario.arrivals}
+    plan = solve_in_subprocess(scenario, options, progress=progress)
+    if json_output:
+        sys.stdout.write(plan.model_dump_json(indent=2) + "\n")
+    else:
+        render_plan(plan, Console(width=None if sys.stdout.isatty() else 140))
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Shelter bed and placement scheduling engine."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main() -> None:
+    app()

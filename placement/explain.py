@@ -1,0 +1,373 @@
+"""Why someone was not placed, and what would change that.
+
+Reasons come from the same rules the solver uses: a funnel over the pair rules ("accepts
+men: 41 excluded; ≥ 150 km ...: 12 more; ..."), or, when admissible shelters exist, what
+fills them on which nights and who holds those places. Relaxations are only reported once a
+re-solve (``FeasibilityCheck``, provided by the solver) has shown that the changed scenario
+places the person while everyone already placed stays placed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
+
+from placement.models import Arrival, Availability, Scenario, Shelter
+from placement.plan import Relaxation, Unplaced
+from placement.rules import (
+    PAIR_RULES,
+    Assignment,
+    CapacityRule,
+    ChildrenRule,
+    Context,
+    HouseholdRule,
+    KeepApartRule,
+    LanguageRule,
+    NeedsRule,
+    NetworkCapRule,
+    PairRule,
+    SafetyDistanceRule,
+    TransInclusionRule,
+    failed_pair_rules,
+)
+
+#: (changed scenario, the current assignment whose people must stay placed, ids to place)
+#: -> True when a re-solve places them all, False when it proves it cannot, None if unknown.
+FeasibilityCheck = Callable[[Scenario, Assignment, Sequence[str]], "bool | None"]
+
+MAX_LISTED_SHELTERS = 5
+
+
+def night_ranges(sc: Scenario, nights: Iterable[int]) -> list[tuple[date, date]]:
+    """Consecutive night indices as (first night, last night) date pairs."""
+    out: list[tuple[date, date]] = []
+    for n in sorted(set(nights)):
+        d = sc.night(n)
+        if out and out[-1][1] + timedelta(days=1) == d:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
+def format_ranges(ranges: list[tuple[date, date]]) -> str:
+    return ", ".join(str(a) if a == b else f"{a} to {b}" for a, b in ranges)
+
+
+def funnel(ctx: Context, a: Arrival, rules: Sequence[PairRule] = PAIR_RULES) -> list[tuple[PairRule, int]]:
+    """How many shelters each pair rule removes, in order, among those still left."""
+    left = list(ctx.scenario.shelters)
+    out = []
+    for rule in rules:
+        kept = [s for s in left if rule.admits(ctx, a, s)]
+        if len(kept) < len(left):
+            out.append((rule, len(left) - len(kept)))
+        left = kept
+    return out
+
+
+def _unit_of(ctx: Context, a: Arrival) -> list[Arrival]:
+    """The arrivals placed together with ``a``: its household, or itself."""
+    if a.household is None:
+        return [a]
+    members = HouseholdRule.groups(ctx).get(a.household)
+    return [ctx.arrivals[m] for m in members] if members else [a]
+
+
+class Explainer:
+    """Explains every unplaced arrival of one plan."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        assignment: Assignment,
+        check: FeasibilityCheck | None = None,
+        max_checks_per_person: int = 6,
+        time_budget: float | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.assignment = dict(assignment)
+        self.check = check
+        self.max_checks = max_checks_per_person
+        # Relaxation re-solves stop once this budget is spent; reasons are always given.
+        self.deadline = None if time_budget is None else time.monotonic() + time_budget
+        self._cache: dict[str, Unplaced] = {}
+
+    # --- the whole plan -------------------------------------------------------------
+    def explain_all(self, limit_relaxations: int | None = None) -> list[Unplaced]:
+        """Unplaced arrivals by priority (highest first), then id."""
+        unplaced = [a for a in self.ctx.scenario.arrivals if a.id not in self.assignment]
+        unplaced.sort(key=lambda a: (-a.priority, a.id))
+        out = []
+        for i, a in enumerate(unplaced):
+            relax = limit_relaxations is None or i < limit_relaxations
+            out.append(self.explain(a, relax=relax))
+        return out
+
+    def explain(self, a: Arrival, relax: bool = True) -> Unplaced:
+        members = _unit_of(self.ctx, a)
+        reasons: list[str] = []
+        if len(members) > 1:
+            persons = sum(m.persons for m in members)
+            reasons.append(
+                f"household {a.household}: its {len(members)} members ({persons} persons) are "
+                "placed together or not at all"
+            )
+        candidates = [
+            s for s in self.ctx.scenario.shelters
+            if all(not failed_pair_rules(self.ctx, m, s) for m in members)
+        ]
+        if not candidates:
+            reasons += self._no_candidate_reasons(members)
+        else:
+            reasons += self._blocked_reasons(members, candidates)
+        relaxations = self._relaxations(members, candidates) if relax and self.check else []
+        return Unplaced(
+            arrival=a.id,
+            priority=a.priority,
+            persons=a.persons,
+            reasons=reasons,
+            relaxations=relaxations,
+        )
+
+    # --- reasons --------------------------------------------------------------------
+    def _no_candidate_reasons(self, members: list[Arrival]) -> list[str]:
+        out = []
+        total = len(self.ctx.scenario.shelters)
+        for m in members:
+            steps = funnel(self.ctx, m)
+            if not steps:
+                continue
+            parts = []
+            for i, (rule, removed) in enumerate(steps):
+                req = rule.requirement(self.ctx, m)
+                if i == 0:
+                    parts.append(f"{req}: {removed} excluded")
+                elif i == len(steps) - 1:
+                    parts.append(f"{req}: the last {removed}")
+                else:
+                    parts.append(f"{req}: {removed} more")
+            who = f"{m.id}: " if len(members) > 1 else ""
+            out.append(f"{who}no shelter passes the rules (of {total}): " + "; ".join(parts))
+        if not out:  # every member fits somewhere, but not the same shelter
+            out.append("no single shelter passes the rules for every member of the household")
+        return out
+
+    def _blocked_reasons(self, members: list[Arrival], candidates: list[Shelter]) -> list[str]:
+        ctx = self.ctx
+        ids = {m.id for m in members}
+        need: dict[int, int] = {}
+        for m in members:
+            for n in ctx.stay(m):
+                need[n] = need.get(n, 0) + CapacityRule.places(m)
+        priority = max(m.priority for m in members)
+        apart = {y for x, y in KeepApartRule.pairs(ctx) if x in ids} | {
+            x for x, y in KeepApartRule.pairs(ctx) if y in ids
+        }
+        cap = NetworkCapRule.cap(ctx)
+        others = {k: v for k, v in self.assignment.items() if k not in ids}
+        lines = []
+        room = []
+        rep = members[0]
+        for s in sorted(candidates, key=lambda s: (ctx.distance_km(rep, s), s.id)):
+            places = ctx.nightly_places(s)
+            used = CapacityRule.usage(ctx, others, s.id)
+            small = [n for n, k in need.items() if places[n] < k]
+            short = [n for n, k in need.items() if places[n] - used[n] < k]
+            why = []
+            if small:
+                why.append(
+                    f"too small even when empty: {min(places[n] for n in small)} place(s) on "
+                    f"{format_ranges(night_ranges(ctx.scenario, small))}, "
+                    f"{max(need[n] for n in small)} needed"
+                )
+            elif short:
+                holders = [
+                    ctx.arrivals[x] for x, sid in others.items()
+                    if sid == s.id and any(n in ctx.stay(ctx.arrivals[x]) for n in short)
+                ]
+                higher = sum(h.persons for h in holders if h.priority >= priority)
+                lower = sum(h.persons for h in holders if h.priority < priority)
+                worst = min(places[n] - used[n] for n in short)
+                text = (
+                    f"full on {format_ranges(night_ranges(ctx.scenario, short))} "
+                    f"({max(worst, 0)} free, {max(need[n] for n in short)} needed), "
+                    f"taken by {higher} persons of priority ≥ {priority}"
+                )
+                if lower:
+                    text += f" and {lower} of lower priority (kept to place more people overall)"
+                why.append(text)
+            together = sorted(x for x, sid in others.items() if sid == s.id and x in apart)
+            if together:
+                why.append(f"holds {', '.join(together)}, who must be kept apart")
+            if cap is not None:
+                for net in {m.network for m in members if m.network}:
+                    there = sum(
+                        1 for x, sid in others.items()
+                        if sid == s.id and ctx.arrivals[x].network == net
+                    )
+                    mine = sum(1 for m in members if m.network == net)
+                    if there + mine > cap:
+                        why.append(f"already holds {there} of network {net} (cap {cap})")
+            if why:
+                lines.append(f"{s.id}: " + "; ".join(why))
+            else:
+                room.append(s.id)
+        out = [
+            f"{len(candidates)} shelter(s) pass every rule"
+            + (", but none has room for the whole stay" if not room else "")
+        ]
+        out += lines[:MAX_LISTED_SHELTERS]
+        if len(lines) > MAX_LISTED_SHELTERS:
+            out.append(f"... and {len(lines) - MAX_LISTED_SHELTERS} more shelters, full or blocked")
+        if room:
+            out.append(
+                f"{', '.join(room[:MAX_LISTED_SHELTERS])} would have room: this plan is not "
+                "proven optimal (baseline solver or time limit)"
+            )
+        return out
+
+    # --- relaxations ----------------------------------------------------------------
+    def _relaxations(self, members: list[Arrival], candidates: list[Shelter]) -> list[Relaxation]:
+        ctx = self.ctx
+        ids = [m.id for m in members]
+        tries: list[tuple[Relaxation, Scenario]] = []
+        rep = members[0]
+        # 1. More places where admissible shelters are full.
+        others = {k: v for k, v in self.assignment.items() if k not in ids}
+        for s in sorted(candidates, key=lambda s: (ctx.distance_km(rep, s), s.id))[:2]:
+            places = list(ctx.nightly_places(s))
+            used = CapacityRule.usage(ctx, others, s.id)
+            extra = {}
+            for m in members:
+                for n in ctx.stay(m):
+                    extra[n] = extra.get(n, 0) + CapacityRule.places(m)
+            add = {n: k - (places[n] - used[n]) for n, k in extra.items() if places[n] - used[n] < k}
+            if not add:
+                continue
+            for n, k in add.items():
+                places[n] += k
+            most = max(add.values())
+            ranges = night_ranges(ctx.scenario, add)
+            first, last = ranges[0][0], ranges[-1][1]
+            tries.append(
+                (
+                    Relaxation(
+                        kind="add_places",
+                        text=f"{most} more place(s) in {s.id} on {format_ranges(ranges)}",
+                        shelter=s.id,
+                        first_night=first,
+                        last_night=last,
+                        places=most,
+                    ),
+                    _replace_shelter(ctx.scenario, _with_places(ctx.scenario, s, places)),
+                )
+            )
+        # 2. Near misses: shelters that fail exactly one pair rule for every member.
+        only: dict[str, list[Shelter]] = {}
+        for s in ctx.scenario.shelters:
+            failing = {r.name for m in members for r in failed_pair_rules(ctx, m, s)}
+            if len(failing) == 1:
+                only.setdefault(failing.pop(), []).append(s)
+        near = only.get(SafetyDistanceRule.name, [])
+        for s in sorted(near, key=lambda s: (-ctx.distance_km(rep, s), s.id))[:2]:
+            km = math.floor(min(ctx.distance_km(m, s) for m in members))
+            tries.append(
+                (
+                    Relaxation(
+                        kind="safety_distance",
+                        text=f"a safety distance of {km} km instead of "
+                        f"{ctx.safety_distance_km(rep):g} km (would allow {s.id})",
+                        shelter=s.id,
+                        safety_distance_km=float(km),
+                    ),
+                    _replace_arrivals(ctx.scenario, ids, safety_distance_km=float(km)),
+                )
+            )
+        if only.get(LanguageRule.name):
+            tries.append(
+                (
+                    Relaxation(
+                        kind="drop_language_requirement",
+                        text="accept an interpreter instead of a shared language "
+                        f"(would allow {only[LanguageRule.name][0].id})",
+                        shelter=only[LanguageRule.name][0].id,
+                    ),
+                    _replace_arrivals(ctx.scenario, ids, language_required=False),
+                )
+            )
+        needs = sorted({n for m in members for n in m.needs})
+        for need in needs:
+            fits = [
+                s for s in only.get(NeedsRule.name, [])
+                if all(set(m.needs) - {need} <= set(s.services) for m in members)
+            ]
+            if fits:
+                tries.append(
+                    (
+                        Relaxation(
+                            kind="drop_need",
+                            text=f"do without '{need}' (would allow {fits[0].id})",
+                            shelter=fits[0].id,
+                            need=need,
+                        ),
+                        _drop_need(ctx.scenario, ids, need),
+                    )
+                )
+        for rule, attr, words in (
+            (TransInclusionRule.name, "trans_inclusive", "accepted trans women and men"),
+            (ChildrenRule.name, "children", "took children"),
+        ):
+            for s in only.get(rule, [])[:1]:
+                tries.append(
+                    (
+                        Relaxation(kind="shelter_change", text=f"{s.id} {words}", shelter=s.id),
+                        _replace_shelter(ctx.scenario, s.model_copy(update={attr: True})),
+                    )
+                )
+        out: list[Relaxation] = []
+        assert self.check is not None
+        for relaxation, changed in tries[: self.max_checks]:
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                break
+            if self.check(changed, others, ids):
+                out.append(relaxation)
+        return out
+
+
+# --- scenario edits used by relaxations ------------------------------------------------
+def _with_places(sc: Scenario, s: Shelter, nightly: Sequence[int]) -> Shelter:
+    """``s`` with places given night by night, as availability ranges."""
+    ranges: list[Availability] = []
+    start = 0
+    for n in range(1, len(nightly) + 1):
+        if n == len(nightly) or nightly[n] != nightly[start]:
+            ranges.append(
+                Availability(
+                    from_=sc.night(start),
+                    to=sc.night(n) if n < len(nightly) else None,
+                    places=nightly[start],
+                )
+            )
+            start = n
+    return s.model_copy(update={"capacity": None, "availability": tuple(ranges)})
+
+
+def _replace_shelter(sc: Scenario, shelter: Shelter) -> Scenario:
+    shelters = tuple(shelter if s.id == shelter.id else s for s in sc.shelters)
+    return sc.model_copy(update={"shelters": shelters})
+
+
+def _replace_arrivals(sc: Scenario, ids: Sequence[str], **changes: object) -> Scenario:
+    arrivals = tuple(a.model_copy(update=changes) if a.id in ids else a for a in sc.arrivals)
+    return sc.model_copy(update={"arrivals": arrivals})
+
+
+def _drop_need(sc: Scenario, ids: Sequence[str], need: str) -> Scenario:
+    arrivals = tuple(
+        a.model_copy(update={"needs": tuple(n for n in a.needs if n != need)}) if a.id in ids else a
+        for a in sc.arrivals
+    )
+    return sc.model_copy(update={"arrivals": arrivals})

@@ -1,0 +1,91 @@
+"""Reading scenario files (YAML or JSON) into a validated :class:`Scenario`.
+
+Every problem is reported as ``FILE: path: problem`` (``arrivals[3].gender: ...``), never as
+a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from placement.models import Scenario
+
+
+class ScenarioError(Exception):
+    """A scenario could not be read; ``problems`` holds one ``path: problem`` per line."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+def format_location(loc: tuple[int | str, ...]) -> str:
+    """``('arrivals', 3, 'gender')`` -> ``arrivals[3].gender``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def validation_problems(error: ValidationError) -> list[str]:
+    """Readable ``path: problem`` lines from a pydantic error."""
+    problems = []
+    for e in error.errors():
+        # Union members and aliases add noise to the location; keep the data path.
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field" + (" (this system stores no names)" if loc[-1:] == ("name",) and "arrivals" in loc else "")
+        path = format_location(loc)
+        for line in msg.split("\n"):
+            problems.append(f"{path}: {line}" if path else line)
+    return problems
+
+
+def scenario_from_data(data: Any, source: str = "<scenario>") -> Scenario:
+    """Validate already-parsed data (a mapping) as a scenario."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(source, ["top level: expected a mapping of scenario fields"])
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(source, validation_problems(e)) from None
+
+
+def parse_text(text: str, source: str) -> Any:
+    """Parse YAML (a superset of JSON) or JSON text."""
+    try:
+        if source.endswith(".json"):
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as e:
+        raise ScenarioError(source, [f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}"]) from None
+    except yaml.YAMLError as e:
+        where = ""
+        mark = getattr(e, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(e, "problem", None) or str(e)
+        raise ScenarioError(source, [f"malformed YAML{where}: {problem}"]) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise ScenarioError(source, [f"cannot read file: {e.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(source, ["not a UTF-8 text file"]) from None
+    return scenario_from_data(parse_text(text, source), source)

@@ -1,0 +1,315 @@
+"""The problem as data: frozen, validated pydantic models for scenarios.
+
+Every model refuses unknown fields: there is no field for a name, and a ``name`` on an
+arrival is an error. Cross-references (unique ids, known départements, keep-apart ids,
+stays inside the horizon) are checked when a :class:`Scenario` is built, and each problem
+names its path (``arrivals[3].keep_apart``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from placement.geography import Geography, GeographyCode, Point, load_geography
+from placement.languages import is_valid_tag
+
+Gender = Literal["woman", "man", "nonbinary"]
+Identifier = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
+]
+Service = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
+MAX_HORIZON_DAYS = 366
+
+
+class Frozen(BaseModel):
+    """Base: immutable, and unknown fields are refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def _department_code(value: Any) -> Any:
+    # A bare YAML number such as 13 means "13"; 1 means "01" (INSEE codes are 2+ characters).
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return f"{value:02d}"
+    if isinstance(value, str):
+        return value.strip().upper()
+    return value
+
+
+def _check_languages(tags: tuple[str, ...]) -> tuple[str, ...]:
+    for i, tag in enumerate(tags):
+        if not is_valid_tag(tag):
+            raise ValueError(f"item {i}: {tag!r} is not a BCP-47 language tag (e.g. 'en', 'ro')")
+    return tags
+
+
+class Location(Frozen):
+    """A point in WGS84 decimal degrees."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+    def point(self) -> Point:
+        return Point(self.lat, self.lon)
+
+
+class Weights(Frozen):
+    """Weights of the secondary costs (integers; see ``placement.costs``)."""
+
+    interpreter: int = Field(default=100, ge=0, description="no shared language, per person")
+    close_language: int = Field(
+        default=50, ge=0, description="no shared language but a close one, per person"
+    )
+    unmet_wish: int = Field(default=20, ge=0, description="per wished service not offered")
+    extra_distance_per_100km: int = Field(
+        default=10, ge=0, description="per 100 km beyond the safety distance"
+    )
+    scarce_place: int = Field(
+        default=30,
+        ge=0,
+        description="per scarce feature (children, minors, a service) used by someone "
+        "who does not need it",
+    )
+
+
+class Policy(Frozen):
+    """The coordinator's choices for one planning run."""
+
+    safety_distance_km: float = Field(default=100, ge=0)
+    avoid_neighbouring_departments: bool = True
+    max_per_network_per_shelter: int | None = Field(default=None, ge=1)
+    language_required: bool = False
+    weights: Weights = Weights()
+
+
+class Availability(Frozen):
+    """Places from ``from`` (inclusive) to ``to`` (exclusive; default: end of the horizon)."""
+
+    from_: date = Field(alias="from")
+    to: date | None = None
+    places: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Availability:
+        if self.to is not None and self.to <= self.from_:
+            raise ValueError(f"'to' ({self.to}) must be after 'from' ({self.from_})")
+        return self
+
+
+class Shelter(Frozen):
+    """A partner structure and the places it offers."""
+
+    id: Identifier
+    department: str
+    location: Location | None = None
+    accepts: tuple[Gender, ...] = Field(min_length=1)
+    trans_inclusive: bool = True
+    age_min: int = Field(default=18, ge=0, le=120)
+    age_max: int | None = Field(default=None, ge=0, le=120)
+    children: bool = False
+    languages: tuple[str, ...] = ("fr",)
+    services: tuple[Service, ...] = ()
+    capacity: int | None = Field(default=None, ge=0)
+    availability: tuple[Availability, ...] | None = None
+
+    _norm_department = field_validator("department", mode="before")(_department_code)
+    _check_languages = field_validator("languages")(_check_languages)
+
+    @model_validator(mode="after")
+    def _places(self) -> Shelter:
+        if self.age_max is not None and self.age_max < self.age_min:
+            raise ValueError(f"age_max ({self.age_max}) is below age_min ({self.age_min})")
+        if (self.capacity is None) == (self.availability is None):
+            raise ValueError("give exactly one of 'capacity' or 'availability'")
+        if self.availability is not None:
+            ranges = sorted(self.availability, key=lambda r: r.from_)
+            for before, after in zip(ranges, ranges[1:], strict=False):
+                if before.to is None or before.to > after.from_:
+                    raise ValueError(
+                        f"availability ranges overlap: the one from {before.from_} and the one "
+                        f"from {after.from_}"
+                    )
+        return self
+
+    def places_on(self, night: date, horizon_end: date) -> int:
+        """Places offered on ``night`` (0 outside every availability range)."""
+        if self.capacity is not None:
+            return self.capacity
+        for r in self.availability or ():
+            if r.from_ <= night < (r.to or horizon_end):
+                return r.places
+        return 0
+
+
+class Danger(Frozen):
+    """A place of exploitation or where the network operates."""
+
+    department: str | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    _norm_department = field_validator("department", mode="before")(_department_code)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Danger:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both 'lat' and 'lon', or neither")
+        if self.department is None and self.lat is None:
+            raise ValueError("give a 'department' and/or 'lat'/'lon'")
+        return self
+
+
+class Arrival(Frozen):
+    """A pseudonymous person who needs a place. No names: identity lives outside this system."""
+
+    id: Identifier
+    gender: Gender
+    trans: bool = False
+    age: int | None = Field(default=None, ge=0, le=120)
+    minor: bool | None = None
+    languages: tuple[str, ...] = Field(min_length=1)
+    children: int = Field(default=0, ge=0, le=20)
+    needs: tuple[Service, ...] = ()
+    wishes: tuple[Service, ...] = ()
+    danger: tuple[Danger, ...] = Field(min_length=1)
+    safety_distance_km: float | None = Field(default=None, ge=0)
+    language_required: bool | None = Field(
+        default=None, description="overrides policy.language_required for this person"
+    )
+    network: Identifier | None = None
+    household: Identifier | None = None
+    keep_apart: tuple[Identifier, ...] = ()
+    priority: int = Field(default=1, ge=1, le=5)
+    arrives: date | None = None
+    nights: int | None = Field(default=None, ge=1)
+
+    _check_languages = field_validator("languages")(_check_languages)
+
+    @model_validator(mode="after")
+    def _age_consistent(self) -> Arrival:
+        if self.age is not None and self.minor is not None and self.minor != (self.age < 18):
+            raise ValueError(f"age {self.age} contradicts minor: {str(self.minor).lower()}")
+        return self
+
+    @property
+    def effective_age(self) -> int:
+        """The age the rules use: ``age``; else 17 for ``minor: true``; else 18."""
+        if self.age is not None:
+            return self.age
+        return 17 if self.minor else 18
+
+    @property
+    def persons(self) -> int:
+        """People this arrival brings: the person and accompanying children."""
+        return 1 + self.children
+
+
+class Scenario(Frozen):
+    """One planning problem: shelters, arrivals, a policy and a horizon of nights."""
+
+    name: str = Field(min_length=1, max_length=200)
+    start: date
+    horizon_days: int = Field(default=30, ge=1, le=MAX_HORIZON_DAYS)
+    geography: GeographyCode = "fr"
+    policy: Policy = Policy()
+    shelters: tuple[Shelter, ...]
+    arrivals: tuple[Arrival, ...]
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        problems = list(_reference_problems(self))
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    # --- time -------------------------------------------------------------------------
+    @property
+    def end(self) -> date:
+        """The first night after the horizon."""
+        return self.start + timedelta(days=self.horizon_days)
+
+    def night(self, index: int) -> date:
+        return self.start + timedelta(days=index)
+
+    def stay(self, arrival: Arrival) -> range:
+        """Night indices of the arrival's stay, clipped at the horizon."""
+        first = ((arrival.arrives or self.start) - self.start).days
+        last = self.horizon_days if arrival.nights is None else first + arrival.nights
+        return range(first, min(last, self.horizon_days))
+
+    # --- lookups ----------------------------------------------------------------------
+    @property
+    def geo(self) -> Geography:
+        return load_geography(self.geography)
+
+    def shelter_point(self, shelter: Shelter) -> Point:
+        """Where the shelter is: its location, else the chef-lieu of its département."""
+        if shelter.location is not None:
+            return shelter.location.point()
+        return self.geo.area(shelter.department).reference_point
+
+    def danger_point(self, danger: Danger) -> Point:
+        if danger.lat is not None and danger.lon is not None:
+            return Point(danger.lat, danger.lon)
+        assert danger.department is not None  # guaranteed by Danger validation
+        return self.geo.area(danger.department).reference_point
+
+
+def _reference_problems(s: Scenario) -> list[str]:
+    """Problems that involve more than one field, each prefixed with its path."""
+    geo = s.geo
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, sh in enumerate(s.shelters):
+        if sh.id in seen:
+            out.append(f"shelters[{i}].id: duplicate id {sh.id!r} (also shelters[{seen[sh.id]}])")
+        seen[sh.id] = i
+        if sh.department not in geo:
+            out.append(f"shelters[{i}].department: unknown code {sh.department!r} for {geo.code}")
+        for j, r in enumerate(sh.availability or ()):
+            if r.from_ >= s.end:
+                # Harmless but almost always a typo: say so rather than silently ignore it.
+                out.append(
+                    f"shelters[{i}].availability[{j}].from: {r.from_} is after the horizon "
+                    f"(last night {s.end - timedelta(days=1)})"
+                )
+    ids: dict[str, int] = {}
+    for i, a in enumerate(s.arrivals):
+        if a.id in ids:
+            out.append(f"arrivals[{i}].id: duplicate id {a.id!r} (also arrivals[{ids[a.id]}])")
+        ids[a.id] = i
+    households: dict[str, set[str]] = {}
+    for a in s.arrivals:
+        if a.household is not None:
+            households.setdefault(a.household, set()).add(a.id)
+    for i, a in enumerate(s.arrivals):
+        for j, d in enumerate(a.danger):
+            if d.department is not None and d.department not in geo:
+                out.append(
+                    f"arrivals[{i}].danger[{j}].department: unknown code {d.department!r} "
+                    f"for {geo.code}"
+                )
+        for j, other in enumerate(a.keep_apart):
+            if other not in ids:
+                out.append(f"arrivals[{i}].keep_apart[{j}]: unknown arrival {other!r}")
+            elif other == a.id:
+                out.append(f"arrivals[{i}].keep_apart[{j}]: an arrival cannot be kept apart from itself")
+            elif a.household is not None and other in households[a.household]:
+                out.append(
+                    f"arrivals[{i}].keep_apart[{j}]: {other!r} is in the same household "
+                    f"{a.household!r}, which must stay together"
+                )
+        arrives = a.arrives or s.start
+        if arrives < s.start:
+            out.append(f"arrivals[{i}].arrives: {arrives} is before the first night {s.start}")
+        elif arrives >= s.end:
+            out.append(
+                f"arrivals[{i}].arrives: {arrives} is after the horizon "
+                f"(last night {s.end - timedelta(days=1)})"
+            )
+    return out

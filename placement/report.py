@@ -1,0 +1,52 @@
+"""Turning an assignment into a :class:`Plan` a coordinator can read."""
+
+from __future__ import annotations
+
+from placement.costs import placement_cost
+from placement.languages import shared_language
+from placement.plan import Placement, Plan, Status, Unplaced
+from placement.rules import Assignment, Context, persons_by_priority
+
+
+def build_plan(
+    ctx: Context,
+    assignment: Assignment,
+    *,
+    solver: str,
+    status: Status,
+    solve_seconds: float,
+    unplaced: list[Unplaced],
+) -> Plan:
+    """A plan from who-goes-where; ``unplaced`` must cover every arrival not assigned."""
+    sc = ctx.scenario
+    placements = []
+    for a in sc.arrivals:
+        sid = assignment.get(a.id)
+        if sid is None:
+            continue
+        s = ctx.shelters[sid]
+        stay = ctx.stay(a)
+        placements.append(
+            Placement(
+                arrival=a.id,
+                shelter=sid,
+                first_night=sc.night(stay.start),
+                last_night=sc.night(stay.stop - 1),
+                persons=a.persons,
+                distance_km=round(ctx.distance_km(a, s), 1),
+                shared_language=shared_language(a.languages, s.languages),
+                cost=placement_cost(ctx, a, s).total,
+            )
+        )
+    requested = persons_by_priority(ctx, [a.id for a in sc.arrivals])
+    return Plan(
+        scenario=sc.name,
+        solver=solver,
+        status=status,
+        solve_seconds=round(solve_seconds, 3),
+        placed_persons_by_priority=persons_by_priority(ctx, list(assignment)),
+        requested_persons_by_priority=requested,
+        secondary_cost=sum(p.cost for p in placements),
+        placements=placements,
+        unplaced=unplaced,
+    )

@@ -1,0 +1,397 @@
+"""The hard rules, each written once.
+
+Two kinds:
+
+* **Pair rules** decide whether arrival *a* may be placed in shelter *s* at all (gender,
+  trans inclusion, age, children, needs, safety distance, neighbouring départements,
+  language). The solver only creates variables for pairs every pair rule admits; the plan
+  validator re-checks every placement with them; the explanation counts how many shelters
+  each one removes.
+* **Plan rules** involve several placements (capacity by night, households, keep-apart,
+  network cap). Each exposes the data the solver turns into constraints (``places``,
+  ``nightly_places``, ``groups``, ``pairs``, ``cap``) and a ``check`` the validator runs.
+
+Everything a rule needs about a scenario comes from a :class:`Context`, which caches the
+geometry so that the solver, the validator and the explanations agree to the last metre.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from placement.geography import Point, haversine_km
+from placement.languages import shared_language
+from placement.models import Arrival, Scenario, Shelter
+
+Assignment = Mapping[str, str]  # arrival id -> shelter id, for placed arrivals only
+
+
+@dataclass
+class Context:
+    """A scenario with lookups and cached geometry. Build one per scenario."""
+
+    scenario: Scenario
+    shelters: dict[str, Shelter] = field(init=False)
+    arrivals: dict[str, Arrival] = field(init=False)
+    _points: dict[str, Point] = field(init=False, default_factory=dict)
+    _distance: dict[tuple[tuple[Point, ...], str], float] = field(
+        init=False, default_factory=dict
+    )
+    _nightly: dict[str, tuple[int, ...]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.shelters = {s.id: s for s in self.scenario.shelters}
+        self.arrivals = {a.id: a for a in self.scenario.arrivals}
+        self._points = {s.id: self.scenario.shelter_point(s) for s in self.scenario.shelters}
+
+    # --- geometry ---------------------------------------------------------------------
+    def danger_points(self, a: Arrival) -> tuple[Point, ...]:
+        return tuple(self.scenario.danger_point(d) for d in a.danger)
+
+    def distance_km(self, a: Arrival, s: Shelter) -> float:
+        """Great-circle distance from the shelter to the nearest danger location of ``a``."""
+        key = (self.danger_points(a), s.id)
+        d = self._distance.get(key)
+        if d is None:
+            here = self._points[s.id]
+            d = min(haversine_km(here, p) for p in key[0])
+            self._distance[key] = d
+        return d
+
+    def safety_distance_km(self, a: Arrival) -> float:
+        if a.safety_distance_km is not None:
+            return a.safety_distance_km
+        return self.scenario.policy.safety_distance_km
+
+    def language_required(self, a: Arrival) -> bool:
+        if a.language_required is not None:
+            return a.language_required
+        return self.scenario.policy.language_required
+
+    # --- time -------------------------------------------------------------------------
+    def nightly_places(self, s: Shelter) -> tuple[int, ...]:
+        """Places of ``s`` on each night index of the horizon."""
+        cached = self._nightly.get(s.id)
+        if cached is None:
+            sc = self.scenario
+            cached = tuple(sc_places(s, sc, n) for n in range(sc.horizon_days))
+            self._nightly[s.id] = cached
+        return cached
+
+    def stay(self, a: Arrival) -> range:
+        return self.scenario.stay(a)
+
+
+def sc_places(s: Shelter, sc: Scenario, night: int) -> int:
+    return s.places_on(sc.night(night), sc.end)
+
+
+# ======================================================================================
+# Pair rules
+# ======================================================================================
+
+
+class PairRule:
+    """A rule on one (arrival, shelter) pair."""
+
+    #: short stable identifier, used in JSON and tests
+    name: str = ""
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        raise NotImplementedError
+
+    def requirement(self, ctx: Context, a: Arrival) -> str:
+        """What a shelter must satisfy for ``a``, in a coordinator's words."""
+        raise NotImplementedError
+
+
+class GenderRule(PairRule):
+    name = "gender"
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        return a.gender in s.accepts
+
+    def requirement(self, ctx: Context, a: Arrival) -> str:
+        return {"woman": "accepts women", "man": "accepts men", "nonbinary": "accepts nonbinary"}[
+            a.gender
+        ]
+
+
+class TransInclusionRule(PairRule):
+    name = "trans_inclusive"
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        return not a.trans or s.trans_inclusive
+
+    def requirement(self, ctx: Context, a: Arrival) -> str:
+        return "trans-inclusive"
+
+
+class AgeRule(PairRule):
+    name = "age"
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        age = a.effective_age
+        return s.age_min <= age and (s.age_max is None or age <= s.age_max)
+
+    def requirement(self, ctx: Context, a: Arrival) -> str:
+        age = a.effective_age
+        return f"takes age {age}" + (" (minor)" if age < 18 else "")
+
+
+class ChildrenRule(PairRule):
+    name = "children"
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        return a.children == 0 or s.children
+
+    def requirement(self, ctx: Context, a: Arrival) -> str:
+        return f"takes children ({a.children})"
+
+
+class NeedsRule(PairRule):
+    name = "needs"
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        return set(a.needs) <= set(s.services)
+
+    def requirement(self, ctx: Context, a: Arrival) -> str:
+        return "offers " + ", ".join(a.needs)
+
+
+class SafetyDistanceRule(PairRule):
+    name = "safety_distance"
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        return ctx.distance_km(a, s) >= ctx.safety_distance_km(a)
+
+    def requirement(self, ctx: Context, a: Arrival) -> str:
+        return f"≥ {ctx.safety_distance_km(a):g} km from every danger location"
+
+
+class NeighbouringDepartmentRule(PairRule):
+    name = "neighbouring_department"
+
+    def danger_departments(self, a: Arrival) -> list[str]:
+        return [d.department for d in a.danger if d.department is not None]
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        if not ctx.scenario.policy.avoid_neighbouring_departments:
+            return True
+        geo = ctx.scenario.geo
+        return not any(
+            geo.is_same_or_bordering(d, s.department) for d in self.danger_departments(a)
+        )
+
+    def requirement(self, ctx: Context, a: Arrival) -> str:
+        codes = ", ".join(sorted(set(self.danger_departments(a))))
+        return f"outside {codes} and the areas bordering it"
+
+
+class LanguageRule(PairRule):
+    name = "language"
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        return not ctx.language_required(a) or shared_language(a.languages, s.languages) is not None
+
+    def requirement(self, ctx: Context, a: Arrival) -> str:
+        return "speaks " + " or ".join(a.languages)
+
+
+#: Pair rules in the order the explanation funnel applies them.
+PAIR_RULES: tuple[PairRule, ...] = (
+    GenderRule(),
+    TransInclusionRule(),
+    AgeRule(),
+    ChildrenRule(),
+    NeedsRule(),
+    SafetyDistanceRule(),
+    NeighbouringDepartmentRule(),
+    LanguageRule(),
+)
+
+
+def admissible(ctx: Context, a: Arrival, s: Shelter) -> bool:
+    """True when every pair rule admits placing ``a`` in ``s``."""
+    return all(rule.admits(ctx, a, s) for rule in PAIR_RULES)
+
+
+def failed_pair_rules(ctx: Context, a: Arrival, s: Shelter) -> list[PairRule]:
+    return [rule for rule in PAIR_RULES if not rule.admits(ctx, a, s)]
+
+
+def admissible_shelters(ctx: Context, a: Arrival) -> list[Shelter]:
+    return [s for s in ctx.scenario.shelters if admissible(ctx, a, s)]
+
+
+# ======================================================================================
+# Plan rules
+# ======================================================================================
+
+
+class CapacityRule:
+    """On every night, the places used by the stays covering it ≤ the places of that night."""
+
+    name = "capacity"
+
+    @staticmethod
+    def places(a: Arrival) -> int:
+        """Places one arrival uses: one per person, children included."""
+        return a.persons
+
+    @staticmethod
+    def usage(ctx: Context, assignment: Assignment, shelter_id: str) -> list[int]:
+        used = [0] * ctx.scenario.horizon_days
+        for arrival_id, sid in assignment.items():
+            if sid != shelter_id:
+                continue
+            a = ctx.arrivals[arrival_id]
+            for n in ctx.stay(a):
+                used[n] += CapacityRule.places(a)
+        return used
+
+    @staticmethod
+    def critical_nights(ctx: Context, s: Shelter, arrivals: Iterable[Arrival]) -> list[int]:
+        """Nights on which capacity must be checked for ``s`` given who might go there.
+
+        Usage only rises when a stay starts, and places only fall when availability changes,
+        so checking those nights (inside some stay) is enough.
+        """
+        places = ctx.nightly_places(s)
+        starts = {ctx.stay(a).start for a in arrivals if len(ctx.stay(a))}
+        changes = {n for n in range(1, len(places)) if places[n] < places[n - 1]}
+        candidates = starts | changes
+        stays = [ctx.stay(a) for a in arrivals]
+        return sorted(n for n in candidates if any(n in r for r in stays))
+
+    def check(self, ctx: Context, assignment: Assignment) -> list[str]:
+        out = []
+        for sid in sorted(set(assignment.values())):
+            places = ctx.nightly_places(ctx.shelters[sid])
+            for n, used in enumerate(self.usage(ctx, assignment, sid)):
+                if used > places[n]:
+                    out.append(
+                        f"capacity: {sid} holds {used} persons on {ctx.scenario.night(n)} "
+                        f"but has {places[n]} places"
+                    )
+        return out
+
+
+class HouseholdRule:
+    """The members of a household are all placed in the same shelter, or none is."""
+
+    name = "household"
+
+    @staticmethod
+    def groups(ctx: Context) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for a in ctx.scenario.arrivals:
+            if a.household is not None:
+                out[a.household].append(a.id)
+        return {k: v for k, v in out.items() if len(v) > 1}
+
+    def check(self, ctx: Context, assignment: Assignment) -> list[str]:
+        out = []
+        for household, members in self.groups(ctx).items():
+            shelters = {assignment.get(m) for m in members}
+            if len(shelters) > 1:
+                out.append(f"household: {household} is split: {sorted(map(str, shelters))}")
+        return out
+
+
+class KeepApartRule:
+    """People linked by ``keep_apart`` are never in the same shelter (the link is symmetric)."""
+
+    name = "keep_apart"
+
+    @staticmethod
+    def pairs(ctx: Context) -> list[tuple[str, str]]:
+        seen = set()
+        for a in ctx.scenario.arrivals:
+            for other in a.keep_apart:
+                seen.add(tuple(sorted((a.id, other))))
+        return sorted(seen)  # type: ignore[arg-type]
+
+    def check(self, ctx: Context, assignment: Assignment) -> list[str]:
+        return [
+            f"keep_apart: {x} and {y} are both in {assignment[x]}"
+            for x, y in self.pairs(ctx)
+            if x in assignment and assignment.get(x) == assignment.get(y)
+        ]
+
+
+class NetworkCapRule:
+    """At most ``max_per_network_per_shelter`` people of one network in one shelter.
+
+    Children are not counted. The cap applies to people present at the same time or not:
+    a coordinator caps how many people of a network know a shelter.
+    """
+
+    name = "network_cap"
+
+    @staticmethod
+    def cap(ctx: Context) -> int | None:
+        return ctx.scenario.policy.max_per_network_per_shelter
+
+    @staticmethod
+    def groups(ctx: Context) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for a in ctx.scenario.arrivals:
+            if a.network is not None:
+                out[a.network].append(a.id)
+        return dict(out)
+
+    def check(self, ctx: Context, assignment: Assignment) -> list[str]:
+        cap = self.cap(ctx)
+        if cap is None:
+            return []
+        out = []
+        for network, members in self.groups(ctx).items():
+            count: dict[str, int] = defaultdict(int)
+            for m in members:
+                if m in assignment:
+                    count[assignment[m]] += 1
+            out += [
+                f"network_cap: {n} people of network {network} in {sid} (cap {cap})"
+                for sid, n in sorted(count.items())
+                if n > cap
+            ]
+        return out
+
+
+PLAN_RULES: tuple[CapacityRule | HouseholdRule | KeepApartRule | NetworkCapRule, ...] = (
+    CapacityRule(),
+    HouseholdRule(),
+    KeepApartRule(),
+    NetworkCapRule(),
+)
+
+
+def plan_violations(ctx: Context, assignment: Assignment) -> list[str]:
+    """Every hard-rule violation of an assignment, pair rules and plan rules alike."""
+    out = []
+    for aid, sid in sorted(assignment.items()):
+        if aid not in ctx.arrivals:
+            out.append(f"unknown arrival {aid!r}")
+            continue
+        if sid not in ctx.shelters:
+            out.append(f"{aid}: unknown shelter {sid!r}")
+            continue
+        for rule in failed_pair_rules(ctx, ctx.arrivals[aid], ctx.shelters[sid]):
+            out.append(f"{rule.name}: {aid} in {sid} breaks '{rule.requirement(ctx, ctx.arrivals[aid])}'")
+    if out:
+        return out
+    for plan_rule in PLAN_RULES:
+        out += plan_rule.check(ctx, assignment)
+    return out
+
+
+def persons_by_priority(ctx: Context, placed: Sequence[str]) -> dict[str, int]:
+    """Persons placed (1 + children) per priority level, keys "5" down to "1"."""
+    counts = {str(p): 0 for p in range(5, 0, -1)}
+    for aid in placed:
+        a = ctx.arrivals[aid]
+        counts[str(a.priority)] += a.persons
+    return counts

@@ -1,0 +1,42 @@
+"""The plan validator: checks any plan against the scenario, without the solver.
+
+Run on every plan the tests produce. It uses the same rules as the solver
+(:mod:`placement.rules`) but none of the solver's code.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from placement.models import Scenario
+from placement.plan import Plan
+from placement.rules import Context, persons_by_priority, plan_violations
+
+
+def validate_plan(scenario: Scenario, plan: Plan, ctx: Context | None = None) -> list[str]:
+    """Every problem with ``plan``; an empty list means the plan is valid."""
+    ctx = ctx or Context(scenario)
+    problems: list[str] = []
+    seen = Counter([p.arrival for p in plan.placements] + [u.arrival for u in plan.unplaced])
+    for aid in ctx.arrivals:
+        if seen[aid] != 1:
+            problems.append(f"{aid} appears {seen[aid]} times in placements and unplaced")
+    for aid in seen.keys() - ctx.arrivals.keys():
+        problems.append(f"unknown arrival {aid!r} in the plan")
+    assignment = plan.assignment()
+    for p in plan.placements:
+        a = ctx.arrivals.get(p.arrival)
+        if a is None:
+            continue
+        stay = ctx.stay(a)
+        first, last = scenario.night(stay.start), scenario.night(stay.stop - 1)
+        if (p.first_night, p.last_night) != (first, last):
+            problems.append(
+                f"{a.id}: nights {p.first_night}..{p.last_night} differ from the stay {first}..{last}"
+            )
+        if p.persons != a.persons:
+            problems.append(f"{a.id}: {p.persons} persons reported, {a.persons} expected")
+    problems += plan_violations(ctx, assignment)
+    if plan.placed_persons_by_priority != persons_by_priority(ctx, list(assignment)):
+        problems.append("placed_persons_by_priority does not match the placements")
+    return problems

@@ -1,0 +1,242 @@
+"""The CP-SAT model: variables, constraints (one method per plan rule), lexicographic objective.
+
+Decision: ``y[u, s]`` = copies of unit *u* placed in shelter *s*, only for the pairs every
+pair rule admits (see :mod:`solver.units`). A household is one copy, so all-or-none holds by
+construction. The objective is solved in stages: maximise persons placed at priority 5, fix
+that, then 4, ... then minimise the secondary cost. Each stage gets what is left of the time
+limit and starts from the previous stage's solution as a hint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from placement.rules import CapacityRule, Context, NetworkCapRule
+from solver.allocation import Allocation
+from solver.units import Units
+
+log = logging.getLogger(__name__)
+
+PRIORITIES = (5, 4, 3, 2, 1)
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Explicit solver settings: every solve has a time limit and a worker count."""
+
+    time_limit: float = 10.0
+    workers: int = 1
+    seed: int = 0
+    # Measured (benchmarks/bench_params.py): on this 2-core machine 1 worker with
+    # linearization level 2 closes the bound where the default portfolio of 2 stalls.
+    linearization_level: int = 2
+
+
+@dataclass
+class LexResult:
+    allocation: Allocation
+    proven_optimal: bool
+    stages: list[tuple[str, int, str]]  # (stage, value, CP-SAT status)
+
+
+class PlacementModel:
+    """The CP-SAT model of one scenario's units."""
+
+    def __init__(self, ctx: Context, units: Units, must_place: dict[int, int] | None = None):
+        self.ctx = ctx
+        self.units = units
+        self.model = cp_model.CpModel()
+        self.y: dict[tuple[int, str], cp_model.IntVar] = {}
+        self.by_shelter: dict[str, list[int]] = defaultdict(list)
+        self._variables()
+        for add_constraints in (self._capacity, self._keep_apart, self._network_cap):
+            add_constraints()
+        self._must_place(must_place or {})
+
+    # --- variables --------------------------------------------------------------------
+    def _variables(self) -> None:
+        for unit in self.units.units:
+            for sid in unit.shelters:
+                places = self.ctx.nightly_places(self.ctx.shelters[sid])
+                fit = min(
+                    (places[n] // need for n, need in unit.usage.items() if need),
+                    default=unit.count,
+                )
+                ub = min(unit.count, fit)
+                if ub <= 0:
+                    continue
+                name = f"y_{unit.index}_{sid}"
+                var = self.model.new_bool_var(name) if ub == 1 else self.model.new_int_var(0, ub, name)
+                self.y[(unit.index, sid)] = var
+                self.by_shelter[sid].append(unit.index)
+            placed = self.placed(unit.index)
+            if unit.count > 1 and len(unit.shelters) > 1:
+                self.model.add(placed <= unit.count)
+            elif unit.count == 1 and len(unit.shelters) > 1:
+                self.model.add_at_most_one(
+                    self.y[(unit.index, s)] for s in unit.shelters if (unit.index, s) in self.y
+                )
+
+    def placed(self, ui: int) -> cp_model.LinearExprT:
+        """Copies of unit ``ui`` placed anywhere."""
+        return sum(
+            (self.y[(ui, s)] for s in self.units.units[ui].shelters if (ui, s) in self.y),
+            start=cp_model.LinearExpr.constant(0),
+        )
+
+    # --- constraints: one per plan rule -------------------------------------------------
+    def _capacity(self) -> None:
+        for sid, unit_ids in self.by_shelter.items():
+            shelter = self.ctx.shelters[sid]
+            places = self.ctx.nightly_places(shelter)
+            units = [self.units.units[u] for u in unit_ids]
+            members = [m for u in units for m in u.members]
+            for n in CapacityRule.critical_nights(self.ctx, shelter, members):
+                terms = [(u.usage[n], u.count, self.y[(u.index, sid)]) for u in units if u.usage.get(n)]
+                if sum(need * count for need, count, _ in terms) <= places[n]:
+                    continue  # cannot bind
+                self.model.add(sum(need * v for need, _, v in terms) <= places[n])
+
+    def _keep_apart(self) -> None:
+        for x, y in self.units.keep_apart_unit_pairs(self.ctx):
+            for sid in set(self.units.units[x].shelters) & set(self.units.units[y].shelters):
+                if (x, sid) in self.y and (y, sid) in self.y:
+                    self.model.add_at_most_one(self.y[(x, sid)], self.y[(y, sid)])
+
+    def _network_cap(self) -> None:
+        cap = NetworkCapRule.cap(self.ctx)
+        if cap is None:
+            return
+        for sid, unit_ids in self.by_shelter.items():
+            per_network: dict[str, list[tuple[int, cp_model.IntVar, int]]] = defaultdict(list)
+            for ui in unit_ids:
+                unit = self.units.units[ui]
+                for net, k in unit.networks.items():
+                    per_network[net].append((k, self.y[(ui, sid)], unit.count))
+            for terms in per_network.values():
+                if sum(k * count for k, _, count in terms) > cap:
+                    self.model.add(sum(k * v for k, v, _ in terms) <= cap)
+
+    def _must_place(self, must_place: dict[int, int]) -> None:
+        for ui, copies in must_place.items():
+            self.model.add(self.placed(ui) >= copies)
+
+    # --- objective terms ----------------------------------------------------------------
+    def persons_at(self, priority: int) -> cp_model.LinearExprT:
+        return sum(
+            (
+                unit.persons_by_priority[priority] * self.y[(unit.index, s)]
+                for unit in self.units.units
+                if unit.persons_by_priority.get(priority)
+                for s in unit.shelters
+                if (unit.index, s) in self.y
+            ),
+            start=cp_model.LinearExpr.constant(0),
+        )
+
+    def secondary_cost(self) -> cp_model.LinearExprT:
+        return sum(
+            (
+                self.units.units[ui].cost[sid] * var
+                for (ui, sid), var in self.y.items()
+                if self.units.units[ui].cost[sid]
+            ),
+            start=cp_model.LinearExpr.constant(0),
+        )
+
+    # --- solving ------------------------------------------------------------------------
+    def hint(self, allocation: Allocation) -> None:
+        self.model.clear_hints()
+        for (ui, sid), var in self.y.items():
+            self.model.add_hint(var, allocation.get(ui, {}).get(sid, 0))
+
+    def read(self, solver: cp_model.CpSolver) -> Allocation:
+        alloc: Allocation = {}
+        for (ui, sid), var in self.y.items():
+            v = solver.value(var)
+            if v:
+                alloc.setdefault(ui, {})[sid] = int(v)
+        return alloc
+
+
+def _solver(options: SolveOptions, seconds: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.max_time_in_seconds = max(0.01, seconds)
+    p.num_workers = options.workers
+    p.random_seed = options.seed
+    p.linearization_level = options.linearization_level
+    return solver
+
+
+def solve_lexicographic(
+    model: PlacementModel,
+    options: SolveOptions,
+    start: Allocation,
+    on_stage: Callable[[str, Allocation, bool], None] | None = None,
+) -> LexResult:
+    """Maximise persons placed per priority level in turn, then minimise secondary cost.
+
+    ``start`` must be a valid allocation (the greedy plan): it is the hint and the fallback.
+    """
+    deadline = time.monotonic() + options.time_limit
+    best = start
+    proven = True
+    stages: list[tuple[str, int, str]] = []
+    present = [p for p in PRIORITIES if any(u.persons_by_priority.get(p) for u in model.units.units)]
+    plan: list[tuple[str, cp_model.LinearExprT, bool]] = [
+        (f"priority_{p}", model.persons_at(p), True) for p in present
+    ]
+    plan.append(("secondary_cost", model.secondary_cost(), False))
+    for name, expr, maximise in plan:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            proven = False
+            break
+        if maximise:
+            model.model.maximize(expr)
+        else:
+            model.model.minimize(expr)
+        model.hint(best)
+        solver = _solver(options, remaining)
+        status = solver.solve(model.model)
+        status_name = solver.status_name(status)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            proven = False
+            stages.append((name, -1, status_name))
+            break
+        value = int(round(solver.objective_value))
+        best = model.read(solver)
+        stages.append((name, value, status_name))
+        log.debug("stage %s: %s %s in %.3fs", name, status_name, value, solver.wall_time)
+        if status != cp_model.OPTIMAL:
+            proven = False
+        # Keep what this stage reached while optimising the next ones.
+        model.model.add(expr >= value if maximise else expr <= value)
+        if on_stage is not None:
+            on_stage(name, best, proven)
+        if not proven:
+            break
+    return LexResult(allocation=best, proven_optimal=proven, stages=stages)
+
+
+def is_feasible(
+    model: PlacementModel, options: SolveOptions, hint: Allocation | None = None
+) -> bool | None:
+    """True/False when CP-SAT decides the model within the limit, None when it cannot tell."""
+    if hint is not None:
+        model.hint(hint)
+    model.model.clear_objective()
+    solver = _solver(options, options.time_limit)
+    status = solver.solve(model.model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return True
+    if status == cp_model.INFEASIBLE:
+        return False
+    return None

@@ -1,0 +1,121 @@
+"""Solve a scenario end to end, in this process: units, greedy seed, CP-SAT, explanations."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from placement.explain import Explainer
+from placement.models import Scenario
+from placement.plan import Plan, Status
+from placement.report import build_plan
+from placement.rules import Assignment, Context
+from solver.allocation import Allocation, to_allocation, to_assignment
+from solver.cpsat import PlacementModel, SolveOptions, is_feasible, solve_lexicographic
+from solver.greedy import greedy_allocation
+from solver.units import build_units
+
+log = logging.getLogger(__name__)
+
+SolverName = Literal["cpsat", "greedy"]
+
+#: Called with (stage name, assignment so far, proven so far) as a solve improves.
+Progress = Callable[[str, dict[str, str], bool], None]
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Everything that decides a plan besides the scenario: same options, same plan."""
+
+    solver: SolverName = "cpsat"
+    solve: SolveOptions = SolveOptions()
+    explain: bool = True
+    #: time limit of each re-solve that checks a relaxation
+    relaxation_time_limit: float = 2.0
+    #: relaxations are searched for the first N unplaced people (by priority); reasons for all
+    max_relaxation_people: int = 40
+    #: total seconds spent on relaxation re-solves, after the solve itself
+    explain_time_budget: float = 20.0
+
+
+def plan_assignment(
+    ctx: Context, options: EngineOptions, progress: Progress | None = None
+) -> tuple[dict[str, str], Status]:
+    """Who goes where, and whether it is proven optimal."""
+    units = build_units(ctx)
+    seed = greedy_allocation(ctx, units)
+    if options.solver == "greedy":
+        return to_assignment(units, seed), "feasible"
+    if progress is not None:
+        progress("greedy", to_assignment(units, seed), False)
+    model = PlacementModel(ctx, units)
+
+    def on_stage(stage: str, alloc: Allocation, proven: bool) -> None:
+        if progress is not None:
+            progress(stage, to_assignment(units, alloc), proven)
+
+    result = solve_lexicographic(model, options.solve, seed, on_stage)
+    log.info("stages: %s", result.stages)
+    return to_assignment(units, result.allocation), (
+        "optimal" if result.proven_optimal else "feasible"
+    )
+
+
+def feasibility_check(options: SolveOptions) -> Callable[[Scenario, Assignment, Sequence[str]], bool | None]:
+    """A re-solve: can ``targets`` be placed while everyone in ``keep`` stays placed?"""
+
+    def check(changed: Scenario, keep: Assignment, targets: Sequence[str]) -> bool | None:
+        ctx = Context(changed)
+        units = build_units(ctx)
+        must: dict[int, int] = {}
+        for aid in [*keep, *targets]:
+            ui = units.unit_of[aid]
+            unit = units.units[ui]
+            must[ui] = 1 if unit.is_household else must.get(ui, 0) + 1
+        model = PlacementModel(ctx, units, must_place=must)
+        return is_feasible(model, options, hint=to_allocation(units, keep))
+
+    return check
+
+
+def solve_scenario(
+    scenario: Scenario,
+    options: EngineOptions = EngineOptions(),
+    progress: Progress | None = None,
+) -> Plan:
+    """Plan a scenario: place as many people as possible, most urgent first, and explain the rest."""
+    started = time.perf_counter()
+    ctx = Context(scenario)
+    assignment, status = plan_assignment(ctx, options, progress)
+    seconds = time.perf_counter() - started
+    return finish_plan(ctx, assignment, status, seconds, options)
+
+
+def finish_plan(
+    ctx: Context,
+    assignment: dict[str, str],
+    status: Status,
+    seconds: float,
+    options: EngineOptions,
+    explain: bool | None = None,
+) -> Plan:
+    """Explain the unplaced and build the plan."""
+    check = None
+    if options.explain if explain is None else explain:
+        check = feasibility_check(replace(options.solve, time_limit=options.relaxation_time_limit))
+    unplaced = Explainer(
+        ctx, assignment, check, time_budget=options.explain_time_budget
+    ).explain_all(
+        limit_relaxations=options.max_relaxation_people
+    )
+    return build_plan(
+        ctx,
+        assignment,
+        solver=options.solver,
+        status=status,
+        solve_seconds=seconds,
+        unplaced=unplaced,
+    )
