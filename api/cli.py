@@ -68,9 +68,13 @@ def solve(
     file: Annotated[Path, typer.Argument(help="scenario file (YAML or JSON)")],
     json_output: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
     time_limit: Annotated[float, typer.Option(help="solver time limit, seconds", min=0.1)] = 30.0,
-    solver: Annotated[SolverName, typer.Option(help="cpsat (optimal) or greedy (baseline)")] = "cpsat",
+    solver: Annotated[
+        SolverName, typer.Option(help="cpsat (optimal) or greedy (baseline)")
+    ] = "cpsat",
     workers: Annotated[int, typer.Option(help="CP-SAT worker threads", min=1, max=64)] = 1,
-    explain: Annotated[bool, typer.Option(help="search verified relaxations for the unplaced")] = True,
+    explain: Annotated[
+        bool, typer.Option(help="search verified relaxations for the unplaced")
+    ] = True,
     quiet: Annotated[bool, typer.Option(help="no progress lines on stderr")] = False,
 ) -> None:
     """Plan a scenario: who goes where, who could not be placed, why, and what would help."""

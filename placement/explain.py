@@ -56,7 +56,9 @@ def format_ranges(ranges: list[tuple[date, date]]) -> str:
     return ", ".join(str(a) if a == b else f"{a} to {b}" for a, b in ranges)
 
 
-def funnel(ctx: Context, a: Arrival, rules: Sequence[PairRule] = PAIR_RULES) -> list[tuple[PairRule, int]]:
+def funnel(
+    ctx: Context, a: Arrival, rules: Sequence[PairRule] = PAIR_RULES
+) -> list[tuple[PairRule, int]]:
     """How many shelters each pair rule removes, in order, among those still left."""
     left = list(ctx.scenario.shelters)
     out = []
@@ -116,7 +118,8 @@ class Explainer:
                 "placed together or not at all"
             )
         candidates = [
-            s for s in self.ctx.scenario.shelters
+            s
+            for s in self.ctx.scenario.shelters
             if all(not failed_pair_rules(self.ctx, m, s) for m in members)
         ]
         if not candidates:
@@ -185,7 +188,8 @@ class Explainer:
                 )
             elif short:
                 holders = [
-                    ctx.arrivals[x] for x, sid in others.items()
+                    ctx.arrivals[x]
+                    for x, sid in others.items()
                     if sid == s.id and any(n in ctx.stay(ctx.arrivals[x]) for n in short)
                 ]
                 higher = sum(h.persons for h in holders if h.priority >= priority)
@@ -205,7 +209,8 @@ class Explainer:
             if cap is not None:
                 for net in {m.network for m in members if m.network}:
                     there = sum(
-                        1 for x, sid in others.items()
+                        1
+                        for x, sid in others.items()
                         if sid == s.id and ctx.arrivals[x].network == net
                     )
                     mine = sum(1 for m in members if m.network == net)
@@ -240,11 +245,13 @@ class Explainer:
         for s in sorted(candidates, key=lambda s: (ctx.distance_km(rep, s), s.id))[:2]:
             places = list(ctx.nightly_places(s))
             used = CapacityRule.usage(ctx, others, s.id)
-            extra = {}
+            extra: dict[int, int] = {}
             for m in members:
                 for n in ctx.stay(m):
                     extra[n] = extra.get(n, 0) + CapacityRule.places(m)
-            add = {n: k - (places[n] - used[n]) for n, k in extra.items() if places[n] - used[n] < k}
+            add = {
+                n: k - (places[n] - used[n]) for n, k in extra.items() if places[n] - used[n] < k
+            }
             if not add:
                 continue
             for n, k in add.items():
@@ -301,7 +308,8 @@ class Explainer:
         needs = sorted({n for m in members for n in m.needs})
         for need in needs:
             fits = [
-                s for s in only.get(NeedsRule.name, [])
+                s
+                for s in only.get(NeedsRule.name, [])
                 if all(set(m.needs) - {need} <= set(s.services) for m in members)
             ]
             if fits:

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -64,9 +64,9 @@ class Geography:
         return a == b or b in self.areas[a].borders
 
 
-def _read(name: str) -> list[dict[str, object]]:
+def _read(name: str) -> list[dict[str, Any]]:
     text = resources.files("placement").joinpath("data", name).read_text(encoding="utf-8")
-    rows: list[dict[str, object]] = json.loads(text)
+    rows: list[dict[str, Any]] = json.loads(text)
     return rows
 
 
@@ -83,25 +83,29 @@ def load_geography(code: GeographyCode = "fr") -> Geography:
     if code == "fr":
         rows = _read("fr_departements.json")
         points = {
-            str(r["code"]): (str(r["nom"]), Point(float(r["chef_lieu_lat"]), float(r["chef_lieu_lon"])))  # type: ignore[arg-type]
+            str(r["code"]): (
+                str(r["nom"]),
+                Point(float(r["chef_lieu_lat"]), float(r["chef_lieu_lon"])),
+            )
             for r in rows
         }
         borders = _symmetric(
             {
-                str(r["code"]): {str(n) for n in r["neighbours"]}  # type: ignore[attr-defined]
-                | {str(n) for n in r["near_not_touching_lt_2km"]}  # type: ignore[attr-defined]
+                str(r["code"]): {str(n) for n in r["neighbours"]}
+                | {str(n) for n in r["near_not_touching_lt_2km"]}
                 for r in rows
             }
         )
     elif code == "ch":
         rows = _read("ch_cantons.json")
         points = {
-            str(r["code"]): (str(r["name"]), Point(float(r["capital_lat"]), float(r["capital_lon"])))  # type: ignore[arg-type]
+            str(r["code"]): (
+                str(r["name"]),
+                Point(float(r["capital_lat"]), float(r["capital_lon"])),
+            )
             for r in rows
         }
-        borders = _symmetric(
-            {str(r["code"]): {str(n) for n in r["neighbours"]} for r in rows}  # type: ignore[attr-defined]
-        )
+        borders = _symmetric({str(r["code"]): {str(n) for n in r["neighbours"]} for r in rows})
     else:  # pragma: no cover - guarded by the Literal type and scenario validation
         raise ValueError(f"unknown geography {code!r}")
     areas = {

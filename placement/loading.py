@@ -45,7 +45,11 @@ def validation_problems(error: ValidationError) -> list[str]:
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            msg = "unknown field" + (" (this system stores no names)" if loc[-1:] == ("name",) and "arrivals" in loc else "")
+            msg = "unknown field" + (
+                " (this system stores no names)"
+                if loc[-1:] == ("name",) and "arrivals" in loc
+                else ""
+            )
         path = format_location(loc)
         for line in msg.split("\n"):
             problems.append(f"{path}: {line}" if path else line)
@@ -69,7 +73,9 @@ def parse_text(text: str, source: str) -> Any:
             return json.loads(text)
         return yaml.safe_load(text)
     except json.JSONDecodeError as e:
-        raise ScenarioError(source, [f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}"]) from None
+        raise ScenarioError(
+            source, [f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}"]
+        ) from None
     except yaml.YAMLError as e:
         where = ""
         mark = getattr(e, "problem_mark", None)

@@ -298,7 +298,9 @@ def _reference_problems(s: Scenario) -> list[str]:
             if other not in ids:
                 out.append(f"arrivals[{i}].keep_apart[{j}]: unknown arrival {other!r}")
             elif other == a.id:
-                out.append(f"arrivals[{i}].keep_apart[{j}]: an arrival cannot be kept apart from itself")
+                out.append(
+                    f"arrivals[{i}].keep_apart[{j}]: an arrival cannot be kept apart from itself"
+                )
             elif a.household is not None and other in households[a.household]:
                 out.append(
                     f"arrivals[{i}].keep_apart[{j}]: {other!r} is in the same household "

@@ -36,9 +36,7 @@ class Context:
     shelters: dict[str, Shelter] = field(init=False)
     arrivals: dict[str, Arrival] = field(init=False)
     _points: dict[str, Point] = field(init=False, default_factory=dict)
-    _distance: dict[tuple[tuple[Point, ...], str], float] = field(
-        init=False, default_factory=dict
-    )
+    _distance: dict[tuple[tuple[Point, ...], str], float] = field(init=False, default_factory=dict)
     _nightly: dict[str, tuple[int, ...]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -380,7 +378,9 @@ def plan_violations(ctx: Context, assignment: Assignment) -> list[str]:
             out.append(f"{aid}: unknown shelter {sid!r}")
             continue
         for rule in failed_pair_rules(ctx, ctx.arrivals[aid], ctx.shelters[sid]):
-            out.append(f"{rule.name}: {aid} in {sid} breaks '{rule.requirement(ctx, ctx.arrivals[aid])}'")
+            out.append(
+                f"{rule.name}: {aid} in {sid} breaks '{rule.requirement(ctx, ctx.arrivals[aid])}'"
+            )
     if out:
         return out
     for plan_rule in PLAN_RULES:

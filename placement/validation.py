@@ -32,7 +32,8 @@ def validate_plan(scenario: Scenario, plan: Plan, ctx: Context | None = None) ->
         first, last = scenario.night(stay.start), scenario.night(stay.stop - 1)
         if (p.first_night, p.last_night) != (first, last):
             problems.append(
-                f"{a.id}: nights {p.first_night}..{p.last_night} differ from the stay {first}..{last}"
+                f"{a.id}: nights {p.first_night}..{p.last_night} differ from the stay "
+                f"{first}..{last}"
             )
         if p.persons != a.persons:
             problems.append(f"{a.id}: {p.persons} persons reported, {a.persons} expected")

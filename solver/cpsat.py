@@ -72,7 +72,11 @@ class PlacementModel:
                 if ub <= 0:
                     continue
                 name = f"y_{unit.index}_{sid}"
-                var = self.model.new_bool_var(name) if ub == 1 else self.model.new_int_var(0, ub, name)
+                var = (
+                    self.model.new_bool_var(name)
+                    if ub == 1
+                    else self.model.new_int_var(0, ub, name)
+                )
                 self.y[(unit.index, sid)] = var
                 self.by_shelter[sid].append(unit.index)
             placed = self.placed(unit.index)
@@ -98,7 +102,9 @@ class PlacementModel:
             units = [self.units.units[u] for u in unit_ids]
             members = [m for u in units for m in u.members]
             for n in CapacityRule.critical_nights(self.ctx, shelter, members):
-                terms = [(u.usage[n], u.count, self.y[(u.index, sid)]) for u in units if u.usage.get(n)]
+                terms = [
+                    (u.usage[n], u.count, self.y[(u.index, sid)]) for u in units if u.usage.get(n)
+                ]
                 if sum(need * count for need, count, _ in terms) <= places[n]:
                     continue  # cannot bind
                 self.model.add(sum(need * v for need, _, v in terms) <= places[n])
@@ -189,7 +195,9 @@ def solve_lexicographic(
     best = start
     proven = True
     stages: list[tuple[str, int, str]] = []
-    present = [p for p in PRIORITIES if any(u.persons_by_priority.get(p) for u in model.units.units)]
+    present = [
+        p for p in PRIORITIES if any(u.persons_by_priority.get(p) for u in model.units.units)
+    ]
     plan: list[tuple[str, cp_model.LinearExprT, bool]] = [
         (f"priority_{p}", model.persons_at(p), True) for p in present
     ]

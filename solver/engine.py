@@ -64,7 +64,9 @@ def plan_assignment(
     )
 
 
-def feasibility_check(options: SolveOptions) -> Callable[[Scenario, Assignment, Sequence[str]], bool | None]:
+def feasibility_check(
+    options: SolveOptions,
+) -> Callable[[Scenario, Assignment, Sequence[str]], bool | None]:
     """A re-solve: can ``targets`` be placed while everyone in ``keep`` stays placed?"""
 
     def check(changed: Scenario, keep: Assignment, targets: Sequence[str]) -> bool | None:
@@ -86,7 +88,7 @@ def solve_scenario(
     options: EngineOptions = EngineOptions(),
     progress: Progress | None = None,
 ) -> Plan:
-    """Plan a scenario: place as many people as possible, most urgent first, and explain the rest."""
+    """Plan a scenario: place as many people as possible, most urgent first; explain the rest."""
     started = time.perf_counter()
     ctx = Context(scenario)
     assignment, status = plan_assignment(ctx, options, progress)
@@ -108,9 +110,7 @@ def finish_plan(
         check = feasibility_check(replace(options.solve, time_limit=options.relaxation_time_limit))
     unplaced = Explainer(
         ctx, assignment, check, time_budget=options.explain_time_budget
-    ).explain_all(
-        limit_relaxations=options.max_relaxation_people
-    )
+    ).explain_all(limit_relaxations=options.max_relaxation_people)
     return build_plan(
         ctx,
         assignment,

@@ -12,9 +12,7 @@ from solver.allocation import Allocation, Occupancy
 from solver.units import Units
 
 
-def greedy_allocation(
-    ctx: Context, units: Units, fixed: Allocation | None = None
-) -> Allocation:
+def greedy_allocation(ctx: Context, units: Units, fixed: Allocation | None = None) -> Allocation:
     """Place copies one at a time; ``fixed`` copies are placed first, as they are."""
     occupancy = Occupancy(ctx, units)
     alloc: Allocation = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
-import queue
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -19,9 +18,9 @@ from typing import Any
 from placement.models import Scenario
 from placement.plan import Plan
 from placement.rules import Context
+from solver.allocation import to_assignment
 from solver.engine import EngineOptions, Progress, finish_plan, plan_assignment
 from solver.greedy import greedy_allocation
-from solver.allocation import to_assignment
 from solver.units import build_units
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ def solve_in_subprocess(
     if limit is None:
         limit = options.solve.time_limit + (options.explain_time_budget if options.explain else 0)
         limit += GRACE_SECONDS
-    ctx_mp = mp.get_context(start_method)
+    ctx_mp: Any = mp.get_context(start_method)
     receiver, sender = ctx_mp.Pipe(duplex=False)
     child = ctx_mp.Process(target=_child, args=(scenario, options, sender), daemon=True)
     started = time.perf_counter()

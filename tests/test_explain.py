@@ -1,0 +1,98 @@
+"""Explanations: reasons with numbers, and relaxations that a re-solve has verified."""
+
+from __future__ import annotations
+
+from placement.explain import funnel
+from placement.rules import Context
+from tests.conftest import arrival, placed, scenario, shelter, solve
+
+
+def test_funnel_counts_each_rule_in_order():
+    # 3 shelters for men only, 2 too close (Paris 75 borders 93), 1 without psych support.
+    shelters = [shelter(f"m{i}", "13", accepts=["man"]) for i in range(3)]
+    shelters += [shelter("near1", "75"), shelter("near2", "94")]
+    shelters += [shelter("far", "13")]
+    sc = scenario(shelters, [arrival("A", needs=["psychological_support"])])
+    steps = [(rule.name, n) for rule, n in funnel(Context(sc), sc.arrivals[0])]
+    assert steps == [("gender", 3), ("needs", 3)]
+    plan = solve(sc)
+    reason = plan.unplaced[0].reasons[0]
+    assert "no shelter passes the rules (of 6)" in reason
+    assert "accepts women: 3 excluded" in reason
+    assert "offers psychological_support: the last 3" in reason
+
+
+def test_full_shelter_reason_names_nights_and_who_holds_them():
+    sc = scenario(
+        [shelter("S")],
+        [arrival("first", priority=4, nights=5), arrival("second", priority=2)],
+    )
+    plan = solve(sc)
+    u = plan.unplaced[0]
+    assert u.arrival == "second"
+    assert "1 shelter(s) pass every rule, but none has room" in u.reasons[0]
+    assert "S: full on 2026-12-01 to 2026-12-05 (0 free, 1 needed)" in u.reasons[1]
+    assert "taken by 1 persons of priority ≥ 2" in u.reasons[1]
+
+
+def test_add_places_relaxation_is_verified_by_resolving():
+    sc = scenario([shelter("S")], [arrival("first", priority=4), arrival("second")])
+    plan = solve(sc)
+    relax = plan.unplaced[0].relaxations
+    assert relax and relax[0].kind == "add_places" and relax[0].shelter == "S"
+    assert relax[0].places == 1
+    # Apply it by hand: with 2 places both are placed.
+    bigger = scenario([shelter("S", capacity=2)], [arrival("first", priority=4), arrival("second")])
+    assert len(placed(solve(bigger))) == 2
+
+
+def test_safety_distance_relaxation_names_a_distance_that_works():
+    # Only shelter in Lille, ~200 km from 93; the person's safety distance is 300 km.
+    sc = scenario([shelter("lille", "59")], [arrival("A", safety_distance_km=300)])
+    plan = solve(sc)
+    relax = [r for r in plan.unplaced[0].relaxations if r.kind == "safety_distance"]
+    assert relax, plan.unplaced[0]
+    km = relax[0].safety_distance_km
+    assert km is not None and 150 < km < 300
+    relaxed = scenario([shelter("lille", "59")], [arrival("A", safety_distance_km=km)])
+    assert placed(solve(relaxed)) == {"A": "lille"}
+    tighter = scenario([shelter("lille", "59")], [arrival("A", safety_distance_km=km + 2)])
+    assert placed(solve(tighter)) == {}
+
+
+def test_no_relaxation_claimed_when_none_works():
+    # A man, and only women's shelters: no verified relaxation exists among those tried.
+    sc = scenario([shelter("S")], [arrival("M", gender="man")])
+    plan = solve(sc)
+    assert plan.unplaced[0].relaxations == []
+    assert "accepts men: 1 excluded" in plan.unplaced[0].reasons[0]
+
+
+def test_language_relaxation():
+    sc = scenario(
+        [shelter("S", languages=["fr"])],
+        [arrival("A", languages=["ro"])],
+        policy={"language_required": True},
+    )
+    plan = solve(sc)
+    kinds = [r.kind for r in plan.unplaced[0].relaxations]
+    assert kinds == ["drop_language_requirement"]
+
+
+def test_trans_inclusion_relaxation_names_the_shelter():
+    sc = scenario([shelter("S", trans_inclusive=False)], [arrival("A", trans=True)])
+    plan = solve(sc)
+    relax = plan.unplaced[0].relaxations
+    assert [(r.kind, r.shelter) for r in relax] == [("shelter_change", "S")]
+
+
+def test_household_explained_as_a_unit():
+    sc = scenario(
+        [shelter("S")],
+        [arrival("a", household="h"), arrival("b", household="h")],
+    )
+    plan = solve(sc)
+    assert {u.arrival for u in plan.unplaced} == {"a", "b"}
+    for u in plan.unplaced:
+        assert "household h" in u.reasons[0]
+        assert any("too small even when empty" in r for r in u.reasons)
