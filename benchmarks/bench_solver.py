@@ -1,0 +1,204 @@
+"""Benchmark the solvers on generated scenarios and print a Markdown table.
+
+    .venv/bin/python benchmarks/bench_solver.py                      # 100x300, 300x1000
+    .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --cli
+    .venv/bin/python benchmarks/bench_solver.py --sizes 10000x20000 --solvers greedy,flow,cpsat
+
+Each solver run happens in a fresh child process (this script with ``--child``), so peak
+memory is that run's own ``ru_maxrss`` (scenario generation included: it is measured too, as
+``gen MB``, with the solver not started). Wall time covers everything from the scenario
+object to the plan (context, admissibility, units, greedy seed, model building, CP-SAT
+stages; explanations off). "cli" times the whole ``placement solve FILE --json --no-explain``
+process on a JSON file (loading, the solve subprocess, printing). The gap is on cumulative
+counts, (bound - placed at priority >= p) / bound, per level p = 5..1, against
+:mod:`solver.flow_bound`. The machine is shared: compare ratios measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PRIORITIES = (5, 4, 3, 2, 1)
+DEFAULT_LIMITS = {100: 30.0, 300: 60.0, 1000: 60.0, 10000: 120.0}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _children_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def child(args: argparse.Namespace) -> dict[str, Any]:
+    """One measured run, in this (fresh) process."""
+    from placement.generate import generate_scenario, write_scenario
+
+    arrivals, shelters = (int(x) for x in args.size.split("x"))
+    scenario = generate_scenario(arrivals, shelters, nights=args.nights, seed=args.seed)
+    out: dict[str, Any] = {"gen_mb": _peak_mb()}
+    solver = args.child
+    if solver == "cli":
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "scenario.json"
+            write_scenario(scenario, path)
+            del scenario
+            started = time.perf_counter()
+            proc = subprocess.run(
+                [str(ROOT / ".venv/bin/placement"), "solve", str(path), "--json", "--no-explain",
+                 "--quiet", "--time-limit", str(args.time_limit), "--workers", str(args.workers)],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            out["wall"] = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr[-2000:])
+        plan = json.loads(proc.stdout)
+        out["peak_mb"] = max(_children_peak_mb(), 0.0)
+        out["status"] = plan["status"]
+        out["solve_seconds"] = plan["solve_seconds"]
+        out["placed"] = {int(k): v for k, v in plan["placed_persons_by_priority"].items()}
+        return out
+    started = time.perf_counter()
+    if solver in ("cpsat", "greedy"):
+        from solver.cpsat import SolveOptions
+        from solver.engine import EngineOptions, solve_scenario
+
+        options = EngineOptions(
+            solver=solver,
+            solve=SolveOptions(time_limit=args.time_limit, workers=args.workers),
+            explain=False,
+        )
+        plan = solve_scenario(scenario, options)
+        out["status"] = plan.status if solver == "cpsat" else "heuristic"
+        out["placed"] = {int(k): v for k, v in plan.placed_persons_by_priority.items()}
+    elif solver == "naive":
+        from solver.naive import solve_naive
+
+        result = solve_naive(scenario, time_limit=args.time_limit, workers=args.workers)
+        from placement.rules import Context
+
+        out["status"] = "optimal" if result.proven_optimal else "feasible"
+        out["placed"] = result.placed_persons_by_priority(Context(scenario))
+        out["variables"] = result.variables
+    elif solver == "flow":
+        from solver.flow_bound import flow_bound
+
+        fb = flow_bound(scenario)
+        out["status"] = "bound"
+        out["bound"] = fb.cumulative
+        out["requested"] = fb.requested
+        out["detail"] = (
+            f"{len(fb.checkpoints)} checkpoints, {fb.items} items, {fb.shelter_nodes} shelter "
+            f"nodes, {fb.arcs} arcs; flows {fb.seconds:.2f} s, units {fb.units_seconds:.2f} s"
+        )
+    else:
+        raise ValueError(solver)
+    out["wall"] = time.perf_counter() - started
+    out["peak_mb"] = _peak_mb()
+    return out
+
+
+def run_child(solver: str, size: str, args: argparse.Namespace, limit: float) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", solver, "--size", size, "--seed", str(args.seed),
+           "--nights", str(args.nights), "--time-limit", str(limit),
+           "--workers", str(args.workers)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:80]}
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    for key in ("placed", "bound", "requested"):
+        if key in result:
+            result[key] = {int(k): v for k, v in result[key].items()}
+    return result
+
+
+def cumulative(placed: dict[int, int]) -> list[int]:
+    return [sum(v for q, v in placed.items() if q >= p) for p in PRIORITIES]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100x300,300x1000", help="ARRIVALSxSHELTERS,...")
+    parser.add_argument("--solvers", default="flow,greedy,cpsat,naive")
+    parser.add_argument("--cli", action="store_true", help="also time the placement CLI")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--nights", type=int, default=30)
+    parser.add_argument("--time-limit", type=float, default=None, help="default: by size")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--naive-max", type=int, default=300, help="largest arrivals for naive")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--size", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args)))
+        return 0
+
+    solvers = args.solvers.split(",") + (["cli"] if args.cli else [])
+    print(f"seed {args.seed}, {args.nights} nights, workers {args.workers}, "
+          f"{os.cpu_count()} CPUs; wall includes model building; explanations off\n")  # fmt: skip
+    print("| size | solver | wall s | proven optimum | peak MB | placed P5/P4/P3/P2/P1 "
+          "| cumulative ≥5/≥4/≥3/≥2/≥1 | gap to bound ≥5..≥1 |")  # fmt: skip
+    print("|---|---|---:|---|---:|---|---|---|")
+    notes = []
+    for size in args.sizes.split(","):
+        arrivals = int(size.split("x")[0])
+        limit = args.time_limit or DEFAULT_LIMITS.get(arrivals, 60.0)
+        bound: dict[int, int] | None = None
+        order = sorted(solvers, key=lambda s: s != "flow")  # the bound first
+        for solver in order:
+            if solver == "naive" and arrivals > args.naive_max:
+                continue
+            r = run_child(solver, size, args, limit)
+            if "error" in r:
+                print(f"| {size} | {solver} | – | error: {r['error']} | | | | |")
+                continue
+            if solver == "flow":
+                bound = r["bound"]
+                req = cumulative({p: r["requested"][p] - r["requested"].get(p + 1, 0)
+                                  for p in PRIORITIES})  # fmt: skip
+                print(f"| {size} | flow bound | {r['wall']:.2f} | (upper bound) | "
+                      f"{r['peak_mb']:.0f} | – | {'/'.join(str(bound[p]) for p in PRIORITIES)} "
+                      f"| requested {'/'.join(map(str, req))} |")  # fmt: skip
+                notes.append(f"{size} flow: {r['detail']}")
+                continue
+            seconds = r.get("solve_seconds", r["wall"])
+            if r["status"] == "optimal":
+                proven = f"{seconds:.2f} s"
+            elif r["status"] == "heuristic":
+                proven = "–"
+            else:
+                proven = f"not proven in {limit:g} s"
+            placed = r["placed"]
+            cum = cumulative(placed)
+            gap = "–"
+            if bound is not None:
+                gap = " / ".join(
+                    f"{(bound[p] - c) / bound[p]:.1%}" if bound[p] else "0%"
+                    for p, c in zip(PRIORITIES, cum, strict=True)
+                )
+            print(f"| {size} | {solver} | {r['wall']:.2f} | {proven} | {r['peak_mb']:.0f} | "
+                  f"{'/'.join(str(placed.get(p, 0)) for p in PRIORITIES)} | "
+                  f"{'/'.join(map(str, cum))} | {gap} |", flush=True)  # fmt: skip
+            if solver == "naive":
+                notes.append(f"{size} naive: {r['variables']} booleans")
+    if notes:
+        print()
+        for n in notes:
+            print(f"- {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""The scenario generator: deterministic, the requested sizes, valid and loadable files."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from placement.generate import generate_scenario, main, write_scenario
+from placement.loading import load_scenario
+from placement.rules import Context, HouseholdRule, KeepApartRule
+
+
+def test_same_seed_same_scenario_and_other_seed_differs() -> None:
+    a = generate_scenario(60, 150, seed=7)
+    b = generate_scenario(60, 150, seed=7)
+    c = generate_scenario(60, 150, seed=8)
+    assert a == b
+    assert a != c
+
+
+@pytest.mark.parametrize(("arrivals", "shelters", "nights"), [(0, 5, 30), (1, 1, 7), (250, 40, 30)])
+def test_sizes(arrivals: int, shelters: int, nights: int) -> None:
+    s = generate_scenario(arrivals, shelters, nights=nights, seed=3)
+    assert len(s.arrivals) == arrivals
+    assert len(s.shelters) == shelters
+    assert s.horizon_days == nights
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_round_trip_through_a_file(tmp_path: Path, suffix: str, seed: int) -> None:
+    scenario = generate_scenario(120, 200, seed=seed, network_cap=3 if seed == 2 else None)
+    path = tmp_path / f"x{suffix}"
+    write_scenario(scenario, path)
+    assert load_scenario(path) == scenario
+
+
+def test_switzerland() -> None:
+    s = generate_scenario(40, 60, seed=1, geography="ch")
+    assert {sh.department for sh in s.shelters} <= set(s.geo.areas)
+
+
+def test_distributions_have_the_hard_cases() -> None:
+    s = generate_scenario(1500, 1000, seed=4)
+    genders = Counter(a.gender for a in s.arrivals)
+    assert genders["woman"] > genders["man"] > genders["nonbinary"] > 0
+    assert any(a.trans for a in s.arrivals)
+    assert any(a.effective_age < 18 for a in s.arrivals)
+    assert any(a.children for a in s.arrivals)
+    assert any(a.needs for a in s.arrivals) and any(a.wishes for a in s.arrivals)
+    ctx = Context(s)
+    assert HouseholdRule.groups(ctx) and KeepApartRule.pairs(ctx)
+    priorities = Counter(a.priority for a in s.arrivals)
+    assert priorities[1] > priorities[5] > 0
+    assert len({a.network for a in s.arrivals if a.network}) > 10
+    assert len({a.arrives for a in s.arrivals}) > 1 and len({a.nights for a in s.arrivals}) > 2
+    languages = {t for a in s.arrivals for t in a.languages}
+    assert {"en", "pcm", "ro", "zh", "es", "sq", "uk", "ar"} <= languages
+    assert any(sh.availability for sh in s.shelters) and any(sh.capacity for sh in s.shelters)
+    assert any(sh.trans_inclusive for sh in s.shelters)
+    assert any(sh.age_max is not None and sh.age_max < 18 for sh in s.shelters)
+    assert all(sh.languages[0] == "fr" and len(sh.languages) <= 3 for sh in s.shelters)
+    assert len({sh.department for sh in s.shelters}) > 80
+
+
+def test_cli_writes_a_loadable_file(tmp_path: Path) -> None:
+    out = tmp_path / "x.yaml"
+    assert main(["--arrivals", "30", "--shelters", "50", "--seed", "1", "-o", str(out)]) == 0
+    s = load_scenario(out)
+    assert len(s.arrivals) == 30 and len(s.shelters) == 50
