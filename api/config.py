@@ -1,0 +1,50 @@
+"""Service settings, read from the environment with the ``PLACEMENT_`` prefix.
+
+``PLACEMENT_DATABASE_URL`` selects PostgreSQL (``postgresql+psycopg://...``); without it the
+service uses an embedded SQLite file at ``PLACEMENT_DB_PATH``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from placement.geography import GeographyCode
+
+
+class Settings(BaseSettings):
+    """Everything an operator may tune; every limit is enforced before any work is done."""
+
+    model_config = SettingsConfigDict(env_prefix="PLACEMENT_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; empty means SQLite at db_path"
+    )
+    db_path: Path = Field(default=Path("placement.db"), description="SQLite file")
+    geography: GeographyCode = "fr"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="request body cap")
+    max_batch_arrivals: int = Field(default=200, ge=1)
+    max_arrivals_per_solve: int = Field(default=400, ge=1)
+    max_shelters_per_solve: int = Field(default=1000, ge=1)
+    max_horizon_days: int = Field(default=120, ge=1, le=366)
+    max_solve_seconds: float = Field(default=60.0, gt=0)
+    default_solve_seconds: float = Field(default=10.0, gt=0)
+    explain_seconds: float = Field(default=10.0, ge=0, description="budget for explanations")
+    concurrent_solves: int = Field(default=2, ge=1, description="plan jobs run at once")
+    start_method: Literal["fork", "forkserver", "spawn"] = "forkserver"
+
+    def url(self) -> str:
+        """The database URL actually used."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.db_path}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url().startswith("sqlite")

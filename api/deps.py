@@ -1,0 +1,86 @@
+"""Annotated dependencies: settings, a database session, the caller and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.auth import Principal, authenticate
+from api.config import Settings
+from api.errors import ApiError
+from api.jobs import JobRunner
+
+_bearer = HTTPBearer(auto_error=False, description="a token from `placement users add`")
+
+
+def get_settings(request: Request) -> Settings:
+    """The application's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The application's database engine."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_runner(request: Request) -> JobRunner:
+    """The plan job runner."""
+    runner: JobRunner = request.app.state.runner
+    return runner
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+
+
+def get_session(engine: EngineDep) -> Iterator[Session]:
+    """A session per request; routes commit what they write."""
+    with Session(engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def current_user(
+    engine: EngineDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``; 401 otherwise."""
+    unauthorized = ApiError(
+        401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
+    )
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized
+    with Session(engine) as session:
+        who = authenticate(session, credentials.credentials)
+    if who is None:
+        raise unauthorized
+    return who
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def require(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that admits only ``roles`` (403 for any other authenticated caller)."""
+
+    def check(who: CurrentUser) -> Principal:
+        if who.role not in roles:
+            raise ApiError(403, f"not allowed for the role {who.role}")
+        return who
+
+    return check
+
+
+Coordinator = Annotated[Principal, Depends(require("coordinator"))]
+CoordinatorOrManager = Annotated[Principal, Depends(require("coordinator", "shelter_manager"))]
+CoordinatorOrAnalyst = Annotated[Principal, Depends(require("coordinator", "analyst"))]

@@ -1,0 +1,167 @@
+"""Every 4xx is JSON: ``{"detail": "...", "errors": [{"field": "...", "problem": "..."}]}``.
+
+Bad input never produces a 500: request validation errors, scenario errors and the service's
+own refusals are all mapped here, with the path of the field in the scenario notation
+(``arrivals[3].gender``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from placement.loading import format_location
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A refusal with a status code, a message and the fields concerned."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: Iterable[tuple[str, str]] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = headers
+
+
+def not_found(kind: str) -> ApiError:
+    """The same answer whether the object is missing or not the caller's to see."""
+    return ApiError(404, f"{kind} not found")
+
+
+def split_problems(problems: Sequence[str], prefix: str = "") -> list[tuple[str, str]]:
+    """``"arrivals[3].gender: bad"`` -> ``("arrivals[3].gender", "bad")``."""
+    out = []
+    for p in problems:
+        field, sep, problem = p.partition(": ")
+        if not sep:
+            field, problem = "", p
+        out.append((prefix + field if field else prefix.rstrip("."), problem))
+    return out
+
+
+def body(detail: str, errors: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:
+    """The JSON error body."""
+    return {"detail": detail, "errors": [{"field": f, "problem": p} for f, p in errors]}
+
+
+def _validation_errors(exc: RequestValidationError) -> list[tuple[str, str]]:
+    out = []
+    for e in exc.errors():
+        loc = tuple(
+            p for p in e.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-"))
+        )
+        where = loc[0] if loc else ""
+        loc = loc[1:] if where in ("body", "query", "path", "header") else loc
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        if e.get("type") == "extra_forbidden":
+            msg = "unknown field" + (
+                " (this system stores no names)" if loc[-1:] == ("name",) else ""
+            )
+        elif e.get("type") == "json_invalid":
+            loc = ()
+            msg = f"malformed JSON: {e.get('ctx', {}).get('error', msg)}"
+        field = format_location(tuple(p for p in loc if isinstance(p, str | int)))
+        if where in ("query", "path", "header") and field:
+            field = f"{where}.{field}"
+        for line in msg.split("\n"):
+            out.append((field or "body", line))
+    return out
+
+
+def install(app: FastAPI) -> None:
+    """Register the error handlers on ``app``."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(body(exc.detail, exc.errors), exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(body("invalid request", _validation_errors(exc)), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(body(str(exc.detail)), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return JSONResponse(body("internal error"), 500)
+
+
+class BodyLimit:
+    """ASGI middleware: refuse a request body over ``limit`` bytes with 413, before parsing."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        data = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": data, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        payload = json.dumps(
+            body(
+                "request body too large",
+                [("body", f"more than {self.limit} bytes; split it (e.g. several batches)")],
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})

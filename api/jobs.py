@@ -1,0 +1,171 @@
+"""Plan jobs: each solve runs in a killable child process, with a hard time limit.
+
+A job is a row in ``plan_jobs``; a thread pool in the API process drives the child process
+(``solver.process.solve_in_subprocess``). Cancellation is a status in the database, so a
+``DELETE`` handled by another API worker process still stops the solve: the thread that
+drives it watches the row.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from api.config import Settings
+from api.tables import PlanJob, utcnow
+from placement.models import Scenario
+from placement.validation import validate_plan
+from solver.cpsat import SolveOptions
+from solver.engine import EngineOptions
+from solver.process import GRACE_SECONDS, Cancelled, solve_in_subprocess
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("queued", "running", "cancelling")
+WATCH_SECONDS = 0.3
+
+
+def engine_options(options: dict[str, Any], settings: Settings) -> EngineOptions:
+    """Engine options from a job's stored options."""
+    return EngineOptions(
+        solver=options["solver"],
+        solve=SolveOptions(time_limit=options["time_limit"], workers=1),
+        explain=options["explain"],
+        explain_time_budget=settings.explain_seconds,
+        relaxation_time_limit=min(2.0, options["time_limit"]),
+    )
+
+
+def hard_limit(options: dict[str, Any], settings: Settings) -> float:
+    """Seconds after which the child process is killed, whatever it is doing."""
+    explain = settings.explain_seconds if options["explain"] else 0.0
+    return float(options["time_limit"]) + explain + GRACE_SECONDS
+
+
+class JobRunner:
+    """Runs plan jobs in the background of one API process."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.pool = ThreadPoolExecutor(settings.concurrent_solves, thread_name_prefix="plan")
+        self._cancels: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, job_id: str) -> None:
+        """Start the job when a slot is free."""
+        self.pool.submit(self._run, job_id)
+
+    def shutdown(self) -> None:
+        """Stop every running solve and wait for the threads."""
+        with self._lock:
+            for event in self._cancels.values():
+                event.set()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def recover(self) -> None:
+        """Mark as failed the jobs left unfinished by a process that is gone."""
+        longest = self.settings.max_solve_seconds + self.settings.explain_seconds + 60
+        cutoff = utcnow() - timedelta(seconds=longest)
+        with Session(self.engine) as session:
+            stale = session.exec(
+                select(PlanJob).where(
+                    col(PlanJob.status).in_(ACTIVE), col(PlanJob.created_at) < cutoff
+                )
+            ).all()
+            for job in stale:
+                job.status = "failed"
+                job.error = "interrupted: the service stopped during the solve"
+                job.finished_at = utcnow()
+                session.add(job)
+            session.commit()
+
+    # --- one job ----------------------------------------------------------------------
+    def _run(self, job_id: str) -> None:
+        try:
+            self._solve(job_id)
+        except Exception:
+            log.exception("plan job %s failed", job_id)
+            self._finish(job_id, "failed", error="internal error while solving")
+
+    def _status(self, job_id: str) -> str | None:
+        with Session(self.engine) as session:
+            job = session.get(PlanJob, job_id)
+            return None if job is None else job.status
+
+    def _solve(self, job_id: str) -> None:
+        with Session(self.engine) as session:
+            job = session.get(PlanJob, job_id)
+            if job is None or job.status != "queued":
+                if job is not None and job.status == "cancelling":
+                    job.status, job.finished_at = "cancelled", utcnow()
+                    session.add(job)
+                    session.commit()
+                return
+            job.status, job.started_at = "running", utcnow()
+            session.add(job)
+            session.commit()
+            scenario = Scenario.model_validate(job.scenario)
+            options = dict(job.options)
+        cancel = threading.Event()
+        done = threading.Event()
+        with self._lock:
+            self._cancels[job_id] = cancel
+
+        def watch() -> None:
+            while not done.wait(WATCH_SECONDS):
+                if self._status(job_id) == "cancelling":
+                    cancel.set()
+                    return
+
+        watcher = threading.Thread(target=watch, name=f"watch-{job_id}", daemon=True)
+        watcher.start()
+        plan = None
+        try:
+            plan = solve_in_subprocess(
+                scenario,
+                engine_options(options, self.settings),
+                cancel=cancel,
+                hard_timeout=hard_limit(options, self.settings),
+                start_method=self.settings.start_method,
+            )
+        except Cancelled:
+            plan = None
+        finally:
+            done.set()
+            watcher.join()
+            with self._lock:
+                self._cancels.pop(job_id, None)
+        if cancel.is_set() or plan is None:
+            self._finish(job_id, "cancelled")
+            return
+        problems = validate_plan(scenario, plan)
+        if problems:
+            log.error("plan job %s: the plan breaks rules: %s", job_id, problems)
+            self._finish(job_id, "failed", error="the solver returned an invalid plan")
+            return
+        self._finish(job_id, "done", result=plan.model_dump(mode="json"))
+
+    def _finish(
+        self,
+        job_id: str,
+        status: str,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        with Session(self.engine) as session:
+            job = session.get(PlanJob, job_id)
+            if job is None:
+                return
+            if job.status == "cancelling":
+                status, result = "cancelled", None
+            job.status, job.result, job.error = status, result, error
+            job.finished_at = utcnow()
+            session.add(job)
+            session.commit()

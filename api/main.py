@@ -1,0 +1,61 @@
+"""The placement service: a FastAPI application over the placement engine.
+
+``create_app(settings)`` builds it (tests make one per database); ``app`` is the one
+``uvicorn api.main:app`` serves, configured from the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.config import Settings
+from api.db import make_engine, migrate
+from api.jobs import JobRunner
+from api.routes import arrivals, audit, me, operations, placements, plans, shelters, whatif
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Live shelter capacity, arrivals, plans and placements for the national mechanism.
+
+Authenticate with `Authorization: Bearer <token>` (tokens from `placement users add`).
+Every 4xx answer is JSON: `{"detail": ..., "errors": [{"field": ..., "problem": ...}]}`.
+"""
+
+
+def create_app(settings: Settings | None = None, run_migrations: bool = True) -> FastAPI:
+    """The application, bound to the database the settings name."""
+    settings = settings or Settings()
+    if run_migrations:
+        migrate(settings.url())
+    engine = make_engine(settings)
+    runner = JobRunner(engine, settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runner.recover()
+        yield
+        runner.shutdown()
+        engine.dispose()
+
+    app = FastAPI(
+        title="Placement service", version="0.1.0", description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.runner = runner
+    errors.install(app)
+    app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
+    for module in (me, shelters, operations, arrivals, plans, placements, whatif, audit):
+        app.include_router(module.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The application configured from ``PLACEMENT_*`` (for ``uvicorn --factory``)."""
+    return create_app(Settings())

@@ -1,0 +1,277 @@
+"""What a client may send (``...In``) and what it may see (``...Out``), as distinct types.
+
+Request models reuse the engine's models (``placement.models``) so the fields, their checks
+and the refusal of unknown fields are the scenario format's own. Response models are chosen
+per role: a type without a ``location`` field cannot leak one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from placement.models import (
+    Arrival,
+    Availability,
+    Danger,
+    Gender,
+    Identifier,
+    Location,
+    Policy,
+    Service,
+    Shelter,
+)
+from placement.plan import Plan
+from solver.engine import SolverName
+
+
+class In(BaseModel):
+    """Base of request models: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Out(BaseModel):
+    """Base of response models; ``extra="forbid"`` keeps the per-role views distinct."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+# --- shelters ---------------------------------------------------------------------------
+class ShelterIn(Shelter):
+    """A new shelter, in the scenario format (``capacity`` or an ``availability`` calendar)."""
+
+
+class ShelterEditIn(In):
+    """A coordinator's edit of a shelter; absent fields are unchanged."""
+
+    department: str | None = None
+    location: Location | None = None
+    accepts: tuple[Gender, ...] | None = None
+    trans_inclusive: bool | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    children: bool | None = None
+    languages: tuple[str, ...] | None = None
+    services: tuple[Service, ...] | None = None
+    active: bool | None = None
+
+
+class ShelterAttributesIn(In):
+    """What a shelter's manager may change: languages, services and who it accepts."""
+
+    accepts: tuple[Gender, ...] | None = None
+    trans_inclusive: bool | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    children: bool | None = None
+    languages: tuple[str, ...] | None = None
+    services: tuple[Service, ...] | None = None
+
+
+class CalendarIn(In):
+    """The places a shelter offers: a constant ``capacity`` or dated ``availability`` ranges.
+
+    Places are the shelter's total places for this mechanism; committed placements use them.
+    """
+
+    capacity: int | None = Field(default=None, ge=0)
+    availability: tuple[Availability, ...] | None = None
+
+
+class Freshness(Out):
+    """When the shelter and its places were last confirmed, and by whom."""
+
+    version: int
+    updated_at: dt.datetime
+    updated_by: str | None
+    capacity_updated_at: dt.datetime
+    capacity_updated_by: str | None
+
+
+class ShelterPublicOut(Out):
+    """A shelter without anything that says where it is (analysts)."""
+
+    id: str
+    active: bool
+    accepts: tuple[Gender, ...]
+    trans_inclusive: bool
+    age_min: int
+    age_max: int | None
+    children: bool
+    languages: tuple[str, ...]
+    services: tuple[str, ...]
+    capacity: int | None
+    availability: tuple[Availability, ...] | None
+    freshness: Freshness
+
+
+class ShelterOut(ShelterPublicOut):
+    """A shelter with its département and location (coordinators and its own managers)."""
+
+    department: str
+    location: Location | None
+
+
+class ShelterUpdateOut(Out):
+    """One recorded change to a shelter."""
+
+    at: dt.datetime
+    by: str | None
+    kind: str
+    fields: list[str]
+
+
+# --- operations and arrivals ------------------------------------------------------------
+class OperationIn(In):
+    """A dismantling: a pseudonymous reference, a date, the danger locations it shares."""
+
+    reference: Identifier
+    date: dt.date
+    danger: tuple[Danger, ...] = Field(min_length=1)
+
+
+class OperationOut(Out):
+    """An operation, with counts of its arrivals (coordinators only)."""
+
+    id: int
+    reference: str
+    date: dt.date
+    danger: tuple[Danger, ...]
+    created_at: dt.datetime
+    arrivals_waiting: int
+    arrivals_placed: int
+
+
+class ArrivalIn(Arrival):
+    """An arrival in the scenario format; ``danger`` defaults to the operation's."""
+
+    danger: tuple[Danger, ...] | None = Field(default=None, min_length=1)  # type: ignore[assignment]
+
+
+class ArrivalBatchIn(In):
+    """Several arrivals at once, all or none."""
+
+    arrivals: list[ArrivalIn] = Field(min_length=1)
+
+
+class ArrivalOut(Arrival):
+    """An arrival as coordinators see it, with its danger locations and status."""
+
+    operation_id: int
+    status: str
+    created_at: dt.datetime
+
+
+# --- placements -------------------------------------------------------------------------
+class PlacementOut(Out):
+    """A committed placement as coordinators see it."""
+
+    id: int
+    arrival_id: str
+    shelter_id: str
+    plan_id: str | None
+    first_night: dt.date
+    last_night: dt.date
+    persons: int
+    active: bool
+    committed_at: dt.datetime
+    released_at: dt.datetime | None
+
+
+class ManagerPlacementOut(Out):
+    """A placement as the receiving shelter's manager sees it: nothing else about the case."""
+
+    id: int
+    shelter_id: str
+    arrival_id: str = Field(description="pseudonymous id")
+    first_night: dt.date
+    last_night: dt.date
+    children: int
+    needs: tuple[str, ...]
+    languages: tuple[str, ...]
+    active: bool
+
+
+# --- plans ------------------------------------------------------------------------------
+class PlanIn(In):
+    """Ask for a plan: for one operation's waiting arrivals, or for every waiting arrival."""
+
+    operation_id: int | None = Field(
+        default=None, description="an operation; omit to plan every waiting arrival"
+    )
+    start: dt.date | None = Field(
+        default=None, description="first night; default: the operation date (or the earliest)"
+    )
+    horizon_days: int = Field(default=30, ge=1, le=366)
+    solver: SolverName = "cpsat"
+    time_limit: float | None = Field(default=None, gt=0, description="seconds")
+    explain: bool = True
+    policy: Policy = Policy()
+
+
+class PlanJobOut(Out):
+    """A plan job: its status, then the plan with the engine's explanations."""
+
+    id: str
+    status: str
+    operation_id: int | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    error: str | None
+    options: dict[str, Any]
+    committed_at: dt.datetime | None
+    result: Plan | None
+
+
+class PlanSummaryOut(Out):
+    """Counts only."""
+
+    status: str
+    placed_persons: int
+    requested_persons: int
+    unplaced_arrivals: int
+
+
+class CommitOut(Out):
+    """The placements a commit created."""
+
+    plan_id: str
+    placements: list[PlacementOut]
+
+
+# --- the rest ---------------------------------------------------------------------------
+class MeOut(Out):
+    """The caller."""
+
+    handle: str
+    role: str
+    shelters: list[str]
+
+
+class AuditOut(Out):
+    """One audit record."""
+
+    id: int
+    at: dt.datetime
+    user: str | None
+    role: str
+    action: str
+    object_type: str
+    object_id: str
+    detail: str
+
+
+class StatsOut(Out):
+    """Aggregates for analysts: counts, never a case or an address."""
+
+    shelters: int
+    places_tonight: int
+    free_places_tonight: int
+    arrivals_waiting: int
+    arrivals_placed: int
+    operations: int
+    placements_active: int

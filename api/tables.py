@@ -1,0 +1,158 @@
+"""The stored state: SQLModel tables. Never returned to clients as such (see ``schemas``).
+
+Shelters and arrivals keep the engine's own document (``data``), validated by
+``placement.models`` before it is written, so the scenario format stays the single source of
+truth for their fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+ROLES = ("coordinator", "shelter_manager", "analyst")
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, UTC."""
+    return datetime.now(UTC)
+
+
+class User(SQLModel, table=True):
+    """A user account: a handle (no personal name) and a role."""
+
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=32)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserShelter(SQLModel, table=True):
+    """A shelter manager's binding to a shelter."""
+
+    __tablename__ = "user_shelters"
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    shelter_id: str = Field(foreign_key="shelters.id", primary_key=True, max_length=64)
+
+
+class Token(SQLModel, table=True):
+    """A bearer token, stored only as its SHA-256 hash."""
+
+    __tablename__ = "tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class ShelterRow(SQLModel, table=True):
+    """A shelter: the engine's shelter document plus who changed it and when."""
+
+    __tablename__ = "shelters"
+    id: str = Field(primary_key=True, max_length=64)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    version: int = 1
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: int | None = Field(default=None, foreign_key="users.id")
+    capacity_updated_at: datetime = Field(default_factory=utcnow)
+    capacity_updated_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class ShelterUpdate(SQLModel, table=True):
+    """Every change to a shelter: when, by whom, what."""
+
+    __tablename__ = "shelter_updates"
+    id: int | None = Field(default=None, primary_key=True)
+    shelter_id: str = Field(foreign_key="shelters.id", index=True, max_length=64)
+    at: datetime = Field(default_factory=utcnow)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    kind: str = Field(max_length=32)
+    fields: list[str] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Operation(SQLModel, table=True):
+    """A dismantling: a reference, a date and the danger locations its arrivals share."""
+
+    __tablename__ = "operations"
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=64, unique=True)
+    date: dt.date
+    danger: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class ArrivalRow(SQLModel, table=True):
+    """A pseudonymous arrival: the engine's arrival document and where it stands."""
+
+    __tablename__ = "arrivals"
+    id: str = Field(primary_key=True, max_length=64)
+    operation_id: int = Field(foreign_key="operations.id", index=True)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="waiting", max_length=16, index=True)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class PlanJob(SQLModel, table=True):
+    """A plan request, its solve and its result."""
+
+    __tablename__ = "plan_jobs"
+    id: str = Field(primary_key=True, max_length=32)
+    operation_id: int | None = Field(default=None, foreign_key="operations.id")
+    status: str = Field(default="queued", max_length=16)
+    requested_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    options: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    scenario: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    shelter_versions: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    arrival_versions: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: str | None = None
+    committed_at: datetime | None = None
+    committed_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class PlacementRow(SQLModel, table=True):
+    """A committed placement. It holds its places until a coordinator frees it."""
+
+    __tablename__ = "placements"
+    __table_args__ = (Index("ix_placements_shelter_active", "shelter_id", "active"),)
+    id: int | None = Field(default=None, primary_key=True)
+    arrival_id: str = Field(foreign_key="arrivals.id", index=True, max_length=64)
+    shelter_id: str = Field(foreign_key="shelters.id", max_length=64)
+    plan_id: str | None = Field(default=None, foreign_key="plan_jobs.id", max_length=32)
+    first_night: dt.date
+    last_night: dt.date
+    persons: int
+    active: bool = True
+    committed_at: datetime = Field(default_factory=utcnow)
+    committed_by: int | None = Field(default=None, foreign_key="users.id")
+    released_at: datetime | None = None
+    released_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class AuditRecord(SQLModel, table=True):
+    """Append-only: database triggers refuse UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    role: str = Field(max_length=32)
+    action: str = Field(max_length=16)
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(max_length=64)
+    detail: str = Field(default="", max_length=200)
