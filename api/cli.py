@@ -121,3 +121,6 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> 
 
 def main() -> None:
     app()
+
+
+import api.service_cli  # noqa: E402, F401  (registers the service's commands on app)

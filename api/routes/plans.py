@@ -78,7 +78,7 @@ def request_plan(
         raise ApiError(422, "nothing to plan", [("operation_id", "no waiting arrivals")])
     if body.operation_id is None:
         op_ids = {a.operation_id for a in arrivals}
-        dates = session.exec(select(Operation.date).where(col(Operation.id).in_(op_ids))).all()
+        dates = session.exec(select(col(Operation.date)).where(col(Operation.id).in_(op_ids))).all()
         start = body.start or min(dates)
     if len(arrivals) > settings.max_arrivals_per_solve:
         raise ApiError(
@@ -243,7 +243,7 @@ def _commit(session: Session, plan_id: str, who: Principal, geography: Any) -> C
     now = utcnow()
     rows = []
     for p in plan.placements:
-        row = PlacementRow(
+        placement = PlacementRow(
             arrival_id=p.arrival,
             shelter_id=p.shelter,
             plan_id=job.id,
@@ -253,8 +253,8 @@ def _commit(session: Session, plan_id: str, who: Principal, geography: Any) -> C
             committed_at=now,
             committed_by=who.id,
         )
-        session.add(row)
-        rows.append(row)
+        session.add(placement)
+        rows.append(placement)
         a = arrivals[p.arrival]
         a.status, a.version = "placed", a.version + 1
         session.add(a)

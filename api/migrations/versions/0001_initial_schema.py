@@ -8,8 +8,8 @@ Create Date: 2026-11-22 19:34:38.989063
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql import sqltypes
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -23,23 +23,23 @@ def upgrade() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("handle", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("handle", sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("role", sqltypes.AutoString(length=32), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("handle"),
     )
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("at", sqltypes.UTCDateTime(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("object_type", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("object_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("detail", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("role", sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("action", sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("object_type", sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("object_id", sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("detail", sqltypes.AutoString(length=200), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -53,10 +53,10 @@ def upgrade() -> None:
     op.create_table(
         "operations",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("reference", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("reference", sqltypes.AutoString(length=64), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("danger", sa.JSON(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sqltypes.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by"],
@@ -67,14 +67,14 @@ def upgrade() -> None:
     )
     op.create_table(
         "shelters",
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("id", sqltypes.AutoString(length=64), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sqltypes.UTCDateTime(), nullable=False),
         sa.Column("updated_by", sa.Integer(), nullable=True),
-        sa.Column("capacity_updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("capacity_updated_at", sqltypes.UTCDateTime(), nullable=False),
         sa.Column("capacity_updated_by", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["capacity_updated_by"],
@@ -90,9 +90,9 @@ def upgrade() -> None:
         "tokens",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("revoked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("token_hash", sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_at", sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", sqltypes.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -105,12 +105,12 @@ def upgrade() -> None:
 
     op.create_table(
         "arrivals",
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("id", sqltypes.AutoString(length=64), nullable=False),
         sa.Column("operation_id", sa.Integer(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("status", sqltypes.AutoString(length=16), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sqltypes.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by"],
@@ -130,20 +130,20 @@ def upgrade() -> None:
 
     op.create_table(
         "plan_jobs",
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("id", sqltypes.AutoString(length=32), nullable=False),
         sa.Column("operation_id", sa.Integer(), nullable=True),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("status", sqltypes.AutoString(length=16), nullable=False),
         sa.Column("requested_by", sa.Integer(), nullable=True),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("started_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("created_at", sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("started_at", sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("finished_at", sqltypes.UTCDateTime(), nullable=True),
         sa.Column("options", sa.JSON(), nullable=False),
         sa.Column("scenario", sa.JSON(), nullable=False),
         sa.Column("shelter_versions", sa.JSON(), nullable=False),
         sa.Column("arrival_versions", sa.JSON(), nullable=False),
         sa.Column("result", sa.JSON(), nullable=True),
-        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("committed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("error", sqltypes.AutoString(), nullable=True),
+        sa.Column("committed_at", sqltypes.UTCDateTime(), nullable=True),
         sa.Column("committed_by", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["committed_by"],
@@ -162,10 +162,10 @@ def upgrade() -> None:
     op.create_table(
         "shelter_updates",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("shelter_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("shelter_id", sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("at", sqltypes.UTCDateTime(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("kind", sqltypes.AutoString(length=32), nullable=False),
         sa.Column("fields", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["shelter_id"],
@@ -185,7 +185,7 @@ def upgrade() -> None:
     op.create_table(
         "user_shelters",
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("shelter_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("shelter_id", sqltypes.AutoString(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["shelter_id"],
             ["shelters.id"],
@@ -199,16 +199,16 @@ def upgrade() -> None:
     op.create_table(
         "placements",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("arrival_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("shelter_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("plan_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("arrival_id", sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("shelter_id", sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("plan_id", sqltypes.AutoString(length=32), nullable=True),
         sa.Column("first_night", sa.Date(), nullable=False),
         sa.Column("last_night", sa.Date(), nullable=False),
         sa.Column("persons", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("committed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("committed_at", sqltypes.UTCDateTime(), nullable=False),
         sa.Column("committed_by", sa.Integer(), nullable=True),
-        sa.Column("released_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("released_at", sqltypes.UTCDateTime(), nullable=True),
         sa.Column("released_by", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["arrival_id"],

@@ -1,0 +1,106 @@
+"""``placement serve`` and ``placement users ...``: the service's commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.auth import UserError, add_token, add_user
+from api.config import Settings
+from api.db import make_engine, migrate
+
+users = typer.Typer(no_args_is_help=True, help="Users and bearer tokens of the service.")
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    migrate(settings.url())
+    return make_engine(settings)
+
+
+@users.command("add")
+def users_add(
+    handle: Annotated[str, typer.Argument(help="a login handle (not a person's name)")],
+    role: Annotated[str, typer.Option(help="coordinator, shelter_manager or analyst")],
+    shelter: Annotated[
+        list[str] | None, typer.Option(help="shelter id a manager is bound to (repeatable)")
+    ] = None,
+) -> None:
+    """Create a user and print its first token (shown once; only its hash is stored)."""
+    try:
+        _, token = add_user(_engine(Settings()), handle, role, shelter or [])
+    except UserError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(token)
+
+
+@users.command("token")
+def users_token(handle: Annotated[str, typer.Argument(help="an existing user's handle")]) -> None:
+    """Create another token for a user and print it."""
+    try:
+        token = add_token(_engine(Settings()), handle)
+    except UserError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(token)
+
+
+@users.command("list")
+def users_list() -> None:
+    """List users: handle, role, shelters."""
+    from sqlmodel import Session, select
+
+    from api.tables import User, UserShelter
+
+    with Session(_engine(Settings())) as session:
+        for u in session.exec(select(User).order_by(User.handle)).all():
+            bound = session.exec(select(UserShelter.shelter_id).where(UserShelter.user_id == u.id))
+            typer.echo(f"{u.handle}\t{u.role}\t{','.join(bound)}")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: PLACEMENT_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: PLACEMENT_PORT")] = None,
+    workers: Annotated[int, typer.Option(help="API worker processes", min=1, max=32)] = 1,
+    seed_demo: Annotated[
+        bool, typer.Option("--seed-demo", help="seed a demo national network if empty")
+    ] = False,
+) -> None:
+    """Start the HTTP service (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    settings = Settings()
+    engine = _engine(settings)
+    if seed_demo:
+        from api.demo import seed_demo as seed
+
+        tokens = seed(engine)
+        for handle, token in tokens.items():
+            typer.echo(f"{handle}: {token}")
+        if not tokens:
+            typer.echo("demo network already seeded; new tokens: placement users token HANDLE")
+    engine.dispose()
+    where = settings.database_url and "PostgreSQL/other database" or str(settings.db_path)
+    typer.echo(
+        f"database: {where}; docs at http://{host or settings.host}:{port or settings.port}/docs"
+    )
+    uvicorn.run(
+        "api.main:app_from_env",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and ``users`` to the ``placement`` console script."""
+    app.command("serve")(serve)
+    app.add_typer(users, name="users")
+
+
+# api.cli imports this module last (one line at its end); registering here keeps cli.py as is.
+from api.cli import app as _cli_app  # noqa: E402
+
+register(_cli_app)
