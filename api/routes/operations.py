@@ -106,6 +106,18 @@ def _add_arrivals(
         if doc.get("danger") is None:
             doc["danger"] = op.danger
         docs.append(doc)
+    ids = [item.id for item in items]
+    taken = set(session.exec(select(ArrivalRow.id).where(col(ArrivalRow.id).in_(ids))).all())
+    if taken:
+        raise ApiError(
+            409,
+            "arrival id already used",
+            [
+                (f"{prefix}[{i}].id" if prefix else "id", f"{a!r} is taken")
+                for i, a in enumerate(ids)
+                if a in taken
+            ],
+        )
     existing = session.exec(select(ArrivalRow).where(ArrivalRow.operation_id == op.id)).all()
     try:
         # The engine checks the arrivals together: ids, keep-apart, households, dates, codes.
@@ -124,18 +136,6 @@ def _add_arrivals(
         if prefix == "":
             problems = [p.removeprefix("arrivals[0].") for p in problems]
         raise ApiError(422, "invalid arrival", split_problems(problems)) from None
-    ids = [a.id for a in scenario.arrivals[: len(docs)]]
-    taken = set(session.exec(select(ArrivalRow.id).where(col(ArrivalRow.id).in_(ids))).all())
-    if taken:
-        raise ApiError(
-            409,
-            "arrival id already used",
-            [
-                (f"{prefix}[{i}].id" if prefix else "id", f"{a!r} is taken")
-                for i, a in enumerate(ids)
-                if a in taken
-            ],
-        )
     rows = []
     for arrival in scenario.arrivals[: len(docs)]:
         row = ArrivalRow(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import CoordinatorOrAnalyst, SettingsDep
@@ -18,29 +18,35 @@ from solver.process import solve_in_subprocess
 router = APIRouter(prefix="/whatif", tags=["what-if"])
 
 
-@router.post("")
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "a scenario document (the engine's format), JSON or YAML",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "application/yaml": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.post("", openapi_extra=_BODY)
 async def what_if(
     request: Request,
     who: CoordinatorOrAnalyst,
     settings: SettingsDep,
-    scenario: Annotated[
-        dict[str, Any] | None,
-        Body(description="a scenario document (JSON; YAML with Content-Type application/yaml)"),
-    ] = None,
     solver: SolverName = "cpsat",
     time_limit: float | None = None,
     explain: bool = True,
 ) -> Plan:
     """Plan a scenario document and return the plan (coordinators and analysts)."""
-    if "yaml" in request.headers.get("content-type", ""):
-        try:
-            data = parse_text((await request.body()).decode("utf-8"), "scenario.yaml")
-        except ScenarioError as e:
-            raise ApiError(422, "invalid scenario", split_problems(e.problems)) from None
-        except UnicodeDecodeError:
-            raise ApiError(422, "invalid scenario", [("body", "not UTF-8 text")]) from None
-    else:
-        data = scenario
+    source = "scenario.yaml" if "yaml" in request.headers.get("content-type", "") else "s.json"
+    try:
+        data: Any = parse_text((await request.body()).decode("utf-8"), source)
+    except ScenarioError as e:
+        raise ApiError(422, "invalid scenario", [("body", p) for p in e.problems]) from None
+    except UnicodeDecodeError:
+        raise ApiError(422, "invalid scenario", [("body", "not UTF-8 text")]) from None
     if not isinstance(data, dict):
         raise ApiError(422, "invalid scenario", [("body", "expected a scenario document")])
     limit = time_limit or min(settings.default_solve_seconds, settings.max_solve_seconds)

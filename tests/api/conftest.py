@@ -84,7 +84,10 @@ def _pg_url(proc: Any, dbname: str) -> str:
 def pg_template(pg_server: Any) -> str:
     """A migrated PostgreSQL template database."""
     with psycopg.connect(
-        host=pg_server.host, port=pg_server.port, user=pg_server.user, dbname="postgres",
+        host=pg_server.host,
+        port=pg_server.port,
+        user=pg_server.user,
+        dbname="postgres",
         autocommit=True,
     ) as conn:
         conn.execute("DROP DATABASE IF EXISTS placement_template")
