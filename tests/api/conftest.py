@@ -191,6 +191,21 @@ def make_operation(w: World, reference: str = "OP-1", date: str = "2026-12-01") 
     return int(r.json()["id"])
 
 
+TINY_SCENARIO: dict[str, Any] = {
+    "name": "tiny",
+    "start": "2026-12-01",
+    "horizon_days": 10,
+    "shelters": [
+        {"id": "S-lyon", "department": "69", "accepts": ["woman"], "capacity": 2},
+        {"id": "S-lille", "department": "59", "accepts": ["man"], "capacity": 3},
+    ],
+    "arrivals": [
+        {"id": "A1", "gender": "woman", "languages": ["en"], "danger": [{"department": "93"}]},
+        {"id": "A2", "gender": "man", "languages": ["ro"], "danger": [{"department": "93"}]},
+    ],
+}
+
+
 def wait_plan(w: World, plan_id: str, timeout: float = 30.0) -> dict[str, Any]:
     """Poll the plan job until it finishes."""
     import time

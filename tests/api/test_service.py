@@ -8,7 +8,14 @@ import time
 import pytest
 
 import solver.process
-from tests.api.conftest import World, arrival_doc, make_operation, shelter_doc, wait_plan
+from tests.api.conftest import (
+    TINY_SCENARIO,
+    World,
+    arrival_doc,
+    make_operation,
+    shelter_doc,
+    wait_plan,
+)
 
 
 def _plan(w: World, **body: object) -> dict[str, object]:
@@ -262,19 +269,7 @@ def test_plan_request_errors(world: World) -> None:
     assert world.call("coord", "POST", "/plans", json={"operation_id": 999}).status_code == 404
 
 
-TINY = {
-    "name": "tiny",
-    "start": "2026-12-01",
-    "horizon_days": 10,
-    "shelters": [
-        {"id": "S-lyon", "department": "69", "accepts": ["woman"], "capacity": 2},
-        {"id": "S-lille", "department": "59", "accepts": ["man"], "capacity": 3},
-    ],
-    "arrivals": [
-        {"id": "A1", "gender": "woman", "languages": ["en"], "danger": [{"department": "93"}]},
-        {"id": "A2", "gender": "man", "languages": ["ro"], "danger": [{"department": "93"}]},
-    ],
-}
+TINY = TINY_SCENARIO
 
 
 def test_what_if_writes_nothing(world: World) -> None:
