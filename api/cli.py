@@ -47,7 +47,9 @@ def render_plan(plan: Plan, console: Console) -> None:
             f"{p.first_night} → {p.last_night}",
             str(p.persons),
             f"{p.distance_km:.0f}",
-            p.shared_language or "[yellow]interpreter[/yellow]",
+            p.shared_language
+            or ("[yellow]close language[/yellow]" if p.language_match == "close" else "")
+            or "[yellow]interpreter[/yellow]",
             str(p.cost),
         )
     console.print(table)
@@ -56,7 +58,8 @@ def render_plan(plan: Plan, console: Console) -> None:
         return
     console.print(f"[bold red]Unplaced ({len(plan.unplaced)})[/bold red]")
     for u in plan.unplaced:
-        console.print(f"[bold]{u.arrival}[/bold] (priority {u.priority}, {u.persons} persons)")
+        persons = "1 person" if u.persons == 1 else f"{u.persons} persons"
+        console.print(f"[bold]{u.arrival}[/bold] (priority {u.priority}, {persons})")
         for r in u.reasons:
             console.print(f"   • {r}", highlight=False)
         for x in u.relaxations:

@@ -56,6 +56,21 @@ def format_ranges(ranges: list[tuple[date, date]]) -> str:
     return ", ".join(str(a) if a == b else f"{a} to {b}" for a, b in ranges)
 
 
+def format_by_night(sc: Scenario, values: dict[int, int]) -> str:
+    """Night-indexed numbers as runs: ``3 on 2026-12-04 to 2026-12-11, 1 on 2026-12-12``."""
+    runs: list[tuple[int, list[int]]] = []
+    for n in sorted(values):
+        if runs and runs[-1][0] == values[n] and runs[-1][1][-1] == n - 1:
+            runs[-1][1].append(n)
+        else:
+            runs.append((values[n], [n]))
+    return ", ".join(f"{v} on {format_ranges(night_ranges(sc, ns))}" for v, ns in runs)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def funnel(
     ctx: Context, a: Arrival, rules: Sequence[PairRule] = PAIR_RULES
 ) -> list[tuple[PairRule, int]]:
@@ -88,11 +103,13 @@ class Explainer:
         check: FeasibilityCheck | None = None,
         max_checks_per_person: int = 6,
         time_budget: float | None = None,
+        proven: bool = True,
     ) -> None:
         self.ctx = ctx
         self.assignment = dict(assignment)
         self.check = check
         self.max_checks = max_checks_per_person
+        self.proven = proven  # whether the plan is proven optimal: some wording depends on it
         # Relaxation re-solves stop once this budget is spent; reasons are always given.
         self.deadline = None if time_budget is None else time.monotonic() + time_budget
         self._cache: dict[str, Unplaced] = {}
@@ -182,9 +199,9 @@ class Explainer:
             why = []
             if small:
                 why.append(
-                    f"too small even when empty: {min(places[n] for n in small)} place(s) on "
-                    f"{format_ranges(night_ranges(ctx.scenario, small))}, "
-                    f"{max(need[n] for n in small)} needed"
+                    "too small even when empty: places "
+                    + format_by_night(ctx.scenario, {n: places[n] for n in small})
+                    + f"; {max(need[n] for n in small)} needed"
                 )
             elif short:
                 holders = [
@@ -194,14 +211,18 @@ class Explainer:
                 ]
                 higher = sum(h.persons for h in holders if h.priority >= priority)
                 lower = sum(h.persons for h in holders if h.priority < priority)
-                worst = min(places[n] - used[n] for n in short)
+                free = {n: max(0, places[n] - used[n]) for n in short}
                 text = (
-                    f"full on {format_ranges(night_ranges(ctx.scenario, short))} "
-                    f"({max(worst, 0)} free, {max(need[n] for n in short)} needed), "
-                    f"taken by {higher} persons of priority ≥ {priority}"
+                    f"full: free places {format_by_night(ctx.scenario, free)}; "
+                    f"{max(need[n] for n in short)} needed; "
+                    f"taken by {plural(higher, 'person')} of priority ≥ {priority}"
                 )
                 if lower:
-                    text += f" and {lower} of lower priority (kept to place more people overall)"
+                    text += f" and {lower} of lower priority" + (
+                        " (this keeps more people of higher priority placed overall)"
+                        if self.proven
+                        else ""
+                    )
                 why.append(text)
             together = sorted(x for x, sid in others.items() if sid == s.id and x in apart)
             if together:
@@ -263,7 +284,7 @@ class Explainer:
                 (
                     Relaxation(
                         kind="add_places",
-                        text=f"{most} more place(s) in {s.id} on {format_ranges(ranges)}",
+                        text=f"more places in {s.id}: {format_by_night(ctx.scenario, add)}",
                         shelter=s.id,
                         first_night=first,
                         last_night=last,
@@ -279,6 +300,8 @@ class Explainer:
             if len(failing) == 1:
                 only.setdefault(failing.pop(), []).append(s)
         near = only.get(SafetyDistanceRule.name, [])
+        floor = ctx.scenario.policy.safety_distance_floor_km
+        near = [s for s in near if min(ctx.distance_km(m, s) for m in members) >= floor]
         for s in sorted(near, key=lambda s: (-ctx.distance_km(rep, s), s.id))[:2]:
             km = math.floor(min(ctx.distance_km(m, s) for m in members))
             tries.append(
@@ -325,7 +348,7 @@ class Explainer:
                     )
                 )
         for rule, attr, words in (
-            (TransInclusionRule.name, "trans_inclusive", "accepted trans women and men"),
+            (TransInclusionRule.name, "trans_inclusive", "became trans-inclusive"),
             (ChildrenRule.name, "children", "took children"),
         ):
             for s in only.get(rule, [])[:1]:

@@ -81,6 +81,11 @@ class Policy(Frozen):
     """The coordinator's choices for one planning run."""
 
     safety_distance_km: float = Field(default=100, ge=0)
+    safety_distance_floor_km: float = Field(
+        default=50,
+        ge=0,
+        description="explanations never suggest a safety distance below this",
+    )
     avoid_neighbouring_departments: bool = True
     max_per_network_per_shelter: int | None = Field(default=None, ge=1)
     language_required: bool = False

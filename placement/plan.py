@@ -24,6 +24,9 @@ class Placement(Out):
     persons: int = Field(description="the person and accompanying children")
     distance_km: float = Field(description="to the nearest danger location")
     shared_language: str | None
+    language_match: Literal["shared", "close", "interpreter"] = Field(
+        description="shared language; a close one (e.g. Nigerian Pidgin and English); or none"
+    )
     cost: int = Field(description="weighted secondary cost of this placement")
 
 

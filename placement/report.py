@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from placement.costs import placement_cost
-from placement.languages import shared_language
+from placement.languages import has_close_language, shared_language
 from placement.plan import Placement, Plan, Status, Unplaced
 from placement.rules import Assignment, Context, persons_by_priority
 
@@ -26,6 +26,8 @@ def build_plan(
             continue
         s = ctx.shelters[sid]
         stay = ctx.stay(a)
+        shared = shared_language(a.languages, s.languages)
+        close = shared is None and has_close_language(a.languages, s.languages)
         placements.append(
             Placement(
                 arrival=a.id,
@@ -34,7 +36,8 @@ def build_plan(
                 last_night=sc.night(stay.stop - 1),
                 persons=a.persons,
                 distance_km=round(ctx.distance_km(a, s), 1),
-                shared_language=shared_language(a.languages, s.languages),
+                shared_language=shared,
+                language_match="shared" if shared else "close" if close else "interpreter",
                 cost=placement_cost(ctx, a, s).total,
             )
         )

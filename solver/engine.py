@@ -109,7 +109,11 @@ def finish_plan(
     if options.explain if explain is None else explain:
         check = feasibility_check(replace(options.solve, time_limit=options.relaxation_time_limit))
     unplaced = Explainer(
-        ctx, assignment, check, time_budget=options.explain_time_budget
+        ctx,
+        assignment,
+        check,
+        time_budget=options.explain_time_budget,
+        proven=status == "optimal",
     ).explain_all(limit_relaxations=options.max_relaxation_people)
     return build_plan(
         ctx,

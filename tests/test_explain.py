@@ -31,8 +31,49 @@ def test_full_shelter_reason_names_nights_and_who_holds_them():
     u = plan.unplaced[0]
     assert u.arrival == "second"
     assert "1 shelter(s) pass every rule, but none has room" in u.reasons[0]
-    assert "S: full on 2026-12-01 to 2026-12-05 (0 free, 1 needed)" in u.reasons[1]
-    assert "taken by 1 persons of priority ≥ 2" in u.reasons[1]
+    assert "S: full: free places 0 on 2026-12-01 to 2026-12-05; 1 needed" in u.reasons[1]
+    assert "taken by 1 person of priority ≥ 2" in u.reasons[1]
+
+
+def test_explanations_show_places_night_by_night():
+    # Regression (greedy/explain review): the places were given as one minimum for the
+    # whole stay. S has 1 place on nights 1-4 and 2 from night 5; the mother needs 3.
+    cal = [
+        {"from": "2026-12-01", "to": "2026-12-05", "places": 1},
+        {"from": "2026-12-05", "places": 2},
+    ]
+    sc = scenario([shelter("S", availability=cal, children=True)], [arrival("M", children=2)])
+    plan = solve(sc)
+    reasons = " ".join(plan.unplaced[0].reasons)
+    assert (
+        "places 1 on 2026-12-01 to 2026-12-04, 2 on 2026-12-05 to 2026-12-10; 3 needed" in reasons
+    )
+    relax = plan.unplaced[0].relaxations[0]
+    assert (
+        relax.text
+        == "more places in S: 2 on 2026-12-01 to 2026-12-04, 1 on 2026-12-05 to 2026-12-10"
+    )
+
+
+def test_lower_priority_holders_not_called_deliberate_in_greedy_plans():
+    # Regression: a greedy plan was explained as if it were optimal. A household (one
+    # priority-5 and one priority-1 member) fills S's 2 places; X (priority 3) is left out,
+    # in both plans. Only the proven-optimal plan may say that this was the better choice.
+    sc = scenario(
+        [shelter("S", capacity=2)],
+        [
+            arrival("h5", priority=5, household="h"),
+            arrival("h1", priority=1, household="h"),
+            arrival("X", priority=3),
+        ],
+    )
+    greedy = solve(sc, solver="greedy")
+    optimal = solve(sc)
+    for plan in (greedy, optimal):
+        assert [u.arrival for u in plan.unplaced] == ["X"]
+        assert "and 1 of lower priority" in plan.unplaced[0].reasons[1]
+    assert "keeps more people" not in greedy.unplaced[0].reasons[1]
+    assert "keeps more people of higher priority" in optimal.unplaced[0].reasons[1]
 
 
 def test_add_places_relaxation_is_verified_by_resolving():
