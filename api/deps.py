@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -84,3 +84,7 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
 Coordinator = Annotated[Principal, Depends(require("coordinator"))]
 CoordinatorOrManager = Annotated[Principal, Depends(require("coordinator", "shelter_manager"))]
 CoordinatorOrAnalyst = Annotated[Principal, Depends(require("coordinator", "analyst"))]
+
+
+#: an integer id in a path: refused with 422 before it reaches the database if out of range
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -200,7 +200,10 @@ class PlanIn(In):
     """Ask for a plan: for one operation's waiting arrivals, or for every waiting arrival."""
 
     operation_id: int | None = Field(
-        default=None, description="an operation; omit to plan every waiting arrival"
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="an operation; omit to plan every waiting arrival",
     )
     start: dt.date | None = Field(
         default=None, description="first night; default: the operation date (or the earliest)"

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from api import audit
 from api.auth import Principal
 from api.config import Settings
-from api.deps import Coordinator, SessionDep, SettingsDep
+from api.deps import Coordinator, RowId, SessionDep, SettingsDep
 from api.errors import ApiError, not_found, split_problems
 from api.schemas import ArrivalBatchIn, ArrivalIn, ArrivalOut, OperationIn, OperationOut
 from api.tables import ArrivalRow, Operation
@@ -87,7 +87,7 @@ def list_operations(who: Coordinator, session: SessionDep) -> list[OperationOut]
 
 
 @router.get("/{operation_id}")
-def read_operation(operation_id: int, who: Coordinator, session: SessionDep) -> OperationOut:
+def read_operation(operation_id: RowId, who: Coordinator, session: SessionDep) -> OperationOut:
     """One operation, with its danger locations (coordinators)."""
     return operation_out(session, get_operation(session, operation_id))
 
@@ -155,7 +155,7 @@ def _add_arrivals(
 
 @router.post("/{operation_id}/arrivals", status_code=status.HTTP_201_CREATED)
 def add_arrival(
-    operation_id: int,
+    operation_id: RowId,
     body: ArrivalIn,
     who: Coordinator,
     session: SessionDep,
@@ -168,7 +168,7 @@ def add_arrival(
 
 @router.post("/{operation_id}/arrivals/batch", status_code=status.HTTP_201_CREATED)
 def add_arrivals(
-    operation_id: int,
+    operation_id: RowId,
     body: ArrivalBatchIn,
     who: Coordinator,
     session: SessionDep,
@@ -187,7 +187,7 @@ def add_arrivals(
 
 @router.get("/{operation_id}/arrivals")
 def operation_arrivals(
-    operation_id: int, who: Coordinator, session: SessionDep
+    operation_id: RowId, who: Coordinator, session: SessionDep
 ) -> list[ArrivalOut]:
     """The arrivals of an operation (coordinators)."""
     get_operation(session, operation_id)

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from api import audit
 from api.db import with_retry
-from api.deps import Coordinator, CoordinatorOrManager, EngineDep, SessionDep
+from api.deps import Coordinator, CoordinatorOrManager, EngineDep, RowId, SessionDep
 from api.errors import ApiError, not_found
 from api.routes.shelters import lock_shelters
 from api.schemas import ManagerPlacementOut, PlacementOut
@@ -38,7 +38,7 @@ def list_placements(
 
 @router.get("/{placement_id}", response_model=PlacementOut | ManagerPlacementOut)
 def read_placement(
-    placement_id: int, who: CoordinatorOrManager, session: SessionDep
+    placement_id: RowId, who: CoordinatorOrManager, session: SessionDep
 ) -> PlacementOut | ManagerPlacementOut:
     """One placement (managers: only into their own shelter)."""
     row = session.get(PlacementRow, placement_id)
@@ -54,7 +54,7 @@ def read_placement(
 
 
 @router.delete("/{placement_id}")
-def free_placement(placement_id: int, who: Coordinator, engine: EngineDep) -> PlacementOut:
+def free_placement(placement_id: RowId, who: Coordinator, engine: EngineDep) -> PlacementOut:
     """Free a committed placement: its places return, its arrival waits again."""
 
     def transaction() -> PlacementOut:

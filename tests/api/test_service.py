@@ -351,3 +351,26 @@ def test_openapi_lists_the_endpoints(world: World) -> None:
     paths = world.client.get("/openapi.json").json()["paths"]
     assert "/plans/{plan_id}/commit" in paths and "/whatif" in paths
     assert world.client.get("/docs").status_code == 200
+
+
+ODD_IDS = ["-1", "99999999999999999999", "x" * 300 + "%00", "S-BREST"]
+ODD_BODIES: list[object] = [None, "text", {"x": 1}, {"id": "\u0000"}, {"arrivals": [{}]}]
+
+
+def test_bad_input_never_gives_a_500(world: World) -> None:
+    paths = world.client.get("/openapi.json").json()["paths"]
+    seen = 0
+    for template, methods in paths.items():
+        for method in methods:
+            for odd in ODD_IDS:
+                path = template
+                for name in ("shelter_id", "operation_id", "arrival_id", "plan_id", "placement_id"):
+                    path = path.replace("{" + name + "}", odd)
+                for who in ("coord", "mgr_brest"):
+                    for payload in ODD_BODIES if method in ("post", "put", "patch") else [None]:
+                        r = world.call(who, method.upper(), path, json=payload)
+                        seen += 1
+                        assert r.status_code < 500, (method, path, payload, r.text)
+                        if r.status_code >= 400:
+                            assert r.json()["detail"], (method, path)
+    assert seen > 200
