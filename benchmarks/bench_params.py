@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,7 +26,35 @@ from placement.rules import Context  # noqa: E402
 from solver.allocation import Allocation  # noqa: E402
 from solver.cpsat import PlacementModel, SolveOptions, solve_lexicographic  # noqa: E402
 from solver.greedy import greedy_allocation  # noqa: E402
-from solver.units import build_units  # noqa: E402
+from solver.units import Units, build_units  # noqa: E402
+
+
+def _row(
+    label: str,
+    ctx: Context,
+    units: Units,
+    seed_alloc: Allocation,
+    options: SolveOptions,
+    weighted: bool | None,
+) -> str:
+    model = PlacementModel(ctx, units)
+    marks: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def on_stage(name: str, _alloc: Allocation, _proven: bool) -> None:
+        marks[name] = time.perf_counter() - started
+
+    result = solve_lexicographic(model, options, seed_alloc, on_stage)
+    total = time.perf_counter() - started
+    stages = "; ".join(
+        f"{name} {value} {status} @{marks[name]:.2f}" if name in marks else f"{name} {status}"
+        for name, value, status in result.stages
+    )
+    wp = "default" if weighted is None else "yes" if weighted else "no"
+    return (
+        f"| {label} | {options.workers} | {options.linearization_level} | {wp} | "
+        f"{'yes' if result.proven_optimal else 'no'} | {total:.2f} | {stages} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,17 +63,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="1")
     parser.add_argument("--workers", default="1,2,8")
     parser.add_argument("--linearization", default="0,1,2")
+    parser.add_argument(
+        "--weighted", default="auto", help="weighted_priorities values to try: auto, 0, 1 or 0,1"
+    )
     parser.add_argument("--time-limit", type=float, default=30.0)
     parser.add_argument("--nights", type=int, default=30)
     args = parser.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",")]
     levels = [int(x) for x in args.linearization.split(",")]
+    has_weighted = "weighted_priorities" in {f.name for f in fields(SolveOptions)}
+    weighted: list[bool | None] = [None]
+    if has_weighted and args.weighted != "auto":
+        weighted = [bool(int(x)) for x in args.weighted.split(",")]
 
     print(f"time limit {args.time_limit:g} s per setting (all stages); seconds are cumulative "
           "at the end of each stage; model building excluded\n")  # fmt: skip
-    print("| instance | workers | linearization | proven | P5 | P4 | P3 | P2 | P1 | cost | "
-          "total s | cost value |")  # fmt: skip
-    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| instance | workers | linearization | weighted | proven | total s "
+          "| stages: value, status (stage seconds), end time |")  # fmt: skip
+    print("|---|---:|---:|---|---|---:|---|")
     for size in args.sizes.split(","):
         arrivals, shelters = (int(x) for x in size.split("x"))
         for seed in (int(s) for s in args.seeds.split(",")):
@@ -55,37 +90,15 @@ def main(argv: list[str] | None = None) -> int:
             seed_alloc = greedy_allocation(ctx, units)
             for w in workers:
                 for lin in levels:
-                    options = replace(
-                        SolveOptions(time_limit=args.time_limit),
-                        workers=w,
-                        linearization_level=lin,
-                    )
-                    model = PlacementModel(ctx, units)
-                    marks: dict[str, float] = {}
-                    started = time.perf_counter()
-
-                    def on_stage(
-                        name: str,
-                        _alloc: Allocation,
-                        _proven: bool,
-                        marks: dict[str, float] = marks,
-                        started: float = started,
-                    ) -> None:
-                        marks[name] = time.perf_counter() - started
-
-                    result = solve_lexicographic(model, options, seed_alloc, on_stage)
-                    total = time.perf_counter() - started
-                    cells = []
-                    for stage in ("priority_5", "priority_4", "priority_3", "priority_2",
-                                  "priority_1", "secondary_cost"):  # fmt: skip
-                        cells.append(f"{marks[stage]:.2f}" if stage in marks else "–")
-                    cost = [v for name, v, _ in result.stages if name == "secondary_cost"]
-                    print(
-                        f"| {size} s{seed} | {w} | {lin} | "
-                        f"{'yes' if result.proven_optimal else 'no'} | {' | '.join(cells)} | "
-                        f"{total:.2f} | {cost[0] if cost else '–'} |",
-                        flush=True,
-                    )
+                    for wp in weighted:
+                        options = replace(
+                            SolveOptions(time_limit=args.time_limit),
+                            workers=w,
+                            linearization_level=lin,
+                        )
+                        if wp is not None:
+                            options = replace(options, weighted_priorities=wp)  # type: ignore[call-arg]
+                        print(_row(f"{size} s{seed}", ctx, units, seed_alloc, options, wp))
     return 0
 
 
