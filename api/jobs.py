@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -99,18 +100,25 @@ class JobRunner:
             job = session.get(PlanJob, job_id)
             return None if job is None else job.status
 
+    def _transition(self, job_id: str, before: tuple[str, ...], **values: Any) -> bool:
+        """Set ``values`` if the job's status is in ``before`` (one conditional UPDATE)."""
+        with Session(self.engine) as session:
+            result = session.execute(
+                update(PlanJob)
+                .where(col(PlanJob.id) == job_id, col(PlanJob.status).in_(before))
+                .values(**values)
+            )
+            session.commit()
+            return bool(getattr(result, "rowcount", 0))
+
     def _solve(self, job_id: str) -> None:
+        if not self._transition(job_id, ("queued",), status="running", started_at=utcnow()):
+            # cancelled before it started (or unknown)
+            self._transition(job_id, ("cancelling",), status="cancelled", finished_at=utcnow())
+            return
         with Session(self.engine) as session:
             job = session.get(PlanJob, job_id)
-            if job is None or job.status != "queued":
-                if job is not None and job.status == "cancelling":
-                    job.status, job.finished_at = "cancelled", utcnow()
-                    session.add(job)
-                    session.commit()
-                return
-            job.status, job.started_at = "running", utcnow()
-            session.add(job)
-            session.commit()
+            assert job is not None
             scenario = Scenario.model_validate(job.scenario)
             options = dict(job.options)
         cancel = threading.Event()
@@ -159,13 +167,9 @@ class JobRunner:
         result: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> None:
-        with Session(self.engine) as session:
-            job = session.get(PlanJob, job_id)
-            if job is None:
-                return
-            if job.status == "cancelling":
-                status, result = "cancelled", None
-            job.status, job.result, job.error = status, result, error
-            job.finished_at = utcnow()
-            session.add(job)
-            session.commit()
+        now = utcnow()
+        done = self._transition(
+            job_id, ("running",), status=status, result=result, error=error, finished_at=now
+        )
+        if not done:  # a cancellation arrived meanwhile: it wins
+            self._transition(job_id, ("cancelling", "queued"), status="cancelled", finished_at=now)

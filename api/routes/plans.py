@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, status
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from api import audit
@@ -14,6 +15,7 @@ from api.auth import Principal
 from api.db import with_retry
 from api.deps import Coordinator, EngineDep, RunnerDep, SessionDep, SettingsDep
 from api.errors import ApiError, not_found, split_problems
+from api.jobs import ACTIVE
 from api.routes.operations import get_operation
 from api.routes.shelters import committed_stays, lock_shelters
 from api.schemas import CommitOut, PlanIn, PlanJobOut
@@ -160,12 +162,15 @@ def cancel_plan(
 ) -> PlanJobOut:
     """Cancel a queued or running solve (the child process is killed)."""
     job = _get_job(session, plan_id)
-    if job.status not in ("queued", "running", "cancelling"):
-        raise ApiError(409, f"the plan is already {job.status}", [("status", job.status)])
-    job.status = "cancelling"
-    session.add(job)
+    result = session.execute(
+        update(PlanJob)
+        .where(col(PlanJob.id) == plan_id, col(PlanJob.status).in_(ACTIVE))
+        .values(status="cancelling")
+    )
     session.commit()
     session.refresh(job)
+    if not getattr(result, "rowcount", 0):
+        raise ApiError(409, f"the plan is already {job.status}", [("status", job.status)])
     return job_out(job)
 
 
