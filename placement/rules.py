@@ -18,7 +18,7 @@ geometry so that the solver, the validator and the explanations agree to the las
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from placement.geography import Point, haversine_km
@@ -36,27 +36,40 @@ class Context:
     shelters: dict[str, Shelter] = field(init=False)
     arrivals: dict[str, Arrival] = field(init=False)
     _points: dict[str, Point] = field(init=False, default_factory=dict)
-    _distance: dict[tuple[tuple[Point, ...], str], float] = field(init=False, default_factory=dict)
     _nightly: dict[str, tuple[int, ...]] = field(init=False, default_factory=dict)
+    _danger_points: dict[str, tuple[Point, ...]] = field(init=False, default_factory=dict)
+    _rows: dict[Point, list[float]] = field(init=False, default_factory=dict)
+    _rule_masks: dict[str, dict[Hashable, int]] = field(init=False, default_factory=dict)
+    _groups: dict[str, dict[Hashable, tuple[Shelter, int]]] = field(
+        init=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.shelters = {s.id: s for s in self.scenario.shelters}
         self.arrivals = {a.id: a for a in self.scenario.arrivals}
         self._points = {s.id: self.scenario.shelter_point(s) for s in self.scenario.shelters}
+        self._index = {s.id: i for i, s in enumerate(self.scenario.shelters)}
 
     # --- geometry ---------------------------------------------------------------------
     def danger_points(self, a: Arrival) -> tuple[Point, ...]:
-        return tuple(self.scenario.danger_point(d) for d in a.danger)
+        points = self._danger_points.get(a.id)
+        if points is None:
+            points = tuple(self.scenario.danger_point(d) for d in a.danger)
+            self._danger_points[a.id] = points
+        return points
 
     def distance_km(self, a: Arrival, s: Shelter) -> float:
         """Great-circle distance from the shelter to the nearest danger location of ``a``."""
-        key = (self.danger_points(a), s.id)
-        d = self._distance.get(key)
-        if d is None:
-            here = self._points[s.id]
-            d = min(haversine_km(here, p) for p in key[0])
-            self._distance[key] = d
-        return d
+        i = self._index[s.id]
+        return min(self._distances_from(p)[i] for p in self.danger_points(a))
+
+    def _distances_from(self, danger: Point) -> list[float]:
+        """Distances from one danger point to every shelter, by shelter index (cached)."""
+        row = self._rows.get(danger)
+        if row is None:
+            row = [haversine_km(self._points[s.id], danger) for s in self.scenario.shelters]
+            self._rows[danger] = row
+        return row
 
     def safety_distance_km(self, a: Arrival) -> float:
         if a.safety_distance_km is not None:
@@ -81,6 +94,31 @@ class Context:
     def stay(self, a: Arrival) -> range:
         return self.scenario.stay(a)
 
+    # --- rule evaluation by keys ------------------------------------------------------
+    def rule_mask(self, rule: PairRule, a: Arrival) -> int:
+        """Bitmask of the shelters ``rule`` admits for ``a`` (cached by the rule's keys)."""
+        cache = self._rule_masks.setdefault(rule.name, {})
+        key = rule.arrival_key(self, a)
+        mask = cache.get(key)
+        if mask is None:
+            mask = 0
+            for representative, members in self._shelter_groups(rule).values():
+                if rule.admits(self, a, representative):
+                    mask |= members
+            cache[key] = mask
+        return mask
+
+    def _shelter_groups(self, rule: PairRule) -> dict[Hashable, tuple[Shelter, int]]:
+        groups = self._groups.get(rule.name)
+        if groups is None:
+            groups = {}
+            for i, s in enumerate(self.scenario.shelters):
+                key = rule.shelter_key(self, s)
+                rep, members = groups.get(key, (s, 0))
+                groups[key] = (rep, members | (1 << i))
+            self._groups[rule.name] = groups
+        return groups
+
 
 def sc_places(s: Shelter, sc: Scenario, night: int) -> int:
     return s.places_on(sc.night(night), sc.end)
@@ -104,6 +142,14 @@ class PairRule:
         """What a shelter must satisfy for ``a``, in a coordinator's words."""
         raise NotImplementedError
 
+    # ``admits(a, s)`` must depend only on these two projections: the admissibility masks
+    # evaluate each rule once per distinct pair of keys instead of once per pair of objects.
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        raise NotImplementedError
+
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
+        raise NotImplementedError
+
 
 class GenderRule(PairRule):
     name = "gender"
@@ -116,6 +162,12 @@ class GenderRule(PairRule):
             a.gender
         ]
 
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return a.gender
+
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
+        return s.accepts
+
 
 class TransInclusionRule(PairRule):
     name = "trans_inclusive"
@@ -125,6 +177,12 @@ class TransInclusionRule(PairRule):
 
     def requirement(self, ctx: Context, a: Arrival) -> str:
         return "trans-inclusive"
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return a.trans
+
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
+        return s.trans_inclusive
 
 
 class AgeRule(PairRule):
@@ -138,6 +196,12 @@ class AgeRule(PairRule):
         age = a.effective_age
         return f"takes age {age}" + (" (minor)" if age < 18 else "")
 
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return a.effective_age
+
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
+        return (s.age_min, s.age_max)
+
 
 class ChildrenRule(PairRule):
     name = "children"
@@ -147,6 +211,12 @@ class ChildrenRule(PairRule):
 
     def requirement(self, ctx: Context, a: Arrival) -> str:
         return f"takes children ({a.children})"
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return a.children > 0
+
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
+        return s.children
 
 
 class NeedsRule(PairRule):
@@ -158,6 +228,12 @@ class NeedsRule(PairRule):
     def requirement(self, ctx: Context, a: Arrival) -> str:
         return "offers " + ", ".join(a.needs)
 
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return frozenset(a.needs)
+
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
+        return frozenset(s.services)
+
 
 class SafetyDistanceRule(PairRule):
     name = "safety_distance"
@@ -167,6 +243,12 @@ class SafetyDistanceRule(PairRule):
 
     def requirement(self, ctx: Context, a: Arrival) -> str:
         return f"≥ {ctx.safety_distance_km(a):g} km from every danger location"
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return (ctx.danger_points(a), ctx.safety_distance_km(a))
+
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
+        return s.id
 
 
 class NeighbouringDepartmentRule(PairRule):
@@ -187,6 +269,12 @@ class NeighbouringDepartmentRule(PairRule):
         codes = ", ".join(sorted(set(self.danger_departments(a))))
         return f"outside {codes} and the areas bordering it"
 
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return tuple(self.danger_departments(a))
+
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
+        return s.department
+
 
 class LanguageRule(PairRule):
     name = "language"
@@ -196,6 +284,12 @@ class LanguageRule(PairRule):
 
     def requirement(self, ctx: Context, a: Arrival) -> str:
         return "speaks " + " or ".join(a.languages)
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return (ctx.language_required(a), a.languages)
+
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
+        return s.languages
 
 
 #: Pair rules in the order the explanation funnel applies them.
@@ -220,8 +314,29 @@ def failed_pair_rules(ctx: Context, a: Arrival, s: Shelter) -> list[PairRule]:
     return [rule for rule in PAIR_RULES if not rule.admits(ctx, a, s)]
 
 
+def admissible_mask(ctx: Context, a: Arrival) -> int:
+    """The shelters every pair rule admits for ``a``, as a bitmask over scenario.shelters.
+
+    Same answers as :func:`admissible`, computed once per distinct rule key: rules are
+    evaluated on one representative shelter per distinct ``shelter_key``.
+    """
+    mask = (1 << len(ctx.scenario.shelters)) - 1
+    for rule in PAIR_RULES:
+        mask &= ctx.rule_mask(rule, a)
+        if not mask:
+            break
+    return mask
+
+
+def mask_indices(mask: int) -> list[int]:
+    """Indices of the set bits, ascending."""
+    bits = bin(mask)[:1:-1]  # least significant first, without the '0b'
+    return [i for i, bit in enumerate(bits) if bit == "1"]
+
+
 def admissible_shelters(ctx: Context, a: Arrival) -> list[Shelter]:
-    return [s for s in ctx.scenario.shelters if admissible(ctx, a, s)]
+    shelters = ctx.scenario.shelters
+    return [shelters[i] for i in mask_indices(admissible_mask(ctx, a))]
 
 
 # ======================================================================================
@@ -258,11 +373,11 @@ class CapacityRule:
         so checking those nights (inside some stay) is enough.
         """
         places = ctx.nightly_places(s)
-        starts = {ctx.stay(a).start for a in arrivals if len(ctx.stay(a))}
-        changes = {n for n in range(1, len(places)) if places[n] < places[n - 1]}
-        candidates = starts | changes
         stays = [ctx.stay(a) for a in arrivals]
-        return sorted(n for n in candidates if any(n in r for r in stays))
+        starts = {r.start for r in stays if len(r)}
+        changes = {n for n in range(1, len(places)) if places[n] < places[n - 1]}
+        covered = set().union(*stays) if changes - starts else set()
+        return sorted(starts | (changes & covered))
 
     def check(self, ctx: Context, assignment: Assignment) -> list[str]:
         out = []

@@ -103,13 +103,19 @@ class PlacementModel:
             places = self.ctx.nightly_places(shelter)
             units = [self.units.units[u] for u in unit_ids]
             members = [m for u in units for m in u.members]
-            for n in CapacityRule.critical_nights(self.ctx, shelter, members):
-                terms = [
-                    (u.usage[n], u.count, self.y[(u.index, sid)]) for u in units if u.usage.get(n)
-                ]
-                if sum(need * count for need, count, _ in terms) <= places[n]:
+            critical = set(CapacityRule.critical_nights(self.ctx, shelter, members))
+            terms: dict[int, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
+            for u in units:
+                var = self.y[(u.index, sid)]
+                for n, need in u.usage.items():
+                    if n in critical:
+                        terms[n].append((need, u.count, var))
+            for n in sorted(terms):
+                if sum(need * count for need, count, _ in terms[n]) <= places[n]:
                     continue  # cannot bind
-                self.model.add(sum(need * v for need, _, v in terms) <= places[n])
+                needs = [need for need, _, _ in terms[n]]
+                variables = [v for _, _, v in terms[n]]
+                self.model.add(cp_model.LinearExpr.weighted_sum(variables, needs) <= places[n])
 
     def _keep_apart(self) -> None:
         for x, y in self.units.keep_apart_unit_pairs(self.ctx):

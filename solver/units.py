@@ -20,7 +20,8 @@ from placement.rules import (
     Context,
     HouseholdRule,
     KeepApartRule,
-    admissible,
+    admissible_mask,
+    mask_indices,
 )
 
 
@@ -100,6 +101,7 @@ def build_units(ctx: Context, exclude_shelters: dict[str, set[str]] | None = Non
     units: list[Unit] = []
     unit_of: dict[str, int] = {}
     shelters = sc.shelters
+    fewest = [min(ctx.nightly_places(s)) for s in shelters]
     for index, (ids, members, count) in enumerate(raw):
         unit = Unit(index=index, arrival_ids=ids, members=members, count=count)
         for m in members:
@@ -111,11 +113,17 @@ def build_units(ctx: Context, exclude_shelters: dict[str, set[str]] | None = Non
             if m.network is not None:
                 unit.networks[m.network] = unit.networks.get(m.network, 0) + 1
         banned = set().union(*(exclude_shelters.get(i, set()) for i in ids))
-        for s in shelters:
-            if s.id in banned or not all(admissible(ctx, m, s) for m in members):
+        mask = admissible_mask(ctx, members[0])
+        for m in members[1:]:
+            mask &= admissible_mask(ctx, m)
+        usage = sorted(unit.usage.items())
+        most = max(unit.usage.values(), default=0)
+        for si in mask_indices(mask):
+            s = shelters[si]
+            if s.id in banned:
                 continue
             places = ctx.nightly_places(s)
-            if any(places[n] < need for n, need in unit.usage.items()):
+            if fewest[si] < most and any(places[n] < need for n, need in usage):
                 continue  # too small on some night even when empty
             unit.cost[s.id] = sum(placement_cost(ctx, m, s).total for m in members)
         units.append(unit)

@@ -221,3 +221,20 @@ def test_network_cap_refuses_beyond_cap_children_not_counted():
     )
     assert placed(solve(sc)) == {"mother": "S", "B": "S", "D": "S"}
     assert plan_violations(Context(sc), {"mother": "S", "B": "S", "C": "S"}) != []
+
+
+def test_admissibility_masks_agree_with_the_rules_pair_by_pair():
+    # The solver uses masks computed once per distinct rule key; the validator calls the
+    # rules pair by pair. On a generated instance both must give the same answer everywhere.
+    from placement.generate import generate_scenario
+    from placement.rules import admissible, admissible_mask
+
+    sc = generate_scenario(60, 200, seed=3)
+    ctx = Context(sc)
+    admitted = 0
+    for a in sc.arrivals:
+        mask = admissible_mask(ctx, a)
+        for i, s in enumerate(sc.shelters):
+            assert bool(mask >> i & 1) == admissible(ctx, a, s), (a.id, s.id)
+            admitted += bool(mask >> i & 1)
+    assert 0 < admitted < len(sc.arrivals) * len(sc.shelters)
