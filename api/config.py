@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     max_solve_seconds: float = Field(default=60.0, gt=0)
     default_solve_seconds: float = Field(default=10.0, gt=0)
     explain_seconds: float = Field(default=10.0, ge=0, description="budget for explanations")
+    solve_grace_seconds: float = Field(
+        default=5.0, gt=0, description="after time limit + explanations, the solver is killed"
+    )
     concurrent_solves: int = Field(default=2, ge=1, description="plan jobs run at once")
     start_method: Literal["fork", "forkserver", "spawn"] = "forkserver"
 

@@ -24,7 +24,7 @@ from placement.models import Scenario
 from placement.validation import validate_plan
 from solver.cpsat import SolveOptions
 from solver.engine import EngineOptions
-from solver.process import GRACE_SECONDS, Cancelled, solve_in_subprocess
+from solver.process import Cancelled, solve_in_subprocess
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def engine_options(options: dict[str, Any], settings: Settings) -> EngineOptions
 def hard_limit(options: dict[str, Any], settings: Settings) -> float:
     """Seconds after which the child process is killed, whatever it is doing."""
     explain = settings.explain_seconds if options["explain"] else 0.0
-    return float(options["time_limit"]) + explain + GRACE_SECONDS
+    return float(options["time_limit"]) + explain + settings.solve_grace_seconds
 
 
 class JobRunner:

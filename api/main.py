@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,6 +34,9 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     settings = settings or Settings()
     if run_migrations:
         migrate(settings.url())
+    if settings.start_method == "forkserver":
+        # solver children start from a server that has already imported the solver
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["solver.process"])
     engine = make_engine(settings)
     runner = JobRunner(engine, settings)
 

@@ -230,15 +230,6 @@ class PlanJobOut(Out):
     result: Plan | None
 
 
-class PlanSummaryOut(Out):
-    """Counts only."""
-
-    status: str
-    placed_persons: int
-    requested_persons: int
-    unplaced_arrivals: int
-
-
 class CommitOut(Out):
     """The placements a commit created."""
 

@@ -50,6 +50,7 @@ def test_settings(**changes: Any) -> dict[str, Any]:
         "explain_seconds": 2.0,
         "default_solve_seconds": 5.0,
         "max_solve_seconds": 20.0,
+        "solve_grace_seconds": 2.0,
         **changes,
     }
 

@@ -251,6 +251,20 @@ def test_plan_cancel_kills_the_solve(world: World, monkeypatch: pytest.MonkeyPat
     assert world.call("coord", "POST", f"/plans/{plan_id}/commit").status_code == 409
 
 
+def test_plan_hard_time_limit(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solver.process, "_child", _slow_child)  # a solver that never answers
+    op = make_operation(world)
+    world.call("coord", "POST", f"/operations/{op}/arrivals", json=arrival_doc("A1"))
+    body = {"operation_id": op, "time_limit": 0.5, "explain": False}
+    started = time.monotonic()
+    plan_id = world.call("coord", "POST", "/plans", json=body).json()["id"]
+    plan = wait_plan(world, plan_id, timeout=10)
+    assert time.monotonic() - started < 5  # 0.5 s + 2 s grace, then the child is killed
+    # killed: the plan falls back to the greedy seed, marked feasible (not proven)
+    assert plan["status"] == "done" and plan["result"]["status"] == "feasible"
+    assert len(plan["result"]["placements"]) == 1
+
+
 def test_plan_request_errors(world: World) -> None:
     op = make_operation(world)
     r = world.call("coord", "POST", "/plans", json={"operation_id": op})
