@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.auth import UserError, add_token, add_user
 from api.config import Settings
-from api.db import make_engine, migrate
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 users = typer.Typer(no_args_is_help=True, help="Users and bearer tokens of the service.")
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings) -> Engine:
+    # imported here so that `placement solve` does not load the database layer
+    from api.db import make_engine, migrate
+
     migrate(settings.url())
     return make_engine(settings)
 
@@ -27,6 +31,8 @@ def users_add(
     ] = None,
 ) -> None:
     """Create a user and print its first token (shown once; only its hash is stored)."""
+    from api.auth import UserError, add_user
+
     try:
         _, token = add_user(_engine(Settings()), handle, role, shelter or [])
     except UserError as e:
@@ -38,6 +44,8 @@ def users_add(
 @users.command("token")
 def users_token(handle: Annotated[str, typer.Argument(help="an existing user's handle")]) -> None:
     """Create another token for a user and print it."""
+    from api.auth import UserError, add_token
+
     try:
         token = add_token(_engine(Settings()), handle)
     except UserError as e:

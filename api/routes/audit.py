@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from api.deps import Coordinator, SessionDep
 from api.schemas import AuditOut
-from api.tables import AuditRecord
+from api.tables import AuditRecord, User
 from api.views import handles
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -27,6 +27,10 @@ def read_audit(
 ) -> list[AuditOut]:
     """Audit records, newest first, filtered by object, user handle or action."""
     query = select(AuditRecord).order_by(col(AuditRecord.id).desc()).limit(limit)
+    if user:
+        query = query.join(User, col(User.id) == col(AuditRecord.user_id)).where(
+            User.handle == user
+        )
     if object_type:
         query = query.where(AuditRecord.object_type == object_type)
     if object_id:
@@ -48,4 +52,4 @@ def read_audit(
         )
         for r in rows
     ]
-    return [a for a in out if user is None or a.user == user]
+    return out

@@ -74,6 +74,8 @@ def create_operation(
         created_by=who.id,
     )
     session.add(op)
+    session.flush()
+    audit.record(session, who, "write", "operation", [op.id or 0])
     session.commit()
     session.refresh(op)
     return operation_out(session, op)
@@ -83,13 +85,18 @@ def create_operation(
 def list_operations(who: Coordinator, session: SessionDep) -> list[OperationOut]:
     """Every operation (coordinators)."""
     ops = session.exec(select(Operation).order_by(col(Operation.id))).all()
+    audit.record(session, who, "read", "operation", [op.id for op in ops if op.id])
+    session.commit()
     return [operation_out(session, op) for op in ops]
 
 
 @router.get("/{operation_id}")
 def read_operation(operation_id: RowId, who: Coordinator, session: SessionDep) -> OperationOut:
     """One operation, with its danger locations (coordinators)."""
-    return operation_out(session, get_operation(session, operation_id))
+    op = get_operation(session, operation_id)
+    audit.record(session, who, "read", "operation", [operation_id])
+    session.commit()
+    return operation_out(session, op)
 
 
 def _add_arrivals(

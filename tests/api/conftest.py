@@ -27,7 +27,9 @@ from api.db import migrate
 from api.main import create_app
 
 HERE = Path(__file__).parent
-PG_CTLS = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+#: where the Debian packages put pg_ctl (overridable to check the CI=true failure)
+PG_CTL_GLOB = os.environ.get("PLACEMENT_TEST_PG_CTL_GLOB", "/usr/lib/postgresql/*/bin/pg_ctl")
+PG_CTLS = sorted(glob.glob(PG_CTL_GLOB))
 if PG_CTLS:
     os.environ.setdefault("PLACEMENT_TEST_PG_CTL", PG_CTLS[-1])
 
@@ -67,7 +69,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_server(request: pytest.FixtureRequest) -> Any:
     """The PostgreSQL server (skipped without the binaries, failed under CI=true)."""
     if not PG_CTLS:
-        message = "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin"
+        message = f"PostgreSQL binaries not found ({PG_CTL_GLOB}); `make postgres` installs them"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message + " (CI=true: the PostgreSQL run is required)")
         pytest.skip(message)
