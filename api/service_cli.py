@@ -102,9 +102,23 @@ def serve(
     )
 
 
+def purge(
+    days: Annotated[int, typer.Option(help="retention period, days", min=1)] = 90,
+) -> None:
+    """Remove case data older than the retention period (waiting arrivals are kept)."""
+    from api.retention import purge as run
+
+    result = run(_engine(Settings()), days)
+    typer.echo(
+        f"purged {result.arrivals} arrivals, {result.placements} placements, "
+        f"{result.plans} plans, {result.operations} operations"
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``serve`` and ``users`` to the ``placement`` console script."""
+    """Add ``serve``, ``users`` and ``purge`` to the ``placement`` console script."""
     app.command("serve")(serve)
+    app.command("purge")(purge)
     app.add_typer(users, name="users")
 
 

@@ -388,3 +388,29 @@ def test_bad_input_never_gives_a_500(world: World) -> None:
                         if r.status_code >= 400:
                             assert r.json()["detail"], (method, path)
     assert seen > 200
+
+
+def test_retention_purge_removes_old_case_data_only(world: World) -> None:
+    from datetime import UTC, datetime
+
+    from api.retention import purge
+
+    op = make_operation(world)
+    docs = [arrival_doc("OLD1"), arrival_doc("GONE")]
+    world.call("coord", "POST", f"/operations/{op}/arrivals/batch", json={"arrivals": docs})
+    world.call("coord", "DELETE", "/arrivals/GONE")
+    plan = _plan(world, operation_id=op, horizon_days=10)
+    assert world.call("coord", "POST", f"/plans/{plan['id']}/commit").status_code == 200
+    world.call("coord", "POST", f"/operations/{op}/arrivals", json=arrival_doc("WAIT"))
+    engine = world.client.app.state.engine  # type: ignore[attr-defined]
+    assert purge(engine, days=30, now=datetime(2026, 12, 20, tzinfo=UTC)).arrivals == 0
+    result = purge(engine, days=30, now=datetime(2027, 6, 1, tzinfo=UTC))
+    assert (result.arrivals, result.placements, result.plans) == (2, 1, 1)
+    assert world.call("coord", "GET", "/arrivals/OLD1").status_code == 404
+    assert world.call("coord", "GET", "/arrivals/WAIT").json()["status"] == "waiting"
+    assert world.call("coord", "GET", "/placements").json() == []
+    purged = world.call("coord", "GET", "/audit?action=purge").json()
+    assert {(r["object_type"], r["object_id"]) for r in purged} >= {
+        ("arrival", "OLD1"),
+        ("arrival", "GONE"),
+    }

@@ -1,0 +1,96 @@
+"""Purge case data after a retention period (data protection by default).
+
+Removed: arrivals that left the system (placement ended, or withdrawn) more than ``days``
+ago, with their placements; finished plan jobs older than that (their scenario and result
+hold case data); operations with no arrival left. Waiting arrivals are never purged. The
+audit log keeps a ``purge`` record per removed object (pseudonymous ids only).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from api import audit
+from api.tables import ArrivalRow, Operation, PlacementRow, PlanJob, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a purge removed."""
+
+    arrivals: int
+    placements: int
+    plans: int
+    operations: int
+
+
+def purge(engine: Engine, days: int, now: datetime | None = None) -> Purged:
+    """Remove case data older than ``days`` days, in one transaction."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=days)
+    with Session(engine) as session:
+        placements = session.exec(select(PlacementRow)).all()
+        ended: dict[str, list[PlacementRow]] = {}
+        for p in placements:
+            ended.setdefault(p.arrival_id, []).append(p)
+        doomed = []
+        for a in session.exec(select(ArrivalRow).where(ArrivalRow.status != "waiting")).all():
+            mine = ended.get(a.id, [])
+            if a.status == "withdrawn":
+                old = _aware(a.created_at) < cutoff and all(not p.active for p in mine)
+            else:  # placed: its placement's last night is past the retention period
+                old = all(p.last_night < cutoff.date() for p in mine if p.active)
+            if old:
+                doomed.append(a.id)
+        doomed_placements = [p.id for a in doomed for p in ended.get(a, []) if p.id]
+        old_plans = [
+            j.id
+            for j in session.exec(
+                select(PlanJob).where(col(PlanJob.status).in_(("done", "failed", "cancelled")))
+            ).all()
+            if _aware(j.finished_at or j.created_at) < cutoff
+        ]
+        if doomed_placements:
+            session.execute(delete(PlacementRow).where(col(PlacementRow.id).in_(doomed_placements)))
+        if old_plans:
+            session.execute(
+                update(PlacementRow)
+                .where(col(PlacementRow.plan_id).in_(old_plans))
+                .values(plan_id=None)
+            )
+            session.execute(delete(PlanJob).where(col(PlanJob.id).in_(old_plans)))
+        if doomed:
+            session.execute(delete(ArrivalRow).where(col(ArrivalRow.id).in_(doomed)))
+        empty_ops = [
+            op.id
+            for op in session.exec(select(Operation)).all()
+            if op.id is not None
+            and _aware(op.created_at) < cutoff
+            and session.exec(select(ArrivalRow.id).where(ArrivalRow.operation_id == op.id)).first()
+            is None
+            and session.exec(select(PlanJob.id).where(PlanJob.operation_id == op.id)).first()
+            is None
+        ]
+        if empty_ops:
+            session.execute(delete(Operation).where(col(Operation.id).in_(empty_ops)))
+        audit.record(session, None, "purge", "arrival", doomed, f"retention {days} days")
+        audit.record(session, None, "purge", "placement", doomed_placements)
+        audit.record(session, None, "purge", "plan", old_plans)
+        audit.record(session, None, "purge", "operation", empty_ops)
+        session.commit()
+    result = Purged(len(doomed), len(doomed_placements), len(old_plans), len(empty_ops))
+    log.info("purge: %s", result)
+    return result
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive UTC datetimes, PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
