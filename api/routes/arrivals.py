@@ -47,7 +47,10 @@ def read_arrival(arrival_id: str, who: Coordinator, session: SessionDep) -> Arri
 @router.delete("/{arrival_id}")
 def withdraw_arrival(arrival_id: str, who: Coordinator, session: SessionDep) -> ArrivalOut:
     """Withdraw a waiting arrival (it will not be planned). A placed one must be freed first."""
-    row = session.get(ArrivalRow, arrival_id)
+    # locked: a concurrent commit either sees the withdrawal or is seen placing the arrival
+    row = session.exec(
+        select(ArrivalRow).where(ArrivalRow.id == arrival_id).with_for_update()
+    ).first()
     if row is None:
         raise not_found("arrival")
     if row.status == "placed":
