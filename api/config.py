@@ -45,7 +45,11 @@ class Settings(BaseSettings):
     def url(self) -> str:
         """The database URL actually used."""
         if self.database_url:
-            return self.database_url
+            url = self.database_url
+            for plain in ("postgresql://", "postgres://"):
+                if url.startswith(plain):  # the installed driver is psycopg 3
+                    return "postgresql+psycopg://" + url.removeprefix(plain)
+            return url
         return f"sqlite:///{self.db_path}"
 
     @property
