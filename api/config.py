@@ -54,4 +54,5 @@ class Settings(BaseSettings):
 
     @property
     def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file (or another SQLite URL)."""
         return self.url().startswith("sqlite")
