@@ -34,9 +34,8 @@ if PG_CTLS:
     os.environ.setdefault("PLACEMENT_TEST_PG_CTL", PG_CTLS[-1])
 
 postgresql_proc = factories.postgresql_proc(
+    # the Debian pg_ctl, through a wrapper that drops root privileges when needed
     executable=str(HERE / "pg_ctl_as_postgres.sh") if PG_CTLS else None,
-    # pytest-postgresql checks the server version with `pg_config` from PATH otherwise
-    load=[],
 )
 
 #: a place that must never reach a role that may not see it

@@ -204,6 +204,30 @@ def test_commit_is_refused_when_places_changed(world: World) -> None:
     assert world.call("coord", "GET", "/arrivals/A1").json()["status"] == "waiting"
 
 
+def test_commit_is_refused_when_an_arrival_changed(world: World) -> None:
+    op = make_operation(world)
+    docs = [arrival_doc("A1"), arrival_doc("A2")]
+    world.call("coord", "POST", f"/operations/{op}/arrivals/batch", json={"arrivals": docs})
+    plan = _plan(world, operation_id=op)
+    assert world.call("coord", "DELETE", "/arrivals/A2").json()["status"] == "withdrawn"
+    r = world.call("coord", "POST", f"/plans/{plan['id']}/commit")
+    assert r.status_code == 409
+    assert r.json()["errors"] == [
+        {"field": "arrivals[A2]", "problem": "changed since the plan was made (withdrawn)"}
+    ]
+    assert world.call("coord", "GET", "/arrivals/A1").json()["status"] == "waiting"
+
+
+def test_inactive_shelters_are_not_planned(world: World) -> None:
+    r = world.call("coord", "PATCH", "/shelters/S-BREST", json={"active": False})
+    assert r.status_code == 200 and r.json()["active"] is False
+    op = make_operation(world)
+    docs = [arrival_doc("A1"), arrival_doc("A2")]
+    world.call("coord", "POST", f"/operations/{op}/arrivals/batch", json={"arrivals": docs})
+    placements = _plan(world, operation_id=op)["result"]["placements"]  # type: ignore[index]
+    assert {p["shelter"] for p in placements} == {"S-LYON"}
+
+
 def test_capacity_below_committed_is_refused(world: World) -> None:
     op = make_operation(world)
     world.call("coord", "POST", f"/operations/{op}/arrivals", json=arrival_doc("A1", children=1))
