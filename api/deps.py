@@ -56,7 +56,10 @@ def current_user(
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``; 401 otherwise."""
     unauthorized = ApiError(
-        401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
+        401,
+        "missing or invalid bearer token",
+        [("header.authorization", "expected 'Bearer <token>' with a valid token")],
+        headers={"WWW-Authenticate": "Bearer"},
     )
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized
@@ -75,7 +78,11 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
 
     def check(who: CurrentUser) -> Principal:
         if who.role not in roles:
-            raise ApiError(403, f"not allowed for the role {who.role}")
+            raise ApiError(
+                403,
+                f"not allowed for the role {who.role}",
+                [("role", f"{who.role} may not use this endpoint")],
+            )
         return who
 
     return check

@@ -43,7 +43,7 @@ class ApiError(Exception):
 
 def not_found(kind: str) -> ApiError:
     """The same answer whether the object is missing or not the caller's to see."""
-    return ApiError(404, f"{kind} not found")
+    return ApiError(404, f"{kind} not found", [(f"path.{kind}_id", "not found")])
 
 
 def split_problems(problems: Sequence[str], prefix: str = "") -> list[tuple[str, str]]:
@@ -99,7 +99,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(body(str(exc.detail)), exc.status_code, headers=exc.headers)
+        field = {404: "path", 405: "method"}.get(exc.status_code, "request")
+        errors = [(field, str(exc.detail).lower())]
+        return JSONResponse(body(str(exc.detail), errors), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(DataError)
     async def _data(_request: Request, exc: DataError) -> JSONResponse:

@@ -164,8 +164,8 @@ def test_authorization_matrix_and_canaries(world: World, network: dict[str, Any]
             if got != want:
                 failures.append(f"{case.method} {case.path} as {role}: {got} ({r.text[:120]})")
             assert r.headers["content-type"].startswith("application/json"), case.path
-            if r.status_code >= 400:
-                assert r.json()["detail"], case.path  # every refusal says why, in JSON
+            if r.status_code >= 400:  # every refusal says why, in JSON, naming a field
+                assert r.json()["detail"] and r.json()["errors"][0]["field"], case.path
             seen_by[role].append(r.text)
     assert not failures, "\n".join(failures)
     # the manager changed nothing of the other shelter (the coordinator's own edit: +1 or +2)

@@ -411,6 +411,7 @@ def test_bad_input_never_gives_a_500(world: World) -> None:
                         assert r.status_code < 500, (method, path, payload, r.text)
                         if r.status_code >= 400:
                             assert r.json()["detail"], (method, path)
+                            assert r.json()["errors"][0]["field"], (method, path)
     assert seen > 200
 
 
