@@ -12,6 +12,9 @@ the plan reports. Weights come from ``policy.weights``.
 * **scarce places**: per scarce feature used by someone who does not need it: a place that
   takes children for a person without children, a shelter that takes minors for an adult,
   and each specialised service that the person neither needs nor wishes.
+* **stale capacity**: per person placed in a shelter whose places were not confirmed
+  recently, when ``policy.stale_capacity`` is ``last_resort`` (so stale places are used only
+  after fresh ones: the weight exceeds every other cost of one placement by default).
 """
 
 from __future__ import annotations
@@ -31,10 +34,17 @@ class CostBreakdown:
     unmet_wishes: int
     extra_distance: int
     scarce_places: int
+    stale_capacity: int = 0
 
     @property
     def total(self) -> int:
-        return self.interpreter + self.unmet_wishes + self.extra_distance + self.scarce_places
+        return (
+            self.interpreter
+            + self.unmet_wishes
+            + self.extra_distance
+            + self.scarce_places
+            + self.stale_capacity
+        )
 
 
 def placement_cost(ctx: Context, a: Arrival, s: Shelter) -> CostBreakdown:
@@ -55,4 +65,7 @@ def placement_cost(ctx: Context, a: Arrival, s: Shelter) -> CostBreakdown:
         scarce += 1
     if s.age_min < 18 and a.effective_age >= 18:
         scarce += 1
-    return CostBreakdown(interpreter, unmet, extra, scarce * w.scarce_place)
+    stale = 0
+    if s.stale and ctx.scenario.policy.stale_capacity == "last_resort":
+        stale = w.stale_place * a.persons
+    return CostBreakdown(interpreter, unmet, extra, scarce * w.scarce_place, stale)

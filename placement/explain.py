@@ -29,6 +29,7 @@ from placement.rules import (
     NetworkCapRule,
     PairRule,
     SafetyDistanceRule,
+    StaleCapacityRule,
     TransInclusionRule,
     failed_pair_rules,
 )
@@ -347,15 +348,16 @@ class Explainer:
                         _drop_need(ctx.scenario, ids, need),
                     )
                 )
-        for rule, attr, words in (
-            (TransInclusionRule.name, "trans_inclusive", "became trans-inclusive"),
-            (ChildrenRule.name, "children", "took children"),
+        for rule, attr, value, words in (
+            (TransInclusionRule.name, "trans_inclusive", True, "became trans-inclusive"),
+            (ChildrenRule.name, "children", True, "took children"),
+            (StaleCapacityRule.name, "stale", False, "confirmed its places"),
         ):
             for s in only.get(rule, [])[:1]:
                 tries.append(
                     (
                         Relaxation(kind="shelter_change", text=f"{s.id} {words}", shelter=s.id),
-                        _replace_shelter(ctx.scenario, s.model_copy(update={attr: True})),
+                        _replace_shelter(ctx.scenario, s.model_copy(update={attr: value})),
                     )
                 )
         out: list[Relaxation] = []

@@ -69,6 +69,12 @@ class Weights(Frozen):
     extra_distance_per_100km: int = Field(
         default=10, ge=0, description="per 100 km beyond the safety distance"
     )
+    stale_place: int = Field(
+        default=1000,
+        ge=0,
+        description="per person placed in a shelter whose places are unconfirmed "
+        "(policy.stale_capacity: last_resort)",
+    )
     scarce_place: int = Field(
         default=30,
         ge=0,
@@ -89,6 +95,11 @@ class Policy(Frozen):
     avoid_neighbouring_departments: bool = True
     max_per_network_per_shelter: int | None = Field(default=None, ge=1)
     language_required: bool = False
+    stale_capacity: Literal["use", "last_resort", "exclude"] = Field(
+        default="last_resort",
+        description="places of stale shelters: used like others, only after fresh ones "
+        "(through the stale_place cost), or not at all",
+    )
     weights: Weights = Weights()
 
 
@@ -121,6 +132,9 @@ class Shelter(Frozen):
     services: tuple[Service, ...] = ()
     capacity: int | None = Field(default=None, ge=0)
     availability: tuple[Availability, ...] | None = None
+    stale: bool = Field(
+        default=False, description="places not confirmed recently (see policy.stale_capacity)"
+    )
 
     _norm_department = field_validator("department", mode="before")(_department_code)
     _check_languages = field_validator("languages")(_check_languages)
@@ -189,6 +203,9 @@ class Arrival(Frozen):
     network: Identifier | None = None
     household: Identifier | None = None
     keep_apart: tuple[Identifier, ...] = ()
+    exclude_shelters: tuple[Identifier, ...] = Field(
+        default=(), description="shelters this person must not go to (declined, compromised)"
+    )
     priority: int = Field(default=1, ge=1, le=5)
     arrives: date | None = None
     nights: int | None = Field(default=None, ge=1)
@@ -299,6 +316,9 @@ def _reference_problems(s: Scenario) -> list[str]:
                     f"arrivals[{i}].danger[{j}].department: unknown code {d.department!r} "
                     f"for {geo.code}"
                 )
+        for j, sid in enumerate(a.exclude_shelters):
+            if sid not in seen:
+                out.append(f"arrivals[{i}].exclude_shelters[{j}]: unknown shelter {sid!r}")
         for j, other in enumerate(a.keep_apart):
             if other not in ids:
                 out.append(f"arrivals[{i}].keep_apart[{j}]: unknown arrival {other!r}")

@@ -292,6 +292,43 @@ class LanguageRule(PairRule):
         return s.languages
 
 
+class ExcludedShelterRule(PairRule):
+    """Shelters named in ``exclude_shelters`` (declined, compromised for the network)."""
+
+    name = "excluded_shelter"
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        return s.id not in a.exclude_shelters
+
+    def requirement(self, ctx: Context, a: Arrival) -> str:
+        return "not " + ", ".join(a.exclude_shelters) + " (excluded for this person)"
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return frozenset(a.exclude_shelters)
+
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
+        return s.id
+
+
+class StaleCapacityRule(PairRule):
+    """With ``policy.stale_capacity: exclude``, shelters whose places are unconfirmed are not
+    used. (With ``last_resort`` they are used after fresh ones, through a cost.)"""
+
+    name = "stale_capacity"
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        return not (s.stale and ctx.scenario.policy.stale_capacity == "exclude")
+
+    def requirement(self, ctx: Context, a: Arrival) -> str:
+        return "capacity confirmed recently"
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return None
+
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
+        return s.stale
+
+
 #: Pair rules in the order the explanation funnel applies them.
 PAIR_RULES: tuple[PairRule, ...] = (
     GenderRule(),
@@ -302,6 +339,8 @@ PAIR_RULES: tuple[PairRule, ...] = (
     SafetyDistanceRule(),
     NeighbouringDepartmentRule(),
     LanguageRule(),
+    ExcludedShelterRule(),
+    StaleCapacityRule(),
 )
 
 

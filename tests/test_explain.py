@@ -137,3 +137,12 @@ def test_household_explained_as_a_unit():
     for u in plan.unplaced:
         assert "household h" in u.reasons[0]
         assert any("too small even when empty" in r for r in u.reasons)
+
+
+def test_stale_shelter_relaxation_asks_for_confirmation():
+    sc = scenario(
+        [shelter("S", stale=True)], [arrival("A")], policy={"stale_capacity": "exclude"}
+    )
+    plan = solve(sc)
+    assert "capacity confirmed recently: the last 1" in plan.unplaced[0].reasons[0]
+    assert [r.text for r in plan.unplaced[0].relaxations] == ["S confirmed its places"]

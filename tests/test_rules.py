@@ -238,3 +238,12 @@ def test_admissibility_masks_agree_with_the_rules_pair_by_pair():
             assert bool(mask >> i & 1) == admissible(ctx, a, s), (a.id, s.id)
             admitted += bool(mask >> i & 1)
     assert 0 < admitted < len(sc.arrivals) * len(sc.shelters)
+
+
+def test_stale_places_used_only_after_fresh_ones():
+    # Both shelters fit; S is stale, so A goes to T. With two women, both are placed: stale
+    # places still count when they place more people.
+    sc = scenario([shelter("S", stale=True), shelter("T", "29")], [arrival("A")])
+    assert placed(solve(sc)) == {"A": "T"}
+    sc2 = scenario([shelter("S", stale=True), shelter("T", "29")], [arrival("A"), arrival("B")])
+    assert sorted(placed(solve(sc2)).values()) == ["S", "T"]
