@@ -144,5 +144,5 @@ def test_stale_shelter_relaxation_asks_for_confirmation():
         [shelter("S", stale=True)], [arrival("A")], policy={"stale_capacity": "exclude"}
     )
     plan = solve(sc)
-    assert "capacity confirmed recently: the last 1" in plan.unplaced[0].reasons[0]
+    assert "capacity confirmed recently: 1 excluded" in plan.unplaced[0].reasons[0]
     assert [r.text for r in plan.unplaced[0].relaxations] == ["S confirmed its places"]
