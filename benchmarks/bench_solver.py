@@ -110,6 +110,58 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def phases(size: str, args: argparse.Namespace, limit: float) -> None:
+    """Time each phase of the CP-SAT path in this process (the profile the lead asked for)."""
+    from placement.generate import generate_scenario
+    from placement.rules import Context
+    from solver.allocation import to_assignment
+    from solver.cpsat import PlacementModel, SolveOptions, solve_lexicographic
+    from solver.engine import EngineOptions, finish_plan
+    from solver.greedy import greedy_allocation
+    from solver.units import build_units
+
+    arrivals, shelters = (int(x) for x in size.split("x"))
+    scenario = generate_scenario(arrivals, shelters, nights=args.nights, seed=args.seed)
+    rows: list[tuple[str, float, str]] = []
+    t = time.perf_counter()
+
+    def mark(name: str, note: str = "") -> None:
+        nonlocal t
+        now = time.perf_counter()
+        rows.append((name, now - t, note))
+        t = now
+
+    ctx = Context(scenario)
+    mark("Context")
+    units = build_units(ctx)
+    pairs = sum(len(u.cost) for u in units.units)
+    mark("build_units (admissibility, costs)", f"{len(units.units)} units, {pairs} pairs")
+    seed = greedy_allocation(ctx, units)
+    mark("greedy seed")
+    model = PlacementModel(ctx, units)
+    mark("PlacementModel build", f"{len(model.model.proto.constraints)} constraints")
+    marks: list[str] = []
+    started = time.perf_counter()
+
+    def on_stage(name: str, _alloc: object, _proven: bool) -> None:
+        marks.append(f"{name} ends @{time.perf_counter() - started:.1f}s")
+
+    options = SolveOptions(time_limit=limit, workers=args.workers)
+    result = solve_lexicographic(model, options, seed, on_stage)
+    stages = "; ".join(f"{n} {v} {st}" for n, v, st in result.stages)
+    mark("CP-SAT stages", f"{stages}; {'; '.join(marks)}; proven {result.proven_optimal}")
+    plan = finish_plan(
+        ctx, to_assignment(units, result.allocation), "feasible", 0.0, EngineOptions(), False
+    )
+    mark("finish_plan (reasons, no re-solves)", f"{len(plan.unplaced)} unplaced")
+    total = sum(r[1] for r in rows)
+    print(f"\n{size}, seed {args.seed}, time limit {limit:g} s, peak {_peak_mb():.0f} MB\n")
+    print("| phase | seconds | share | note |\n|---|---:|---:|---|")
+    for name, seconds, note in rows:
+        print(f"| {name} | {seconds:.2f} | {seconds / total:.0%} | {note} |")
+    print(f"| total | {total:.2f} | | |")
+
+
 def run_child(solver: str, size: str, args: argparse.Namespace, limit: float) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", solver, "--size", size, "--seed", str(args.seed),
            "--nights", str(args.nights), "--time-limit", str(limit),
@@ -138,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=None, help="default: by size")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--naive-max", type=int, default=300, help="largest arrivals for naive")
+    parser.add_argument("--phases", action="store_true", help="time each CP-SAT phase instead")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -145,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(args)))
         return 0
 
+    if args.phases:
+        for size in args.sizes.split(","):
+            limit = args.time_limit or DEFAULT_LIMITS.get(int(size.split("x")[0]), 60.0)
+            phases(size, args, limit)
+        return 0
     solvers = args.solvers.split(",") + (["cli"] if args.cli else [])
     print(f"seed {args.seed}, {args.nights} nights, workers {args.workers}, "
           f"{os.cpu_count()} CPUs; wall includes model building; explanations off\n")  # fmt: skip
