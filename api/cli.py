@@ -96,15 +96,20 @@ def solve(
     started = time.perf_counter()
 
     def progress(stage: str, assignment: dict[str, str], proven: bool) -> None:
-        if not quiet:
-            persons = sum(1 + scenario_children[a] for a in assignment)
-            err.print(
-                f"[dim]{time.perf_counter() - started:6.2f}s {stage}: {persons} persons placed"
-                f"{' (proven)' if proven else ''}[/dim]",
-                highlight=False,
-            )
+        if quiet:
+            return
+        line = f"{time.perf_counter() - started:6.2f}s {stage}"
+        if assignment or not stage.startswith("upper bound"):
+            by_level = {p: 0 for p in (5, 4, 3, 2, 1)}
+            for a in assignment:
+                by_level[priority_of[a]] += persons_of[a]
+            cumulative = [sum(by_level[q] for q in by_level if q >= p) for p in by_level]
+            line += ": placed at ≥5/≥4/≥3/≥2/≥1 " + "/".join(map(str, cumulative))
+            line += " (proven)" if proven else ""
+        err.print(f"[dim]{line}[/dim]", highlight=False)
 
-    scenario_children = {a.id: a.children for a in scenario.arrivals}
+    persons_of = {a.id: a.persons for a in scenario.arrivals}
+    priority_of = {a.id: a.priority for a in scenario.arrivals}
     plan = solve_in_subprocess(scenario, options, progress=progress)
     if json_output:
         sys.stdout.write(plan.model_dump_json(indent=2) + "\n")

@@ -179,6 +179,38 @@ class PlacementModel:
         return alloc
 
 
+class _StageProgress(cp_model.CpSolverSolutionCallback):
+    """Reports improving plans during a stage: the first at once, then at most once a second."""
+
+    INTERVAL = 1.0
+
+    def __init__(
+        self,
+        model: PlacementModel,
+        stage: str,
+        on_stage: Callable[[str, Allocation, bool], None],
+    ) -> None:
+        super().__init__()
+        self._model = model
+        self._stage = stage
+        self._on_stage = on_stage
+        self._last = -self.INTERVAL
+
+    def on_solution_callback(self) -> None:
+        now = time.monotonic()
+        if now - self._last < self.INTERVAL:
+            return
+        self._last = now
+        alloc: Allocation = {}
+        for (ui, sid), var in self._model.y.items():
+            v = self.value(var)
+            if v:
+                alloc.setdefault(ui, {})[sid] = int(v)
+        gap = abs(self.best_objective_bound - self.objective_value)
+        label = f"{self._stage} improving (objective {self.objective_value:.0f}, gap {gap:.0f})"
+        self._on_stage(label, alloc, False)
+
+
 def _solver(options: SolveOptions, seconds: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
@@ -242,7 +274,8 @@ def solve_lexicographic(
             model.model.minimize(expr)
         model.hint(best)
         solver = _solver(options, remaining)
-        status = solver.solve(model.model)
+        callback = _StageProgress(model, name, on_stage) if on_stage is not None else None
+        status = solver.solve(model.model, callback)
         status_name = solver.status_name(status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             proven = False

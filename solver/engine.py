@@ -15,6 +15,7 @@ from placement.report import build_plan
 from placement.rules import Assignment, Context
 from solver.allocation import Allocation, to_allocation, to_assignment
 from solver.cpsat import PlacementModel, SolveOptions, is_feasible, solve_lexicographic
+from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.units import build_units
 
@@ -51,6 +52,14 @@ def plan_assignment(
         return to_assignment(units, seed), "feasible"
     if progress is not None:
         progress("greedy", to_assignment(units, seed), False)
+    if progress is not None:
+        bound = flow_bound(ctx, units).cumulative
+        progress(
+            "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: "
+            + "/".join(str(bound[p]) for p in (5, 4, 3, 2, 1)),
+            {},
+            False,
+        )
     model = PlacementModel(ctx, units)
 
     def on_stage(stage: str, alloc: Allocation, proven: bool) -> None:
