@@ -72,6 +72,7 @@ def _stay_arrival(stay: Stay, start: date, end: date, uid: str) -> Arrival | Non
             "arrives": lo,
             "nights": (hi - lo).days + 1,
             "keep_apart": (),
+            "exclude_shelters": (),
             "household": None,
             "network": None,
         }
@@ -170,8 +171,17 @@ def solve_scenario(
     """The scenario a plan job solves. Problems name the arrival: ``arrivals[A12].arrives``."""
     docs = list(arrivals)
     ids = {d["id"] for d in docs}
-    # Keep-apart partners outside this solve (placed, or in another operation) are dropped.
-    docs = [{**d, "keep_apart": [k for k in d.get("keep_apart", ()) if k in ids]} for d in docs]
+    # Keep-apart partners outside this solve (placed, or in another operation) are dropped,
+    # and so are excluded shelters that are not offered (inactive).
+    offered = {s.id for s in shelters}
+    docs = [
+        {
+            **d,
+            "keep_apart": [k for k in d.get("keep_apart", ()) if k in ids],
+            "exclude_shelters": [x for x in d.get("exclude_shelters", ()) if x in offered],
+        }
+        for d in docs
+    ]
     data = {
         "name": name,
         "start": start,

@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
+    stale_after_hours: float = Field(
+        default=72.0,
+        gt=0,
+        description="a shelter whose places were not updated for this long is stale "
+        "(the engine's policy.stale_capacity decides what that means)",
+    )
+
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="request body cap")
     max_batch_arrivals: int = Field(default=200, ge=1)
     max_arrivals_per_solve: int = Field(default=400, ge=1)

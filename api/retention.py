@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api import audit
-from api.tables import ArrivalRow, Operation, PlacementRow, PlanJob, utcnow
+from api.tables import ArrivalRow, Operation, PlacementRow, PlanJob, aware, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def purge(engine: Engine, days: int, now: datetime | None = None) -> Purged:
         for a in session.exec(select(ArrivalRow).where(ArrivalRow.status != "waiting")).all():
             mine = ended.get(a.id, [])
             if a.status == "withdrawn":
-                old = _aware(a.created_at) < cutoff and all(not p.active for p in mine)
+                old = aware(a.created_at) < cutoff and all(not p.active for p in mine)
             else:  # placed: its placement's last night is past the retention period
                 old = all(p.last_night < cutoff.date() for p in mine if p.active)
             if old:
@@ -56,7 +56,7 @@ def purge(engine: Engine, days: int, now: datetime | None = None) -> Purged:
             for j in session.exec(
                 select(PlanJob).where(col(PlanJob.status).in_(("done", "failed", "cancelled")))
             ).all()
-            if _aware(j.finished_at or j.created_at) < cutoff
+            if aware(j.finished_at or j.created_at) < cutoff
         ]
         if doomed_placements:
             session.execute(delete(PlacementRow).where(col(PlacementRow.id).in_(doomed_placements)))
@@ -73,7 +73,7 @@ def purge(engine: Engine, days: int, now: datetime | None = None) -> Purged:
             op.id
             for op in session.exec(select(Operation)).all()
             if op.id is not None
-            and _aware(op.created_at) < cutoff
+            and aware(op.created_at) < cutoff
             and session.exec(select(ArrivalRow.id).where(ArrivalRow.operation_id == op.id)).first()
             is None
             and session.exec(select(PlanJob.id).where(PlanJob.operation_id == op.id)).first()
@@ -89,8 +89,3 @@ def purge(engine: Engine, days: int, now: datetime | None = None) -> Purged:
     result = Purged(len(doomed), len(doomed_placements), len(old_plans), len(empty_ops))
     log.info("purge: %s", result)
     return result
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive UTC datetimes, PostgreSQL aware ones."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

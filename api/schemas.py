@@ -89,6 +89,10 @@ class Freshness(Out):
     updated_by: str | None
     capacity_updated_at: dt.datetime
     capacity_updated_by: str | None
+    stale: bool = Field(
+        description="places not updated within PLACEMENT_STALE_AFTER_HOURS; plans treat them "
+        "as the policy's stale_capacity says"
+    )
 
 
 class ShelterPublicOut(Out):

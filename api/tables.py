@@ -22,6 +22,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(moment: datetime) -> datetime:
+    """A stored time as UTC-aware (SQLite gives naive UTC, PostgreSQL aware)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class User(SQLModel, table=True):
     """A user account: a handle (no personal name) and a role."""
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
+from api.config import Settings
 from api.errors import not_found
 from api.schemas import (
     ArrivalOut,
@@ -14,7 +17,7 @@ from api.schemas import (
     ShelterOut,
     ShelterPublicOut,
 )
-from api.tables import ArrivalRow, PlacementRow, ShelterRow, User
+from api.tables import ArrivalRow, PlacementRow, ShelterRow, User, aware, utcnow
 
 
 def handles(session: Session, ids: set[int | None]) -> dict[int, str]:
@@ -31,7 +34,15 @@ def sees_location(who: Principal, shelter_id: str) -> bool:
     return who.role == "coordinator" or who.manages(shelter_id)
 
 
-def shelter_out(session: Session, row: ShelterRow, who: Principal) -> ShelterOut | ShelterPublicOut:
+def is_stale(row: ShelterRow, settings: Settings) -> bool:
+    """True when the shelter's places were not updated within ``stale_after_hours``."""
+    age = utcnow() - aware(row.capacity_updated_at)
+    return age > timedelta(hours=settings.stale_after_hours)
+
+
+def shelter_out(
+    session: Session, row: ShelterRow, who: Principal, settings: Settings
+) -> ShelterOut | ShelterPublicOut:
     """The view of a shelter that ``who`` may have."""
     names = handles(session, {row.updated_by, row.capacity_updated_by})
     freshness = Freshness(
@@ -39,6 +50,7 @@ def shelter_out(session: Session, row: ShelterRow, who: Principal) -> ShelterOut
         updated_at=row.updated_at,
         updated_by=names.get(row.updated_by) if row.updated_by else None,
         capacity_updated_at=row.capacity_updated_at,
+        stale=is_stale(row, settings),
         capacity_updated_by=names.get(row.capacity_updated_by) if row.capacity_updated_by else None,
     )
     d = row.data

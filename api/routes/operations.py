@@ -14,7 +14,7 @@ from api.config import Settings
 from api.deps import Coordinator, RowId, SessionDep, SettingsDep
 from api.errors import ApiError, not_found, split_problems
 from api.schemas import ArrivalBatchIn, ArrivalIn, ArrivalOut, OperationIn, OperationOut
-from api.tables import ArrivalRow, Operation
+from api.tables import ArrivalRow, Operation, ShelterRow
 from api.views import arrival_out
 from placement.geography import load_geography
 from placement.loading import validation_problems
@@ -126,6 +126,11 @@ def _add_arrivals(
             ],
         )
     existing = session.exec(select(ArrivalRow).where(ArrivalRow.operation_id == op.id)).all()
+    # the shelters, without their places: exclude_shelters must name known ones
+    shelters = [
+        {**row.data, "capacity": 0, "availability": None}
+        for row in session.exec(select(ShelterRow)).all()
+    ]
     try:
         # The engine checks the arrivals together: ids, keep-apart, households, dates, codes.
         scenario = Scenario.model_validate(
@@ -134,7 +139,7 @@ def _add_arrivals(
                 "start": op.date,
                 "horizon_days": settings.max_horizon_days,
                 "geography": settings.geography,
-                "shelters": [],
+                "shelters": shelters,
                 "arrivals": docs + [r.data for r in existing],
             }
         )

@@ -20,7 +20,7 @@ from api.routes.operations import get_operation
 from api.routes.shelters import committed_stays, lock_shelters
 from api.schemas import CommitOut, PlanIn, PlanJobOut
 from api.tables import ArrivalRow, Operation, PlacementRow, PlanJob, ShelterRow, utcnow
-from api.views import placement_out
+from api.views import is_stale, placement_out
 from placement.loading import ScenarioError
 from placement.plan import Plan
 
@@ -95,8 +95,9 @@ def request_plan(
             "too many shelters for one solve",
             [("shelters", f"{len(rows)} > the limit of {settings.max_shelters_per_solve}")],
         )
+    # a shelter's places are stale when not updated recently; the policy says what follows
     shelters = remaining(
-        [shelter_of(r.data) for r in rows],
+        [shelter_of(r.data).model_copy(update={"stale": is_stale(r, settings)}) for r in rows],
         committed_stays(session, [r.id for r in rows]),
         start,
         body.horizon_days,

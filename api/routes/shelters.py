@@ -127,18 +127,20 @@ def create_shelter(
         audit.record(session, who, "write", "shelter_location", [row.id])
     session.commit()
     session.refresh(row)
-    return shelter_out(session, row, who)
+    return shelter_out(session, row, who, settings)
 
 
 @router.get("", response_model=list[ShelterOut | ShelterPublicOut])
-def list_shelters(who: CurrentUser, session: SessionDep) -> list[ShelterOut | ShelterPublicOut]:
+def list_shelters(
+    who: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> list[ShelterOut | ShelterPublicOut]:
     """Shelters: all for coordinators and analysts (analysts without locations); managers
     see their own."""
     query = select(ShelterRow).order_by(col(ShelterRow.id))
     if who.role == "shelter_manager":
         query = query.where(col(ShelterRow.id).in_(who.shelters))
     rows = list(session.exec(query).all())
-    out = [shelter_out(session, r, who) for r in rows]
+    out = [shelter_out(session, r, who, settings) for r in rows]
     _audit_location(session, who, rows)
     session.commit()
     return out
@@ -146,11 +148,11 @@ def list_shelters(who: CurrentUser, session: SessionDep) -> list[ShelterOut | Sh
 
 @router.get("/{shelter_id}", response_model=ShelterOut | ShelterPublicOut)
 def get_shelter(
-    shelter_id: str, who: CurrentUser, session: SessionDep
+    shelter_id: str, who: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> ShelterOut | ShelterPublicOut:
     """One shelter (managers: only their own)."""
     row = visible_shelter(session, shelter_id, who)
-    out = shelter_out(session, row, who)
+    out = shelter_out(session, row, who, settings)
     _audit_location(session, who, [row])
     session.commit()
     return out
@@ -233,7 +235,7 @@ def _update(
             _record_update(session, row, who, kind, fields)
             session.commit()
             session.refresh(row)
-            out = shelter_out(session, row, who)
+            out = shelter_out(session, row, who, settings)
             _audit_location(session, who, [row])
             session.commit()
             return out

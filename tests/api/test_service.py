@@ -228,6 +228,50 @@ def test_inactive_shelters_are_not_planned(world: World) -> None:
     assert {p["shelter"] for p in placements} == {"S-LYON"}
 
 
+def test_declined_shelters_are_excluded(world: World) -> None:
+    op = make_operation(world)
+    r = world.call(
+        "coord",
+        "POST",
+        f"/operations/{op}/arrivals",
+        json=arrival_doc("A1", exclude_shelters=["X"]),
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "exclude_shelters[0]"
+    doc = arrival_doc("A1", children=1, exclude_shelters=["S-LYON"])  # only Lyon takes children
+    assert world.call("coord", "POST", f"/operations/{op}/arrivals", json=doc).status_code == 201
+    result = _plan(world, operation_id=op)["result"]
+    assert result["placements"] == [] and result["unplaced"][0]["arrival"] == "A1"  # type: ignore[index]
+
+
+def test_stale_places_follow_the_policy(world: World) -> None:
+    from datetime import timedelta
+
+    from sqlmodel import Session
+
+    from api.tables import ShelterRow, utcnow
+
+    engine = world.client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        row = session.get(ShelterRow, "S-BREST")
+        assert row is not None
+        row.capacity_updated_at = utcnow() - timedelta(days=10)
+        session.add(row)
+        session.commit()
+    brest = world.call("coord", "GET", "/shelters/S-BREST").json()["freshness"]
+    assert brest["stale"] is True
+    assert world.call("coord", "GET", "/shelters/S-LYON").json()["freshness"]["stale"] is False
+    op = make_operation(world)
+    docs = [arrival_doc(f"A{i}") for i in range(4)]  # Lyon has 3 places, Brest 2 (stale)
+    world.call("coord", "POST", f"/operations/{op}/arrivals/batch", json={"arrivals": docs})
+    excluded = _plan(world, operation_id=op, policy={"stale_capacity": "exclude"})["result"]
+    assert {p["shelter"] for p in excluded["placements"]} == {"S-LYON"}  # type: ignore[index]
+    used = _plan(world, operation_id=op, policy={"stale_capacity": "use"})["result"]
+    assert len(used["placements"]) == 4  # type: ignore[index]
+    # the manager confirms the places: fresh again
+    r = world.call("mgr_brest", "PUT", "/shelters/S-BREST/availability", json={"capacity": 2})
+    assert r.json()["freshness"]["stale"] is False
+
+
 def test_capacity_below_committed_is_refused(world: World) -> None:
     op = make_operation(world)
     world.call("coord", "POST", f"/operations/{op}/arrivals", json=arrival_doc("A1", children=1))
