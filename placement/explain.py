@@ -31,7 +31,8 @@ from placement.rules import (
     SafetyDistanceRule,
     StaleCapacityRule,
     TransInclusionRule,
-    failed_pair_rules,
+    admissible_mask,
+    mask_indices,
 )
 
 #: (changed scenario, the current assignment whose people must stay placed, ids to place)
@@ -76,12 +77,12 @@ def funnel(
     ctx: Context, a: Arrival, rules: Sequence[PairRule] = PAIR_RULES
 ) -> list[tuple[PairRule, int]]:
     """How many shelters each pair rule removes, in order, among those still left."""
-    left = list(ctx.scenario.shelters)
+    left = (1 << len(ctx.scenario.shelters)) - 1
     out = []
     for rule in rules:
-        kept = [s for s in left if rule.admits(ctx, a, s)]
-        if len(kept) < len(left):
-            out.append((rule, len(left) - len(kept)))
+        kept = left & ctx.rule_mask(rule, a)
+        if kept != left:
+            out.append((rule, left.bit_count() - kept.bit_count()))
         left = kept
     return out
 
@@ -113,7 +114,12 @@ class Explainer:
         self.proven = proven  # whether the plan is proven optimal: some wording depends on it
         # Relaxation re-solves stop once this budget is spent; reasons are always given.
         self.deadline = None if time_budget is None else time.monotonic() + time_budget
-        self._cache: dict[str, Unplaced] = {}
+        # Who is where, and the places they use, computed once for the whole plan.
+        self.holders: dict[str, list[Arrival]] = {}
+        for aid, sid in self.assignment.items():
+            self.holders.setdefault(sid, []).append(ctx.arrivals[aid])
+        self.used = CapacityRule.usage_by_shelter(ctx, self.assignment)
+        self.apart_pairs = KeepApartRule.pairs(ctx)
 
     # --- the whole plan -------------------------------------------------------------
     def explain_all(self, limit_relaxations: int | None = None) -> list[Unplaced]:
@@ -135,11 +141,11 @@ class Explainer:
                 f"household {a.household}: its {len(members)} members ({persons} persons) are "
                 "placed together or not at all"
             )
-        candidates = [
-            s
-            for s in self.ctx.scenario.shelters
-            if all(not failed_pair_rules(self.ctx, m, s) for m in members)
-        ]
+        mask = admissible_mask(self.ctx, members[0])
+        for m in members[1:]:
+            mask &= admissible_mask(self.ctx, m)
+        shelters = self.ctx.scenario.shelters
+        candidates = [shelters[i] for i in mask_indices(mask)]
         if not candidates:
             reasons += self._no_candidate_reasons(members)
         else:
@@ -184,19 +190,36 @@ class Explainer:
             for n in ctx.stay(m):
                 need[n] = need.get(n, 0) + CapacityRule.places(m)
         priority = max(m.priority for m in members)
-        apart = {y for x, y in KeepApartRule.pairs(ctx) if x in ids} | {
-            x for x, y in KeepApartRule.pairs(ctx) if y in ids
+        apart = {y for x, y in self.apart_pairs if x in ids} | {
+            x for x, y in self.apart_pairs if y in ids
         }
         cap = NetworkCapRule.cap(ctx)
-        others = {k: v for k, v in self.assignment.items() if k not in ids}
-        lines = []
+        networks = {m.network for m in members if m.network}
+        empty = [0] * ctx.scenario.horizon_days
+        lines: list[str] = []
+        blocked = 0
         room = []
         rep = members[0]
         for s in sorted(candidates, key=lambda s: (ctx.distance_km(rep, s), s.id)):
             places = ctx.nightly_places(s)
-            used = CapacityRule.usage(ctx, others, s.id)
+            used = self.used.get(s.id, empty)
+            holders = [h for h in self.holders.get(s.id, []) if h.id not in ids]
             small = [n for n, k in need.items() if places[n] < k]
             short = [n for n, k in need.items() if places[n] - used[n] < k]
+            together = sorted(h.id for h in holders if h.id in apart)
+            over = []
+            if cap is not None:
+                for net in sorted(networks):
+                    there = sum(1 for h in holders if h.network == net)
+                    mine = sum(1 for m in members if m.network == net)
+                    if there + mine > cap:
+                        over.append(f"already holds {there} of network {net} (cap {cap})")
+            if not (small or short or together or over):
+                room.append(s.id)
+                continue
+            blocked += 1
+            if len(lines) >= MAX_LISTED_SHELTERS:
+                continue  # counted, not described
             why = []
             if small:
                 why.append(
@@ -205,13 +228,9 @@ class Explainer:
                     + f"; {max(need[n] for n in small)} needed"
                 )
             elif short:
-                holders = [
-                    ctx.arrivals[x]
-                    for x, sid in others.items()
-                    if sid == s.id and any(n in ctx.stay(ctx.arrivals[x]) for n in short)
-                ]
-                higher = sum(h.persons for h in holders if h.priority >= priority)
-                lower = sum(h.persons for h in holders if h.priority < priority)
+                during = [h for h in holders if any(n in ctx.stay(h) for n in short)]
+                higher = sum(h.persons for h in during if h.priority >= priority)
+                lower = sum(h.persons for h in during if h.priority < priority)
                 free = {n: max(0, places[n] - used[n]) for n in short}
                 text = (
                     f"full: free places {format_by_night(ctx.scenario, free)}; "
@@ -225,30 +244,17 @@ class Explainer:
                         else ""
                     )
                 why.append(text)
-            together = sorted(x for x, sid in others.items() if sid == s.id and x in apart)
             if together:
                 why.append(f"holds {', '.join(together)}, who must be kept apart")
-            if cap is not None:
-                for net in {m.network for m in members if m.network}:
-                    there = sum(
-                        1
-                        for x, sid in others.items()
-                        if sid == s.id and ctx.arrivals[x].network == net
-                    )
-                    mine = sum(1 for m in members if m.network == net)
-                    if there + mine > cap:
-                        why.append(f"already holds {there} of network {net} (cap {cap})")
-            if why:
-                lines.append(f"{s.id}: " + "; ".join(why))
-            else:
-                room.append(s.id)
+            why += over
+            lines.append(f"{s.id}: " + "; ".join(why))
         out = [
             f"{len(candidates)} shelter(s) pass every rule"
             + (", but none has room for the whole stay" if not room else "")
         ]
-        out += lines[:MAX_LISTED_SHELTERS]
-        if len(lines) > MAX_LISTED_SHELTERS:
-            out.append(f"... and {len(lines) - MAX_LISTED_SHELTERS} more shelters, full or blocked")
+        out += lines
+        if blocked > len(lines):
+            out.append(f"... and {blocked - len(lines)} more shelters, full or blocked")
         if room:
             out.append(
                 f"{', '.join(room[:MAX_LISTED_SHELTERS])} would have room: this plan is not "
@@ -266,7 +272,7 @@ class Explainer:
         others = {k: v for k, v in self.assignment.items() if k not in ids}
         for s in sorted(candidates, key=lambda s: (ctx.distance_km(rep, s), s.id))[:2]:
             places = list(ctx.nightly_places(s))
-            used = CapacityRule.usage(ctx, others, s.id)
+            used = self.used.get(s.id, [0] * len(places))
             extra: dict[int, int] = {}
             for m in members:
                 for n in ctx.stay(m):
@@ -296,10 +302,20 @@ class Explainer:
             )
         # 2. Near misses: shelters that fail exactly one pair rule for every member.
         only: dict[str, list[Shelter]] = {}
-        for s in ctx.scenario.shelters:
-            failing = {r.name for m in members for r in failed_pair_rules(ctx, m, s)}
-            if len(failing) == 1:
-                only.setdefault(failing.pop(), []).append(s)
+        everything = (1 << len(ctx.scenario.shelters)) - 1
+        passes = {r.name: everything for r in PAIR_RULES}  # passes rule r for every member
+        for m in members:
+            for r in PAIR_RULES:
+                passes[r.name] &= ctx.rule_mask(r, m)
+        for r in PAIR_RULES:
+            rest = everything
+            for other in PAIR_RULES:
+                if other is not r:
+                    rest &= passes[other.name]
+            failing_only_r = rest & ~passes[r.name]
+            if failing_only_r:
+                shelters = ctx.scenario.shelters
+                only[r.name] = [shelters[i] for i in mask_indices(failing_only_r)]
         near = only.get(SafetyDistanceRule.name, [])
         floor = ctx.scenario.policy.safety_distance_floor_km
         near = [s for s in near if min(ctx.distance_km(m, s) for m in members) >= floor]

@@ -394,15 +394,22 @@ class CapacityRule:
         return a.persons
 
     @staticmethod
-    def usage(ctx: Context, assignment: Assignment, shelter_id: str) -> list[int]:
-        used = [0] * ctx.scenario.horizon_days
+    def usage_by_shelter(ctx: Context, assignment: Assignment) -> dict[str, list[int]]:
+        """Places used per night in every shelter that holds someone."""
+        used: dict[str, list[int]] = {}
         for arrival_id, sid in assignment.items():
-            if sid != shelter_id:
-                continue
+            row = used.setdefault(sid, [0] * ctx.scenario.horizon_days)
             a = ctx.arrivals[arrival_id]
             for n in ctx.stay(a):
-                used[n] += CapacityRule.places(a)
+                row[n] += CapacityRule.places(a)
         return used
+
+    @staticmethod
+    def usage(ctx: Context, assignment: Assignment, shelter_id: str) -> list[int]:
+        """Places used per night in one shelter."""
+        mine = {k: v for k, v in assignment.items() if v == shelter_id}
+        used = CapacityRule.usage_by_shelter(ctx, mine)
+        return used.get(shelter_id, [0] * ctx.scenario.horizon_days)
 
     @staticmethod
     def critical_nights(ctx: Context, s: Shelter, arrivals: Iterable[Arrival]) -> list[int]:
@@ -420,9 +427,10 @@ class CapacityRule:
 
     def check(self, ctx: Context, assignment: Assignment) -> list[str]:
         out = []
-        for sid in sorted(set(assignment.values())):
+        usage = self.usage_by_shelter(ctx, assignment)
+        for sid in sorted(usage):
             places = ctx.nightly_places(ctx.shelters[sid])
-            for n, used in enumerate(self.usage(ctx, assignment, sid)):
+            for n, used in enumerate(usage[sid]):
                 if used > places[n]:
                     out.append(
                         f"capacity: {sid} holds {used} persons on {ctx.scenario.night(n)} "
