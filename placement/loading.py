@@ -71,7 +71,9 @@ def parse_text(text: str, source: str) -> Any:
     try:
         if source.endswith(".json"):
             return json.loads(text)
-        return yaml.safe_load(text)
+        # The C loader when libyaml is there: ~20x faster on national-size files.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except json.JSONDecodeError as e:
         raise ScenarioError(
             source, [f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}"]

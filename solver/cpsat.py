@@ -38,6 +38,9 @@ class SolveOptions:
     linearization_level: int = 2
     #: solve all priority levels in one weighted stage when the weights fit exactly
     weighted_priorities: bool = True
+    #: above this many decision variables, presolve is kept light (probing off, one pass):
+    #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
+    light_presolve_above: int = 50_000
 
 
 @dataclass
@@ -107,8 +110,9 @@ class PlacementModel:
             terms: dict[int, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
             for u in units:
                 var = self.y[(u.index, sid)]
-                for n, need in u.usage.items():
-                    if n in critical:
+                for n in critical:
+                    need = u.usage.get(n)
+                    if need:
                         terms[n].append((need, u.count, var))
             for n in sorted(terms):
                 if sum(need * count for need, count, _ in terms[n]) <= places[n]:
@@ -211,13 +215,16 @@ class _StageProgress(cp_model.CpSolverSolutionCallback):
         self._on_stage(label, alloc, False)
 
 
-def _solver(options: SolveOptions, seconds: float) -> cp_model.CpSolver:
+def _solver(options: SolveOptions, seconds: float, variables: int = 0) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.max_time_in_seconds = max(0.01, seconds)
     p.num_workers = options.workers
     p.random_seed = options.seed
     p.linearization_level = options.linearization_level
+    if variables > options.light_presolve_above:
+        p.cp_model_probing_level = 0
+        p.max_presolve_iterations = 1
     return solver
 
 
@@ -273,7 +280,7 @@ def solve_lexicographic(
         else:
             model.model.minimize(expr)
         model.hint(best)
-        solver = _solver(options, remaining)
+        solver = _solver(options, remaining, len(model.y))
         callback = _StageProgress(model, name, on_stage) if on_stage is not None else None
         status = solver.solve(model.model, callback)
         status_name = solver.status_name(status)

@@ -17,7 +17,7 @@ from solver.allocation import Allocation, to_allocation, to_assignment
 from solver.cpsat import PlacementModel, SolveOptions, is_feasible, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
-from solver.units import build_units
+from solver.units import Units, build_units
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,23 @@ def plan_assignment(
 
     result = solve_lexicographic(model, options.solve, seed, on_stage)
     log.info("stages: %s", result.stages)
-    return to_assignment(units, result.allocation), (
-        "optimal" if result.proven_optimal else "feasible"
-    )
+    best = result.allocation
+    if not result.proven_optimal:
+        # A stage stopped by the time limit may leave lower levels emptier than the
+        # baseline: fill what room is left greedily, and never return less than greedy.
+        completed = greedy_allocation(ctx, units, fixed=best)
+        best = max(completed, seed, key=lambda alloc: persons_by_level(units, alloc))
+    return to_assignment(units, best), ("optimal" if result.proven_optimal else "feasible")
+
+
+def persons_by_level(units: Units, allocation: Allocation) -> tuple[int, ...]:
+    """Persons placed at priority 5, 4, ..., 1: compared lexicographically."""
+    totals = dict.fromkeys((5, 4, 3, 2, 1), 0)
+    for ui, where in allocation.items():
+        copies = sum(where.values())
+        for p, k in units.units[ui].persons_by_priority.items():
+            totals[p] += k * copies
+    return tuple(totals.values())
 
 
 def feasibility_check(

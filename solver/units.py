@@ -102,6 +102,8 @@ def build_units(ctx: Context, exclude_shelters: dict[str, set[str]] | None = Non
     unit_of: dict[str, int] = {}
     shelters = sc.shelters
     fewest = [min(ctx.nightly_places(s)) for s in shelters]
+    # Shelters with no place on any night can take no one: cut them before anything else.
+    open_shelters = sum(1 << i for i, s in enumerate(shelters) if max(ctx.nightly_places(s)))
     for index, (ids, members, count) in enumerate(raw):
         unit = Unit(index=index, arrival_ids=ids, members=members, count=count)
         for m in members:
@@ -113,7 +115,7 @@ def build_units(ctx: Context, exclude_shelters: dict[str, set[str]] | None = Non
             if m.network is not None:
                 unit.networks[m.network] = unit.networks.get(m.network, 0) + 1
         banned = set().union(*(exclude_shelters.get(i, set()) for i in ids))
-        mask = admissible_mask(ctx, members[0])
+        mask = open_shelters & admissible_mask(ctx, members[0])
         for m in members[1:]:
             mask &= admissible_mask(ctx, m)
         usage = sorted(unit.usage.items())
