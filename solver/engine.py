@@ -17,6 +17,7 @@ from solver.allocation import Allocation, to_allocation, to_assignment
 from solver.cpsat import PlacementModel, SolveOptions, is_feasible, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
+from solver.replan import replan_unit
 from solver.units import Units, build_units
 
 log = logging.getLogger(__name__)
@@ -88,12 +89,21 @@ def persons_by_level(units: Units, allocation: Allocation) -> tuple[int, ...]:
 
 
 def feasibility_check(
-    options: SolveOptions,
+    options: SolveOptions, max_pairs_for_resolve: int = 200_000
 ) -> Callable[[Scenario, Assignment, Sequence[str]], bool | None]:
-    """A re-solve: can ``targets`` be placed while everyone in ``keep`` stays placed?"""
+    """A re-solve: can ``targets`` be placed while everyone in ``keep`` stays placed?
+
+    First with everyone else fixed (exact and fast, :mod:`solver.replan`); if that fails,
+    with everyone else free to move, by CP-SAT, on instances small enough for it.
+    """
 
     def check(changed: Scenario, keep: Assignment, targets: Sequence[str]) -> bool | None:
         ctx = Context(changed)
+        # Cheap and sufficient: the targets fit with everyone else exactly where they are.
+        if replan_unit(ctx, keep, targets[0]).shelter is not None:
+            return True
+        if len(changed.arrivals) * len(changed.shelters) > max_pairs_for_resolve:
+            return None  # a full re-solve per suggestion would not fit the budget at this size
         units = build_units(ctx)
         must: dict[int, int] = {}
         for aid in [*keep, *targets]:
