@@ -70,7 +70,9 @@ def render_plan(plan: Plan, console: Console) -> None:
 def solve(
     file: Annotated[Path, typer.Argument(help="scenario file (YAML or JSON)")],
     json_output: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
-    time_limit: Annotated[float, typer.Option(help="solver time limit, seconds", min=0.1)] = 30.0,
+    time_limit: Annotated[
+        float, typer.Option(help="seconds for the solve, model building included", min=0.1)
+    ] = 30.0,
     solver: Annotated[
         SolverName, typer.Option(help="cpsat (optimal) or greedy (baseline)")
     ] = "cpsat",

@@ -46,14 +46,18 @@ class EngineOptions:
 def plan_assignment(
     ctx: Context, options: EngineOptions, progress: Progress | None = None
 ) -> tuple[dict[str, str], Status]:
-    """Who goes where, and whether it is proven optimal."""
+    """Who goes where, and whether it is proven optimal.
+
+    ``options.solve.time_limit`` covers everything here, model building included: CP-SAT
+    gets what is left of it.
+    """
+    deadline = time.monotonic() + options.solve.time_limit
     units = build_units(ctx)
     seed = greedy_allocation(ctx, units)
     if options.solver == "greedy":
         return to_assignment(units, seed), "feasible"
     if progress is not None:
         progress("greedy", to_assignment(units, seed), False)
-    if progress is not None:
         bound = flow_bound(ctx, units).cumulative
         progress(
             "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: "
@@ -67,7 +71,11 @@ def plan_assignment(
         if progress is not None:
             progress(stage, to_assignment(units, alloc), proven)
 
-    result = solve_lexicographic(model, options.solve, seed, on_stage)
+    left = deadline - time.monotonic()
+    if left <= 0:
+        log.warning("time limit spent building the model: returning the greedy plan")
+        return to_assignment(units, seed), "feasible"
+    result = solve_lexicographic(model, replace(options.solve, time_limit=left), seed, on_stage)
     log.info("stages: %s", result.stages)
     best = result.allocation
     if not result.proven_optimal:
