@@ -71,10 +71,13 @@ def _group_key(a: Arrival) -> str:
     return json.dumps(a.model_dump(mode="json", exclude={"id"}), sort_keys=True)
 
 
-def build_units(ctx: Context, exclude_shelters: dict[str, set[str]] | None = None) -> Units:
+def build_units(
+    ctx: Context, exclude_shelters: dict[str, set[str]] | None = None, group: bool = True
+) -> Units:
     """Group the arrivals into units and compute each unit's admissible shelters and costs.
 
     ``exclude_shelters`` maps an arrival id to shelters it must not use (used for re-plans).
+    ``group=False`` makes every arrival outside a household its own unit (the naive model).
     """
     sc = ctx.scenario
     linked = {i for pair in KeepApartRule.pairs(ctx) for i in pair}
@@ -90,7 +93,7 @@ def build_units(ctx: Context, exclude_shelters: dict[str, set[str]] | None = Non
     for a in sc.arrivals:
         if a.id in in_household:
             continue
-        if a.id in linked or a.id in exclude_shelters:
+        if a.id in linked or a.id in exclude_shelters or not group:
             raw.append(([a.id], [a], 1))
         else:
             buckets[_group_key(a)].append(a)

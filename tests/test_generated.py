@@ -22,3 +22,18 @@ def test_generated_instance_plans_are_valid_and_cpsat_not_behind_greedy(seed: in
         assert u.reasons, u.arrival
         for r in u.relaxations:
             assert r.text and r.kind
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_naive_per_pair_model_reaches_the_same_optimum(seed: int):
+    # Grouping identical people and the weighted single stage must not change the optimum.
+    from placement.rules import Context, persons_by_priority
+    from solver.naive import solve_naive
+
+    sc = generate_scenario(30, 40, seed=seed)
+    best = solve(sc, explain=False)
+    naive = solve_naive(sc, time_limit=20)
+    assert naive.proven_optimal
+    ctx = Context(sc)
+    assert persons_by_priority(ctx, list(naive.assignment)) == best.placed_persons_by_priority
+    assert naive.stages[-1][1] == best.secondary_cost
