@@ -37,6 +37,22 @@ def render_plan(plan: Plan, console: Console) -> None:
         f"{plan.status} ({plan.solver}, {plan.solve_seconds:.2f} s) — {by_level} — "
         f"secondary cost {plan.secondary_cost}"
     )
+    bound = plan.upper_bound_persons_at_or_above
+    if bound:
+        cumulative = {
+            p: sum(v for q, v in plan.placed_persons_by_priority.items() if q >= p) for p in bound
+        }
+        reached = [p for p in bound if cumulative[p] >= bound[p]]
+        console.print(
+            "upper bound on persons placeable at priority ≥5/≥4/≥3/≥2/≥1: "
+            + "/".join(str(bound[p]) for p in bound)
+            + " — placed "
+            + "/".join(str(cumulative[p]) for p in bound)
+            + (
+                f" (reached at ≥{', ≥'.join(reached)}: those levels are optimal)" if reached else ""
+            ),
+            highlight=False,
+        )
     table = Table(title="Placements", show_lines=False)
     for col in ("arrival", "shelter", "nights", "persons", "km", "language", "cost"):
         table.add_column(col, justify="right" if col in ("persons", "km", "cost") else "left")
@@ -101,7 +117,7 @@ def solve(
         if quiet:
             return
         line = f"{time.perf_counter() - started:6.2f}s {stage}"
-        if assignment or not stage.startswith("upper bound"):
+        if assignment:
             by_level = {p: 0 for p in (5, 4, 3, 2, 1)}
             for a in assignment:
                 by_level[priority_of[a]] += persons_of[a]

@@ -67,6 +67,11 @@ class Plan(Out):
     secondary_cost: int
     placements: list[Placement]
     unplaced: list[Unplaced]
+    upper_bound_persons_at_or_above: dict[str, int] | None = Field(
+        default=None,
+        description="for each priority p, an upper bound (flow relaxation) on the persons any "
+        "plan can place at priority >= p; where the plan reaches it, that level is optimal",
+    )
 
     def assignment(self) -> dict[str, str]:
         return {p.arrival: p.shelter for p in self.placements}

@@ -16,6 +16,7 @@ def build_plan(
     status: Status,
     solve_seconds: float,
     unplaced: list[Unplaced],
+    upper_bound: dict[int, int] | None = None,
 ) -> Plan:
     """A plan from who-goes-where; ``unplaced`` must cover every arrival not assigned."""
     sc = ctx.scenario
@@ -52,4 +53,9 @@ def build_plan(
         secondary_cost=sum(p.cost for p in placements),
         placements=placements,
         unplaced=unplaced,
+        upper_bound_persons_at_or_above=(
+            None
+            if upper_bound is None
+            else {str(p): upper_bound[p] for p in sorted(upper_bound, reverse=True)}
+        ),
     )

@@ -38,6 +38,9 @@ class SolveOptions:
     linearization_level: int = 2
     #: solve all priority levels in one weighted stage when the weights fit exactly
     weighted_priorities: bool = True
+    #: above this many admissible (unit, shelter) pairs, each unit keeps only its cheapest
+    #: shelters (and the greedy one) in the model; the plan is then never called optimal
+    max_pairs: int | None = 15_000
     #: above this many decision variables, presolve is kept light (probing off, one pass):
     #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
     light_presolve_above: int = 50_000
@@ -53,9 +56,18 @@ class LexResult:
 class PlacementModel:
     """The CP-SAT model of one scenario's units."""
 
-    def __init__(self, ctx: Context, units: Units, must_place: dict[int, int] | None = None):
+    def __init__(
+        self,
+        ctx: Context,
+        units: Units,
+        must_place: dict[int, int] | None = None,
+        candidates: dict[int, list[str]] | None = None,
+    ):
+        """``candidates`` restricts each unit to some of its admissible shelters (at scale);
+        without it every admissible shelter gets a variable."""
         self.ctx = ctx
         self.units = units
+        self.candidates = candidates
         self.model = cp_model.CpModel()
         self.y: dict[tuple[int, str], cp_model.IntVar] = {}
         self.by_shelter: dict[str, list[int]] = defaultdict(list)
@@ -67,7 +79,8 @@ class PlacementModel:
     # --- variables --------------------------------------------------------------------
     def _variables(self) -> None:
         for unit in self.units.units:
-            for sid in unit.shelters:
+            shelters = unit.shelters if self.candidates is None else self.candidates[unit.index]
+            for sid in shelters:
                 places = self.ctx.nightly_places(self.ctx.shelters[sid])
                 fit = min(
                     (places[n] // need for n, need in unit.usage.items() if need),
@@ -226,6 +239,17 @@ def _solver(options: SolveOptions, seconds: float, variables: int = 0) -> cp_mod
         p.cp_model_probing_level = 0
         p.max_presolve_iterations = 1
     return solver
+
+
+def restrict_candidates(units: Units, seed: Allocation, max_pairs: int) -> dict[int, list[str]]:
+    """Each unit's cheapest admissible shelters, about ``max_pairs`` in all, plus any shelter
+    the seed plan uses (so the seed stays a valid hint)."""
+    per_unit = max(5, max_pairs // max(1, len(units.units)))
+    out = {}
+    for unit in units.units:
+        cheapest = sorted(unit.cost, key=lambda sid: (unit.cost[sid], sid))[:per_unit]
+        out[unit.index] = sorted(set(cheapest) | set(seed.get(unit.index, {})))
+    return out
 
 
 def lexicographic_weights(model: PlacementModel, present: list[int]) -> dict[int, int] | None:

@@ -14,7 +14,13 @@ from placement.plan import Plan, Status
 from placement.report import build_plan
 from placement.rules import Assignment, Context
 from solver.allocation import Allocation, to_allocation, to_assignment
-from solver.cpsat import PlacementModel, SolveOptions, is_feasible, solve_lexicographic
+from solver.cpsat import (
+    PlacementModel,
+    SolveOptions,
+    is_feasible,
+    restrict_candidates,
+    solve_lexicographic,
+)
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.replan import replan_unit
@@ -43,9 +49,12 @@ class EngineOptions:
     explain_time_budget: float = 20.0
 
 
+Bound = dict[int, int]  # priority p -> upper bound on persons placed at priority >= p
+
+
 def plan_assignment(
     ctx: Context, options: EngineOptions, progress: Progress | None = None
-) -> tuple[dict[str, str], Status]:
+) -> tuple[dict[str, str], Status, Bound | None]:
     """Who goes where, and whether it is proven optimal.
 
     ``options.solve.time_limit`` covers everything here, model building included: CP-SAT
@@ -55,17 +64,26 @@ def plan_assignment(
     units = build_units(ctx)
     seed = greedy_allocation(ctx, units)
     if options.solver == "greedy":
-        return to_assignment(units, seed), "feasible"
+        return to_assignment(units, seed), "feasible", None
+    bound = flow_bound(ctx, units).cumulative
     if progress is not None:
         progress("greedy", to_assignment(units, seed), False)
-        bound = flow_bound(ctx, units).cumulative
         progress(
             "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: "
             + "/".join(str(bound[p]) for p in (5, 4, 3, 2, 1)),
             {},
             False,
         )
-    model = PlacementModel(ctx, units)
+    pairs = sum(len(u.cost) for u in units.units)
+    limit = options.solve.max_pairs
+    candidates = None
+    if limit is not None and pairs > limit:
+        candidates = restrict_candidates(units, seed, limit)
+        log.warning("%d admissible pairs: keeping each unit's cheapest shelters only", pairs)
+        if progress is not None:
+            kept = sum(map(len, candidates.values()))
+            progress(f"model restricted to {kept} of {pairs} pairs (not provable)", {}, False)
+    model = PlacementModel(ctx, units, candidates=candidates)
 
     def on_stage(stage: str, alloc: Allocation, proven: bool) -> None:
         if progress is not None:
@@ -74,16 +92,17 @@ def plan_assignment(
     left = deadline - time.monotonic()
     if left <= 0:
         log.warning("time limit spent building the model: returning the greedy plan")
-        return to_assignment(units, seed), "feasible"
+        return to_assignment(units, seed), "feasible", bound
     result = solve_lexicographic(model, replace(options.solve, time_limit=left), seed, on_stage)
     log.info("stages: %s", result.stages)
     best = result.allocation
-    if not result.proven_optimal:
+    proven = result.proven_optimal and candidates is None
+    if not proven:
         # A stage stopped by the time limit may leave lower levels emptier than the
         # baseline: fill what room is left greedily, and never return less than greedy.
         completed = greedy_allocation(ctx, units, fixed=best)
         best = max(completed, seed, key=lambda alloc: persons_by_level(units, alloc))
-    return to_assignment(units, best), ("optimal" if result.proven_optimal else "feasible")
+    return to_assignment(units, best), ("optimal" if proven else "feasible"), bound
 
 
 def persons_by_level(units: Units, allocation: Allocation) -> tuple[int, ...]:
@@ -132,9 +151,9 @@ def solve_scenario(
     """Plan a scenario: place as many people as possible, most urgent first; explain the rest."""
     started = time.perf_counter()
     ctx = Context(scenario)
-    assignment, status = plan_assignment(ctx, options, progress)
+    assignment, status, bound = plan_assignment(ctx, options, progress)
     seconds = time.perf_counter() - started
-    return finish_plan(ctx, assignment, status, seconds, options)
+    return finish_plan(ctx, assignment, status, seconds, options, upper_bound=bound)
 
 
 def finish_plan(
@@ -144,6 +163,7 @@ def finish_plan(
     seconds: float,
     options: EngineOptions,
     explain: bool | None = None,
+    upper_bound: Bound | None = None,
 ) -> Plan:
     """Explain the unplaced and build the plan."""
     check = None
@@ -163,4 +183,5 @@ def finish_plan(
         status=status,
         solve_seconds=seconds,
         unplaced=unplaced,
+        upper_bound=upper_bound,
     )

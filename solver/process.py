@@ -35,10 +35,10 @@ def _child(scenario: Scenario, options: EngineOptions, out: Connection) -> None:
     def progress(stage: str, assignment: dict[str, str], proven: bool) -> None:
         out.send(("progress", stage, assignment, proven, time.perf_counter() - started))
 
-    assignment, status = plan_assignment(ctx, options, progress)
+    assignment, status, bound = plan_assignment(ctx, options, progress)
     seconds = time.perf_counter() - started
-    out.send(("solved", assignment, status, seconds))
-    plan = finish_plan(ctx, assignment, status, seconds, options)
+    out.send(("solved", assignment, status, seconds, bound))
+    plan = finish_plan(ctx, assignment, status, seconds, options, upper_bound=bound)
     out.send(("plan", plan.model_dump_json()))
     out.close()
 
@@ -72,7 +72,7 @@ def solve_in_subprocess(
     sender.close()
     deadline = time.monotonic() + limit
     best: dict[str, str] | None = None
-    solved: tuple[dict[str, str], str, float] | None = None
+    solved: tuple[dict[str, str], str, float, dict[int, int] | None] | None = None
     try:
         while True:
             if cancel is not None and cancel.is_set():
@@ -98,7 +98,7 @@ def solve_in_subprocess(
                 if progress is not None:
                     progress(stage, assignment, proven)
             elif kind == "solved":
-                solved = (message[1], message[2], message[3])
+                solved = (message[1], message[2], message[3], message[4])
             elif kind == "plan":
                 return Plan.model_validate_json(message[1])
     finally:
@@ -109,8 +109,16 @@ def solve_in_subprocess(
     # Stopped early: return the best plan we have, explained without re-solves.
     ctx = Context(scenario)
     if solved is not None:
-        assignment, status, seconds = solved
-        return finish_plan(ctx, assignment, status, seconds, options, explain=False)  # type: ignore[arg-type]
+        assignment, status, seconds, bound = solved
+        return finish_plan(
+            ctx,
+            assignment,
+            status,  # type: ignore[arg-type]
+            seconds,
+            options,
+            explain=False,
+            upper_bound=bound,
+        )
     if best is None:
         if cancel is not None and cancel.is_set():
             raise Cancelled("cancelled before the first plan")

@@ -18,6 +18,11 @@ def test_generated_instance_plans_are_valid_and_cpsat_not_behind_greedy(seed: in
     greedy = solve(sc, solver="greedy", explain=False)  # solve() runs the validator
     best = solve(sc)
     assert _lex(best) >= _lex(greedy)
+    bound = best.upper_bound_persons_at_or_above
+    assert bound is not None
+    for p in "54321":
+        placed_at_or_above = sum(v for q, v in best.placed_persons_by_priority.items() if q >= p)
+        assert placed_at_or_above <= bound[p]
     for u in best.unplaced:
         assert u.reasons, u.arrival
         for r in u.relaxations:
