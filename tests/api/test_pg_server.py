@@ -1,0 +1,29 @@
+"""The PostgreSQL test server survives what other pytest sessions do to the temp root."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+
+def test_server_survives_a_reset_of_the_pytest_temp_root(
+    pg_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    def run(sql: str) -> None:
+        with psycopg.connect(
+            host=pg_server.host,
+            port=pg_server.port,
+            user=pg_server.user,
+            dbname="postgres",
+            autocommit=True,
+        ) as conn:
+            conn.execute(sql)
+
+    run("SELECT 1")
+    # any pytest session that starts resets its temp root to 0700 (no access for "postgres")
+    tmp_path_factory.getbasetemp().parent.chmod(0o700)
+    run("CHECKPOINT")  # the checkpointer opens files by absolute path
+    run("DROP DATABASE IF EXISTS survives_chmod")
+    run("CREATE DATABASE survives_chmod")
