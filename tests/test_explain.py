@@ -140,9 +140,7 @@ def test_household_explained_as_a_unit():
 
 
 def test_stale_shelter_relaxation_asks_for_confirmation():
-    sc = scenario(
-        [shelter("S", stale=True)], [arrival("A")], policy={"stale_capacity": "exclude"}
-    )
+    sc = scenario([shelter("S", stale=True)], [arrival("A")], policy={"stale_capacity": "exclude"})
     plan = solve(sc)
     assert "capacity confirmed recently: 1 excluded" in plan.unplaced[0].reasons[0]
     assert [r.text for r in plan.unplaced[0].relaxations] == ["S confirmed its places"]
