@@ -167,18 +167,30 @@ def solve_scenario(
     days: int,
     policy: Policy,
     geography: GeographyCode,
+    placed: Sequence[Stay] = (),
 ) -> Scenario:
-    """The scenario a plan job solves. Problems name the arrival: ``arrivals[A12].arrives``."""
+    """The scenario a plan job solves. Problems name the arrival: ``arrivals[A12].arrives``.
+
+    Keep-apart partners outside this solve are not arrivals of the scenario; those already
+    ``placed`` turn into excluded shelters (where the partner is), so the rule still holds.
+    """
     docs = list(arrivals)
     ids = {d["id"] for d in docs}
-    # Keep-apart partners outside this solve (placed, or in another operation) are dropped,
-    # and so are excluded shelters that are not offered (inactive).
+    where = {stay.arrival["id"]: stay.shelter_id for stay in placed}
+    partners: dict[str, set[str]] = {d["id"]: set(d.get("keep_apart", ())) for d in docs}
+    for stay in placed:
+        for other in stay.arrival.get("keep_apart", ()):
+            if other in partners:
+                partners[other].add(stay.arrival["id"])
     offered = {s.id for s in shelters}
     docs = [
         {
             **d,
             "keep_apart": [k for k in d.get("keep_apart", ()) if k in ids],
-            "exclude_shelters": [x for x in d.get("exclude_shelters", ()) if x in offered],
+            "exclude_shelters": sorted(
+                {x for x in d.get("exclude_shelters", ()) if x in offered}
+                | {where[p] for p in partners[d["id"]] if p in where and where[p] in offered}
+            ),
         }
         for d in docs
     ]

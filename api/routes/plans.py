@@ -96,9 +96,10 @@ def request_plan(
             [("shelters", f"{len(rows)} > the limit of {settings.max_shelters_per_solve}")],
         )
     # a shelter's places are stale when not updated recently; the policy says what follows
+    committed = committed_stays(session, [r.id for r in rows])
     shelters = remaining(
         [shelter_of(r.data).model_copy(update={"stale": is_stale(r, settings)}) for r in rows],
-        committed_stays(session, [r.id for r in rows]),
+        committed,
         start,
         body.horizon_days,
         settings.geography,
@@ -113,6 +114,7 @@ def request_plan(
             body.horizon_days,
             body.policy,
             settings.geography,
+            placed=committed,
         )
     except ScenarioError as e:
         raise ApiError(422, "cannot plan these arrivals", split_problems(e.problems)) from None
