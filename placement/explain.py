@@ -318,21 +318,24 @@ class Explainer:
                 only[r.name] = [shelters[i] for i in mask_indices(failing_only_r)]
         near = only.get(SafetyDistanceRule.name, [])
         floor = ctx.scenario.policy.safety_distance_floor_km
-        near = [s for s in near if min(ctx.distance_km(m, s) for m in members) >= floor]
-        for s in sorted(near, key=lambda s: (-ctx.distance_km(rep, s), s.id))[:2]:
-            km = math.floor(min(ctx.distance_km(m, s) for m in members))
-            tries.append(
-                (
-                    Relaxation(
-                        kind="safety_distance",
-                        text=f"a safety distance of {km} km instead of "
-                        f"{ctx.safety_distance_km(rep):g} km (would allow {s.id})",
-                        shelter=s.id,
-                        safety_distance_km=float(km),
-                    ),
-                    _replace_arrivals(ctx.scenario, ids, safety_distance_km=float(km)),
-                )
+
+        def shorter_distance(s: Shelter, warning: str = "") -> tuple[Relaxation, Scenario]:
+            km = float(math.floor(min(ctx.distance_km(m, s) for m in members)))
+            return (
+                Relaxation(
+                    kind="safety_distance",
+                    text=f"a safety distance of {km:g} km instead of "
+                    f"{ctx.safety_distance_km(rep):g} km (would allow {s.id}){warning}",
+                    shelter=s.id,
+                    safety_distance_km=km,
+                ),
+                _replace_arrivals(ctx.scenario, ids, safety_distance_km=km),
             )
+
+        by_distance = sorted(near, key=lambda s: (-ctx.distance_km(rep, s), s.id))
+        above = [s for s in by_distance if min(ctx.distance_km(m, s) for m in members) >= floor]
+        below = [s for s in by_distance if s not in above]
+        tries += [shorter_distance(s) for s in above[:2]]
         if only.get(LanguageRule.name):
             tries.append(
                 (
@@ -376,12 +379,23 @@ class Explainer:
                         _replace_shelter(ctx.scenario, s.model_copy(update={attr: value})),
                     )
                 )
+        out = self._verified(tries, others, ids)
+        if not out and below:
+            # Nothing else works: say what would, and that the policy advises against it.
+            warning = f" — below the policy floor of {floor:g} km: not advised"
+            out = self._verified([shorter_distance(s, warning) for s in below[:1]], others, ids)
+        return out
+
+    def _verified(
+        self, tries: list[tuple[Relaxation, Scenario]], keep: Assignment, ids: list[str]
+    ) -> list[Relaxation]:
+        """The relaxations a re-solve confirms, within the per-person and time budgets."""
         out: list[Relaxation] = []
         assert self.check is not None
         for relaxation, changed in tries[: self.max_checks]:
             if self.deadline is not None and time.monotonic() > self.deadline:
                 break
-            if self.check(changed, others, ids):
+            if self.check(changed, keep, ids):
                 out.append(relaxation)
         return out
 

@@ -144,3 +144,20 @@ def test_stale_shelter_relaxation_asks_for_confirmation():
     plan = solve(sc)
     assert "capacity confirmed recently: 1 excluded" in plan.unplaced[0].reasons[0]
     assert [r.text for r in plan.unplaced[0].relaxations] == ["S confirmed its places"]
+
+
+def test_distance_below_the_floor_only_offered_with_a_warning_when_nothing_else_works():
+    # Only Rouen (76, ~110 km from Bobigny); safety distance 200 km, floor 150 km: the only
+    # relaxation that works is below the floor, so it is given, marked not advised.
+    sc = scenario(
+        [shelter("rouen", "76")],
+        [arrival("A", safety_distance_km=200)],
+        policy={"safety_distance_floor_km": 150},
+    )
+    relax = solve(sc).unplaced[0].relaxations
+    assert len(relax) == 1 and relax[0].kind == "safety_distance"
+    assert relax[0].text.endswith("below the policy floor of 150 km: not advised")
+    # Above the floor, the same suggestion carries no warning.
+    sc2 = scenario([shelter("rouen", "76")], [arrival("A", safety_distance_km=200)])
+    relax2 = solve(sc2).unplaced[0].relaxations
+    assert "not advised" not in relax2[0].text
