@@ -12,7 +12,7 @@ from placement.explain import Explainer
 from placement.models import Scenario
 from placement.plan import Plan, Status
 from placement.report import build_plan
-from placement.rules import Assignment, Context
+from placement.rules import Assignment, Context, persons_by_priority
 from solver.allocation import Allocation, to_allocation, to_assignment
 from solver.cpsat import (
     PlacementModel,
@@ -101,18 +101,13 @@ def plan_assignment(
         # A stage stopped by the time limit may leave lower levels emptier than the
         # baseline: fill what room is left greedily, and never return less than greedy.
         completed = greedy_allocation(ctx, units, fixed=best)
-        best = max(completed, seed, key=lambda alloc: persons_by_level(units, alloc))
+        best = max(completed, seed, key=lambda alloc: _lexicographic(ctx, units, alloc))
     return to_assignment(units, best), ("optimal" if proven else "feasible"), bound
 
 
-def persons_by_level(units: Units, allocation: Allocation) -> tuple[int, ...]:
-    """Persons placed at priority 5, 4, ..., 1: compared lexicographically."""
-    totals = dict.fromkeys((5, 4, 3, 2, 1), 0)
-    for ui, where in allocation.items():
-        copies = sum(where.values())
-        for p, k in units.units[ui].persons_by_priority.items():
-            totals[p] += k * copies
-    return tuple(totals.values())
+def _lexicographic(ctx: Context, units: Units, allocation: Allocation) -> tuple[int, ...]:
+    """Persons placed at priority 5, 4, ..., 1, to compare plans lexicographically."""
+    return tuple(persons_by_priority(ctx, list(to_assignment(units, allocation))).values())
 
 
 def feasibility_check(
