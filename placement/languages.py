@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 
 # A pragmatic subset of BCP-47: a primary subtag of 2-3 letters (or 5-8 for registered ones),
 # then subtags of 1-8 alphanumerics.
@@ -40,9 +41,14 @@ def primary(tag: str) -> str:
     return tag.split("-", 1)[0].lower()
 
 
+@cache
+def _primaries(tags: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(primary(t) for t in tags)
+
+
 def shared_language(person: Iterable[str], shelter: Iterable[str]) -> str | None:
     """The person's best language that the shelter also speaks (person's tag), or None."""
-    spoken = {primary(t) for t in shelter}
+    spoken = _primaries(tuple(shelter))
     for tag in person:
         if primary(tag) in spoken:
             return tag
@@ -51,7 +57,9 @@ def shared_language(person: Iterable[str], shelter: Iterable[str]) -> str | None
 
 def has_close_language(person: Iterable[str], shelter: Iterable[str]) -> bool:
     """True when some language of the person is close to some language of the shelter."""
-    spoken = {primary(t) for t in shelter}
+    spoken = _primaries(tuple(shelter))
     return any(
-        frozenset((primary(tag), other)) in _CLOSE_PAIRS for tag in person for other in spoken
+        frozenset((mine, other)) in _CLOSE_PAIRS
+        for mine in _primaries(tuple(person))
+        for other in spoken
     )

@@ -39,6 +39,7 @@ class Context:
     _nightly: dict[str, tuple[int, ...]] = field(init=False, default_factory=dict)
     _danger_points: dict[str, tuple[Point, ...]] = field(init=False, default_factory=dict)
     _rows: dict[Point, list[float]] = field(init=False, default_factory=dict)
+    _danger_rows: dict[str, list[list[float]]] = field(init=False, default_factory=dict)
     _rule_masks: dict[str, dict[Hashable, int]] = field(init=False, default_factory=dict)
     _groups: dict[str, dict[Hashable, tuple[Shelter, int]]] = field(
         init=False, default_factory=dict
@@ -60,8 +61,12 @@ class Context:
 
     def distance_km(self, a: Arrival, s: Shelter) -> float:
         """Great-circle distance from the shelter to the nearest danger location of ``a``."""
+        rows = self._danger_rows.get(a.id)
+        if rows is None:
+            rows = [self._distances_from(p) for p in self.danger_points(a)]
+            self._danger_rows[a.id] = rows
         i = self._index[s.id]
-        return min(self._distances_from(p)[i] for p in self.danger_points(a))
+        return rows[0][i] if len(rows) == 1 else min(row[i] for row in rows)
 
     def _distances_from(self, danger: Point) -> list[float]:
         """Distances from one danger point to every shelter, by shelter index (cached)."""
