@@ -29,10 +29,29 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
 
     stale_after_hours: float = Field(
-        default=72.0,
+        default=24.0,
         gt=0,
         description="a shelter whose places were not updated for this long is stale "
         "(the engine's policy.stale_capacity decides what that means)",
+    )
+
+    answer_deadline_hours: float = Field(
+        default=2.0, gt=0, description="a proposal unanswered this long escalates (an alert)"
+    )
+    replan_after_hours: float = Field(
+        default=2.0,
+        gt=0,
+        description="after the escalation, this long again without an answer: re-planned "
+        "as if declined",
+    )
+    waitlist_retry_minutes: float = Field(
+        default=15.0, gt=0, description="the waiting list is retried this often"
+    )
+    retention_days: int = Field(
+        default=90, ge=1, description="case data are purged this long after the stay ends"
+    )
+    scheduler_tick_seconds: float = Field(
+        default=30.0, gt=0, description="how often `placement scheduler` looks for due jobs"
     )
 
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="request body cap")

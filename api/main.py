@@ -17,7 +17,17 @@ from api import errors
 from api.config import Settings
 from api.db import make_engine, migrate
 from api.jobs import JobRunner
-from api.routes import arrivals, audit, me, operations, placements, plans, shelters, whatif
+from api.routes import (
+    arrivals,
+    audit,
+    live,
+    me,
+    operations,
+    placements,
+    plans,
+    shelters,
+    whatif,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +65,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.state.runner = runner
     errors.install(app)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
-    for module in (me, shelters, operations, arrivals, plans, placements, whatif, audit):
+    for module in (me, live, shelters, operations, arrivals, plans, placements, whatif, audit):
         app.include_router(module.router)
     return app
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api import audit
-from api.tables import ArrivalRow, Operation, PlacementRow, PlanJob, aware, utcnow
+from api.tables import Alert, ArrivalRow, Operation, PlacementRow, PlanJob, aware, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ def purge(engine: Engine, days: int, now: datetime | None = None) -> Purged:
             )
             session.execute(delete(PlanJob).where(col(PlanJob.id).in_(old_plans)))
         if doomed:
+            session.execute(delete(Alert).where(col(Alert.arrival_id).in_(doomed)))
             session.execute(delete(ArrivalRow).where(col(ArrivalRow.id).in_(doomed)))
         empty_ops = [
             op.id

@@ -167,6 +167,12 @@ class ArrivalOut(Arrival):
     operation_id: int
     status: str
     created_at: dt.datetime
+    waitlisted_at: dt.datetime | None = Field(
+        default=None, description="on the waiting list since (retried when places free up)"
+    )
+    waiting_reasons: list[str] | None = Field(
+        default=None, description="why the last re-plan found no place"
+    )
 
 
 # --- placements -------------------------------------------------------------------------
@@ -183,6 +189,11 @@ class PlacementOut(Out):
     active: bool
     committed_at: dt.datetime
     released_at: dt.datetime | None
+    status: str = Field(description="proposed, accepted or declined (or compromised)")
+    answer_reason: str | None
+    answered_at: dt.datetime | None
+    answer_due_at: dt.datetime | None
+    escalated_at: dt.datetime | None
 
 
 class ManagerPlacementOut(Out):
@@ -197,6 +208,64 @@ class ManagerPlacementOut(Out):
     needs: tuple[str, ...]
     languages: tuple[str, ...]
     active: bool
+    status: str = Field(description="proposed, accepted or declined")
+    answer_reason: str | None
+    answer_due_at: dt.datetime | None = Field(description="answer before this")
+
+
+class AnswerIn(In):
+    """A shelter manager's answer to a proposed placement."""
+
+    reason: str | None = Field(default=None, max_length=200, description="optional; no names")
+
+
+class ReplanOut(Out):
+    """A re-plan of one person or household: the new proposal, or why there is no place."""
+
+    arrival_ids: list[str]
+    shelter_id: str | None = Field(description="None: no place; on the waiting list")
+    placement_ids: list[int]
+    admissible: int = Field(description="shelters every rule admits, excluded ones aside")
+    with_room: int = Field(description="of those, shelters with room for the whole stay")
+    reasons: list[str] = Field(description="why there is no place (the engine's explanation)")
+
+
+class AnswerOut(Out):
+    """The answered placement; coordinators also see the re-plan a decline started."""
+
+    placement_id: int
+    status: str
+    answer_reason: str | None
+    replan: ReplanOut | None = None
+
+
+class AlertOut(Out):
+    """Something coordinators must act on."""
+
+    id: int
+    at: dt.datetime
+    kind: str = Field(description="escalation, no_place, replanned")
+    placement_id: int | None
+    arrival_id: str | None
+    shelter_id: str | None
+    detail: str
+    resolved_at: dt.datetime | None
+
+
+class CompromisedIn(In):
+    """A shelter the network found."""
+
+    network: Identifier | None = Field(
+        default=None, description="the network; its arrivals never go there again"
+    )
+
+
+class CompromisedOut(Out):
+    """The shelter, the network and the re-plans of the people who were placed there."""
+
+    shelter_id: str
+    network: str | None
+    replans: list[ReplanOut]
 
 
 # --- plans ------------------------------------------------------------------------------

@@ -115,10 +115,25 @@ def purge(
     )
 
 
+def scheduler() -> None:
+    """Run the deadline and periodic jobs (escalations, re-plans, waiting list, purge).
+
+    Run one next to the API; more are safe: each job runs once per due time.
+    """
+    import logging
+
+    from api.scheduler import serve as run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = Settings()
+    run(settings, _engine(settings))
+
+
 def register(app: typer.Typer) -> None:
     """Add ``serve``, ``users`` and ``purge`` to the ``placement`` console script."""
     app.command("serve")(serve)
     app.command("purge")(purge)
+    app.command("scheduler")(scheduler)
     app.add_typer(users, name="users")
 
 

@@ -107,6 +107,10 @@ class ArrivalRow(SQLModel, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     created_by: int | None = Field(default=None, foreign_key="users.id")
+    #: on the waiting list (retried when places free up) since then; None: not on it
+    waitlisted_at: datetime | None = None
+    #: why the last re-plan found no place (the engine's explanation)
+    waiting_reasons: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class PlanJob(SQLModel, table=True):
@@ -147,6 +151,14 @@ class PlacementRow(SQLModel, table=True):
     committed_by: int | None = Field(default=None, foreign_key="users.id")
     released_at: datetime | None = None
     released_by: int | None = Field(default=None, foreign_key="users.id")
+    #: proposed -> accepted | declined (by the manager, or unanswered, or compromised)
+    status: str = Field(default="proposed", max_length=16)
+    answer_reason: str | None = Field(default=None, max_length=200)
+    answered_at: datetime | None = None
+    answered_by: int | None = Field(default=None, foreign_key="users.id")
+    answer_due_at: datetime | None = None  # escalation when still proposed
+    replan_due_at: datetime | None = None  # re-planned as if declined when still proposed
+    escalated_at: datetime | None = None
 
 
 class AuditRecord(SQLModel, table=True):
@@ -161,3 +173,38 @@ class AuditRecord(SQLModel, table=True):
     object_type: str = Field(max_length=32)
     object_id: str = Field(max_length=64)
     detail: str = Field(default="", max_length=200)
+
+
+class Alert(SQLModel, table=True):
+    """Something coordinators must see: an unanswered proposal, a person left without place."""
+
+    __tablename__ = "alerts"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    kind: str = Field(max_length=32)
+    placement_id: int | None = None
+    arrival_id: str | None = Field(default=None, max_length=64, index=True)
+    shelter_id: str | None = Field(default=None, max_length=64)
+    detail: str = Field(default="", max_length=500)
+    resolved_at: datetime | None = None
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job for one due time; the primary key makes it run once."""
+
+    __tablename__ = "job_runs"
+    job: str = Field(primary_key=True, max_length=64)
+    due_at: datetime = Field(primary_key=True)
+    ran_at: datetime = Field(default_factory=utcnow)
+    runner: str = Field(default="", max_length=64)
+
+
+class CompromisedShelter(SQLModel, table=True):
+    """A shelter the network found: excluded for that network's arrivals from then on."""
+
+    __tablename__ = "compromised_shelters"
+    id: int | None = Field(default=None, primary_key=True)
+    shelter_id: str = Field(foreign_key="shelters.id", index=True, max_length=64)
+    network: str | None = Field(default=None, max_length=64)
+    at: datetime = Field(default_factory=utcnow)
+    by: int | None = Field(default=None, foreign_key="users.id")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -34,9 +34,9 @@ def sees_location(who: Principal, shelter_id: str) -> bool:
     return who.role == "coordinator" or who.manages(shelter_id)
 
 
-def is_stale(row: ShelterRow, settings: Settings) -> bool:
+def is_stale(row: ShelterRow, settings: Settings, now: datetime | None = None) -> bool:
     """True when the shelter's places were not updated within ``stale_after_hours``."""
-    age = utcnow() - aware(row.capacity_updated_at)
+    age = (now or utcnow()) - aware(row.capacity_updated_at)
     return age > timedelta(hours=settings.stale_after_hours)
 
 
@@ -89,6 +89,8 @@ def arrival_out(row: ArrivalRow) -> ArrivalOut:
             "operation_id": row.operation_id,
             "status": row.status,
             "created_at": row.created_at,
+            "waitlisted_at": row.waitlisted_at,
+            "waiting_reasons": row.waiting_reasons,
         }
     )
 
@@ -107,6 +109,11 @@ def placement_out(row: PlacementRow) -> PlacementOut:
         active=row.active,
         committed_at=row.committed_at,
         released_at=row.released_at,
+        status=row.status,
+        answer_reason=row.answer_reason,
+        answered_at=row.answered_at,
+        answer_due_at=row.answer_due_at,
+        escalated_at=row.escalated_at,
     )
 
 
@@ -124,4 +131,7 @@ def manager_placement_out(row: PlacementRow, arrival: ArrivalRow) -> ManagerPlac
         needs=d.get("needs", ()),
         languages=d["languages"],
         active=row.active,
+        status=row.status,
+        answer_reason=row.answer_reason,
+        answer_due_at=row.answer_due_at,
     )

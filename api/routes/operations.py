@@ -13,6 +13,7 @@ from api.auth import Principal
 from api.config import Settings
 from api.deps import Coordinator, RowId, SessionDep, SettingsDep
 from api.errors import ApiError, not_found, split_problems
+from api.live import compromised_exclusions
 from api.schemas import ArrivalBatchIn, ArrivalIn, ArrivalOut, OperationIn, OperationOut
 from api.tables import ArrivalRow, Operation, ShelterRow
 from api.views import arrival_out
@@ -112,6 +113,11 @@ def _add_arrivals(
         doc = item.model_dump(mode="json", by_alias=True)
         if doc.get("danger") is None:
             doc["danger"] = op.danger
+        # shelters the network found stay excluded for its people
+        found = compromised_exclusions(session, doc.get("network"))
+        if found:
+            have = list(doc.get("exclude_shelters") or [])
+            doc["exclude_shelters"] = have + [s for s in found if s not in have]
         docs.append(doc)
     ids = [item.id for item in items]
     taken = set(session.exec(select(ArrivalRow.id).where(col(ArrivalRow.id).in_(ids))).all())

@@ -12,10 +12,12 @@ from sqlmodel import Session, col, select
 from api import audit
 from api.assemble import Stay, capacity_problems, remaining, shelter_of, solve_scenario
 from api.auth import Principal
+from api.config import Settings
 from api.db import with_retry
 from api.deps import Coordinator, EngineDep, RunnerDep, SessionDep, SettingsDep
 from api.errors import ApiError, not_found, split_problems
 from api.jobs import ACTIVE
+from api.live import proposal_deadlines
 from api.routes.operations import get_operation
 from api.routes.shelters import committed_stays, lock_shelters
 from api.schemas import CommitOut, PlanIn, PlanJobOut
@@ -189,12 +191,13 @@ def commit_plan(
 
     def transaction() -> CommitOut:
         with Session(engine) as session:
-            return _commit(session, plan_id, who, settings.geography)
+            return _commit(session, plan_id, who, settings)
 
     return with_retry(transaction)
 
 
-def _commit(session: Session, plan_id: str, who: Principal, geography: Any) -> CommitOut:
+def _commit(session: Session, plan_id: str, who: Principal, settings: Settings) -> CommitOut:
+    geography = settings.geography
     job = _get_job(session, plan_id)
     if job.status != "done" or job.result is None:
         raise ApiError(409, f"the plan is {job.status}, not done", [("status", job.status)])
@@ -249,6 +252,7 @@ def _commit(session: Session, plan_id: str, who: Principal, geography: Any) -> C
     if problems:  # cannot happen while the versions match; checked all the same
         raise ApiError(409, "the plan no longer fits", [("placements", p) for p in problems])
     now = utcnow()
+    answer_due, replan_due = proposal_deadlines(settings, now)
     rows = []
     for p in plan.placements:
         placement = PlacementRow(
@@ -260,6 +264,9 @@ def _commit(session: Session, plan_id: str, who: Principal, geography: Any) -> C
             persons=p.persons,
             committed_at=now,
             committed_by=who.id,
+            status="proposed",
+            answer_due_at=answer_due,
+            replan_due_at=replan_due,
         )
         session.add(placement)
         rows.append(placement)
@@ -269,6 +276,13 @@ def _commit(session: Session, plan_id: str, who: Principal, geography: Any) -> C
     for sid in used:
         shelters[sid].version += 1
         session.add(shelters[sid])
+    # who the plan could not place goes on the waiting list, with the engine's reasons
+    for u in plan.unplaced:
+        left = session.get(ArrivalRow, u.arrival)
+        if left is not None and left.status == "waiting":
+            left.waitlisted_at = left.waitlisted_at or now
+            left.waiting_reasons = list(u.reasons)
+            session.add(left)
     job.committed_at, job.committed_by = now, who.id
     session.add(job)
     session.flush()

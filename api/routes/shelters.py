@@ -23,6 +23,7 @@ from api.deps import (
     SettingsDep,
 )
 from api.errors import ApiError, not_found, split_problems
+from api.live import retry_waitlist
 from api.schemas import (
     CalendarIn,
     ManagerPlacementOut,
@@ -37,6 +38,7 @@ from api.schemas import (
 from api.tables import ArrivalRow, PlacementRow, ShelterRow, ShelterUpdate, utcnow
 from api.views import (
     handles,
+    is_stale,
     manager_placement_out,
     placement_out,
     sees_location,
@@ -132,14 +134,17 @@ def create_shelter(
 
 @router.get("", response_model=list[ShelterOut | ShelterPublicOut])
 def list_shelters(
-    who: CurrentUser, session: SessionDep, settings: SettingsDep
+    who: CurrentUser, session: SessionDep, settings: SettingsDep, stale: bool | None = None
 ) -> list[ShelterOut | ShelterPublicOut]:
     """Shelters: all for coordinators and analysts (analysts without locations); managers
-    see their own."""
+    see their own. ``?stale=true``: only those whose places were not confirmed for
+    ``PLACEMENT_STALE_AFTER_HOURS``."""
     query = select(ShelterRow).order_by(col(ShelterRow.id))
     if who.role == "shelter_manager":
         query = query.where(col(ShelterRow.id).in_(who.shelters))
     rows = list(session.exec(query).all())
+    if stale is not None:
+        rows = [r for r in rows if is_stale(r, settings) == stale]
     out = [shelter_out(session, r, who, settings) for r in rows]
     _audit_location(session, who, rows)
     session.commit()
@@ -200,7 +205,15 @@ def set_availability(
         if body.availability is None
         else [a.model_dump(by_alias=True) for a in body.availability],
     }
-    return _update(engine, settings, shelter_id, who, "availability", changes)
+    out = _update(engine, settings, shelter_id, who, "availability", changes)
+
+    def retry() -> None:  # places may have freed up: the waiting list is tried again
+        with Session(engine) as session:
+            retry_waitlist(session, settings, None, utcnow())
+            session.commit()
+
+    with_retry(retry)
+    return out
 
 
 def _update(

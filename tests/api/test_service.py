@@ -168,7 +168,11 @@ def test_plan_commit_placements_and_free(world: World) -> None:
         "needs",
         "languages",
         "active",
+        "status",
+        "answer_reason",
+        "answer_due_at",
     }
+    assert mine[0]["status"] == "proposed"
     pid = mine[0]["id"]
     assert world.call("mgr_lyon", "GET", f"/placements/{pid}").status_code == 200
     assert world.call("mgr_lyon", "GET", "/shelters/S-LYON/placements").json() == mine

@@ -1,0 +1,200 @@
+"""Deadline and periodic jobs, run once per due time however many schedulers run.
+
+``run_due_jobs(engine, settings, now)`` does everything that is due at ``now`` (time is a
+parameter: tests move the clock instead of sleeping):
+
+- ``escalate``: a proposal unanswered at its deadline raises an ``escalation`` alert;
+- ``replan``: still unanswered at the second deadline, it is re-planned as if declined;
+- ``waitlist``: every ``waitlist_retry_minutes``, the waiting list is retried;
+- ``purge``: once a day, case data past the retention period are removed.
+
+Each run claims its ``(job, due time)`` row in ``job_runs`` in the same transaction as its
+work: the primary key lets exactly one scheduler commit it, and a second one that tries
+gets a conflict and skips. ``placement scheduler`` runs this every few seconds (APScheduler 3,
+in its own process); several of them over one database are safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from api.config import Settings
+from api.db import with_retry
+from api.errors import ApiError
+from api.live import decline_and_replan, retry_waitlist
+from api.tables import Alert, JobRun, PlacementRow, aware, utcnow
+
+log = logging.getLogger(__name__)
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def slot(now: datetime, every: timedelta) -> datetime:
+    """The latest due time of a job that runs every ``every``, at or before ``now``."""
+    return EPOCH + ((now - EPOCH) // every) * every
+
+
+@dataclass
+class Ran:
+    """What one call of ``run_due_jobs`` ran (job name, due time)."""
+
+    jobs: list[tuple[str, datetime]] = field(default_factory=list)
+
+
+def _claimed(
+    engine: Engine, job: str, due: datetime, runner: str, work: Callable[[Session], None]
+) -> bool:
+    """Run ``work`` with the claim of (job, due) in one transaction; False if already run."""
+
+    def transaction() -> bool:
+        with Session(engine) as session:
+            if session.get(JobRun, (job, due)) is not None:
+                return False
+            session.add(JobRun(job=job, due_at=due, ran_at=utcnow(), runner=runner[:64]))
+            try:
+                session.flush()  # a concurrent claim waits here, then conflicts
+            except IntegrityError:
+                session.rollback()
+                return False
+            work(session)
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return False
+            return True
+
+    return with_retry(transaction)
+
+
+def run_due_jobs(
+    engine: Engine, settings: Settings, now: datetime, runner: str | None = None
+) -> Ran:
+    """Run every job due at ``now`` that no scheduler has run yet."""
+    runner = runner or f"{socket.gethostname()}:{os.getpid()}"
+    ran = Ran()
+    with Session(engine) as session:
+        proposals = session.exec(
+            select(PlacementRow).where(col(PlacementRow.active), PlacementRow.status == "proposed")
+        ).all()
+        due = [
+            (p.id, aware(p.answer_due_at), aware(p.replan_due_at) if p.replan_due_at else None)
+            for p in proposals
+            if p.id is not None and p.answer_due_at is not None
+        ]
+
+    for pid, answer_due, replan_due in due:
+        if answer_due <= now and _claimed(
+            engine, f"escalate:{pid}", answer_due, runner, _escalate(pid, now)
+        ):
+            ran.jobs.append((f"escalate:{pid}", answer_due))
+        if (
+            replan_due is not None
+            and replan_due <= now
+            and _claimed(engine, f"replan:{pid}", replan_due, runner, _replan(settings, pid, now))
+        ):
+            ran.jobs.append((f"replan:{pid}", replan_due))
+
+    every = timedelta(minutes=settings.waitlist_retry_minutes)
+    waitlist_due = slot(now, every)
+    if _claimed(engine, "waitlist", waitlist_due, runner, _waitlist(settings, now)):
+        ran.jobs.append(("waitlist", waitlist_due))
+
+    day = slot(now, timedelta(days=1))
+    if _claimed(engine, "purge", day, runner, lambda _s: None):
+        from api.retention import purge
+
+        purge(engine, settings.retention_days, now)
+        ran.jobs.append(("purge", day))
+    return ran
+
+
+def _escalate(pid: int, now: datetime) -> Callable[[Session], None]:
+    def work(session: Session) -> None:
+        p = session.get(PlacementRow, pid, with_for_update=True)
+        if p is None or not p.active or p.status != "proposed" or p.escalated_at is not None:
+            return
+        p.escalated_at = now
+        session.add(p)
+        session.add(
+            Alert(
+                at=now,
+                kind="escalation",
+                placement_id=pid,
+                arrival_id=p.arrival_id,
+                shelter_id=p.shelter_id,
+                detail=f"no answer from {p.shelter_id} by the deadline; re-planned as if "
+                f"declined at {aware(p.replan_due_at).isoformat() if p.replan_due_at else '-'}",
+            )
+        )
+        log.info("escalated proposal %s", pid)
+
+    return work
+
+
+def _replan(settings: Settings, pid: int, now: datetime) -> Callable[[Session], None]:
+    def work(session: Session) -> None:
+        p = session.get(PlacementRow, pid)
+        if p is None or not p.active or p.status != "proposed":
+            return
+        try:
+            outcome = decline_and_replan(
+                session, settings, p, "declined", None, "no answer by the second deadline", now
+            )
+        except ApiError:  # answered meanwhile
+            return
+        where = outcome.shelter_id or "nowhere (waiting list)"
+        session.add(
+            Alert(
+                at=now,
+                kind="replanned",
+                placement_id=pid,
+                arrival_id=p.arrival_id,
+                shelter_id=p.shelter_id,
+                detail=f"unanswered by {p.shelter_id}: re-planned to {where}",
+            )
+        )
+
+    return work
+
+
+def _waitlist(settings: Settings, now: datetime) -> Callable[[Session], None]:
+    def work(session: Session) -> None:
+        retry_waitlist(session, settings, None, now)
+
+    return work
+
+
+def serve(settings: Settings, engine: Engine) -> None:
+    """Run the jobs every ``scheduler_tick_seconds`` until interrupted (APScheduler 3)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone="UTC")
+
+    def tick() -> None:
+        ran = run_due_jobs(engine, settings, utcnow())
+        if ran.jobs:
+            log.info("ran %s", ", ".join(j for j, _ in ran.jobs))
+
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=settings.scheduler_tick_seconds,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
+    log.info("scheduler: every %gs", settings.scheduler_tick_seconds)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("scheduler stopped")

@@ -1,0 +1,297 @@
+"""Live operations through the API: answers, re-plans, escalation, the waiting list, compromised
+shelters, stale shelters, and the scheduler (two of them, a simulated day), on both databases."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from api.config import Settings
+from api.db import make_engine
+from api.scheduler import run_due_jobs, slot
+from api.tables import JobRun, ShelterRow
+from tests.api.conftest import World, arrival_doc, make_operation, wait_plan
+
+
+def _engine(w: World) -> Engine:
+    engine: Engine = w.client.app.state.engine  # type: ignore[attr-defined]
+    return engine
+
+
+def _settings(w: World) -> Settings:
+    settings: Settings = w.client.app.state.settings  # type: ignore[attr-defined]
+    return settings
+
+
+def _commit(w: World, docs: list[dict[str, Any]], reference: str = "OP-1") -> list[dict[str, Any]]:
+    """Add the arrivals to a new operation, plan and commit; the committed placements."""
+    op = make_operation(w, reference)
+    r = w.call("coord", "POST", f"/operations/{op}/arrivals/batch", json={"arrivals": docs})
+    assert r.status_code == 201, r.text
+    r = w.call(
+        "coord", "POST", "/plans", json={"operation_id": op, "solver": "greedy", "time_limit": 2}
+    )
+    assert r.status_code == 202, r.text
+    plan = wait_plan(w, r.json()["id"])
+    assert plan["status"] == "done", plan
+    r = w.call("coord", "POST", f"/plans/{plan['id']}/commit")
+    assert r.status_code == 200, r.text
+    placements: list[dict[str, Any]] = r.json()["placements"]
+    return placements
+
+
+def _manager(shelter: str) -> str:
+    return {"S-BREST": "mgr_brest", "S-LYON": "mgr_lyon"}[shelter]
+
+
+def _other(shelter: str) -> str:
+    return "S-LYON" if shelter == "S-BREST" else "S-BREST"
+
+
+def test_commit_makes_proposals_with_a_deadline(world: World) -> None:
+    (p,) = _commit(world, [arrival_doc("A1")])
+    assert p["status"] == "proposed"
+    due = datetime.fromisoformat(p["answer_due_at"])
+    committed = datetime.fromisoformat(p["committed_at"])
+    assert due - committed == timedelta(hours=_settings(world).answer_deadline_hours)
+
+
+def test_accept_only_own_proposal_and_only_once(world: World) -> None:
+    (p,) = _commit(world, [arrival_doc("A1")])
+    mine, other = _manager(p["shelter_id"]), _manager(_other(p["shelter_id"]))
+    url = f"/placements/{p['id']}"
+    # another shelter's manager: the same 404 as for a proposal that does not exist
+    r = world.call(other, "POST", f"{url}/accept")
+    assert r.status_code == 404 and r.json()["errors"][0]["field"] == "path.placement_id"
+    assert world.call(mine, "POST", "/placements/9999/decline").status_code == 404
+    assert world.call("analyst", "POST", f"{url}/accept").status_code == 403
+    r = world.call(mine, "POST", f"{url}/accept", json={"reason": "x" * 201})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
+    r = world.call(mine, "POST", f"{url}/accept", json={"reason": "room ready"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "placement_id": p["id"],
+        "status": "accepted",
+        "answer_reason": "room ready",
+        "replan": None,
+    }
+    assert world.call(mine, "POST", f"{url}/accept").status_code == 409
+    r = world.call(mine, "POST", f"{url}/decline")
+    assert r.status_code == 409 and r.json()["errors"] == [
+        {"field": "status", "problem": "accepted"}
+    ]
+    assert world.call("coord", "GET", url).json()["status"] == "accepted"
+    audit = world.call("coord", "GET", "/audit", params={"object_type": "placement"}).json()
+    assert any(a["detail"] == "accepted" and a["user"] == mine for a in audit)
+
+
+def test_decline_replans_elsewhere_and_excludes_the_shelter(world: World) -> None:
+    (p,) = _commit(world, [arrival_doc("A1")])
+    first = p["shelter_id"]
+    r = world.call(
+        _manager(first), "POST", f"/placements/{p['id']}/decline", json={"reason": "full"}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "declined" and r.json()["replan"] is None  # not the manager's
+    arrival = world.call("coord", "GET", "/arrivals/A1").json()
+    assert arrival["exclude_shelters"] == [first]
+    assert arrival["status"] == "placed"
+    active = world.call("coord", "GET", "/placements").json()
+    assert [(a["arrival_id"], a["shelter_id"], a["status"]) for a in active] == [
+        ("A1", _other(first), "proposed")
+    ]
+    old = world.call("coord", "GET", f"/placements/{p['id']}").json()
+    assert (old["status"], old["active"], old["answer_reason"]) == ("declined", False, "full")
+
+
+def test_decline_leaves_accepted_placements_alone(world: World) -> None:
+    placements = _commit(world, [arrival_doc("A1"), arrival_doc("A2"), arrival_doc("A3")])
+    by_shelter: dict[str, list[dict[str, Any]]] = {}
+    for p in placements:
+        by_shelter.setdefault(p["shelter_id"], []).append(p)
+    accepted = [p for p in placements if p["id"] != placements[0]["id"]]
+    for p in accepted:
+        r = world.call(_manager(p["shelter_id"]), "POST", f"/placements/{p['id']}/accept")
+        assert r.status_code == 200
+    r = world.call("coord", "POST", f"/placements/{placements[0]['id']}/decline")
+    assert r.status_code == 200, r.text
+    replan = r.json()["replan"]
+    assert replan["arrival_ids"] == [placements[0]["arrival_id"]]
+    for p in accepted:
+        again = world.call("coord", "GET", f"/placements/{p['id']}").json()
+        assert (again["active"], again["status"], again["shelter_id"]) == (
+            True,
+            "accepted",
+            p["shelter_id"],
+        )
+
+
+def test_decline_with_no_place_left_is_explained_and_waits(world: World) -> None:
+    # only Lyon takes children: once Lyon declines there is no place left
+    (p,) = _commit(world, [arrival_doc("A1", children=1)])
+    assert p["shelter_id"] == "S-LYON"
+    r = world.call("coord", "POST", f"/placements/{p['id']}/decline", json={"reason": "x"})
+    assert r.status_code == 200, r.text
+    replan = r.json()["replan"]
+    assert replan["shelter_id"] is None and replan["placement_ids"] == []
+    assert replan["reasons"], replan
+    assert any("S-LYON" in reason or "children" in reason for reason in replan["reasons"])
+    arrival = world.call("coord", "GET", "/arrivals/A1").json()
+    assert arrival["status"] == "waiting"
+    assert arrival["waitlisted_at"] is not None and arrival["waiting_reasons"] == replan["reasons"]
+    alerts = world.call("coord", "GET", "/alerts").json()
+    assert [(a["kind"], a["arrival_id"]) for a in alerts] == [("no_place", "A1")]
+    assert world.call("mgr_lyon", "GET", "/alerts").status_code == 403
+    # Brest now takes children and confirms its places: the waiting list is retried at once
+    r = world.call("coord", "PATCH", "/shelters/S-BREST", json={"children": True})
+    assert r.status_code == 200, r.text
+    r = world.call("mgr_brest", "PUT", "/shelters/S-BREST/availability", json={"capacity": 3})
+    assert r.status_code == 200, r.text
+    active = world.call("coord", "GET", "/placements").json()
+    assert [(a["arrival_id"], a["shelter_id"], a["status"]) for a in active] == [
+        ("A1", "S-BREST", "proposed")
+    ]
+    arrival = world.call("coord", "GET", "/arrivals/A1").json()
+    assert (arrival["status"], arrival["waitlisted_at"]) == ("placed", None)
+    alert = alerts[0]["id"]
+    assert world.call("coord", "POST", f"/alerts/{alert}/resolve").status_code == 200
+    assert world.call("coord", "POST", f"/alerts/{alert}/resolve").status_code == 409
+    assert world.call("coord", "GET", "/alerts").json() == []
+
+
+def test_unplaced_by_a_plan_wait_and_are_retried_without_moving_anyone(world: World) -> None:
+    # five places, six women: one waits; a freed place goes to her, nobody else moves
+    placements = _commit(world, [arrival_doc(f"A{i}") for i in range(1, 7)])
+    assert len(placements) == 5
+    waiting = world.call("coord", "GET", "/arrivals", params={"status": "waiting"}).json()
+    assert len(waiting) == 1 and waiting[0]["waiting_reasons"]
+    assert world.call("coord", "POST", "/waitlist/retry").json()[0]["shelter_id"] is None
+    r = world.call("coord", "POST", f"/placements/{placements[0]['id']}/decline")
+    assert r.status_code == 200
+    assert r.json()["replan"]["shelter_id"] is None  # the other shelter is full
+    # the freed place went to the one who was waiting
+    after = {
+        a["arrival_id"]: a["shelter_id"] for a in world.call("coord", "GET", "/placements").json()
+    }
+    assert after[waiting[0]["id"]] == placements[0]["shelter_id"]
+    for p in placements[1:]:
+        assert after[p["arrival_id"]] == p["shelter_id"]
+
+
+def test_escalation_then_replan_at_the_second_deadline(world: World) -> None:
+    (p,) = _commit(world, [arrival_doc("A1")])
+    engine, settings = _engine(world), _settings(world)
+    due = datetime.fromisoformat(p["answer_due_at"]).replace(tzinfo=UTC)
+    before = run_due_jobs(engine, settings, due - timedelta(minutes=1))
+    assert not [j for j, _ in before.jobs if ":" in j]
+    assert world.call("coord", "GET", "/alerts").json() == []
+    ran = run_due_jobs(engine, settings, due + timedelta(minutes=1))
+    assert (f"escalate:{p['id']}", due) in ran.jobs
+    alerts = world.call("coord", "GET", "/alerts", params={"kind": "escalation"}).json()
+    assert [(a["placement_id"], a["shelter_id"]) for a in alerts] == [(p["id"], p["shelter_id"])]
+    assert world.call("coord", "GET", f"/placements/{p['id']}").json()["escalated_at"]
+    # a second run at the same time does nothing more
+    again = run_due_jobs(engine, settings, due + timedelta(minutes=2))
+    assert not [j for j, _ in again.jobs if ":" in j]
+    second = due + timedelta(hours=settings.replan_after_hours)
+    ran = run_due_jobs(engine, settings, second + timedelta(minutes=1))
+    assert (f"replan:{p['id']}", second) in ran.jobs
+    old = world.call("coord", "GET", f"/placements/{p['id']}").json()
+    assert (old["status"], old["active"]) == ("declined", False)
+    assert old["answer_reason"] == "no answer by the second deadline"
+    active = world.call("coord", "GET", "/placements").json()
+    assert [(a["arrival_id"], a["shelter_id"]) for a in active] == [("A1", _other(p["shelter_id"]))]
+    kinds = [a["kind"] for a in world.call("coord", "GET", "/alerts").json()]
+    assert kinds == ["escalation", "replanned"]
+    # the manager cannot answer a proposal that was re-planned
+    r = world.call(_manager(p["shelter_id"]), "POST", f"/placements/{p['id']}/accept")
+    assert r.status_code == 409
+
+
+def test_two_schedulers_over_one_database_run_each_job_once(world: World) -> None:
+    (p,) = _commit(world, [arrival_doc("A1")])
+    settings = _settings(world)
+    engines = [make_engine(settings), make_engine(settings)]
+    start = datetime.fromisoformat(p["committed_at"]).replace(tzinfo=UTC)
+    step = timedelta(minutes=10)
+    ran: list[list[tuple[str, datetime]]] = [[], []]
+    moments = [start + k * step for k in range(int(timedelta(days=1) / step) + 1)]
+    errors: list[BaseException] = []
+
+    def scheduler(i: int, now: datetime) -> None:
+        try:
+            ran[i] += run_due_jobs(engines[i], settings, now, runner=f"s{i}").jobs
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    for now in moments:  # both schedulers wake at the same moment
+        threads = [threading.Thread(target=scheduler, args=(i, now)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    for e in engines:
+        e.dispose()
+    assert errors == []
+    every = [*ran[0], *ran[1]]
+    assert len(every) == len(set(every)), "a job ran twice for one due time"
+    waitlist = {due for job, due in every if job == "waitlist"}
+    every_15 = timedelta(minutes=settings.waitlist_retry_minutes)
+    assert waitlist == {slot(now, every_15) for now in moments}
+    assert {due for job, due in every if job == "purge"} == {
+        slot(now, timedelta(days=1)) for now in moments
+    }
+    assert [j for j, _ in every if j.startswith(("escalate", "replan"))].count(
+        f"escalate:{p['id']}"
+    ) == 1
+    assert ran[0] and ran[1], "both schedulers took part"
+    with Session(_engine(world)) as session:
+        rows = session.exec(select(JobRun)).all()
+        assert len(rows) == len(every)
+
+
+def test_compromised_shelter_replans_and_stays_excluded_for_the_network(world: World) -> None:
+    (p,) = _commit(world, [arrival_doc("A1", network="NET-1")])
+    found = p["shelter_id"]
+    url = f"/shelters/{found}/compromised"
+    assert world.call(_manager(found), "POST", url, json={"network": "NET-1"}).status_code == 403
+    assert world.call("coord", "POST", "/shelters/S-NOPE/compromised").status_code == 404
+    r = world.call("coord", "POST", url, json={"network": "NET-1", "name": "x"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+    r = world.call("coord", "POST", url, json={"network": "NET-1"})
+    assert r.status_code == 200, r.text
+    (replan,) = r.json()["replans"]
+    assert replan["arrival_ids"] == ["A1"] and replan["shelter_id"] == _other(found)
+    old = world.call("coord", "GET", f"/placements/{p['id']}").json()
+    assert (old["status"], old["active"]) == ("compromised", False)
+    # a later arrival of the same network never goes there
+    op = make_operation(world, "OP-2")
+    r = world.call(
+        "coord", "POST", f"/operations/{op}/arrivals", json=arrival_doc("B1", network="NET-1")
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["exclude_shelters"] == [found]
+    r = world.call(
+        "coord", "POST", f"/operations/{op}/arrivals", json=arrival_doc("B2", network="NET-2")
+    )
+    assert r.json()["exclude_shelters"] == []
+
+
+def test_stale_shelters_are_listed(world: World) -> None:
+    hours = _settings(world).stale_after_hours
+    with Session(_engine(world)) as session:
+        row = session.get(ShelterRow, "S-LYON")
+        assert row is not None
+        row.capacity_updated_at = datetime.now(UTC) - timedelta(hours=hours + 1)
+        session.add(row)
+        session.commit()
+    stale = world.call("coord", "GET", "/shelters", params={"stale": "true"}).json()
+    assert [(s["id"], s["freshness"]["stale"]) for s in stale] == [("S-LYON", True)]
+    fresh = world.call("coord", "GET", "/shelters", params={"stale": "false"}).json()
+    assert [s["id"] for s in fresh] == ["S-BREST"]
+    r = world.call("coord", "GET", "/shelters", params={"stale": "maybe"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.stale"
