@@ -50,6 +50,32 @@ class CostBreakdown:
 def placement_cost(ctx: Context, a: Arrival, s: Shelter) -> CostBreakdown:
     """Weighted secondary costs of placing ``a`` in ``s`` (the pair must be admissible)."""
     w = ctx.scenario.policy.weights
+    # Everything but the distance depends on a few attributes: computed once per pair of keys.
+    key = (
+        a.languages,
+        a.wishes,
+        a.needs,
+        a.children > 0,
+        a.effective_age >= 18,
+        a.persons,
+        s.languages,
+        s.services,
+        s.children,
+        s.age_min < 18,
+        s.stale,
+    )
+    memo = ctx.memo.setdefault("placement_cost", {})
+    parts = memo.get(key)
+    if parts is None:
+        parts = memo[key] = _attribute_costs(ctx, a, s)
+    interpreter, unmet, scarce, stale = parts
+    beyond = max(0.0, ctx.distance_km(a, s) - ctx.safety_distance_km(a))
+    extra = round(beyond * w.extra_distance_per_100km / 100)
+    return CostBreakdown(interpreter, unmet, extra, scarce, stale)
+
+
+def _attribute_costs(ctx: Context, a: Arrival, s: Shelter) -> tuple[int, int, int, int]:
+    w = ctx.scenario.policy.weights
     if shared_language(a.languages, s.languages) is not None:
         interpreter = 0
     elif has_close_language(a.languages, s.languages):
@@ -57,8 +83,6 @@ def placement_cost(ctx: Context, a: Arrival, s: Shelter) -> CostBreakdown:
     else:
         interpreter = w.interpreter
     unmet = sum(1 for wish in a.wishes if wish not in s.services) * w.unmet_wish
-    beyond = max(0.0, ctx.distance_km(a, s) - ctx.safety_distance_km(a))
-    extra = round(beyond * w.extra_distance_per_100km / 100)
     wanted = set(a.needs) | set(a.wishes)
     scarce = sum(1 for service in s.services if service not in wanted)
     if s.children and a.children == 0:
@@ -68,4 +92,4 @@ def placement_cost(ctx: Context, a: Arrival, s: Shelter) -> CostBreakdown:
     stale = 0
     if s.stale and ctx.scenario.policy.stale_capacity == "last_resort":
         stale = w.stale_place * a.persons
-    return CostBreakdown(interpreter, unmet, extra, scarce * w.scarce_place, stale)
+    return interpreter, unmet, scarce * w.scarce_place, stale

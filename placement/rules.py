@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from placement.geography import Point, haversine_km
 from placement.languages import shared_language
@@ -40,6 +41,8 @@ class Context:
     _danger_points: dict[str, tuple[Point, ...]] = field(init=False, default_factory=dict)
     _rows: dict[Point, list[float]] = field(init=False, default_factory=dict)
     _danger_rows: dict[str, list[list[float]]] = field(init=False, default_factory=dict)
+    #: derived values other modules cache per scenario (e.g. costs by attribute keys)
+    memo: dict[str, dict[Any, Any]] = field(init=False, default_factory=dict)
     _rule_masks: dict[str, dict[Hashable, int]] = field(init=False, default_factory=dict)
     _groups: dict[str, dict[Hashable, tuple[Shelter, int]]] = field(
         init=False, default_factory=dict
