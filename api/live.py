@@ -12,7 +12,7 @@ concurrent commit or calendar change cannot slip between the check and the write
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from api.assemble import clip, shelter_of, solve_scenario
 from api.auth import Principal
 from api.config import Settings
 from api.errors import ApiError
+from api.holds import active_holds, held_stays
 from api.tables import (
     Alert,
     ArrivalRow,
@@ -113,11 +114,40 @@ def _world(
     end = max(
         starts[t.id] + timedelta(days=t.data.get("nights") or DEFAULT_NIGHTS) for t in targets
     )
+    docs = [{**t.data, "arrives": starts[t.id].isoformat()} for t in targets]
+    own = {t.operation_id for t in targets}
+    return _world_of(session, settings, shelters, docs, start, end, now, own)
+
+
+def stand_in_world(
+    session: Session,
+    settings: Settings,
+    shelters: dict[str, ShelterRow],
+    docs: list[dict[str, Any]],
+    first: date,
+    nights: int,
+    now: datetime,
+) -> _World:
+    """A context for stand-in arrivals (a profile hold), every placement and hold fixed."""
+    return _world_of(
+        session, settings, shelters, docs, first, first + timedelta(days=nights), now, ()
+    )
+
+
+def _world_of(
+    session: Session,
+    settings: Settings,
+    shelters: dict[str, ShelterRow],
+    target_docs: list[dict[str, Any]],
+    start: date,
+    end: date,
+    now: datetime,
+    own_operations: Collection[int],
+) -> _World:
+    """Targets, plus every active placement and every hold (but the targets' own) fixed."""
     days = (end - start).days
-    docs: list[dict[str, Any]] = []
-    for t in targets:
-        docs.append({**t.data, "arrives": starts[t.id].isoformat()})
-    target_ids = {t.id for t in targets}
+    docs: list[dict[str, Any]] = list(target_docs)
+    target_ids = {d["id"] for d in target_docs}
     fixed: dict[str, str] = {}
     placed = session.exec(
         select(PlacementRow, ArrivalRow)
@@ -129,20 +159,26 @@ def _world(
         )
         .order_by(col(PlacementRow.id))
     ).all()
-    for p, a in placed:
-        if a.id in target_ids or a.id in fixed:
+    stays = [(a.data, p.shelter_id, p.first_night, p.last_night) for p, a in placed]
+    held = held_stays(active_holds(session, now), own_operations)
+    stays += [(h.arrival, h.shelter_id, h.first_night, h.last_night) for h in held]
+    for data, sid, first_night, last_night in stays:
+        aid = data["id"]
+        if aid in target_ids or aid in fixed:
             continue
-        lo, hi = max(p.first_night, start), min(p.last_night, end - timedelta(days=1))
+        lo, hi = max(first_night, start), min(last_night, end - timedelta(days=1))
+        if lo > hi:
+            continue
         docs.append(
             {
-                **a.data,
+                **data,
                 "arrives": lo.isoformat(),
                 "nights": (hi - lo).days + 1,
                 "household": None,
                 "exclude_shelters": [],
             }
         )
-        fixed[a.id] = p.shelter_id
+        fixed[aid] = sid
     engine_shelters = [
         clip(
             shelter_of(r.data).model_copy(update={"stale": is_stale(r, settings, now)}),

@@ -20,6 +20,7 @@ from api.jobs import JobRunner
 from api.routes import (
     arrivals,
     audit,
+    holds,
     live,
     me,
     operations,
@@ -65,7 +66,18 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.state.runner = runner
     errors.install(app)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
-    for module in (me, live, shelters, operations, arrivals, plans, placements, whatif, audit):
+    for module in (
+        me,
+        live,
+        holds,
+        shelters,
+        operations,
+        arrivals,
+        plans,
+        placements,
+        whatif,
+        audit,
+    ):
         app.include_router(module.router)
     return app
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api import audit
-from api.tables import Alert, ArrivalRow, Operation, PlacementRow, PlanJob, aware, utcnow
+from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, aware, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ def purge(engine: Engine, days: int, now: datetime | None = None) -> Purged:
             is None
         ]
         if empty_ops:
+            session.execute(delete(Hold).where(col(Hold.operation_id).in_(empty_ops)))
             session.execute(delete(Operation).where(col(Operation.id).in_(empty_ops)))
         audit.record(session, None, "purge", "arrival", doomed, f"retention {days} days")
         audit.record(session, None, "purge", "placement", doomed_placements)

@@ -5,6 +5,8 @@ parameter: tests move the clock instead of sleeping):
 
 - ``escalate``: a proposal unanswered at its deadline raises an ``escalation`` alert;
 - ``replan``: still unanswered at the second deadline, it is re-planned as if declined;
+- ``hold-expire``: a hold past its expiry ends, its places return (and the waiting list
+  is retried);
 - ``waitlist``: every ``waitlist_retry_minutes``, the waiting list is retried;
 - ``purge``: once a day, case data past the retention period are removed.
 
@@ -30,8 +32,9 @@ from sqlmodel import Session, col, select
 from api.config import Settings
 from api.db import with_retry
 from api.errors import ApiError
-from api.live import decline_and_replan, retry_waitlist
-from api.tables import Alert, JobRun, PlacementRow, aware, utcnow
+from api.holds import end_hold
+from api.live import decline_and_replan, lock_all, retry_waitlist
+from api.tables import Alert, Hold, JobRun, PlacementRow, aware, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +107,16 @@ def run_due_jobs(
         ):
             ran.jobs.append((f"replan:{pid}", replan_due))
 
+    with Session(engine) as session:
+        ending = [
+            (h.id, aware(h.expires_at))
+            for h in session.exec(select(Hold).where(Hold.status == "active")).all()
+            if h.id is not None and aware(h.expires_at) <= now
+        ]
+    for hid, expires in ending:
+        if _claimed(engine, f"hold-expire:{hid}", expires, runner, _expire(settings, hid, now)):
+            ran.jobs.append((f"hold-expire:{hid}", expires))
+
     every = timedelta(minutes=settings.waitlist_retry_minutes)
     waitlist_due = slot(now, every)
     if _claimed(engine, "waitlist", waitlist_due, runner, _waitlist(settings, now)):
@@ -163,6 +176,20 @@ def _replan(settings: Settings, pid: int, now: datetime) -> Callable[[Session], 
                 detail=f"unanswered by {p.shelter_id}: re-planned to {where}",
             )
         )
+
+    return work
+
+
+def _expire(settings: Settings, hid: int, now: datetime) -> Callable[[Session], None]:
+    def work(session: Session) -> None:
+        lock_all(session)
+        hold = session.get(Hold, hid)
+        if hold is None or hold.status != "active":
+            return
+        end_hold(session, hold, "expired", now)
+        log.info("hold %s expired: %s places at %s return", hid, hold.places, hold.shelter_id)
+        session.flush()
+        retry_waitlist(session, settings, None, now)  # the places are free again
 
     return work
 

@@ -268,6 +268,46 @@ class CompromisedOut(Out):
     replans: list[ReplanOut]
 
 
+class HoldProfile(In):
+    """Who the places are for; the engine picks shelters that fit (operation's danger too)."""
+
+    gender: Gender = "woman"
+    children: int = Field(default=0, ge=0, le=20, description="per person")
+    languages: tuple[str, ...] = Field(default=("fr",), min_length=1)
+
+
+class HoldIn(In):
+    """Hold places for an operation: at a named shelter, or matching a profile."""
+
+    shelter_id: Identifier | None = Field(default=None, description="a named shelter")
+    profile: HoldProfile | None = Field(
+        default=None, description="instead of a shelter: the engine picks shelters that fit"
+    )
+    places: int = Field(
+        ge=1,
+        le=60,
+        description="places at the named shelter (at most 20); with a profile, the number of "
+        "people of that profile (each with their children)",
+    )
+    first_night: dt.date | None = Field(default=None, description="default: the operation date")
+    nights: int = Field(default=30, ge=1, le=366)
+    expires_in_hours: float = Field(default=12.0, gt=0, le=24 * 14)
+
+
+class HoldOut(Out):
+    """A hold (coordinators only: holds are confidential)."""
+
+    id: int
+    operation_id: int
+    shelter_id: str
+    places: int
+    first_night: dt.date
+    last_night: dt.date
+    expires_at: dt.datetime
+    status: str = Field(description="active, used, expired or released")
+    profile: dict[str, Any] | None
+
+
 # --- plans ------------------------------------------------------------------------------
 class PlanIn(In):
     """Ask for a plan: for one operation's waiting arrivals, or for every waiting arrival."""

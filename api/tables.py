@@ -208,3 +208,25 @@ class CompromisedShelter(SQLModel, table=True):
     network: str | None = Field(default=None, max_length=64)
     at: datetime = Field(default_factory=utcnow)
     by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class Hold(SQLModel, table=True):
+    """Places held for an operation's arrivals before they arrive (confidential).
+
+    Other plans do not see the held places; the operation's own plans do. A hold ends when it
+    expires, is released, or its places are used by the operation's placements.
+    """
+
+    __tablename__ = "holds"
+    id: int | None = Field(default=None, primary_key=True)
+    operation_id: int = Field(foreign_key="operations.id", index=True)
+    shelter_id: str = Field(foreign_key="shelters.id", index=True, max_length=64)
+    places: int
+    first_night: dt.date
+    last_night: dt.date
+    expires_at: datetime
+    status: str = Field(default="active", max_length=16)  # active, used, expired, released
+    profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    ended_at: datetime | None = None

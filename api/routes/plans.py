@@ -16,12 +16,13 @@ from api.config import Settings
 from api.db import with_retry
 from api.deps import Coordinator, EngineDep, RunnerDep, SessionDep, SettingsDep
 from api.errors import ApiError, not_found, split_problems
+from api.holds import active_holds, end_hold, held_stays
 from api.jobs import ACTIVE
 from api.live import proposal_deadlines
 from api.routes.operations import get_operation
 from api.routes.shelters import committed_stays, lock_shelters
 from api.schemas import CommitOut, PlanIn, PlanJobOut
-from api.tables import ArrivalRow, Operation, PlacementRow, PlanJob, ShelterRow, utcnow
+from api.tables import ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow, aware, utcnow
 from api.views import is_stale, placement_out
 from placement.loading import ScenarioError
 from placement.plan import Plan
@@ -99,6 +100,10 @@ def request_plan(
         )
     # a shelter's places are stale when not updated recently; the policy says what follows
     committed = committed_stays(session, [r.id for r in rows])
+    # held places are invisible to other plans; this operation's own holds are its places
+    holds = active_holds(session, utcnow())
+    own = [] if body.operation_id is None else [body.operation_id]
+    committed += held_stays(holds, own)
     shelters = remaining(
         [shelter_of(r.data).model_copy(update={"stale": is_stale(r, settings)}) for r in rows],
         committed,
@@ -126,6 +131,7 @@ def request_plan(
         "explain": body.explain,
         "start": start.isoformat(),
         "horizon_days": body.horizon_days,
+        "holds": [h.id for h in holds if h.operation_id in own],
     }
     job = PlanJob(
         id=uuid.uuid4().hex,
@@ -238,20 +244,33 @@ def _commit(session: Session, plan_id: str, who: Principal, settings: Settings) 
         if a is None or a.status != "waiting" or a.version != job.arrival_versions.get(aid):
             state = "missing" if a is None else a.status
             conflicts.append((f"arrivals[{aid}]", f"changed since the plan was made ({state})"))
+    now = utcnow()
+    own_holds = []
+    for hid in job.options.get("holds", []):
+        hold = session.get(Hold, hid)
+        if hold is None or hold.shelter_id not in used:
+            continue
+        if hold.status != "active" or aware(hold.expires_at) <= now:
+            state = hold.status if hold.status != "active" else "expired"
+            conflicts.append(
+                (f"holds[{hid}]", f"the plan uses this hold at {hold.shelter_id}; it is {state}")
+            )
+        else:
+            own_holds.append(hold)
     if conflicts:
         raise ApiError(409, "the plan is out of date; request a new one", conflicts)
     new = [
         Stay(arrivals[p.arrival].data, p.shelter, p.first_night, p.last_night)
         for p in plan.placements
     ]
+    others = held_stays(active_holds(session, now, used), [job.operation_id or 0])
     problems = capacity_problems(
         [shelter_of(shelters[s].data) for s in used],
-        committed_stays(session, used) + new,
+        committed_stays(session, used) + others + new,
         geography,
     )
     if problems:  # cannot happen while the versions match; checked all the same
         raise ApiError(409, "the plan no longer fits", [("placements", p) for p in problems])
-    now = utcnow()
     answer_due, replan_due = proposal_deadlines(settings, now)
     rows = []
     for p in plan.placements:
@@ -276,6 +295,18 @@ def _commit(session: Session, plan_id: str, who: Principal, settings: Settings) 
     for sid in used:
         shelters[sid].version += 1
         session.add(shelters[sid])
+    # the operation's placements use its held places first
+    persons: dict[str, int] = {}
+    for p in plan.placements:
+        persons[p.shelter] = persons.get(p.shelter, 0) + p.persons
+    for hold in own_holds:
+        taken = min(hold.places, persons.get(hold.shelter_id, 0))
+        persons[hold.shelter_id] = persons.get(hold.shelter_id, 0) - taken
+        if taken == hold.places:
+            end_hold(session, hold, "used", now)
+        elif taken:
+            hold.places -= taken
+            session.add(hold)
     # who the plan could not place goes on the waiting list, with the engine's reasons
     for u in plan.unplaced:
         left = session.get(ArrivalRow, u.arrival)
