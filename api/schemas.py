@@ -328,6 +328,14 @@ class PlanIn(In):
     policy: Policy = Policy()
 
 
+class StaleNote(Out):
+    """What the plan did with stale places (not confirmed for PLACEMENT_STALE_AFTER_HOURS)."""
+
+    policy: str = Field(description="policy.stale_capacity: use, last_resort or exclude")
+    stale_shelters: list[str] = Field(description="shelters flagged stale when it was solved")
+    placed_in_stale: list[str] = Field(description="arrivals the plan puts in a stale shelter")
+
+
 class PlanJobOut(Out):
     """A plan job: its status, then the plan with the engine's explanations."""
 
@@ -341,6 +349,7 @@ class PlanJobOut(Out):
     options: dict[str, Any]
     committed_at: dt.datetime | None
     result: Plan | None
+    stale: StaleNote | None = None
 
 
 class CommitOut(Out):

@@ -115,7 +115,10 @@ def _named(
     )
     problems = capacity_problems([shelter_of(row.data)], stays, settings.geography)
     if problems:
-        raise ApiError(409, "not enough free places to hold", [("places", p) for p in problems])
+        shown = [("places", p) for p in problems[:3]]
+        if len(problems) > 3:
+            shown.append(("places", f"and {len(problems) - 3} more nights"))
+        raise ApiError(409, "not enough free places to hold", shown)
     session.add(row)
     session.add(hold)
     return [hold]

@@ -21,7 +21,7 @@ from api.jobs import ACTIVE
 from api.live import proposal_deadlines
 from api.routes.operations import get_operation
 from api.routes.shelters import committed_stays, lock_shelters
-from api.schemas import CommitOut, PlanIn, PlanJobOut
+from api.schemas import CommitOut, PlanIn, PlanJobOut, StaleNote
 from api.tables import ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow, aware, utcnow
 from api.views import is_stale, placement_out
 from placement.loading import ScenarioError
@@ -30,8 +30,17 @@ from placement.plan import Plan
 router = APIRouter(prefix="/plans", tags=["plans"])
 
 
+def stale_note(job: PlanJob, plan: Plan | None) -> StaleNote:
+    """Which shelters were stale when the plan was solved, and who it puts there."""
+    stale = sorted(s["id"] for s in job.scenario.get("shelters", ()) if s.get("stale"))
+    policy = job.scenario.get("policy", {}).get("stale_capacity", "last_resort")
+    placed = sorted(p.arrival for p in plan.placements if p.shelter in stale) if plan else []
+    return StaleNote(policy=policy, stale_shelters=stale, placed_in_stale=placed)
+
+
 def job_out(job: PlanJob, with_result: bool = True) -> PlanJobOut:
     """A job as coordinators see it."""
+    plan = Plan.model_validate(job.result) if with_result and job.result else None
     return PlanJobOut(
         id=job.id,
         status=job.status,
@@ -42,7 +51,8 @@ def job_out(job: PlanJob, with_result: bool = True) -> PlanJobOut:
         error=job.error,
         options=job.options,
         committed_at=job.committed_at,
-        result=Plan.model_validate(job.result) if with_result and job.result else None,
+        result=plan,
+        stale=stale_note(job, plan) if with_result else None,
     )
 
 

@@ -295,3 +295,21 @@ def test_stale_shelters_are_listed(world: World) -> None:
     assert [s["id"] for s in fresh] == ["S-BREST"]
     r = world.call("coord", "GET", "/shelters", params={"stale": "maybe"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.stale"
+    # plans use stale places only after fresh ones (or not at all), and say so
+    op = make_operation(world)
+    docs = [arrival_doc(f"A{i}") for i in range(3)]
+    r = world.call("coord", "POST", f"/operations/{op}/arrivals/batch", json={"arrivals": docs})
+    assert r.status_code == 201, r.text
+    for policy, placed_in_stale, unplaced in (("last_resort", 1, 0), ("exclude", 0, 1)):
+        body = {
+            "operation_id": op,
+            "solver": "greedy",
+            "time_limit": 2,
+            "policy": {"stale_capacity": policy},
+        }
+        r = world.call("coord", "POST", "/plans", json=body)
+        plan = wait_plan(world, r.json()["id"])
+        assert plan["stale"]["policy"] == policy
+        assert plan["stale"]["stale_shelters"] == ["S-LYON"]
+        assert len(plan["stale"]["placed_in_stale"]) == placed_in_stale, plan
+        assert len(plan["result"]["unplaced"]) == unplaced
