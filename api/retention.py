@@ -3,7 +3,8 @@
 Removed: arrivals that left the system (placement ended, or withdrawn) more than ``days``
 ago, with their placements; finished plan jobs older than that (their scenario and result
 hold case data); operations with no arrival left. Waiting arrivals are never purged. The
-audit log keeps a ``purge`` record per removed object (pseudonymous ids only).
+audit log keeps a ``purge`` record per removed object (pseudonymous ids only), and
+``report_counts`` keeps aggregate counts (by month of the end of the stay) for reports.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api import audit
-from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, aware, utcnow
+from api.tables import (
+    Alert,
+    ArrivalRow,
+    Hold,
+    Operation,
+    PlacementRow,
+    PlanJob,
+    ReportCount,
+    aware,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +43,45 @@ class Purged:
     operations: int
 
 
+def _keep_counts(
+    session: Session,
+    arrivals: list[ArrivalRow],
+    placements: dict[str, list[PlacementRow]],
+    now: datetime,
+) -> None:
+    """Add the aggregate counts of what is about to be purged, by month of the stay's end."""
+    by_period: dict[str, ReportCount] = {}
+    for a in arrivals:
+        mine = placements.get(a.id, [])
+        end = max((p.last_night for p in mine), default=aware(a.created_at).date())
+        period = end.strftime("%Y-%m")
+        c = by_period.setdefault(
+            period,
+            ReportCount(
+                purged_at=now,
+                period=period,
+                arrivals=0,
+                persons=0,
+                placed=0,
+                withdrawn=0,
+                proposals=0,
+                accepted=0,
+                declined=0,
+                compromised=0,
+            ),
+        )
+        c.arrivals += 1
+        c.persons += 1 + int(a.data.get("children", 0))
+        c.placed += a.status == "placed"
+        c.withdrawn += a.status == "withdrawn"
+        c.proposals += len(mine)
+        c.accepted += sum(p.status == "accepted" for p in mine)
+        c.declined += sum(p.status == "declined" for p in mine)
+        c.compromised += sum(p.status == "compromised" for p in mine)
+    for c in by_period.values():
+        session.add(c)
+
+
 def purge(engine: Engine, days: int, now: datetime | None = None) -> Purged:
     """Remove case data older than ``days`` days, in one transaction."""
     now = now or utcnow()
@@ -42,7 +92,9 @@ def purge(engine: Engine, days: int, now: datetime | None = None) -> Purged:
         for p in placements:
             ended.setdefault(p.arrival_id, []).append(p)
         doomed = []
+        rows: dict[str, ArrivalRow] = {}
         for a in session.exec(select(ArrivalRow).where(ArrivalRow.status != "waiting")).all():
+            rows[a.id] = a
             mine = ended.get(a.id, [])
             if a.status == "withdrawn":
                 old = aware(a.created_at) < cutoff and all(not p.active for p in mine)
@@ -51,6 +103,7 @@ def purge(engine: Engine, days: int, now: datetime | None = None) -> Purged:
             if old:
                 doomed.append(a.id)
         doomed_placements = [p.id for a in doomed for p in ended.get(a, []) if p.id]
+        _keep_counts(session, [rows[a] for a in doomed], ended, now)
         old_plans = [
             j.id
             for j in session.exec(

@@ -308,6 +308,33 @@ class HoldOut(Out):
     profile: dict[str, Any] | None
 
 
+COUNTS = (
+    "arrivals",
+    "persons",
+    "placed",
+    "withdrawn",
+    "proposals",
+    "accepted",
+    "declined",
+    "compromised",
+)
+
+
+class ReportCountOut(Out):
+    """Aggregates kept after case data were purged, for one month (end of the stays)."""
+
+    model_config = ConfigDict(validate_assignment=True, extra="forbid")
+    period: str = Field(description="YYYY-MM")
+    arrivals: int = 0
+    persons: int = 0
+    placed: int = 0
+    withdrawn: int = 0
+    proposals: int = 0
+    accepted: int = 0
+    declined: int = 0
+    compromised: int = 0
+
+
 # --- plans ------------------------------------------------------------------------------
 class PlanIn(In):
     """Ask for a plan: for one operation's waiting arrivals, or for every waiting arrival."""

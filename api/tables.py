@@ -230,3 +230,20 @@ class Hold(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     created_by: int | None = Field(default=None, foreign_key="users.id")
     ended_at: datetime | None = None
+
+
+class ReportCount(SQLModel, table=True):
+    """Aggregate counts kept when case data are purged (no ids, nothing about a person)."""
+
+    __tablename__ = "report_counts"
+    id: int | None = Field(default=None, primary_key=True)
+    purged_at: datetime = Field(default_factory=utcnow)
+    period: str = Field(max_length=7, index=True)  # YYYY-MM of the end of the stay
+    arrivals: int = 0
+    persons: int = 0
+    placed: int = 0
+    withdrawn: int = 0
+    proposals: int = 0
+    accepted: int = 0
+    declined: int = 0
+    compromised: int = 0

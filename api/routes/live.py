@@ -10,11 +10,28 @@ from sqlmodel import Session, col, select
 from api import audit
 from api.auth import Principal
 from api.db import with_retry
-from api.deps import Coordinator, CoordinatorOrManager, EngineDep, RowId, SessionDep, SettingsDep
+from api.deps import (
+    Coordinator,
+    CoordinatorOrAnalyst,
+    CoordinatorOrManager,
+    EngineDep,
+    RowId,
+    SessionDep,
+    SettingsDep,
+)
 from api.errors import ApiError, not_found
 from api.live import Outcome, decline_and_replan, lock_all, retry_waitlist
-from api.schemas import AlertOut, AnswerIn, AnswerOut, CompromisedIn, CompromisedOut, ReplanOut
-from api.tables import Alert, ArrivalRow, CompromisedShelter, PlacementRow, utcnow
+from api.schemas import (
+    COUNTS,
+    AlertOut,
+    AnswerIn,
+    AnswerOut,
+    CompromisedIn,
+    CompromisedOut,
+    ReplanOut,
+    ReportCountOut,
+)
+from api.tables import Alert, ArrivalRow, CompromisedShelter, PlacementRow, ReportCount, utcnow
 
 router = APIRouter(tags=["live operations"])
 
@@ -248,3 +265,15 @@ def mark_compromised(
             return CompromisedOut(shelter_id=shelter_id, network=network, replans=outcomes)
 
     return with_retry(transaction)
+
+
+@router.get("/reports/purged")
+def purged_counts(who: CoordinatorOrAnalyst, session: SessionDep) -> list[ReportCountOut]:
+    """What the retention purge kept: counts by month of the end of the stay, summed."""
+    rows = session.exec(select(ReportCount).order_by(col(ReportCount.period))).all()
+    totals: dict[str, ReportCountOut] = {}
+    for r in rows:
+        t = totals.setdefault(r.period, ReportCountOut(period=r.period))
+        for name in COUNTS:
+            setattr(t, name, getattr(t, name) + getattr(r, name))
+    return list(totals.values())

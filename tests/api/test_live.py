@@ -313,3 +313,66 @@ def test_stale_shelters_are_listed(world: World) -> None:
         assert plan["stale"]["stale_shelters"] == ["S-LYON"]
         assert len(plan["stale"]["placed_in_stale"]) == placed_in_stale, plan
         assert len(plan["result"]["unplaced"]) == unplaced
+
+
+def test_purge_by_the_scheduler_keeps_only_aggregates(world: World) -> None:
+    placements = _commit(world, [arrival_doc("A1"), arrival_doc("A2", children=1)])
+    first = {p["arrival_id"]: p for p in placements}
+    a1 = first["A1"]
+    r = world.call(_manager(a1["shelter_id"]), "POST", f"/placements/{a1['id']}/accept")
+    assert r.status_code == 200
+    r = world.call("coord", "POST", f"/placements/{first['A1']['id']}/decline")
+    assert r.status_code == 409  # accepted: no longer answerable
+    # A2 with a child is in Lyon; Lyon declines, the coordinator then lets Brest take children
+    assert first["A2"]["shelter_id"] == "S-LYON"
+    assert (
+        world.call("coord", "PATCH", "/shelters/S-BREST", json={"children": True}).status_code
+        == 200
+    )
+    r = world.call("mgr_lyon", "POST", f"/placements/{first['A2']['id']}/decline")
+    assert r.status_code == 200
+    r = world.call("mgr_brest", "PUT", "/shelters/S-BREST/availability", json={"capacity": 3})
+    assert r.status_code == 200  # room for A2 and her child: the waiting list takes it
+    (again,) = [
+        p for p in world.call("coord", "GET", "/placements").json() if p["arrival_id"] == "A2"
+    ]
+    assert again["shelter_id"] == "S-BREST"
+    assert world.call("mgr_brest", "POST", f"/placements/{again['id']}/accept").status_code == 200
+    settings = _settings(world)
+    months_later = datetime(2026, 12, 31, tzinfo=UTC) + timedelta(days=settings.retention_days + 1)
+    ran = run_due_jobs(_engine(world), settings, months_later)
+    assert ("purge", slot(months_later, timedelta(days=1))) in ran.jobs
+    assert world.call("coord", "GET", "/arrivals/A1").status_code == 404
+    assert world.call("coord", "GET", "/placements", params={"active": "false"}).json() == []
+    r = world.call("analyst", "GET", "/reports/purged")
+    assert r.status_code == 200
+    assert r.json() == [
+        {
+            "period": "2026-12",
+            "arrivals": 2,
+            "persons": 3,
+            "placed": 2,
+            "withdrawn": 0,
+            "proposals": 3,
+            "accepted": 2,
+            "declined": 1,
+            "compromised": 0,
+        }
+    ]
+    assert "A1" not in r.text and "S-BREST" not in r.text
+    assert world.call("mgr_brest", "GET", "/reports/purged").status_code == 403
+    purged = world.call("coord", "GET", "/audit", params={"action": "purge"}).json()
+    assert {("arrival", "A1"), ("arrival", "A2")} <= {
+        (a["object_type"], a["object_id"]) for a in purged
+    }
+
+
+def test_scheduler_command_is_registered() -> None:
+    from typer.testing import CliRunner
+
+    import api.service_cli  # noqa: F401  (registers the service's commands)
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["scheduler", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "once per due time" in result.output
