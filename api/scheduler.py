@@ -56,7 +56,21 @@ class Ran:
 def _claimed(
     engine: Engine, job: str, due: datetime, runner: str, work: Callable[[Session], None]
 ) -> bool:
-    """Run ``work`` with the claim of (job, due) in one transaction; False if already run."""
+    """Run ``work`` with the claim of (job, due) in one transaction; False if already run.
+
+    A job that fails is logged and left unclaimed (retried at the next tick); the other jobs
+    of the tick still run.
+    """
+    try:
+        return _claim_and_run(engine, job, due, runner, work)
+    except Exception:
+        log.exception("job %s due %s failed; it will be retried", job, due.isoformat())
+        return False
+
+
+def _claim_and_run(
+    engine: Engine, job: str, due: datetime, runner: str, work: Callable[[Session], None]
+) -> bool:
 
     def transaction() -> bool:
         with Session(engine) as session:

@@ -7,8 +7,16 @@ from sqlmodel import Session, col, select
 
 from api import audit
 from api.db import with_retry
-from api.deps import Coordinator, CoordinatorOrManager, EngineDep, RowId, SessionDep
+from api.deps import (
+    Coordinator,
+    CoordinatorOrManager,
+    EngineDep,
+    RowId,
+    SessionDep,
+    SettingsDep,
+)
 from api.errors import ApiError, not_found
+from api.live import retry_waitlist
 from api.routes.shelters import lock_shelters
 from api.schemas import ManagerPlacementOut, PlacementOut
 from api.tables import ArrivalRow, PlacementRow, utcnow
@@ -54,7 +62,9 @@ def read_placement(
 
 
 @router.delete("/{placement_id}")
-def free_placement(placement_id: RowId, who: Coordinator, engine: EngineDep) -> PlacementOut:
+def free_placement(
+    placement_id: RowId, who: Coordinator, engine: EngineDep, settings: SettingsDep
+) -> PlacementOut:
     """Free a committed placement: its places return, its arrival waits again."""
 
     def transaction() -> PlacementOut:
@@ -81,4 +91,12 @@ def free_placement(placement_id: RowId, who: Coordinator, engine: EngineDep) -> 
             session.refresh(row)
             return placement_out(row)
 
-    return with_retry(transaction)
+    out = with_retry(transaction)
+
+    def retry() -> None:  # the freed places go to the waiting list (not to the freed person)
+        with Session(engine) as session:
+            retry_waitlist(session, settings, None, utcnow())
+            session.commit()
+
+    with_retry(retry)
+    return out

@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -376,3 +377,38 @@ def test_scheduler_command_is_registered() -> None:
     result = CliRunner().invoke(app, ["scheduler", "--help"])
     assert result.exit_code == 0, result.output
     assert "once per due time" in result.output
+
+
+def test_freed_place_goes_to_the_waiting_list_not_back_to_the_freed_person(world: World) -> None:
+    placements = _commit(world, [arrival_doc(f"A{i}") for i in range(1, 7)])
+    (waiting,) = world.call("coord", "GET", "/arrivals", params={"status": "waiting"}).json()
+    freed = placements[0]
+    assert world.call("coord", "DELETE", f"/placements/{freed['id']}").status_code == 200
+    active = {p["arrival_id"]: p for p in world.call("coord", "GET", "/placements").json()}
+    assert active[waiting["id"]]["shelter_id"] == freed["shelter_id"]
+    assert active[waiting["id"]]["status"] == "proposed"
+    again = world.call("coord", "GET", f"/arrivals/{freed['arrival_id']}").json()
+    assert (again["status"], again["waitlisted_at"]) == ("waiting", None)
+
+
+def test_a_failing_job_is_retried_and_does_not_stop_the_others(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.scheduler
+
+    (p,) = _commit(world, [arrival_doc("A1")])
+    engine, settings = _engine(world), _settings(world)
+    due = datetime.fromisoformat(p["answer_due_at"]).replace(tzinfo=UTC)
+
+    def broken(pid: int, now: datetime) -> Any:
+        def work(session: Session) -> None:
+            raise RuntimeError("boom")
+
+        return work
+
+    monkeypatch.setattr(api.scheduler, "_escalate", broken)
+    ran = run_due_jobs(engine, settings, due + timedelta(minutes=1))
+    assert [j for j, _ in ran.jobs] == ["waitlist", "purge"]  # the others ran
+    monkeypatch.undo()
+    ran = run_due_jobs(engine, settings, due + timedelta(minutes=1))  # the same moment
+    assert [j for j, _ in ran.jobs] == [f"escalate:{p['id']}"]  # retried, once
