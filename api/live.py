@@ -301,6 +301,19 @@ def _replan_in(
     return out
 
 
+def resolve_escalations(session: Session, placement_ids: list[int], now: datetime) -> None:
+    """An answer (or a re-plan) settles the escalation alerts of these placements."""
+    for alert in session.exec(
+        select(Alert).where(
+            col(Alert.placement_id).in_(placement_ids),
+            Alert.kind == "escalation",
+            col(Alert.resolved_at).is_(None),
+        )
+    ).all():
+        alert.resolved_at = now
+        session.add(alert)
+
+
 def release(
     session: Session,
     shelters: dict[str, ShelterRow],
@@ -311,6 +324,7 @@ def release(
     now: datetime,
 ) -> ArrivalRow:
     """End a placement as ``status``; its arrival waits again, with the shelter excluded."""
+    resolve_escalations(session, [placement.id or 0], now)
     placement.active, placement.status = False, status
     placement.released_at, placement.released_by = now, who.id if who else None
     placement.answered_at = placement.answered_at or now

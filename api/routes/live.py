@@ -20,7 +20,13 @@ from api.deps import (
     SettingsDep,
 )
 from api.errors import ApiError, not_found
-from api.live import Outcome, decline_and_replan, lock_all, retry_waitlist
+from api.live import (
+    Outcome,
+    decline_and_replan,
+    lock_all,
+    resolve_escalations,
+    retry_waitlist,
+)
 from api.schemas import (
     COUNTS,
     AlertOut,
@@ -73,6 +79,7 @@ def accept(
             row = _proposal(session, placement_id, who)
             now = utcnow()
             row.status, row.answered_at, row.answered_by = "accepted", now, who.id
+            resolve_escalations(session, [placement_id], now)
             row.answer_reason = body.reason if body else None
             session.add(row)
             audit.record(session, who, "write", "placement", [placement_id], "accepted")

@@ -206,8 +206,14 @@ def test_escalation_then_replan_at_the_second_deadline(world: World) -> None:
     assert old["answer_reason"] == "no answer by the second deadline"
     active = world.call("coord", "GET", "/placements").json()
     assert [(a["arrival_id"], a["shelter_id"]) for a in active] == [("A1", _other(p["shelter_id"]))]
+    # the re-plan settled the escalation; what is left open says where the person went
     kinds = [a["kind"] for a in world.call("coord", "GET", "/alerts").json()]
-    assert kinds == ["escalation", "replanned"]
+    assert kinds == ["replanned"]
+    every = world.call("coord", "GET", "/alerts", params={"open": "false"}).json()
+    assert [(a["kind"], a["resolved_at"] is None) for a in every] == [
+        ("escalation", False),
+        ("replanned", True),
+    ]
     # the manager cannot answer a proposal that was re-planned
     r = world.call(_manager(p["shelter_id"]), "POST", f"/placements/{p['id']}/accept")
     assert r.status_code == 409
@@ -412,3 +418,18 @@ def test_a_failing_job_is_retried_and_does_not_stop_the_others(
     monkeypatch.undo()
     ran = run_due_jobs(engine, settings, due + timedelta(minutes=1))  # the same moment
     assert [j for j, _ in ran.jobs] == [f"escalate:{p['id']}"]  # retried, once
+
+
+def test_an_answer_after_the_escalation_settles_it(world: World) -> None:
+    (p,) = _commit(world, [arrival_doc("A1")])
+    due = datetime.fromisoformat(p["answer_due_at"]).replace(tzinfo=UTC)
+    run_due_jobs(_engine(world), _settings(world), due + timedelta(minutes=1))
+    assert [a["kind"] for a in world.call("coord", "GET", "/alerts").json()] == ["escalation"]
+    r = world.call(_manager(p["shelter_id"]), "POST", f"/placements/{p['id']}/accept")
+    assert r.status_code == 200
+    assert world.call("coord", "GET", "/alerts").json() == []
+    # and the second deadline no longer re-plans an accepted placement
+    later = due + timedelta(hours=_settings(world).replan_after_hours, minutes=1)
+    ran = run_due_jobs(_engine(world), _settings(world), later)
+    assert not [j for j, _ in ran.jobs if j.startswith("replan")]
+    assert world.call("coord", "GET", f"/placements/{p['id']}").json()["status"] == "accepted"
