@@ -31,6 +31,7 @@ from api.tables import (
     CompromisedShelter,
     Operation,
     PlacementRow,
+    PlanJob,
     ShelterRow,
 )
 from api.views import is_stale
@@ -98,6 +99,7 @@ class _World:
     ctx: Context
     fixed: dict[str, str]
     start: date
+    plan_id: str | None = None  # new proposals keep the plan (and so the policy) they re-plan
 
 
 def _world(
@@ -106,6 +108,7 @@ def _world(
     shelters: dict[str, ShelterRow],
     targets: Sequence[ArrivalRow],
     now: datetime,
+    policy: Policy | None = None,
 ) -> _World:
     """An engine context holding the targets (waiting) and every active placement (fixed)."""
     today = now.date()
@@ -116,7 +119,7 @@ def _world(
     )
     docs = [{**t.data, "arrives": starts[t.id].isoformat()} for t in targets]
     own = {t.operation_id for t in targets}
-    return _world_of(session, settings, shelters, docs, start, end, now, own)
+    return _world_of(session, settings, shelters, docs, start, end, now, own, policy)
 
 
 def stand_in_world(
@@ -143,6 +146,7 @@ def _world_of(
     end: date,
     now: datetime,
     own_operations: Collection[int],
+    policy: Policy | None = None,
 ) -> _World:
     """Targets, plus every active placement and every hold (but the targets' own) fixed."""
     days = (end - start).days
@@ -189,7 +193,7 @@ def _world_of(
         if r.active
     ]
     scenario = solve_scenario(
-        "re-plan", engine_shelters, docs, start, days, Policy(), settings.geography
+        "re-plan", engine_shelters, docs, start, days, policy or Policy(), settings.geography
     )
     return _World(Context(scenario), fixed, start)
 
@@ -217,6 +221,7 @@ def _propose(
             persons=a.persons,
             committed_at=now,
             status="proposed",
+            plan_id=world.plan_id,
             answer_due_at=due,
             replan_due_at=replan_due,
         )
@@ -241,10 +246,18 @@ def replan(
     who: Principal | None,
     now: datetime,
     why: str,
+    plan_id: str | None = None,
 ) -> Outcome:
-    """Re-plan one waiting arrival (and its household): a new proposal, or the waiting list."""
+    """Re-plan one waiting arrival (and its household): a new proposal, or the waiting list.
+
+    With the policy of ``plan_id`` (the plan that first placed them: its safety distance,
+    stale-capacity choice...), or the default policy.
+    """
     members = _unit(session, arrival)
-    world = _world(session, settings, shelters, members, now)
+    job = session.get(PlanJob, plan_id) if plan_id else None
+    policy = Policy.model_validate(job.scenario["policy"]) if job is not None else None
+    world = _world(session, settings, shelters, members, now, policy)
+    world.plan_id = job.id if job is not None else None
     return _replan_in(
         session, settings, world, shelters, {m.id: m for m in members}, arrival, who, now, why
     )
@@ -388,7 +401,7 @@ def decline_and_replan(
     arrivals = [release(session, shelters, p, status, who, reason, now) for p in group]
     audit.record(session, who, "write", "placement", [p.id for p in group if p.id], f"{status}")
     session.flush()
-    return replan(session, settings, shelters, arrivals[0], who, now, status)
+    return replan(session, settings, shelters, arrivals[0], who, now, status, placement.plan_id)
 
 
 def retry_waitlist(

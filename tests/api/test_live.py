@@ -433,3 +433,31 @@ def test_an_answer_after_the_escalation_settles_it(world: World) -> None:
     ran = run_due_jobs(_engine(world), _settings(world), later)
     assert not [j for j, _ in ran.jobs if j.startswith("replan")]
     assert world.call("coord", "GET", f"/placements/{p['id']}").json()["status"] == "accepted"
+
+
+def test_a_replan_keeps_the_policy_of_the_plan(world: World) -> None:
+    hours = _settings(world).stale_after_hours
+    with Session(_engine(world)) as session:
+        row = session.get(ShelterRow, "S-LYON")
+        assert row is not None
+        row.capacity_updated_at = datetime.now(UTC) - timedelta(hours=hours + 1)
+        session.add(row)
+        session.commit()
+    op = make_operation(world)
+    r = world.call("coord", "POST", f"/operations/{op}/arrivals", json=arrival_doc("A1"))
+    assert r.status_code == 201
+    body = {
+        "operation_id": op,
+        "solver": "greedy",
+        "time_limit": 2,
+        "policy": {"stale_capacity": "exclude"},
+    }
+    plan = wait_plan(world, world.call("coord", "POST", "/plans", json=body).json()["id"])
+    r = world.call("coord", "POST", f"/plans/{plan['id']}/commit")
+    (p,) = r.json()["placements"]
+    assert p["shelter_id"] == "S-BREST"
+    r = world.call("coord", "POST", f"/placements/{p['id']}/decline")
+    replan = r.json()["replan"]
+    # the default policy would use stale Lyon as a last resort; this plan's policy excludes it
+    assert replan["shelter_id"] is None, replan
+    assert any("confirmed recently" in reason for reason in replan["reasons"]), replan
