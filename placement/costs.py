@@ -12,6 +12,8 @@ the plan reports. Weights come from ``policy.weights``.
 * **scarce places**: per scarce feature used by someone who does not need it: a place that
   takes children for a person without children, a shelter that takes minors for an adult,
   and each specialised service that the person neither needs nor wishes.
+* **outside holds**: per person placed outside the shelters holding places for the plan's
+  operation, when there are any (the coordinator's holds are used first).
 * **stale capacity**: per person placed in a shelter whose places were not confirmed
   recently, when ``policy.stale_capacity`` is ``last_resort`` (so stale places are used only
   after fresh ones: the weight exceeds every other cost of one placement by default).
@@ -35,6 +37,7 @@ class CostBreakdown:
     extra_distance: int
     scarce_places: int
     stale_capacity: int = 0
+    outside_holds: int = 0
 
     @property
     def total(self) -> int:
@@ -44,6 +47,7 @@ class CostBreakdown:
             + self.extra_distance
             + self.scarce_places
             + self.stale_capacity
+            + self.outside_holds
         )
 
 
@@ -63,18 +67,19 @@ def placement_cost(ctx: Context, a: Arrival, s: Shelter) -> CostBreakdown:
         s.children,
         s.age_min < 18,
         s.stale,
+        s.held,
     )
     memo = ctx.memo.setdefault("placement_cost", {})
     parts = memo.get(key)
     if parts is None:
         parts = memo[key] = _attribute_costs(ctx, a, s)
-    interpreter, unmet, scarce, stale = parts
+    interpreter, unmet, scarce, stale, outside = parts
     beyond = max(0.0, ctx.distance_km(a, s) - ctx.safety_distance_km(a))
     extra = round(beyond * w.extra_distance_per_100km / 100)
-    return CostBreakdown(interpreter, unmet, extra, scarce, stale)
+    return CostBreakdown(interpreter, unmet, extra, scarce, stale, outside)
 
 
-def _attribute_costs(ctx: Context, a: Arrival, s: Shelter) -> tuple[int, int, int, int]:
+def _attribute_costs(ctx: Context, a: Arrival, s: Shelter) -> tuple[int, int, int, int, int]:
     w = ctx.scenario.policy.weights
     if shared_language(a.languages, s.languages) is not None:
         interpreter = 0
@@ -92,4 +97,7 @@ def _attribute_costs(ctx: Context, a: Arrival, s: Shelter) -> tuple[int, int, in
     stale = 0
     if s.stale and ctx.scenario.policy.stale_capacity == "last_resort":
         stale = w.stale_place * a.persons
-    return interpreter, unmet, scarce * w.scarce_place, stale
+    outside = 0
+    if not s.held and any(other.held for other in ctx.scenario.shelters):
+        outside = w.outside_holds * a.persons  # places the operation holds are used first
+    return interpreter, unmet, scarce * w.scarce_place, stale, outside

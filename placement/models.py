@@ -69,6 +69,11 @@ class Weights(Frozen):
     extra_distance_per_100km: int = Field(
         default=10, ge=0, description="per 100 km beyond the safety distance"
     )
+    outside_holds: int = Field(
+        default=500,
+        ge=0,
+        description="per person placed outside the held shelters, when the plan has any",
+    )
     stale_place: int = Field(
         default=1000,
         ge=0,
@@ -134,6 +139,10 @@ class Shelter(Frozen):
     availability: tuple[Availability, ...] | None = None
     stale: bool = Field(
         default=False, description="places not confirmed recently (see policy.stale_capacity)"
+    )
+    held: bool = Field(
+        default=False,
+        description="holds places for this plan's operation: such shelters are used first",
     )
 
     _norm_department = field_validator("department", mode="before")(_department_code)

@@ -99,3 +99,14 @@ def test_placed_persons_count_children():
     plan = solve(sc)
     assert plan.placed_persons_by_priority == persons_by_priority(Context(sc), ["M"])
     assert plan.placed_persons_by_priority["1"] == 3
+
+
+def test_held_places_are_used_first():
+    # Lyon is nearer and would be cheaper, but Brest holds places for this operation.
+    sc = scenario([shelter("lyon"), shelter("brest", "29", held=True)], [arrival("A")])
+    assert placed(solve(sc)) == {"A": "brest"}
+    # Holds never cost anyone a place: with two women both shelters are used.
+    sc2 = scenario(
+        [shelter("lyon"), shelter("brest", "29", held=True)], [arrival("A"), arrival("B")]
+    )
+    assert sorted(placed(solve(sc2)).values()) == ["brest", "lyon"]

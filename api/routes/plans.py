@@ -114,8 +114,14 @@ def request_plan(
     holds = active_holds(session, utcnow())
     own = [] if body.operation_id is None else [body.operation_id]
     committed += held_stays(holds, own)
+    held_here = {h.shelter_id for h in holds if h.operation_id in own}
     shelters = remaining(
-        [shelter_of(r.data).model_copy(update={"stale": is_stale(r, settings)}) for r in rows],
+        [
+            shelter_of(r.data).model_copy(
+                update={"stale": is_stale(r, settings), "held": r.id in held_here}
+            )
+            for r in rows
+        ],
         committed,
         start,
         body.horizon_days,

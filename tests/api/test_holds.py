@@ -124,3 +124,23 @@ def test_expired_hold_used_in_a_commit_is_refused(world: World) -> None:
     # a new plan sees Lyon's places as ordinary free places again
     plan = _plan(world, op)
     assert world.call("coord", "POST", f"/plans/{plan['id']}/commit").status_code == 200
+
+
+def test_operation_plan_uses_its_held_places_first(world: World) -> None:
+    op = make_operation(world, "OP-FIRST")
+    _add(world, op, [arrival_doc("F1")])
+
+    def cpsat_plan() -> list[str]:
+        r = world.call(
+            "coord", "POST", "/plans", json={"operation_id": op, "solver": "cpsat", "time_limit": 5}
+        )
+        assert r.status_code == 202, r.text
+        plan = wait_plan(world, r.json()["id"])
+        assert plan["status"] == "done", plan
+        return [p["shelter"] for p in plan["result"]["placements"]]
+
+    without = cpsat_plan()
+    assert len(without) == 1
+    other = "S-BREST" if without == ["S-LYON"] else "S-LYON"
+    assert _hold(world, op, shelter_id=other, places=1).status_code == 201
+    assert cpsat_plan() == [other]  # the held shelter wins over the one chosen before
