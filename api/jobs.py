@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -134,11 +135,33 @@ class JobRunner:
 
         watcher = threading.Thread(target=watch, name=f"watch-{job_id}", daemon=True)
         watcher.start()
+        persons = {a.id: (a.priority, a.persons) for a in scenario.arrivals}
+        started = time.monotonic()
+
+        def progress(stage: str, assignment: dict[str, str], proven: bool) -> None:
+            if not assignment:
+                return  # a bound or a note, no plan
+            placed = dict.fromkeys(("5", "4", "3", "2", "1"), 0)
+            for aid in assignment:
+                priority, count = persons[aid]
+                placed[str(priority)] += count
+            self._transition(
+                job_id,
+                ("running",),
+                progress={
+                    "stage": stage,
+                    "seconds": round(time.monotonic() - started, 2),
+                    "placed_persons_by_priority": placed,
+                    "proven": proven,
+                },
+            )
+
         plan = None
         try:
             plan = solve_in_subprocess(
                 scenario,
                 engine_options(options, self.settings),
+                progress=progress,
                 cancel=cancel,
                 hard_timeout=hard_limit(options, self.settings),
                 start_method=self.settings.start_method,

@@ -377,6 +377,10 @@ class PlanJobOut(Out):
     committed_at: dt.datetime | None
     result: Plan | None
     stale: StaleNote | None = None
+    progress: dict[str, Any] | None = Field(
+        default=None,
+        description="while solving: the stage, seconds, persons placed by priority so far",
+    )
 
 
 class CommitOut(Out):

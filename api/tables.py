@@ -129,6 +129,8 @@ class PlanJob(SQLModel, table=True):
     shelter_versions: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
     arrival_versions: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: the best plan so far while the solve runs: stage, seconds, persons placed by priority
+    progress: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     error: str | None = None
     committed_at: datetime | None = None
     committed_by: int | None = Field(default=None, foreign_key="users.id")

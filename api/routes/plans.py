@@ -53,6 +53,7 @@ def job_out(job: PlanJob, with_result: bool = True) -> PlanJobOut:
         committed_at=job.committed_at,
         result=plan,
         stale=stale_note(job, plan) if with_result else None,
+        progress=job.progress,
     )
 
 
