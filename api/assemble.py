@@ -120,26 +120,6 @@ def capacity_problems(
     return CapacityRule().check(Context(scenario), assignment)
 
 
-def _ranges(start: date, free: Sequence[int]) -> tuple[Availability, ...]:
-    out: list[tuple[int, int, int]] = []  # (first index, stop index, places)
-    for n, places in enumerate(free):
-        if out and out[-1][2] == places:
-            out[-1] = (out[-1][0], n + 1, places)
-        else:
-            out.append((n, n + 1, places))
-    end = len(free)
-    return tuple(
-        Availability.model_validate(
-            {
-                "from": start + timedelta(days=a),
-                "to": None if b == end else start + timedelta(days=b),
-                "places": p,
-            }
-        )
-        for a, b, p in out
-    )
-
-
 def remaining(
     shelters: Sequence[Shelter],
     committed: Sequence[Stay],
@@ -150,12 +130,13 @@ def remaining(
     """Each shelter with the places that committed placements leave free, night by night."""
     scenario, assignment = stays_scenario(shelters, committed, start, days, geography)
     ctx = Context(scenario)
+    usage = CapacityRule.usage_by_shelter(ctx, assignment)
     out = []
     for s in scenario.shelters:
         places = ctx.nightly_places(s)
-        used = CapacityRule.usage(ctx, assignment, s.id)
+        used = usage.get(s.id, [0] * days)
         free = [max(0, p - u) for p, u in zip(places, used, strict=True)]
-        out.append(s.model_copy(update={"capacity": None, "availability": _ranges(start, free)}))
+        out.append(s.with_nightly_places(start, free))
     return out
 
 

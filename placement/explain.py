@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 
-from placement.models import Arrival, Availability, Scenario, Shelter
+from placement.models import Arrival, Scenario, Shelter
 from placement.plan import Relaxation, Unplaced
 from placement.rules import (
     PAIR_RULES,
@@ -297,7 +297,9 @@ class Explainer:
                         last_night=last,
                         places=most,
                     ),
-                    _replace_shelter(ctx.scenario, _with_places(ctx.scenario, s, places)),
+                    _replace_shelter(
+                        ctx.scenario, s.with_nightly_places(ctx.scenario.start, places)
+                    ),
                 )
             )
         # 2. Near misses: shelters that fail exactly one pair rule for every member.
@@ -401,23 +403,6 @@ class Explainer:
 
 
 # --- scenario edits used by relaxations ------------------------------------------------
-def _with_places(sc: Scenario, s: Shelter, nightly: Sequence[int]) -> Shelter:
-    """``s`` with places given night by night, as availability ranges."""
-    ranges: list[Availability] = []
-    start = 0
-    for n in range(1, len(nightly) + 1):
-        if n == len(nightly) or nightly[n] != nightly[start]:
-            ranges.append(
-                Availability(
-                    from_=sc.night(start),
-                    to=sc.night(n) if n < len(nightly) else None,
-                    places=nightly[start],
-                )
-            )
-            start = n
-    return s.model_copy(update={"capacity": None, "availability": tuple(ranges)})
-
-
 def _replace_shelter(sc: Scenario, shelter: Shelter) -> Scenario:
     shelters = tuple(shelter if s.id == shelter.id else s for s in sc.shelters)
     return sc.model_copy(update={"shelters": shelters})

@@ -8,6 +8,7 @@ names its path (``arrivals[3].keep_apart``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -163,6 +164,23 @@ class Shelter(Frozen):
                         f"from {after.from_}"
                     )
         return self
+
+    def with_nightly_places(self, start: date, nightly: Sequence[int]) -> Shelter:
+        """This shelter with ``nightly[i]`` places on night ``start + i``, as availability
+        ranges (the last one open-ended)."""
+        ranges: list[Availability] = []
+        first = 0
+        for n in range(1, len(nightly) + 1):
+            if n == len(nightly) or nightly[n] != nightly[first]:
+                ranges.append(
+                    Availability(
+                        from_=start + timedelta(days=first),
+                        to=start + timedelta(days=n) if n < len(nightly) else None,
+                        places=nightly[first],
+                    )
+                )
+                first = n
+        return self.model_copy(update={"capacity": None, "availability": tuple(ranges)})
 
     def places_on(self, night: date, horizon_end: date) -> int:
         """Places offered on ``night`` (0 outside every availability range)."""
