@@ -134,7 +134,7 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     ctx = Context(scenario)
     mark("Context")
     units = build_units(ctx)
-    pairs = sum(len(u.cost) for u in units.units)
+    pairs = sum(len(u.shelter_index) for u in units.units)
     mark("build_units (admissibility, costs)", f"{len(units.units)} units, {pairs} pairs")
     seed = greedy_allocation(ctx, units)
     mark("greedy seed")

@@ -21,7 +21,10 @@ the plan reports. Weights come from ``policy.weights``.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
+
+import numpy as np
 
 from placement.languages import has_close_language, shared_language
 from placement.models import Arrival, Shelter
@@ -53,51 +56,167 @@ class CostBreakdown:
 
 def placement_cost(ctx: Context, a: Arrival, s: Shelter) -> CostBreakdown:
     """Weighted secondary costs of placing ``a`` in ``s`` (the pair must be admissible)."""
-    w = ctx.scenario.policy.weights
-    # Everything but the distance depends on a few attributes: computed once per pair of keys.
-    key = (
-        a.languages,
-        a.wishes,
-        a.needs,
-        a.children > 0,
-        a.effective_age >= 18,
-        a.persons,
-        s.languages,
-        s.services,
-        s.children,
-        s.age_min < 18,
-        s.stale,
-        s.held,
-    )
-    memo = ctx.memo.setdefault("placement_cost", {})
-    parts = memo.get(key)
-    if parts is None:
-        parts = memo[key] = _attribute_costs(ctx, a, s)
-    interpreter, unmet, scarce, stale, outside = parts
-    beyond = max(0.0, ctx.distance_km(a, s) - ctx.safety_distance_km(a))
-    extra = round(beyond * w.extra_distance_per_100km / 100)
-    return CostBreakdown(interpreter, unmet, extra, scarce, stale, outside)
+    i = ctx.index(s)
+    parts = {c.name: int(c.costs(ctx, a)[c.classes(ctx)[i]]) for c in COMPONENTS}
+    extra = int(_extra_distance(ctx, a, ctx.distances(a)[i : i + 1])[0])
+    return CostBreakdown(extra_distance=extra, **parts)
 
 
-def _attribute_costs(ctx: Context, a: Arrival, s: Shelter) -> tuple[int, int, int, int, int]:
+def placement_costs(ctx: Context, a: Arrival, indices: np.ndarray) -> np.ndarray:
+    """Total secondary cost of placing ``a`` in each shelter ``scenario.shelters[i]`` for i in
+    ``indices``: the same numbers as :func:`placement_cost`, for many shelters at once."""
+    total = _extra_distance(ctx, a, ctx.distances(a)[indices])
+    for c in COMPONENTS:
+        total += c.costs(ctx, a)[c.classes(ctx)[indices]]
+    return total
+
+
+def _extra_distance(ctx: Context, a: Arrival, km: np.ndarray) -> np.ndarray:
+    """Cost of the kilometres beyond the safety distance (rounded half to even)."""
     w = ctx.scenario.policy.weights
-    if shared_language(a.languages, s.languages) is not None:
-        interpreter = 0
-    elif has_close_language(a.languages, s.languages):
-        interpreter = w.close_language
-    else:
-        interpreter = w.interpreter
-    unmet = sum(1 for wish in a.wishes if wish not in s.services) * w.unmet_wish
-    wanted = set(a.needs) | set(a.wishes)
-    scarce = sum(1 for service in s.services if service not in wanted)
-    if s.children and a.children == 0:
-        scarce += 1
-    if s.age_min < 18 and a.effective_age >= 18:
-        scarce += 1
-    stale = 0
-    if s.stale and ctx.scenario.policy.stale_capacity == "last_resort":
-        stale = w.stale_place * a.persons
-    outside = 0
-    if not s.held and any(other.held for other in ctx.scenario.shelters):
-        outside = w.outside_holds * a.persons  # places the operation holds are used first
-    return interpreter, unmet, scarce * w.scarce_place, stale, outside
+    beyond = np.maximum(0.0, km - ctx.safety_distance_km(a))
+    return np.round(beyond * w.extra_distance_per_100km / 100).astype(np.int64)
+
+
+class Component:
+    """One secondary cost that depends on a few attributes of the person and of the shelter.
+
+    ``cost(a, s)`` must depend only on ``arrival_key(a)`` and ``shelter_key(s)``: it is
+    evaluated once per distinct pair of keys (shelters with equal keys form a class), which
+    is what makes costs over tens of thousands of shelters cheap.
+    """
+
+    name = ""
+
+    def cost(self, ctx: Context, a: Arrival, s: Shelter) -> int:
+        raise NotImplementedError
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        raise NotImplementedError
+
+    def shelter_key(self, s: Shelter) -> Hashable:
+        raise NotImplementedError
+
+    def classes(self, ctx: Context) -> np.ndarray:
+        """The class of every shelter (cached); representatives in ``_representatives``."""
+        memo = ctx.memo.setdefault("cost_classes", {})
+        if self.name not in memo:
+            index: dict[Hashable, int] = {}
+            reps: list[Shelter] = []
+            classes = np.empty(len(ctx.scenario.shelters), dtype=np.int64)
+            for i, s in enumerate(ctx.scenario.shelters):
+                k = self.shelter_key(s)
+                if k not in index:
+                    index[k] = len(reps)
+                    reps.append(s)
+                classes[i] = index[k]
+            memo[self.name] = (classes, reps)
+        return memo[self.name][0]  # type: ignore[no-any-return]
+
+    def costs(self, ctx: Context, a: Arrival) -> np.ndarray:
+        """The cost for ``a`` in each shelter class (cached by the arrival's key)."""
+        self.classes(ctx)
+        reps = ctx.memo["cost_classes"][self.name][1]
+        memo = ctx.memo.setdefault("cost_by_class:" + self.name, {})
+        key = self.arrival_key(ctx, a)
+        row = memo.get(key)
+        if row is None:
+            row = memo[key] = np.array([self.cost(ctx, a, s) for s in reps], dtype=np.int64)
+        return row  # type: ignore[no-any-return]
+
+
+class Interpreter(Component):
+    name = "interpreter"
+
+    def cost(self, ctx: Context, a: Arrival, s: Shelter) -> int:
+        w = ctx.scenario.policy.weights
+        if shared_language(a.languages, s.languages) is not None:
+            return 0
+        if has_close_language(a.languages, s.languages):
+            return w.close_language
+        return w.interpreter
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return a.languages
+
+    def shelter_key(self, s: Shelter) -> Hashable:
+        return s.languages
+
+
+class UnmetWishes(Component):
+    name = "unmet_wishes"
+
+    def cost(self, ctx: Context, a: Arrival, s: Shelter) -> int:
+        unmet = sum(1 for wish in a.wishes if wish not in s.services)
+        return unmet * ctx.scenario.policy.weights.unmet_wish
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return a.wishes
+
+    def shelter_key(self, s: Shelter) -> Hashable:
+        return s.services
+
+
+class ScarcePlaces(Component):
+    name = "scarce_places"
+
+    def cost(self, ctx: Context, a: Arrival, s: Shelter) -> int:
+        wanted = set(a.needs) | set(a.wishes)
+        scarce = sum(1 for service in s.services if service not in wanted)
+        if s.children and a.children == 0:
+            scarce += 1
+        if s.age_min < 18 and a.effective_age >= 18:
+            scarce += 1
+        return scarce * ctx.scenario.policy.weights.scarce_place
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return (frozenset(a.needs) | frozenset(a.wishes), a.children > 0, a.effective_age >= 18)
+
+    def shelter_key(self, s: Shelter) -> Hashable:
+        return (s.services, s.children, s.age_min < 18)
+
+
+class StaleCapacity(Component):
+    name = "stale_capacity"
+
+    def cost(self, ctx: Context, a: Arrival, s: Shelter) -> int:
+        if s.stale and ctx.scenario.policy.stale_capacity == "last_resort":
+            return ctx.scenario.policy.weights.stale_place * a.persons
+        return 0
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return a.persons
+
+    def shelter_key(self, s: Shelter) -> Hashable:
+        return s.stale
+
+
+class OutsideHolds(Component):
+    name = "outside_holds"
+
+    def cost(self, ctx: Context, a: Arrival, s: Shelter) -> int:
+        if not s.held and _any_held(ctx):  # places the operation holds are used first
+            return ctx.scenario.policy.weights.outside_holds * a.persons
+        return 0
+
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
+        return a.persons
+
+    def shelter_key(self, s: Shelter) -> Hashable:
+        return s.held
+
+
+COMPONENTS: tuple[Component, ...] = (
+    Interpreter(),
+    UnmetWishes(),
+    ScarcePlaces(),
+    StaleCapacity(),
+    OutsideHolds(),
+)
+
+
+def _any_held(ctx: Context) -> bool:
+    memo = ctx.memo.setdefault("any_held", {})
+    if None not in memo:
+        memo[None] = any(s.held for s in ctx.scenario.shelters)
+    return bool(memo[None])

@@ -77,12 +77,13 @@ def funnel(
     ctx: Context, a: Arrival, rules: Sequence[PairRule] = PAIR_RULES
 ) -> list[tuple[PairRule, int]]:
     """How many shelters each pair rule removes, in order, among those still left."""
-    left = (1 << len(ctx.scenario.shelters)) - 1
+    left = ctx.everything()
     out = []
     for rule in rules:
         kept = left & ctx.rule_mask(rule, a)
-        if kept != left:
-            out.append((rule, left.bit_count() - kept.bit_count()))
+        removed = int(left.sum() - kept.sum())
+        if removed:
+            out.append((rule, removed))
         left = kept
     return out
 
@@ -304,18 +305,18 @@ class Explainer:
             )
         # 2. Near misses: shelters that fail exactly one pair rule for every member.
         only: dict[str, list[Shelter]] = {}
-        everything = (1 << len(ctx.scenario.shelters)) - 1
+        everything = ctx.everything()
         passes = {r.name: everything for r in PAIR_RULES}  # passes rule r for every member
         for m in members:
             for r in PAIR_RULES:
-                passes[r.name] &= ctx.rule_mask(r, m)
+                passes[r.name] = passes[r.name] & ctx.rule_mask(r, m)
         for r in PAIR_RULES:
             rest = everything
             for other in PAIR_RULES:
                 if other is not r:
-                    rest &= passes[other.name]
+                    rest = rest & passes[other.name]
             failing_only_r = rest & ~passes[r.name]
-            if failing_only_r:
+            if failing_only_r.any():
                 shelters = ctx.scenario.shelters
                 only[r.name] = [shelters[i] for i in mask_indices(failing_only_r)]
         near = only.get(SafetyDistanceRule.name, [])

@@ -14,6 +14,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
+import numpy as np
+
 EARTH_RADIUS_KM = 6371.0
 
 GeographyCode = Literal["fr", "ch"]
@@ -29,11 +31,22 @@ class Point:
 
 def haversine_km(a: Point, b: Point) -> float:
     """Great-circle distance in km on a sphere of radius 6371 km."""
-    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    lat, lon = np.array([a.lat]), np.array([a.lon])
+    return float(haversine_km_many(lat, lon, b)[0])
+
+
+def haversine_km_many(lat: np.ndarray, lon: np.ndarray, b: Point) -> np.ndarray:
+    """Great-circle distances in km from points (degrees, as arrays) to ``b``.
+
+    The one distance formula of the project: every rule and cost reads distances computed
+    here, so the solver, the validator and the explanations agree to the last bit.
+    """
+    lat1, lat2 = np.radians(lat), math.radians(b.lat)
     dlat = lat2 - lat1
-    dlon = math.radians(b.lon - a.lon)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    dlon = np.radians(b.lon - lon)
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat1) * math.cos(lat2) * np.sin(dlon / 2) ** 2
+    result: np.ndarray = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    return result
 
 
 @dataclass(frozen=True)

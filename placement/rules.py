@@ -22,7 +22,9 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from placement.geography import Point, haversine_km
+import numpy as np
+
+from placement.geography import Point, haversine_km_many
 from placement.languages import shared_language
 from placement.models import Arrival, Scenario, Shelter
 
@@ -31,28 +33,40 @@ Assignment = Mapping[str, str]  # arrival id -> shelter id, for placed arrivals 
 
 @dataclass
 class Context:
-    """A scenario with lookups and cached geometry. Build one per scenario."""
+    """A scenario with lookups and cached geometry. Build one per scenario.
+
+    Shelter sets are numpy boolean masks over ``scenario.shelters`` (index order), and
+    distances are numpy rows: one entry per shelter.
+    """
 
     scenario: Scenario
     shelters: dict[str, Shelter] = field(init=False)
     arrivals: dict[str, Arrival] = field(init=False)
-    _points: dict[str, Point] = field(init=False, default_factory=dict)
     _nightly: dict[str, tuple[int, ...]] = field(init=False, default_factory=dict)
     _danger_points: dict[str, tuple[Point, ...]] = field(init=False, default_factory=dict)
-    _rows: dict[Point, list[float]] = field(init=False, default_factory=dict)
-    _danger_rows: dict[str, list[list[float]]] = field(init=False, default_factory=dict)
+    _rows: dict[tuple[Point, ...], np.ndarray] = field(init=False, default_factory=dict)
     #: derived values other modules cache per scenario (e.g. costs by attribute keys)
     memo: dict[str, dict[Any, Any]] = field(init=False, default_factory=dict)
-    _rule_masks: dict[str, dict[Hashable, int]] = field(init=False, default_factory=dict)
-    _groups: dict[str, dict[Hashable, tuple[Shelter, int]]] = field(
+    _rule_masks: dict[str, dict[Hashable, np.ndarray]] = field(init=False, default_factory=dict)
+    _groups: dict[str, dict[Hashable, tuple[Shelter, list[int]]]] = field(
         init=False, default_factory=dict
     )
 
     def __post_init__(self) -> None:
         self.shelters = {s.id: s for s in self.scenario.shelters}
         self.arrivals = {a.id: a for a in self.scenario.arrivals}
-        self._points = {s.id: self.scenario.shelter_point(s) for s in self.scenario.shelters}
+        points = [self.scenario.shelter_point(s) for s in self.scenario.shelters]
+        self._lat = np.array([p.lat for p in points], dtype=float)
+        self._lon = np.array([p.lon for p in points], dtype=float)
         self._index = {s.id: i for i, s in enumerate(self.scenario.shelters)}
+
+    def index(self, s: Shelter | str) -> int:
+        """Position of a shelter in ``scenario.shelters`` (and in every mask and row)."""
+        return self._index[s if isinstance(s, str) else s.id]
+
+    def everything(self) -> np.ndarray:
+        """The mask of all shelters."""
+        return np.ones(len(self.scenario.shelters), dtype=bool)
 
     # --- geometry ---------------------------------------------------------------------
     def danger_points(self, a: Arrival) -> tuple[Point, ...]:
@@ -62,22 +76,21 @@ class Context:
             self._danger_points[a.id] = points
         return points
 
+    def distances(self, a: Arrival) -> np.ndarray:
+        """Distance from every shelter to the nearest danger location of ``a`` (km), cached
+        per set of danger locations (people of one network share them)."""
+        key = self.danger_points(a)
+        row = self._rows.get(key)
+        if row is None:
+            rows = [haversine_km_many(self._lat, self._lon, p) for p in key]
+            row = rows[0] if len(rows) == 1 else np.minimum.reduce(rows)
+            row.flags.writeable = False
+            self._rows[key] = row
+        return row
+
     def distance_km(self, a: Arrival, s: Shelter) -> float:
         """Great-circle distance from the shelter to the nearest danger location of ``a``."""
-        rows = self._danger_rows.get(a.id)
-        if rows is None:
-            rows = [self._distances_from(p) for p in self.danger_points(a)]
-            self._danger_rows[a.id] = rows
-        i = self._index[s.id]
-        return rows[0][i] if len(rows) == 1 else min(row[i] for row in rows)
-
-    def _distances_from(self, danger: Point) -> list[float]:
-        """Distances from one danger point to every shelter, by shelter index (cached)."""
-        row = self._rows.get(danger)
-        if row is None:
-            row = [haversine_km(self._points[s.id], danger) for s in self.scenario.shelters]
-            self._rows[danger] = row
-        return row
+        return float(self.distances(a)[self._index[s.id]])
 
     def safety_distance_km(self, a: Arrival) -> float:
         if a.safety_distance_km is not None:
@@ -103,27 +116,32 @@ class Context:
         return self.scenario.stay(a)
 
     # --- rule evaluation by keys ------------------------------------------------------
-    def rule_mask(self, rule: PairRule, a: Arrival) -> int:
-        """Bitmask of the shelters ``rule`` admits for ``a`` (cached by the rule's keys)."""
+    def rule_mask(self, rule: PairRule, a: Arrival) -> np.ndarray:
+        """Mask of the shelters ``rule`` admits for ``a`` (cached by the rule's keys)."""
         cache = self._rule_masks.setdefault(rule.name, {})
         key = rule.arrival_key(self, a)
         mask = cache.get(key)
         if mask is None:
-            mask = 0
-            for representative, members in self._shelter_groups(rule).values():
-                if rule.admits(self, a, representative):
-                    mask |= members
+            mask = rule.shelter_mask(self, a)
+            if mask is None:
+                mask = np.zeros(len(self.scenario.shelters), dtype=bool)
+                for representative, members in self._shelter_groups(rule).values():
+                    if rule.admits(self, a, representative):
+                        mask[members] = True
+            mask.flags.writeable = False
             cache[key] = mask
         return mask
 
-    def _shelter_groups(self, rule: PairRule) -> dict[Hashable, tuple[Shelter, int]]:
+    def _shelter_groups(self, rule: PairRule) -> dict[Hashable, tuple[Shelter, list[int]]]:
         groups = self._groups.get(rule.name)
         if groups is None:
             groups = {}
             for i, s in enumerate(self.scenario.shelters):
                 key = rule.shelter_key(self, s)
-                rep, members = groups.get(key, (s, 0))
-                groups[key] = (rep, members | (1 << i))
+                if key in groups:
+                    groups[key][1].append(i)
+                else:
+                    groups[key] = (s, [i])
             self._groups[rule.name] = groups
         return groups
 
@@ -157,6 +175,11 @@ class PairRule:
 
     def shelter_key(self, ctx: Context, s: Shelter) -> Hashable:
         raise NotImplementedError
+
+    def shelter_mask(self, ctx: Context, a: Arrival) -> np.ndarray | None:
+        """The rule over all shelters at once, for rules whose shelter key is the shelter
+        itself; ``None``: evaluate ``admits`` once per distinct shelter key instead."""
+        return None
 
 
 class GenderRule(PairRule):
@@ -247,7 +270,11 @@ class SafetyDistanceRule(PairRule):
     name = "safety_distance"
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
-        return ctx.distance_km(a, s) >= ctx.safety_distance_km(a)
+        return bool(ctx.rule_mask(self, a)[ctx.index(s)])
+
+    def shelter_mask(self, ctx: Context, a: Arrival) -> np.ndarray:
+        mask: np.ndarray = ctx.distances(a) >= ctx.safety_distance_km(a)
+        return mask
 
     def requirement(self, ctx: Context, a: Arrival) -> str:
         return f"≥ {ctx.safety_distance_km(a):g} km from every danger location"
@@ -308,6 +335,11 @@ class ExcludedShelterRule(PairRule):
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return s.id not in a.exclude_shelters
 
+    def shelter_mask(self, ctx: Context, a: Arrival) -> np.ndarray:
+        mask = ctx.everything()
+        mask[[ctx.index(sid) for sid in a.exclude_shelters if sid in ctx.shelters]] = False
+        return mask
+
     def requirement(self, ctx: Context, a: Arrival) -> str:
         return "not " + ", ".join(a.exclude_shelters) + " (excluded for this person)"
 
@@ -361,24 +393,25 @@ def failed_pair_rules(ctx: Context, a: Arrival, s: Shelter) -> list[PairRule]:
     return [rule for rule in PAIR_RULES if not rule.admits(ctx, a, s)]
 
 
-def admissible_mask(ctx: Context, a: Arrival) -> int:
-    """The shelters every pair rule admits for ``a``, as a bitmask over scenario.shelters.
+def admissible_mask(ctx: Context, a: Arrival) -> np.ndarray:
+    """The shelters every pair rule admits for ``a``, as a mask over scenario.shelters.
 
     Same answers as :func:`admissible`, computed once per distinct rule key: rules are
-    evaluated on one representative shelter per distinct ``shelter_key``.
+    evaluated on one representative shelter per distinct ``shelter_key`` (or over all
+    shelters at once by ``shelter_mask``).
     """
-    mask = (1 << len(ctx.scenario.shelters)) - 1
+    mask = ctx.everything()
     for rule in PAIR_RULES:
         mask &= ctx.rule_mask(rule, a)
-        if not mask:
+        if not mask.any():
             break
     return mask
 
 
-def mask_indices(mask: int) -> list[int]:
-    """Indices of the set bits, ascending."""
-    bits = bin(mask)[:1:-1]  # least significant first, without the '0b'
-    return [i for i, bit in enumerate(bits) if bit == "1"]
+def mask_indices(mask: np.ndarray) -> list[int]:
+    """Indices of the shelters in a mask, ascending."""
+    indices: list[int] = np.flatnonzero(mask).tolist()
+    return indices
 
 
 def admissible_shelters(ctx: Context, a: Arrival) -> list[Shelter]:

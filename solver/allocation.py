@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
+
 from placement.rules import Assignment, Context, NetworkCapRule
-from solver.units import Unit, Units
+from solver.units import Unit, Units, places_matrix
 
 Allocation = dict[int, dict[str, int]]  # unit index -> shelter id -> copies placed there
 
@@ -46,36 +48,50 @@ def to_allocation(units: Units, assignment: Assignment) -> Allocation:
 class Occupancy:
     """Places left per shelter and night, people per network and shelter, and who is where.
 
-    Used by the greedy solver to place one copy at a time without breaking a plan rule.
+    Used by the greedy solver to place copies without breaking a plan rule. Shelters are
+    positions in ``scenario.shelters``; places left are one numpy matrix (shelters x nights).
     """
 
     def __init__(self, ctx: Context, units: Units) -> None:
         self.ctx = ctx
         self.units = units
-        self.left = {s.id: list(ctx.nightly_places(s)) for s in ctx.scenario.shelters}
-        self.network_count: dict[tuple[str, str], int] = defaultdict(int)
+        self.left = places_matrix(ctx).copy()
+        self.network_count: dict[tuple[str, int], int] = defaultdict(int)
         self.network_cap = NetworkCapRule.cap(ctx)
-        self.units_in: dict[str, set[int]] = defaultdict(set)
+        self.units_in: dict[int, set[int]] = defaultdict(set)
         self.apart: dict[int, set[int]] = defaultdict(set)
         for x, y in units.keep_apart_unit_pairs(ctx):
             self.apart[x].add(y)
             self.apart[y].add(x)
 
-    def fits(self, unit: Unit, sid: str) -> bool:
-        left = self.left[sid]
-        if any(left[n] < need for n, need in unit.usage.items()):
-            return False
-        if self.apart[unit.index] & self.units_in[sid]:
-            return False
-        cap = self.network_cap
-        return cap is None or all(
-            self.network_count[(net, sid)] + k <= cap for net, k in unit.networks.items()
-        )
+    def room(self, unit: Unit, shelters: np.ndarray) -> np.ndarray:
+        """Which of ``shelters`` have places for one more copy on every night of the stay."""
+        if not unit.usage:
+            return np.ones(len(shelters), dtype=bool)
+        nights = np.fromiter(unit.usage, dtype=np.int64)
+        need = np.fromiter(unit.usage.values(), dtype=np.int64)
+        fits: np.ndarray = (self.left[np.ix_(shelters, nights)] >= need).all(axis=1)
+        return fits
 
-    def place(self, unit: Unit, sid: str) -> None:
-        left = self.left[sid]
+    def copies_fitting(self, unit: Unit, si: int) -> int:
+        """How many more copies of ``unit`` shelter ``si`` can take (every plan rule)."""
+        if self.apart[unit.index] & self.units_in[si]:
+            return 0
+        most = unit.count
+        left = self.left[si]
         for n, need in unit.usage.items():
-            left[n] -= need
+            if need:
+                most = min(most, int(left[n]) // need)
+        cap = self.network_cap
+        if cap is not None:
+            for net, k in unit.networks.items():
+                most = min(most, (cap - self.network_count[(net, si)]) // k)
+        return max(0, most)
+
+    def place(self, unit: Unit, si: int, copies: int = 1) -> None:
+        left = self.left[si]
+        for n, need in unit.usage.items():
+            left[n] -= need * copies
         for net, k in unit.networks.items():
-            self.network_count[(net, sid)] += k
-        self.units_in[sid].add(unit.index)
+            self.network_count[(net, si)] += k * copies
+        self.units_in[si].add(unit.index)

@@ -15,11 +15,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from placement.rules import CapacityRule, Context, NetworkCapRule
 from solver.allocation import Allocation
-from solver.units import Units
+from solver.greedy import id_ranks
+from solver.units import Units, places_matrix
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ class PlacementModel:
         ctx: Context,
         units: Units,
         must_place: dict[int, int] | None = None,
-        candidates: dict[int, list[str]] | None = None,
+        candidates: dict[int, np.ndarray] | None = None,
     ):
         """``candidates`` restricts each unit to some of its admissible shelters (at scale);
         without it every admissible shelter gets a variable."""
@@ -70,6 +72,9 @@ class PlacementModel:
         self.candidates = candidates
         self.model = cp_model.CpModel()
         self.y: dict[tuple[int, str], cp_model.IntVar] = {}
+        self.cost: dict[tuple[int, str], int] = {}  # secondary cost per copy of each pair
+        self.of_unit: dict[int, list[cp_model.IntVar]] = {}
+        self.sids_of: dict[int, list[str]] = defaultdict(list)
         self.by_shelter: dict[str, list[int]] = defaultdict(list)
         self._variables()
         for add_constraints in (self._capacity, self._keep_apart, self._network_cap):
@@ -78,17 +83,26 @@ class PlacementModel:
 
     # --- variables --------------------------------------------------------------------
     def _variables(self) -> None:
+        places = places_matrix(self.ctx)
+        ids = [s.id for s in self.ctx.scenario.shelters]
         for unit in self.units.units:
-            shelters = unit.shelters if self.candidates is None else self.candidates[unit.index]
-            for sid in shelters:
-                places = self.ctx.nightly_places(self.ctx.shelters[sid])
-                fit = min(
-                    (places[n] // need for n, need in unit.usage.items() if need),
-                    default=unit.count,
-                )
-                ub = min(unit.count, fit)
+            if self.candidates is None:
+                chosen, costs = unit.shelter_index, unit.costs
+            else:
+                keep = np.isin(unit.shelter_index, self.candidates[unit.index])
+                chosen, costs = unit.shelter_index[keep], unit.costs[keep]
+            if unit.usage and len(chosen):
+                nights = np.fromiter(unit.usage, dtype=np.int64)
+                need = np.fromiter(unit.usage.values(), dtype=np.int64)
+                fit = (places[np.ix_(chosen, nights)] // np.maximum(need, 1)).min(axis=1)
+                bounds = np.minimum(unit.count, fit).tolist()
+            else:
+                bounds = [unit.count] * len(chosen)
+            mine = []
+            for si, ub, cost in zip(chosen.tolist(), bounds, costs.tolist(), strict=True):
                 if ub <= 0:
                     continue
+                sid = ids[si]
                 name = f"y_{unit.index}_{sid}"
                 var = (
                     self.model.new_bool_var(name)
@@ -96,21 +110,19 @@ class PlacementModel:
                     else self.model.new_int_var(0, ub, name)
                 )
                 self.y[(unit.index, sid)] = var
+                self.cost[(unit.index, sid)] = cost
                 self.by_shelter[sid].append(unit.index)
-            placed = self.placed(unit.index)
-            if unit.count > 1 and len(unit.shelters) > 1:
-                self.model.add(placed <= unit.count)
-            elif unit.count == 1 and len(unit.shelters) > 1:
-                self.model.add_at_most_one(
-                    self.y[(unit.index, s)] for s in unit.shelters if (unit.index, s) in self.y
-                )
+                mine.append(var)
+                self.sids_of[unit.index].append(sid)
+            self.of_unit[unit.index] = mine
+            if unit.count > 1 and len(mine) > 1:
+                self.model.add(sum(mine) <= unit.count)
+            elif unit.count == 1 and len(mine) > 1:
+                self.model.add_at_most_one(mine)
 
     def placed(self, ui: int) -> cp_model.LinearExprT:
         """Copies of unit ``ui`` placed anywhere."""
-        return sum(
-            (self.y[(ui, s)] for s in self.units.units[ui].shelters if (ui, s) in self.y),
-            start=cp_model.LinearExpr.constant(0),
-        )
+        return sum(self.of_unit.get(ui, []), start=cp_model.LinearExpr.constant(0))
 
     # --- constraints: one per plan rule -------------------------------------------------
     def _capacity(self) -> None:
@@ -136,8 +148,8 @@ class PlacementModel:
 
     def _keep_apart(self) -> None:
         for x, y in self.units.keep_apart_unit_pairs(self.ctx):
-            for sid in set(self.units.units[x].shelters) & set(self.units.units[y].shelters):
-                if (x, sid) in self.y and (y, sid) in self.y:
+            for sid in self.sids_of.get(x, []):
+                if (y, sid) in self.y:
                     self.model.add_at_most_one(self.y[(x, sid)], self.y[(y, sid)])
 
     def _network_cap(self) -> None:
@@ -160,26 +172,17 @@ class PlacementModel:
 
     # --- objective terms ----------------------------------------------------------------
     def persons_at(self, priority: int) -> cp_model.LinearExprT:
-        return sum(
-            (
-                unit.persons_by_priority[priority] * self.y[(unit.index, s)]
-                for unit in self.units.units
-                if unit.persons_by_priority.get(priority)
-                for s in unit.shelters
-                if (unit.index, s) in self.y
-            ),
-            start=cp_model.LinearExpr.constant(0),
+        terms = [
+            (var, self.units.units[ui].persons_by_priority.get(priority, 0))
+            for (ui, _), var in self.y.items()
+        ]
+        return cp_model.LinearExpr.weighted_sum(
+            [v for v, k in terms if k], [k for _, k in terms if k]
         )
 
     def secondary_cost(self) -> cp_model.LinearExprT:
-        return sum(
-            (
-                self.units.units[ui].cost[sid] * var
-                for (ui, sid), var in self.y.items()
-                if self.units.units[ui].cost[sid]
-            ),
-            start=cp_model.LinearExpr.constant(0),
-        )
+        pairs = [(var, self.cost[key]) for key, var in self.y.items() if self.cost[key]]
+        return cp_model.LinearExpr.weighted_sum([v for v, _ in pairs], [c for _, c in pairs])
 
     # --- solving ------------------------------------------------------------------------
     def hint(self, allocation: Allocation) -> None:
@@ -241,14 +244,18 @@ def _solver(options: SolveOptions, seconds: float, variables: int = 0) -> cp_mod
     return solver
 
 
-def restrict_candidates(units: Units, seed: Allocation, max_pairs: int) -> dict[int, list[str]]:
-    """Each unit's cheapest admissible shelters, about ``max_pairs`` in all, plus any shelter
-    the seed plan uses (so the seed stays a valid hint)."""
+def restrict_candidates(
+    ctx: Context, units: Units, seed: Allocation, max_pairs: int
+) -> dict[int, np.ndarray]:
+    """Each unit's cheapest admissible shelters (positions in scenario.shelters), about
+    ``max_pairs`` in all, plus any shelter the seed plan uses (so it stays a valid hint)."""
     per_unit = max(5, max_pairs // max(1, len(units.units)))
+    ranks = id_ranks(ctx)
     out = {}
     for unit in units.units:
-        cheapest = sorted(unit.cost, key=lambda sid: (unit.cost[sid], sid))[:per_unit]
-        out[unit.index] = sorted(set(cheapest) | set(seed.get(unit.index, {})))
+        order = np.lexsort((ranks[unit.shelter_index], unit.costs))[:per_unit]
+        used = [ctx.index(sid) for sid in seed.get(unit.index, {})]
+        out[unit.index] = np.union1d(unit.shelter_index[order], np.asarray(used, dtype=np.int64))
     return out
 
 

@@ -74,11 +74,11 @@ def plan_assignment(
             {},
             False,
         )
-    pairs = sum(len(u.cost) for u in units.units)
+    pairs = sum(len(u.shelter_index) for u in units.units)
     limit = options.solve.max_pairs
     candidates = None
     if limit is not None and pairs > limit:
-        candidates = restrict_candidates(units, seed, limit)
+        candidates = restrict_candidates(ctx, units, seed, limit)
         log.warning("%d admissible pairs: keeping each unit's cheapest shelters only", pairs)
         if progress is not None:
             kept = sum(map(len, candidates.values()))

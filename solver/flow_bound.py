@@ -54,7 +54,7 @@ from ortools.graph.python import max_flow
 
 from placement.models import Scenario
 from placement.rules import Context
-from solver.units import Units, build_units
+from solver.units import Units, build_units, places_matrix
 
 PRIORITIES = (5, 4, 3, 2, 1)
 
@@ -116,36 +116,46 @@ def flow_bound(scenario: Scenario | Context, units: Units | None = None) -> Flow
     # Demand items: (unit index, checkpoint) with persons per priority (copies included).
     items: dict[tuple[int, int], dict[int, int]] = {}
     for unit in units.units:
-        if not unit.cost:
+        if not len(unit.shelter_index):
             continue
         for m in unit.members:
             key = (unit.index, _first_inside(points, stays[m.id]))
             per = items.setdefault(key, defaultdict(int))
             per[m.priority] += m.persons * unit.count
 
-    # Shelter groups: same admissible units and same places on every checkpoint.
-    admits: dict[str, list[int]] = defaultdict(list)
-    for unit in units.units:
-        for sid in unit.cost:
-            admits[sid].append(unit.index)
-    group_of: dict[str, int] = {}
-    group_places: list[list[int]] = []
-    signature_index: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = {}
-    for sid, unit_ids in admits.items():
-        nightly = ctx.nightly_places(ctx.shelters[sid])
-        at = tuple(nightly[p] for p in points)
-        sig = (tuple(unit_ids), at)
+    # Shelter groups: same admissible units and same places on every checkpoint. A shelter's
+    # signature is the sorted list of units admitting it: one pass over all pairs in numpy.
+    pair_unit = np.concatenate(
+        [np.full(len(u.shelter_index), u.index, dtype=np.int64) for u in units.units]
+        or [np.empty(0, dtype=np.int64)]
+    )
+    pair_shelter = np.concatenate(
+        [u.shelter_index.astype(np.int64) for u in units.units] or [np.empty(0, dtype=np.int64)]
+    )
+    order = np.lexsort((pair_unit, pair_shelter))
+    pair_unit, pair_shelter = pair_unit[order], pair_shelter[order]
+    shelters_used, starts = np.unique(pair_shelter, return_index=True)
+    places = places_matrix(ctx)[:, points] if points else np.zeros((0, 0), dtype=np.int64)
+    group_of: dict[int, int] = {}
+    group_places: list[np.ndarray] = []
+    group_units: list[np.ndarray] = []
+    signature_index: dict[bytes, int] = {}
+    bounds = [*starts.tolist(), len(pair_shelter)]
+    for k, si in enumerate(shelters_used.tolist()):
+        admitted = pair_unit[bounds[k] : bounds[k + 1]]
+        at = places[si]
+        sig = admitted.tobytes() + b"|" + at.tobytes()
         g = signature_index.get(sig)
         if g is None:
             g = signature_index[sig] = len(group_places)
-            group_places.append([0] * len(points))
-        group_of[sid] = g
-        for k, v in enumerate(at):
-            group_places[g][k] += v
+            group_places.append(np.zeros(len(points), dtype=np.int64))
+            group_units.append(admitted)
+        group_of[si] = g
+        group_places[g] += at
     groups_of_unit: dict[int, set[int]] = defaultdict(set)
-    for sid, unit_ids in admits.items():
-        for ui in unit_ids:
-            groups_of_unit[ui].add(group_of[sid])
+    for g, admitted in enumerate(group_units):
+        for ui in admitted.tolist():
+            groups_of_unit[ui].add(g)
 
     # Nodes: 0 source, 1 sink, then items, then (group, checkpoint) nodes.
     point_index = {p: k for k, p in enumerate(points)}

@@ -7,35 +7,52 @@ moving anyone once placed.
 
 from __future__ import annotations
 
+import numpy as np
+
 from placement.rules import Context
 from solver.allocation import Allocation, Occupancy
 from solver.units import Units
 
 
 def greedy_allocation(ctx: Context, units: Units, fixed: Allocation | None = None) -> Allocation:
-    """Place copies one at a time; ``fixed`` copies are placed first, as they are."""
+    """Place copies one shelter at a time; ``fixed`` copies are placed first, as they are."""
     occupancy = Occupancy(ctx, units)
     alloc: Allocation = {}
     for ui, where in (fixed or {}).items():
         unit = units.units[ui]
         for sid, copies in where.items():
-            for _ in range(copies):
-                occupancy.place(unit, sid)
+            occupancy.place(unit, ctx.index(sid), copies)
             alloc.setdefault(ui, {})[sid] = copies
+    ranks = id_ranks(ctx)
     order = sorted(units.units, key=lambda u: (-u.priority, -u.persons, u.arrival_ids[0]))
     for unit in order:
-        rep = unit.members[0]
-        nearest = sorted(
-            unit.shelters,
-            key=lambda sid: (ctx.distance_km(rep, ctx.shelters[sid]), unit.cost[sid], sid),
-        )
         placed = sum(alloc.get(unit.index, {}).values())
-        for sid in nearest:
-            while placed < unit.count and occupancy.fits(unit, sid):
-                occupancy.place(unit, sid)
-                where = alloc.setdefault(unit.index, {})
-                where[sid] = where.get(sid, 0) + 1
-                placed += 1
+        if placed == unit.count or not len(unit.shelter_index):
+            continue
+        index = unit.shelter_index
+        near = ctx.distances(unit.members[0])[index]
+        nearest = index[np.lexsort((ranks[index], unit.costs, near))]
+        for si in nearest[occupancy.room(unit, nearest)].tolist():
+            copies = min(unit.count - placed, occupancy.copies_fitting(unit, si))
+            if copies <= 0:
+                continue
+            occupancy.place(unit, si, copies)
+            sid = ctx.scenario.shelters[si].id
+            where = alloc.setdefault(unit.index, {})
+            where[sid] = where.get(sid, 0) + copies
+            placed += copies
             if placed == unit.count:
                 break
     return alloc
+
+
+def id_ranks(ctx: Context) -> np.ndarray:
+    """Rank of each shelter's id in sorted order (ties are broken by id, as everywhere)."""
+    memo = ctx.memo.setdefault("id_ranks", {})
+    ranks = memo.get(None)
+    if ranks is None:
+        order = sorted(range(len(ctx.scenario.shelters)), key=lambda i: ctx.scenario.shelters[i].id)
+        ranks = np.empty(len(order), dtype=np.int64)
+        ranks[order] = np.arange(len(order))
+        memo[None] = ranks
+    return ranks  # type: ignore[no-any-return]

@@ -13,7 +13,9 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from placement.costs import placement_cost
+import numpy as np
+
+from placement.costs import placement_costs
 from placement.models import Arrival
 from placement.rules import (
     CapacityRule,
@@ -21,7 +23,6 @@ from placement.rules import (
     HouseholdRule,
     KeepApartRule,
     admissible_mask,
-    mask_indices,
 )
 
 
@@ -36,15 +37,25 @@ class Unit:
     usage: dict[int, int] = field(default_factory=dict)  # night -> places, per copy
     persons_by_priority: dict[int, int] = field(default_factory=dict)  # per copy
     networks: dict[str, int] = field(default_factory=dict)  # network -> people, per copy
-    cost: dict[str, int] = field(default_factory=dict)  # admissible shelter -> cost per copy
+    #: admissible shelters (positions in scenario.shelters, ascending) and the cost per copy
+    #: of each: arrays, so that national instances never hold one Python object per pair
+    shelter_index: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    costs: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    _ids: tuple[str, ...] = ()  # ids of scenario.shelters, set by build_units
+
+    @property
+    def cost(self) -> dict[str, int]:
+        """Admissible shelter id -> cost per copy (built on demand: small instances only)."""
+        return dict(zip(self.shelters, self.costs.tolist(), strict=True))
+
+    @property
+    def shelters(self) -> list[str]:
+        ids = self._ids
+        return [ids[i] for i in self.shelter_index.tolist()]
 
     @property
     def is_household(self) -> bool:
         return len(self.members) > 1
-
-    @property
-    def shelters(self) -> list[str]:
-        return list(self.cost)
 
     @property
     def priority(self) -> int:
@@ -54,6 +65,12 @@ class Unit:
     def persons(self) -> int:
         """Persons (children included) in one copy."""
         return sum(m.persons for m in self.members)
+
+    @property
+    def value(self) -> int:
+        """Persons per copy, weighted so that one more person of priority p is worth more
+        than all persons of lower priorities a copy can hold (used for ordering only)."""
+        return sum(k * 1000 ** (p - 1) for p, k in self.persons_by_priority.items())
 
 
 @dataclass
@@ -103,12 +120,12 @@ def build_units(
 
     units: list[Unit] = []
     unit_of: dict[str, int] = {}
-    shelters = sc.shelters
-    fewest = [min(ctx.nightly_places(s)) for s in shelters]
+    ids = tuple(s.id for s in sc.shelters)
+    places = places_matrix(ctx)  # shelters x nights
     # Shelters with no place on any night can take no one: cut them before anything else.
-    open_shelters = sum(1 << i for i, s in enumerate(shelters) if max(ctx.nightly_places(s)))
-    for index, (ids, members, count) in enumerate(raw):
-        unit = Unit(index=index, arrival_ids=ids, members=members, count=count)
+    open_shelters = places.max(axis=1, initial=0) > 0
+    for index, (arrival_ids, members, count) in enumerate(raw):
+        unit = Unit(index=index, arrival_ids=arrival_ids, members=members, count=count, _ids=ids)
         for m in members:
             for n in ctx.stay(m):
                 unit.usage[n] = unit.usage.get(n, 0) + CapacityRule.places(m)
@@ -117,21 +134,38 @@ def build_units(
             )
             if m.network is not None:
                 unit.networks[m.network] = unit.networks.get(m.network, 0) + 1
-        banned = set().union(*(exclude_shelters.get(i, set()) for i in ids))
         mask = open_shelters & admissible_mask(ctx, members[0])
         for m in members[1:]:
             mask &= admissible_mask(ctx, m)
-        usage = sorted(unit.usage.items())
-        most = max(unit.usage.values(), default=0)
-        for si in mask_indices(mask):
-            s = shelters[si]
-            if s.id in banned:
-                continue
-            places = ctx.nightly_places(s)
-            if fewest[si] < most and any(places[n] < need for n, need in usage):
-                continue  # too small on some night even when empty
-            unit.cost[s.id] = sum(placement_cost(ctx, m, s).total for m in members)
+        for i in arrival_ids:
+            for sid in exclude_shelters.get(i, ()):
+                if sid in ctx.shelters:
+                    mask[ctx.index(sid)] = False
+        index_array = np.flatnonzero(mask)
+        if unit.usage and len(index_array):
+            # Too small on some night of the stay even when empty.
+            nights = np.fromiter(unit.usage, dtype=np.int64)
+            need = np.fromiter(unit.usage.values(), dtype=np.int64)
+            index_array = index_array[(places[np.ix_(index_array, nights)] >= need).all(axis=1)]
+        unit.shelter_index = index_array.astype(np.int32)
+        unit.costs = sum(
+            (placement_costs(ctx, m, index_array) for m in members),
+            start=np.zeros(len(index_array), dtype=np.int64),
+        )
         units.append(unit)
-        for i in ids:
+        for i in arrival_ids:
             unit_of[i] = index
     return Units(units=units, unit_of=unit_of)
+
+
+def places_matrix(ctx: Context) -> np.ndarray:
+    """Places of every shelter (rows, in scenario order) on every night (columns), cached."""
+    memo = ctx.memo.setdefault("places_matrix", {})
+    matrix = memo.get(None)
+    if matrix is None:
+        shelters = ctx.scenario.shelters
+        matrix = np.array([ctx.nightly_places(s) for s in shelters], dtype=np.int64)
+        matrix = matrix.reshape(len(shelters), ctx.scenario.horizon_days)
+        matrix.flags.writeable = False
+        memo[None] = matrix
+    return matrix  # type: ignore[no-any-return]
