@@ -115,9 +115,10 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     from placement.generate import generate_scenario
     from placement.rules import Context
     from solver.allocation import to_assignment
-    from solver.cpsat import PlacementModel, SolveOptions, solve_lexicographic
+    from solver.cpsat import SolveOptions, solve_lexicographic
     from solver.engine import EngineOptions, finish_plan
     from solver.greedy import greedy_allocation
+    from solver.linear import LinearModel
     from solver.units import build_units
 
     arrivals, shelters = (int(x) for x in size.split("x"))
@@ -138,8 +139,8 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     mark("build_units (admissibility, costs)", f"{len(units.units)} units, {pairs} pairs")
     seed = greedy_allocation(ctx, units)
     mark("greedy seed")
-    model = PlacementModel(ctx, units)
-    mark("PlacementModel build", f"{len(model.model.proto.constraints)} constraints")
+    model = LinearModel(ctx, units)
+    mark("LinearModel build", f"{model.n_columns} columns, {len(model.row_lo)} rows")
     marks: list[str] = []
     started = time.perf_counter()
 
@@ -147,7 +148,9 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
         marks.append(f"{name} ends @{time.perf_counter() - started:.1f}s")
 
     options = SolveOptions(time_limit=limit, workers=args.workers)
-    result = solve_lexicographic(model, options, seed, on_stage)
+    result = solve_lexicographic(
+        model, options, seed, on_stage, lambda a: greedy_allocation(ctx, units, fixed=a)
+    )
     stages = "; ".join(f"{n} {v} {st}" for n, v, st in result.stages)
     mark("CP-SAT stages", f"{stages}; {'; '.join(marks)}; proven {result.proven_optimal}")
     plan = finish_plan(

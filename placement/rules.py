@@ -59,6 +59,8 @@ class Context:
         self._lat = np.array([p.lat for p in points], dtype=float)
         self._lon = np.array([p.lon for p in points], dtype=float)
         self._index = {s.id: i for i, s in enumerate(self.scenario.shelters)}
+        self._nights = [self.scenario.night(n) for n in range(self.scenario.horizon_days)]
+        self._end = self.scenario.end
 
     def index(self, s: Shelter | str) -> int:
         """Position of a shelter in ``scenario.shelters`` (and in every mask and row)."""
@@ -107,8 +109,11 @@ class Context:
         """Places of ``s`` on each night index of the horizon."""
         cached = self._nightly.get(s.id)
         if cached is None:
-            sc = self.scenario
-            cached = tuple(sc_places(s, sc, n) for n in range(sc.horizon_days))
+            if s.capacity is not None:
+                cached = (s.capacity,) * self.scenario.horizon_days
+            else:
+                end = self._end
+                cached = tuple(s.places_on(night, end) for night in self._nights)
             self._nightly[s.id] = cached
         return cached
 
@@ -144,10 +149,6 @@ class Context:
                     groups[key] = (s, [i])
             self._groups[rule.name] = groups
         return groups
-
-
-def sc_places(s: Shelter, sc: Scenario, night: int) -> int:
-    return s.places_on(sc.night(night), sc.end)
 
 
 # ======================================================================================

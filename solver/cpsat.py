@@ -1,27 +1,32 @@
-"""The CP-SAT model: variables, constraints (one method per plan rule), lexicographic objective.
+"""The CP-SAT side: the integer model of a :class:`solver.linear.LinearModel`, and the
+lexicographic solve.
 
 Decision: ``y[u, s]`` = copies of unit *u* placed in shelter *s*, only for the pairs every
 pair rule admits (see :mod:`solver.units`). A household is one copy, so all-or-none holds by
-construction. The objective is solved in stages: maximise persons placed at priority 5, fix
-that, then 4, ... then minimise the secondary cost. Each stage gets what is left of the time
-limit and starts from the previous stage's solution as a hint.
+construction. The constraints are the rows of the linear model (one method per plan rule
+there). The objective is solved in stages: maximise persons placed at priority 5, keep that,
+then 4, ... then minimise the secondary cost. Before each stage the LP relaxation
+(:mod:`solver.lp`) rules out the columns no optimal plan uses, or proves the incumbent
+optimal outright; CP-SAT gets what is left of the time limit and starts from the incumbent.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from placement.rules import CapacityRule, Context, NetworkCapRule
+from placement.rules import Context
 from solver.allocation import Allocation
 from solver.greedy import id_ranks
-from solver.units import Units, places_matrix
+from solver.linear import INF, LinearModel
+from solver.lp import lp_proof
+from solver.units import Units
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +43,27 @@ class SolveOptions:
     # Measured (benchmarks/bench_params.py): on this 2-core machine 1 worker with
     # linearization level 2 closes the bound where the default portfolio of 2 stalls.
     linearization_level: int = 2
-    #: solve all priority levels in one weighted stage when the weights fit exactly
-    weighted_priorities: bool = True
+    #: prove with the LP relaxation which columns no optimal plan uses, before each stage
+    lp_fixing: bool = True
     #: above this many admissible (unit, shelter) pairs, each unit keeps only its cheapest
     #: shelters (and the greedy one) in the model; the plan is then never called optimal
-    max_pairs: int | None = 15_000
+    max_pairs: int | None = 400_000
     #: above this many decision variables, presolve is kept light (probing off, one pass):
     #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
     light_presolve_above: int = 50_000
+    #: seconds for the quick CP-SAT solve on the LP solution's columns, per stage
+    support_time_limit: float = 2.0
 
 
 @dataclass
 class LexResult:
     allocation: Allocation
     proven_optimal: bool
-    stages: list[tuple[str, int, str]]  # (stage, value, CP-SAT status)
+    stages: list[tuple[str, int, str]]  # (stage, value, how it was decided)
 
 
 class PlacementModel:
-    """The CP-SAT model of one scenario's units."""
+    """The CP-SAT model of a :class:`LinearModel`, on some of its columns."""
 
     def __init__(
         self,
@@ -64,125 +71,62 @@ class PlacementModel:
         units: Units,
         must_place: dict[int, int] | None = None,
         candidates: dict[int, np.ndarray] | None = None,
+        linear: LinearModel | None = None,
+        active: np.ndarray | None = None,
     ):
         """``candidates`` restricts each unit to some of its admissible shelters (at scale);
-        without it every admissible shelter gets a variable."""
+        ``active`` keeps only some columns of ``linear`` (those the LP has not ruled out)."""
         self.ctx = ctx
         self.units = units
-        self.candidates = candidates
+        self.linear = linear or LinearModel(ctx, units, candidates, must_place)
+        lin = self.linear
+        self.active = np.ones(lin.n_columns, dtype=bool) if active is None else active
         self.model = cp_model.CpModel()
         self.y: dict[tuple[int, str], cp_model.IntVar] = {}
-        self.cost: dict[tuple[int, str], int] = {}  # secondary cost per copy of each pair
-        self.of_unit: dict[int, list[cp_model.IntVar]] = {}
-        self.sids_of: dict[int, list[str]] = defaultdict(list)
-        self.by_shelter: dict[str, list[int]] = defaultdict(list)
-        self._variables()
-        for add_constraints in (self._capacity, self._keep_apart, self._network_cap):
-            add_constraints()
-        self._must_place(must_place or {})
+        self.columns = np.flatnonzero(self.active)
+        variables: list[cp_model.IntVar | None] = [None] * lin.n_columns
+        for j, ub in zip(self.columns.tolist(), lin.col_ub[self.columns].tolist(), strict=True):
+            ui, sid = int(lin.col_unit[j]), lin.shelter_id(j)
+            name = f"y_{ui}_{sid}"
+            var = self.model.new_bool_var(name) if ub == 1 else self.model.new_int_var(0, ub, name)
+            self.y[(ui, sid)] = var
+            variables[j] = var
+        self._variables = variables
+        for i in range(len(lin.row_lo)):
+            self._row(i)
 
-    # --- variables --------------------------------------------------------------------
-    def _variables(self) -> None:
-        places = places_matrix(self.ctx)
-        ids = [s.id for s in self.ctx.scenario.shelters]
-        for unit in self.units.units:
-            if self.candidates is None:
-                chosen, costs = unit.shelter_index, unit.costs
-            else:
-                keep = np.isin(unit.shelter_index, self.candidates[unit.index])
-                chosen, costs = unit.shelter_index[keep], unit.costs[keep]
-            if unit.usage and len(chosen):
-                nights = np.fromiter(unit.usage, dtype=np.int64)
-                need = np.fromiter(unit.usage.values(), dtype=np.int64)
-                fit = (places[np.ix_(chosen, nights)] // np.maximum(need, 1)).min(axis=1)
-                bounds = np.minimum(unit.count, fit).tolist()
-            else:
-                bounds = [unit.count] * len(chosen)
-            mine = []
-            for si, ub, cost in zip(chosen.tolist(), bounds, costs.tolist(), strict=True):
-                if ub <= 0:
-                    continue
-                sid = ids[si]
-                name = f"y_{unit.index}_{sid}"
-                var = (
-                    self.model.new_bool_var(name)
-                    if ub == 1
-                    else self.model.new_int_var(0, ub, name)
-                )
-                self.y[(unit.index, sid)] = var
-                self.cost[(unit.index, sid)] = cost
-                self.by_shelter[sid].append(unit.index)
-                mine.append(var)
-                self.sids_of[unit.index].append(sid)
-            self.of_unit[unit.index] = mine
-            if unit.count > 1 and len(mine) > 1:
-                self.model.add(sum(mine) <= unit.count)
-            elif unit.count == 1 and len(mine) > 1:
-                self.model.add_at_most_one(mine)
-
-    def placed(self, ui: int) -> cp_model.LinearExprT:
-        """Copies of unit ``ui`` placed anywhere."""
-        return sum(self.of_unit.get(ui, []), start=cp_model.LinearExpr.constant(0))
-
-    # --- constraints: one per plan rule -------------------------------------------------
-    def _capacity(self) -> None:
-        for sid, unit_ids in self.by_shelter.items():
-            shelter = self.ctx.shelters[sid]
-            places = self.ctx.nightly_places(shelter)
-            units = [self.units.units[u] for u in unit_ids]
-            members = [m for u in units for m in u.members]
-            critical = set(CapacityRule.critical_nights(self.ctx, shelter, members))
-            terms: dict[int, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
-            for u in units:
-                var = self.y[(u.index, sid)]
-                for n in critical:
-                    need = u.usage.get(n)
-                    if need:
-                        terms[n].append((need, u.count, var))
-            for n in sorted(terms):
-                if sum(need * count for need, count, _ in terms[n]) <= places[n]:
-                    continue  # cannot bind
-                needs = [need for need, _, _ in terms[n]]
-                variables = [v for _, _, v in terms[n]]
-                self.model.add(cp_model.LinearExpr.weighted_sum(variables, needs) <= places[n])
-
-    def _keep_apart(self) -> None:
-        for x, y in self.units.keep_apart_unit_pairs(self.ctx):
-            for sid in self.sids_of.get(x, []):
-                if (y, sid) in self.y:
-                    self.model.add_at_most_one(self.y[(x, sid)], self.y[(y, sid)])
-
-    def _network_cap(self) -> None:
-        cap = NetworkCapRule.cap(self.ctx)
-        if cap is None:
+    def _row(self, i: int) -> None:
+        lin = self.linear
+        cols, coefs = lin.row_cols[i], lin.row_coefs[i]
+        keep = self.active[cols]
+        cols, coefs = cols[keep], coefs[keep]
+        lo, hi = lin.row_lo[i], lin.row_hi[i]
+        ub = lin.col_ub[cols]
+        most = int(np.maximum(coefs, 0) @ ub)
+        least = int(np.minimum(coefs, 0) @ ub)
+        if least >= lo and most <= hi:
+            return  # cannot bind on these columns
+        terms = [self._variables[j] for j in cols.tolist()]
+        if hi == 1 and lo == -INF and (coefs == 1).all() and (ub == 1).all():
+            self.model.add_at_most_one(terms)  # type: ignore[arg-type]
             return
-        for sid, unit_ids in self.by_shelter.items():
-            per_network: dict[str, list[tuple[int, cp_model.IntVar, int]]] = defaultdict(list)
-            for ui in unit_ids:
-                unit = self.units.units[ui]
-                for net, k in unit.networks.items():
-                    per_network[net].append((k, self.y[(ui, sid)], unit.count))
-            for terms in per_network.values():
-                if sum(k * count for k, _, count in terms) > cap:
-                    self.model.add(sum(k * v for k, v, _ in terms) <= cap)
+        expr = cp_model.LinearExpr.weighted_sum(terms, coefs.tolist())  # type: ignore[arg-type]
+        if lo != -INF:
+            self.model.add(expr >= int(lo))
+        if hi != INF:
+            self.model.add(expr <= int(hi))
 
-    def _must_place(self, must_place: dict[int, int]) -> None:
-        for ui, copies in must_place.items():
-            self.model.add(self.placed(ui) >= copies)
+    def expression(self, c: np.ndarray) -> cp_model.LinearExprT:
+        """``c . x`` over the columns in this model."""
+        cols = self.columns[c[self.columns] != 0]
+        terms = [self._variables[j] for j in cols.tolist()]
+        return cp_model.LinearExpr.weighted_sum(terms, c[cols].tolist())  # type: ignore[arg-type]
 
-    # --- objective terms ----------------------------------------------------------------
     def persons_at(self, priority: int) -> cp_model.LinearExprT:
-        terms = [
-            (var, self.units.units[ui].persons_by_priority.get(priority, 0))
-            for (ui, _), var in self.y.items()
-        ]
-        return cp_model.LinearExpr.weighted_sum(
-            [v for v, k in terms if k], [k for _, k in terms if k]
-        )
+        return self.expression(self.linear.persons_at(priority))
 
     def secondary_cost(self) -> cp_model.LinearExprT:
-        pairs = [(var, self.cost[key]) for key, var in self.y.items() if self.cost[key]]
-        return cp_model.LinearExpr.weighted_sum([v for v, _ in pairs], [c for _, c in pairs])
+        return self.expression(self.linear.col_cost)
 
     # --- solving ------------------------------------------------------------------------
     def hint(self, allocation: Allocation) -> None:
@@ -259,79 +203,123 @@ def restrict_candidates(
     return out
 
 
-def lexicographic_weights(model: PlacementModel, present: list[int]) -> dict[int, int] | None:
-    """Weights making a weighted sum of persons per level lexicographic, or None if too big.
-
-    w_p = prod over lower levels q of (persons at q + 1). Kept below 2**50 so that CP-SAT's
-    floating-point objective stays exact.
-    """
-    weights: dict[int, int] = {}
-    w = 1
-    for p in sorted(present):
-        weights[p] = w
-        w *= 1 + sum(u.persons_by_priority.get(p, 0) * u.count for u in model.units.units)
-    return weights if w < 2**50 else None
-
-
 def solve_lexicographic(
-    model: PlacementModel,
+    lin: LinearModel | PlacementModel,
     options: SolveOptions,
     start: Allocation,
     on_stage: Callable[[str, Allocation, bool], None] | None = None,
+    complete: Callable[[Allocation], Allocation] | None = None,
 ) -> LexResult:
     """Maximise persons placed per priority level in turn, then minimise secondary cost.
 
-    ``start`` must be a valid allocation (the greedy plan): it is the hint and the fallback.
+    ``start`` must be a valid allocation (the greedy plan, or ``{}``): the first incumbent.
+    ``complete`` fills what room an allocation leaves (greedily), to give each stage a good
+    incumbent. Stage *p* only involves the units with persons at priority >= *p*: leaving
+    the others out changes neither its optimum nor what it proves. Before each stage, the LP
+    relaxation (:mod:`solver.lp`) bounds it and rules out columns no plan at least as good as
+    the incumbent uses; when the bound equals the incumbent the stage is proven without
+    CP-SAT, otherwise CP-SAT solves it on the columns left, from the incumbent. A stage's
+    value is then kept as a row.
     """
+    if isinstance(lin, PlacementModel):
+        lin = lin.linear
     deadline = time.monotonic() + options.time_limit
-    best = start
+    x_best = lin.to_columns(start)
+    active = np.ones(lin.n_columns, dtype=bool)
     proven = True
     stages: list[tuple[str, int, str]] = []
-    present = [
-        p for p in PRIORITIES if any(u.persons_by_priority.get(p) for u in model.units.units)
-    ]
-    levels = {p: model.persons_at(p) for p in present}
-    weights = lexicographic_weights(model, present)
-    plan: list[tuple[str, cp_model.LinearExprT, bool]]
-    if options.weighted_priorities and weights is not None:
-        # One stage for all levels: weight w_p exceeds all persons of lower levels together,
-        # so the weighted optimum is the lexicographic one (measured faster: one LP bound).
-        weighted = sum((weights[p] * levels[p] for p in present), cp_model.LinearExpr.constant(0))
-        plan = [("priorities", weighted, True)]
-    else:
-        plan = [(f"priority_{p}", levels[p], True) for p in present]
-    plan.append(("secondary_cost", model.secondary_cost(), False))
-    for name, expr, maximise in plan:
+    present = [p for p in PRIORITIES if lin.persons_at(p).any()]
+    plan: list[tuple[str, np.ndarray, np.ndarray]] = []
+    reach = np.zeros(lin.n_columns, dtype=np.int64)
+    for p in present:
+        reach = reach + lin.persons_at(p)
+        plan.append((f"priority_{p}", lin.persons_at(p), reach > 0))
+    # every stage maximises; the last one involves everybody
+    plan.append(("secondary_cost", -lin.col_cost, np.ones(lin.n_columns, dtype=bool)))
+    for name, c, relevant in plan:
+        if complete is not None and time.monotonic() < deadline:
+            x_best = lin.to_columns(complete(lin.to_allocation(x_best)))
+        x_stage = np.where(relevant, x_best, 0)
+        z = int(c @ x_stage)
+        in_play = active & relevant
+        how = ""
+        if options.lp_fixing:
+            left = deadline - time.monotonic()
+            proof = lp_proof(lin, c, in_play, z, left) if left > 0 else None
+            if proof is not None:
+                active &= ~proof.fixed
+                in_play &= ~proof.fixed
+                how = f"LP {proof.seconds:.2f}s, {int(in_play.sum())} columns left; "
+                if not proof.proves(z):
+                    # The LP solution is nearly integral: the best plan using only its
+                    # columns and the incumbent's is often optimal, and quick to find.
+                    support = in_play & ((proof.values > 1e-6) | (x_stage > 0))
+                    left = min(deadline - time.monotonic(), options.support_time_limit)
+                    found = _solve_stage(lin, support, c, x_stage, options, left)
+                    if found is not None and int(c @ found[0]) > z:
+                        x_stage, z = found[0], int(c @ found[0])
+                        how += f"LP support {int(support.sum())} columns {found[1]}; "
+                if proof.proves(z):
+                    x_best = x_stage
+                    stages.append((name, _shown(name, z), how + "incumbent proven by LP"))
+                    _keep(lin, c, z)
+                    if on_stage is not None:
+                        on_stage(name, lin.to_allocation(x_best), proven)
+                    continue
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             proven = False
             break
-        if maximise:
-            model.model.maximize(expr)
-        else:
-            model.model.minimize(expr)
-        model.hint(best)
-        solver = _solver(options, remaining, len(model.y))
-        callback = _StageProgress(model, name, on_stage) if on_stage is not None else None
-        status = solver.solve(model.model, callback)
-        status_name = solver.status_name(status)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        callback = partial(_StageProgress, stage=name, on_stage=on_stage) if on_stage else None
+        found = _solve_stage(lin, in_play, c, x_stage, options, remaining, callback)
+        if found is None:
             proven = False
-            stages.append((name, -1, status_name))
+            stages.append((name, -1, how + "no plan"))
             break
-        value = int(round(solver.objective_value))
-        best = model.read(solver)
-        stages.append((name, value, f"{status_name} {solver.wall_time:.2f}s"))
-        log.debug("stage %s: %s %s in %.3fs", name, status_name, value, solver.wall_time)
-        if status != cp_model.OPTIMAL:
+        x_best, status_text, optimal = found
+        value = int(c @ x_best)
+        stages.append((name, _shown(name, value), how + status_text))
+        if not optimal:
             proven = False
-        # Keep what this stage reached while optimising the next ones.
-        model.model.add(expr >= value if maximise else expr <= value)
+        _keep(lin, c, value)
         if on_stage is not None:
-            on_stage(name, best, proven)
+            on_stage(name, lin.to_allocation(x_best), proven)
         if not proven:
             break
-    return LexResult(allocation=best, proven_optimal=proven, stages=stages)
+    return LexResult(allocation=lin.to_allocation(x_best), proven_optimal=proven, stages=stages)
+
+
+def _solve_stage(
+    lin: LinearModel,
+    columns: np.ndarray,
+    c: np.ndarray,
+    hint: np.ndarray,
+    options: SolveOptions,
+    seconds: float,
+    callback: Callable[[PlacementModel], cp_model.CpSolverSolutionCallback] | None = None,
+) -> tuple[np.ndarray, str, bool] | None:
+    """Maximise ``c . x`` by CP-SAT on some columns: (values, status text, optimal) or None."""
+    if seconds <= 0:
+        return None
+    model = PlacementModel(lin.ctx, lin.units, linear=lin, active=columns)
+    model.model.maximize(model.expression(c))
+    model.hint(lin.to_allocation(hint))
+    solver = _solver(options, seconds, len(model.y))
+    status = solver.solve(model.model, callback(model) if callback else None)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    text = f"{solver.status_name(status)} {solver.wall_time:.2f}s"
+    return lin.to_columns(model.read(solver)), text, status == cp_model.OPTIMAL
+
+
+def _shown(stage: str, value: int) -> int:
+    return -value if stage == "secondary_cost" else value
+
+
+def _keep(lin: LinearModel, c: np.ndarray, value: int) -> None:
+    """Later stages keep what this one reached: ``c . x >= value``."""
+    cols = np.flatnonzero(c)
+    lin.add_row(cols, c[cols], value, INF, "stage")
 
 
 def is_feasible(

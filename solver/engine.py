@@ -23,6 +23,7 @@ from solver.cpsat import (
 )
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
+from solver.linear import LinearModel
 from solver.replan import replan_unit
 from solver.units import Units, build_units
 
@@ -83,7 +84,7 @@ def plan_assignment(
         if progress is not None:
             kept = sum(map(len, candidates.values()))
             progress(f"model restricted to {kept} of {pairs} pairs (not provable)", {}, False)
-    model = PlacementModel(ctx, units, candidates=candidates)
+    model = LinearModel(ctx, units, candidates=candidates)
 
     def on_stage(stage: str, alloc: Allocation, proven: bool) -> None:
         if progress is not None:
@@ -93,7 +94,13 @@ def plan_assignment(
     if left <= 0:
         log.warning("time limit spent building the model: returning the greedy plan")
         return to_assignment(units, seed), "feasible", bound
-    result = solve_lexicographic(model, replace(options.solve, time_limit=left), seed, on_stage)
+    result = solve_lexicographic(
+        model,
+        replace(options.solve, time_limit=left),
+        seed,
+        on_stage,
+        complete=lambda alloc: greedy_allocation(ctx, units, fixed=alloc),
+    )
     log.info("stages: %s", result.stages)
     best = result.allocation
     proven = result.proven_optimal and candidates is None

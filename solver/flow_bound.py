@@ -15,8 +15,8 @@ solving the real problem. It is a max flow on a bipartite network:
   nights that stabs every stay (greedy interval stabbing), and each arrival is mapped to the
   first checkpoint inside its stay. The node (shelter, checkpoint) has capacity the places of
   that shelter on that night.
-* **Shelter groups.** Shelters admissible for exactly the same units and with the same places
-  at every checkpoint are one node with the summed places.
+* **Shelter groups.** Shelters admissible for exactly the same units are one node with the
+  summed places (exact: they are interchangeable in the flow).
 
 Why it is a valid upper bound (every feasible plan gives a flow of the same value):
 
@@ -123,7 +123,7 @@ def flow_bound(scenario: Scenario | Context, units: Units | None = None) -> Flow
             per = items.setdefault(key, defaultdict(int))
             per[m.priority] += m.persons * unit.count
 
-    # Shelter groups: same admissible units and same places on every checkpoint. A shelter's
+    # Shelter groups: shelters admissible for the same units. A shelter's
     # signature is the sorted list of units admitting it: one pass over all pairs in numpy.
     pair_unit = np.concatenate(
         [np.full(len(u.shelter_index), u.index, dtype=np.int64) for u in units.units]
@@ -132,70 +132,67 @@ def flow_bound(scenario: Scenario | Context, units: Units | None = None) -> Flow
     pair_shelter = np.concatenate(
         [u.shelter_index.astype(np.int64) for u in units.units] or [np.empty(0, dtype=np.int64)]
     )
-    order = np.lexsort((pair_unit, pair_shelter))
-    pair_unit, pair_shelter = pair_unit[order], pair_shelter[order]
-    shelters_used, starts = np.unique(pair_shelter, return_index=True)
-    places = places_matrix(ctx)[:, points] if points else np.zeros((0, 0), dtype=np.int64)
-    group_of: dict[int, int] = {}
+    n_units = len(units.units)
+    by_shelter = np.sort(pair_shelter * n_units + pair_unit)  # by shelter, then unit
+    pair_shelter, pair_unit = np.divmod(by_shelter, n_units)
+    starts = np.flatnonzero(np.diff(pair_shelter, prepend=-1))
+    shelters_used = pair_shelter[starts]
+    places = places_matrix(ctx)[:, np.asarray(points, dtype=np.int64)]
+    group_of = np.full(len(ctx.scenario.shelters), -1, dtype=np.int64)
     group_places: list[np.ndarray] = []
-    group_units: list[np.ndarray] = []
     signature_index: dict[bytes, int] = {}
     bounds = [*starts.tolist(), len(pair_shelter)]
     for k, si in enumerate(shelters_used.tolist()):
-        admitted = pair_unit[bounds[k] : bounds[k + 1]]
-        at = places[si]
-        sig = admitted.tobytes() + b"|" + at.tobytes()
+        sig = pair_unit[bounds[k] : bounds[k + 1]].tobytes()
         g = signature_index.get(sig)
         if g is None:
             g = signature_index[sig] = len(group_places)
             group_places.append(np.zeros(len(points), dtype=np.int64))
-            group_units.append(admitted)
         group_of[si] = g
-        group_places[g] += at
-    groups_of_unit: dict[int, set[int]] = defaultdict(set)
-    for g, admitted in enumerate(group_units):
-        for ui in admitted.tolist():
-            groups_of_unit[ui].add(g)
+        group_places[g] += places[si]
+    # (unit, group) arcs, sorted by unit: each unit reaches each of its groups once.
+    unit_group = np.sort(pair_unit * (len(group_places) + 1) + group_of[pair_shelter])
+    unit_group = unit_group[np.diff(unit_group, prepend=-1) != 0]
+    arc_unit, arc_group = np.divmod(unit_group, len(group_places) + 1)
 
     # Nodes: 0 source, 1 sink, then items, then (group, checkpoint) nodes.
     point_index = {p: k for k, p in enumerate(points)}
     item_keys = list(items)
-    item_node = {key: 2 + i for i, key in enumerate(item_keys)}
-    base = 2 + len(item_keys)
+    n_items = len(item_keys)
+    base = 2 + n_items
     n_points = len(points)
-
-    def node_of(group: int, point: int) -> int:
-        return base + group * n_points + point_index[point]
-
-    tails: list[int] = []
-    heads: list[int] = []
-    caps: list[int] = []
-    for key in item_keys:
-        ui, point = key
-        total = sum(items[key].values())
-        for g in sorted(groups_of_unit[ui]):
-            tails.append(item_node[key])
-            heads.append(node_of(g, point))
-            caps.append(total)
-    used_nodes = sorted(set(heads))
-    for node in used_nodes:
-        g, k = divmod(node - base, n_points)
-        tails.append(node)
-        heads.append(1)
-        caps.append(group_places[g][k])
-    first_source_arc = len(tails)
-    for key in item_keys:
-        tails.append(0)
-        heads.append(item_node[key])
-        caps.append(0)
+    item_unit = np.array([ui for ui, _ in item_keys], dtype=np.int64)
+    item_point = np.array([point_index[c] for _, c in item_keys], dtype=np.int64)
+    item_total = np.array([sum(items[key].values()) for key in item_keys], dtype=np.int64)
+    # Every item gets an arc to (group, its checkpoint) for every group its unit reaches.
+    first = np.searchsorted(arc_unit, item_unit, side="left")
+    count = np.searchsorted(arc_unit, item_unit, side="right") - first
+    item_of_arc = np.repeat(np.arange(n_items), count)
+    offsets = np.arange(len(item_of_arc)) - np.repeat(np.cumsum(count) - count, count)
+    groups = arc_group[np.repeat(first, count) + offsets]
+    item_heads = base + groups * n_points + item_point[item_of_arc]
+    used_nodes = np.sort(item_heads)
+    used_nodes = used_nodes[np.diff(used_nodes, prepend=-1) != 0]
+    node_group, node_point = np.divmod(used_nodes - base, n_points)
+    all_places = np.array(group_places).reshape(len(group_places), n_points)
+    tails = np.concatenate([2 + item_of_arc, used_nodes, np.zeros(n_items, dtype=np.int64)])
+    heads = np.concatenate(
+        [item_heads, np.ones(len(used_nodes), dtype=np.int64), 2 + np.arange(n_items)]
+    )
+    caps = np.concatenate(
+        [
+            item_total[item_of_arc],
+            all_places[node_group, node_point],
+            np.zeros(n_items, dtype=np.int64),
+        ]
+    )
+    first_source_arc = len(item_heads) + len(used_nodes)
 
     flow = max_flow.SimpleMaxFlow()
     flow.add_arcs_with_capacity(
-        np.asarray(tails, dtype=np.int32),
-        np.asarray(heads, dtype=np.int32),
-        np.asarray(caps, dtype=np.int64),
+        tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64)
     )
-    source_arcs = np.arange(first_source_arc, first_source_arc + len(item_keys), dtype=np.int32)
+    source_arcs = np.arange(first_source_arc, first_source_arc + n_items, dtype=np.int32)
     cumulative: dict[int, int] = {}
     requested: dict[int, int] = {}
     for p in PRIORITIES:

@@ -51,7 +51,7 @@ def solve_naive(
         time_limit=max(0.01, time_limit - build_seconds),
         workers=workers,
         seed=seed,
-        weighted_priorities=False,
+        lp_fixing=False,
         light_presolve_above=10**12,
     )
     result = solve_lexicographic(model, options, start={})  # no greedy hint

@@ -144,9 +144,15 @@ def build_units(
         index_array = np.flatnonzero(mask)
         if unit.usage and len(index_array):
             # Too small on some night of the stay even when empty.
-            nights = np.fromiter(unit.usage, dtype=np.int64)
-            need = np.fromiter(unit.usage.values(), dtype=np.int64)
-            index_array = index_array[(places[np.ix_(index_array, nights)] >= need).all(axis=1)]
+            if len(members) == 1:  # one stay: the fewest places over it, cached per stay
+                stay = ctx.stay(members[0])
+                fewest = fewest_places(ctx, stay.start, stay.stop)
+                index_array = index_array[fewest[index_array] >= CapacityRule.places(members[0])]
+            else:
+                nights = np.fromiter(unit.usage, dtype=np.int64)
+                need = np.fromiter(unit.usage.values(), dtype=np.int64)
+                fits = (places[np.ix_(index_array, nights)] >= need).all(axis=1)
+                index_array = index_array[fits]
         unit.shelter_index = index_array.astype(np.int32)
         unit.costs = sum(
             (placement_costs(ctx, m, index_array) for m in members),
@@ -169,3 +175,12 @@ def places_matrix(ctx: Context) -> np.ndarray:
         matrix.flags.writeable = False
         memo[None] = matrix
     return matrix  # type: ignore[no-any-return]
+
+
+def fewest_places(ctx: Context, first: int, stop: int) -> np.ndarray:
+    """The fewest places of every shelter over nights ``first`` to ``stop - 1`` (cached)."""
+    memo = ctx.memo.setdefault("fewest_places", {})
+    row = memo.get((first, stop))
+    if row is None:
+        row = memo[(first, stop)] = places_matrix(ctx)[:, first:stop].min(axis=1)
+    return row  # type: ignore[no-any-return]

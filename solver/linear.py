@@ -1,0 +1,198 @@
+"""The placement problem as one linear model: columns, rows and bounds, in numpy arrays.
+
+Column *j* is the number of copies of unit ``col_unit[j]`` placed in shelter
+``col_shelter[j]`` (a position in ``scenario.shelters``), an integer in ``0..col_ub[j]``. Only
+pairs every pair rule admits are columns (:mod:`solver.units`). Each row reads
+``lo <= sum_j a_ij x_j <= hi`` and comes from one plan rule of :mod:`placement.rules`:
+
+* ``unit``: copies of a unit placed anywhere <= its count (a household is one copy);
+* ``capacity``: places used in a shelter on a critical night <= its places that night
+  (:class:`CapacityRule`; rows that cannot bind are left out);
+* ``keep_apart``: two linked units never in the same shelter (:class:`KeepApartRule`);
+* ``network_cap``: people of one network in one shelter <= the cap (:class:`NetworkCapRule`);
+* ``must_place`` (re-solves that check a relaxation) and ``stage`` rows (a lexicographic
+  level already reached) are added by the solvers.
+
+Both back ends read this one model: CP-SAT builds its integer model from it
+(:mod:`solver.cpsat`), and the LP relaxation proves which columns no optimal plan uses
+(:mod:`solver.lp`). So the rules are encoded once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from placement.rules import CapacityRule, Context, NetworkCapRule
+from solver.allocation import Allocation
+from solver.units import Units, fewest_places, places_matrix
+
+INF = float("inf")
+
+
+class LinearModel:
+    """Columns and rows of one scenario's units (optionally only some candidate shelters)."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        units: Units,
+        candidates: dict[int, np.ndarray] | None = None,
+        must_place: dict[int, int] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.units = units
+        self._columns(candidates)
+        self.row_cols: list[np.ndarray] = []
+        self.row_coefs: list[np.ndarray] = []
+        self.row_lo: list[float] = []
+        self.row_hi: list[float] = []
+        self.row_kind: list[str] = []
+        for rule in (self._unit_rows, self._capacity_rows, self._keep_apart_rows):
+            rule()
+        self._network_cap_rows()
+        for ui, copies in (must_place or {}).items():
+            cols = self.columns_of(ui)
+            self.add_row(cols, np.ones(len(cols)), copies, INF, "must_place")
+
+    # --- columns ----------------------------------------------------------------------
+    def _columns(self, candidates: dict[int, np.ndarray] | None) -> None:
+        units, shelters, costs, ubs = [], [], [], []
+        places = places_matrix(self.ctx)
+        for unit in self.units.units:
+            index, cost = unit.shelter_index, unit.costs
+            if candidates is not None:
+                keep = np.isin(index, candidates[unit.index])
+                index, cost = index[keep], cost[keep]
+            if unit.usage and len(index):
+                if len(unit.members) == 1:
+                    stay = self.ctx.stay(unit.members[0])
+                    fit = fewest_places(self.ctx, stay.start, stay.stop)[index]
+                    fit = fit // CapacityRule.places(unit.members[0])
+                else:
+                    nights = np.fromiter(unit.usage, dtype=np.int64)
+                    need = np.fromiter(unit.usage.values(), dtype=np.int64)
+                    fit = (places[np.ix_(index, nights)] // need).min(axis=1)
+                ub = np.minimum(unit.count, fit)
+            else:
+                ub = np.full(len(index), unit.count, dtype=np.int64)
+            keep = ub > 0
+            units.append(np.full(int(keep.sum()), unit.index, dtype=np.int64))
+            shelters.append(index[keep].astype(np.int64))
+            costs.append(cost[keep])
+            ubs.append(ub[keep])
+        empty = np.empty(0, dtype=np.int64)
+        self.col_unit = np.concatenate(units or [empty])
+        self.col_shelter = np.concatenate(shelters or [empty])
+        self.col_cost = np.concatenate(costs or [empty]).astype(np.int64)
+        self.col_ub = np.concatenate(ubs or [empty]).astype(np.int64)
+        bounds = np.searchsorted(self.col_unit, np.arange(len(self.units.units) + 1))
+        self._unit_start = bounds
+
+    @property
+    def n_columns(self) -> int:
+        return len(self.col_unit)
+
+    def columns_of(self, ui: int) -> np.ndarray:
+        return np.arange(self._unit_start[ui], self._unit_start[ui + 1])
+
+    def persons_at(self, priority: int) -> np.ndarray:
+        """Persons of ``priority`` per copy, for every column."""
+        per_unit = np.array(
+            [u.persons_by_priority.get(priority, 0) for u in self.units.units], dtype=np.int64
+        )
+        result: np.ndarray = per_unit[self.col_unit] if len(per_unit) else self.col_unit * 0
+        return result
+
+    def shelter_id(self, j: int) -> str:
+        return self.ctx.scenario.shelters[int(self.col_shelter[j])].id
+
+    def to_columns(self, allocation: Allocation) -> np.ndarray:
+        """The column values of an allocation (which must only use columns of this model)."""
+        x = np.zeros(self.n_columns, dtype=np.int64)
+        for ui, where in allocation.items():
+            cols = self.columns_of(ui)
+            position = {self.shelter_id(j): j for j in cols.tolist()}
+            for sid, copies in where.items():
+                x[position[sid]] = copies
+        return x
+
+    def to_allocation(self, x: np.ndarray) -> Allocation:
+        alloc: Allocation = {}
+        for j in np.flatnonzero(x).tolist():
+            alloc.setdefault(int(self.col_unit[j]), {})[self.shelter_id(j)] = int(x[j])
+        return alloc
+
+    # --- rows: one method per plan rule -----------------------------------------------
+    def add_row(self, cols: np.ndarray, coefs: np.ndarray, lo: float, hi: float, kind: str) -> None:
+        self.row_cols.append(np.asarray(cols, dtype=np.int64))
+        self.row_coefs.append(np.asarray(coefs, dtype=np.int64))
+        self.row_lo.append(lo)
+        self.row_hi.append(hi)
+        self.row_kind.append(kind)
+
+    def _unit_rows(self) -> None:
+        for unit in self.units.units:
+            cols = self.columns_of(unit.index)
+            if len(cols) > 1:
+                self.add_row(cols, np.ones(len(cols)), -INF, unit.count, "unit")
+
+    def _capacity_rows(self) -> None:
+        ctx = self.ctx
+        order = np.argsort(self.col_shelter, kind="stable")
+        shelters = self.col_shelter[order]
+        starts = np.flatnonzero(np.diff(shelters, prepend=-1))
+        bounds = [*starts.tolist(), len(order)]
+        for k, start in enumerate(starts.tolist()):
+            cols = order[start : bounds[k + 1]]
+            shelter = ctx.scenario.shelters[int(shelters[start])]
+            places = ctx.nightly_places(shelter)
+            unit_list = [self.units.units[u] for u in self.col_unit[cols].tolist()]
+            members = [m for u in unit_list for m in u.members]
+            ubs = self.col_ub[cols]
+            for n in CapacityRule.critical_nights(ctx, shelter, members):
+                need = np.array([u.usage.get(n, 0) for u in unit_list], dtype=np.int64)
+                if int(need @ ubs) <= places[n]:
+                    continue  # cannot bind
+                used = need > 0
+                self.add_row(cols[used], need[used], -INF, places[n], "capacity")
+
+    def _keep_apart_rows(self) -> None:
+        for x, y in self.units.keep_apart_unit_pairs(self.ctx):
+            cx, cy = self.columns_of(x), self.columns_of(y)
+            common, ix, iy = np.intersect1d(
+                self.col_shelter[cx], self.col_shelter[cy], return_indices=True
+            )
+            for a, b in zip(cx[ix].tolist(), cy[iy].tolist(), strict=True):
+                self.add_row(np.array([a, b]), np.ones(2), -INF, 1, "keep_apart")
+
+    def _network_cap_rows(self) -> None:
+        cap = NetworkCapRule.cap(self.ctx)
+        if cap is None:
+            return
+        terms: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+        for unit in self.units.units:
+            if not unit.networks:
+                continue
+            for j in self.columns_of(unit.index).tolist():
+                for net, k in unit.networks.items():
+                    terms[(net, int(self.col_shelter[j]))].append((j, k))
+        for (_, _), pairs in sorted(terms.items()):
+            cols = np.array([j for j, _ in pairs], dtype=np.int64)
+            coefs = np.array([k for _, k in pairs], dtype=np.int64)
+            if int(coefs @ self.col_ub[cols]) > cap:
+                self.add_row(cols, coefs, -INF, cap, "network_cap")
+
+    # --- checks -----------------------------------------------------------------------
+    def satisfies(self, x: np.ndarray) -> bool:
+        """Whether integer column values respect every row and bound."""
+        if (x < 0).any() or (x > self.col_ub).any():
+            return False
+        for cols, coefs, lo, hi in zip(
+            self.row_cols, self.row_coefs, self.row_lo, self.row_hi, strict=True
+        ):
+            value = int(coefs @ x[cols])
+            if value < lo or value > hi:
+                return False
+        return True
