@@ -24,6 +24,7 @@ from solver.cpsat import (
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
+from solver.packing import packing_allocation
 from solver.replan import replan_unit
 from solver.units import Units, build_units
 
@@ -63,12 +64,13 @@ def plan_assignment(
     """
     deadline = time.monotonic() + options.solve.time_limit
     units = build_units(ctx)
-    seed = greedy_allocation(ctx, units)
     if options.solver == "greedy":
-        return to_assignment(units, seed), "feasible", None
+        return to_assignment(units, greedy_allocation(ctx, units)), "feasible", None
+    seed = packing_allocation(ctx, units)
+    if progress is not None:
+        progress("first plan (packing heuristic)", to_assignment(units, seed), False)
     bound = flow_bound(ctx, units).cumulative
     if progress is not None:
-        progress("greedy", to_assignment(units, seed), False)
         progress(
             "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: "
             + "/".join(str(bound[p]) for p in (5, 4, 3, 2, 1)),
@@ -92,22 +94,23 @@ def plan_assignment(
 
     left = deadline - time.monotonic()
     if left <= 0:
-        log.warning("time limit spent building the model: returning the greedy plan")
+        log.warning("time limit spent building the model: returning the first plan")
         return to_assignment(units, seed), "feasible", bound
     result = solve_lexicographic(
         model,
         replace(options.solve, time_limit=left),
         seed,
         on_stage,
-        complete=lambda alloc: greedy_allocation(ctx, units, fixed=alloc),
+        complete=lambda alloc: packing_allocation(ctx, units, alloc, candidates),
+        bound=bound,
     )
     log.info("stages: %s", result.stages)
     best = result.allocation
     proven = result.proven_optimal and candidates is None
     if not proven:
         # A stage stopped by the time limit may leave lower levels emptier than the
-        # baseline: fill what room is left greedily, and never return less than greedy.
-        completed = greedy_allocation(ctx, units, fixed=best)
+        # first plan: fill what room is left, and never return less than the first plan.
+        completed = packing_allocation(ctx, units, fixed=best)
         best = max(completed, seed, key=lambda alloc: _lexicographic(ctx, units, alloc))
     return to_assignment(units, best), ("optimal" if proven else "feasible"), bound
 

@@ -14,8 +14,14 @@ from solver.allocation import Allocation, Occupancy
 from solver.units import Units
 
 
-def greedy_allocation(ctx: Context, units: Units, fixed: Allocation | None = None) -> Allocation:
-    """Place copies one shelter at a time; ``fixed`` copies are placed first, as they are."""
+def greedy_allocation(
+    ctx: Context,
+    units: Units,
+    fixed: Allocation | None = None,
+    candidates: dict[int, np.ndarray] | None = None,
+) -> Allocation:
+    """Place copies one shelter at a time; ``fixed`` copies are placed first, as they are.
+    ``candidates`` limits each unit to some of its shelters (positions in the scenario)."""
     occupancy = Occupancy(ctx, units)
     alloc: Allocation = {}
     for ui, where in (fixed or {}).items():
@@ -29,9 +35,12 @@ def greedy_allocation(ctx: Context, units: Units, fixed: Allocation | None = Non
         placed = sum(alloc.get(unit.index, {}).values())
         if placed == unit.count or not len(unit.shelter_index):
             continue
-        index = unit.shelter_index
+        index, costs = unit.shelter_index, unit.costs
+        if candidates is not None:
+            keep = np.isin(index, candidates[unit.index])
+            index, costs = index[keep], costs[keep]
         near = ctx.distances(unit.members[0])[index]
-        nearest = index[np.lexsort((ranks[index], unit.costs, near))]
+        nearest = index[np.lexsort((ranks[index], costs, near))]
         for si in nearest[occupancy.room(unit, nearest)].tolist():
             copies = min(unit.count - placed, occupancy.copies_fitting(unit, si))
             if copies <= 0:
