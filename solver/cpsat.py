@@ -51,6 +51,9 @@ class SolveOptions:
     #: above this many decision variables, presolve is kept light (probing off, one pass):
     #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
     light_presolve_above: int = 50_000
+    #: each stage's LP starts from each unit's N cheapest columns (and the incumbent's, and
+    #: the previous LP solution's); pricing adds the others it needs
+    lp_start_columns: int = 5
     #: seconds for the quick CP-SAT solve on the LP solution's columns, per stage
     support_time_limit: float = 2.0
     #: a stage the LP leaves with more columns than this is not given to CP-SAT whole:
@@ -244,6 +247,8 @@ def solve_lexicographic(
     # every stage maximises; the last one involves everybody
     plan.append(("secondary_cost", -lin.col_cost, np.ones(lin.n_columns, dtype=bool)))
     reached = 0  # persons placed at the levels already decided
+    cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
+    support_before = np.zeros(lin.n_columns, dtype=bool)
     for k, (name, c, relevant) in enumerate(plan):
         if time.monotonic() >= deadline:
             proven = False
@@ -258,20 +263,28 @@ def solve_lexicographic(
         if level is not None and bound is not None and reached + z >= bound.get(level, -1):
             how = "incumbent reaches the flow bound"  # persons >= level cannot be more
         elif options.lp_fixing:
-            proof = lp_proof(lin, c, in_play, z, deadline - time.monotonic())
+            start_columns = (x_stage > 0) | support_before | cheapest
+            proof = lp_proof(lin, c, in_play, z, deadline - time.monotonic(), start_columns)
             if proof is not None:
                 active &= ~proof.fixed
                 in_play &= ~proof.fixed
-                how = f"LP {proof.seconds:.2f}s, {int(in_play.sum())} columns left; "
-                if not proof.proves(z):
-                    # The LP solution is nearly integral: the best plan using only its
-                    # columns and the incumbent's is often optimal, and quick to find.
-                    support = in_play & ((proof.values > 1e-6) | (x_stage > 0))
+                how = (
+                    f"LP {proof.seconds:.2f}s bound {proof.bound:.2f}, "
+                    f"{int(in_play.sum())} columns left; "
+                )
+                # The LP solution is nearly integral: the best plan using only its columns
+                # and the incumbent's is often optimal, and quick to find; if not, the best
+                # plan on all the columns the LP was solved on.
+                for support in (proof.values > 1e-6, proof.columns):
+                    if proof.proves(z):
+                        break
+                    support = in_play & (support | (x_stage > 0))
                     left = min(deadline - time.monotonic(), options.support_time_limit)
                     found = _solve_stage(lin, support, c, x_stage, options, left)
                     if found is not None and int(c @ found[0]) > z:
                         x_stage, z = found[0], int(c @ found[0])
                         how += f"LP support {int(support.sum())} columns {found[1]}; "
+                support_before = proof.values > 1e-6
                 if proof.proves(z):
                     how += "incumbent proven by LP"
         if how.endswith(("flow bound", "by LP")):

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+import scipy.sparse as sp
 
 from placement.rules import CapacityRule, Context, NetworkCapRule
 from solver.allocation import Allocation
@@ -49,6 +50,7 @@ class LinearModel:
         self.row_lo: list[float] = []
         self.row_hi: list[float] = []
         self.row_kind: list[str] = []
+        self._matrix: sp.csr_matrix | None = None
         for rule in (self._unit_rows, self._capacity_rows, self._keep_apart_rows):
             rule()
         self._network_cap_rows()
@@ -96,6 +98,14 @@ class LinearModel:
 
     def columns_of(self, ui: int) -> np.ndarray:
         return np.arange(self._unit_start[ui], self._unit_start[ui + 1])
+
+    def cheapest(self, k: int) -> np.ndarray:
+        """Mask of each unit's ``k`` cheapest columns."""
+        order = np.lexsort((self.col_cost, self.col_unit))
+        rank = np.arange(self.n_columns) - self._unit_start[self.col_unit[order]]
+        mask = np.zeros(self.n_columns, dtype=bool)
+        mask[order[rank < k]] = True
+        return mask
 
     def persons_at(self, priority: int) -> np.ndarray:
         """Persons of ``priority`` per copy, for every column."""
@@ -183,6 +193,30 @@ class LinearModel:
             coefs = np.array([k for _, k in pairs], dtype=np.int64)
             if int(coefs @ self.col_ub[cols]) > cap:
                 self.add_row(cols, coefs, -INF, cap, "network_cap")
+
+    def matrix(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """All rows as a sparse matrix (rows x columns) with their bounds; cached, and
+        extended when rows are added."""
+        done = 0 if self._matrix is None else self._matrix.shape[0]
+        if done < len(self.row_lo):
+            cols, coefs = self.row_cols[done:], self.row_coefs[done:]
+            lengths = [len(c) for c in cols]
+            block = sp.csr_matrix(
+                (
+                    np.concatenate(coefs).astype(float) if cols else np.empty(0),
+                    np.concatenate(cols) if cols else np.empty(0, dtype=np.int64),
+                    np.concatenate([[0], np.cumsum(lengths)]),
+                ),
+                shape=(len(cols), self.n_columns),
+            )
+            self._matrix = block if self._matrix is None else sp.vstack([self._matrix, block])
+            self._matrix = sp.csr_matrix(self._matrix)
+        assert self._matrix is not None
+        return (
+            self._matrix,
+            np.asarray(self.row_lo, dtype=float),
+            np.asarray(self.row_hi, dtype=float),
+        )
 
     # --- checks -----------------------------------------------------------------------
     def satisfies(self, x: np.ndarray) -> bool:

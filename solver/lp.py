@@ -39,6 +39,7 @@ class LpProof:
     fixed: np.ndarray  # active columns proven useless for plans of value >= the incumbent
     seconds: float
     values: np.ndarray  # the LP solution, per column of the model (0 outside the active ones)
+    columns: np.ndarray  # the columns the last LP was solved on
 
     def proves(self, incumbent: int) -> bool:
         """Whether no plan beats ``incumbent``: the incumbent is optimal for this stage."""
@@ -51,76 +52,101 @@ def lp_proof(
     active: np.ndarray,
     incumbent: int,
     time_limit: float,
+    start: np.ndarray | None = None,
+    max_rounds: int = 8,
 ) -> LpProof | None:
-    """Solve the LP relaxation of ``max c . x`` over the ``active`` columns (with GLOP) and
-    return its bound and the columns it fixes. None when the LP gives nothing usable."""
+    """Bound ``max c . x`` over the ``active`` columns by the LP relaxation, and return the
+    columns it fixes; None when the LP gives nothing usable.
+
+    Column generation: the LP is solved (GLOP) on the ``start`` columns only, then every
+    active column is priced with the duals (``d_j``, vectorised over all of them); columns
+    with ``d_j > 0`` are added and the LP solved again, until none is left or the rounds run
+    out. The bound formula holds for any duals, so the result is valid at every round; it
+    equals the LP optimum over all active columns once pricing finds nothing.
+    """
     started = time.perf_counter()
-    cols = np.flatnonzero(active)
-    if not len(cols):
+    deadline = time.monotonic() + time_limit
+    if not active.any():
         return None
-    new_index = np.full(lin.n_columns, -1, dtype=np.int64)
-    new_index[cols] = np.arange(len(cols))
-    indptr = [0]
-    indices: list[np.ndarray] = []
-    data: list[np.ndarray] = []
-    lo: list[float] = []
-    hi: list[float] = []
-    for r_cols, r_coefs, r_lo, r_hi in zip(
-        lin.row_cols, lin.row_coefs, lin.row_lo, lin.row_hi, strict=True
-    ):
-        mapped = new_index[r_cols]
-        keep = mapped >= 0
-        indices.append(mapped[keep])
-        data.append(r_coefs[keep].astype(float))
-        indptr.append(indptr[-1] + int(keep.sum()))
-        lo.append(r_lo)
-        hi.append(r_hi)
-    n_rows = len(lo)
-    matrix = sp.csr_matrix(
-        (
-            np.concatenate(data) if data else np.empty(0),
-            np.concatenate(indices) if indices else np.empty(0, dtype=np.int64),
-            np.asarray(indptr),
-        ),
-        shape=(n_rows, len(cols)),
+    matrix, row_lo, row_hi = lin.matrix()
+    act = np.flatnonzero(active)
+    ub_all = lin.col_ub.astype(float)
+    cost_all = c.astype(float)
+    subset = active.copy() if start is None else (active & start)
+    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    for _ in range(max_rounds):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        cols = np.flatnonzero(subset)
+        solved = _solve_lp(matrix[:, cols], row_lo, row_hi, ub_all[cols], cost_all[cols], left)
+        if solved is None:
+            break
+        duals, primal = solved
+        # The sign convention of the duals is the one under which the bound over the
+        # columns solved equals the LP value found; pricing uses those duals.
+        value = float(cost_all[cols] @ primal)
+        candidates = []
+        for y in (duals, -duals):
+            y = np.where(np.isinf(row_hi) & (y > 0), 0.0, y)
+            y = np.where(np.isinf(row_lo) & (y < 0), 0.0, y)
+            d = cost_all - matrix.T @ y
+            rows = np.where(y > 0, y * np.where(np.isinf(row_hi), 0, row_hi), 0.0) + np.where(
+                y < 0, y * np.where(np.isinf(row_lo), 0, row_lo), 0.0
+            )
+            on_cols = float(rows.sum() + (np.maximum(d[cols], 0.0) * ub_all[cols]).sum())
+            bound = float(rows.sum() + (np.maximum(d[act], 0.0) * ub_all[act]).sum())
+            candidates.append((abs(on_cols - value), bound, d))
+        _, bound, d = min(candidates, key=lambda t: t[0])
+        if best is None or bound < best[0]:
+            values = np.zeros(lin.n_columns)
+            values[cols] = primal
+            best = (bound, d, values)
+        attractive = np.flatnonzero(active & ~subset & (d > 1e-9))
+        if not len(attractive):
+            break
+        most = max(1000, len(cols) // 2)
+        subset[attractive[np.argsort(-d[attractive])[:most]]] = True
+    if best is None:
+        return None
+    bound, d, values = best
+    margin = TOLERANCE * max(1.0, abs(bound))
+    fixed = active & (d < 0) & (bound + d + margin < incumbent)
+    return LpProof(
+        bound=bound,
+        fixed=fixed,
+        seconds=time.perf_counter() - started,
+        values=values,
+        columns=subset & ~fixed,
     )
-    ub = lin.col_ub[cols].astype(float)
-    cost = c[cols].astype(float)
-    row_lo, row_hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+
+
+def _solve_lp(
+    matrix: sp.csr_matrix,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    ub: np.ndarray,
+    cost: np.ndarray,
+    seconds: float,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Maximise ``cost . x`` with GLOP: (row duals, primal values), or None."""
     model = mb.Model()
     model.helper.fill_model_from_sparse_data(
-        np.zeros(len(cols)),  # type: ignore[arg-type]
+        np.zeros(len(cost)),  # type: ignore[arg-type]
         ub,  # type: ignore[arg-type]
         -cost,  # type: ignore[arg-type]
         row_lo,  # type: ignore[arg-type]
         row_hi,  # type: ignore[arg-type]
-        matrix,
+        sp.csr_matrix(matrix),
     )
     solver = mb.Solver("glop")
-    solver.set_time_limit_in_seconds(max(0.05, time_limit))
+    solver.set_time_limit_in_seconds(max(0.05, seconds))
     status = solver.solve(model)
     if status not in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE):
         log.info("LP relaxation: %s", status)
         return None
-    duals = np.asarray(solver.dual_values(model.get_linear_constraints()), dtype=float)
-    duals = np.nan_to_num(duals)
-    best: tuple[float, np.ndarray] | None = None
-    for y in (duals, -duals):  # whichever sign convention the solver uses
-        y = np.where(np.isinf(row_hi) & (y > 0), 0.0, y)
-        y = np.where(np.isinf(row_lo) & (y < 0), 0.0, y)
-        d = cost - matrix.T @ y
-        rows = np.where(y > 0, y * np.where(np.isinf(row_hi), 0, row_hi), 0.0) + np.where(
-            y < 0, y * np.where(np.isinf(row_lo), 0, row_lo), 0.0
-        )
-        bound = float(rows.sum() + (np.maximum(d, 0.0) * ub).sum())
-        if best is None or bound < best[0]:
-            best = (bound, d)
-    assert best is not None
-    bound, d = best
-    margin = TOLERANCE * max(1.0, abs(bound))
-    useless = (d < 0) & (bound + d + margin < incumbent)
-    fixed = np.zeros(lin.n_columns, dtype=bool)
-    fixed[cols[useless]] = True
-    values = np.zeros(lin.n_columns)
-    values[cols] = np.asarray(solver.values(model.get_variables()), dtype=float)
-    return LpProof(bound=bound, fixed=fixed, seconds=time.perf_counter() - started, values=values)
+    duals = np.nan_to_num(
+        np.asarray(solver.dual_values(model.get_linear_constraints()), dtype=float)
+    )
+    primal = np.nan_to_num(np.asarray(solver.values(model.get_variables()), dtype=float))
+    return duals, primal
