@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PRIORITIES = (5, 4, 3, 2, 1)
-DEFAULT_LIMITS = {100: 30.0, 300: 60.0, 1000: 60.0, 10000: 120.0}
+DEFAULT_LIMITS = {100: 10.0, 300: 10.0, 1000: 10.0, 10000: 60.0}
 
 
 def _peak_mb() -> float:
@@ -56,19 +56,33 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             write_scenario(scenario, path)
             del scenario
             started = time.perf_counter()
-            proc = subprocess.run(
+            proc = subprocess.Popen(
                 [str(ROOT / ".venv/bin/placement"), "solve", str(path), "--json", "--no-explain",
-                 "--quiet", "--time-limit", str(args.time_limit), "--workers", str(args.workers)],
-                capture_output=True, text=True, check=False,
+                 "--time-limit", str(args.time_limit), "--workers", str(args.workers)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
+            assert proc.stderr is not None and proc.stdout is not None
+            errors: list[str] = []
+            for line in proc.stderr:  # progress lines, as they come
+                errors.append(line)
+                if "first plan" in line and "first_plan" not in out:
+                    out["first_plan"] = time.perf_counter() - started
+            stdout = proc.stdout.read()
+            proc.wait()
             out["wall"] = time.perf_counter() - started
-        if proc.returncode != 0:
-            raise RuntimeError(proc.stderr[-2000:])
-        plan = json.loads(proc.stdout)
+            if proc.returncode != 0:
+                raise RuntimeError("".join(errors)[-2000:])
+            from placement.loading import load_scenario
+
+            scenario = load_scenario(path)
+        plan = json.loads(stdout)
         out["peak_mb"] = max(_children_peak_mb(), 0.0)
         out["status"] = plan["status"]
         out["solve_seconds"] = plan["solve_seconds"]
         out["placed"] = {int(k): v for k, v in plan["placed_persons_by_priority"].items()}
+        out["violations"] = _violations(
+            scenario, {p["arrival"]: p["shelter"] for p in plan["placements"]}
+        )
         return out
     started = time.perf_counter()
     if solver in ("cpsat", "greedy"):
@@ -83,6 +97,20 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         plan = solve_scenario(scenario, options)
         out["status"] = plan.status if solver == "cpsat" else "heuristic"
         out["placed"] = {int(k): v for k, v in plan.placed_persons_by_priority.items()}
+        out["violations"] = _violations(scenario, plan.assignment())
+    elif solver == "packing":
+        from placement.rules import Context, persons_by_priority
+        from solver.allocation import to_assignment
+        from solver.packing import packing_allocation
+        from solver.units import build_units
+
+        ctx = Context(scenario)
+        units = build_units(ctx)
+        assignment = to_assignment(units, packing_allocation(ctx, units))
+        out["status"] = "heuristic"
+        placed = persons_by_priority(ctx, list(assignment))
+        out["placed"] = {int(k): v for k, v in placed.items()}
+        out["violations"] = _violations(scenario, assignment)
     elif solver == "naive":
         from solver.naive import solve_naive
 
@@ -91,6 +119,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
         out["status"] = "optimal" if result.proven_optimal else "feasible"
         out["placed"] = result.placed_persons_by_priority(Context(scenario))
+        out["violations"] = _violations(scenario, result.assignment)
         out["variables"] = result.variables
     elif solver == "flow":
         from solver.flow_bound import flow_bound
@@ -108,6 +137,13 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     out["wall"] = time.perf_counter() - started
     out["peak_mb"] = _peak_mb()
     return out
+
+
+def _violations(scenario: Any, assignment: dict[str, str]) -> int:
+    """Rule violations of a plan, by the plan validator (placement.rules)."""
+    from placement.rules import Context, plan_violations
+
+    return len(plan_violations(Context(scenario), assignment))
 
 
 def phases(size: str, args: argparse.Namespace, limit: float) -> None:
@@ -186,7 +222,7 @@ def cumulative(placed: dict[int, int]) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100x300,300x1000", help="ARRIVALSxSHELTERS,...")
-    parser.add_argument("--solvers", default="flow,greedy,cpsat,naive")
+    parser.add_argument("--solvers", default="flow,greedy,packing,cpsat,naive")
     parser.add_argument("--cli", action="store_true", help="also time the placement CLI")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--nights", type=int, default=30)
@@ -209,9 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     solvers = args.solvers.split(",") + (["cli"] if args.cli else [])
     print(f"seed {args.seed}, {args.nights} nights, workers {args.workers}, "
           f"{os.cpu_count()} CPUs; wall includes model building; explanations off\n")  # fmt: skip
-    print("| size | solver | wall s | proven optimum | peak MB | placed P5/P4/P3/P2/P1 "
-          "| cumulative ≥5/≥4/≥3/≥2/≥1 | gap to bound ≥5..≥1 |")  # fmt: skip
-    print("|---|---|---:|---|---:|---|---|---|")
+    print("| size | solver | wall s | first plan s | proven optimum | peak MB | valid "
+          "| placed P5/P4/P3/P2/P1 | cumulative ≥5/≥4/≥3/≥2/≥1 "
+          "| gap to bound ≥5..≥1 |")  # fmt: skip
+    print("|---|---|---:|---:|---|---:|---|---|---|---|")
     notes = []
     for size in args.sizes.split(","):
         arrivals = int(size.split("x")[0])
@@ -223,14 +260,14 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             r = run_child(solver, size, args, limit)
             if "error" in r:
-                print(f"| {size} | {solver} | – | error: {r['error']} | | | | |")
+                print(f"| {size} | {solver} | – | | error: {r['error']} | | | | | |")
                 continue
             if solver == "flow":
                 bound = r["bound"]
                 req = cumulative({p: r["requested"][p] - r["requested"].get(p + 1, 0)
                                   for p in PRIORITIES})  # fmt: skip
-                print(f"| {size} | flow bound | {r['wall']:.2f} | (upper bound) | "
-                      f"{r['peak_mb']:.0f} | – | {'/'.join(str(bound[p]) for p in PRIORITIES)} "
+                print(f"| {size} | flow bound | {r['wall']:.2f} | | (upper bound) | "
+                      f"{r['peak_mb']:.0f} | | – | {'/'.join(str(bound[p]) for p in PRIORITIES)} "
                       f"| requested {'/'.join(map(str, req))} |")  # fmt: skip
                 notes.append(f"{size} flow: {r['detail']}")
                 continue
@@ -249,7 +286,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"{(bound[p] - c) / bound[p]:.1%}" if bound[p] else "0%"
                     for p, c in zip(PRIORITIES, cum, strict=True)
                 )
-            print(f"| {size} | {solver} | {r['wall']:.2f} | {proven} | {r['peak_mb']:.0f} | "
+            first = f"{r['first_plan']:.2f}" if "first_plan" in r else ""
+            valid = "yes" if r.get("violations") == 0 else f"{r.get('violations')} violations"
+            print(f"| {size} | {solver} | {r['wall']:.2f} | {first} | {proven} | "
+                  f"{r['peak_mb']:.0f} | {valid} | "
                   f"{'/'.join(str(placed.get(p, 0)) for p in PRIORITIES)} | "
                   f"{'/'.join(map(str, cum))} | {gap} |", flush=True)  # fmt: skip
             if solver == "naive":

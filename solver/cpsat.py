@@ -23,7 +23,6 @@ from ortools.sat.python import cp_model
 
 from placement.rules import Context
 from solver.allocation import Allocation
-from solver.greedy import id_ranks
 from solver.linear import INF, LinearModel
 from solver.lp import lp_proof
 from solver.units import Units
@@ -45,8 +44,8 @@ class SolveOptions:
     linearization_level: int = 2
     #: prove with the LP relaxation which columns no optimal plan uses, before each stage
     lp_fixing: bool = True
-    #: above this many admissible (unit, shelter) pairs, each unit keeps only its cheapest
-    #: shelters (and the greedy one) in the model; the plan is then never called optimal
+    #: above this many admissible (unit, shelter) pairs there is no LP or CP-SAT: the plan
+    #: is the packing heuristic's (never called optimal), with the flow bound
     max_pairs: int | None = 400_000
     #: above this many decision variables, presolve is kept light (probing off, one pass):
     #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
@@ -194,21 +193,6 @@ def _solver(options: SolveOptions, seconds: float, variables: int = 0) -> cp_mod
     return solver
 
 
-def restrict_candidates(
-    ctx: Context, units: Units, seed: Allocation, max_pairs: int
-) -> dict[int, np.ndarray]:
-    """Each unit's cheapest admissible shelters (positions in scenario.shelters), about
-    ``max_pairs`` in all, plus any shelter the seed plan uses (so it stays a valid hint)."""
-    per_unit = max(5, max_pairs // max(1, len(units.units)))
-    ranks = id_ranks(ctx)
-    out = {}
-    for unit in units.units:
-        order = np.lexsort((ranks[unit.shelter_index], unit.costs))[:per_unit]
-        used = [ctx.index(sid) for sid in seed.get(unit.index, {})]
-        out[unit.index] = np.union1d(unit.shelter_index[order], np.asarray(used, dtype=np.int64))
-    return out
-
-
 def solve_lexicographic(
     lin: LinearModel | PlacementModel,
     options: SolveOptions,
@@ -247,14 +231,16 @@ def solve_lexicographic(
     # every stage maximises; the last one involves everybody
     plan.append(("secondary_cost", -lin.col_cost, np.ones(lin.n_columns, dtype=bool)))
     reached = 0  # persons placed at the levels already decided
+    completed = False  # whether x_best is the completion of the last stage's plan
     cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
     support_before = np.zeros(lin.n_columns, dtype=bool)
     for k, (name, c, relevant) in enumerate(plan):
         if time.monotonic() >= deadline:
             proven = False
             break
-        if complete is not None:
+        if complete is not None and not completed:
             x_best = lin.to_columns(complete(lin.to_allocation(x_best)))
+            completed = True
         x_stage = np.where(relevant, x_best, 0)
         z = int(c @ x_stage)
         in_play = active & relevant
@@ -302,7 +288,8 @@ def solve_lexicographic(
                 x_stage, z = found[0], int(c @ found[0])
             how += found[1] if found is not None else "CP-SAT found nothing in its time"
             proven = proven and optimal
-        x_best = x_stage
+        if (x_stage != np.where(relevant, x_best, 0)).any():  # the stage moved someone
+            x_best, completed = x_stage, False
         stages.append((name, _shown(name, z), how))
         _keep(lin, c, z)
         reached += max(z, 0) if level is not None else 0
