@@ -113,7 +113,9 @@ def solve(
     )
     started = time.perf_counter()
 
-    def progress(stage: str, assignment: dict[str, str], proven: bool) -> None:
+    def progress(
+        stage: str, assignment: dict[str, str], proven: bool, bound: dict[int, int] | None = None
+    ) -> None:
         if quiet:
             return
         line = f"{time.perf_counter() - started:6.2f}s {stage}"
@@ -123,6 +125,8 @@ def solve(
                 by_level[priority_of[a]] += persons_of[a]
             cumulative = [sum(by_level[q] for q in by_level if q >= p) for p in by_level]
             line += ": placed at ≥5/≥4/≥3/≥2/≥1 " + "/".join(map(str, cumulative))
+            if bound is not None:
+                line += " of at most " + "/".join(str(bound[p]) for p in by_level)
             line += " (proven)" if proven else ""
         err.print(f"[dim]{line}[/dim]", highlight=False)
 

@@ -138,23 +138,26 @@ class JobRunner:
         persons = {a.id: (a.priority, a.persons) for a in scenario.arrivals}
         started = time.monotonic()
 
-        def progress(stage: str, assignment: dict[str, str], proven: bool) -> None:
-            if not assignment:
-                return  # a bound or a note, no plan
-            placed = dict.fromkeys(("5", "4", "3", "2", "1"), 0)
-            for aid in assignment:
-                priority, count = persons[aid]
-                placed[str(priority)] += count
-            self._transition(
-                job_id,
-                ("running",),
-                progress={
-                    "stage": stage,
-                    "seconds": round(time.monotonic() - started, 2),
-                    "placed_persons_by_priority": placed,
-                    "proven": proven,
-                },
-            )
+        last: dict[str, Any] = {}
+
+        def progress(
+            stage: str,
+            assignment: dict[str, str],
+            proven: bool,
+            bound: dict[int, int] | None = None,
+        ) -> None:
+            if assignment:  # else a note or the bound alone: the last plan stands
+                placed = dict.fromkeys(("5", "4", "3", "2", "1"), 0)
+                for aid in assignment:
+                    priority, count = persons[aid]
+                    placed[str(priority)] += count
+                last.update(stage=stage, placed_persons_by_priority=placed, proven=proven)
+            if bound is not None:
+                last["upper_bound_persons_at_or_above"] = {str(p): v for p, v in bound.items()}
+            if "placed_persons_by_priority" not in last:
+                return
+            last["seconds"] = round(time.monotonic() - started, 2)
+            self._transition(job_id, ("running",), progress=dict(last))
 
         plan = None
         try:

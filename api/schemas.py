@@ -379,7 +379,9 @@ class PlanJobOut(Out):
     stale: StaleNote | None = None
     progress: dict[str, Any] | None = Field(
         default=None,
-        description="while solving: the stage, seconds, persons placed by priority so far",
+        description="while solving: the stage, seconds, persons placed by priority so far, "
+        "whether that is proven optimal, and the upper bound on persons placed at each "
+        "priority or above once known",
     )
 
 

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 from placement.explain import Explainer
 from placement.models import Scenario
@@ -31,8 +31,17 @@ log = logging.getLogger(__name__)
 
 SolverName = Literal["cpsat", "greedy"]
 
-#: Called with (stage name, assignment so far, proven so far) as a solve improves.
-Progress = Callable[[str, dict[str, str], bool], None]
+
+Bound = dict[int, int]  # priority p -> upper bound on persons placed at priority >= p
+
+
+class Progress(Protocol):
+    """Called as a solve improves: stage name, best plan so far (may be empty for a note),
+    whether it is proven optimal, and the bound on persons placed per level once known."""
+
+    def __call__(
+        self, stage: str, assignment: dict[str, str], proven: bool, bound: Bound | None = None
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -48,9 +57,6 @@ class EngineOptions:
     max_relaxation_people: int = 40
     #: total seconds spent on relaxation re-solves, after the solve itself
     explain_time_budget: float = 20.0
-
-
-Bound = dict[int, int]  # priority p -> upper bound on persons placed at priority >= p
 
 
 def plan_assignment(
@@ -75,6 +81,7 @@ def plan_assignment(
             + "/".join(str(bound[p]) for p in (5, 4, 3, 2, 1)),
             {},
             False,
+            bound,
         )
     pairs = sum(len(u.shelter_index) for u in units.units)
     if options.solve.max_pairs is not None and pairs > options.solve.max_pairs:
@@ -83,13 +90,13 @@ def plan_assignment(
         # the best (measured at 10,000 x 20,000: every level within 1 %).
         log.warning("%d admissible pairs: plan from the packing heuristic only", pairs)
         if progress is not None:
-            progress(f"{pairs} admissible pairs: no LP or CP-SAT at this size", {}, False)
+            progress(f"{pairs} admissible pairs: no LP or CP-SAT at this size", {}, False, bound)
         return to_assignment(units, seed), "feasible", bound
     model = LinearModel(ctx, units)
 
     def on_stage(stage: str, alloc: Allocation, proven: bool) -> None:
         if progress is not None:
-            progress(stage, to_assignment(units, alloc), proven)
+            progress(stage, to_assignment(units, alloc), proven, bound)
 
     left = deadline - time.monotonic()
     if left <= 0:

@@ -19,7 +19,7 @@ from placement.models import Scenario
 from placement.plan import Plan
 from placement.rules import Context
 from solver.allocation import to_assignment
-from solver.engine import EngineOptions, Progress, finish_plan, plan_assignment
+from solver.engine import Bound, EngineOptions, Progress, finish_plan, plan_assignment
 from solver.greedy import greedy_allocation
 from solver.units import build_units
 
@@ -32,8 +32,10 @@ def _child(scenario: Scenario, options: EngineOptions, out: Connection) -> None:
     started = time.perf_counter()
     ctx = Context(scenario)
 
-    def progress(stage: str, assignment: dict[str, str], proven: bool) -> None:
-        out.send(("progress", stage, assignment, proven, time.perf_counter() - started))
+    def progress(
+        stage: str, assignment: dict[str, str], proven: bool, bound: Bound | None = None
+    ) -> None:
+        out.send(("progress", stage, assignment, proven, time.perf_counter() - started, bound))
 
     assignment, status, bound = plan_assignment(ctx, options, progress)
     seconds = time.perf_counter() - started
@@ -93,10 +95,10 @@ def solve_in_subprocess(
                 break
             kind = message[0]
             if kind == "progress":
-                _, stage, assignment, proven, _secs = message
-                best = assignment
+                _, stage, assignment, proven, _secs, bound = message
+                best = assignment or best
                 if progress is not None:
-                    progress(stage, assignment, proven)
+                    progress(stage, assignment, proven, bound)
             elif kind == "solved":
                 solved = (message[1], message[2], message[3], message[4])
             elif kind == "plan":

@@ -1,4 +1,5 @@
-"""Plan jobs report the best plan so far while they run (stage, persons placed by priority)."""
+"""Plan jobs report the best plan so far while they run (stage, persons placed by priority,
+and the bound)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,9 @@ def test_plan_job_reports_progress_then_the_plan(world: World) -> None:
     # the last report is a plan at least as good as greedy's and never better than the result
     assert 0 < sum(progress["placed_persons_by_priority"].values()) <= placed
     assert set(progress["placed_persons_by_priority"]) == {"5", "4", "3", "2", "1"}
+    # and the bound: never below what the plan placed, level by level (cumulative)
+    bound = progress["upper_bound_persons_at_or_above"]
+    result = plan["result"]["placed_persons_by_priority"]
+    for p in range(1, 6):
+        assert bound[str(p)] >= sum(result[str(q)] for q in range(p, 6))
+    assert bound["1"] >= 1
