@@ -231,16 +231,12 @@ def solve_lexicographic(
     # every stage maximises; the last one involves everybody
     plan.append(("secondary_cost", -lin.col_cost, np.ones(lin.n_columns, dtype=bool)))
     reached = 0  # persons placed at the levels already decided
-    completed = False  # whether x_best is the completion of the last stage's plan
     cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
     support_before = np.zeros(lin.n_columns, dtype=bool)
     for k, (name, c, relevant) in enumerate(plan):
         if time.monotonic() >= deadline:
             proven = False
             break
-        if complete is not None and not completed:
-            x_best = lin.to_columns(complete(lin.to_allocation(x_best)))
-            completed = True
         x_stage = np.where(relevant, x_best, 0)
         z = int(c @ x_stage)
         in_play = active & relevant
@@ -289,7 +285,10 @@ def solve_lexicographic(
             how += found[1] if found is not None else "CP-SAT found nothing in its time"
             proven = proven and optimal
         if (x_stage != np.where(relevant, x_best, 0)).any():  # the stage moved someone
-            x_best, completed = x_stage, False
+            # keep its plan, with the room it leaves filled for the levels below
+            x_best = x_stage
+            if complete is not None and time.monotonic() < deadline:
+                x_best = lin.to_columns(complete(lin.to_allocation(x_stage)))
         stages.append((name, _shown(name, z), how))
         _keep(lin, c, z)
         reached += max(z, 0) if level is not None else 0
