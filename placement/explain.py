@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 
+import numpy as np
+
 from placement.models import Arrival, Scenario, Shelter
 from placement.plan import Relaxation, Unplaced
 from placement.rules import (
@@ -120,6 +122,15 @@ class Explainer:
         for aid, sid in self.assignment.items():
             self.holders.setdefault(sid, []).append(ctx.arrivals[aid])
         self.used = CapacityRule.usage_by_shelter(ctx, self.assignment)
+        self.used_matrix = np.zeros_like(ctx.places_matrix())
+        for sid, row in self.used.items():
+            self.used_matrix[ctx.index(sid)] = row
+        self.network_count: dict[str, dict[str, int]] = {}  # network -> shelter -> people
+        for h in (ctx.arrivals[aid] for aid in self.assignment):
+            if h.network is not None:
+                there = self.network_count.setdefault(h.network, {})
+                sid = self.assignment[h.id]
+                there[sid] = there.get(sid, 0) + 1
         self.apart_pairs = KeepApartRule.pairs(ctx)
 
     # --- the whole plan -------------------------------------------------------------
@@ -146,12 +157,16 @@ class Explainer:
         for m in members[1:]:
             mask &= admissible_mask(self.ctx, m)
         shelters = self.ctx.scenario.shelters
-        candidates = [shelters[i] for i in mask_indices(mask)]
-        if not candidates:
+        index = np.flatnonzero(mask)  # nearest first (to the first member's danger), then id
+        index = index[
+            np.lexsort((self.ctx.id_ranks()[index], self.ctx.distances(members[0])[index]))
+        ]
+        nearest = [shelters[i] for i in index[:2].tolist()]
+        if not len(index):
             reasons += self._no_candidate_reasons(members)
         else:
-            reasons += self._blocked_reasons(members, candidates)
-        relaxations = self._relaxations(members, candidates) if relax and self.check else []
+            reasons += self._blocked_reasons(members, index)
+        relaxations = self._relaxations(members, nearest) if relax and self.check else []
         return Unplaced(
             arrival=a.id,
             priority=a.priority,
@@ -183,7 +198,9 @@ class Explainer:
             out.append("no single shelter passes the rules for every member of the household")
         return out
 
-    def _blocked_reasons(self, members: list[Arrival], candidates: list[Shelter]) -> list[str]:
+    def _blocked_reasons(self, members: list[Arrival], index: np.ndarray) -> list[str]:
+        """Why the admissible shelters (positions in the scenario, nearest first) cannot
+        take the unit in this plan."""
         ctx = self.ctx
         ids = {m.id for m in members}
         need: dict[int, int] = {}
@@ -196,14 +213,33 @@ class Explainer:
         }
         cap = NetworkCapRule.cap(ctx)
         networks = {m.network for m in members if m.network}
-        empty = [0] * ctx.scenario.horizon_days
+        # Places short, over all candidates at once (the unit's own places, if any, freed).
+        nights = np.array(sorted(need), dtype=np.int64)
+        needed = np.array([need[n] for n in nights.tolist()], dtype=np.int64)
+        places_all = ctx.places_matrix()[np.ix_(index, nights)]
+        used_all = self.used_matrix[np.ix_(index, nights)]  # the unit is not placed
+        flagged = ((places_all - used_all) < needed).any(axis=1)
+        for sid in {self.assignment[h] for h in apart if h in self.assignment}:
+            flagged |= index == ctx.index(sid)
+        if cap is not None:
+            for net in networks:
+                mine = sum(1 for m in members if m.network == net)
+                full = [
+                    ctx.index(sid)
+                    for sid, there in self.network_count.get(net, {}).items()
+                    if there + mine > cap
+                ]
+                flagged |= np.isin(index, full)
+        # Described one by one: the nearest blocked shelters only; the others are counted.
         lines: list[str] = []
-        blocked = 0
-        room = []
-        rep = members[0]
-        for s in sorted(candidates, key=lambda s: (ctx.distance_km(rep, s), s.id)):
+        shelters = ctx.scenario.shelters
+        with_room = np.flatnonzero(~flagged)
+        room = [shelters[i].id for i in index[with_room[:MAX_LISTED_SHELTERS]].tolist()]
+        blocked = int(flagged.sum())
+        for k in np.flatnonzero(flagged)[:MAX_LISTED_SHELTERS].tolist():
+            s = shelters[int(index[k])]
             places = ctx.nightly_places(s)
-            used = self.used.get(s.id, empty)
+            used = self.used.get(s.id, [0] * ctx.scenario.horizon_days)
             holders = [h for h in self.holders.get(s.id, []) if h.id not in ids]
             small = [n for n, k in need.items() if places[n] < k]
             short = [n for n, k in need.items() if places[n] - used[n] < k]
@@ -215,12 +251,6 @@ class Explainer:
                     mine = sum(1 for m in members if m.network == net)
                     if there + mine > cap:
                         over.append(f"already holds {there} of network {net} (cap {cap})")
-            if not (small or short or together or over):
-                room.append(s.id)
-                continue
-            blocked += 1
-            if len(lines) >= MAX_LISTED_SHELTERS:
-                continue  # counted, not described
             why = []
             if small:
                 why.append(
@@ -250,7 +280,7 @@ class Explainer:
             why += over
             lines.append(f"{s.id}: " + "; ".join(why))
         out = [
-            f"{len(candidates)} shelter(s) pass every rule"
+            f"{len(index)} shelter(s) pass every rule"
             + (", but none has room for the whole stay" if not room else "")
         ]
         out += lines
@@ -264,14 +294,15 @@ class Explainer:
         return out
 
     # --- relaxations ----------------------------------------------------------------
-    def _relaxations(self, members: list[Arrival], candidates: list[Shelter]) -> list[Relaxation]:
+    def _relaxations(self, members: list[Arrival], nearest: list[Shelter]) -> list[Relaxation]:
+        """Changes that place the unit; ``nearest``: its two nearest admissible shelters."""
         ctx = self.ctx
         ids = [m.id for m in members]
         tries: list[tuple[Relaxation, Scenario]] = []
         rep = members[0]
         # 1. More places where admissible shelters are full.
         others = {k: v for k, v in self.assignment.items() if k not in ids}
-        for s in sorted(candidates, key=lambda s: (ctx.distance_km(rep, s), s.id))[:2]:
+        for s in nearest:
             places = list(ctx.nightly_places(s))
             used = self.used.get(s.id, [0] * len(places))
             extra: dict[int, int] = {}

@@ -51,6 +51,9 @@ class Context:
     _groups: dict[str, dict[Hashable, tuple[Shelter, list[int]]]] = field(
         init=False, default_factory=dict
     )
+    _places: np.ndarray | None = field(init=False, default=None)
+    _fewest: dict[tuple[int, int], np.ndarray] = field(init=False, default_factory=dict)
+    _id_ranks: np.ndarray | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.shelters = {s.id: s for s in self.scenario.shelters}
@@ -119,6 +122,32 @@ class Context:
 
     def stay(self, a: Arrival) -> range:
         return self.scenario.stay(a)
+
+    def places_matrix(self) -> np.ndarray:
+        """Places of every shelter (rows, in scenario order) on every night (columns)."""
+        if self._places is None:
+            shelters = self.scenario.shelters
+            matrix = np.array([self.nightly_places(s) for s in shelters], dtype=np.int64)
+            matrix = matrix.reshape(len(shelters), self.scenario.horizon_days)
+            matrix.flags.writeable = False
+            self._places = matrix
+        return self._places
+
+    def fewest_places(self, first: int, stop: int) -> np.ndarray:
+        """The fewest places of every shelter over nights ``first`` to ``stop - 1``."""
+        row = self._fewest.get((first, stop))
+        if row is None:
+            row = self._fewest[(first, stop)] = self.places_matrix()[:, first:stop].min(axis=1)
+        return row
+
+    def id_ranks(self) -> np.ndarray:
+        """Rank of each shelter's id in sorted order: ties are broken by id everywhere."""
+        if self._id_ranks is None:
+            shelters = self.scenario.shelters
+            order = sorted(range(len(shelters)), key=lambda i: shelters[i].id)
+            self._id_ranks = np.empty(len(order), dtype=np.int64)
+            self._id_ranks[order] = np.arange(len(order))
+        return self._id_ranks
 
     # --- rule evaluation by keys ------------------------------------------------------
     def rule_mask(self, rule: PairRule, a: Arrival) -> np.ndarray:

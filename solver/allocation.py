@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 
 from placement.rules import Assignment, Context, NetworkCapRule
-from solver.units import Unit, Units, places_matrix
+from solver.units import Unit, Units
 
 Allocation = dict[int, dict[str, int]]  # unit index -> shelter id -> copies placed there
 
@@ -55,7 +55,7 @@ class Occupancy:
     def __init__(self, ctx: Context, units: Units) -> None:
         self.ctx = ctx
         self.units = units
-        self.left = places_matrix(ctx).copy()
+        self.left = ctx.places_matrix().copy()
         self.network_count: dict[tuple[str, int], int] = defaultdict(int)
         self.network_cap = NetworkCapRule.cap(ctx)
         self.units_in: dict[int, set[int]] = defaultdict(set)

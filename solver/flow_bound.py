@@ -54,7 +54,7 @@ from ortools.graph.python import max_flow
 
 from placement.models import Scenario
 from placement.rules import Context
-from solver.units import Units, build_units, places_matrix
+from solver.units import Units, build_units
 
 PRIORITIES = (5, 4, 3, 2, 1)
 
@@ -137,7 +137,7 @@ def flow_bound(scenario: Scenario | Context, units: Units | None = None) -> Flow
     pair_shelter, pair_unit = np.divmod(by_shelter, n_units)
     starts = np.flatnonzero(np.diff(pair_shelter, prepend=-1))
     shelters_used = pair_shelter[starts]
-    places = places_matrix(ctx)[:, np.asarray(points, dtype=np.int64)]
+    places = ctx.places_matrix()[:, np.asarray(points, dtype=np.int64)]
     group_of = np.full(len(ctx.scenario.shelters), -1, dtype=np.int64)
     group_places: list[np.ndarray] = []
     signature_index: dict[bytes, int] = {}

@@ -29,7 +29,7 @@ def greedy_allocation(
         for sid, copies in where.items():
             occupancy.place(unit, ctx.index(sid), copies)
             alloc.setdefault(ui, {})[sid] = copies
-    ranks = id_ranks(ctx)
+    ranks = ctx.id_ranks()
     order = sorted(units.units, key=lambda u: (-u.priority, -u.persons, u.arrival_ids[0]))
     for unit in order:
         placed = sum(alloc.get(unit.index, {}).values())
@@ -53,15 +53,3 @@ def greedy_allocation(
             if placed == unit.count:
                 break
     return alloc
-
-
-def id_ranks(ctx: Context) -> np.ndarray:
-    """Rank of each shelter's id in sorted order (ties are broken by id, as everywhere)."""
-    memo = ctx.memo.setdefault("id_ranks", {})
-    ranks = memo.get(None)
-    if ranks is None:
-        order = sorted(range(len(ctx.scenario.shelters)), key=lambda i: ctx.scenario.shelters[i].id)
-        ranks = np.empty(len(order), dtype=np.int64)
-        ranks[order] = np.arange(len(order))
-        memo[None] = ranks
-    return ranks  # type: ignore[no-any-return]

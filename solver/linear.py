@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from placement.rules import CapacityRule, Context, NetworkCapRule
 from solver.allocation import Allocation
-from solver.units import Units, fewest_places, places_matrix
+from solver.units import Units
 
 INF = float("inf")
 
@@ -61,7 +61,7 @@ class LinearModel:
     # --- columns ----------------------------------------------------------------------
     def _columns(self, candidates: dict[int, np.ndarray] | None) -> None:
         units, shelters, costs, ubs = [], [], [], []
-        places = places_matrix(self.ctx)
+        places = self.ctx.places_matrix()
         for unit in self.units.units:
             index, cost = unit.shelter_index, unit.costs
             if candidates is not None:
@@ -70,7 +70,7 @@ class LinearModel:
             if unit.usage and len(index):
                 if len(unit.members) == 1:
                     stay = self.ctx.stay(unit.members[0])
-                    fit = fewest_places(self.ctx, stay.start, stay.stop)[index]
+                    fit = self.ctx.fewest_places(stay.start, stay.stop)[index]
                     fit = fit // CapacityRule.places(unit.members[0])
                 else:
                     nights = np.fromiter(unit.usage, dtype=np.int64)

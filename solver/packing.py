@@ -14,7 +14,7 @@ import numpy as np
 
 from placement.rules import Context
 from solver.allocation import Allocation, Occupancy
-from solver.units import Units, places_matrix
+from solver.units import Units
 
 
 def shelter_pressure(ctx: Context, units: Units) -> np.ndarray:
@@ -27,7 +27,7 @@ def shelter_pressure(ctx: Context, units: Units) -> np.ndarray:
         if options:
             asked = unit.count * sum(unit.usage.values()) / options
             demand[unit.shelter_index] += asked
-    offered = places_matrix(ctx).sum(axis=1)
+    offered = ctx.places_matrix().sum(axis=1)
     pressure: np.ndarray = demand / np.maximum(offered, 1)
     return pressure
 

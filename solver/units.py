@@ -121,7 +121,7 @@ def build_units(
     units: list[Unit] = []
     unit_of: dict[str, int] = {}
     ids = tuple(s.id for s in sc.shelters)
-    places = places_matrix(ctx)  # shelters x nights
+    places = ctx.places_matrix()  # shelters x nights
     # Shelters with no place on any night can take no one: cut them before anything else.
     open_shelters = places.max(axis=1, initial=0) > 0
     for index, (arrival_ids, members, count) in enumerate(raw):
@@ -146,7 +146,7 @@ def build_units(
             # Too small on some night of the stay even when empty.
             if len(members) == 1:  # one stay: the fewest places over it, cached per stay
                 stay = ctx.stay(members[0])
-                fewest = fewest_places(ctx, stay.start, stay.stop)
+                fewest = ctx.fewest_places(stay.start, stay.stop)
                 index_array = index_array[fewest[index_array] >= CapacityRule.places(members[0])]
             else:
                 nights = np.fromiter(unit.usage, dtype=np.int64)
@@ -162,25 +162,3 @@ def build_units(
         for i in arrival_ids:
             unit_of[i] = index
     return Units(units=units, unit_of=unit_of)
-
-
-def places_matrix(ctx: Context) -> np.ndarray:
-    """Places of every shelter (rows, in scenario order) on every night (columns), cached."""
-    memo = ctx.memo.setdefault("places_matrix", {})
-    matrix = memo.get(None)
-    if matrix is None:
-        shelters = ctx.scenario.shelters
-        matrix = np.array([ctx.nightly_places(s) for s in shelters], dtype=np.int64)
-        matrix = matrix.reshape(len(shelters), ctx.scenario.horizon_days)
-        matrix.flags.writeable = False
-        memo[None] = matrix
-    return matrix  # type: ignore[no-any-return]
-
-
-def fewest_places(ctx: Context, first: int, stop: int) -> np.ndarray:
-    """The fewest places of every shelter over nights ``first`` to ``stop - 1`` (cached)."""
-    memo = ctx.memo.setdefault("fewest_places", {})
-    row = memo.get((first, stop))
-    if row is None:
-        row = memo[(first, stop)] = places_matrix(ctx)[:, first:stop].min(axis=1)
-    return row  # type: ignore[no-any-return]
