@@ -1,0 +1,405 @@
+"""The LP side of the lexicographic solve, checked against CP-SAT alone and against the rules.
+
+* ``solve_lexicographic`` with LP fixing reaches the same optimum, stage by stage, as without
+  it, and as an independent stage-by-stage CP-SAT solve of the linear model;
+* ``lp_proof``'s bound is at least the integer optimum (and equals the LP optimum HiGHS finds),
+  and no column it fixes can be used by a plan as good as the incumbent;
+* :class:`LinearModel` accepts exactly the column vectors the plan rules accept;
+* the packing heuristic places at least as many persons as the telephone greedy.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from ortools.sat.python import cp_model
+from scipy.optimize import linprog
+
+from placement.generate import generate_scenario
+from placement.rules import Context, plan_violations
+from solver.allocation import Allocation, to_assignment
+from solver.cpsat import PlacementModel, SolveOptions, solve_lexicographic
+from solver.flow_bound import flow_bound
+from solver.greedy import greedy_allocation
+from solver.linear import INF, LinearModel
+from solver.lp import lp_proof
+from solver.packing import packing_allocation
+from solver.units import Units, build_units
+from tests.conftest import arrival, scenario, shelter
+
+LEVELS = (5, 4, 3, 2, 1)
+
+#: generate_scenario arguments: plain, short supply (the LP fixes many columns and CP-SAT
+#: still runs after it), and the network cap (network_cap rows)
+CASES: dict[str, dict[str, Any]] = {
+    "60x150-seed1": {"arrivals": 60, "shelters": 150, "seed": 1},
+    "80x200-seed2-short": {"arrivals": 80, "shelters": 200, "seed": 2, "supply": 0.8},
+    "60x150-seed3-cap2": {"arrivals": 60, "shelters": 150, "seed": 3, "network_cap": 2},
+    "80x250-seed6-scarce": {"arrivals": 80, "shelters": 250, "seed": 6, "supply": 0.7},
+    "70x180-seed7-cap2": {
+        "arrivals": 70,
+        "shelters": 180,
+        "seed": 7,
+        "supply": 1.0,
+        "network_cap": 2,
+    },
+}
+
+
+@cache
+def instance(case: str) -> tuple[Context, Units]:
+    ctx = Context(generate_scenario(**CASES[case]))
+    return ctx, build_units(ctx)
+
+
+def values(lin: LinearModel, allocation: Allocation) -> tuple[int, ...]:
+    """Persons placed at priority 5, 4, 3, 2, 1, then the secondary cost."""
+    x = lin.to_columns(allocation)
+    return (*(int(lin.persons_at(p) @ x) for p in LEVELS), int(lin.col_cost @ x))
+
+
+def cpsat(model: PlacementModel) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 20
+    return solver
+
+
+@cache
+def reference(case: str) -> tuple[tuple[int, ...], Allocation]:
+    """The lexicographic optimum by plain CP-SAT on one model, without solve_lexicographic:
+    maximise each level in turn, keep it as a constraint, then minimise the cost."""
+    ctx, units = instance(case)
+    model = PlacementModel(ctx, units)
+    lin = model.linear
+    objectives = [lin.persons_at(p) for p in LEVELS] + [-lin.col_cost]
+    reached = []
+    for c in objectives:
+        expr = model.expression(c)
+        model.model.maximize(expr)
+        solver = cpsat(model)
+        assert solver.solve(model.model) == cp_model.OPTIMAL
+        z = round(solver.objective_value)
+        model.model.add(expr >= z)
+        reached.append(z)
+    allocation = model.read(solver)
+    result = (*reached[:-1], -reached[-1])
+    assert values(LinearModel(ctx, units), allocation) == result
+    return result, allocation
+
+
+def stage_objectives(lin: LinearModel) -> list[tuple[str, np.ndarray]]:
+    """The stages solve_lexicographic runs: the levels with persons, then the cost."""
+    out = [(f"priority_{p}", lin.persons_at(p)) for p in LEVELS if lin.persons_at(p).any()]
+    return [*out, ("secondary_cost", -lin.col_cost)]
+
+
+# --- 1. exactness of the LP-based lexicographic solve ------------------------------------
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_lp_fixing_reaches_the_same_optimum_on_every_stage(case: str) -> None:
+    ctx, units = instance(case)
+    optimum, _ = reference(case)
+    start = packing_allocation(ctx, units)
+    results = {}
+    for lp_fixing in (True, False):
+        lin = LinearModel(ctx, units)  # solve_lexicographic adds stage rows to it
+        options = SolveOptions(time_limit=20, lp_fixing=lp_fixing)
+        result = solve_lexicographic(lin, options, start)
+        assert result.proven_optimal, (lp_fixing, result.stages)
+        assert values(LinearModel(ctx, units), result.allocation) == optimum, lp_fixing
+        stages = [(name, value) for name, value, _ in result.stages]
+        # the stages report what the allocation reaches
+        by_level = dict(zip(LEVELS, optimum, strict=False))
+        expected = [
+            (name, optimum[-1] if name == "secondary_cost" else by_level[int(name[-1])])
+            for name, _ in stage_objectives(LinearModel(ctx, units))
+        ]
+        assert stages == expected, lp_fixing
+        results[lp_fixing] = stages
+    assert results[True] == results[False]
+
+
+@pytest.mark.parametrize("case", ["80x200-seed2-short", "70x180-seed7-cap2"])
+def test_lp_fixing_from_an_empty_start(case: str) -> None:
+    ctx, units = instance(case)
+    optimum, _ = reference(case)
+    result = solve_lexicographic(LinearModel(ctx, units), SolveOptions(time_limit=20), {})
+    assert result.proven_optimal, result.stages
+    assert values(LinearModel(ctx, units), result.allocation) == optimum
+    # as the engine calls it: stages completed by the packing heuristic, flow bound given
+    result = solve_lexicographic(
+        LinearModel(ctx, units),
+        SolveOptions(time_limit=20),
+        {},
+        complete=lambda alloc: packing_allocation(ctx, units, alloc),
+        bound=flow_bound(ctx, units).cumulative,
+    )
+    assert result.proven_optimal, result.stages
+    assert values(LinearModel(ctx, units), result.allocation) == optimum
+
+
+# --- 2. soundness of lp_proof --------------------------------------------------------------
+
+
+def lp_optimum(lin: LinearModel, c: np.ndarray) -> float:
+    """max c.x over the LP relaxation of the model, by HiGHS (independent of GLOP)."""
+    rows = np.concatenate([np.full(len(cols), i) for i, cols in enumerate(lin.row_cols)])
+    matrix = sp.csr_matrix(
+        (
+            np.concatenate(lin.row_coefs).astype(float),
+            (rows, np.concatenate(lin.row_cols)),
+        ),
+        shape=(len(lin.row_cols), lin.n_columns),
+    )
+    lo, hi = np.asarray(lin.row_lo), np.asarray(lin.row_hi)
+    upper, lower = np.isfinite(hi), np.isfinite(lo)
+    result = linprog(
+        -c.astype(float),
+        A_ub=sp.vstack([matrix[upper], -matrix[lower]]),
+        b_ub=np.concatenate([hi[upper], -lo[lower]]),
+        bounds=np.column_stack([np.zeros(lin.n_columns), lin.col_ub]),
+        method="highs",
+    )
+    assert result.status == 0, result.message
+    return float(-result.fun)
+
+
+def best_using(lin: LinearModel, c: np.ndarray, j: int) -> int | None:
+    """max c.x over integer plans of the model that use column j (None: there is none)."""
+    ctx, units = lin.ctx, lin.units
+    model = PlacementModel(ctx, units, linear=lin)
+    model.model.add(model.y[(int(lin.col_unit[j]), lin.shelter_id(j))] >= 1)
+    model.model.maximize(model.expression(c))
+    solver = cpsat(model)
+    status = solver.solve(model.model)
+    assert status in (cp_model.OPTIMAL, cp_model.INFEASIBLE), solver.status_name(status)
+    return round(solver.objective_value) if status == cp_model.OPTIMAL else None
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_lp_proof_bounds_every_stage_and_fixes_only_useless_columns(case: str) -> None:
+    ctx, units = instance(case)
+    optimum, best = reference(case)
+    lin = LinearModel(ctx, units)
+    x_best = lin.to_columns(best)
+    x_pack = lin.to_columns(packing_allocation(ctx, units))
+    everything = np.ones(lin.n_columns, dtype=bool)
+    rng = np.random.default_rng(0)
+    fixed_somewhere = 0
+    for k, (name, c) in enumerate(stage_objectives(lin)):
+        z = -optimum[-1] if name == "secondary_cost" else optimum[LEVELS.index(int(name[-1]))]
+        assert int(c @ x_best) == z
+        relaxed = lp_optimum(lin, c)
+        # (incumbent, start columns, rounds of column generation, whether the LP is solved
+        # to the end): all columns; each unit's cheapest columns, priced until nothing is
+        # left; one round from each unit's cheapest column only (duals of a partial LP).
+        # As in solve_lexicographic the start holds the incumbent's columns (the LP on the
+        # start columns is then feasible: the stage rows have lower bounds).
+        # At k = 0 there is no stage row yet: the packing plan is feasible, and not better.
+        used = x_best > 0
+        runs = [
+            (z, None, 8, True),
+            (z, lin.cheapest(2) | used, 8, True),
+            (z, lin.cheapest(1) | used, 1, False),
+        ]
+        if k == 0:
+            runs.insert(0, (int(c @ x_pack), None, 8, True))
+        for incumbent, start, rounds, complete in runs:
+            proof = lp_proof(lin, c, everything, incumbent, 10, start=start, max_rounds=rounds)
+            assert proof is not None, name
+            assert proof.bound >= z - 1e-6, (name, proof.bound, z, rounds)
+            if complete:
+                assert proof.bound == pytest.approx(relaxed, rel=1e-6, abs=1e-6), name
+            assert not proof.proves(z - 1), name
+            fixed = np.flatnonzero(proof.fixed)
+            assert not (x_best[fixed] > 0).any(), (name, incumbent, rounds)
+            fixed_somewhere += len(fixed)
+            # forcing a fixed column in loses value (the strongest claim: incumbent = z)
+            sample = rng.choice(fixed, size=min(3, len(fixed)), replace=False)
+            for j in sample.tolist() if incumbent == z else []:
+                value = best_using(lin, c, j)
+                assert value is None or value < incumbent, (name, j, value, incumbent)
+        lin.add_row(np.flatnonzero(c), c[c != 0], z, INF, "stage")  # as solve_lexicographic
+    if case != "60x150-seed1":  # there the LP fixes nothing at all
+        assert fixed_somewhere > 0
+
+
+# --- 3. the plans are valid, and the linear model is the plan rules ------------------------
+
+
+def violations(lin: LinearModel, x: np.ndarray) -> list[str]:
+    return plan_violations(lin.ctx, to_assignment(lin.units, lin.to_allocation(x)))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_heuristic_and_optimal_plans_are_valid(case: str) -> None:
+    ctx, units = instance(case)
+    lin = LinearModel(ctx, units)
+    solved = solve_lexicographic(LinearModel(ctx, units), SolveOptions(time_limit=20), {})
+    plans = {
+        "packing": packing_allocation(ctx, units),
+        "greedy": greedy_allocation(ctx, units),
+        "lexicographic": solved.allocation,
+        "reference": reference(case)[1],
+    }
+    for name, allocation in plans.items():
+        assert allocation, name
+        assert plan_violations(ctx, to_assignment(units, allocation)) == [], name
+        x = lin.to_columns(allocation)
+        assert lin.satisfies(x), name
+        assert lin.to_allocation(x) == allocation, name
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_broken_column_vectors_are_rejected(case: str) -> None:
+    ctx, units = instance(case)
+    lin = LinearModel(ctx, units)
+    x = lin.to_columns(packing_allocation(ctx, units))
+    assert lin.satisfies(x)
+    for j in (0, lin.n_columns // 2, lin.n_columns - 1):
+        above = x.copy()
+        above[j] = lin.col_ub[j] + 1
+        assert not lin.satisfies(above), j
+        negative = x.copy()
+        negative[j] = -1
+        assert not lin.satisfies(negative), j
+    kinds = set(lin.row_kind)
+    assert {"unit", "capacity", "keep_apart"} <= kinds
+    if ctx.scenario.policy.max_per_network_per_shelter is not None:
+        assert "network_cap" in kinds
+    for kind in sorted(kinds - {"unit"}):
+        # Fill the columns of the first row of this kind (distinct units: one column per
+        # unit and shelter) to their bounds: the row overflows, the rules say the same.
+        i = lin.row_kind.index(kind)
+        cols = lin.row_cols[i]
+        assert len(set(lin.col_unit[cols].tolist())) == len(cols), kind
+        full = np.zeros(lin.n_columns, dtype=np.int64)
+        full[cols] = lin.col_ub[cols]
+        assert int(lin.row_coefs[i] @ full[cols]) > lin.row_hi[i], kind
+        assert not lin.satisfies(full), kind
+        assert any(v.startswith(f"{kind}:") for v in violations(lin, full)), kind
+    # Too many copies of a unit (over its count, each column within its bound).
+    for unit in units.units:
+        cols = lin.columns_of(unit.index)
+        if lin.col_ub[cols].sum() > unit.count:
+            over = np.zeros(lin.n_columns, dtype=np.int64)
+            over[cols] = lin.col_ub[cols]
+            assert not lin.satisfies(over), unit.index
+            break
+    else:
+        pytest.fail("no unit can be over-placed: the case tests nothing")
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_linear_model_accepts_exactly_what_the_plan_rules_accept(case: str) -> None:
+    ctx, units = instance(case)
+    lin = LinearModel(ctx, units)
+    counts = np.array([u.count for u in units.units])
+    seen = {True: 0, False: 0}
+
+    def check(x: np.ndarray) -> None:
+        found = violations(lin, x)
+        assert lin.satisfies(x) == (found == []), found
+        seen[found == []] += 1
+
+    # Every column alone at its bound: the unit fits there on its own (only the network
+    # cap, which the bound leaves to its rows, may forbid it)...
+    for j in range(lin.n_columns):
+        x = np.zeros(lin.n_columns, dtype=np.int64)
+        x[j] = lin.col_ub[j]
+        check(x)
+        assert all(v.startswith("network_cap:") for v in violations(lin, x)), j
+        if lin.col_ub[j] < counts[lin.col_unit[j]]:
+            # ...and no more than that: one more copy breaks the capacity.
+            x[j] += 1
+            assert any(v.startswith("capacity:") for v in violations(lin, x)), j
+    # The columns of each shelter, and of each network in each shelter, filled copy by copy
+    # in random order for as long as the model accepts: the rules accept the result, and
+    # each copy the model then refuses breaks a rule. (Rows that "cannot bind" are left out
+    # of the model: a wrong omission shows here.)
+    rng = np.random.default_rng(CASES[case]["seed"])
+    groups = [np.flatnonzero(lin.col_shelter == s) for s in np.unique(lin.col_shelter).tolist()]
+    networks = sorted({net for u in units.units for net in u.networks})
+    for net in networks:
+        has = np.array([net in u.networks for u in units.units])[lin.col_unit]
+        groups += [
+            np.flatnonzero(has & (lin.col_shelter == s))
+            for s in np.unique(lin.col_shelter[has]).tolist()
+        ]
+    for group in groups:
+        x = np.zeros(lin.n_columns, dtype=np.int64)
+        open_cols = group.tolist()
+        while open_cols:
+            j = open_cols[int(rng.integers(len(open_cols)))]
+            x[j] += 1
+            if x[j] > lin.col_ub[j] or not lin.satisfies(x):
+                x[j] -= 1
+                open_cols.remove(j)
+                if x[j] < lin.col_ub[j]:
+                    x[j] += 1
+                    assert violations(lin, x), j
+                    x[j] -= 1
+        check(x)
+    # Random copies added to the packing plan, within the bounds and the unit counts.
+    x0 = lin.to_columns(packing_allocation(ctx, units))
+    for _ in range(150):
+        x = x0.copy()
+        for _ in range(int(rng.integers(1, 4))):
+            j = int(rng.integers(lin.n_columns))
+            unit = int(lin.col_unit[j])
+            if x[j] < lin.col_ub[j] and x[lin.columns_of(unit)].sum() < counts[unit]:
+                x[j] += 1
+        check(x)
+    assert seen[True] and seen[False], seen
+
+
+def test_rows_one_over_when_full_are_kept() -> None:
+    # Three different women (not grouped), one shelter with 2 places: all three at their
+    # bounds is exactly one over, so the capacity row must be in the model. Likewise three
+    # women of one network in a shelter of 3 places, with the cap at 2.
+    women = [arrival(f"W{i}", priority=i + 1) for i in range(3)]
+    capacity = scenario([shelter("S", capacity=2)], women)
+    network = scenario(
+        [shelter("S", capacity=3)],
+        [{**w, "network": "N"} for w in women],
+        policy={"max_per_network_per_shelter": 2},
+    )
+    for sc, kind in ((capacity, "capacity"), (network, "network_cap")):
+        ctx = Context(sc)
+        units = build_units(ctx)
+        lin = LinearModel(ctx, units)
+        assert lin.n_columns == 3 and (lin.col_ub == 1).all(), kind
+        assert kind in lin.row_kind
+        everyone = np.ones(3, dtype=np.int64)
+        assert not lin.satisfies(everyone), kind
+        assert violations(lin, everyone), kind
+        for j in range(3):
+            two = everyone.copy()
+            two[j] = 0
+            assert lin.satisfies(two), (kind, j)
+            assert violations(lin, two) == [], (kind, j)
+
+
+# --- 4. packing against the telephone greedy -----------------------------------------------
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_packing_places_at_least_as_many_persons_as_greedy(case: str) -> None:
+    # Checked beforehand on every case here (it is a heuristic: not a theorem in general).
+    ctx, units = instance(case)
+    lin = LinearModel(ctx, units)
+    packing = values(lin, packing_allocation(ctx, units))
+    greedy = values(lin, greedy_allocation(ctx, units))
+    assert sum(packing[:5]) >= sum(greedy[:5]), (packing, greedy)
+    # and neither beats the lexicographic optimum
+    optimum, _ = reference(case)
+    assert optimum[:5] >= packing[:5]
+    assert optimum[:5] >= greedy[:5]
+    if optimum[:5] == packing[:5]:
+        assert optimum[5] <= packing[5]
