@@ -14,9 +14,7 @@ from rich.table import Table
 
 from placement.loading import ScenarioError, load_scenario
 from placement.plan import Plan
-from solver.cpsat import SolveOptions
-from solver.engine import EngineOptions, SolverName
-from solver.process import solve_in_subprocess
+from solver.names import SolverName
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 EXIT_BAD_INPUT = 2
@@ -106,11 +104,6 @@ def solve(
         for line in str(e).splitlines():
             err.print(f"[red]error:[/red] {line}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    options = EngineOptions(
-        solver=solver,
-        solve=SolveOptions(time_limit=time_limit, workers=workers),
-        explain=explain,
-    )
     started = time.perf_counter()
 
     def progress(
@@ -132,7 +125,29 @@ def solve(
 
     persons_of = {a.id: a.persons for a in scenario.arrivals}
     priority_of = {a.id: a.priority for a in scenario.arrivals}
-    plan = solve_in_subprocess(scenario, options, progress=progress)
+    prepared = None
+    if solver == "cpsat":
+        # The first plan, before OR-Tools is loaded; the solve (forked) starts from it.
+        from placement.rules import Context
+        from solver.allocation import to_assignment
+        from solver.packing import first_plan
+        from solver.units import build_units
+
+        ctx = Context(scenario)
+        units = build_units(ctx)
+        seed = first_plan(ctx, units)
+        progress("first plan (packing heuristic)", to_assignment(units, seed), False)
+        prepared = (ctx, units, seed)
+    from solver.cpsat import SolveOptions
+    from solver.engine import EngineOptions
+    from solver.process import solve_in_subprocess
+
+    options = EngineOptions(
+        solver=solver,
+        solve=SolveOptions(time_limit=time_limit, workers=workers),
+        explain=explain,
+    )
+    plan = solve_in_subprocess(scenario, options, progress=progress, prepared=prepared)
     if json_output:
         sys.stdout.write(plan.model_dump_json(indent=2) + "\n")
     else:

@@ -24,7 +24,7 @@ from placement.models import (
     Shelter,
 )
 from placement.plan import Plan
-from solver.engine import SolverName
+from solver.names import SolverName
 
 
 class In(BaseModel):

@@ -23,6 +23,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -63,12 +64,19 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             )  # fmt: skip
             assert proc.stderr is not None and proc.stdout is not None
             errors: list[str] = []
-            for line in proc.stderr:  # progress lines, as they come
-                errors.append(line)
-                if "first plan" in line and "first_plan" not in out:
-                    out["first_plan"] = time.perf_counter() - started
-            stdout = proc.stdout.read()
+
+            def read_progress() -> None:  # progress lines on stderr, as they come
+                assert proc.stderr is not None
+                for line in proc.stderr:
+                    errors.append(line)
+                    if "first plan" in line and "first_plan" not in out:
+                        out["first_plan"] = time.perf_counter() - started
+
+            reader = threading.Thread(target=read_progress)
+            reader.start()
+            stdout = proc.stdout.read()  # the plan (large: read while stderr is read too)
             proc.wait()
+            reader.join()
             out["wall"] = time.perf_counter() - started
             if proc.returncode != 0:
                 raise RuntimeError("".join(errors)[-2000:])

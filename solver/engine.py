@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Protocol
 
 from placement.explain import Explainer
 from placement.models import Scenario
@@ -23,13 +23,12 @@ from solver.cpsat import (
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
-from solver.packing import packing_allocation
+from solver.names import SolverName
+from solver.packing import first_plan, packing_allocation
 from solver.replan import replan_unit
 from solver.units import Units, build_units
 
 log = logging.getLogger(__name__)
-
-SolverName = Literal["cpsat", "greedy"]
 
 
 Bound = dict[int, int]  # priority p -> upper bound on persons placed at priority >= p
@@ -60,20 +59,27 @@ class EngineOptions:
 
 
 def plan_assignment(
-    ctx: Context, options: EngineOptions, progress: Progress | None = None
+    ctx: Context,
+    options: EngineOptions,
+    progress: Progress | None = None,
+    prepared: tuple[Units, Allocation] | None = None,
 ) -> tuple[dict[str, str], Status, Bound | None]:
     """Who goes where, and whether it is proven optimal.
 
     ``options.solve.time_limit`` covers everything here, model building included: CP-SAT
-    gets what is left of it.
+    gets what is left of it. ``prepared``: the units and first plan, when the caller has
+    already built them (the CLI shows the first plan before OR-Tools is even loaded).
     """
     deadline = time.monotonic() + options.solve.time_limit
-    units = build_units(ctx)
-    if options.solver == "greedy":
-        return to_assignment(units, greedy_allocation(ctx, units)), "feasible", None
-    seed = packing_allocation(ctx, units)
-    if progress is not None:
-        progress("first plan (packing heuristic)", to_assignment(units, seed), False)
+    if prepared is not None:
+        units, seed = prepared
+    else:
+        units = build_units(ctx)
+        if options.solver == "greedy":
+            return to_assignment(units, greedy_allocation(ctx, units)), "feasible", None
+        seed = first_plan(ctx, units)
+        if progress is not None:
+            progress("first plan (packing heuristic)", to_assignment(units, seed), False)
     bound = flow_bound(ctx, units).cumulative
     if progress is not None:
         progress(

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from ortools.linear_solver.python import model_builder as mb
 
 from solver.linear import LinearModel
 
@@ -130,6 +129,9 @@ def _solve_lp(
     seconds: float,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Maximise ``cost . x`` with GLOP: (row duals, primal values), or None."""
+    # imported here: model_builder loads pandas (0.3 s); the CLI's first plan does not wait
+    from ortools.linear_solver.python import model_builder as mb
+
     model = mb.Model()
     model.helper.fill_model_from_sparse_data(
         np.zeros(len(cost)),  # type: ignore[arg-type]

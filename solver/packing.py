@@ -71,3 +71,8 @@ def packing_allocation(
             if placed == unit.count:
                 break
     return alloc
+
+
+def first_plan(ctx: Context, units: Units) -> Allocation:
+    """The plan shown first, and the incumbent the exact path starts from."""
+    return packing_allocation(ctx, units)

@@ -18,26 +18,32 @@ from typing import Any
 from placement.models import Scenario
 from placement.plan import Plan
 from placement.rules import Context
-from solver.allocation import to_assignment
+from solver.allocation import Allocation, to_assignment
 from solver.engine import Bound, EngineOptions, Progress, finish_plan, plan_assignment
 from solver.greedy import greedy_allocation
-from solver.units import build_units
+from solver.units import Units, build_units
 
 log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 5.0
 
 
-def _child(scenario: Scenario, options: EngineOptions, out: Connection) -> None:
+def _child(
+    scenario: Scenario,
+    options: EngineOptions,
+    out: Connection,
+    prepared: tuple[Context, Units, Allocation] | None,
+) -> None:
     started = time.perf_counter()
-    ctx = Context(scenario)
+    ctx = Context(scenario) if prepared is None else prepared[0]
 
     def progress(
         stage: str, assignment: dict[str, str], proven: bool, bound: Bound | None = None
     ) -> None:
         out.send(("progress", stage, assignment, proven, time.perf_counter() - started, bound))
 
-    assignment, status, bound = plan_assignment(ctx, options, progress)
+    units_seed = None if prepared is None else (prepared[1], prepared[2])
+    assignment, status, bound = plan_assignment(ctx, options, progress, units_seed)
     seconds = time.perf_counter() - started
     out.send(("solved", assignment, status, seconds, bound))
     plan = finish_plan(ctx, assignment, status, seconds, options, upper_bound=bound)
@@ -56,11 +62,13 @@ def solve_in_subprocess(
     cancel: threading.Event | None = None,
     hard_timeout: float | None = None,
     start_method: str = "fork",
+    prepared: tuple[Context, Units, Allocation] | None = None,
 ) -> Plan:
     """Solve in a child process; never take longer than the hard timeout.
 
-    ``progress`` gets (stage, assignment, proven) as plans improve. Setting ``cancel`` stops
-    the child at once; the best plan received so far is returned (status ``feasible``).
+    ``progress`` gets (stage, assignment, proven, bound) as plans improve. Setting ``cancel``
+    stops the child at once; the best plan received so far is returned (status ``feasible``).
+    ``prepared`` (context, units, first plan) is handed to a forked child as it is.
     """
     limit = hard_timeout
     if limit is None:
@@ -68,12 +76,16 @@ def solve_in_subprocess(
         limit += GRACE_SECONDS
     ctx_mp: Any = mp.get_context(start_method)
     receiver, sender = ctx_mp.Pipe(duplex=False)
-    child = ctx_mp.Process(target=_child, args=(scenario, options, sender), daemon=True)
+    if prepared is not None and start_method != "fork":
+        prepared = None  # would be pickled: cheaper to rebuild in the child
+    child = ctx_mp.Process(target=_child, args=(scenario, options, sender, prepared), daemon=True)
     started = time.perf_counter()
     child.start()
     sender.close()
     deadline = time.monotonic() + limit
     best: dict[str, str] | None = None
+    if prepared is not None:
+        best = to_assignment(prepared[1], prepared[2])
     solved: tuple[dict[str, str], str, float, dict[int, int] | None] | None = None
     try:
         while True:

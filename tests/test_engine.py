@@ -49,7 +49,7 @@ def test_same_input_same_plan():
 
 def test_stuck_solver_is_stopped_and_best_plan_returned(monkeypatch: pytest.MonkeyPatch):
     # A solver that reports a first plan, then hangs (as presolve sometimes does).
-    def stuck(ctx, options, progress=None):
+    def stuck(ctx, options, progress=None, prepared=None):
         a = ctx.scenario.arrivals[1]  # no children: fits the 1-place shelter s0
         progress("greedy", {a.id: ctx.scenario.shelters[0].id}, False)
         progress("upper bound", {}, False, {p: 9 for p in range(1, 6)})  # a note: no plan
@@ -66,7 +66,7 @@ def test_stuck_solver_is_stopped_and_best_plan_returned(monkeypatch: pytest.Monk
 
 
 def test_cancel_stops_the_child(monkeypatch: pytest.MonkeyPatch):
-    def stuck(ctx, options, progress=None):
+    def stuck(ctx, options, progress=None, prepared=None):
         progress("greedy", {}, False)
         time.sleep(600)
 

@@ -12,7 +12,7 @@ from api.errors import ApiError, split_problems
 from api.jobs import engine_options, hard_limit
 from placement.loading import ScenarioError, parse_text, scenario_from_data
 from placement.plan import Plan
-from solver.engine import SolverName
+from solver.names import SolverName
 from solver.process import solve_in_subprocess
 
 router = APIRouter(prefix="/whatif", tags=["what-if"])
