@@ -53,7 +53,8 @@ class SolveOptions:
     #: each stage's LP starts from each unit's N cheapest columns (and the incumbent's, and
     #: the previous LP solution's); pricing adds the others it needs
     lp_start_columns: int = 5
-    #: seconds for the quick CP-SAT solve on the LP solution's columns, per stage
+    #: seconds for the quick CP-SAT solve on the LP solution's columns, per stage (the solve
+    #: on all the columns the LP saw gets a fair share of the time left instead)
     support_time_limit: float = 2.0
     #: a stage the LP leaves with more columns than this is not given to CP-SAT whole:
     #: measured at 1,000 x 3,000, CP-SAT found no bound in 25 s on 46k-75k columns
@@ -257,11 +258,13 @@ def solve_lexicographic(
                 # The LP solution is nearly integral: the best plan using only its columns
                 # and the incumbent's is often optimal, and quick to find; if not, the best
                 # plan on all the columns the LP was solved on.
-                for support in (proof.values > 1e-6, proof.columns):
+                for small, support in ((True, proof.values > 1e-6), (False, proof.columns)):
                     if proof.proves(z):
                         break
                     support = in_play & (support | (x_stage > 0))
-                    left = min(deadline - time.monotonic(), options.support_time_limit)
+                    left = (deadline - time.monotonic()) / (len(plan) - k)  # a fair share
+                    if small:
+                        left = min(left, options.support_time_limit)
                     found = _solve_stage(lin, support, c, x_stage, options, left)
                     if found is not None and int(c @ found[0]) > z:
                         x_stage, z = found[0], int(c @ found[0])
