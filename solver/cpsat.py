@@ -269,9 +269,15 @@ def solve_lexicographic(
                     if found is not None and int(c @ found[0]) > z:
                         x_stage, z = found[0], int(c @ found[0])
                         how += f"LP support {int(support.sum())} columns {found[1]}; "
+                        # a better incumbent lets the same duals rule out more columns
+                        more = proof.fixed_for(z)
+                        active &= ~more
+                        in_play &= ~more
                 support_before = proof.values > 1e-6
                 if proof.proves(z):
                     how += "incumbent proven by LP"
+                else:
+                    how += f"{int(in_play.sum())} columns left; "
         if how.endswith(("flow bound", "by LP")):
             pass
         elif in_play.sum() > options.cpsat_max_columns:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,6 +39,14 @@ class LpProof:
     seconds: float
     values: np.ndarray  # the LP solution, per column of the model (0 outside the active ones)
     columns: np.ndarray  # the columns the last LP was solved on
+    reduced: np.ndarray  # d_j per column, from the duals behind ``bound``
+    active: np.ndarray  # the columns the bound is over
+
+    def fixed_for(self, incumbent: int) -> np.ndarray:
+        """The columns fixed against a better incumbent (same duals, so no new LP)."""
+        margin = TOLERANCE * max(1.0, abs(self.bound))
+        fixed: np.ndarray = self.active & (self.reduced < 0)
+        return fixed & (self.bound + self.reduced + margin < incumbent)
 
     def proves(self, incumbent: int) -> bool:
         """Whether no plan beats ``incumbent``: the incumbent is optimal for this stage."""
@@ -109,15 +117,17 @@ def lp_proof(
     if best is None:
         return None
     bound, d, values = best
-    margin = TOLERANCE * max(1.0, abs(bound))
-    fixed = active & (d < 0) & (bound + d + margin < incumbent)
-    return LpProof(
+    proof = LpProof(
         bound=bound,
-        fixed=fixed,
+        fixed=np.zeros(0, dtype=bool),
         seconds=time.perf_counter() - started,
         values=values,
-        columns=subset & ~fixed,
+        columns=subset,
+        reduced=d,
+        active=active.copy(),
     )
+    fixed = proof.fixed_for(incumbent)
+    return replace(proof, fixed=fixed, columns=subset & ~fixed)
 
 
 def _solve_lp(
