@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -95,3 +96,38 @@ class Occupancy:
         for net, k in unit.networks.items():
             self.network_count[(net, si)] += k * copies
         self.units_in[si].add(unit.index)
+
+
+def place_in_order(
+    ctx: Context,
+    units: Units,
+    order: Iterable[Unit],
+    ranked: Callable[[Unit], np.ndarray],
+    fixed: Allocation | None = None,
+) -> Allocation:
+    """Place the units one after another, each in its shelters in the order ``ranked(unit)``
+    gives (positions in the scenario), as many copies as fit without breaking a plan rule.
+    ``fixed`` copies are placed first, as they are. What the heuristics share."""
+    occupancy = Occupancy(ctx, units)
+    alloc: Allocation = {}
+    for ui, where in (fixed or {}).items():
+        for sid, copies in where.items():
+            occupancy.place(units.units[ui], ctx.index(sid), copies)
+            alloc.setdefault(ui, {})[sid] = copies
+    ids = [s.id for s in ctx.scenario.shelters]
+    for unit in order:
+        placed = sum(alloc.get(unit.index, {}).values())
+        if placed == unit.count or not len(unit.shelter_index):
+            continue
+        shelters = ranked(unit)
+        for si in shelters[occupancy.room(unit, shelters)].tolist():
+            copies = min(unit.count - placed, occupancy.copies_fitting(unit, si))
+            if copies <= 0:
+                continue
+            occupancy.place(unit, si, copies)
+            where = alloc.setdefault(unit.index, {})
+            where[ids[si]] = where.get(ids[si], 0) + copies
+            placed += copies
+            if placed == unit.count:
+                break
+    return alloc

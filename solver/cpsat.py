@@ -76,15 +76,13 @@ class PlacementModel:
         ctx: Context,
         units: Units,
         must_place: dict[int, int] | None = None,
-        candidates: dict[int, np.ndarray] | None = None,
         linear: LinearModel | None = None,
         active: np.ndarray | None = None,
     ):
-        """``candidates`` restricts each unit to some of its admissible shelters (at scale);
-        ``active`` keeps only some columns of ``linear`` (those the LP has not ruled out)."""
+        """``active`` keeps only some columns of ``linear`` (those the LP has not ruled out)."""
         self.ctx = ctx
         self.units = units
-        self.linear = linear or LinearModel(ctx, units, candidates, must_place)
+        self.linear = linear or LinearModel(ctx, units, must_place)
         lin = self.linear
         self.active = np.ones(lin.n_columns, dtype=bool) if active is None else active
         self.model = cp_model.CpModel()

@@ -10,46 +10,20 @@ from __future__ import annotations
 import numpy as np
 
 from placement.rules import Context
-from solver.allocation import Allocation, Occupancy
-from solver.units import Units
+from solver.allocation import Allocation, place_in_order
+from solver.units import Unit, Units
 
 
-def greedy_allocation(
-    ctx: Context,
-    units: Units,
-    fixed: Allocation | None = None,
-    candidates: dict[int, np.ndarray] | None = None,
-) -> Allocation:
-    """Place copies one shelter at a time; ``fixed`` copies are placed first, as they are.
-    ``candidates`` limits each unit to some of its shelters (positions in the scenario)."""
-    occupancy = Occupancy(ctx, units)
-    alloc: Allocation = {}
-    for ui, where in (fixed or {}).items():
-        unit = units.units[ui]
-        for sid, copies in where.items():
-            occupancy.place(unit, ctx.index(sid), copies)
-            alloc.setdefault(ui, {})[sid] = copies
+def greedy_allocation(ctx: Context, units: Units, fixed: Allocation | None = None) -> Allocation:
+    """Units by priority, larger first; each into the nearest admissible shelter with room
+    (then the cheapest, then by id). ``fixed`` copies are placed first, as they are."""
     ranks = ctx.id_ranks()
-    order = sorted(units.units, key=lambda u: (-u.priority, -u.persons, u.arrival_ids[0]))
-    for unit in order:
-        placed = sum(alloc.get(unit.index, {}).values())
-        if placed == unit.count or not len(unit.shelter_index):
-            continue
-        index, costs = unit.shelter_index, unit.costs
-        if candidates is not None:
-            keep = np.isin(index, candidates[unit.index])
-            index, costs = index[keep], costs[keep]
+
+    def nearest(unit: Unit) -> np.ndarray:
+        index = unit.shelter_index
         near = ctx.distances(unit.members[0])[index]
-        nearest = index[np.lexsort((ranks[index], costs, near))]
-        for si in nearest[occupancy.room(unit, nearest)].tolist():
-            copies = min(unit.count - placed, occupancy.copies_fitting(unit, si))
-            if copies <= 0:
-                continue
-            occupancy.place(unit, si, copies)
-            sid = ctx.scenario.shelters[si].id
-            where = alloc.setdefault(unit.index, {})
-            where[sid] = where.get(sid, 0) + copies
-            placed += copies
-            if placed == unit.count:
-                break
-    return alloc
+        ordered: np.ndarray = index[np.lexsort((ranks[index], unit.costs, near))]
+        return ordered
+
+    order = sorted(units.units, key=lambda u: (-u.priority, -u.persons, u.arrival_ids[0]))
+    return place_in_order(ctx, units, order, nearest, fixed)

@@ -33,18 +33,17 @@ INF = float("inf")
 
 
 class LinearModel:
-    """Columns and rows of one scenario's units (optionally only some candidate shelters)."""
+    """Columns and rows of one scenario's units."""
 
     def __init__(
         self,
         ctx: Context,
         units: Units,
-        candidates: dict[int, np.ndarray] | None = None,
         must_place: dict[int, int] | None = None,
     ) -> None:
         self.ctx = ctx
         self.units = units
-        self._columns(candidates)
+        self._columns()
         self.row_cols: list[np.ndarray] = []
         self.row_coefs: list[np.ndarray] = []
         self.row_lo: list[float] = []
@@ -59,14 +58,11 @@ class LinearModel:
             self.add_row(cols, np.ones(len(cols)), copies, INF, "must_place")
 
     # --- columns ----------------------------------------------------------------------
-    def _columns(self, candidates: dict[int, np.ndarray] | None) -> None:
+    def _columns(self) -> None:
         units, shelters, costs, ubs = [], [], [], []
         places = self.ctx.places_matrix()
         for unit in self.units.units:
             index, cost = unit.shelter_index, unit.costs
-            if candidates is not None:
-                keep = np.isin(index, candidates[unit.index])
-                index, cost = index[keep], cost[keep]
             if unit.usage and len(index):
                 if len(unit.members) == 1:
                     stay = self.ctx.stay(unit.members[0])

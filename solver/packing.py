@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from placement.rules import Context
-from solver.allocation import Allocation, Occupancy
-from solver.units import Units
+from solver.allocation import Allocation, place_in_order
+from solver.units import Unit, Units
 
 
 def shelter_pressure(ctx: Context, units: Units) -> np.ndarray:
@@ -32,45 +32,21 @@ def shelter_pressure(ctx: Context, units: Units) -> np.ndarray:
     return pressure
 
 
-def packing_allocation(
-    ctx: Context,
-    units: Units,
-    fixed: Allocation | None = None,
-    candidates: dict[int, np.ndarray] | None = None,
-) -> Allocation:
-    """Place units hardest first, each in the least pressed shelter with room."""
-    occupancy = Occupancy(ctx, units)
-    alloc: Allocation = {}
-    for ui, where in (fixed or {}).items():
-        for sid, copies in where.items():
-            occupancy.place(units.units[ui], ctx.index(sid), copies)
-            alloc.setdefault(ui, {})[sid] = copies
+def packing_allocation(ctx: Context, units: Units, fixed: Allocation | None = None) -> Allocation:
+    """Place units hardest first, each in the least pressed shelter with room (then the
+    cheapest). ``fixed`` copies are placed first, as they are."""
     pressure = shelter_pressure(ctx, units)
-    ids = [s.id for s in ctx.scenario.shelters]
+
+    def least_pressed(unit: Unit) -> np.ndarray:
+        index = unit.shelter_index
+        ordered: np.ndarray = index[np.lexsort((unit.costs, pressure[index]))]
+        return ordered
+
     order = sorted(
         units.units,
         key=lambda u: (-u.priority, len(u.shelter_index), -u.persons, u.arrival_ids[0]),
     )
-    for unit in order:
-        placed = sum(alloc.get(unit.index, {}).values())
-        index, costs = unit.shelter_index, unit.costs
-        if candidates is not None:
-            keep = np.isin(index, candidates[unit.index])
-            index, costs = index[keep], costs[keep]
-        if placed == unit.count or not len(index):
-            continue
-        ranked = index[np.lexsort((costs, pressure[index]))]
-        for si in ranked[occupancy.room(unit, ranked)].tolist():
-            copies = min(unit.count - placed, occupancy.copies_fitting(unit, si))
-            if copies <= 0:
-                continue
-            occupancy.place(unit, si, copies)
-            where = alloc.setdefault(unit.index, {})
-            where[ids[si]] = where.get(ids[si], 0) + copies
-            placed += copies
-            if placed == unit.count:
-                break
-    return alloc
+    return place_in_order(ctx, units, order, least_pressed, fixed)
 
 
 def first_plan(ctx: Context, units: Units) -> Allocation:
