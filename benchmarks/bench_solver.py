@@ -2,12 +2,12 @@
 
     .venv/bin/python benchmarks/bench_solver.py                      # 100x300, 300x1000
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --cli
-    .venv/bin/python benchmarks/bench_solver.py --sizes 10000x20000 --solvers greedy,flow,cpsat
+    .venv/bin/python benchmarks/bench_solver.py --sizes 10000x20000 --solvers flow,packing,cpsat
 
 Each solver run happens in a fresh child process (this script with ``--child``), so peak
 memory is that run's own ``ru_maxrss`` (scenario generation included: it is measured too, as
 ``gen MB``, with the solver not started). Wall time covers everything from the scenario
-object to the plan (context, admissibility, units, greedy seed, model building, CP-SAT
+object to the plan (context, admissibility, units, first plan, model building, LP and CP-SAT
 stages; explanations off). "cli" times the whole ``placement solve FILE --json --no-explain``
 process on a JSON file (loading, the solve subprocess, printing). The gap is on cumulative
 counts, (bound - placed at priority >= p) / bound, per level p = 5..1, against
@@ -161,8 +161,8 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     from solver.allocation import to_assignment
     from solver.cpsat import SolveOptions, solve_lexicographic
     from solver.engine import EngineOptions, finish_plan
-    from solver.greedy import greedy_allocation
     from solver.linear import LinearModel
+    from solver.packing import first_plan, packing_allocation
     from solver.units import build_units
 
     arrivals, shelters = (int(x) for x in size.split("x"))
@@ -181,8 +181,8 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     units = build_units(ctx)
     pairs = sum(len(u.shelter_index) for u in units.units)
     mark("build_units (admissibility, costs)", f"{len(units.units)} units, {pairs} pairs")
-    seed = greedy_allocation(ctx, units)
-    mark("greedy seed")
+    seed = first_plan(ctx, units)
+    mark("first plan (packing)")
     model = LinearModel(ctx, units)
     mark("LinearModel build", f"{model.n_columns} columns, {len(model.row_lo)} rows")
     marks: list[str] = []
@@ -193,7 +193,7 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
 
     options = SolveOptions(time_limit=limit, workers=args.workers)
     result = solve_lexicographic(
-        model, options, seed, on_stage, lambda a: greedy_allocation(ctx, units, fixed=a)
+        model, options, seed, on_stage, lambda a: packing_allocation(ctx, units, fixed=a)
     )
     stages = "; ".join(f"{n} {v} {st}" for n, v, st in result.stages)
     mark("CP-SAT stages", f"{stages}; {'; '.join(marks)}; proven {result.proven_optimal}")
