@@ -202,7 +202,7 @@ def solve_lexicographic(
 ) -> LexResult:
     """Maximise persons placed per priority level in turn, then minimise secondary cost.
 
-    ``start`` must be a valid allocation (the greedy plan, or ``{}``): the first incumbent.
+    ``start`` must be a valid allocation (the first plan, or ``{}``): the first incumbent.
     ``bound`` (persons placeable at priority >= p, :mod:`solver.flow_bound`) proves a level
     as soon as the incumbent reaches it. A stage CP-SAT cannot prove in its share of the time
     keeps the best value found, and the later stages still run: the plan is then feasible.

@@ -1,4 +1,5 @@
-"""Solve a scenario end to end, in this process: units, greedy seed, CP-SAT, explanations."""
+"""Solve a scenario end to end, in this process: units, first plan, flow bound, LP and CP-SAT
+stages, explanations."""
 
 from __future__ import annotations
 
