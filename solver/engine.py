@@ -25,7 +25,7 @@ from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
 from solver.names import SolverName
-from solver.packing import first_plan, packing_allocation
+from solver.packing import augment, first_plan, packing_allocation
 from solver.replan import replan_unit
 from solver.units import Units, build_units
 
@@ -98,7 +98,10 @@ def plan_assignment(
         log.warning("%d admissible pairs: plan from the packing heuristic only", pairs)
         if progress is not None:
             progress(f"{pairs} admissible pairs: no LP or CP-SAT at this size", {}, False, bound)
-        return to_assignment(units, seed), "feasible", bound
+        better = augment(ctx, units, seed, deadline=deadline - 5.0)  # 5 s kept for the rest
+        if progress is not None:
+            progress("plan after moves that make room", to_assignment(units, better), False, bound)
+        return to_assignment(units, better), "feasible", bound
     model = LinearModel(ctx, units)
 
     def on_stage(stage: str, alloc: Allocation, proven: bool) -> None:

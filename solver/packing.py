@@ -10,10 +10,12 @@ ties. It is the seed of the exact path and the plan for levels no proof reaches.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from placement.rules import Context
-from solver.allocation import Allocation, place_in_order
+from solver.allocation import Allocation, Occupancy, place_in_order
 from solver.units import Unit, Units
 
 
@@ -52,3 +54,73 @@ def packing_allocation(ctx: Context, units: Units, fixed: Allocation | None = No
 def first_plan(ctx: Context, units: Units) -> Allocation:
     """The plan shown first, and the incumbent the exact path starts from."""
     return packing_allocation(ctx, units)
+
+
+def augment(
+    ctx: Context,
+    units: Units,
+    alloc: Allocation,
+    tries: int = 20,
+    deadline: float | None = None,
+) -> Allocation:
+    """Place more people by moving one placed copy each: for an unplaced copy of a unit, look
+    at its ``tries`` least pressed shelters; if moving one copy of another unit out of one of
+    them to a shelter with room makes room, do it. Nobody placed is unplaced, so no priority
+    level loses anyone, and every move keeps every plan rule. Stops at ``deadline``
+    (``time.monotonic()``) with what it has."""
+    occupancy = Occupancy(ctx, units)
+    copies: dict[tuple[int, int], int] = {}  # (unit, shelter position) -> copies there
+    for ui, where in alloc.items():
+        for sid, n in where.items():
+            occupancy.place(units.units[ui], ctx.index(sid), n)
+            copies[(ui, ctx.index(sid))] = n
+    in_shelter: dict[int, set[int]] = {}
+    for ui, si in copies:
+        in_shelter.setdefault(si, set()).add(ui)
+    pressure = shelter_pressure(ctx, units)
+
+    def move(unit: Unit, si: int, delta: int) -> None:
+        occupancy.place(unit, si, delta)
+        n = copies.get((unit.index, si), 0) + delta
+        copies[(unit.index, si)] = n
+        if n:
+            in_shelter.setdefault(si, set()).add(unit.index)
+        else:
+            del copies[(unit.index, si)]
+            in_shelter[si].discard(unit.index)
+            occupancy.units_in[si].discard(unit.index)
+
+    order = sorted(
+        units.units,
+        key=lambda u: (-u.priority, len(u.shelter_index), -u.persons, u.arrival_ids[0]),
+    )
+    for unit in order:
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        placed = sum(alloc.get(unit.index, {}).values())
+        index = unit.shelter_index
+        if placed == unit.count or not len(index):
+            continue
+        for si in index[np.argsort(pressure[index], kind="stable")][:tries].tolist():
+            if placed == unit.count:
+                break
+            for vi in sorted(in_shelter.get(si, ())):
+                other = units.units[vi]
+                if vi == unit.index:
+                    continue
+                move(other, si, -1)
+                if occupancy.copies_fitting(unit, si) >= 1:
+                    options = other.shelter_index[other.shelter_index != si]
+                    free = options[occupancy.room(other, options)].tolist()
+                    target = next((sj for sj in free if occupancy.copies_fitting(other, sj)), None)
+                    if target is not None:
+                        move(other, target, 1)
+                        move(unit, si, 1)
+                        placed += 1
+                        break
+                move(other, si, 1)  # undo
+    ids = [s.id for s in ctx.scenario.shelters]
+    out: Allocation = {}
+    for (ui, si), n in sorted(copies.items()):
+        out.setdefault(ui, {})[ids[si]] = n
+    return out
