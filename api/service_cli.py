@@ -6,12 +6,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.config import Settings
-
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from api.config import Settings
+
 users = typer.Typer(no_args_is_help=True, help="Users and bearer tokens of the service.")
+
+
+def _settings() -> Settings:
+    # imported here (pydantic-settings): `placement solve` shows its first plan sooner
+    from api.config import Settings
+
+    return Settings()
 
 
 def _engine(settings: Settings) -> Engine:
@@ -34,7 +41,7 @@ def users_add(
     from api.auth import UserError, add_user
 
     try:
-        _, token = add_user(_engine(Settings()), handle, role, shelter or [])
+        _, token = add_user(_engine(_settings()), handle, role, shelter or [])
     except UserError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
@@ -47,7 +54,7 @@ def users_token(handle: Annotated[str, typer.Argument(help="an existing user's h
     from api.auth import UserError, add_token
 
     try:
-        token = add_token(_engine(Settings()), handle)
+        token = add_token(_engine(_settings()), handle)
     except UserError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
@@ -61,7 +68,7 @@ def users_list() -> None:
 
     from api.tables import User, UserShelter
 
-    with Session(_engine(Settings())) as session:
+    with Session(_engine(_settings())) as session:
         for u in session.exec(select(User).order_by(User.handle)).all():
             bound = session.exec(select(UserShelter.shelter_id).where(UserShelter.user_id == u.id))
             typer.echo(f"{u.handle}\t{u.role}\t{','.join(bound)}")
@@ -78,7 +85,7 @@ def serve(
     """Start the HTTP service (OpenAPI docs at /docs)."""
     import uvicorn
 
-    settings = Settings()
+    settings = _settings()
     engine = _engine(settings)
     if seed_demo:
         from api.demo import seed_demo as seed
@@ -108,7 +115,7 @@ def purge(
     """Remove case data older than the retention period (waiting arrivals are kept)."""
     from api.retention import purge as run
 
-    result = run(_engine(Settings()), days)
+    result = run(_engine(_settings()), days)
     typer.echo(
         f"purged {result.arrivals} arrivals, {result.placements} placements, "
         f"{result.plans} plans, {result.operations} operations"
@@ -125,7 +132,7 @@ def scheduler() -> None:
     from api.scheduler import serve as run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    settings = Settings()
+    settings = _settings()
     run(settings, _engine(settings))
 
 

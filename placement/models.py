@@ -184,12 +184,20 @@ class Shelter(Frozen):
 
     def places_on(self, night: date, horizon_end: date) -> int:
         """Places offered on ``night`` (0 outside every availability range)."""
+        return self.places_by_night(night, 1, horizon_end)[0]
+
+    def places_by_night(self, start: date, nights: int, horizon_end: date) -> list[int]:
+        """Places offered on each of ``nights`` nights from ``start``: ``capacity`` every
+        night, or each availability range's places from its first night up to (not
+        including) its ``to`` (the horizon end when open), 0 outside every range."""
         if self.capacity is not None:
-            return self.capacity
+            return [self.capacity] * nights
+        out = [0] * nights
         for r in self.availability or ():
-            if r.from_ <= night < (r.to or horizon_end):
-                return r.places
-        return 0
+            first = max(0, (r.from_ - start).days)
+            stop = min(nights, ((r.to or horizon_end) - start).days)
+            out[first:stop] = [r.places] * max(0, stop - first)
+        return out
 
 
 class Danger(Frozen):

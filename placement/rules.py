@@ -62,7 +62,6 @@ class Context:
         self._lat = np.array([p.lat for p in points], dtype=float)
         self._lon = np.array([p.lon for p in points], dtype=float)
         self._index = {s.id: i for i, s in enumerate(self.scenario.shelters)}
-        self._nights = [self.scenario.night(n) for n in range(self.scenario.horizon_days)]
         self._end = self.scenario.end
 
     def index(self, s: Shelter | str) -> int:
@@ -112,11 +111,8 @@ class Context:
         """Places of ``s`` on each night index of the horizon."""
         cached = self._nightly.get(s.id)
         if cached is None:
-            if s.capacity is not None:
-                cached = (s.capacity,) * self.scenario.horizon_days
-            else:
-                end = self._end
-                cached = tuple(s.places_on(night, end) for night in self._nights)
+            sc = self.scenario
+            cached = tuple(s.places_by_night(sc.start, sc.horizon_days, self._end))
             self._nightly[s.id] = cached
         return cached
 
