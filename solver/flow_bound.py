@@ -132,7 +132,7 @@ def flow_bound(scenario: Scenario | Context, units: Units | None = None) -> Flow
     pair_shelter = np.concatenate(
         [u.shelter_index.astype(np.int64) for u in units.units] or [np.empty(0, dtype=np.int64)]
     )
-    n_units = len(units.units)
+    n_units = max(1, len(units.units))
     by_shelter = np.sort(pair_shelter * n_units + pair_unit)  # by shelter, then unit
     pair_shelter, pair_unit = np.divmod(by_shelter, n_units)
     starts = np.flatnonzero(np.diff(pair_shelter, prepend=-1))
