@@ -142,9 +142,10 @@ def solve(
     from solver.engine import EngineOptions
     from solver.process import solve_in_subprocess
 
+    spent = time.perf_counter() - started  # the time limit covers the first plan too
     options = EngineOptions(
         solver=solver,
-        solve=SolveOptions(time_limit=time_limit, workers=workers),
+        solve=SolveOptions(time_limit=max(0.1, time_limit - spent), workers=workers),
         explain=explain,
     )
     plan = solve_in_subprocess(scenario, options, progress=progress, prepared=prepared)

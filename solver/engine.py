@@ -25,7 +25,7 @@ from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
 from solver.names import SolverName
-from solver.packing import augment, first_plan, packing_allocation
+from solver.packing import augment, cheaper_moves, first_plan, packing_allocation
 from solver.replan import replan_unit
 from solver.units import Units, build_units
 
@@ -98,9 +98,15 @@ def plan_assignment(
         log.warning("%d admissible pairs: plan from the packing heuristic only", pairs)
         if progress is not None:
             progress(f"{pairs} admissible pairs: no LP or CP-SAT at this size", {}, False, bound)
-        better = augment(ctx, units, seed, deadline=deadline - 5.0)  # 5 s kept for the rest
+        # A third of the time limit is kept for the reasons and the plan's output.
+        stop = deadline - max(3.0, options.solve.time_limit / 3)
+        better = augment(ctx, units, seed, deadline=stop)
         if progress is not None:
             progress("plan after moves that make room", to_assignment(units, better), False, bound)
+        better = cheaper_moves(ctx, units, better, deadline=stop)
+        if progress is not None:
+            moved = to_assignment(units, better)
+            progress("plan after moves to cheaper places", moved, False, bound)
         return to_assignment(units, better), "feasible", bound
     model = LinearModel(ctx, units)
 
@@ -128,6 +134,8 @@ def plan_assignment(
         # first plan: fill what room is left, and never return less than the first plan.
         completed = packing_allocation(ctx, units, fixed=best)
         best = max(completed, seed, key=lambda alloc: _lexicographic(ctx, units, alloc))
+        if time.monotonic() < deadline:  # same people, cheaper places, while time is left
+            best = cheaper_moves(ctx, units, best, deadline=deadline)
     return to_assignment(units, best), ("optimal" if proven else "feasible"), bound
 
 

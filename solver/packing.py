@@ -56,6 +56,47 @@ def first_plan(ctx: Context, units: Units) -> Allocation:
     return packing_allocation(ctx, units)
 
 
+class _Edit:
+    """An allocation edited copy by copy, with its occupancy, so that every move can be
+    checked against every plan rule (``Occupancy.copies_fitting``)."""
+
+    def __init__(self, ctx: Context, units: Units, alloc: Allocation) -> None:
+        self.ctx = ctx
+        self.units = units
+        self.occupancy = Occupancy(ctx, units)
+        self.copies: dict[tuple[int, int], int] = {}  # (unit, shelter position) -> copies
+        self.in_shelter: dict[int, set[int]] = {}
+        for ui, where in alloc.items():
+            for sid, n in where.items():
+                self.move(units.units[ui], ctx.index(sid), n)
+
+    def move(self, unit: Unit, si: int, delta: int) -> None:
+        """Add (or with a negative ``delta`` take out) copies of ``unit`` in shelter ``si``."""
+        self.occupancy.place(unit, si, delta)
+        n = self.copies.get((unit.index, si), 0) + delta
+        if n:
+            self.copies[(unit.index, si)] = n
+            self.in_shelter.setdefault(si, set()).add(unit.index)
+        else:
+            self.copies.pop((unit.index, si), None)
+            self.in_shelter[si].discard(unit.index)
+            self.occupancy.units_in[si].discard(unit.index)
+
+    def first_fitting(self, unit: Unit, shelters: np.ndarray) -> int | None:
+        """The first of ``shelters`` (positions, in order) that takes one more copy."""
+        for sj in shelters[self.occupancy.room(unit, shelters)].tolist():
+            if self.occupancy.copies_fitting(unit, sj):
+                return int(sj)
+        return None
+
+    def allocation(self) -> Allocation:
+        ids = [s.id for s in self.ctx.scenario.shelters]
+        out: Allocation = {}
+        for (ui, si), n in sorted(self.copies.items()):
+            out.setdefault(ui, {})[ids[si]] = n
+        return out
+
+
 def augment(
     ctx: Context,
     units: Units,
@@ -68,28 +109,8 @@ def augment(
     them to a shelter with room makes room, do it. Nobody placed is unplaced, so no priority
     level loses anyone, and every move keeps every plan rule. Stops at ``deadline``
     (``time.monotonic()``) with what it has."""
-    occupancy = Occupancy(ctx, units)
-    copies: dict[tuple[int, int], int] = {}  # (unit, shelter position) -> copies there
-    for ui, where in alloc.items():
-        for sid, n in where.items():
-            occupancy.place(units.units[ui], ctx.index(sid), n)
-            copies[(ui, ctx.index(sid))] = n
-    in_shelter: dict[int, set[int]] = {}
-    for ui, si in copies:
-        in_shelter.setdefault(si, set()).add(ui)
+    edit = _Edit(ctx, units, alloc)
     pressure = shelter_pressure(ctx, units)
-
-    def move(unit: Unit, si: int, delta: int) -> None:
-        occupancy.place(unit, si, delta)
-        n = copies.get((unit.index, si), 0) + delta
-        copies[(unit.index, si)] = n
-        if n:
-            in_shelter.setdefault(si, set()).add(unit.index)
-        else:
-            del copies[(unit.index, si)]
-            in_shelter[si].discard(unit.index)
-            occupancy.units_in[si].discard(unit.index)
-
     order = sorted(
         units.units,
         key=lambda u: (-u.priority, len(u.shelter_index), -u.persons, u.arrival_ids[0]),
@@ -104,23 +125,49 @@ def augment(
         for si in index[np.argsort(pressure[index], kind="stable")][:tries].tolist():
             if placed == unit.count:
                 break
-            for vi in sorted(in_shelter.get(si, ())):
+            for vi in sorted(edit.in_shelter.get(si, ())):
                 other = units.units[vi]
                 if vi == unit.index:
                     continue
-                move(other, si, -1)
-                if occupancy.copies_fitting(unit, si) >= 1:
-                    options = other.shelter_index[other.shelter_index != si]
-                    free = options[occupancy.room(other, options)].tolist()
-                    target = next((sj for sj in free if occupancy.copies_fitting(other, sj)), None)
+                edit.move(other, si, -1)
+                if edit.occupancy.copies_fitting(unit, si) >= 1:
+                    target = edit.first_fitting(
+                        other, other.shelter_index[other.shelter_index != si]
+                    )
                     if target is not None:
-                        move(other, target, 1)
-                        move(unit, si, 1)
+                        edit.move(other, target, 1)
+                        edit.move(unit, si, 1)
                         placed += 1
                         break
-                move(other, si, 1)  # undo
-    ids = [s.id for s in ctx.scenario.shelters]
-    out: Allocation = {}
-    for (ui, si), n in sorted(copies.items()):
-        out.setdefault(ui, {})[ids[si]] = n
-    return out
+                edit.move(other, si, 1)  # undo
+    return edit.allocation()
+
+
+def cheaper_moves(
+    ctx: Context, units: Units, alloc: Allocation, deadline: float | None = None
+) -> Allocation:
+    """Lower the secondary cost without touching who is placed: move each placed copy to the
+    cheapest admissible shelter with room that costs less, until no move helps (or the
+    ``deadline``). Every priority level keeps exactly its persons."""
+    edit = _Edit(ctx, units, alloc)
+    improved = True
+    while improved and (deadline is None or time.monotonic() < deadline):
+        improved = False
+        for (ui, si), n in sorted(edit.copies.items()):
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            unit = units.units[ui]
+            here = unit.costs[np.searchsorted(unit.shelter_index, si)]
+            cheaper = unit.costs < here
+            if not cheaper.any():
+                continue
+            options = unit.shelter_index[cheaper][np.argsort(unit.costs[cheaper], kind="stable")]
+            for _ in range(n):
+                edit.move(unit, si, -1)
+                target = edit.first_fitting(unit, options)
+                if target is None:
+                    edit.move(unit, si, 1)  # undo
+                    break
+                edit.move(unit, target, 1)
+                improved = True
+    return edit.allocation()

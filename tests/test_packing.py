@@ -1,13 +1,15 @@
-"""The packing heuristic's moves that make room: valid plans, never fewer persons at any level."""
+"""Moves after the packing heuristic: to make room (never fewer persons at any level) and to
+cheaper places (the same persons). Every plan passes the validator."""
 
 from __future__ import annotations
 
 import pytest
 
+from placement.costs import placement_cost
 from placement.generate import generate_scenario
 from placement.rules import Context, persons_by_priority, plan_violations
 from solver.allocation import to_assignment
-from solver.packing import augment, packing_allocation
+from solver.packing import augment, cheaper_moves, packing_allocation
 from solver.units import build_units
 
 
@@ -37,3 +39,32 @@ def test_moves_place_more_people_where_one_move_makes_room() -> None:
     after = to_assignment(units, augment(ctx, units, packing_allocation(ctx, units)))
     assert _cumulative(ctx, after)[-1] > _cumulative(ctx, before)[-1]
     assert plan_violations(ctx, after) == []
+
+
+@pytest.mark.parametrize(("seed", "supply"), [(0, 1.0), (3, 0.7), (5, 1.3)])
+def test_cheaper_moves_keep_who_is_placed_and_lower_the_cost(seed: int, supply: float) -> None:
+    ctx = Context(generate_scenario(80, 200, seed=seed, supply=supply))
+    units = build_units(ctx)
+    before_alloc = packing_allocation(ctx, units)
+    after_alloc = cheaper_moves(ctx, units, before_alloc)
+    before = to_assignment(units, before_alloc)
+    after = to_assignment(units, after_alloc)
+    assert plan_violations(ctx, after) == []
+    assert persons_by_priority(ctx, list(after)) == persons_by_priority(ctx, list(before))
+    assert _cost(ctx, after) <= _cost(ctx, before)
+
+
+def test_cheaper_moves_lower_the_cost_of_the_packing_plan() -> None:
+    # Measured on this instance: 8,027 before the moves, 6,776 after (packing looks at costs
+    # only to break ties between equally pressed shelters).
+    ctx = Context(generate_scenario(80, 200, seed=1, supply=1.3))
+    units = build_units(ctx)
+    before = to_assignment(units, packing_allocation(ctx, units))
+    after = to_assignment(units, cheaper_moves(ctx, units, packing_allocation(ctx, units)))
+    assert _cost(ctx, after) < _cost(ctx, before)
+
+
+def _cost(ctx: Context, assignment: dict[str, str]) -> int:
+    return sum(
+        placement_cost(ctx, ctx.arrivals[a], ctx.shelters[s]).total for a, s in assignment.items()
+    )
