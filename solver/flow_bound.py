@@ -125,13 +125,7 @@ def flow_bound(scenario: Scenario | Context, units: Units | None = None) -> Flow
 
     # Shelter groups: shelters admissible for the same units. A shelter's
     # signature is the sorted list of units admitting it: one pass over all pairs in numpy.
-    pair_unit = np.concatenate(
-        [np.full(len(u.shelter_index), u.index, dtype=np.int64) for u in units.units]
-        or [np.empty(0, dtype=np.int64)]
-    )
-    pair_shelter = np.concatenate(
-        [u.shelter_index.astype(np.int64) for u in units.units] or [np.empty(0, dtype=np.int64)]
-    )
+    pair_unit, pair_shelter = units.pairs()
     n_units = max(1, len(units.units))
     by_shelter = np.sort(pair_shelter * n_units + pair_unit)  # by shelter, then unit
     pair_shelter, pair_unit = np.divmod(by_shelter, n_units)

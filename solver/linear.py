@@ -59,34 +59,12 @@ class LinearModel:
 
     # --- columns ----------------------------------------------------------------------
     def _columns(self) -> None:
-        units, shelters, costs, ubs = [], [], [], []
-        places = self.ctx.places_matrix()
-        for unit in self.units.units:
-            index, cost = unit.shelter_index, unit.costs
-            if unit.usage and len(index):
-                if len(unit.members) == 1:
-                    stay = self.ctx.stay(unit.members[0])
-                    fit = self.ctx.fewest_places(stay.start, stay.stop)[index]
-                    fit = fit // CapacityRule.places(unit.members[0])
-                else:
-                    nights = np.fromiter(unit.usage, dtype=np.int64)
-                    need = np.fromiter(unit.usage.values(), dtype=np.int64)
-                    fit = (places[np.ix_(index, nights)] // need).min(axis=1)
-                ub = np.minimum(unit.count, fit)
-            else:
-                ub = np.full(len(index), unit.count, dtype=np.int64)
-            keep = ub > 0
-            units.append(np.full(int(keep.sum()), unit.index, dtype=np.int64))
-            shelters.append(index[keep].astype(np.int64))
-            costs.append(cost[keep])
-            ubs.append(ub[keep])
         empty = np.empty(0, dtype=np.int64)
-        self.col_unit = np.concatenate(units or [empty])
-        self.col_shelter = np.concatenate(shelters or [empty])
-        self.col_cost = np.concatenate(costs or [empty]).astype(np.int64)
-        self.col_ub = np.concatenate(ubs or [empty]).astype(np.int64)
-        bounds = np.searchsorted(self.col_unit, np.arange(len(self.units.units) + 1))
-        self._unit_start = bounds
+        all_units = self.units.units
+        self.col_unit, self.col_shelter = self.units.pairs()
+        self.col_cost = np.concatenate([u.costs for u in all_units] or [empty]).astype(np.int64)
+        self.col_ub = np.concatenate([u.most for u in all_units] or [empty]).astype(np.int64)
+        self._unit_start = np.searchsorted(self.col_unit, np.arange(len(all_units) + 1))
 
     @property
     def n_columns(self) -> int:

@@ -37,21 +37,12 @@ class Unit:
     usage: dict[int, int] = field(default_factory=dict)  # night -> places, per copy
     persons_by_priority: dict[int, int] = field(default_factory=dict)  # per copy
     networks: dict[str, int] = field(default_factory=dict)  # network -> people, per copy
-    #: admissible shelters (positions in scenario.shelters, ascending) and the cost per copy
-    #: of each: arrays, so that national instances never hold one Python object per pair
+    #: admissible shelters (positions in scenario.shelters, ascending), the cost per copy of
+    #: each, and the copies each could take when empty (1..count): arrays, so that national
+    #: instances never hold one Python object per pair
     shelter_index: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
     costs: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    _ids: tuple[str, ...] = ()  # ids of scenario.shelters, set by build_units
-
-    @property
-    def cost(self) -> dict[str, int]:
-        """Admissible shelter id -> cost per copy (built on demand: small instances only)."""
-        return dict(zip(self.shelters, self.costs.tolist(), strict=True))
-
-    @property
-    def shelters(self) -> list[str]:
-        ids = self._ids
-        return [ids[i] for i in self.shelter_index.tolist()]
+    most: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     @property
     def is_household(self) -> bool:
@@ -66,12 +57,6 @@ class Unit:
         """Persons (children included) in one copy."""
         return sum(m.persons for m in self.members)
 
-    @property
-    def value(self) -> int:
-        """Persons per copy, weighted so that one more person of priority p is worth more
-        than all persons of lower priorities a copy can hold (used for ordering only)."""
-        return sum(k * 1000 ** (p - 1) for p, k in self.persons_by_priority.items())
-
 
 @dataclass
 class Units:
@@ -79,6 +64,13 @@ class Units:
 
     units: list[Unit]
     unit_of: dict[str, int]  # arrival id -> unit index
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every admissible (unit index, shelter position) pair, by unit then shelter."""
+        empty = np.empty(0, dtype=np.int64)
+        unit = [np.full(len(u.shelter_index), u.index, dtype=np.int64) for u in self.units]
+        shelter = [u.shelter_index.astype(np.int64) for u in self.units]
+        return np.concatenate(unit or [empty]), np.concatenate(shelter or [empty])
 
     def keep_apart_unit_pairs(self, ctx: Context) -> list[tuple[int, int]]:
         return sorted({(self.unit_of[x], self.unit_of[y]) for x, y in KeepApartRule.pairs(ctx)})
@@ -120,12 +112,10 @@ def build_units(
 
     units: list[Unit] = []
     unit_of: dict[str, int] = {}
-    ids = tuple(s.id for s in sc.shelters)
-    places = ctx.places_matrix()  # shelters x nights
     # Shelters with no place on any night can take no one: cut them before anything else.
-    open_shelters = places.max(axis=1, initial=0) > 0
+    open_shelters = ctx.places_matrix().max(axis=1, initial=0) > 0
     for index, (arrival_ids, members, count) in enumerate(raw):
-        unit = Unit(index=index, arrival_ids=arrival_ids, members=members, count=count, _ids=ids)
+        unit = Unit(index=index, arrival_ids=arrival_ids, members=members, count=count)
         for m in members:
             for n in ctx.stay(m):
                 unit.usage[n] = unit.usage.get(n, 0) + CapacityRule.places(m)
@@ -142,23 +132,32 @@ def build_units(
                 if sid in ctx.shelters:
                     mask[ctx.index(sid)] = False
         index_array = np.flatnonzero(mask)
-        if unit.usage and len(index_array):
-            # Too small on some night of the stay even when empty.
-            if len(members) == 1:  # one stay: the fewest places over it, cached per stay
-                stay = ctx.stay(members[0])
-                fewest = ctx.fewest_places(stay.start, stay.stop)
-                index_array = index_array[fewest[index_array] >= CapacityRule.places(members[0])]
-            else:
-                nights = np.fromiter(unit.usage, dtype=np.int64)
-                need = np.fromiter(unit.usage.values(), dtype=np.int64)
-                fits = (places[np.ix_(index_array, nights)] >= need).all(axis=1)
-                index_array = index_array[fits]
-        unit.shelter_index = index_array.astype(np.int32)
+        most = copies_when_empty(ctx, unit, index_array)
+        keep = most > 0  # too small on some night of the stay even when empty: cut
+        unit.shelter_index = index_array[keep].astype(np.int32)
+        unit.most = most[keep]
         unit.costs = sum(
-            (placement_costs(ctx, m, index_array) for m in members),
-            start=np.zeros(len(index_array), dtype=np.int64),
+            (placement_costs(ctx, m, index_array[keep]) for m in members),
+            start=np.zeros(int(keep.sum()), dtype=np.int64),
         )
         units.append(unit)
         for i in arrival_ids:
             unit_of[i] = index
     return Units(units=units, unit_of=unit_of)
+
+
+def copies_when_empty(ctx: Context, unit: Unit, shelters: np.ndarray) -> np.ndarray:
+    """How many copies of ``unit`` each of ``shelters`` (positions) could take when empty,
+    at most ``unit.count``: its fewest places over the stay, divided by what a copy uses."""
+    if not unit.usage:
+        return np.full(len(shelters), unit.count, dtype=np.int64)
+    if len(unit.members) == 1:  # one stay: the fewest places over it, cached per stay
+        stay = ctx.stay(unit.members[0])
+        fewest = ctx.fewest_places(stay.start, stay.stop)[shelters]
+        fit = fewest // CapacityRule.places(unit.members[0])
+    else:
+        nights = np.fromiter(unit.usage, dtype=np.int64)
+        need = np.fromiter(unit.usage.values(), dtype=np.int64)
+        fit = (ctx.places_matrix()[np.ix_(shelters, nights)] // need).min(axis=1)
+    result: np.ndarray = np.minimum(unit.count, fit)
+    return result
