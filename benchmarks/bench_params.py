@@ -4,9 +4,9 @@
         [--workers 1,2,8] [--linearization 0,1,2] [--time-limit 30]
 
 For each generated instance the units and the greedy seed are built once; each setting then
-gets a fresh :class:`solver.cpsat.PlacementModel` and runs
-:func:`solver.cpsat.solve_lexicographic` (model building excluded from the time, which is
-the same for every setting). The table gives the seconds to the end of each stage (P5..P1,
+gets a fresh :class:`solver.linear.LinearModel` (the stages add rows to it) and runs
+:func:`solver.cpsat.solve_lexicographic` (building the linear model excluded from the time,
+which is the same for every setting). The table gives the seconds to the end of each stage (P5..P1,
 then the secondary cost) and whether the whole lexicographic optimum was proven. The machine
 is shared and has few cores: compare settings within one run, not across runs.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from placement.generate import generate_scenario  # noqa: E402
 from placement.rules import Context  # noqa: E402
 from solver.allocation import Allocation  # noqa: E402
-from solver.cpsat import PlacementModel, SolveOptions, solve_lexicographic  # noqa: E402
+from solver.cpsat import SolveOptions, solve_lexicographic  # noqa: E402
 from solver.greedy import greedy_allocation  # noqa: E402
+from solver.linear import LinearModel  # noqa: E402
 from solver.units import Units, build_units  # noqa: E402
 
 
@@ -35,9 +36,8 @@ def _row(
     units: Units,
     seed_alloc: Allocation,
     options: SolveOptions,
-    weighted: bool | None,
 ) -> str:
-    model = PlacementModel(ctx, units)
+    model = LinearModel(ctx, units)
     marks: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -50,9 +50,8 @@ def _row(
         f"{name} {value} {status} @{marks[name]:.2f}" if name in marks else f"{name} {status}"
         for name, value, status in result.stages
     )
-    wp = "default" if weighted is None else "yes" if weighted else "no"
     return (
-        f"| {label} | {options.workers} | {options.linearization_level} | {wp} | "
+        f"| {label} | {options.workers} | {options.linearization_level} | "
         f"{'yes' if result.proven_optimal else 'no'} | {total:.2f} | {stages} |"
     )
 
@@ -63,24 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="1")
     parser.add_argument("--workers", default="1,2,8")
     parser.add_argument("--linearization", default="0,1,2")
-    parser.add_argument(
-        "--weighted", default="auto", help="weighted_priorities values to try: auto, 0, 1 or 0,1"
-    )
     parser.add_argument("--time-limit", type=float, default=30.0)
     parser.add_argument("--nights", type=int, default=30)
     args = parser.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",")]
     levels = [int(x) for x in args.linearization.split(",")]
-    has_weighted = "weighted_priorities" in {f.name for f in fields(SolveOptions)}
-    weighted: list[bool | None] = [None]
-    if has_weighted and args.weighted != "auto":
-        weighted = [bool(int(x)) for x in args.weighted.split(",")]
 
     print(f"time limit {args.time_limit:g} s per setting (all stages); seconds are cumulative "
           "at the end of each stage; model building excluded\n")  # fmt: skip
-    print("| instance | workers | linearization | weighted | proven | total s "
+    print("| instance | workers | linearization | proven | total s "
           "| stages: value, status (stage seconds), end time |")  # fmt: skip
-    print("|---|---:|---:|---|---|---:|---|")
+    print("|---|---:|---:|---|---:|---|")
     for size in args.sizes.split(","):
         arrivals, shelters = (int(x) for x in size.split("x"))
         for seed in (int(s) for s in args.seeds.split(",")):
@@ -90,15 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             seed_alloc = greedy_allocation(ctx, units)
             for w in workers:
                 for lin in levels:
-                    for wp in weighted:
-                        options = replace(
-                            SolveOptions(time_limit=args.time_limit),
-                            workers=w,
-                            linearization_level=lin,
-                        )
-                        if wp is not None:
-                            options = replace(options, weighted_priorities=wp)  # type: ignore[call-arg]
-                        print(_row(f"{size} s{seed}", ctx, units, seed_alloc, options, wp))
+                    options = replace(
+                        SolveOptions(time_limit=args.time_limit),
+                        workers=w,
+                        linearization_level=lin,
+                    )
+                    print(_row(f"{size} s{seed}", ctx, units, seed_alloc, options))
     return 0
 
 

@@ -21,11 +21,9 @@ from functools import partial
 import numpy as np
 from ortools.sat.python import cp_model
 
-from placement.rules import Context
 from solver.allocation import Allocation
 from solver.linear import INF, LinearModel
 from solver.lp import lp_proof
-from solver.units import Units
 
 log = logging.getLogger(__name__)
 
@@ -71,19 +69,9 @@ class LexResult:
 class PlacementModel:
     """The CP-SAT model of a :class:`LinearModel`, on some of its columns."""
 
-    def __init__(
-        self,
-        ctx: Context,
-        units: Units,
-        must_place: dict[int, int] | None = None,
-        linear: LinearModel | None = None,
-        active: np.ndarray | None = None,
-    ):
+    def __init__(self, linear: LinearModel, active: np.ndarray | None = None):
         """``active`` keeps only some columns of ``linear`` (those the LP has not ruled out)."""
-        self.ctx = ctx
-        self.units = units
-        self.linear = linear or LinearModel(ctx, units, must_place)
-        lin = self.linear
+        self.linear = lin = linear
         self.active = np.ones(lin.n_columns, dtype=bool) if active is None else active
         self.model = cp_model.CpModel()
         self.y: dict[tuple[int, str], cp_model.IntVar] = {}
@@ -126,22 +114,17 @@ class PlacementModel:
         terms = [self._variables[j] for j in cols.tolist()]
         return cp_model.LinearExpr.weighted_sum(terms, c[cols].tolist())  # type: ignore[arg-type]
 
-    def persons_at(self, priority: int) -> cp_model.LinearExprT:
-        return self.expression(self.linear.persons_at(priority))
-
-    def secondary_cost(self) -> cp_model.LinearExprT:
-        return self.expression(self.linear.col_cost)
-
     # --- solving ------------------------------------------------------------------------
     def hint(self, allocation: Allocation) -> None:
         self.model.clear_hints()
         for (ui, sid), var in self.y.items():
             self.model.add_hint(var, allocation.get(ui, {}).get(sid, 0))
 
-    def read(self, solver: cp_model.CpSolver) -> Allocation:
+    def read(self, value: Callable[[cp_model.IntVar], int]) -> Allocation:
+        """The allocation in a solution (``value``: a solver's or a callback's)."""
         alloc: Allocation = {}
         for (ui, sid), var in self.y.items():
-            v = solver.value(var)
+            v = value(var)
             if v:
                 alloc.setdefault(ui, {})[sid] = int(v)
         return alloc
@@ -169,11 +152,7 @@ class _StageProgress(cp_model.CpSolverSolutionCallback):
         if now - self._last < self.INTERVAL:
             return
         self._last = now
-        alloc: Allocation = {}
-        for (ui, sid), var in self._model.y.items():
-            v = self.value(var)
-            if v:
-                alloc.setdefault(ui, {})[sid] = int(v)
+        alloc = self._model.read(self.value)
         gap = abs(self.best_objective_bound - self.objective_value)
         label = f"{self._stage} improving (objective {self.objective_value:.0f}, gap {gap:.0f})"
         self._on_stage(label, alloc, False)
@@ -193,7 +172,7 @@ def _solver(options: SolveOptions, seconds: float, variables: int = 0) -> cp_mod
 
 
 def solve_lexicographic(
-    lin: LinearModel | PlacementModel,
+    lin: LinearModel,
     options: SolveOptions,
     start: Allocation,
     on_stage: Callable[[str, Allocation, bool], None] | None = None,
@@ -214,8 +193,6 @@ def solve_lexicographic(
     CP-SAT, otherwise CP-SAT solves it on the columns left, from the incumbent. A stage's
     value is then kept as a row.
     """
-    if isinstance(lin, PlacementModel):
-        lin = lin.linear
     deadline = time.monotonic() + options.time_limit
     x_best = lin.to_columns(start)
     active = np.ones(lin.n_columns, dtype=bool)
@@ -247,8 +224,9 @@ def solve_lexicographic(
             start_columns = (x_stage > 0) | support_before | cheapest
             proof = lp_proof(lin, c, in_play, z, deadline - time.monotonic(), start_columns)
             if proof is not None:
-                active &= ~proof.fixed
-                in_play &= ~proof.fixed
+                fixed = proof.fixed
+                active &= ~fixed
+                in_play &= ~fixed
                 how = (
                     f"LP {proof.seconds:.2f}s bound {proof.bound:.2f}, "
                     f"{int(in_play.sum())} columns left; "
@@ -316,7 +294,7 @@ def _solve_stage(
     """Maximise ``c . x`` by CP-SAT on some columns: (values, status text, optimal) or None."""
     if seconds <= 0:
         return None
-    model = PlacementModel(lin.ctx, lin.units, linear=lin, active=columns)
+    model = PlacementModel(lin, active=columns)
     model.model.maximize(model.expression(c))
     model.hint(lin.to_allocation(hint))
     solver = _solver(options, seconds, len(model.y))
@@ -324,7 +302,7 @@ def _solve_stage(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     text = f"{solver.status_name(status)} {solver.wall_time:.2f}s"
-    return lin.to_columns(model.read(solver)), text, status == cp_model.OPTIMAL
+    return lin.to_columns(model.read(solver.value)), text, status == cp_model.OPTIMAL
 
 
 def _shown(stage: str, value: int) -> int:

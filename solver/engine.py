@@ -103,11 +103,10 @@ def plan_assignment(
         better = augment(ctx, units, seed, deadline=stop)
         if progress is not None:
             progress("plan after moves that make room", to_assignment(units, better), False, bound)
-        better = cheaper_moves(ctx, units, better, deadline=stop)
+        assignment = to_assignment(units, cheaper_moves(ctx, units, better, deadline=stop))
         if progress is not None:
-            moved = to_assignment(units, better)
-            progress("plan after moves to cheaper places", moved, False, bound)
-        return to_assignment(units, better), "feasible", bound
+            progress("plan after moves to cheaper places", assignment, False, bound)
+        return assignment, "feasible", bound
     model = LinearModel(ctx, units)
 
     def on_stage(stage: str, alloc: Allocation, proven: bool) -> None:
@@ -166,7 +165,7 @@ def feasibility_check(
             ui = units.unit_of[aid]
             unit = units.units[ui]
             must[ui] = 1 if unit.is_household else must.get(ui, 0) + 1
-        model = PlacementModel(ctx, units, must_place=must)
+        model = PlacementModel(LinearModel(ctx, units, must_place=must))
         return is_feasible(model, options, hint=to_allocation(units, keep))
 
     return check

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,12 +35,17 @@ TOLERANCE = 1e-7
 @dataclass(frozen=True)
 class LpProof:
     bound: float  # upper bound on c . x over integer plans using only the active columns
-    fixed: np.ndarray  # active columns proven useless for plans of value >= the incumbent
+    incumbent: int  # the value of the plan the columns were fixed against
     seconds: float
     values: np.ndarray  # the LP solution, per column of the model (0 outside the active ones)
     columns: np.ndarray  # the columns the last LP was solved on
     reduced: np.ndarray  # d_j per column, from the duals behind ``bound``
     active: np.ndarray  # the columns the bound is over
+
+    @property
+    def fixed(self) -> np.ndarray:
+        """Active columns proven useless for plans of value >= the incumbent."""
+        return self.fixed_for(self.incumbent)
 
     def fixed_for(self, incumbent: int) -> np.ndarray:
         """The columns fixed against a better incumbent (same duals, so no new LP)."""
@@ -117,17 +122,15 @@ def lp_proof(
     if best is None:
         return None
     bound, d, values = best
-    proof = LpProof(
+    return LpProof(
         bound=bound,
-        fixed=np.zeros(0, dtype=bool),
+        incumbent=incumbent,
         seconds=time.perf_counter() - started,
         values=values,
         columns=subset,
         reduced=d,
         active=active.copy(),
     )
-    fixed = proof.fixed_for(incumbent)
-    return replace(proof, fixed=fixed, columns=subset & ~fixed)
 
 
 def _solve_lp(

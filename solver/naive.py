@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from placement.models import Scenario
 from placement.rules import Context
 from solver.allocation import to_assignment
-from solver.cpsat import PlacementModel, SolveOptions, solve_lexicographic
+from solver.cpsat import SolveOptions, solve_lexicographic
+from solver.linear import LinearModel
 from solver.units import build_units
 
 PRIORITIES = (5, 4, 3, 2, 1)
@@ -44,7 +45,7 @@ def solve_naive(
     ctx = scenario if isinstance(scenario, Context) else Context(scenario)
     started = time.perf_counter()
     units = build_units(ctx, group=False)  # one unit per arrival (households: one per household)
-    model = PlacementModel(ctx, units)
+    model = LinearModel(ctx, units)
     build_seconds = time.perf_counter() - started
     solving = time.perf_counter()
     options = SolveOptions(
@@ -61,5 +62,5 @@ def solve_naive(
         stages=result.stages,
         build_seconds=build_seconds,
         solve_seconds=time.perf_counter() - solving,
-        variables=len(model.y),
+        variables=model.n_columns,
     )

@@ -74,8 +74,8 @@ def reference(case: str) -> tuple[tuple[int, ...], Allocation]:
     """The lexicographic optimum by plain CP-SAT on one model, without solve_lexicographic:
     maximise each level in turn, keep it as a constraint, then minimise the cost."""
     ctx, units = instance(case)
-    model = PlacementModel(ctx, units)
-    lin = model.linear
+    lin = LinearModel(ctx, units)
+    model = PlacementModel(lin)
     objectives = [lin.persons_at(p) for p in LEVELS] + [-lin.col_cost]
     reached = []
     for c in objectives:
@@ -86,7 +86,7 @@ def reference(case: str) -> tuple[tuple[int, ...], Allocation]:
         z = round(solver.objective_value)
         model.model.add(expr >= z)
         reached.append(z)
-    allocation = model.read(solver)
+    allocation = model.read(solver.value)
     result = (*reached[:-1], -reached[-1])
     assert values(LinearModel(ctx, units), allocation) == result
     return result, allocation
@@ -172,8 +172,7 @@ def lp_optimum(lin: LinearModel, c: np.ndarray) -> float:
 
 def best_using(lin: LinearModel, c: np.ndarray, j: int) -> int | None:
     """max c.x over integer plans of the model that use column j (None: there is none)."""
-    ctx, units = lin.ctx, lin.units
-    model = PlacementModel(ctx, units, linear=lin)
+    model = PlacementModel(lin)
     model.model.add(model.y[(int(lin.col_unit[j]), lin.shelter_id(j))] >= 1)
     model.model.maximize(model.expression(c))
     solver = cpsat(model)
