@@ -121,10 +121,9 @@ class Explainer:
         self.holders: dict[str, list[Arrival]] = {}
         for aid, sid in self.assignment.items():
             self.holders.setdefault(sid, []).append(ctx.arrivals[aid])
-        self.used = CapacityRule.usage_by_shelter(ctx, self.assignment)
-        self.used_matrix = np.zeros_like(ctx.places_matrix())
-        for sid, row in self.used.items():
-            self.used_matrix[ctx.index(sid)] = row
+        self.used = np.zeros_like(ctx.places_matrix())  # places used, shelters x nights
+        for sid, row in CapacityRule.usage_by_shelter(ctx, self.assignment).items():
+            self.used[ctx.index(sid)] = row
         self.network_count: dict[str, dict[str, int]] = {}  # network -> shelter -> people
         for h in (ctx.arrivals[aid] for aid in self.assignment):
             if h.network is not None:
@@ -213,21 +212,22 @@ class Explainer:
         }
         cap = NetworkCapRule.cap(ctx)
         networks = {m.network for m in members if m.network}
-        # Places short, over all candidates at once (the unit's own places, if any, freed).
+        # Places short, over all candidates at once (the unit is not placed: no place of its
+        # own to free).
         nights = np.array(sorted(need), dtype=np.int64)
         needed = np.array([need[n] for n in nights.tolist()], dtype=np.int64)
         places_all = ctx.places_matrix()[np.ix_(index, nights)]
-        used_all = self.used_matrix[np.ix_(index, nights)]  # the unit is not placed
+        used_all = self.used[np.ix_(index, nights)]
         flagged = ((places_all - used_all) < needed).any(axis=1)
         for sid in {self.assignment[h] for h in apart if h in self.assignment}:
             flagged |= index == ctx.index(sid)
+        mine = {net: sum(1 for m in members if m.network == net) for net in networks}
         if cap is not None:
             for net in networks:
-                mine = sum(1 for m in members if m.network == net)
                 full = [
                     ctx.index(sid)
                     for sid, there in self.network_count.get(net, {}).items()
-                    if there + mine > cap
+                    if there + mine[net] > cap
                 ]
                 flagged |= np.isin(index, full)
         # Described one by one: the nearest blocked shelters only; the others are counted.
@@ -239,7 +239,7 @@ class Explainer:
         for k in np.flatnonzero(flagged)[:MAX_LISTED_SHELTERS].tolist():
             s = shelters[int(index[k])]
             places = ctx.nightly_places(s)
-            used = self.used.get(s.id, [0] * ctx.scenario.horizon_days)
+            used = self.used[int(index[k])].tolist()
             holders = [h for h in self.holders.get(s.id, []) if h.id not in ids]
             small = [n for n, k in need.items() if places[n] < k]
             short = [n for n, k in need.items() if places[n] - used[n] < k]
@@ -247,9 +247,8 @@ class Explainer:
             over = []
             if cap is not None:
                 for net in sorted(networks):
-                    there = sum(1 for h in holders if h.network == net)
-                    mine = sum(1 for m in members if m.network == net)
-                    if there + mine > cap:
+                    there = self.network_count.get(net, {}).get(s.id, 0)
+                    if there + mine[net] > cap:
                         over.append(f"already holds {there} of network {net} (cap {cap})")
             why = []
             if small:
@@ -304,7 +303,7 @@ class Explainer:
         others = {k: v for k, v in self.assignment.items() if k not in ids}
         for s in nearest:
             places = list(ctx.nightly_places(s))
-            used = self.used.get(s.id, [0] * len(places))
+            used = self.used[ctx.index(s)].tolist()
             extra: dict[int, int] = {}
             for m in members:
                 for n in ctx.stay(m):
