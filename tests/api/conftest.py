@@ -82,18 +82,23 @@ def _pg_url(proc: Any, dbname: str) -> str:
     return f"postgresql+psycopg://{proc.user}@{proc.host}:{proc.port}/{dbname}"
 
 
+def pg_admin(proc: Any, *statements: str) -> None:
+    """Run statements on the server's ``postgres`` database, outside a transaction."""
+    with psycopg.connect(
+        host=proc.host, port=proc.port, user=proc.user, dbname="postgres", autocommit=True
+    ) as conn:
+        for sql in statements:
+            conn.execute(sql)
+
+
 @pytest.fixture(scope="session")
 def pg_template(pg_server: Any) -> str:
     """A migrated PostgreSQL template database."""
-    with psycopg.connect(
-        host=pg_server.host,
-        port=pg_server.port,
-        user=pg_server.user,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute("DROP DATABASE IF EXISTS placement_template")
-        conn.execute("CREATE DATABASE placement_template")
+    pg_admin(
+        pg_server,
+        "DROP DATABASE IF EXISTS placement_template",
+        "CREATE DATABASE placement_template",
+    )
     migrate(_pg_url(pg_server, "placement_template"))
     return "placement_template"
 
@@ -108,10 +113,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     template = request.getfixturevalue("pg_template")
     server = request.getfixturevalue("pg_server")
     name = f"t{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(
-        host=server.host, port=server.port, user=server.user, dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    pg_admin(server, f"CREATE DATABASE {name} TEMPLATE {template}")
     return Settings(**test_settings(database_url=_pg_url(server, name)))
 
 

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 import pytest
+
+from tests.api.conftest import pg_admin
 
 
 def test_server_survives_a_reset_of_the_pytest_temp_root(
     pg_server: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     def run(sql: str) -> None:
-        with psycopg.connect(
-            host=pg_server.host,
-            port=pg_server.port,
-            user=pg_server.user,
-            dbname="postgres",
-            autocommit=True,
-        ) as conn:
-            conn.execute(sql)
+        pg_admin(pg_server, sql)
 
     run("SELECT 1")
     # any pytest session that starts resets its temp root to 0700 (no access for "postgres")
