@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from placement.context import Context
 from placement.geography import GeographyCode
 from placement.loading import ScenarioError, validation_problems
 from placement.models import Arrival, Availability, Policy, Scenario, Shelter
-from placement.rules import CapacityRule, Context
+from placement.rules import CapacityRule
 
 MAX_WINDOW_DAYS = 366
 _INDEX = re.compile(r"\b(arrivals|shelters)\[(\d+)\]")

@@ -128,7 +128,7 @@ def solve(
     prepared = None
     if solver == "cpsat":
         # The first plan, before OR-Tools is loaded; the solve (forked) starts from it.
-        from placement.rules import Context
+        from placement.context import Context
         from solver.allocation import to_assignment
         from solver.packing import first_plan
         from solver.units import build_units

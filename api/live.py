@@ -35,9 +35,9 @@ from api.tables import (
     ShelterRow,
 )
 from api.views import is_stale
+from placement.context import Context
 from placement.explain import Explainer
 from placement.models import Policy
-from placement.rules import Context
 from solver.replan import replan_unit
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from placement.context import Context  # noqa: E402
 from placement.generate import generate_scenario  # noqa: E402
-from placement.rules import Context  # noqa: E402
 from solver.allocation import Allocation  # noqa: E402
 from solver.cpsat import SolveOptions, solve_lexicographic  # noqa: E402
 from solver.greedy import greedy_allocation  # noqa: E402

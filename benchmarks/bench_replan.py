@@ -12,8 +12,9 @@ import argparse
 import statistics
 import time
 
+from placement.context import Context
 from placement.generate import generate_scenario
-from placement.rules import Context, plan_violations
+from placement.validation import plan_violations
 from solver.allocation import to_assignment
 from solver.greedy import greedy_allocation
 from solver.replan import replan_unit

@@ -107,7 +107,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         out["placed"] = {int(k): v for k, v in plan.placed_persons_by_priority.items()}
         out["violations"] = _violations(scenario, plan.assignment())
     elif solver == "packing":
-        from placement.rules import Context, persons_by_priority
+        from placement.context import Context, persons_by_priority
         from solver.allocation import to_assignment
         from solver.packing import packing_allocation
         from solver.units import build_units
@@ -123,7 +123,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         from solver.naive import solve_naive
 
         result = solve_naive(scenario, time_limit=args.time_limit, workers=args.workers)
-        from placement.rules import Context
+        from placement.context import Context
 
         out["status"] = "optimal" if result.proven_optimal else "feasible"
         out["placed"] = result.placed_persons_by_priority(Context(scenario))
@@ -149,15 +149,16 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
 def _violations(scenario: Any, assignment: dict[str, str]) -> int:
     """Rule violations of a plan, by the plan validator (placement.rules)."""
-    from placement.rules import Context, plan_violations
+    from placement.context import Context
+    from placement.validation import plan_violations
 
     return len(plan_violations(Context(scenario), assignment))
 
 
 def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     """Time each phase of the CP-SAT path in this process (the profile the lead asked for)."""
+    from placement.context import Context
     from placement.generate import generate_scenario
-    from placement.rules import Context
     from solver.allocation import to_assignment
     from solver.cpsat import SolveOptions, solve_lexicographic
     from solver.engine import EngineOptions, finish_plan

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from placement.context import Context
 from placement.languages import has_close_language, shared_language
 from placement.models import Arrival, Shelter
-from placement.rules import Context
 
 
 @dataclass(frozen=True)
@@ -98,9 +98,13 @@ class Component:
         raise NotImplementedError
 
     def classes(self, ctx: Context) -> np.ndarray:
-        """The class of every shelter (cached); representatives in ``_representatives``."""
-        memo = ctx.memo.setdefault("cost_classes", {})
-        if self.name not in memo:
+        """The class of every shelter (cached on the context with one representative per
+        class)."""
+        return self._classes(ctx)[0]
+
+    def _classes(self, ctx: Context) -> tuple[np.ndarray, list[Shelter]]:
+        cached = ctx.cost_classes.get(self.name)
+        if cached is None:
             index: dict[Hashable, int] = {}
             reps: list[Shelter] = []
             classes = np.empty(len(ctx.scenario.shelters), dtype=np.int64)
@@ -110,19 +114,19 @@ class Component:
                     index[k] = len(reps)
                     reps.append(s)
                 classes[i] = index[k]
-            memo[self.name] = (classes, reps)
-        return memo[self.name][0]  # type: ignore[no-any-return]
+            cached = ctx.cost_classes[self.name] = (classes, reps)
+        return cached
 
     def costs(self, ctx: Context, a: Arrival) -> np.ndarray:
         """The cost for ``a`` in each shelter class (cached by the arrival's key)."""
-        self.classes(ctx)
-        reps = ctx.memo["cost_classes"][self.name][1]
-        memo = ctx.memo.setdefault("cost_by_class:" + self.name, {})
-        key = self.arrival_key(ctx, a)
-        row = memo.get(key)
+        reps = self._classes(ctx)[1]
+        key = (self.name, self.arrival_key(ctx, a))
+        row = ctx.cost_rows.get(key)
         if row is None:
-            row = memo[key] = np.array([self.cost(ctx, a, s) for s in reps], dtype=np.int64)
-        return row  # type: ignore[no-any-return]
+            row = ctx.cost_rows[key] = np.array(
+                [self.cost(ctx, a, s) for s in reps], dtype=np.int64
+            )
+        return row
 
 
 class Interpreter(Component):
@@ -195,7 +199,7 @@ class OutsideHolds(Component):
     name = "outside_holds"
 
     def cost(self, ctx: Context, a: Arrival, s: Shelter) -> int:
-        if not s.held and _any_held(ctx):  # places the operation holds are used first
+        if not s.held and ctx.any_held:  # places the operation holds are used first
             return ctx.scenario.policy.weights.outside_holds * a.persons
         return 0
 
@@ -213,10 +217,3 @@ COMPONENTS: tuple[Component, ...] = (
     StaleCapacity(),
     OutsideHolds(),
 )
-
-
-def _any_held(ctx: Context) -> bool:
-    memo = ctx.memo.setdefault("any_held", {})
-    if None not in memo:
-        memo[None] = any(s.held for s in ctx.scenario.shelters)
-    return bool(memo[None])

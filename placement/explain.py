@@ -16,14 +16,14 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from placement.admissibility import admissible_mask, mask_indices
+from placement.context import Assignment, Context
 from placement.models import Arrival, Scenario, Shelter
 from placement.plan import Relaxation, Unplaced
 from placement.rules import (
     PAIR_RULES,
-    Assignment,
     CapacityRule,
     ChildrenRule,
-    Context,
     HouseholdRule,
     KeepApartRule,
     LanguageRule,
@@ -33,8 +33,6 @@ from placement.rules import (
     SafetyDistanceRule,
     StaleCapacityRule,
     TransInclusionRule,
-    admissible_mask,
-    mask_indices,
 )
 
 #: (changed scenario, the current assignment whose people must stay placed, ids to place)

@@ -23,6 +23,8 @@ Identifier = Annotated[
 ]
 Service = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
 MAX_HORIZON_DAYS = 366
+#: priority levels, most urgent first: the order of the lexicographic objective
+PRIORITIES = (5, 4, 3, 2, 1)
 
 
 class Frozen(BaseModel):

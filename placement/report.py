@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from placement.context import Assignment, Context, persons_by_priority
 from placement.costs import placement_cost
 from placement.languages import has_close_language, shared_language
 from placement.plan import Placement, Plan, Status, Unplaced
-from placement.rules import Assignment, Context, persons_by_priority
 
 
 def build_plan(

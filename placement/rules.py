@@ -11,170 +11,21 @@ Two kinds:
   network cap). Each exposes the data the solver turns into constraints (``places``,
   ``nightly_places``, ``groups``, ``pairs``, ``cap``) and a ``check`` the validator runs.
 
-Everything a rule needs about a scenario comes from a :class:`Context`, which caches the
-geometry so that the solver, the validator and the explanations agree to the last metre.
+Everything a rule needs about a scenario comes from a :class:`~placement.context.Context`,
+which caches the geometry so that the solver, the validator and the explanations agree to
+the last metre.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Hashable, Iterable
 
 import numpy as np
 
-from placement.geography import Point, haversine_km_many
+from placement.context import Assignment, Context
 from placement.languages import shared_language
-from placement.models import Arrival, Scenario, Shelter
-
-Assignment = Mapping[str, str]  # arrival id -> shelter id, for placed arrivals only
-
-
-@dataclass
-class Context:
-    """A scenario with lookups and cached geometry. Build one per scenario.
-
-    Shelter sets are numpy boolean masks over ``scenario.shelters`` (index order), and
-    distances are numpy rows: one entry per shelter.
-    """
-
-    scenario: Scenario
-    shelters: dict[str, Shelter] = field(init=False)
-    arrivals: dict[str, Arrival] = field(init=False)
-    _nightly: dict[str, tuple[int, ...]] = field(init=False, default_factory=dict)
-    _danger_points: dict[str, tuple[Point, ...]] = field(init=False, default_factory=dict)
-    _rows: dict[tuple[Point, ...], np.ndarray] = field(init=False, default_factory=dict)
-    #: derived values other modules cache per scenario (e.g. costs by attribute keys)
-    memo: dict[str, dict[Any, Any]] = field(init=False, default_factory=dict)
-    _rule_masks: dict[str, dict[Hashable, np.ndarray]] = field(init=False, default_factory=dict)
-    _groups: dict[str, dict[Hashable, tuple[Shelter, list[int]]]] = field(
-        init=False, default_factory=dict
-    )
-    _places: np.ndarray | None = field(init=False, default=None)
-    _fewest: dict[tuple[int, int], np.ndarray] = field(init=False, default_factory=dict)
-    _id_ranks: np.ndarray | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        self.shelters = {s.id: s for s in self.scenario.shelters}
-        self.arrivals = {a.id: a for a in self.scenario.arrivals}
-        points = [self.scenario.shelter_point(s) for s in self.scenario.shelters]
-        self._lat = np.array([p.lat for p in points], dtype=float)
-        self._lon = np.array([p.lon for p in points], dtype=float)
-        self._index = {s.id: i for i, s in enumerate(self.scenario.shelters)}
-        self._end = self.scenario.end
-
-    def index(self, s: Shelter | str) -> int:
-        """Position of a shelter in ``scenario.shelters`` (and in every mask and row)."""
-        return self._index[s if isinstance(s, str) else s.id]
-
-    def everything(self) -> np.ndarray:
-        """The mask of all shelters."""
-        return np.ones(len(self.scenario.shelters), dtype=bool)
-
-    # --- geometry ---------------------------------------------------------------------
-    def danger_points(self, a: Arrival) -> tuple[Point, ...]:
-        points = self._danger_points.get(a.id)
-        if points is None:
-            points = tuple(self.scenario.danger_point(d) for d in a.danger)
-            self._danger_points[a.id] = points
-        return points
-
-    def distances(self, a: Arrival) -> np.ndarray:
-        """Distance from every shelter to the nearest danger location of ``a`` (km), cached
-        per set of danger locations (people of one network share them)."""
-        key = self.danger_points(a)
-        row = self._rows.get(key)
-        if row is None:
-            rows = [haversine_km_many(self._lat, self._lon, p) for p in key]
-            row = rows[0] if len(rows) == 1 else np.minimum.reduce(rows)
-            row.flags.writeable = False
-            self._rows[key] = row
-        return row
-
-    def distance_km(self, a: Arrival, s: Shelter) -> float:
-        """Great-circle distance from the shelter to the nearest danger location of ``a``."""
-        return float(self.distances(a)[self._index[s.id]])
-
-    def safety_distance_km(self, a: Arrival) -> float:
-        if a.safety_distance_km is not None:
-            return a.safety_distance_km
-        return self.scenario.policy.safety_distance_km
-
-    def language_required(self, a: Arrival) -> bool:
-        if a.language_required is not None:
-            return a.language_required
-        return self.scenario.policy.language_required
-
-    # --- time -------------------------------------------------------------------------
-    def nightly_places(self, s: Shelter) -> tuple[int, ...]:
-        """Places of ``s`` on each night index of the horizon."""
-        cached = self._nightly.get(s.id)
-        if cached is None:
-            sc = self.scenario
-            cached = tuple(s.places_by_night(sc.start, sc.horizon_days, self._end))
-            self._nightly[s.id] = cached
-        return cached
-
-    def stay(self, a: Arrival) -> range:
-        return self.scenario.stay(a)
-
-    def places_matrix(self) -> np.ndarray:
-        """Places of every shelter (rows, in scenario order) on every night (columns)."""
-        if self._places is None:
-            shelters = self.scenario.shelters
-            matrix = np.array([self.nightly_places(s) for s in shelters], dtype=np.int64)
-            matrix = matrix.reshape(len(shelters), self.scenario.horizon_days)
-            matrix.flags.writeable = False
-            self._places = matrix
-        return self._places
-
-    def fewest_places(self, first: int, stop: int) -> np.ndarray:
-        """The fewest places of every shelter over nights ``first`` to ``stop - 1``."""
-        row = self._fewest.get((first, stop))
-        if row is None:
-            row = self._fewest[(first, stop)] = self.places_matrix()[:, first:stop].min(axis=1)
-        return row
-
-    def id_ranks(self) -> np.ndarray:
-        """Rank of each shelter's id in sorted order: ties are broken by id everywhere."""
-        if self._id_ranks is None:
-            shelters = self.scenario.shelters
-            order = sorted(range(len(shelters)), key=lambda i: shelters[i].id)
-            self._id_ranks = np.empty(len(order), dtype=np.int64)
-            self._id_ranks[order] = np.arange(len(order))
-        return self._id_ranks
-
-    # --- rule evaluation by keys ------------------------------------------------------
-    def rule_mask(self, rule: PairRule, a: Arrival) -> np.ndarray:
-        """Mask of the shelters ``rule`` admits for ``a`` (cached by the rule's keys)."""
-        cache = self._rule_masks.setdefault(rule.name, {})
-        key = rule.arrival_key(self, a)
-        mask = cache.get(key)
-        if mask is None:
-            mask = rule.shelter_mask(self, a)
-            if mask is None:
-                mask = np.zeros(len(self.scenario.shelters), dtype=bool)
-                for representative, members in self._shelter_groups(rule).values():
-                    if rule.admits(self, a, representative):
-                        mask[members] = True
-            mask.flags.writeable = False
-            cache[key] = mask
-        return mask
-
-    def _shelter_groups(self, rule: PairRule) -> dict[Hashable, tuple[Shelter, list[int]]]:
-        groups = self._groups.get(rule.name)
-        if groups is None:
-            groups = {}
-            for i, s in enumerate(self.scenario.shelters):
-                key = rule.shelter_key(self, s)
-                if key in groups:
-                    groups[key][1].append(i)
-                else:
-                    groups[key] = (s, [i])
-            self._groups[rule.name] = groups
-        return groups
-
+from placement.models import Arrival, Shelter
 
 # ======================================================================================
 # Pair rules
@@ -410,41 +261,6 @@ PAIR_RULES: tuple[PairRule, ...] = (
 )
 
 
-def admissible(ctx: Context, a: Arrival, s: Shelter) -> bool:
-    """True when every pair rule admits placing ``a`` in ``s``."""
-    return all(rule.admits(ctx, a, s) for rule in PAIR_RULES)
-
-
-def failed_pair_rules(ctx: Context, a: Arrival, s: Shelter) -> list[PairRule]:
-    return [rule for rule in PAIR_RULES if not rule.admits(ctx, a, s)]
-
-
-def admissible_mask(ctx: Context, a: Arrival) -> np.ndarray:
-    """The shelters every pair rule admits for ``a``, as a mask over scenario.shelters.
-
-    Same answers as :func:`admissible`, computed once per distinct rule key: rules are
-    evaluated on one representative shelter per distinct ``shelter_key`` (or over all
-    shelters at once by ``shelter_mask``).
-    """
-    mask = ctx.everything()
-    for rule in PAIR_RULES:
-        mask &= ctx.rule_mask(rule, a)
-        if not mask.any():
-            break
-    return mask
-
-
-def mask_indices(mask: np.ndarray) -> list[int]:
-    """Indices of the shelters in a mask, ascending."""
-    indices: list[int] = np.flatnonzero(mask).tolist()
-    return indices
-
-
-def admissible_shelters(ctx: Context, a: Arrival) -> list[Shelter]:
-    shelters = ctx.scenario.shelters
-    return [shelters[i] for i in mask_indices(admissible_mask(ctx, a))]
-
-
 # ======================================================================================
 # Plan rules
 # ======================================================================================
@@ -594,33 +410,3 @@ PLAN_RULES: tuple[CapacityRule | HouseholdRule | KeepApartRule | NetworkCapRule,
     KeepApartRule(),
     NetworkCapRule(),
 )
-
-
-def plan_violations(ctx: Context, assignment: Assignment) -> list[str]:
-    """Every hard-rule violation of an assignment, pair rules and plan rules alike."""
-    out = []
-    for aid, sid in sorted(assignment.items()):
-        if aid not in ctx.arrivals:
-            out.append(f"unknown arrival {aid!r}")
-            continue
-        if sid not in ctx.shelters:
-            out.append(f"{aid}: unknown shelter {sid!r}")
-            continue
-        for rule in failed_pair_rules(ctx, ctx.arrivals[aid], ctx.shelters[sid]):
-            out.append(
-                f"{rule.name}: {aid} in {sid} breaks '{rule.requirement(ctx, ctx.arrivals[aid])}'"
-            )
-    if out:
-        return out
-    for plan_rule in PLAN_RULES:
-        out += plan_rule.check(ctx, assignment)
-    return out
-
-
-def persons_by_priority(ctx: Context, placed: Sequence[str]) -> dict[str, int]:
-    """Persons placed (1 + children) per priority level, keys "5" down to "1"."""
-    counts = {str(p): 0 for p in range(5, 0, -1)}
-    for aid in placed:
-        a = ctx.arrivals[aid]
-        counts[str(a.priority)] += a.persons
-    return counts

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from placement.admissibility import failed_pair_rules
+from placement.context import Assignment, Context, persons_by_priority
 from placement.models import Scenario
 from placement.plan import Plan
-from placement.rules import Context, persons_by_priority, plan_violations
+from placement.rules import PLAN_RULES
 
 
 def validate_plan(scenario: Scenario, plan: Plan, ctx: Context | None = None) -> list[str]:
@@ -41,3 +43,24 @@ def validate_plan(scenario: Scenario, plan: Plan, ctx: Context | None = None) ->
     if plan.placed_persons_by_priority != persons_by_priority(ctx, list(assignment)):
         problems.append("placed_persons_by_priority does not match the placements")
     return problems
+
+
+def plan_violations(ctx: Context, assignment: Assignment) -> list[str]:
+    """Every hard-rule violation of an assignment, pair rules and plan rules alike."""
+    out = []
+    for aid, sid in sorted(assignment.items()):
+        if aid not in ctx.arrivals:
+            out.append(f"unknown arrival {aid!r}")
+            continue
+        if sid not in ctx.shelters:
+            out.append(f"{aid}: unknown shelter {sid!r}")
+            continue
+        for rule in failed_pair_rules(ctx, ctx.arrivals[aid], ctx.shelters[sid]):
+            out.append(
+                f"{rule.name}: {aid} in {sid} breaks '{rule.requirement(ctx, ctx.arrivals[aid])}'"
+            )
+    if out:
+        return out
+    for plan_rule in PLAN_RULES:
+        out += plan_rule.check(ctx, assignment)
+    return out

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from placement.rules import Assignment, Context, NetworkCapRule
+from placement.context import Assignment, Context
+from placement.rules import NetworkCapRule
 from solver.units import Unit, Units
 
 Allocation = dict[int, dict[str, int]]  # unit index -> shelter id -> copies placed there

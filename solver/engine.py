@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from placement.context import Assignment, Context, persons_by_priority
 from placement.explain import Explainer
 from placement.models import Scenario
 from placement.plan import Plan, Status
 from placement.report import build_plan
-from placement.rules import Assignment, Context, persons_by_priority
 from solver.allocation import Allocation, to_allocation, to_assignment
 from solver.cpsat import (
     PlacementModel,

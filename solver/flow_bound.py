@@ -52,8 +52,8 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import max_flow
 
+from placement.context import Context
 from placement.models import Scenario
-from placement.rules import Context
 from solver.units import Units, build_units
 
 PRIORITIES = (5, 4, 3, 2, 1)

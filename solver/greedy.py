@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from placement.rules import Context
+from placement.context import Context
 from solver.allocation import Allocation, place_in_order
 from solver.units import Unit, Units
 

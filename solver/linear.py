@@ -25,7 +25,8 @@ from collections import defaultdict
 import numpy as np
 import scipy.sparse as sp
 
-from placement.rules import CapacityRule, Context, NetworkCapRule
+from placement.context import Context
+from placement.rules import CapacityRule, NetworkCapRule
 from solver.allocation import Allocation
 from solver.units import Units
 

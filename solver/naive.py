@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from placement.context import Context
 from placement.models import Scenario
-from placement.rules import Context
 from solver.allocation import to_assignment
 from solver.cpsat import SolveOptions, solve_lexicographic
 from solver.linear import LinearModel

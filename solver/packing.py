@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from placement.rules import Context
+from placement.context import Context
 from solver.allocation import Allocation, Occupancy, place_in_order
 from solver.units import Unit, Units
 

@@ -15,9 +15,9 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from placement.context import Context
 from placement.models import Scenario
 from placement.plan import Plan
-from placement.rules import Context
 from solver.allocation import Allocation, to_assignment
 from solver.engine import Bound, EngineOptions, Progress, finish_plan, plan_assignment
 from solver.greedy import greedy_allocation

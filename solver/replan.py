@@ -14,18 +14,11 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from placement.admissibility import admissible_mask, mask_indices
+from placement.context import Assignment, Context
 from placement.costs import placement_cost
 from placement.models import Arrival
-from placement.rules import (
-    Assignment,
-    CapacityRule,
-    Context,
-    HouseholdRule,
-    KeepApartRule,
-    NetworkCapRule,
-    admissible_mask,
-    mask_indices,
-)
+from placement.rules import CapacityRule, HouseholdRule, KeepApartRule, NetworkCapRule
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from placement.admissibility import admissible_mask
+from placement.context import Context
 from placement.costs import placement_costs
 from placement.models import Arrival
-from placement.rules import (
-    CapacityRule,
-    Context,
-    HouseholdRule,
-    KeepApartRule,
-    admissible_mask,
-)
+from placement.rules import CapacityRule, HouseholdRule, KeepApartRule
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from placement.context import Context
 from placement.explain import funnel
-from placement.rules import Context
 from tests.conftest import arrival, placed, scenario, shelter, solve
 
 

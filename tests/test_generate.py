@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from placement.context import Context
 from placement.generate import generate_scenario, main, write_scenario
 from placement.loading import load_scenario
-from placement.rules import Context, HouseholdRule, KeepApartRule
+from placement.rules import HouseholdRule, KeepApartRule
 
 
 def test_same_seed_same_scenario_and_other_seed_differs() -> None:

@@ -32,7 +32,7 @@ def test_generated_instance_plans_are_valid_and_cpsat_not_behind_greedy(seed: in
 @pytest.mark.parametrize("seed", range(2))
 def test_naive_per_pair_model_reaches_the_same_optimum(seed: int):
     # Grouping identical people and the weighted single stage must not change the optimum.
-    from placement.rules import Context, persons_by_priority
+    from placement.context import Context, persons_by_priority
     from solver.naive import solve_naive
 
     sc = generate_scenario(30, 40, seed=seed)

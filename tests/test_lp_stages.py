@@ -19,8 +19,9 @@ import scipy.sparse as sp
 from ortools.sat.python import cp_model
 from scipy.optimize import linprog
 
+from placement.context import Context
 from placement.generate import generate_scenario
-from placement.rules import Context, plan_violations
+from placement.validation import plan_violations
 from solver.allocation import Allocation, to_assignment
 from solver.cpsat import PlacementModel, SolveOptions, solve_lexicographic
 from solver.flow_bound import flow_bound

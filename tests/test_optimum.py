@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from placement.rules import Context, persons_by_priority
+from placement.context import Context, persons_by_priority
 from tests.conftest import arrival, placed, scenario, shelter, solve
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from placement.context import Context, persons_by_priority
 from placement.costs import placement_cost
 from placement.generate import generate_scenario
-from placement.rules import Context, persons_by_priority, plan_violations
+from placement.validation import plan_violations
 from solver.allocation import to_assignment
 from solver.packing import augment, cheaper_moves, packing_allocation
 from solver.units import build_units

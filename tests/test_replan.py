@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+from placement.context import Context
 from placement.costs import placement_cost
 from placement.generate import generate_scenario
-from placement.rules import Context, plan_violations
+from placement.validation import plan_violations
 from solver.replan import replan_unit
 from tests.conftest import arrival, placed, scenario, shelter, solve
 
