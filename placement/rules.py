@@ -19,7 +19,9 @@ the last metre.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -264,6 +266,78 @@ PAIR_RULES: tuple[PairRule, ...] = (
 # ======================================================================================
 # Plan rules
 # ======================================================================================
+#
+# Each plan rule holds all its encodings side by side:
+#
+# * ``check(ctx, assignment)``: the validator's check of a whole plan;
+# * ``add_rows(model)``: its rows in the one linear model that the LP relaxation and CP-SAT
+#   read (:mod:`solver.linear`);
+# * ``tracker(ctx)``: an incremental checker, fed placements one copy at a time, that says
+#   how many more copies of a unit a shelter takes (``most``), which shelters take one more
+#   (``fits``), and what the explanations count (places used, who must be kept apart, people
+#   of a network). Packing, greedy, re-plans and the explanations all use it, through
+#   :class:`placement.occupancy.Occupancy`.
+#
+# A property test (tests/placement/test_plan_rules.py) checks on random instances and random
+# plans that the three encodings agree.
+
+
+@dataclass
+class Load:
+    """What one copy of a unit asks of a shelter: the arrivals it consists of (a household's
+    members, or one arrival), the places it uses per night and its people per network."""
+
+    members: list[Arrival]
+    usage: dict[int, int]  # night index -> places
+    networks: dict[str, int]  # network -> people (children not counted)
+
+
+def load_of(ctx: Context, members: Sequence[Arrival]) -> Load:
+    """The load of one copy made of ``members``."""
+    return Load(
+        members=list(members),
+        usage=CapacityRule.usage_of(ctx, members),
+        networks=NetworkCapRule.people_of(members),
+    )
+
+
+class UnitView(Protocol):
+    """What the linear rows read of a unit (:class:`solver.units.Unit`)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def members(self) -> Sequence[Arrival]: ...
+    @property
+    def usage(self) -> Mapping[int, int]: ...
+    @property
+    def networks(self) -> Mapping[str, int]: ...
+
+
+class LinearRows(Protocol):
+    """The linear model as the plan rules write into it (:class:`solver.linear.LinearModel`):
+    column *j* is the number of copies of unit ``col_unit[j]`` in shelter ``col_shelter[j]``
+    (a position in ``scenario.shelters``), at most ``col_ub[j]``."""
+
+    @property
+    def ctx(self) -> Context: ...
+    @property
+    def unit_list(self) -> Sequence[UnitView]: ...
+    @property
+    def unit_of(self) -> Mapping[str, int]: ...
+    @property
+    def col_unit(self) -> np.ndarray: ...
+    @property
+    def col_shelter(self) -> np.ndarray: ...
+    @property
+    def col_ub(self) -> np.ndarray: ...
+    def columns_of(self, ui: int) -> np.ndarray: ...
+    def add_row(
+        self, cols: np.ndarray, coefs: np.ndarray, lo: float, hi: float, kind: str
+    ) -> None: ...
+
+
+INF = float("inf")
 
 
 class CapacityRule:
@@ -277,6 +351,16 @@ class CapacityRule:
         return a.persons
 
     @staticmethod
+    def usage_of(ctx: Context, members: Iterable[Arrival]) -> dict[int, int]:
+        """Places a copy made of ``members`` uses, per night of their stays."""
+        usage: dict[int, int] = {}
+        for m in members:
+            k = CapacityRule.places(m)
+            for n in ctx.stay(m):
+                usage[n] = usage.get(n, 0) + k
+        return usage
+
+    @staticmethod
     def usage_by_shelter(ctx: Context, assignment: Assignment) -> dict[str, list[int]]:
         """Places used per night in every shelter that holds someone."""
         used: dict[str, list[int]] = {}
@@ -286,13 +370,6 @@ class CapacityRule:
             for n in ctx.stay(a):
                 row[n] += CapacityRule.places(a)
         return used
-
-    @staticmethod
-    def usage(ctx: Context, assignment: Assignment, shelter_id: str) -> list[int]:
-        """Places used per night in one shelter."""
-        mine = {k: v for k, v in assignment.items() if v == shelter_id}
-        used = CapacityRule.usage_by_shelter(ctx, mine)
-        return used.get(shelter_id, [0] * ctx.scenario.horizon_days)
 
     @staticmethod
     def critical_nights(ctx: Context, s: Shelter, arrivals: Iterable[Arrival]) -> list[int]:
@@ -321,9 +398,77 @@ class CapacityRule:
                     )
         return out
 
+    def add_rows(self, model: LinearRows) -> None:
+        """Places used in a shelter on each critical night ≤ its places that night (rows that
+        cannot bind, even with every column at its bound, are left out)."""
+        ctx = model.ctx
+        order = np.argsort(model.col_shelter, kind="stable")
+        shelters = model.col_shelter[order]
+        starts = np.flatnonzero(np.diff(shelters, prepend=-1))
+        bounds = [*starts.tolist(), len(order)]
+        for k, start in enumerate(starts.tolist()):
+            cols = order[start : bounds[k + 1]]
+            shelter = ctx.scenario.shelters[int(shelters[start])]
+            places = ctx.nightly_places(shelter)
+            unit_list = [model.unit_list[u] for u in model.col_unit[cols].tolist()]
+            members = [m for u in unit_list for m in u.members]
+            ubs = model.col_ub[cols]
+            for n in CapacityRule.critical_nights(ctx, shelter, members):
+                need = np.array([u.usage.get(n, 0) for u in unit_list], dtype=np.int64)
+                if int(need @ ubs) <= places[n]:
+                    continue  # cannot bind
+                used = need > 0
+                model.add_row(cols[used], need[used], -INF, places[n], "capacity")
+
+    @staticmethod
+    def tracker(ctx: Context) -> CapacityTracker:
+        return CapacityTracker(ctx)
+
+
+class CapacityTracker:
+    """Places left per shelter and night (one numpy matrix, shelters x nights)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.places = ctx.places_matrix()
+        self.left = self.places.copy()
+
+    def most(self, load: Load | UnitView, si: int) -> int | None:
+        """Copies of ``load`` that fit in shelter ``si`` (None: no limit)."""
+        most = None
+        left = self.left[si]
+        for n, need in load.usage.items():
+            if need:
+                fit = int(left[n]) // need
+                most = fit if most is None else min(most, fit)
+        return most
+
+    def fits(self, load: Load | UnitView, shelters: np.ndarray) -> np.ndarray:
+        """Which of ``shelters`` have places for one more copy on every night of the stay."""
+        if not load.usage:
+            return np.ones(len(shelters), dtype=bool)
+        nights = np.fromiter(load.usage, dtype=np.int64)
+        need = np.fromiter(load.usage.values(), dtype=np.int64)
+        fits: np.ndarray = (self.left[np.ix_(shelters, nights)] >= need).all(axis=1)
+        return fits
+
+    def place(self, load: Load | UnitView, si: int, copies: int) -> None:
+        left = self.left[si]
+        for n, need in load.usage.items():
+            left[n] -= need * copies
+
+    def used(self) -> np.ndarray:
+        """Places used, shelters x nights."""
+        used: np.ndarray = self.places - self.left
+        return used
+
 
 class HouseholdRule:
-    """The members of a household are all placed in the same shelter, or none is."""
+    """The members of a household are all placed in the same shelter, or none is.
+
+    Its encodings are the unit itself: a household is one copy of one unit
+    (:func:`solver.units.build_units`), so the linear model, the packing and the re-plans
+    place all its members with one decision; :meth:`members_of` gives who moves together.
+    """
 
     name = "household"
 
@@ -335,6 +480,14 @@ class HouseholdRule:
                 out[a.household].append(a.id)
         return {k: v for k, v in out.items() if len(v) > 1}
 
+    @staticmethod
+    def members_of(ctx: Context, a: Arrival) -> list[Arrival]:
+        """The arrivals placed together with ``a``: its household, or itself."""
+        if a.household is None:
+            return [a]
+        members = HouseholdRule.groups(ctx).get(a.household)
+        return [ctx.arrivals[m] for m in members] if members else [a]
+
     def check(self, ctx: Context, assignment: Assignment) -> list[str]:
         out = []
         for household, members in self.groups(ctx).items():
@@ -342,6 +495,13 @@ class HouseholdRule:
             if len(shelters) > 1:
                 out.append(f"household: {household} is split: {sorted(map(str, shelters))}")
         return out
+
+    def add_rows(self, model: LinearRows) -> None:
+        """None: a household is one copy of one unit."""
+
+    @staticmethod
+    def tracker(ctx: Context) -> None:
+        return None  # a household is placed as one load
 
 
 class KeepApartRule:
@@ -357,12 +517,79 @@ class KeepApartRule:
                 seen.add(tuple(sorted((a.id, other))))
         return sorted(seen)  # type: ignore[arg-type]
 
+    @staticmethod
+    def partners(ctx: Context) -> dict[str, set[str]]:
+        """Everyone linked to each arrival that has a link."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for x, y in KeepApartRule.pairs(ctx):
+            out[x].add(y)
+            out[y].add(x)
+        return dict(out)
+
+    @staticmethod
+    def unit_pairs(ctx: Context, unit_of: Mapping[str, int]) -> list[tuple[int, int]]:
+        """The keep-apart links between units (indices)."""
+        return sorted({(unit_of[x], unit_of[y]) for x, y in KeepApartRule.pairs(ctx)})
+
     def check(self, ctx: Context, assignment: Assignment) -> list[str]:
         return [
             f"keep_apart: {x} and {y} are both in {assignment[x]}"
             for x, y in self.pairs(ctx)
             if x in assignment and assignment.get(x) == assignment.get(y)
         ]
+
+    def add_rows(self, model: LinearRows) -> None:
+        """Two linked units never in the same shelter: one row per shelter they share."""
+        for x, y in self.unit_pairs(model.ctx, model.unit_of):
+            cx, cy = model.columns_of(x), model.columns_of(y)
+            _, ix, iy = np.intersect1d(
+                model.col_shelter[cx], model.col_shelter[cy], return_indices=True
+            )
+            for a, b in zip(cx[ix].tolist(), cy[iy].tolist(), strict=True):
+                model.add_row(np.array([a, b]), np.ones(2), -INF, 1, "keep_apart")
+
+    @staticmethod
+    def tracker(ctx: Context) -> KeepApartTracker:
+        return KeepApartTracker(ctx)
+
+
+class KeepApartTracker:
+    """Who of the linked people is in each shelter (people in no link are not tracked)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.partners = KeepApartRule.partners(ctx)
+        self.present: dict[int, dict[str, int]] = defaultdict(dict)  # shelter -> id -> copies
+
+    def together(self, load: Load | UnitView, si: int) -> list[str]:
+        """People in shelter ``si`` who must be kept apart from someone of ``load``."""
+        there = self.present.get(si)
+        if not there:
+            return []
+        out: set[str] = set()
+        for m in load.members:
+            out |= self.partners.get(m.id, set()) & there.keys()
+        return sorted(out)
+
+    def most(self, load: Load | UnitView, si: int) -> int | None:
+        return 0 if self.together(load, si) else None
+
+    def fits(self, load: Load | UnitView, shelters: np.ndarray) -> np.ndarray:
+        mask = np.ones(len(shelters), dtype=bool)
+        linked = [m.id for m in load.members if m.id in self.partners]
+        if linked:
+            for k, si in enumerate(shelters.tolist()):
+                mask[k] = not self.together(load, si)
+        return mask
+
+    def place(self, load: Load | UnitView, si: int, copies: int) -> None:
+        for m in load.members:
+            if m.id in self.partners:
+                there = self.present[si]
+                n = there.get(m.id, 0) + copies
+                if n > 0:
+                    there[m.id] = n
+                else:
+                    there.pop(m.id, None)
 
 
 class NetworkCapRule:
@@ -377,6 +604,15 @@ class NetworkCapRule:
     @staticmethod
     def cap(ctx: Context) -> int | None:
         return ctx.scenario.policy.max_per_network_per_shelter
+
+    @staticmethod
+    def people_of(members: Iterable[Arrival]) -> dict[str, int]:
+        """People per network in a copy made of ``members`` (children not counted)."""
+        out: dict[str, int] = {}
+        for m in members:
+            if m.network is not None:
+                out[m.network] = out.get(m.network, 0) + 1
+        return out
 
     @staticmethod
     def groups(ctx: Context) -> dict[str, list[str]]:
@@ -402,6 +638,69 @@ class NetworkCapRule:
                 if n > cap
             ]
         return out
+
+    def add_rows(self, model: LinearRows) -> None:
+        """People of one network in one shelter ≤ the cap (rows that cannot bind left out)."""
+        cap = self.cap(model.ctx)
+        if cap is None:
+            return
+        terms: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+        for unit in model.unit_list:
+            if not unit.networks:
+                continue
+            for j in model.columns_of(unit.index).tolist():
+                for net, k in unit.networks.items():
+                    terms[(net, int(model.col_shelter[j]))].append((j, k))
+        for _, pairs in sorted(terms.items()):
+            cols = np.array([j for j, _ in pairs], dtype=np.int64)
+            coefs = np.array([k for _, k in pairs], dtype=np.int64)
+            if int(coefs @ model.col_ub[cols]) > cap:
+                model.add_row(cols, coefs, -INF, cap, "network_cap")
+
+    @staticmethod
+    def tracker(ctx: Context) -> NetworkCapTracker:
+        return NetworkCapTracker(ctx)
+
+
+class NetworkCapTracker:
+    """People per network and shelter."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.cap = NetworkCapRule.cap(ctx)
+        self.count: dict[tuple[str, int], int] = defaultdict(int)
+
+    def there(self, network: str, si: int) -> int:
+        """People of ``network`` in shelter ``si``."""
+        return self.count.get((network, si), 0)
+
+    def over(self, load: Load | UnitView, si: int) -> list[tuple[str, int]]:
+        """The networks of ``load`` whose cap one more copy would break in ``si``, with the
+        people of that network already there."""
+        cap = self.cap
+        if cap is None:
+            return []
+        return [
+            (net, self.there(net, si))
+            for net, k in sorted(load.networks.items())
+            if self.there(net, si) + k > cap
+        ]
+
+    def most(self, load: Load | UnitView, si: int) -> int | None:
+        cap = self.cap
+        if cap is None or not load.networks:
+            return None
+        return min((cap - self.there(net, si)) // k for net, k in load.networks.items())
+
+    def fits(self, load: Load | UnitView, shelters: np.ndarray) -> np.ndarray:
+        mask = np.ones(len(shelters), dtype=bool)
+        if self.cap is not None and load.networks:
+            for k, si in enumerate(shelters.tolist()):
+                mask[k] = not self.over(load, si)
+        return mask
+
+    def place(self, load: Load | UnitView, si: int, copies: int) -> None:
+        for net, k in load.networks.items():
+            self.count[(net, si)] += k * copies
 
 
 PLAN_RULES: tuple[CapacityRule | HouseholdRule | KeepApartRule | NetworkCapRule, ...] = (

@@ -1,4 +1,5 @@
-"""Allocations (copies of each unit per shelter) and the bookkeeping both solvers share."""
+"""Allocations (copies of each unit per shelter), and placing units one after another
+without breaking a plan rule (what the heuristics share)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from placement.context import Assignment, Context
-from placement.rules import NetworkCapRule
+from placement.occupancy import Occupancy
 from solver.units import Unit, Units
 
 Allocation = dict[int, dict[str, int]]  # unit index -> shelter id -> copies placed there
@@ -47,58 +48,6 @@ def to_allocation(units: Units, assignment: Assignment) -> Allocation:
     return dict(alloc)
 
 
-class Occupancy:
-    """Places left per shelter and night, people per network and shelter, and who is where.
-
-    Used by the greedy solver to place copies without breaking a plan rule. Shelters are
-    positions in ``scenario.shelters``; places left are one numpy matrix (shelters x nights).
-    """
-
-    def __init__(self, ctx: Context, units: Units) -> None:
-        self.ctx = ctx
-        self.units = units
-        self.left = ctx.places_matrix().copy()
-        self.network_count: dict[tuple[str, int], int] = defaultdict(int)
-        self.network_cap = NetworkCapRule.cap(ctx)
-        self.units_in: dict[int, set[int]] = defaultdict(set)
-        self.apart: dict[int, set[int]] = defaultdict(set)
-        for x, y in units.keep_apart_unit_pairs(ctx):
-            self.apart[x].add(y)
-            self.apart[y].add(x)
-
-    def room(self, unit: Unit, shelters: np.ndarray) -> np.ndarray:
-        """Which of ``shelters`` have places for one more copy on every night of the stay."""
-        if not unit.usage:
-            return np.ones(len(shelters), dtype=bool)
-        nights = np.fromiter(unit.usage, dtype=np.int64)
-        need = np.fromiter(unit.usage.values(), dtype=np.int64)
-        fits: np.ndarray = (self.left[np.ix_(shelters, nights)] >= need).all(axis=1)
-        return fits
-
-    def copies_fitting(self, unit: Unit, si: int) -> int:
-        """How many more copies of ``unit`` shelter ``si`` can take (every plan rule)."""
-        if self.apart[unit.index] & self.units_in[si]:
-            return 0
-        most = unit.count
-        left = self.left[si]
-        for n, need in unit.usage.items():
-            if need:
-                most = min(most, int(left[n]) // need)
-        cap = self.network_cap
-        if cap is not None:
-            for net, k in unit.networks.items():
-                most = min(most, (cap - self.network_count[(net, si)]) // k)
-        return max(0, most)
-
-    def place(self, unit: Unit, si: int, copies: int = 1) -> None:
-        left = self.left[si]
-        for n, need in unit.usage.items():
-            left[n] -= need * copies
-        for net, k in unit.networks.items():
-            self.network_count[(net, si)] += k * copies
-        self.units_in[si].add(unit.index)
-
-
 def place_in_order(
     ctx: Context,
     units: Units,
@@ -109,7 +58,7 @@ def place_in_order(
     """Place the units one after another, each in its shelters in the order ``ranked(unit)``
     gives (positions in the scenario), as many copies as fit without breaking a plan rule.
     ``fixed`` copies are placed first, as they are. What the heuristics share."""
-    occupancy = Occupancy(ctx, units)
+    occupancy = Occupancy(ctx)
     alloc: Allocation = {}
     for ui, where in (fixed or {}).items():
         for sid, copies in where.items():
@@ -122,7 +71,7 @@ def place_in_order(
             continue
         shelters = ranked(unit)
         for si in shelters[occupancy.room(unit, shelters)].tolist():
-            copies = min(unit.count - placed, occupancy.copies_fitting(unit, si))
+            copies = occupancy.copies_fitting(unit, si, unit.count - placed)
             if copies <= 0:
                 continue
             occupancy.place(unit, si, copies)

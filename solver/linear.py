@@ -3,34 +3,31 @@
 Column *j* is the number of copies of unit ``col_unit[j]`` placed in shelter
 ``col_shelter[j]`` (a position in ``scenario.shelters``), an integer in ``0..col_ub[j]``. Only
 pairs every pair rule admits are columns (:mod:`solver.units`). Each row reads
-``lo <= sum_j a_ij x_j <= hi`` and comes from one plan rule of :mod:`placement.rules`:
+``lo <= sum_j a_ij x_j <= hi``:
 
 * ``unit``: copies of a unit placed anywhere <= its count (a household is one copy);
-* ``capacity``: places used in a shelter on a critical night <= its places that night
-  (:class:`CapacityRule`; rows that cannot bind are left out);
-* ``keep_apart``: two linked units never in the same shelter (:class:`KeepApartRule`);
-* ``network_cap``: people of one network in one shelter <= the cap (:class:`NetworkCapRule`);
+* ``capacity``, ``keep_apart``, ``network_cap``: written by the plan rules themselves
+  (``add_rows`` of :class:`CapacityRule`, :class:`KeepApartRule`, :class:`NetworkCapRule` in
+  :mod:`placement.rules`, next to their other encodings);
 * ``must_place`` (re-solves that check a relaxation) and ``stage`` rows (a lexicographic
   level already reached) are added by the solvers.
 
 Both back ends read this one model: CP-SAT builds its integer model from it
 (:mod:`solver.cpsat`), and the LP relaxation proves which columns no optimal plan uses
-(:mod:`solver.lp`). So the rules are encoded once.
+(:mod:`solver.lp`).
 """
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 import numpy as np
 import scipy.sparse as sp
 
 from placement.context import Context
-from placement.rules import CapacityRule, NetworkCapRule
+from placement.rules import INF, PLAN_RULES
 from solver.allocation import Allocation
-from solver.units import Units
+from solver.units import Unit, Units
 
-INF = float("inf")
+__all__ = ["INF", "LinearModel"]
 
 
 class LinearModel:
@@ -51,9 +48,9 @@ class LinearModel:
         self.row_hi: list[float] = []
         self.row_kind: list[str] = []
         self._matrix: sp.csr_matrix | None = None
-        for rule in (self._unit_rows, self._capacity_rows, self._keep_apart_rows):
-            rule()
-        self._network_cap_rows()
+        self._unit_rows()
+        for rule in PLAN_RULES:
+            rule.add_rows(self)
         for ui, copies in (must_place or {}).items():
             cols = self.columns_of(ui)
             self.add_row(cols, np.ones(len(cols)), copies, INF, "must_place")
@@ -66,6 +63,14 @@ class LinearModel:
         self.col_cost = np.concatenate([u.costs for u in all_units] or [empty]).astype(np.int64)
         self.col_ub = np.concatenate([u.most for u in all_units] or [empty]).astype(np.int64)
         self._unit_start = np.searchsorted(self.col_unit, np.arange(len(all_units) + 1))
+
+    @property
+    def unit_list(self) -> list[Unit]:
+        return self.units.units
+
+    @property
+    def unit_of(self) -> dict[str, int]:
+        return self.units.unit_of
 
     @property
     def n_columns(self) -> int:
@@ -122,52 +127,6 @@ class LinearModel:
             cols = self.columns_of(unit.index)
             if len(cols) > 1:
                 self.add_row(cols, np.ones(len(cols)), -INF, unit.count, "unit")
-
-    def _capacity_rows(self) -> None:
-        ctx = self.ctx
-        order = np.argsort(self.col_shelter, kind="stable")
-        shelters = self.col_shelter[order]
-        starts = np.flatnonzero(np.diff(shelters, prepend=-1))
-        bounds = [*starts.tolist(), len(order)]
-        for k, start in enumerate(starts.tolist()):
-            cols = order[start : bounds[k + 1]]
-            shelter = ctx.scenario.shelters[int(shelters[start])]
-            places = ctx.nightly_places(shelter)
-            unit_list = [self.units.units[u] for u in self.col_unit[cols].tolist()]
-            members = [m for u in unit_list for m in u.members]
-            ubs = self.col_ub[cols]
-            for n in CapacityRule.critical_nights(ctx, shelter, members):
-                need = np.array([u.usage.get(n, 0) for u in unit_list], dtype=np.int64)
-                if int(need @ ubs) <= places[n]:
-                    continue  # cannot bind
-                used = need > 0
-                self.add_row(cols[used], need[used], -INF, places[n], "capacity")
-
-    def _keep_apart_rows(self) -> None:
-        for x, y in self.units.keep_apart_unit_pairs(self.ctx):
-            cx, cy = self.columns_of(x), self.columns_of(y)
-            common, ix, iy = np.intersect1d(
-                self.col_shelter[cx], self.col_shelter[cy], return_indices=True
-            )
-            for a, b in zip(cx[ix].tolist(), cy[iy].tolist(), strict=True):
-                self.add_row(np.array([a, b]), np.ones(2), -INF, 1, "keep_apart")
-
-    def _network_cap_rows(self) -> None:
-        cap = NetworkCapRule.cap(self.ctx)
-        if cap is None:
-            return
-        terms: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
-        for unit in self.units.units:
-            if not unit.networks:
-                continue
-            for j in self.columns_of(unit.index).tolist():
-                for net, k in unit.networks.items():
-                    terms[(net, int(self.col_shelter[j]))].append((j, k))
-        for (_, _), pairs in sorted(terms.items()):
-            cols = np.array([j for j, _ in pairs], dtype=np.int64)
-            coefs = np.array([k for _, k in pairs], dtype=np.int64)
-            if int(coefs @ self.col_ub[cols]) > cap:
-                self.add_row(cols, coefs, -INF, cap, "network_cap")
 
     def matrix(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """All rows as a sparse matrix (rows x columns) with their bounds; cached, and

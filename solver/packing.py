@@ -15,7 +15,8 @@ import time
 import numpy as np
 
 from placement.context import Context
-from solver.allocation import Allocation, Occupancy, place_in_order
+from placement.occupancy import Occupancy
+from solver.allocation import Allocation, place_in_order
 from solver.units import Unit, Units
 
 
@@ -63,7 +64,7 @@ class _Edit:
     def __init__(self, ctx: Context, units: Units, alloc: Allocation) -> None:
         self.ctx = ctx
         self.units = units
-        self.occupancy = Occupancy(ctx, units)
+        self.occupancy = Occupancy(ctx)
         self.copies: dict[tuple[int, int], int] = {}  # (unit, shelter position) -> copies
         self.in_shelter: dict[int, set[int]] = {}
         for ui, where in alloc.items():
@@ -80,12 +81,11 @@ class _Edit:
         else:
             self.copies.pop((unit.index, si), None)
             self.in_shelter[si].discard(unit.index)
-            self.occupancy.units_in[si].discard(unit.index)
 
     def first_fitting(self, unit: Unit, shelters: np.ndarray) -> int | None:
         """The first of ``shelters`` (positions, in order) that takes one more copy."""
         for sj in shelters[self.occupancy.room(unit, shelters)].tolist():
-            if self.occupancy.copies_fitting(unit, sj):
+            if self.occupancy.copies_fitting(unit, sj, 1):
                 return int(sj)
         return None
 
@@ -130,7 +130,7 @@ def augment(
                 if vi == unit.index:
                     continue
                 edit.move(other, si, -1)
-                if edit.occupancy.copies_fitting(unit, si) >= 1:
+                if edit.occupancy.copies_fitting(unit, si, 1) >= 1:
                     target = edit.first_fitting(
                         other, other.shelter_index[other.shelter_index != si]
                     )

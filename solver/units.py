@@ -19,20 +19,20 @@ from placement.admissibility import admissible_mask
 from placement.context import Context
 from placement.costs import placement_costs
 from placement.models import Arrival
-from placement.rules import CapacityRule, HouseholdRule, KeepApartRule
+from placement.rules import CapacityRule, HouseholdRule, KeepApartRule, Load, load_of
 
 
 @dataclass
-class Unit:
-    """A household, or a group of ``count`` interchangeable arrivals."""
+class Unit(Load):
+    """A household, or a group of ``count`` interchangeable arrivals. As a :class:`Load`:
+    the arrivals one copy consists of, the places a copy uses per night, its people per
+    network."""
 
-    index: int
-    arrival_ids: list[str]  # household: its members; group: the interchangeable people
-    members: list[Arrival]  # the arrivals one copy of the unit consists of
-    count: int  # copies: 1 for a household, the group size for a group
-    usage: dict[int, int] = field(default_factory=dict)  # night -> places, per copy
+    index: int = 0
+    arrival_ids: list[str] = field(default_factory=list)  # household: its members; group:
+    # the interchangeable people
+    count: int = 1  # copies: 1 for a household, the group size for a group
     persons_by_priority: dict[int, int] = field(default_factory=dict)  # per copy
-    networks: dict[str, int] = field(default_factory=dict)  # network -> people, per copy
     #: admissible shelters (positions in scenario.shelters, ascending), the cost per copy of
     #: each, and the copies each could take when empty (1..count): arrays, so that national
     #: instances never hold one Python object per pair
@@ -69,7 +69,7 @@ class Units:
         return np.concatenate(unit or [empty]), np.concatenate(shelter or [empty])
 
     def keep_apart_unit_pairs(self, ctx: Context) -> list[tuple[int, int]]:
-        return sorted({(self.unit_of[x], self.unit_of[y]) for x, y in KeepApartRule.pairs(ctx)})
+        return KeepApartRule.unit_pairs(ctx, self.unit_of)
 
 
 def _group_key(a: Arrival) -> str:
@@ -111,15 +111,19 @@ def build_units(
     # Shelters with no place on any night can take no one: cut them before anything else.
     open_shelters = ctx.places_matrix().max(axis=1, initial=0) > 0
     for index, (arrival_ids, members, count) in enumerate(raw):
-        unit = Unit(index=index, arrival_ids=arrival_ids, members=members, count=count)
+        load = load_of(ctx, members)
+        unit = Unit(
+            members=load.members,
+            usage=load.usage,
+            networks=load.networks,
+            index=index,
+            arrival_ids=arrival_ids,
+            count=count,
+        )
         for m in members:
-            for n in ctx.stay(m):
-                unit.usage[n] = unit.usage.get(n, 0) + CapacityRule.places(m)
             unit.persons_by_priority[m.priority] = (
                 unit.persons_by_priority.get(m.priority, 0) + m.persons
             )
-            if m.network is not None:
-                unit.networks[m.network] = unit.networks.get(m.network, 0) + 1
         mask = open_shelters & admissible_mask(ctx, members[0])
         for m in members[1:]:
             mask &= admissible_mask(ctx, m)
