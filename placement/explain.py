@@ -19,20 +19,21 @@ import numpy as np
 from placement.admissibility import admissible_mask, mask_indices
 from placement.context import Assignment, Context
 from placement.models import Arrival, Scenario, Shelter
+from placement.occupancy import Occupancy
 from placement.plan import Relaxation, Unplaced
 from placement.rules import (
     PAIR_RULES,
     CapacityRule,
     ChildrenRule,
     HouseholdRule,
-    KeepApartRule,
     LanguageRule,
+    Load,
     NeedsRule,
-    NetworkCapRule,
     PairRule,
     SafetyDistanceRule,
     StaleCapacityRule,
     TransInclusionRule,
+    load_of,
 )
 
 #: (changed scenario, the current assignment whose people must stay placed, ids to place)
@@ -88,14 +89,6 @@ def funnel(
     return out
 
 
-def _unit_of(ctx: Context, a: Arrival) -> list[Arrival]:
-    """The arrivals placed together with ``a``: its household, or itself."""
-    if a.household is None:
-        return [a]
-    members = HouseholdRule.groups(ctx).get(a.household)
-    return [ctx.arrivals[m] for m in members] if members else [a]
-
-
 class Explainer:
     """Explains every unplaced arrival of one plan."""
 
@@ -115,20 +108,13 @@ class Explainer:
         self.proven = proven  # whether the plan is proven optimal: some wording depends on it
         # Relaxation re-solves stop once this budget is spent; reasons are always given.
         self.deadline = None if time_budget is None else time.monotonic() + time_budget
-        # Who is where, and the places they use, computed once for the whole plan.
+        # Who is where, and what the plan rules count of it (places used, linked people,
+        # people per network), computed once for the whole plan by the rules' own checkers.
         self.holders: dict[str, list[Arrival]] = {}
         for aid, sid in self.assignment.items():
             self.holders.setdefault(sid, []).append(ctx.arrivals[aid])
-        self.used = np.zeros_like(ctx.places_matrix())  # places used, shelters x nights
-        for sid, row in CapacityRule.usage_by_shelter(ctx, self.assignment).items():
-            self.used[ctx.index(sid)] = row
-        self.network_count: dict[str, dict[str, int]] = {}  # network -> shelter -> people
-        for h in (ctx.arrivals[aid] for aid in self.assignment):
-            if h.network is not None:
-                there = self.network_count.setdefault(h.network, {})
-                sid = self.assignment[h.id]
-                there[sid] = there.get(sid, 0) + 1
-        self.apart_pairs = KeepApartRule.pairs(ctx)
+        self.occupancy = Occupancy.of_assignment(ctx, self.assignment)
+        self.used = self.occupancy.capacity.used()  # places used, shelters x nights
 
     # --- the whole plan -------------------------------------------------------------
     def explain_all(self, limit_relaxations: int | None = None) -> list[Unplaced]:
@@ -142,7 +128,7 @@ class Explainer:
         return out
 
     def explain(self, a: Arrival, relax: bool = True) -> Unplaced:
-        members = _unit_of(self.ctx, a)
+        members = HouseholdRule.members_of(self.ctx, a)
         reasons: list[str] = []
         if len(members) > 1:
             persons = sum(m.persons for m in members)
@@ -198,84 +184,19 @@ class Explainer:
     def _blocked_reasons(self, members: list[Arrival], index: np.ndarray) -> list[str]:
         """Why the admissible shelters (positions in the scenario, nearest first) cannot
         take the unit in this plan."""
-        ctx = self.ctx
-        ids = {m.id for m in members}
-        need: dict[int, int] = {}
-        for m in members:
-            for n in ctx.stay(m):
-                need[n] = need.get(n, 0) + CapacityRule.places(m)
-        priority = max(m.priority for m in members)
-        apart = {y for x, y in self.apart_pairs if x in ids} | {
-            x for x, y in self.apart_pairs if y in ids
-        }
-        cap = NetworkCapRule.cap(ctx)
-        networks = {m.network for m in members if m.network}
-        # Places short, over all candidates at once (the unit is not placed: no place of its
-        # own to free).
-        nights = np.array(sorted(need), dtype=np.int64)
-        needed = np.array([need[n] for n in nights.tolist()], dtype=np.int64)
-        places_all = ctx.places_matrix()[np.ix_(index, nights)]
-        used_all = self.used[np.ix_(index, nights)]
-        flagged = ((places_all - used_all) < needed).any(axis=1)
-        for sid in {self.assignment[h] for h in apart if h in self.assignment}:
-            flagged |= index == ctx.index(sid)
-        mine = {net: sum(1 for m in members if m.network == net) for net in networks}
-        if cap is not None:
-            for net in networks:
-                full = [
-                    ctx.index(sid)
-                    for sid, there in self.network_count.get(net, {}).items()
-                    if there + mine[net] > cap
-                ]
-                flagged |= np.isin(index, full)
+        load = load_of(self.ctx, members)
+        # Full or blocked by a plan rule, over all candidates at once (the unit is not
+        # placed: no place of its own to free).
+        flagged = ~self.occupancy.fits(load, index)
         # Described one by one: the nearest blocked shelters only; the others are counted.
-        lines: list[str] = []
-        shelters = ctx.scenario.shelters
+        shelters = self.ctx.scenario.shelters
         with_room = np.flatnonzero(~flagged)
         room = [shelters[i].id for i in index[with_room[:MAX_LISTED_SHELTERS]].tolist()]
         blocked = int(flagged.sum())
-        for k in np.flatnonzero(flagged)[:MAX_LISTED_SHELTERS].tolist():
-            s = shelters[int(index[k])]
-            places = ctx.nightly_places(s)
-            used = self.used[int(index[k])].tolist()
-            holders = [h for h in self.holders.get(s.id, []) if h.id not in ids]
-            small = [n for n, k in need.items() if places[n] < k]
-            short = [n for n, k in need.items() if places[n] - used[n] < k]
-            together = sorted(h.id for h in holders if h.id in apart)
-            over = []
-            if cap is not None:
-                for net in sorted(networks):
-                    there = self.network_count.get(net, {}).get(s.id, 0)
-                    if there + mine[net] > cap:
-                        over.append(f"already holds {there} of network {net} (cap {cap})")
-            why = []
-            if small:
-                why.append(
-                    "too small even when empty: places "
-                    + format_by_night(ctx.scenario, {n: places[n] for n in small})
-                    + f"; {max(need[n] for n in small)} needed"
-                )
-            elif short:
-                during = [h for h in holders if any(n in ctx.stay(h) for n in short)]
-                higher = sum(h.persons for h in during if h.priority >= priority)
-                lower = sum(h.persons for h in during if h.priority < priority)
-                free = {n: max(0, places[n] - used[n]) for n in short}
-                text = (
-                    f"full: free places {format_by_night(ctx.scenario, free)}; "
-                    f"{max(need[n] for n in short)} needed; "
-                    f"taken by {plural(higher, 'person')} of priority ≥ {priority}"
-                )
-                if lower:
-                    text += f" and {lower} of lower priority" + (
-                        " (this keeps more people of higher priority placed overall)"
-                        if self.proven
-                        else ""
-                    )
-                why.append(text)
-            if together:
-                why.append(f"holds {', '.join(together)}, who must be kept apart")
-            why += over
-            lines.append(f"{s.id}: " + "; ".join(why))
+        lines = [
+            f"{shelters[si].id}: " + "; ".join(self._why_blocked(members, load, si))
+            for si in index[np.flatnonzero(flagged)[:MAX_LISTED_SHELTERS]].tolist()
+        ]
         out = [
             f"{len(index)} shelter(s) pass every rule"
             + (", but none has room for the whole stay" if not room else "")
@@ -290,131 +211,76 @@ class Explainer:
             )
         return out
 
+    def _why_blocked(self, members: list[Arrival], load: Load, si: int) -> list[str]:
+        """What each plan rule counts against one more copy of ``load`` in shelter ``si``."""
+        why = self._capacity_reason(members, load, si)
+        together = self.occupancy.keep_apart.together(load, si)
+        if together:
+            why.append(f"holds {', '.join(together)}, who must be kept apart")
+        cap = self.occupancy.network_cap.cap
+        why += [
+            f"already holds {there} of network {net} (cap {cap})"
+            for net, there in self.occupancy.network_cap.over(load, si)
+        ]
+        return why
+
+    def _capacity_reason(self, members: list[Arrival], load: Load, si: int) -> list[str]:
+        """Too small even when empty, or full (and by whom), on the nights of the stay."""
+        ctx = self.ctx
+        need = load.usage
+        places = ctx.places_matrix()[si]
+        used = self.used[si]
+        small = [n for n, k in need.items() if places[n] < k]
+        if small:
+            return [
+                "too small even when empty: places "
+                + format_by_night(ctx.scenario, {n: int(places[n]) for n in small})
+                + f"; {max(need[n] for n in small)} needed"
+            ]
+        short = [n for n, k in need.items() if places[n] - used[n] < k]
+        if not short:
+            return []
+        ids = {m.id for m in members}
+        priority = max(m.priority for m in members)
+        holders = [
+            h
+            for h in self.holders.get(ctx.scenario.shelters[si].id, [])
+            if h.id not in ids and any(n in ctx.stay(h) for n in short)
+        ]
+        higher = sum(h.persons for h in holders if h.priority >= priority)
+        lower = sum(h.persons for h in holders if h.priority < priority)
+        free = {n: max(0, int(places[n] - used[n])) for n in short}
+        text = (
+            f"full: free places {format_by_night(ctx.scenario, free)}; "
+            f"{max(need[n] for n in short)} needed; "
+            f"taken by {plural(higher, 'person')} of priority ≥ {priority}"
+        )
+        if lower:
+            text += f" and {lower} of lower priority" + (
+                " (this keeps more people of higher priority placed overall)" if self.proven else ""
+            )
+        return [text]
+
     # --- relaxations ----------------------------------------------------------------
     def _relaxations(self, members: list[Arrival], nearest: list[Shelter]) -> list[Relaxation]:
-        """Changes that place the unit; ``nearest``: its two nearest admissible shelters."""
+        """Changes that place the unit; ``nearest``: its two nearest admissible shelters.
+        Tried in this order, each kind by its own function below."""
         ctx = self.ctx
         ids = [m.id for m in members]
-        tries: list[tuple[Relaxation, Scenario]] = []
-        rep = members[0]
-        # 1. More places where admissible shelters are full.
         others = {k: v for k, v in self.assignment.items() if k not in ids}
-        for s in nearest:
-            places = list(ctx.nightly_places(s))
-            used = self.used[ctx.index(s)].tolist()
-            extra: dict[int, int] = {}
-            for m in members:
-                for n in ctx.stay(m):
-                    extra[n] = extra.get(n, 0) + CapacityRule.places(m)
-            add = {
-                n: k - (places[n] - used[n]) for n, k in extra.items() if places[n] - used[n] < k
-            }
-            if not add:
-                continue
-            for n, k in add.items():
-                places[n] += k
-            most = max(add.values())
-            ranges = night_ranges(ctx.scenario, add)
-            first, last = ranges[0][0], ranges[-1][1]
-            tries.append(
-                (
-                    Relaxation(
-                        kind="add_places",
-                        text=f"more places in {s.id}: {format_by_night(ctx.scenario, add)}",
-                        shelter=s.id,
-                        first_night=first,
-                        last_night=last,
-                        places=most,
-                    ),
-                    _replace_shelter(
-                        ctx.scenario, s.with_nightly_places(ctx.scenario.start, places)
-                    ),
-                )
-            )
-        # 2. Near misses: shelters that fail exactly one pair rule for every member.
-        only: dict[str, list[Shelter]] = {}
-        everything = ctx.everything()
-        passes = {r.name: everything for r in PAIR_RULES}  # passes rule r for every member
-        for m in members:
-            for r in PAIR_RULES:
-                passes[r.name] = passes[r.name] & ctx.rule_mask(r, m)
-        for r in PAIR_RULES:
-            rest = everything
-            for other in PAIR_RULES:
-                if other is not r:
-                    rest = rest & passes[other.name]
-            failing_only_r = rest & ~passes[r.name]
-            if failing_only_r.any():
-                shelters = ctx.scenario.shelters
-                only[r.name] = [shelters[i] for i in mask_indices(failing_only_r)]
-        near = only.get(SafetyDistanceRule.name, [])
-        floor = ctx.scenario.policy.safety_distance_floor_km
-
-        def shorter_distance(s: Shelter, warning: str = "") -> tuple[Relaxation, Scenario]:
-            km = float(math.floor(min(ctx.distance_km(m, s) for m in members)))
-            return (
-                Relaxation(
-                    kind="safety_distance",
-                    text=f"a safety distance of {km:g} km instead of "
-                    f"{ctx.safety_distance_km(rep):g} km (would allow {s.id}){warning}",
-                    shelter=s.id,
-                    safety_distance_km=km,
-                ),
-                _replace_arrivals(ctx.scenario, ids, safety_distance_km=km),
-            )
-
-        by_distance = sorted(near, key=lambda s: (-ctx.distance_km(rep, s), s.id))
-        above = [s for s in by_distance if min(ctx.distance_km(m, s) for m in members) >= floor]
-        below = [s for s in by_distance if s not in above]
-        tries += [shorter_distance(s) for s in above[:2]]
-        if only.get(LanguageRule.name):
-            tries.append(
-                (
-                    Relaxation(
-                        kind="drop_language_requirement",
-                        text="accept an interpreter instead of a shared language "
-                        f"(would allow {only[LanguageRule.name][0].id})",
-                        shelter=only[LanguageRule.name][0].id,
-                    ),
-                    _replace_arrivals(ctx.scenario, ids, language_required=False),
-                )
-            )
-        needs = sorted({n for m in members for n in m.needs})
-        for need in needs:
-            fits = [
-                s
-                for s in only.get(NeedsRule.name, [])
-                if all(set(m.needs) - {need} <= set(s.services) for m in members)
-            ]
-            if fits:
-                tries.append(
-                    (
-                        Relaxation(
-                            kind="drop_need",
-                            text=f"do without '{need}' (would allow {fits[0].id})",
-                            shelter=fits[0].id,
-                            need=need,
-                        ),
-                        _drop_need(ctx.scenario, ids, need),
-                    )
-                )
-        for rule, attr, value, words in (
-            (TransInclusionRule.name, "trans_inclusive", True, "became trans-inclusive"),
-            (ChildrenRule.name, "children", True, "took children"),
-            (StaleCapacityRule.name, "stale", False, "confirmed its places"),
-        ):
-            for s in only.get(rule, [])[:1]:
-                tries.append(
-                    (
-                        Relaxation(kind="shelter_change", text=f"{s.id} {words}", shelter=s.id),
-                        _replace_shelter(ctx.scenario, s.model_copy(update={attr: value})),
-                    )
-                )
+        only = near_misses(ctx, members)
+        above, below = distance_candidates(ctx, members, only.get(SafetyDistanceRule.name, []))
+        tries = more_places(ctx, self.used, members, nearest)
+        tries += [shorter_distance(ctx, members, s) for s in above[:2]]
+        tries += interpreter_instead(ctx, members, only.get(LanguageRule.name, []))
+        tries += without_need(ctx, members, only.get(NeedsRule.name, []))
+        tries += shelter_changes(ctx, only)
         out = self._verified(tries, others, ids)
         if not out and below:
             # Nothing else works: say what would, and that the policy advises against it.
+            floor = ctx.scenario.policy.safety_distance_floor_km
             warning = f" — below the policy floor of {floor:g} km: not advised"
-            out = self._verified([shorter_distance(s, warning) for s in below[:1]], others, ids)
+            out = self._verified([shorter_distance(ctx, members, below[0], warning)], others, ids)
         return out
 
     def _verified(
@@ -429,6 +295,142 @@ class Explainer:
             if self.check(changed, keep, ids):
                 out.append(relaxation)
         return out
+
+
+# --- relaxations, one function per kind ---------------------------------------------
+#: a relaxation and the changed scenario whose re-solve must confirm it
+Try = tuple[Relaxation, Scenario]
+
+
+def near_misses(ctx: Context, members: Sequence[Arrival]) -> dict[str, list[Shelter]]:
+    """Shelters that fail exactly one pair rule for every member, by the rule's name."""
+    only: dict[str, list[Shelter]] = {}
+    everything = ctx.everything()
+    passes = {r.name: everything for r in PAIR_RULES}  # passes rule r for every member
+    for m in members:
+        for r in PAIR_RULES:
+            passes[r.name] = passes[r.name] & ctx.rule_mask(r, m)
+    for r in PAIR_RULES:
+        rest = everything
+        for other in PAIR_RULES:
+            if other is not r:
+                rest = rest & passes[other.name]
+        failing_only_r = rest & ~passes[r.name]
+        if failing_only_r.any():
+            shelters = ctx.scenario.shelters
+            only[r.name] = [shelters[i] for i in mask_indices(failing_only_r)]
+    return only
+
+
+def more_places(
+    ctx: Context, used: np.ndarray, members: Sequence[Arrival], nearest: Sequence[Shelter]
+) -> list[Try]:
+    """``add_places``: the places missing in each of the nearest admissible shelters, on the
+    nights they are short (``used``: places used, shelters x nights)."""
+    tries: list[Try] = []
+    need = CapacityRule.usage_of(ctx, members)
+    for s in nearest:
+        places = list(ctx.nightly_places(s))
+        taken = used[ctx.index(s)].tolist()
+        add = {n: k - (places[n] - taken[n]) for n, k in need.items() if places[n] - taken[n] < k}
+        if not add:
+            continue
+        for n, k in add.items():
+            places[n] += k
+        ranges = night_ranges(ctx.scenario, add)
+        relaxation = Relaxation(
+            kind="add_places",
+            text=f"more places in {s.id}: {format_by_night(ctx.scenario, add)}",
+            shelter=s.id,
+            first_night=ranges[0][0],
+            last_night=ranges[-1][1],
+            places=max(add.values()),
+        )
+        changed = _replace_shelter(ctx.scenario, s.with_nightly_places(ctx.scenario.start, places))
+        tries.append((relaxation, changed))
+    return tries
+
+
+def distance_candidates(
+    ctx: Context, members: Sequence[Arrival], near: Sequence[Shelter]
+) -> tuple[list[Shelter], list[Shelter]]:
+    """Shelters failing only the safety distance, farthest first: those at or above the
+    policy's floor, and those below it."""
+    floor = ctx.scenario.policy.safety_distance_floor_km
+    by_distance = sorted(near, key=lambda s: (-ctx.distance_km(members[0], s), s.id))
+    above = [s for s in by_distance if min(ctx.distance_km(m, s) for m in members) >= floor]
+    below = [s for s in by_distance if s not in above]
+    return above, below
+
+
+def shorter_distance(
+    ctx: Context, members: Sequence[Arrival], s: Shelter, warning: str = ""
+) -> Try:
+    """``safety_distance``: the distance that would let shelter ``s`` in."""
+    km = float(math.floor(min(ctx.distance_km(m, s) for m in members)))
+    return (
+        Relaxation(
+            kind="safety_distance",
+            text=f"a safety distance of {km:g} km instead of "
+            f"{ctx.safety_distance_km(members[0]):g} km (would allow {s.id}){warning}",
+            shelter=s.id,
+            safety_distance_km=km,
+        ),
+        _replace_arrivals(ctx.scenario, [m.id for m in members], safety_distance_km=km),
+    )
+
+
+def interpreter_instead(
+    ctx: Context, members: Sequence[Arrival], near: Sequence[Shelter]
+) -> list[Try]:
+    """``drop_language_requirement``: an interpreter instead of a shared language."""
+    if not near:
+        return []
+    relaxation = Relaxation(
+        kind="drop_language_requirement",
+        text=f"accept an interpreter instead of a shared language (would allow {near[0].id})",
+        shelter=near[0].id,
+    )
+    ids = [m.id for m in members]
+    return [(relaxation, _replace_arrivals(ctx.scenario, ids, language_required=False))]
+
+
+def without_need(ctx: Context, members: Sequence[Arrival], near: Sequence[Shelter]) -> list[Try]:
+    """``drop_need``: doing without one need, where that alone lets a shelter in."""
+    tries: list[Try] = []
+    ids = [m.id for m in members]
+    for need in sorted({n for m in members for n in m.needs}):
+        fits = [s for s in near if all(set(m.needs) - {need} <= set(s.services) for m in members)]
+        if fits:
+            relaxation = Relaxation(
+                kind="drop_need",
+                text=f"do without '{need}' (would allow {fits[0].id})",
+                shelter=fits[0].id,
+                need=need,
+            )
+            tries.append((relaxation, _drop_need(ctx.scenario, ids, need)))
+    return tries
+
+
+#: ``shelter_change``: a shelter that fails only this rule, and the change that lifts it
+SHELTER_CHANGES = (
+    (TransInclusionRule.name, "trans_inclusive", True, "became trans-inclusive"),
+    (ChildrenRule.name, "children", True, "took children"),
+    (StaleCapacityRule.name, "stale", False, "confirmed its places"),
+)
+
+
+def shelter_changes(ctx: Context, only: dict[str, list[Shelter]]) -> list[Try]:
+    """``shelter_change``: a named shelter becoming trans-inclusive, taking children, or
+    confirming its places."""
+    tries: list[Try] = []
+    for rule, attr, value, words in SHELTER_CHANGES:
+        for s in only.get(rule, [])[:1]:
+            relaxation = Relaxation(kind="shelter_change", text=f"{s.id} {words}", shelter=s.id)
+            tries.append(
+                (relaxation, _replace_shelter(ctx.scenario, s.model_copy(update={attr: value})))
+            )
+    return tries
 
 
 # --- scenario edits used by relaxations ------------------------------------------------

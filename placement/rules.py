@@ -554,42 +554,39 @@ class KeepApartRule:
 
 
 class KeepApartTracker:
-    """Who of the linked people is in each shelter (people in no link are not tracked)."""
+    """Where each linked person is (people in no keep-apart link are not tracked)."""
 
     def __init__(self, ctx: Context) -> None:
         self.partners = KeepApartRule.partners(ctx)
-        self.present: dict[int, dict[str, int]] = defaultdict(dict)  # shelter -> id -> copies
+        self.at: dict[str, dict[int, int]] = defaultdict(dict)  # id -> shelter -> copies
 
     def together(self, load: Load | UnitView, si: int) -> list[str]:
         """People in shelter ``si`` who must be kept apart from someone of ``load``."""
-        there = self.present.get(si)
-        if not there:
-            return []
-        out: set[str] = set()
-        for m in load.members:
-            out |= self.partners.get(m.id, set()) & there.keys()
-        return sorted(out)
+        return sorted(
+            p for m in load.members for p in self.partners.get(m.id, ()) if si in self.at.get(p, ())
+        )
 
     def most(self, load: Load | UnitView, si: int) -> int | None:
         return 0 if self.together(load, si) else None
 
     def fits(self, load: Load | UnitView, shelters: np.ndarray) -> np.ndarray:
-        mask = np.ones(len(shelters), dtype=bool)
-        linked = [m.id for m in load.members if m.id in self.partners]
-        if linked:
-            for k, si in enumerate(shelters.tolist()):
-                mask[k] = not self.together(load, si)
-        return mask
+        blocked = [
+            si
+            for m in load.members
+            for p in self.partners.get(m.id, ())
+            for si in self.at.get(p, ())
+        ]
+        return ~np.isin(shelters, blocked) if blocked else np.ones(len(shelters), dtype=bool)
 
     def place(self, load: Load | UnitView, si: int, copies: int) -> None:
         for m in load.members:
             if m.id in self.partners:
-                there = self.present[si]
-                n = there.get(m.id, 0) + copies
+                where = self.at[m.id]
+                n = where.get(si, 0) + copies
                 if n > 0:
-                    there[m.id] = n
+                    where[si] = n
                 else:
-                    there.pop(m.id, None)
+                    where.pop(si, None)
 
 
 class NetworkCapRule:
@@ -667,11 +664,11 @@ class NetworkCapTracker:
 
     def __init__(self, ctx: Context) -> None:
         self.cap = NetworkCapRule.cap(ctx)
-        self.count: dict[tuple[str, int], int] = defaultdict(int)
+        self.count: dict[str, dict[int, int]] = defaultdict(dict)  # network -> shelter -> people
 
     def there(self, network: str, si: int) -> int:
         """People of ``network`` in shelter ``si``."""
-        return self.count.get((network, si), 0)
+        return self.count.get(network, {}).get(si, 0)
 
     def over(self, load: Load | UnitView, si: int) -> list[tuple[str, int]]:
         """The networks of ``load`` whose cap one more copy would break in ``si``, with the
@@ -692,15 +689,21 @@ class NetworkCapTracker:
         return min((cap - self.there(net, si)) // k for net, k in load.networks.items())
 
     def fits(self, load: Load | UnitView, shelters: np.ndarray) -> np.ndarray:
-        mask = np.ones(len(shelters), dtype=bool)
-        if self.cap is not None and load.networks:
-            for k, si in enumerate(shelters.tolist()):
-                mask[k] = not self.over(load, si)
-        return mask
+        cap = self.cap
+        if cap is None or not load.networks:
+            return np.ones(len(shelters), dtype=bool)
+        full = [
+            si
+            for net, k in load.networks.items()
+            for si, there in self.count.get(net, {}).items()
+            if there + k > cap
+        ]
+        return ~np.isin(shelters, full)
 
     def place(self, load: Load | UnitView, si: int, copies: int) -> None:
         for net, k in load.networks.items():
-            self.count[(net, si)] += k * copies
+            there = self.count[net]
+            there[si] = there.get(si, 0) + k * copies
 
 
 PLAN_RULES: tuple[CapacityRule | HouseholdRule | KeepApartRule | NetworkCapRule, ...] = (
