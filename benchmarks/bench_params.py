@@ -47,8 +47,10 @@ def _row(
     result = solve_lexicographic(model, options, seed_alloc, on_stage)
     total = time.perf_counter() - started
     stages = "; ".join(
-        f"{name} {value} {status} @{marks[name]:.2f}" if name in marks else f"{name} {status}"
-        for name, value, status in result.stages
+        f"{r.stage.name} {r.value} {r.log} @{marks[r.stage.name]:.2f}"
+        if r.stage.name in marks
+        else f"{r.stage.name} {r.log}"
+        for r in result.stages
     )
     return (
         f"| {label} | {options.workers} | {options.linearization_level} | "

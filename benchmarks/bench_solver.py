@@ -123,10 +123,11 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         from solver.naive import solve_naive
 
         result = solve_naive(scenario, time_limit=args.time_limit, workers=args.workers)
-        from placement.context import Context
+        from placement.context import Context, persons_by_priority
 
         out["status"] = "optimal" if result.proven_optimal else "feasible"
-        out["placed"] = result.placed_persons_by_priority(Context(scenario))
+        placed = persons_by_priority(Context(scenario), list(result.assignment))
+        out["placed"] = {int(k): v for k, v in placed.items()}
         out["violations"] = _violations(scenario, result.assignment)
         out["variables"] = result.variables
     elif solver == "flow":
@@ -196,7 +197,7 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     result = solve_lexicographic(
         model, options, seed, on_stage, lambda a: packing_allocation(ctx, units, fixed=a)
     )
-    stages = "; ".join(f"{n} {v} {st}" for n, v, st in result.stages)
+    stages = "; ".join(f"{r.stage.name} {r.value} {r.log}" for r in result.stages)
     mark("CP-SAT stages", f"{stages}; {'; '.join(marks)}; proven {result.proven_optimal}")
     plan = finish_plan(
         ctx, to_assignment(units, result.allocation), "feasible", 0.0, EngineOptions(), False

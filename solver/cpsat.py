@@ -16,18 +16,19 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 from ortools.sat.python import cp_model
 
+from placement.models import PRIORITIES
 from solver.allocation import Allocation
 from solver.linear import INF, LinearModel
 from solver.lp import lp_proof
 
 log = logging.getLogger(__name__)
-
-PRIORITIES = (5, 4, 3, 2, 1)
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,49 @@ class SolveOptions:
     cpsat_max_columns: int = 30_000
 
 
+class Decided(Enum):
+    """How a stage of the lexicographic solve was decided."""
+
+    FLOW_BOUND = "the incumbent reaches the flow bound"
+    LP_BOUND = "the LP bound proves the incumbent"
+    CPSAT_OPTIMAL = "CP-SAT proved it optimal"
+    CPSAT_FEASIBLE = "CP-SAT's best in its time, not proven"
+    TOO_MANY_COLUMNS = "not proven: too many columns for CP-SAT"
+    NOTHING_FOUND = "CP-SAT found nothing in its time"
+
+    @property
+    def proven(self) -> bool:
+        return self in (Decided.FLOW_BOUND, Decided.LP_BOUND, Decided.CPSAT_OPTIMAL)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One level of the lexicographic objective: persons placed at one priority (maximised),
+    or, last, the secondary cost (minimised)."""
+
+    priority: int | None = None  # None: the secondary cost
+
+    @property
+    def name(self) -> str:
+        return "secondary_cost" if self.priority is None else f"priority_{self.priority}"
+
+    def shown(self, value: int) -> int:
+        """The stage's value as reported: every stage maximises, so the cost is negated."""
+        return -value if self.priority is None else value
+
+
+class StageResult(NamedTuple):
+    stage: Stage
+    value: int  # as shown: persons placed at the level, or the secondary cost
+    decided: Decided
+    log: str  # what was done, for the logs
+
+
 @dataclass
 class LexResult:
     allocation: Allocation
     proven_optimal: bool
-    stages: list[tuple[str, int, str]]  # (stage, value, how it was decided)
+    stages: list[StageResult]
 
 
 class PlacementModel:
@@ -193,93 +232,155 @@ def solve_lexicographic(
     CP-SAT, otherwise CP-SAT solves it on the columns left, from the incumbent. A stage's
     value is then kept as a row.
     """
-    deadline = time.monotonic() + options.time_limit
+    search = _Lexicographic(lin, options, on_stage)
     x_best = lin.to_columns(start)
-    active = np.ones(lin.n_columns, dtype=bool)
     proven = True
-    stages: list[tuple[str, int, str]] = []
-    present = [p for p in PRIORITIES if lin.persons_at(p).any()]
-    plan: list[tuple[str, np.ndarray, np.ndarray]] = []
-    reach = np.zeros(lin.n_columns, dtype=np.int64)
-    for p in present:
-        reach = reach + lin.persons_at(p)
-        plan.append((f"priority_{p}", lin.persons_at(p), reach > 0))
-    # every stage maximises; the last one involves everybody
-    plan.append(("secondary_cost", -lin.col_cost, np.ones(lin.n_columns, dtype=bool)))
+    stages: list[StageResult] = []
+    plan = stage_objectives(lin)
     reached = 0  # persons placed at the levels already decided
-    cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
-    support_before = np.zeros(lin.n_columns, dtype=bool)
-    for k, (name, c, relevant) in enumerate(plan):
-        if time.monotonic() >= deadline:
+    for k, (stage, c, relevant) in enumerate(plan):
+        if time.monotonic() >= search.deadline:
             proven = False
             break
         x_stage = np.where(relevant, x_best, 0)
-        z = int(c @ x_stage)
-        in_play = active & relevant
-        how = ""
-        level = int(name.removeprefix("priority_")) if name != "secondary_cost" else None
-        if level is not None and bound is not None and reached + z >= bound.get(level, -1):
-            how = "incumbent reaches the flow bound"  # persons >= level cannot be more
-        elif options.lp_fixing:
-            start_columns = (x_stage > 0) | support_before | cheapest
-            proof = lp_proof(lin, c, in_play, z, deadline - time.monotonic(), start_columns)
-            if proof is not None:
-                fixed = proof.fixed
-                active &= ~fixed
-                in_play &= ~fixed
-                how = (
-                    f"LP {proof.seconds:.2f}s bound {proof.bound:.2f}, "
-                    f"{int(in_play.sum())} columns left; "
-                )
-                # The LP solution is nearly integral: the best plan using only its columns
-                # and the incumbent's is often optimal, and quick to find; if not, the best
-                # plan on all the columns the LP was solved on.
-                for small, support in ((True, proof.values > 1e-6), (False, proof.columns)):
-                    if proof.proves(z):
-                        break
-                    support = in_play & (support | (x_stage > 0))
-                    left = (deadline - time.monotonic()) / (len(plan) - k)  # a fair share
-                    if small:
-                        left = min(left, options.support_time_limit)
-                    found = _solve_stage(lin, support, c, x_stage, options, left)
-                    if found is not None and int(c @ found[0]) > z:
-                        x_stage, z = found[0], int(c @ found[0])
-                        how += f"LP support {int(support.sum())} columns {found[1]}; "
-                        # a better incumbent lets the same duals rule out more columns
-                        more = proof.fixed_for(z)
-                        active &= ~more
-                        in_play &= ~more
-                support_before = proof.values > 1e-6
-                if proof.proves(z):
-                    how += "incumbent proven by LP"
-                else:
-                    how += f"{int(in_play.sum())} columns left; "
-        if how.endswith(("flow bound", "by LP")):
-            pass
-        elif in_play.sum() > options.cpsat_max_columns:
-            how += f"not proven ({int(in_play.sum())} columns: too many for CP-SAT)"
-            proven = False
+        in_play = search.active & relevant
+        level = stage.priority
+        if (
+            level is not None
+            and bound is not None
+            and reached + int(c @ x_stage) >= bound.get(level, -1)
+        ):
+            step = _Step(
+                x_stage, int(c @ x_stage), Decided.FLOW_BOUND, "incumbent reaches the flow bound"
+            )
         else:
-            # CP-SAT on the columns left, with a fair share of the time left.
-            share = (deadline - time.monotonic()) / (len(plan) - k)
-            callback = partial(_StageProgress, stage=name, on_stage=on_stage) if on_stage else None
-            found = _solve_stage(lin, in_play, c, x_stage, options, share, callback)
-            optimal = found is not None and found[2]
-            if found is not None and int(c @ found[0]) >= z:
-                x_stage, z = found[0], int(c @ found[0])
-            how += found[1] if found is not None else "CP-SAT found nothing in its time"
-            proven = proven and optimal
-        if (x_stage != np.where(relevant, x_best, 0)).any():  # the stage moved someone
+            step = search.stage(stage, c, in_play, x_stage, len(plan) - k)
+        proven = proven and step.decided.proven
+        if (step.x != np.where(relevant, x_best, 0)).any():  # the stage moved someone
             # keep its plan, with the room it leaves filled for the levels below
-            x_best = x_stage
-            if complete is not None and time.monotonic() < deadline:
-                x_best = lin.to_columns(complete(lin.to_allocation(x_stage)))
-        stages.append((name, _shown(name, z), how))
-        _keep(lin, c, z)
-        reached += max(z, 0) if level is not None else 0
+            x_best = step.x
+            if complete is not None and time.monotonic() < search.deadline:
+                x_best = lin.to_columns(complete(lin.to_allocation(step.x)))
+        stages.append(StageResult(stage, stage.shown(step.z), step.decided, step.log))
+        _keep(lin, c, step.z)
+        reached += max(step.z, 0) if level is not None else 0
         if on_stage is not None:
-            on_stage(name, lin.to_allocation(x_best), proven)
+            on_stage(stage.name, lin.to_allocation(x_best), proven)
     return LexResult(allocation=lin.to_allocation(x_best), proven_optimal=proven, stages=stages)
+
+
+def stage_objectives(lin: LinearModel) -> list[tuple[Stage, np.ndarray, np.ndarray]]:
+    """Each stage with its objective over the columns (maximised) and the columns it
+    involves: the priority levels present, most urgent first, then the secondary cost."""
+    plan: list[tuple[Stage, np.ndarray, np.ndarray]] = []
+    reach = np.zeros(lin.n_columns, dtype=np.int64)
+    for p in PRIORITIES:
+        persons = lin.persons_at(p)
+        if persons.any():
+            reach = reach + persons
+            plan.append((Stage(p), persons, reach > 0))
+    # every stage maximises; the last one involves everybody
+    plan.append((Stage(None), -lin.col_cost, np.ones(lin.n_columns, dtype=bool)))
+    return plan
+
+
+@dataclass
+class _Step:
+    """A stage's outcome: its best column values, their objective, how it was decided."""
+
+    x: np.ndarray
+    z: int
+    decided: Decided
+    log: str
+
+
+class _Lexicographic:
+    """What the stages share: the deadline, the columns not ruled out, where LPs start."""
+
+    def __init__(
+        self,
+        lin: LinearModel,
+        options: SolveOptions,
+        on_stage: Callable[[str, Allocation, bool], None] | None,
+    ) -> None:
+        self.lin = lin
+        self.options = options
+        self.on_stage = on_stage
+        self.deadline = time.monotonic() + options.time_limit
+        self.active = np.ones(lin.n_columns, dtype=bool)
+        self.cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
+        self.support_before = np.zeros(lin.n_columns, dtype=bool)
+
+    def stage(
+        self, stage: Stage, c: np.ndarray, in_play: np.ndarray, x: np.ndarray, stages_left: int
+    ) -> _Step:
+        """Decide one stage: by the LP when it proves the incumbent, else by CP-SAT."""
+        step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "")
+        if self.options.lp_fixing:
+            step, in_play = self._lp(c, in_play, step, stages_left)
+            if step.decided is Decided.LP_BOUND:
+                return step
+        if in_play.sum() > self.options.cpsat_max_columns:
+            step.log += f"not proven ({int(in_play.sum())} columns: too many for CP-SAT)"
+            step.decided = Decided.TOO_MANY_COLUMNS
+            return step
+        # CP-SAT on the columns left, with a fair share of the time left.
+        share = (self.deadline - time.monotonic()) / stages_left
+        on_stage = self.on_stage
+        callback = (
+            partial(_StageProgress, stage=stage.name, on_stage=on_stage) if on_stage else None
+        )
+        found = _solve_stage(self.lin, in_play, c, step.x, self.options, share, callback)
+        if found is None:
+            step.log += "CP-SAT found nothing in its time"
+            step.decided = Decided.NOTHING_FOUND
+            return step
+        if int(c @ found[0]) >= step.z:
+            step.x, step.z = found[0], int(c @ found[0])
+        step.log += found[1]
+        step.decided = Decided.CPSAT_OPTIMAL if found[2] else Decided.CPSAT_FEASIBLE
+        return step
+
+    def _lp(
+        self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int
+    ) -> tuple[_Step, np.ndarray]:
+        """The LP relaxation's bound and column fixing, and quick CP-SAT solves on the LP's
+        columns; decided ``LP_BOUND`` when the bound proves the best plan found."""
+        start_columns = (step.x > 0) | self.support_before | self.cheapest
+        left = self.deadline - time.monotonic()
+        proof = lp_proof(self.lin, c, in_play, step.z, left, start_columns)
+        if proof is None:
+            return step, in_play
+        self.active &= ~proof.fixed
+        in_play = in_play & ~proof.fixed
+        step.log = (
+            f"LP {proof.seconds:.2f}s bound {proof.bound:.2f}, {int(in_play.sum())} columns left; "
+        )
+        # The LP solution is nearly integral: the best plan using only its columns and the
+        # incumbent's is often optimal, and quick to find; if not, the best plan on all the
+        # columns the LP was solved on.
+        for small, support in ((True, proof.values > 1e-6), (False, proof.columns)):
+            if proof.proves(step.z):
+                break
+            support = in_play & (support | (step.x > 0))
+            seconds = (self.deadline - time.monotonic()) / stages_left  # a fair share
+            if small:
+                seconds = min(seconds, self.options.support_time_limit)
+            found = _solve_stage(self.lin, support, c, step.x, self.options, seconds)
+            if found is not None and int(c @ found[0]) > step.z:
+                step.x, step.z = found[0], int(c @ found[0])
+                step.log += f"LP support {int(support.sum())} columns {found[1]}; "
+                # a better incumbent lets the same duals rule out more columns
+                more = proof.fixed_for(step.z)
+                self.active &= ~more
+                in_play = in_play & ~more
+        self.support_before = proof.values > 1e-6
+        if proof.proves(step.z):
+            step.log += "incumbent proven by LP"
+            step.decided = Decided.LP_BOUND
+        else:
+            step.log += f"{int(in_play.sum())} columns left; "
+        return step, in_play
 
 
 def _solve_stage(
@@ -303,10 +404,6 @@ def _solve_stage(
         return None
     text = f"{solver.status_name(status)} {solver.wall_time:.2f}s"
     return lin.to_columns(model.read(solver.value)), text, status == cp_model.OPTIMAL
-
-
-def _shown(stage: str, value: int) -> int:
-    return -value if stage == "secondary_cost" else value
 
 
 def _keep(lin: LinearModel, c: np.ndarray, value: int) -> None:

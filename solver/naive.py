@@ -14,28 +14,19 @@ from dataclasses import dataclass
 from placement.context import Context
 from placement.models import Scenario
 from solver.allocation import to_assignment
-from solver.cpsat import SolveOptions, solve_lexicographic
+from solver.cpsat import SolveOptions, StageResult, solve_lexicographic
 from solver.linear import LinearModel
 from solver.units import build_units
-
-PRIORITIES = (5, 4, 3, 2, 1)
 
 
 @dataclass
 class NaiveResult:
     assignment: dict[str, str]
     proven_optimal: bool
-    stages: list[tuple[str, int, str]]  # (stage, value, CP-SAT status)
+    stages: list[StageResult]
     build_seconds: float
     solve_seconds: float
     variables: int
-
-    def placed_persons_by_priority(self, ctx: Context) -> dict[int, int]:
-        out = dict.fromkeys(PRIORITIES, 0)
-        for aid in self.assignment:
-            a = ctx.arrivals[aid]
-            out[a.priority] += a.persons
-        return out
 
 
 def solve_naive(

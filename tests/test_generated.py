@@ -41,4 +41,4 @@ def test_naive_per_pair_model_reaches_the_same_optimum(seed: int):
     assert naive.proven_optimal
     ctx = Context(sc)
     assert persons_by_priority(ctx, list(naive.assignment)) == best.placed_persons_by_priority
-    assert naive.stages[-1][1] == best.secondary_cost
+    assert naive.stages[-1].value == best.secondary_cost

@@ -114,7 +114,8 @@ def test_lp_fixing_reaches_the_same_optimum_on_every_stage(case: str) -> None:
         result = solve_lexicographic(lin, options, start)
         assert result.proven_optimal, (lp_fixing, result.stages)
         assert values(LinearModel(ctx, units), result.allocation) == optimum, lp_fixing
-        stages = [(name, value) for name, value, _ in result.stages]
+        stages = [(r.stage.name, r.value) for r in result.stages]
+        assert all(r.decided.proven for r in result.stages), result.stages
         # the stages report what the allocation reaches
         by_level = dict(zip(LEVELS, optimum, strict=False))
         expected = [
