@@ -26,7 +26,7 @@ from ortools.sat.python import cp_model
 from placement.models import PRIORITIES
 from solver.allocation import Allocation
 from solver.linear import INF, LinearModel
-from solver.lp import lp_proof
+from solver.lp import Pricing, lp_proof
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +330,7 @@ class _Lexicographic:
         callback = (
             partial(_StageProgress, stage=stage.name, on_stage=on_stage) if on_stage else None
         )
-        found = _solve_stage(self.lin, in_play, c, step.x, self.options, share, callback)
+        found = self._cpsat(in_play, c, step.x, share, callback)
         if found is None:
             step.log += "CP-SAT found nothing in its time"
             step.decided = Decided.NOTHING_FOUND
@@ -348,9 +348,10 @@ class _Lexicographic:
         columns; decided ``LP_BOUND`` when the bound proves the best plan found."""
         start_columns = (step.x > 0) | self.support_before | self.cheapest
         left = self.deadline - time.monotonic()
-        proof = lp_proof(self.lin, c, in_play, step.z, left, start_columns)
+        proof = lp_proof(self.lin, c, in_play, step.z, left, Pricing(start_columns))
         if proof is None:
             return step, in_play
+
         self.active &= ~proof.fixed
         in_play = in_play & ~proof.fixed
         step.log = (
@@ -366,7 +367,7 @@ class _Lexicographic:
             seconds = (self.deadline - time.monotonic()) / stages_left  # a fair share
             if small:
                 seconds = min(seconds, self.options.support_time_limit)
-            found = _solve_stage(self.lin, support, c, step.x, self.options, seconds)
+            found = self._cpsat(support, c, step.x, seconds)
             if found is not None and int(c @ found[0]) > step.z:
                 step.x, step.z = found[0], int(c @ found[0])
                 step.log += f"LP support {int(support.sum())} columns {found[1]}; "
@@ -382,28 +383,28 @@ class _Lexicographic:
             step.log += f"{int(in_play.sum())} columns left; "
         return step, in_play
 
-
-def _solve_stage(
-    lin: LinearModel,
-    columns: np.ndarray,
-    c: np.ndarray,
-    hint: np.ndarray,
-    options: SolveOptions,
-    seconds: float,
-    callback: Callable[[PlacementModel], cp_model.CpSolverSolutionCallback] | None = None,
-) -> tuple[np.ndarray, str, bool] | None:
-    """Maximise ``c . x`` by CP-SAT on some columns: (values, status text, optimal) or None."""
-    if seconds <= 0:
-        return None
-    model = PlacementModel(lin, active=columns)
-    model.model.maximize(model.expression(c))
-    model.hint(lin.to_allocation(hint))
-    solver = _solver(options, seconds, len(model.y))
-    status = solver.solve(model.model, callback(model) if callback else None)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    text = f"{solver.status_name(status)} {solver.wall_time:.2f}s"
-    return lin.to_columns(model.read(solver.value)), text, status == cp_model.OPTIMAL
+    def _cpsat(
+        self,
+        columns: np.ndarray,
+        c: np.ndarray,
+        hint: np.ndarray,
+        seconds: float,
+        callback: Callable[[PlacementModel], cp_model.CpSolverSolutionCallback] | None = None,
+    ) -> tuple[np.ndarray, str, bool] | None:
+        """Maximise ``c . x`` by CP-SAT on some columns: (values, status text, optimal) or
+        None."""
+        if seconds <= 0:
+            return None
+        lin = self.lin
+        model = PlacementModel(lin, active=columns)
+        model.model.maximize(model.expression(c))
+        model.hint(lin.to_allocation(hint))
+        solver = _solver(self.options, seconds, len(model.y))
+        status = solver.solve(model.model, callback(model) if callback else None)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        text = f"{solver.status_name(status)} {solver.wall_time:.2f}s"
+        return lin.to_columns(model.read(solver.value)), text, status == cp_model.OPTIMAL
 
 
 def _keep(lin: LinearModel, c: np.ndarray, value: int) -> None:

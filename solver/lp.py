@@ -58,23 +58,32 @@ class LpProof:
         return self.bound + TOLERANCE * max(1.0, abs(self.bound)) < incumbent + 1
 
 
+@dataclass(frozen=True)
+class Pricing:
+    """Column generation: the columns the first LP is solved on (None: every active column)
+    and how many rounds of pricing follow at most."""
+
+    start: np.ndarray | None = None
+    max_rounds: int = 8
+
+
 def lp_proof(
     lin: LinearModel,
     c: np.ndarray,
     active: np.ndarray,
     incumbent: int,
     time_limit: float,
-    start: np.ndarray | None = None,
-    max_rounds: int = 8,
+    pricing: Pricing = Pricing(),
 ) -> LpProof | None:
     """Bound ``max c . x`` over the ``active`` columns by the LP relaxation, and return the
     columns it fixes; None when the LP gives nothing usable.
 
-    Column generation: the LP is solved (GLOP) on the ``start`` columns only, then every
-    active column is priced with the duals (``d_j``, vectorised over all of them); columns
-    with ``d_j > 0`` are added and the LP solved again, until none is left or the rounds run
-    out. The bound formula holds for any duals, so the result is valid at every round; it
-    equals the LP optimum over all active columns once pricing finds nothing.
+    Column generation (``pricing``): the LP is solved (GLOP) on the ``start`` columns only,
+    then every active column is priced with the duals (``d_j``, vectorised over all of
+    them); columns with ``d_j > 0`` are added and the LP solved again, until none is left or
+    the rounds run out. The bound formula holds for any duals, so the result is valid at
+    every round; it equals the LP optimum over all active columns once pricing finds
+    nothing.
     """
     started = time.perf_counter()
     deadline = time.monotonic() + time_limit
@@ -84,9 +93,10 @@ def lp_proof(
     act = np.flatnonzero(active)
     ub_all = lin.col_ub.astype(float)
     cost_all = c.astype(float)
+    start = pricing.start
     subset = active.copy() if start is None else (active & start)
     best: tuple[float, np.ndarray, np.ndarray] | None = None
-    for _ in range(max_rounds):
+    for _ in range(pricing.max_rounds):
         left = deadline - time.monotonic()
         if left <= 0:
             break

@@ -27,7 +27,7 @@ from solver.cpsat import PlacementModel, SolveOptions, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import INF, LinearModel
-from solver.lp import lp_proof
+from solver.lp import Pricing, lp_proof
 from solver.packing import packing_allocation
 from solver.units import Units, build_units
 from tests.conftest import arrival, scenario, shelter
@@ -212,7 +212,7 @@ def test_lp_proof_bounds_every_stage_and_fixes_only_useless_columns(case: str) -
         if k == 0:
             runs.insert(0, (int(c @ x_pack), None, 8, True))
         for incumbent, start, rounds, complete in runs:
-            proof = lp_proof(lin, c, everything, incumbent, 10, start=start, max_rounds=rounds)
+            proof = lp_proof(lin, c, everything, incumbent, 10, Pricing(start, rounds))
             assert proof is not None, name
             assert proof.bound >= z - 1e-6, (name, proof.bound, z, rounds)
             if complete:
