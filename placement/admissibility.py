@@ -38,6 +38,14 @@ def admissible_mask(ctx: Context, a: Arrival) -> np.ndarray:
     return mask
 
 
+def admissible_for_all(ctx: Context, members: list[Arrival]) -> np.ndarray:
+    """The shelters every pair rule admits for every one of ``members`` (a household)."""
+    mask = admissible_mask(ctx, members[0])
+    for m in members[1:]:
+        mask &= admissible_mask(ctx, m)
+    return mask
+
+
 def mask_indices(mask: np.ndarray) -> list[int]:
     """Indices of the shelters in a mask, ascending."""
     indices: list[int] = np.flatnonzero(mask).tolist()

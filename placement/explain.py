@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from placement.admissibility import admissible_mask, mask_indices
+from placement.admissibility import admissible_for_all, mask_indices
 from placement.context import Assignment, Context
 from placement.models import Arrival, Scenario, Shelter
 from placement.occupancy import Occupancy
@@ -136,9 +136,7 @@ class Explainer:
                 f"household {a.household}: its {len(members)} members ({persons} persons) are "
                 "placed together or not at all"
             )
-        mask = admissible_mask(self.ctx, members[0])
-        for m in members[1:]:
-            mask &= admissible_mask(self.ctx, m)
+        mask = admissible_for_all(self.ctx, members)
         shelters = self.ctx.scenario.shelters
         index = np.flatnonzero(mask)  # nearest first (to the first member's danger), then id
         index = index[

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from placement.admissibility import admissible_mask
+from placement.admissibility import admissible_for_all
 from placement.context import Assignment, Context
 from placement.costs import placement_cost
 from placement.occupancy import Occupancy
@@ -46,9 +46,7 @@ def replan_unit(
     a = ctx.arrivals[arrival_id]
     members = HouseholdRule.members_of(ctx, a)
     member_ids = {m.id for m in members}
-    mask = admissible_mask(ctx, members[0])
-    for m in members[1:]:
-        mask &= admissible_mask(ctx, m)
+    mask = admissible_for_all(ctx, members)
     for sid in exclude:
         if sid in ctx.shelters:
             mask[ctx.index(sid)] = False

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from placement.admissibility import admissible_mask
+from placement.admissibility import admissible_for_all
 from placement.context import Context
 from placement.costs import placement_costs
 from placement.models import Arrival
@@ -84,33 +84,14 @@ def build_units(
     ``exclude_shelters`` maps an arrival id to shelters it must not use (used for re-plans).
     ``group=False`` makes every arrival outside a household its own unit (the naive model).
     """
-    sc = ctx.scenario
-    linked = {i for pair in KeepApartRule.pairs(ctx) for i in pair}
-    households = HouseholdRule.groups(ctx)
-    in_household = {m for members in households.values() for m in members}
     exclude_shelters = exclude_shelters or {}
-
-    buckets: dict[str, list[Arrival]] = defaultdict(list)
-    raw: list[tuple[list[str], list[Arrival], int]] = []
-    for hh_id in sorted(households):
-        members = [ctx.arrivals[m] for m in households[hh_id]]
-        raw.append(([m.id for m in members], members, 1))
-    for a in sc.arrivals:
-        if a.id in in_household:
-            continue
-        if a.id in linked or a.id in exclude_shelters or not group:
-            raw.append(([a.id], [a], 1))
-        else:
-            buckets[_group_key(a)].append(a)
-    for people in buckets.values():
-        raw.append(([p.id for p in people], [people[0]], len(people)))
-    raw.sort(key=lambda r: r[0][0])
-
     units: list[Unit] = []
     unit_of: dict[str, int] = {}
     # Shelters with no place on any night can take no one: cut them before anything else.
     open_shelters = ctx.places_matrix().max(axis=1, initial=0) > 0
-    for index, (arrival_ids, members, count) in enumerate(raw):
+    for index, (arrival_ids, members, count) in enumerate(
+        _unit_members(ctx, exclude_shelters, group)
+    ):
         load = load_of(ctx, members)
         unit = Unit(
             members=load.members,
@@ -124,26 +105,56 @@ def build_units(
             unit.persons_by_priority[m.priority] = (
                 unit.persons_by_priority.get(m.priority, 0) + m.persons
             )
-        mask = open_shelters & admissible_mask(ctx, members[0])
-        for m in members[1:]:
-            mask &= admissible_mask(ctx, m)
+        mask = open_shelters & admissible_for_all(ctx, members)
         for i in arrival_ids:
             for sid in exclude_shelters.get(i, ()):
                 if sid in ctx.shelters:
                     mask[ctx.index(sid)] = False
-        index_array = np.flatnonzero(mask)
-        most = copies_when_empty(ctx, unit, index_array)
-        keep = most > 0  # too small on some night of the stay even when empty: cut
-        unit.shelter_index = index_array[keep].astype(np.int32)
-        unit.most = most[keep]
-        unit.costs = sum(
-            (placement_costs(ctx, m, index_array[keep]) for m in members),
-            start=np.zeros(int(keep.sum()), dtype=np.int64),
-        )
+        _set_shelters(ctx, unit, np.flatnonzero(mask))
         units.append(unit)
         for i in arrival_ids:
             unit_of[i] = index
     return Units(units=units, unit_of=unit_of)
+
+
+def _unit_members(
+    ctx: Context, exclude_shelters: dict[str, set[str]], group: bool
+) -> list[tuple[list[str], list[Arrival], int]]:
+    """(arrival ids, the members of one copy, copies) of every unit, by first arrival id:
+    households, then people who must stay alone (linked, excluded shelters, or no
+    grouping), then groups of identical people."""
+    linked = {i for pair in KeepApartRule.pairs(ctx) for i in pair}
+    households = HouseholdRule.groups(ctx)
+    in_household = {m for members in households.values() for m in members}
+    buckets: dict[str, list[Arrival]] = defaultdict(list)
+    raw: list[tuple[list[str], list[Arrival], int]] = []
+    for hh_id in sorted(households):
+        members = [ctx.arrivals[m] for m in households[hh_id]]
+        raw.append(([m.id for m in members], members, 1))
+    for a in ctx.scenario.arrivals:
+        if a.id in in_household:
+            continue
+        if a.id in linked or a.id in exclude_shelters or not group:
+            raw.append(([a.id], [a], 1))
+        else:
+            buckets[_group_key(a)].append(a)
+    for people in buckets.values():
+        raw.append(([p.id for p in people], [people[0]], len(people)))
+    raw.sort(key=lambda r: r[0][0])
+    return raw
+
+
+def _set_shelters(ctx: Context, unit: Unit, index_array: np.ndarray) -> None:
+    """The unit's columns: its admissible shelters that could take a copy when empty, the
+    copies each could take, and the cost per copy."""
+    most = copies_when_empty(ctx, unit, index_array)
+    keep = most > 0  # too small on some night of the stay even when empty: cut
+    unit.shelter_index = index_array[keep].astype(np.int32)
+    unit.most = most[keep]
+    unit.costs = sum(
+        (placement_costs(ctx, m, index_array[keep]) for m in unit.members),
+        start=np.zeros(int(keep.sum()), dtype=np.int64),
+    )
 
 
 def copies_when_empty(ctx: Context, unit: Unit, shelters: np.ndarray) -> np.ndarray:
