@@ -321,22 +321,7 @@ class Scenario(Frozen):
 
 def _reference_problems(s: Scenario) -> list[str]:
     """Problems that involve more than one field, each prefixed with its path."""
-    geo = s.geo
-    out: list[str] = []
-    seen: dict[str, int] = {}
-    for i, sh in enumerate(s.shelters):
-        if sh.id in seen:
-            out.append(f"shelters[{i}].id: duplicate id {sh.id!r} (also shelters[{seen[sh.id]}])")
-        seen[sh.id] = i
-        if sh.department not in geo:
-            out.append(f"shelters[{i}].department: unknown code {sh.department!r} for {geo.code}")
-        for j, r in enumerate(sh.availability or ()):
-            if r.from_ >= s.end:
-                # Harmless but almost always a typo: say so rather than silently ignore it.
-                out.append(
-                    f"shelters[{i}].availability[{j}].from: {r.from_} is after the horizon "
-                    f"(last night {s.end - timedelta(days=1)})"
-                )
+    out, shelter_ids = _shelter_problems(s)
     ids: dict[str, int] = {}
     for i, a in enumerate(s.arrivals):
         if a.id in ids:
@@ -346,34 +331,69 @@ def _reference_problems(s: Scenario) -> list[str]:
     for a in s.arrivals:
         if a.household is not None:
             households.setdefault(a.household, set()).add(a.id)
-    for i, a in enumerate(s.arrivals):
-        for j, d in enumerate(a.danger):
-            if d.department is not None and d.department not in geo:
+    for i in range(len(s.arrivals)):
+        out += _arrival_reference_problems(s, i, shelter_ids, ids, households)
+    return out
+
+
+def _shelter_problems(s: Scenario) -> tuple[list[str], dict[str, int]]:
+    """Duplicate ids, unknown départements and ranges after the horizon; and the position
+    of each shelter id."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, sh in enumerate(s.shelters):
+        if sh.id in seen:
+            out.append(f"shelters[{i}].id: duplicate id {sh.id!r} (also shelters[{seen[sh.id]}])")
+        seen[sh.id] = i
+        if sh.department not in s.geo:
+            out.append(f"shelters[{i}].department: unknown code {sh.department!r} for {s.geo.code}")
+        for j, r in enumerate(sh.availability or ()):
+            if r.from_ >= s.end:
+                # Harmless but almost always a typo: say so rather than silently ignore it.
                 out.append(
-                    f"arrivals[{i}].danger[{j}].department: unknown code {d.department!r} "
-                    f"for {geo.code}"
+                    f"shelters[{i}].availability[{j}].from: {r.from_} is after the horizon "
+                    f"(last night {s.end - timedelta(days=1)})"
                 )
-        for j, sid in enumerate(a.exclude_shelters):
-            if sid not in seen:
-                out.append(f"arrivals[{i}].exclude_shelters[{j}]: unknown shelter {sid!r}")
-        for j, other in enumerate(a.keep_apart):
-            if other not in ids:
-                out.append(f"arrivals[{i}].keep_apart[{j}]: unknown arrival {other!r}")
-            elif other == a.id:
-                out.append(
-                    f"arrivals[{i}].keep_apart[{j}]: an arrival cannot be kept apart from itself"
-                )
-            elif a.household is not None and other in households[a.household]:
-                out.append(
-                    f"arrivals[{i}].keep_apart[{j}]: {other!r} is in the same household "
-                    f"{a.household!r}, which must stay together"
-                )
-        arrives = a.arrives or s.start
-        if arrives < s.start:
-            out.append(f"arrivals[{i}].arrives: {arrives} is before the first night {s.start}")
-        elif arrives >= s.end:
+    return out, seen
+
+
+def _arrival_reference_problems(
+    s: Scenario,
+    i: int,
+    shelter_ids: dict[str, int],
+    ids: dict[str, int],
+    households: dict[str, set[str]],
+) -> list[str]:
+    """The cross-references of ``arrivals[i]``: départements, shelters, keep-apart, dates."""
+    a = s.arrivals[i]
+    out = [
+        f"arrivals[{i}].danger[{j}].department: unknown code {d.department!r} for {s.geo.code}"
+        for j, d in enumerate(a.danger)
+        if d.department is not None and d.department not in s.geo
+    ]
+    out += [
+        f"arrivals[{i}].exclude_shelters[{j}]: unknown shelter {sid!r}"
+        for j, sid in enumerate(a.exclude_shelters)
+        if sid not in shelter_ids
+    ]
+    for j, other in enumerate(a.keep_apart):
+        if other not in ids:
+            out.append(f"arrivals[{i}].keep_apart[{j}]: unknown arrival {other!r}")
+        elif other == a.id:
             out.append(
-                f"arrivals[{i}].arrives: {arrives} is after the horizon "
-                f"(last night {s.end - timedelta(days=1)})"
+                f"arrivals[{i}].keep_apart[{j}]: an arrival cannot be kept apart from itself"
             )
+        elif a.household is not None and other in households[a.household]:
+            out.append(
+                f"arrivals[{i}].keep_apart[{j}]: {other!r} is in the same household "
+                f"{a.household!r}, which must stay together"
+            )
+    arrives = a.arrives or s.start
+    if arrives < s.start:
+        out.append(f"arrivals[{i}].arrives: {arrives} is before the first night {s.start}")
+    elif arrives >= s.end:
+        out.append(
+            f"arrivals[{i}].arrives: {arrives} is after the horizon "
+            f"(last night {s.end - timedelta(days=1)})"
+        )
     return out
