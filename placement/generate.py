@@ -41,7 +41,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from placement.geography import GeographyCode, load_geography
 from placement.models import Scenario
@@ -187,13 +187,22 @@ class _Gen:
         }
         if trans:
             a["trans"] = True
+        self._age_and_children(a, minor)
+        self._needs_and_stay(a, net, langs)
+        return a
+
+    def _age_and_children(self, a: dict[str, Any], minor: bool) -> None:
+        rng = self.rng
         # Ages are known for minors; for adults often only "adult" is known.
         if minor:
             a["age"] = rng.randint(14, 17)
         elif rng.random() < 0.35:
             a["age"] = rng.randint(18, 45)
-        if gender == "woman" and not minor and rng.random() < 0.22:
+        if a["gender"] == "woman" and not minor and rng.random() < 0.22:
             a["children"] = rng.choices((1, 2, 3), weights=(0.55, 0.3, 0.15))[0]
+
+    def _needs_and_stay(self, a: dict[str, Any], net: dict[str, Any], langs: list[str]) -> None:
+        rng = self.rng
         needs = [s for s in SERVICES if rng.random() < NEED_P[s]]
         wishes = [s for s in SERVICES if s not in needs and rng.random() < WISH_P[s]]
         if needs:
@@ -210,7 +219,6 @@ class _Gen:
             a["safety_distance_km"] = 200
         if len(langs) == 1 and rng.random() < 0.15:
             a["language_required"] = True
-        return a
 
     def arrivals(self, n: int) -> list[dict[str, Any]]:
         rng = self.rng
@@ -354,18 +362,29 @@ def _demand(arrivals: Sequence[dict[str, Any]], start: date, horizon: int) -> in
     return total
 
 
-def generate_data(
-    arrivals: int,
-    shelters: int,
-    nights: int = 30,
-    seed: int = 0,
-    geography: GeographyCode = "fr",
-    supply: float | None = 1.3,
-    network_cap: int | None = None,
-    start: date = date(2026, 3, 2),
-    name: str | None = None,
-) -> dict[str, Any]:
+class Shape(TypedDict, total=False):
+    """How a generated scenario looks besides its size (every key optional)."""
+
+    nights: int  # default 30
+    seed: int  # default 0
+    geography: GeographyCode  # default "fr"
+    #: target ratio of free place-nights to requested person-nights before the rules filter
+    #: anything (None: no shelter is made full); default 1.3
+    supply: float | None
+    network_cap: int | None  # policy.max_per_network_per_shelter; default none
+    start: date  # default 2026-03-02
+    name: str | None
+
+
+def generate_data(arrivals: int, shelters: int, **shape: Unpack[Shape]) -> dict[str, Any]:
     """The scenario as plain data (what a file holds). See :func:`generate_scenario`."""
+    nights = shape.get("nights", 30)
+    seed = shape.get("seed", 0)
+    geography = shape.get("geography", "fr")
+    supply = shape.get("supply", 1.3)
+    network_cap = shape.get("network_cap")
+    start = shape.get("start", date(2026, 3, 2))
+    name = shape.get("name")
     g = _Gen(seed, geography, nights, start)
     people = g.arrivals(arrivals) if arrivals else []
     # Shelters speak the languages arrivals speak, weighted by how many do.
@@ -396,27 +415,13 @@ def generate_data(
     }
 
 
-def generate_scenario(
-    arrivals: int,
-    shelters: int,
-    nights: int = 30,
-    seed: int = 0,
-    geography: GeographyCode = "fr",
-    supply: float | None = 1.3,
-    network_cap: int | None = None,
-    start: date = date(2026, 3, 2),
-    name: str | None = None,
-) -> Scenario:
+def generate_scenario(arrivals: int, shelters: int, **shape: Unpack[Shape]) -> Scenario:
     """A valid synthetic scenario with ``arrivals`` arrivals and ``shelters`` shelters.
 
-    Deterministic for given arguments. ``supply`` is the target ratio of free place-nights to
-    requested person-nights before the rules filter anything (``None``: no shelter is made
-    full); ``network_cap`` sets ``policy.max_per_network_per_shelter``.
+    Deterministic for given arguments; ``shape`` (:class:`Shape`) sets the nights, seed,
+    geography, supply and network cap.
     """
-    data = generate_data(
-        arrivals, shelters, nights, seed, geography, supply, network_cap, start, name
-    )
-    return Scenario.model_validate(data)
+    return Scenario.model_validate(generate_data(arrivals, shelters, **shape))
 
 
 def scenario_to_data(scenario: Scenario) -> dict[str, Any]:
