@@ -297,6 +297,37 @@ def test_broken_column_vectors_are_rejected(case: str) -> None:
         pytest.fail("no unit can be over-placed: the case tests nothing")
 
 
+def column_groups(lin: LinearModel, units: Units) -> list[np.ndarray]:
+    """The columns of each shelter, and of each network in each shelter."""
+    groups = [np.flatnonzero(lin.col_shelter == s) for s in np.unique(lin.col_shelter).tolist()]
+    networks = sorted({net for u in units.units for net in u.networks})
+    for net in networks:
+        has = np.array([net in u.networks for u in units.units])[lin.col_unit]
+        groups += [
+            np.flatnonzero(has & (lin.col_shelter == s))
+            for s in np.unique(lin.col_shelter[has]).tolist()
+        ]
+    return groups
+
+
+def fill_until_refused(lin: LinearModel, group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Copies added to random columns of ``group`` while the model accepts them; each copy
+    it refuses (within the column's bound) must break a plan rule."""
+    x = np.zeros(lin.n_columns, dtype=np.int64)
+    open_cols = group.tolist()
+    while open_cols:
+        j = open_cols[int(rng.integers(len(open_cols)))]
+        x[j] += 1
+        if x[j] > lin.col_ub[j] or not lin.satisfies(x):
+            x[j] -= 1
+            open_cols.remove(j)
+            if x[j] < lin.col_ub[j]:
+                x[j] += 1
+                assert violations(lin, x), j
+                x[j] -= 1
+    return x
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_linear_model_accepts_exactly_what_the_plan_rules_accept(case: str) -> None:
     ctx, units = instance(case)
@@ -325,28 +356,8 @@ def test_linear_model_accepts_exactly_what_the_plan_rules_accept(case: str) -> N
     # each copy the model then refuses breaks a rule. (Rows that "cannot bind" are left out
     # of the model: a wrong omission shows here.)
     rng = np.random.default_rng(CASES[case]["seed"])
-    groups = [np.flatnonzero(lin.col_shelter == s) for s in np.unique(lin.col_shelter).tolist()]
-    networks = sorted({net for u in units.units for net in u.networks})
-    for net in networks:
-        has = np.array([net in u.networks for u in units.units])[lin.col_unit]
-        groups += [
-            np.flatnonzero(has & (lin.col_shelter == s))
-            for s in np.unique(lin.col_shelter[has]).tolist()
-        ]
-    for group in groups:
-        x = np.zeros(lin.n_columns, dtype=np.int64)
-        open_cols = group.tolist()
-        while open_cols:
-            j = open_cols[int(rng.integers(len(open_cols)))]
-            x[j] += 1
-            if x[j] > lin.col_ub[j] or not lin.satisfies(x):
-                x[j] -= 1
-                open_cols.remove(j)
-                if x[j] < lin.col_ub[j]:
-                    x[j] += 1
-                    assert violations(lin, x), j
-                    x[j] -= 1
-        check(x)
+    for group in column_groups(lin, units):
+        check(fill_until_refused(lin, group, rng))
     # Random copies added to the packing plan, within the bounds and the unit counts.
     x0 = lin.to_columns(packing_allocation(ctx, units))
     for _ in range(150):
