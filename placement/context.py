@@ -11,17 +11,26 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from placement.geography import Point, haversine_km_many
 from placement.models import PRIORITIES, Arrival, Scenario, Shelter
 
-if TYPE_CHECKING:
-    from placement.rules import PairRule
-
 Assignment = Mapping[str, str]  # arrival id -> shelter id, for placed arrivals only
+
+
+class KeyedRule(Protocol):
+    """What the context needs of a pair rule to cache its masks (the pair rules of
+    :mod:`placement.rules`): ``admits`` depends only on the two keys."""
+
+    name: str
+
+    def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool: ...
+    def arrival_key(self, ctx: Context, a: Arrival) -> Hashable: ...
+    def shelter_key(self, ctx: Context, s: Shelter) -> Hashable: ...
+    def shelter_mask(self, ctx: Context, a: Arrival) -> np.ndarray | None: ...
 
 
 @dataclass
@@ -149,7 +158,7 @@ class Context:
         return self._id_ranks
 
     # --- rule evaluation by keys ------------------------------------------------------
-    def rule_mask(self, rule: PairRule, a: Arrival) -> np.ndarray:
+    def rule_mask(self, rule: KeyedRule, a: Arrival) -> np.ndarray:
         """Mask of the shelters ``rule`` admits for ``a`` (cached by the rule's keys)."""
         cache = self._rule_masks.setdefault(rule.name, {})
         key = rule.arrival_key(self, a)
@@ -165,7 +174,7 @@ class Context:
             cache[key] = mask
         return mask
 
-    def _shelter_groups(self, rule: PairRule) -> dict[Hashable, tuple[Shelter, list[int]]]:
+    def _shelter_groups(self, rule: KeyedRule) -> dict[Hashable, tuple[Shelter, list[int]]]:
         groups = self._groups.get(rule.name)
         if groups is None:
             groups = {}
