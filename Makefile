@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/placement solve scenarios/seine_saint_denis_nigerian_network.yaml --time-limit 20
 
 test: $(STAMP) postgres
-	$(BIN)/ruff check placement solver api tests benchmarks
-	$(BIN)/ruff format --check placement solver api tests benchmarks
+	$(BIN)/ruff check placement solver api cli tests benchmarks
+	$(BIN)/ruff format --check placement solver api cli tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest
 
@@ -37,7 +37,7 @@ serve: $(STAMP)
 	PLACEMENT_DB_PATH=$${PLACEMENT_DB_PATH:-$(VENV)/demo-service.db} $(BIN)/placement serve --seed-demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check placement solver api tests benchmarks
+	$(BIN)/ruff check placement solver api cli tests benchmarks
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -1,5 +1,5 @@
-"""``python -m api`` runs the ``placement`` console script."""
+"""``python -m api`` runs the ``placement`` console script (which lives in :mod:`cli`)."""
 
-from api.cli import main
+from cli.main import main
 
 main()

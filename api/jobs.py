@@ -1,7 +1,7 @@
 """Plan jobs: each solve runs in a killable child process, with a hard time limit.
 
 A job is a row in ``plan_jobs``; a thread pool in the API process drives the child process
-(``solver.process.solve_in_subprocess``). Cancellation is a status in the database, so a
+(``solver.process.solve``). Cancellation is a status in the database, so a
 ``DELETE`` handled by another API worker process still stops the solve: the thread that
 drives it watches the row.
 """
@@ -25,7 +25,8 @@ from placement.models import Scenario
 from placement.validation import validate_plan
 from solver.cpsat import SolveOptions
 from solver.engine import EngineOptions
-from solver.process import Cancelled, solve_in_subprocess
+from solver.process import Cancelled, RunOptions, solve
+from solver.progress import ProgressEvent
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,6 @@ def engine_options(options: dict[str, Any], settings: Settings) -> EngineOptions
         explain_time_budget=settings.explain_seconds,
         relaxation_time_limit=min(2.0, options["time_limit"]),
     )
-
-
-def hard_limit(options: dict[str, Any], settings: Settings) -> float:
-    """Seconds after which the child process is killed, whatever it is doing."""
-    explain = settings.explain_seconds if options["explain"] else 0.0
-    return float(options["time_limit"]) + explain + settings.solve_grace_seconds
 
 
 class JobRunner:
@@ -135,25 +130,21 @@ class JobRunner:
 
         watcher = threading.Thread(target=watch, name=f"watch-{job_id}", daemon=True)
         watcher.start()
-        persons = {a.id: (a.priority, a.persons) for a in scenario.arrivals}
         started = time.monotonic()
 
         last: dict[str, Any] = {}
 
-        def progress(
-            stage: str,
-            assignment: dict[str, str],
-            proven: bool,
-            bound: dict[int, int] | None = None,
-        ) -> None:
-            if assignment:  # else a note or the bound alone: the last plan stands
-                placed = dict.fromkeys(("5", "4", "3", "2", "1"), 0)
-                for aid in assignment:
-                    priority, count = persons[aid]
-                    placed[str(priority)] += count
-                last.update(stage=stage, placed_persons_by_priority=placed, proven=proven)
-            if bound is not None:
-                last["upper_bound_persons_at_or_above"] = {str(p): v for p, v in bound.items()}
+        def progress(event: ProgressEvent) -> None:
+            if event.is_plan:  # else a note or the bound alone: the last plan stands
+                last.update(
+                    stage=event.stage,
+                    placed_persons_by_priority=dict(event.placed_by_priority),
+                    proven=event.proven,
+                )
+            if event.bound is not None:
+                last["upper_bound_persons_at_or_above"] = {
+                    str(p): v for p, v in event.bound.items()
+                }
             if "placed_persons_by_priority" not in last:
                 return
             last["seconds"] = round(time.monotonic() - started, 2)
@@ -161,13 +152,15 @@ class JobRunner:
 
         plan = None
         try:
-            plan = solve_in_subprocess(
+            plan = solve(
                 scenario,
                 engine_options(options, self.settings),
-                progress=progress,
-                cancel=cancel,
-                hard_timeout=hard_limit(options, self.settings),
-                start_method=self.settings.start_method,
+                progress,
+                RunOptions(
+                    cancel=cancel,
+                    grace=self.settings.solve_grace_seconds,
+                    start_method=self.settings.start_method,
+                ),
             )
         except Cancelled:
             plan = None

@@ -162,7 +162,7 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     from placement.generate import generate_scenario
     from solver.allocation import to_assignment
     from solver.cpsat import SolveOptions, solve_lexicographic
-    from solver.engine import EngineOptions, finish_plan
+    from solver.engine import EngineOptions, Solved, finish_plan
     from solver.linear import LinearModel
     from solver.packing import first_plan, packing_allocation
     from solver.units import build_units
@@ -199,9 +199,8 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     )
     stages = "; ".join(f"{r.stage.name} {r.value} {r.log}" for r in result.stages)
     mark("CP-SAT stages", f"{stages}; {'; '.join(marks)}; proven {result.proven_optimal}")
-    plan = finish_plan(
-        ctx, to_assignment(units, result.allocation), "feasible", 0.0, EngineOptions(), False
-    )
+    solved = Solved(to_assignment(units, result.allocation), "feasible", 0.0)
+    plan = finish_plan(ctx, solved, EngineOptions(), explain=False)
     mark("finish_plan (reasons, no re-solves)", f"{len(plan.unplaced)} unplaced")
     total = sum(r[1] for r in rows)
     print(f"\n{size}, seed {args.seed}, time limit {limit:g} s, peak {_peak_mb():.0f} MB\n")

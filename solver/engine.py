@@ -1,5 +1,10 @@
 """Solve a scenario end to end, in this process: units, first plan, flow bound, LP and CP-SAT
-stages, explanations."""
+stages, explanations.
+
+Callers that must be able to stop a solve (the command line, the service) go through
+:func:`solver.process.solve`, which runs :func:`plan_assignment` and :func:`finish_plan` in a
+child process; :func:`solve_scenario` is the same in this process (tests, benchmarks).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,10 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from placement.context import Assignment, Context, persons_by_priority
 from placement.explain import Explainer
-from placement.models import Scenario
+from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan, Status
 from placement.report import build_plan
 from solver.allocation import Allocation, to_allocation, to_assignment
@@ -25,23 +29,12 @@ from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
 from solver.names import SolverName
-from solver.packing import augment, cheaper_moves, first_plan, packing_allocation
+from solver.packing import augment, cheaper_moves, packing_allocation
+from solver.progress import Bound, Progress, ProgressEvent, Start
 from solver.replan import replan_unit
 from solver.units import Units, build_units
 
 log = logging.getLogger(__name__)
-
-
-Bound = dict[int, int]  # priority p -> upper bound on persons placed at priority >= p
-
-
-class Progress(Protocol):
-    """Called as a solve improves: stage name, best plan so far (may be empty for a note),
-    whether it is proven optimal, and the bound on persons placed per level once known."""
-
-    def __call__(
-        self, stage: str, assignment: dict[str, str], proven: bool, bound: Bound | None = None
-    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -58,84 +51,123 @@ class EngineOptions:
     #: total seconds spent on relaxation re-solves, after the solve itself
     explain_time_budget: float = 20.0
 
+    def hard_limit(self, grace: float) -> float:
+        """Seconds after which a solve is stopped whatever it is doing: the time limit, the
+        explanation budget when explaining, and ``grace`` (see :class:`solver.process.RunOptions`).
+        The one place this is computed."""
+        return self.solve.time_limit + (self.explain_time_budget if self.explain else 0.0) + grace
+
+
+@dataclass(frozen=True)
+class Solved:
+    """Who goes where, how sure, in how long, with the bound on persons per level."""
+
+    assignment: dict[str, str]
+    status: Status
+    seconds: float
+    bound: Bound | None = None
+
+
+class _Reporter:
+    """Turns the engine's steps into :class:`ProgressEvent` (with the bound once known)."""
+
+    def __init__(self, ctx: Context, progress: Progress | None) -> None:
+        self.ctx = ctx
+        self.progress = progress
+        self.bound: Bound | None = None
+
+    def __call__(self, stage: str, assignment: dict[str, str], proven: bool = False) -> None:
+        if self.progress is not None:
+            self.progress(ProgressEvent.of(self.ctx, stage, assignment, proven, self.bound))
+
 
 def plan_assignment(
     ctx: Context,
     options: EngineOptions,
     progress: Progress | None = None,
-    prepared: tuple[Units, Allocation] | None = None,
+    start: Start | None = None,
 ) -> tuple[dict[str, str], Status, Bound | None]:
     """Who goes where, and whether it is proven optimal.
 
     ``options.solve.time_limit`` covers everything here, model building included: CP-SAT
-    gets what is left of it. ``prepared``: the units and first plan, when the caller has
-    already built them (the CLI shows the first plan before OR-Tools is even loaded).
+    gets what is left of it. ``start``: the units and first plan of ``ctx`` when the caller
+    has already built (and reported) them, see :func:`solver.process.solve`; else they are
+    built and reported here. The greedy baseline uses its units only.
     """
     deadline = time.monotonic() + options.solve.time_limit
-    if prepared is not None:
-        units, seed = prepared
-    else:
-        units = build_units(ctx)
-        if options.solver == "greedy":
-            return to_assignment(units, greedy_allocation(ctx, units)), "feasible", None
-        seed = first_plan(ctx, units)
-        if progress is not None:
-            progress("first plan (packing heuristic)", to_assignment(units, seed), False)
-    bound = flow_bound(ctx, units).cumulative
-    if progress is not None:
-        progress(
-            "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: "
-            + "/".join(str(bound[p]) for p in (5, 4, 3, 2, 1)),
-            {},
-            False,
-            bound,
-        )
-    pairs = sum(len(u.shelter_index) for u in units.units)
+    if options.solver == "greedy":
+        units = build_units(ctx) if start is None else start.units
+        return to_assignment(units, greedy_allocation(ctx, units)), "feasible", None
+    if start is None:
+        start = Start.build(ctx, progress)
+    report = _Reporter(ctx, progress)
+    report.bound = bound = flow_bound(ctx, start.units).cumulative
+    report(
+        "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: "
+        + "/".join(str(bound[p]) for p in PRIORITIES),
+        {},
+    )
+    pairs = sum(len(u.shelter_index) for u in start.units.units)
     if options.solve.max_pairs is not None and pairs > options.solve.max_pairs:
         # National scale: the LP and CP-SAT would not finish in time on this many pairs.
-        # The plan is the heuristic's, with the flow bound to say how far it can be from
-        # the best (measured at 10,000 x 20,000: every level within 1 %).
         log.warning("%d admissible pairs: plan from the packing heuristic only", pairs)
-        if progress is not None:
-            progress(f"{pairs} admissible pairs: no LP or CP-SAT at this size", {}, False, bound)
-        # A third of the time limit is kept for the reasons and the plan's output.
-        stop = deadline - max(3.0, options.solve.time_limit / 3)
-        better = augment(ctx, units, seed, deadline=stop)
-        if progress is not None:
-            progress("plan after moves that make room", to_assignment(units, better), False, bound)
-        assignment = to_assignment(units, cheaper_moves(ctx, units, better, deadline=stop))
-        if progress is not None:
-            progress("plan after moves to cheaper places", assignment, False, bound)
-        return assignment, "feasible", bound
+        report(f"{pairs} admissible pairs: no LP or CP-SAT at this size", {})
+        return _heuristic_only(start, options, deadline, report), "feasible", bound
+    best, proven = _lexicographic_solve(start, options, deadline, report)
+    return to_assignment(start.units, best), ("optimal" if proven else "feasible"), bound
+
+
+def _heuristic_only(
+    start: Start, options: EngineOptions, deadline: float, report: _Reporter
+) -> dict[str, str]:
+    """The plan of the packing heuristic and its moves, with no LP or CP-SAT.
+
+    With the flow bound to say how far it can be from the best (measured at
+    10,000 x 20,000: every level within 1 %).
+    """
+    ctx, units = start.ctx, start.units
+    # A third of the time limit is kept for the reasons and the plan's output.
+    stop = deadline - max(3.0, options.solve.time_limit / 3)
+    better = augment(ctx, units, start.seed, deadline=stop)
+    report("plan after moves that make room", to_assignment(units, better))
+    assignment = to_assignment(units, cheaper_moves(ctx, units, better, deadline=stop))
+    report("plan after moves to cheaper places", assignment)
+    return assignment
+
+
+def _lexicographic_solve(
+    start: Start, options: EngineOptions, deadline: float, report: _Reporter
+) -> tuple[Allocation, bool]:
+    """The LP and CP-SAT stages from the first plan; never less than the first plan."""
+    ctx, units, seed = start.ctx, start.units, start.seed
     model = LinearModel(ctx, units)
 
     def on_stage(stage: str, alloc: Allocation, proven: bool) -> None:
-        if progress is not None:
-            progress(stage, to_assignment(units, alloc), proven, bound)
+        report(stage, to_assignment(units, alloc), proven)
 
     left = deadline - time.monotonic()
     if left <= 0:
         log.warning("time limit spent building the model: returning the first plan")
-        return to_assignment(units, seed), "feasible", bound
+        return seed, False
     result = solve_lexicographic(
         model,
         replace(options.solve, time_limit=left),
         seed,
         on_stage,
         complete=lambda alloc: packing_allocation(ctx, units, alloc),
-        bound=bound,
+        bound=report.bound,
     )
     log.info("stages: %s", result.stages)
     best = result.allocation
-    proven = result.proven_optimal
-    if not proven:
-        # A stage stopped by the time limit may leave lower levels emptier than the
-        # first plan: fill what room is left, and never return less than the first plan.
-        completed = packing_allocation(ctx, units, fixed=best)
-        best = max(completed, seed, key=lambda alloc: _lexicographic(ctx, units, alloc))
-        if time.monotonic() < deadline:  # same people, cheaper places, while time is left
-            best = cheaper_moves(ctx, units, best, deadline=deadline)
-    return to_assignment(units, best), ("optimal" if proven else "feasible"), bound
+    if result.proven_optimal:
+        return best, True
+    # A stage stopped by the time limit may leave lower levels emptier than the
+    # first plan: fill what room is left, and never return less than the first plan.
+    completed = packing_allocation(ctx, units, fixed=best)
+    best = max(completed, seed, key=lambda alloc: _lexicographic(ctx, units, alloc))
+    if time.monotonic() < deadline:  # same people, cheaper places, while time is left
+        best = cheaper_moves(ctx, units, best, deadline=deadline)
+    return best, False
 
 
 def _lexicographic(ctx: Context, units: Units, allocation: Allocation) -> tuple[int, ...]:
@@ -181,35 +213,30 @@ def solve_scenario(
     ctx = Context(scenario)
     assignment, status, bound = plan_assignment(ctx, options, progress)
     seconds = time.perf_counter() - started
-    return finish_plan(ctx, assignment, status, seconds, options, upper_bound=bound)
+    return finish_plan(ctx, Solved(assignment, status, seconds, bound), options)
 
 
 def finish_plan(
-    ctx: Context,
-    assignment: dict[str, str],
-    status: Status,
-    seconds: float,
-    options: EngineOptions,
-    explain: bool | None = None,
-    upper_bound: Bound | None = None,
+    ctx: Context, solved: Solved, options: EngineOptions, explain: bool | None = None
 ) -> Plan:
-    """Explain the unplaced and build the plan."""
+    """Explain the unplaced and build the plan. ``explain=False``: reasons only, no
+    re-solves (default: ``options.explain``)."""
     check = None
     if options.explain if explain is None else explain:
         check = feasibility_check(replace(options.solve, time_limit=options.relaxation_time_limit))
     unplaced = Explainer(
         ctx,
-        assignment,
+        solved.assignment,
         check,
         time_budget=options.explain_time_budget,
-        proven=status == "optimal",
+        proven=solved.status == "optimal",
     ).explain_all(limit_relaxations=options.max_relaxation_people)
     return build_plan(
         ctx,
-        assignment,
+        solved.assignment,
         solver=options.solver,
-        status=status,
-        solve_seconds=seconds,
+        status=solved.status,
+        solve_seconds=solved.seconds,
         unplaced=unplaced,
-        upper_bound=upper_bound,
+        upper_bound=solved.bound,
     )

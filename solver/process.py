@@ -1,9 +1,13 @@
-"""Run a solve in a child process that can be stopped.
+"""The solver's entry point: :func:`solve` runs a solve in a child process that can be stopped.
 
 OR-Tools does not always honour its time limit inside presolve, and a service must be able
-to cancel a job. So the solve runs in a child process that streams every improved plan back;
-the parent waits until a hard deadline (time limit + explanation budget + grace) or a
-cancellation, then kills the child and returns the best plan received, marked ``feasible``.
+to cancel a job. So the solve runs in a child process that streams every improved plan back
+(:class:`solver.progress.ProgressEvent`); the parent waits until a hard deadline
+(:meth:`solver.engine.EngineOptions.hard_limit`) or a cancellation, then kills the child and
+returns the best plan received, marked ``feasible``.
+
+This module does not load OR-Tools itself: with ``first_plan_in_parent`` the first plan is
+built and reported before anything imports it (the command line shows it at once).
 """
 
 from __future__ import annotations
@@ -12,130 +16,197 @@ import logging
 import multiprocessing as mp
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from placement.context import Context
 from placement.models import Scenario
 from placement.plan import Plan
-from solver.allocation import Allocation, to_assignment
-from solver.engine import Bound, EngineOptions, Progress, finish_plan, plan_assignment
+from solver.allocation import to_assignment
 from solver.greedy import greedy_allocation
-from solver.units import Units, build_units
+from solver.progress import Progress, ProgressEvent, Start
+from solver.units import build_units
+
+if TYPE_CHECKING:  # solver.engine imports OR-Tools: imported where it is used
+    from solver.engine import EngineOptions, Solved
 
 log = logging.getLogger(__name__)
 
+#: seconds a solve's child gets after its time limit and explanation budget, by default
 GRACE_SECONDS = 5.0
+#: the shortest time limit a solve is given after the parent's own work
+MIN_TIME_LIMIT = 0.1
 
 
-def _child(
-    scenario: Scenario,
-    options: EngineOptions,
-    out: Connection,
-    prepared: tuple[Context, Units, Allocation] | None,
-) -> None:
-    started = time.perf_counter()
-    ctx = Context(scenario) if prepared is None else prepared[0]
+@dataclass(frozen=True)
+class RunOptions:
+    """How a solve is run; they do not change the plan (that is :class:`EngineOptions`)."""
 
-    def progress(
-        stage: str, assignment: dict[str, str], proven: bool, bound: Bound | None = None
-    ) -> None:
-        out.send(("progress", stage, assignment, proven, time.perf_counter() - started, bound))
-
-    units_seed = None if prepared is None else (prepared[1], prepared[2])
-    assignment, status, bound = plan_assignment(ctx, options, progress, units_seed)
-    seconds = time.perf_counter() - started
-    out.send(("solved", assignment, status, seconds, bound))
-    plan = finish_plan(ctx, assignment, status, seconds, options, upper_bound=bound)
-    out.send(("plan", plan.model_dump_json()))
-    out.close()
+    #: build and report the first plan (packing) in this process before OR-Tools is loaded,
+    #: and hand it to the forked child; for the cpsat solver (greedy does not start from it)
+    first_plan_in_parent: bool = False
+    #: set it to stop the child at once
+    cancel: threading.Event | None = None
+    #: seconds the child gets after its time limit and explanation budget
+    grace: float = GRACE_SECONDS
+    #: multiprocessing start method; only "fork" hands over a first plan built here
+    start_method: str = "fork"
 
 
 class Cancelled(Exception):
     """The solve was cancelled before any plan was available."""
 
 
-def solve_in_subprocess(
+def solve(
     scenario: Scenario,
-    options: EngineOptions = EngineOptions(),
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
-    hard_timeout: float | None = None,
-    start_method: str = "fork",
-    prepared: tuple[Context, Units, Allocation] | None = None,
+    options: EngineOptions | Callable[[], EngineOptions],
+    on_progress: Progress | None = None,
+    run: RunOptions = RunOptions(),
 ) -> Plan:
-    """Solve in a child process; never take longer than the hard timeout.
+    """Plan a scenario in a child process; never take longer than the hard limit.
 
-    ``progress`` gets (stage, assignment, proven, bound) as plans improve. Setting ``cancel``
-    stops the child at once; the best plan received so far is returned (status ``feasible``).
-    ``prepared`` (context, units, first plan) is handed to a forked child as it is.
+    ``on_progress`` gets a :class:`ProgressEvent` as plans improve. Setting ``run.cancel``
+    stops the child at once; the best plan received so far is returned (status
+    ``feasible``), or :class:`Cancelled` is raised when there is none.
+
+    ``options`` may be a function that builds them: it is called once, after the first plan
+    is reported (building :class:`solver.cpsat.SolveOptions` loads OR-Tools). The time limit
+    counts from this call: what this process spends first (the first plan, building the
+    options) is taken off it, down to ``MIN_TIME_LIMIT`` (or the limit asked, if lower).
     """
-    limit = hard_timeout
-    if limit is None:
-        limit = options.solve.time_limit + (options.explain_time_budget if options.explain else 0)
-        limit += GRACE_SECONDS
-    ctx_mp: Any = mp.get_context(start_method)
-    receiver, sender = ctx_mp.Pipe(duplex=False)
-    if prepared is not None and start_method != "fork":
-        prepared = None  # would be pickled: cheaper to rebuild in the child
-    child = ctx_mp.Process(target=_child, args=(scenario, options, sender, prepared), daemon=True)
     started = time.perf_counter()
-    child.start()
-    sender.close()
-    deadline = time.monotonic() + limit
-    best: dict[str, str] | None = None
-    if prepared is not None:
-        best = to_assignment(prepared[1], prepared[2])
-    solved: tuple[dict[str, str], str, float, dict[int, int] | None] | None = None
-    try:
+    watch = _Watch(on_progress)
+    ctx: Context | None = None
+    start: Start | None = None
+    if run.first_plan_in_parent:
+        start = Start.build(ctx := Context(scenario), watch)
+    engine_options = _time_left(options, time.perf_counter() - started)
+    if run.start_method != "fork":
+        start = None  # would be pickled: cheaper to rebuild in the child
+    child = _ChildProcess(scenario, engine_options, start, run)
+    plan = child.wait(watch)
+    if plan is not None:
+        return plan
+    # Stopped early: return the best plan we have, explained without re-solves.
+    return _best_received(ctx or Context(scenario), engine_options, watch, child, run)
+
+
+def _time_left(options: EngineOptions | Callable[[], EngineOptions], spent: float) -> EngineOptions:
+    """The options, built if need be, with ``spent`` seconds taken off the time limit."""
+    built = options() if callable(options) else options
+    asked = built.solve.time_limit
+    left = max(min(MIN_TIME_LIMIT, asked), asked - spent)
+    return replace(built, solve=replace(built.solve, time_limit=left))
+
+
+class _Watch:
+    """What the parent has received: the best plan so far, and the solve's result."""
+
+    def __init__(self, on_progress: Progress | None) -> None:
+        self.on_progress = on_progress
+        self.best: dict[str, str] | None = None
+        self.solved: Solved | None = None
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.is_plan:
+            self.best = event.assignment
+        if self.on_progress is not None:
+            self.on_progress(event)
+
+
+def _child(
+    scenario: Scenario, options: EngineOptions, out: Connection, start: Start | None
+) -> None:
+    """In the child: solve, send each event, the result, then the explained plan."""
+    from solver.engine import Solved, finish_plan, plan_assignment
+
+    started = time.perf_counter()
+    ctx = Context(scenario) if start is None else start.ctx
+
+    def progress(event: ProgressEvent) -> None:
+        out.send(("progress", event))
+
+    assignment, status, bound = plan_assignment(ctx, options, progress, start)
+    solved = Solved(assignment, status, time.perf_counter() - started, bound)
+    out.send(("solved", solved))
+    plan = finish_plan(ctx, solved, options)
+    out.send(("plan", plan.model_dump_json()))
+    out.close()
+
+
+class _ChildProcess:
+    """The child process of one solve, and the pipe it reports on."""
+
+    def __init__(
+        self, scenario: Scenario, options: EngineOptions, start: Start | None, run: RunOptions
+    ) -> None:
+        self.run = run
+        self.limit = options.hard_limit(run.grace)
+        mp_context: Any = mp.get_context(run.start_method)
+        self.receiver, sender = mp_context.Pipe(duplex=False)
+        self.process = mp_context.Process(
+            target=_child, args=(scenario, options, sender, start), daemon=True
+        )
+        self.started = time.perf_counter()
+        self.process.start()
+        sender.close()
+        self.deadline = time.monotonic() + self.limit
+
+    def wait(self, watch: _Watch) -> Plan | None:
+        """The child's plan; None if it was stopped first (``watch`` has what came before)."""
+        try:
+            while (message := self._next()) is not None:
+                kind, payload = message
+                if kind == "progress":
+                    watch(payload)
+                elif kind == "solved":
+                    watch.solved = payload
+                elif kind == "plan":
+                    return Plan.model_validate_json(payload)
+            return None
+        finally:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join(timeout=5)
+            self.receiver.close()
+
+    def _next(self) -> tuple[str, Any] | None:
+        """The next message; None on cancellation, at the hard limit, or if the child died."""
+        cancel = self.run.cancel
         while True:
             if cancel is not None and cancel.is_set():
                 log.info("solve cancelled")
-                break
-            wait = min(0.1, deadline - time.monotonic())
+                return None
+            wait = min(0.1, self.deadline - time.monotonic())
             if wait <= 0:
-                log.warning("hard time limit of %.1fs reached; stopping the solver", limit)
-                break
-            if not receiver.poll(wait):
-                if not child.is_alive() and not receiver.poll(0):
-                    log.error("solver process exited with code %s", child.exitcode)
-                    break
-                continue
-            try:
-                message: tuple[Any, ...] = receiver.recv()
-            except EOFError:
-                break
-            kind = message[0]
-            if kind == "progress":
-                _, stage, assignment, proven, _secs, bound = message
-                best = assignment or best
-                if progress is not None:
-                    progress(stage, assignment, proven, bound)
-            elif kind == "solved":
-                solved = (message[1], message[2], message[3], message[4])
-            elif kind == "plan":
-                return Plan.model_validate_json(message[1])
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join(timeout=5)
-        receiver.close()
-    # Stopped early: return the best plan we have, explained without re-solves.
-    ctx = Context(scenario)
-    if solved is not None:
-        assignment, status, seconds, bound = solved
-        return finish_plan(
-            ctx,
-            assignment,
-            status,  # type: ignore[arg-type]
-            seconds,
-            options,
-            explain=False,
-            upper_bound=bound,
-        )
+                log.warning("hard time limit of %.1fs reached; stopping the solver", self.limit)
+                return None
+            if self.receiver.poll(wait):
+                try:
+                    message: tuple[str, Any] = self.receiver.recv()
+                except EOFError:
+                    return None
+                return message
+            if not self.process.is_alive() and not self.receiver.poll(0):
+                log.error("solver process exited with code %s", self.process.exitcode)
+                return None
+
+
+def _best_received(
+    ctx: Context, options: EngineOptions, watch: _Watch, child: _ChildProcess, run: RunOptions
+) -> Plan:
+    """The plan of a solve stopped early: its result if it had one, else its best plan
+    (else the greedy baseline's), explained without re-solves."""
+    from solver.engine import Solved, finish_plan
+
+    if watch.solved is not None:
+        return finish_plan(ctx, watch.solved, options, explain=False)
+    best = watch.best
     if best is None:
-        if cancel is not None and cancel.is_set():
+        if run.cancel is not None and run.cancel.is_set():
             raise Cancelled("cancelled before the first plan")
         best = to_assignment(units := build_units(ctx), greedy_allocation(ctx, units))
-    seconds = time.perf_counter() - started
-    return finish_plan(ctx, best, "feasible", seconds, options, explain=False)
+    seconds = time.perf_counter() - child.started
+    return finish_plan(ctx, Solved(best, "feasible", seconds), options, explain=False)

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+import solver.engine as engine
 import solver.process as process
 from placement.validation import validate_plan
 from solver.cpsat import SolveOptions
 from solver.engine import EngineOptions
+from solver.progress import ProgressEvent
 from tests.conftest import arrival, scenario, shelter
 
 
@@ -39,8 +41,8 @@ def _mixed():
 def test_same_input_same_plan():
     sc = _mixed()
     opts = EngineOptions(solve=SolveOptions(time_limit=20, workers=1))
-    first = process.solve_in_subprocess(sc, opts)
-    second = process.solve_in_subprocess(sc, opts)
+    first = process.solve(sc, opts)
+    second = process.solve(sc, opts)
     assert validate_plan(sc, first) == []
     assert first.status == "optimal"
     strip = {"solve_seconds"}
@@ -49,16 +51,18 @@ def test_same_input_same_plan():
 
 def test_stuck_solver_is_stopped_and_best_plan_returned(monkeypatch: pytest.MonkeyPatch):
     # A solver that reports a first plan, then hangs (as presolve sometimes does).
-    def stuck(ctx, options, progress=None, prepared=None):
+    def stuck(ctx, options, progress=None, start=None):
         a = ctx.scenario.arrivals[1]  # no children: fits the 1-place shelter s0
-        progress("greedy", {a.id: ctx.scenario.shelters[0].id}, False)
-        progress("upper bound", {}, False, {p: 9 for p in range(1, 6)})  # a note: no plan
+        progress(ProgressEvent.of(ctx, "greedy", {a.id: ctx.scenario.shelters[0].id}))
+        progress(ProgressEvent.of(ctx, "upper bound", {}, bound={p: 9 for p in range(1, 6)}))
         time.sleep(600)
 
-    monkeypatch.setattr(process, "plan_assignment", stuck)  # inherited by the forked child
+    monkeypatch.setattr(engine, "plan_assignment", stuck)  # inherited by the forked child
     sc = _mixed()
     started = time.monotonic()
-    plan = process.solve_in_subprocess(sc, EngineOptions(), hard_timeout=1.5)
+    # hard limit 1.5 s: time limit 1 + no explanations + grace 0.5
+    opts = EngineOptions(solve=SolveOptions(time_limit=1.0), explain=False)
+    plan = process.solve(sc, opts, run=process.RunOptions(grace=0.5))
     assert time.monotonic() - started < 10
     assert plan.status == "feasible"
     assert len(plan.placements) == 1
@@ -66,16 +70,16 @@ def test_stuck_solver_is_stopped_and_best_plan_returned(monkeypatch: pytest.Monk
 
 
 def test_cancel_stops_the_child(monkeypatch: pytest.MonkeyPatch):
-    def stuck(ctx, options, progress=None, prepared=None):
-        progress("greedy", {}, False)
+    def stuck(ctx, options, progress=None, start=None):
+        progress(ProgressEvent.of(ctx, "greedy", {}))
         time.sleep(600)
 
-    monkeypatch.setattr(process, "plan_assignment", stuck)
+    monkeypatch.setattr(engine, "plan_assignment", stuck)
     cancel = threading.Event()
     threading.Timer(0.5, cancel.set).start()
     started = time.monotonic()
     with pytest.raises(process.Cancelled):  # cancelled before any plan: nothing to return
-        process.solve_in_subprocess(_mixed(), EngineOptions(), cancel=cancel)
+        process.solve(_mixed(), EngineOptions(), run=process.RunOptions(cancel=cancel))
     assert time.monotonic() - started < 5
 
 
@@ -89,7 +93,7 @@ def test_time_limit_gives_feasible_plan_quickly():
     sc = scenario(shelters, arrivals)
     opts = EngineOptions(solve=SolveOptions(time_limit=0.1, workers=1), explain=False)
     started = time.monotonic()
-    plan = process.solve_in_subprocess(sc, opts)
+    plan = process.solve(sc, opts)
     assert time.monotonic() - started < 8
     assert validate_plan(sc, plan) == []
 
@@ -104,7 +108,7 @@ def _write(tmp_path: Path) -> Path:
 def test_cli_json_is_the_only_thing_on_stdout(tmp_path: Path):
     f = _write(tmp_path)
     run = subprocess.run(
-        [sys.executable, "-m", "api", "solve", str(f), "--json", "--time-limit", "10"],
+        [sys.executable, "-m", "cli", "solve", str(f), "--json", "--time-limit", "10"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -131,7 +135,7 @@ def test_cli_json_is_the_only_thing_on_stdout(tmp_path: Path):
 def test_cli_table_shows_summary_placements_and_unplaced(tmp_path: Path):
     f = _write(tmp_path)
     run = subprocess.run(
-        [sys.executable, "-m", "api", "solve", str(f), "--solver", "greedy", "--quiet"],
+        [sys.executable, "-m", "cli", "solve", str(f), "--solver", "greedy", "--quiet"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -203,7 +203,7 @@ def test_cli_bad_input_exits_nonzero_without_traceback(tmp_path: Path):
     f = tmp_path / "bad.yaml"
     f.write_text(yaml.safe_dump(_with("arrivals.1.gender", "female")))
     run = subprocess.run(
-        [sys.executable, "-m", "api", "solve", str(f), "--json"],
+        [sys.executable, "-m", "cli", "solve", str(f), "--json"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,11 +9,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import CoordinatorOrAnalyst, SettingsDep
 from api.errors import ApiError, split_problems
-from api.jobs import engine_options, hard_limit
+from api.jobs import engine_options
 from placement.loading import ScenarioError, parse_text, scenario_from_data
 from placement.plan import Plan
 from solver.names import SolverName
-from solver.process import solve_in_subprocess
+from solver.process import RunOptions, solve
 
 router = APIRouter(prefix="/whatif", tags=["what-if"])
 
@@ -71,9 +71,8 @@ async def what_if(
         raise ApiError(422, "invalid scenario", split_problems(e.problems)) from None
     options = {"solver": solver, "time_limit": limit, "explain": explain}
     return await run_in_threadpool(
-        solve_in_subprocess,
+        solve,
         parsed,
         engine_options(options, settings),
-        hard_timeout=hard_limit(options, settings),
-        start_method=settings.start_method,
+        run=RunOptions(grace=settings.solve_grace_seconds, start_method=settings.start_method),
     )

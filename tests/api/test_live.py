@@ -377,8 +377,7 @@ def test_purge_by_the_scheduler_keeps_only_aggregates(world: World) -> None:
 def test_scheduler_command_is_registered() -> None:
     from typer.testing import CliRunner
 
-    import api.service_cli  # noqa: F401  (registers the service's commands)
-    from api.cli import app
+    from cli.main import app
 
     result = CliRunner().invoke(app, ["scheduler", "--help"])
     assert result.exit_code == 0, result.output

@@ -1,4 +1,9 @@
-"""``placement serve`` and ``placement users ...``: the service's commands."""
+"""The service's commands: ``placement serve``, ``users ...``, ``purge`` and ``scheduler``.
+
+Registered on the ``placement`` app by :mod:`cli.main`. Everything heavy (pydantic-settings,
+the database layer, uvicorn) is imported inside the commands, so ``placement solve`` does not
+load it.
+"""
 
 from __future__ import annotations
 
@@ -134,17 +139,3 @@ def scheduler() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = _settings()
     run(settings, _engine(settings))
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``serve``, ``users`` and ``purge`` to the ``placement`` console script."""
-    app.command("serve")(serve)
-    app.command("purge")(purge)
-    app.command("scheduler")(scheduler)
-    app.add_typer(users, name="users")
-
-
-# api.cli imports this module last (one line at its end); registering here keeps cli.py as is.
-from api.cli import app as _cli_app  # noqa: E402
-
-register(_cli_app)

@@ -1,0 +1,5 @@
+"""``python -m cli`` runs the ``placement`` console script."""
+
+from cli.main import main
+
+main()

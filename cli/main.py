@@ -1,0 +1,138 @@
+"""The ``placement`` console script: the only place that prints."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from cli import service
+from placement.loading import ScenarioError, load_scenario
+from placement.models import PRIORITIES, Scenario
+from placement.plan import Plan
+from solver.names import SolverName
+
+if TYPE_CHECKING:
+    from solver.engine import EngineOptions
+    from solver.progress import ProgressEvent
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+EXIT_BAD_INPUT = 2
+
+
+@app.command()
+def solve(  # noqa: PLR0913  (typer: one parameter per command-line option)
+    file: Annotated[Path, typer.Argument(help="scenario file (YAML or JSON)")],
+    json_output: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+    time_limit: Annotated[
+        float, typer.Option(help="seconds for the solve, model building included", min=0.1)
+    ] = 30.0,
+    solver: Annotated[
+        SolverName, typer.Option(help="cpsat (optimal) or greedy (baseline)")
+    ] = "cpsat",
+    workers: Annotated[int, typer.Option(help="CP-SAT worker threads", min=1, max=64)] = 1,
+    explain: Annotated[
+        bool, typer.Option(help="search verified relaxations for the unplaced")
+    ] = True,
+    quiet: Annotated[bool, typer.Option(help="no progress lines on stderr")] = False,
+) -> None:
+    """Plan a scenario: who goes where, who could not be placed, why, and what would help."""
+    err = Console(stderr=True, soft_wrap=True)
+    scenario = _load(file, err)
+    on_progress = None if quiet else ProgressPrinter(err)
+    # solver.process does not load OR-Tools: the first plan is shown before it is.
+    from solver.process import RunOptions
+    from solver.process import solve as run_solve
+
+    plan = run_solve(
+        scenario,
+        partial(_engine_options, solver, time_limit, workers, explain),
+        on_progress,
+        RunOptions(first_plan_in_parent=solver == "cpsat"),
+    )
+    _print_plan(plan, json_output)
+
+
+def _load(file: Path, err: Console) -> Scenario:
+    """The scenario, or its problems on stderr and exit code 2."""
+    try:
+        return load_scenario(file)
+    except ScenarioError as e:
+        for line in str(e).splitlines():
+            err.print(f"[red]error:[/red] {line}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _engine_options(
+    solver: SolverName, time_limit: float, workers: int, explain: bool
+) -> EngineOptions:
+    """The engine's options; called by the solve once the first plan is shown, since
+    importing solver.cpsat loads OR-Tools."""
+    from solver.cpsat import SolveOptions
+    from solver.engine import EngineOptions
+
+    return EngineOptions(
+        solver=solver,
+        solve=SolveOptions(time_limit=time_limit, workers=workers),
+        explain=explain,
+    )
+
+
+class ProgressPrinter:
+    """Prints each progress event on stderr, with the seconds since it was created."""
+
+    def __init__(self, err: Console) -> None:
+        self.err = err
+        self.started = time.perf_counter()
+
+    def __call__(self, event: ProgressEvent) -> None:
+        line = progress_line(event, time.perf_counter() - self.started)
+        self.err.print(f"[dim]{line}[/dim]", highlight=False)
+
+
+def progress_line(event: ProgressEvent, seconds: float) -> str:
+    """``  0.42s priority_5: placed at ≥5/≥4/≥3/≥2/≥1 4/7/14/20/23 of at most ... (proven)``"""
+    line = f"{seconds:6.2f}s {event.stage}"
+    if not event.is_plan:  # a note
+        return line
+    placed = event.placed_at_or_above
+    line += ": placed at ≥5/≥4/≥3/≥2/≥1 " + "/".join(str(placed[p]) for p in PRIORITIES)
+    if event.bound is not None:
+        line += " of at most " + "/".join(str(event.bound[p]) for p in PRIORITIES)
+    return line + (" (proven)" if event.proven else "")
+
+
+def _print_plan(plan: Plan, json_output: bool) -> None:
+    if json_output:
+        sys.stdout.write(plan.model_dump_json(indent=2) + "\n")
+        return
+    from cli.render import render_plan
+
+    render_plan(plan, Console(width=None if sys.stdout.isatty() else 140))
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Shelter bed and placement scheduling engine."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+# The service's commands (their heavy imports are inside them).
+app.command("serve")(service.serve)
+app.command("purge")(service.purge)
+app.command("scheduler")(service.scheduler)
+app.add_typer(service.users, name="users")
+
+
+def main() -> None:
+    app()

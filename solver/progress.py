@@ -1,0 +1,93 @@
+"""What a solve reports as it improves, and the first plan it starts from.
+
+Importable without OR-Tools (numpy only): a parent process can build the first plan and show
+it before OR-Tools is even loaded (see :func:`solver.process.solve`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from placement.context import Context, persons_by_priority
+from placement.models import PRIORITIES
+from solver.allocation import Allocation, to_assignment
+from solver.packing import first_plan
+from solver.units import Units, build_units
+
+Bound = dict[int, int]  # priority p -> upper bound on persons placed at priority >= p
+
+FIRST_PLAN_STAGE = "first plan (packing heuristic)"
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One step of a solve: a better plan, or a note (a stage or a bound, no plan).
+
+    Built once, where the solve runs (:meth:`of`); the command line prints it and the
+    service stores it, neither counts persons again.
+    """
+
+    stage: str
+    #: best plan so far, arrival id -> shelter id; empty for a note
+    assignment: dict[str, str]
+    #: the plan is proven optimal
+    proven: bool
+    #: bound on persons placed at priority >= p, once known
+    bound: Bound | None
+    #: persons placed per level, keys "5" down to "1" (placement.context.persons_by_priority)
+    placed_by_priority: dict[str, int]
+
+    @classmethod
+    def of(
+        cls,
+        ctx: Context,
+        stage: str,
+        assignment: dict[str, str],
+        proven: bool = False,
+        bound: Bound | None = None,
+    ) -> ProgressEvent:
+        """The event for ``assignment`` in ``ctx``: persons counted here, once."""
+        return cls(stage, assignment, proven, bound, persons_by_priority(ctx, list(assignment)))
+
+    @property
+    def is_plan(self) -> bool:
+        """False for a note: the last plan reported stands."""
+        return bool(self.assignment)
+
+    @property
+    def placed_at_or_above(self) -> dict[int, int]:
+        """Persons placed at priority >= p, for p from 5 down to 1 (what the bound bounds)."""
+        cumulative: dict[int, int] = {}
+        total = 0
+        for p in PRIORITIES:
+            total += self.placed_by_priority[str(p)]
+            cumulative[p] = total
+        return cumulative
+
+
+#: receives each event of a solve
+Progress = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a CP-SAT solve starts: the context, its units and the first plan (packing).
+
+    Built by the engine itself, or by a parent process before OR-Tools is loaded and handed
+    to the forked child (:func:`solver.process.solve`); either way by :meth:`build`, which
+    reports the first plan.
+    """
+
+    ctx: Context
+    units: Units
+    seed: Allocation
+
+    @classmethod
+    def build(cls, ctx: Context, progress: Progress | None = None) -> Start:
+        """Units and the first plan of ``ctx``; reports the first plan to ``progress``."""
+        units = build_units(ctx)
+        seed = first_plan(ctx, units)
+        if progress is not None:
+            progress(ProgressEvent.of(ctx, FIRST_PLAN_STAGE, to_assignment(units, seed)))
+        return cls(ctx, units, seed)
