@@ -1,0 +1,89 @@
+"""The command line and the solver's entry point: progress events, the first plan before
+OR-Tools, the hard limit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from cli.main import progress_line
+from placement.context import Context
+from solver.cpsat import SolveOptions
+from solver.engine import EngineOptions, plan_assignment
+from solver.progress import ProgressEvent, Start
+from tests.conftest import arrival, scenario, shelter
+
+
+def _ctx() -> Context:
+    return Context(
+        scenario(
+            [shelter("lyon", "69", capacity=3, children=True), shelter("lille", "59")],
+            [arrival("A1", priority=5, children=1), arrival("A2", priority=3), arrival("A3")],
+        )
+    )
+
+
+def test_progress_event_counts_persons_once_per_level():
+    event = ProgressEvent.of(_ctx(), "stage", {"A1": "lyon", "A3": "lyon"}, bound={5: 2})
+    assert event.placed_by_priority == {"5": 2, "4": 0, "3": 0, "2": 0, "1": 1}
+    assert event.placed_at_or_above == {5: 2, 4: 2, 3: 2, 2: 2, 1: 3}
+    assert event.is_plan and not ProgressEvent.of(_ctx(), "a note", {}).is_plan
+
+
+def test_progress_line_reads_the_event():
+    bound = {5: 2, 4: 2, 3: 3, 2: 3, 1: 4}
+    event = ProgressEvent.of(_ctx(), "priority_5", {"A1": "lyon", "A3": "lyon"}, True, bound)
+    assert progress_line(event, 0.42) == (
+        "  0.42s priority_5: placed at ≥5/≥4/≥3/≥2/≥1 2/2/2/2/3 of at most 2/2/3/3/4 (proven)"
+    )
+    note = ProgressEvent.of(_ctx(), "upper bound (flow relaxation)", {}, bound=bound)
+    assert progress_line(note, 1.5) == "  1.50s upper bound (flow relaxation)"
+
+
+def test_a_given_start_is_used_and_not_reported_again():
+    ctx = _ctx()
+    events: list[ProgressEvent] = []
+    start = Start.build(ctx, events.append)
+    assert [e.stage for e in events] == ["first plan (packing heuristic)"]
+    options = EngineOptions(solve=SolveOptions(time_limit=10), explain=False)
+    assignment, status, bound = plan_assignment(ctx, options, events.append, start)
+    assert status == "optimal" and bound is not None
+    assert [e.stage for e in events].count("first plan (packing heuristic)") == 1
+    greedy = EngineOptions(solver="greedy", explain=False)
+    assert plan_assignment(ctx, greedy, None, start)[1] == "feasible"  # its units, no seed
+
+
+def test_hard_limit_is_time_limit_explanations_and_grace():
+    options = EngineOptions(solve=SolveOptions(time_limit=3), explain_time_budget=7)
+    assert options.hard_limit(2) == 12
+    assert EngineOptions(solve=SolveOptions(time_limit=3), explain=False).hard_limit(2) == 5
+
+
+def test_first_plan_is_reported_before_ortools_is_loaded():
+    # A fresh interpreter: the CLI path builds the options (OR-Tools) after the first plan.
+    code = textwrap.dedent(
+        """
+        import sys
+        from functools import partial
+        from cli.main import _engine_options
+        from placement.loading import load_scenario
+        from solver.process import RunOptions, solve
+
+        loaded = []
+        def seen(event):
+            loaded.append((event.stage, "ortools" in sys.modules))
+        scenario = load_scenario(sys.argv[1])
+        options = partial(_engine_options, "cpsat", 10.0, 1, False)
+        plan = solve(scenario, options, seen, RunOptions(first_plan_in_parent=True))
+        assert loaded[0] == ("first plan (packing heuristic)", False), loaded
+        assert [s for s, _ in loaded].count(loaded[0][0]) == 1, loaded  # not again in the child
+        assert plan.status == "optimal"
+        """
+    )
+    file = Path(__file__).parents[1] / "scenarios" / "tiny_hand_checked.yaml"
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(file)], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
