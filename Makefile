@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench serve clean postgres
+.PHONY: demo test quick lint bench serve clean postgres
+SOURCES := placement solver api cli tests benchmarks
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,11 +18,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/placement solve scenarios/seine_saint_denis_nigerian_network.yaml --time-limit 20
 
-test: $(STAMP) postgres
-	$(BIN)/ruff check placement solver api cli tests benchmarks
-	$(BIN)/ruff format --check placement solver api cli tests benchmarks
-	$(BIN)/mypy
+test: lint postgres
 	$(BIN)/pytest
+
+# While working: the tests not marked slow (about a minute).
+quick: $(STAMP)
+	$(BIN)/pytest -m "not slow" -q
 
 # The service tests start a real PostgreSQL server from the Debian binaries.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -36,9 +38,13 @@ postgres:
 serve: $(STAMP)
 	PLACEMENT_DB_PATH=$${PLACEMENT_DB_PATH:-$(VENV)/demo-service.db} $(BIN)/placement serve --seed-demo
 
+# Style, complexity and parameter-list limits (ruff), formatting, types, and the
+# architecture (.importlinter: which package may import which).
 lint: $(STAMP)
-	$(BIN)/ruff check placement solver api cli tests benchmarks
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_solver.py

@@ -23,8 +23,7 @@ from api.config import Settings
 from api.tables import PlanJob, utcnow
 from placement.models import Scenario
 from placement.validation import validate_plan
-from solver.cpsat import SolveOptions
-from solver.engine import EngineOptions
+from solver.options import EngineOptions, SolveOptions
 from solver.process import Cancelled, RunOptions, solve
 from solver.progress import ProgressEvent
 

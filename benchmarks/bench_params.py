@@ -24,9 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from placement.context import Context  # noqa: E402
 from placement.generate import generate_scenario  # noqa: E402
 from solver.allocation import Allocation  # noqa: E402
-from solver.cpsat import SolveOptions, solve_lexicographic  # noqa: E402
+from solver.cpsat import solve_lexicographic  # noqa: E402
 from solver.greedy import greedy_allocation  # noqa: E402
 from solver.linear import LinearModel  # noqa: E402
+from solver.options import SolveOptions  # noqa: E402
 from solver.units import Units, build_units  # noqa: E402
 
 

@@ -94,8 +94,8 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         return out
     started = time.perf_counter()
     if solver in ("cpsat", "greedy"):
-        from solver.cpsat import SolveOptions
-        from solver.engine import EngineOptions, solve_scenario
+        from solver.engine import solve_scenario
+        from solver.options import EngineOptions, SolveOptions
 
         options = EngineOptions(
             solver=solver,
@@ -160,10 +160,12 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     """Time each phase of the CP-SAT path in this process (the profile the lead asked for)."""
     from placement.context import Context
     from placement.generate import generate_scenario
+    from placement.report import Solved
     from solver.allocation import to_assignment
-    from solver.cpsat import SolveOptions, solve_lexicographic
-    from solver.engine import EngineOptions, Solved, finish_plan
+    from solver.cpsat import solve_lexicographic
+    from solver.engine import finish_plan
     from solver.linear import LinearModel
+    from solver.options import EngineOptions, SolveOptions
     from solver.packing import first_plan, packing_allocation
     from solver.units import build_units
 
@@ -228,6 +230,60 @@ def cumulative(placed: dict[int, int]) -> list[int]:
     return [sum(v for q, v in placed.items() if q >= p) for p in PRIORITIES]
 
 
+def table_rows(size: str, solvers: list[str], args: argparse.Namespace, notes: list[str]) -> None:
+    """The table's rows for one size: the flow bound first, then each solver against it."""
+    arrivals = int(size.split("x")[0])
+    limit = args.time_limit or DEFAULT_LIMITS.get(arrivals, 60.0)
+    bound: dict[int, int] | None = None
+    order = sorted(solvers, key=lambda s: s != "flow")  # the bound first
+    for solver in order:
+        if solver == "naive" and arrivals > args.naive_max:
+            continue
+        r = run_child(solver, size, args, limit)
+        if "error" in r:
+            print(f"| {size} | {solver} | – | | error: {r['error']} | | | | | |")
+            continue
+        if solver == "flow":
+            bound = r["bound"]
+            req = cumulative({p: r["requested"][p] - r["requested"].get(p + 1, 0)
+                              for p in PRIORITIES})  # fmt: skip
+            print(f"| {size} | flow bound | {r['wall']:.2f} | | (upper bound) | "
+                  f"{r['peak_mb']:.0f} | | – | {'/'.join(str(bound[p]) for p in PRIORITIES)} "
+                  f"| requested {'/'.join(map(str, req))} |")  # fmt: skip
+            notes.append(f"{size} flow: {r['detail']}")
+            continue
+        print(solver_row(size, solver, r, bound, limit), flush=True)
+        if solver == "naive":
+            notes.append(f"{size} naive: {r['variables']} booleans")
+
+
+def solver_row(
+    size: str, solver: str, r: dict[str, Any], bound: dict[int, int] | None, limit: float
+) -> str:
+    """One solver's row: times, proof, memory, validity, persons placed, gap to the bound."""
+    seconds = r.get("solve_seconds", r["wall"])
+    if r["status"] == "optimal":
+        proven = f"{seconds:.2f} s"
+    elif r["status"] == "heuristic":
+        proven = "–"
+    else:
+        proven = f"not proven in {limit:g} s"
+    placed = r["placed"]
+    cum = cumulative(placed)
+    gap = "–"
+    if bound is not None:
+        gap = " / ".join(
+            f"{(bound[p] - c) / bound[p]:.1%}" if bound[p] else "0%"
+            for p, c in zip(PRIORITIES, cum, strict=True)
+        )
+    first = f"{r['first_plan']:.2f}" if "first_plan" in r else ""
+    valid = "yes" if r.get("violations") == 0 else f"{r.get('violations')} violations"
+    return (f"| {size} | {solver} | {r['wall']:.2f} | {first} | {proven} | "
+            f"{r['peak_mb']:.0f} | {valid} | "
+            f"{'/'.join(str(placed.get(p, 0)) for p in PRIORITIES)} | "
+            f"{'/'.join(map(str, cum))} | {gap} |")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100x300,300x1000", help="ARRIVALSxSHELTERS,...")
@@ -258,51 +314,9 @@ def main(argv: list[str] | None = None) -> int:
           "| placed P5/P4/P3/P2/P1 | cumulative ≥5/≥4/≥3/≥2/≥1 "
           "| gap to bound ≥5..≥1 |")  # fmt: skip
     print("|---|---|---:|---:|---|---:|---|---|---|---|")
-    notes = []
+    notes: list[str] = []
     for size in args.sizes.split(","):
-        arrivals = int(size.split("x")[0])
-        limit = args.time_limit or DEFAULT_LIMITS.get(arrivals, 60.0)
-        bound: dict[int, int] | None = None
-        order = sorted(solvers, key=lambda s: s != "flow")  # the bound first
-        for solver in order:
-            if solver == "naive" and arrivals > args.naive_max:
-                continue
-            r = run_child(solver, size, args, limit)
-            if "error" in r:
-                print(f"| {size} | {solver} | – | | error: {r['error']} | | | | | |")
-                continue
-            if solver == "flow":
-                bound = r["bound"]
-                req = cumulative({p: r["requested"][p] - r["requested"].get(p + 1, 0)
-                                  for p in PRIORITIES})  # fmt: skip
-                print(f"| {size} | flow bound | {r['wall']:.2f} | | (upper bound) | "
-                      f"{r['peak_mb']:.0f} | | – | {'/'.join(str(bound[p]) for p in PRIORITIES)} "
-                      f"| requested {'/'.join(map(str, req))} |")  # fmt: skip
-                notes.append(f"{size} flow: {r['detail']}")
-                continue
-            seconds = r.get("solve_seconds", r["wall"])
-            if r["status"] == "optimal":
-                proven = f"{seconds:.2f} s"
-            elif r["status"] == "heuristic":
-                proven = "–"
-            else:
-                proven = f"not proven in {limit:g} s"
-            placed = r["placed"]
-            cum = cumulative(placed)
-            gap = "–"
-            if bound is not None:
-                gap = " / ".join(
-                    f"{(bound[p] - c) / bound[p]:.1%}" if bound[p] else "0%"
-                    for p, c in zip(PRIORITIES, cum, strict=True)
-                )
-            first = f"{r['first_plan']:.2f}" if "first_plan" in r else ""
-            valid = "yes" if r.get("violations") == 0 else f"{r.get('violations')} violations"
-            print(f"| {size} | {solver} | {r['wall']:.2f} | {first} | {proven} | "
-                  f"{r['peak_mb']:.0f} | {valid} | "
-                  f"{'/'.join(str(placed.get(p, 0)) for p in PRIORITIES)} | "
-                  f"{'/'.join(map(str, cum))} | {gap} |", flush=True)  # fmt: skip
-            if solver == "naive":
-                notes.append(f"{size} naive: {r['variables']} booleans")
+        table_rows(size, solvers, args, notes)
     if notes:
         print()
         for n in notes:

@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from placement.loading import load_scenario  # noqa: E402
 from placement.validation import validate_plan  # noqa: E402
-from solver.cpsat import SolveOptions  # noqa: E402
-from solver.engine import EngineOptions, solve_scenario  # noqa: E402
+from solver.engine import solve_scenario  # noqa: E402
+from solver.options import EngineOptions, SolveOptions  # noqa: E402
 
 PRIORITIES = ("5", "4", "3", "2", "1")
 HEADER = (

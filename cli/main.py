@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,9 +16,9 @@ from placement.loading import ScenarioError, load_scenario
 from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan
 from solver.names import SolverName
+from solver.options import EngineOptions, SolveOptions
 
 if TYPE_CHECKING:
-    from solver.engine import EngineOptions
     from solver.progress import ProgressEvent
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -52,7 +51,11 @@ def solve(  # noqa: PLR0913  (typer: one parameter per command-line option)
 
     plan = run_solve(
         scenario,
-        partial(_engine_options, solver, time_limit, workers, explain),
+        EngineOptions(
+            solver=solver,
+            solve=SolveOptions(time_limit=time_limit, workers=workers),
+            explain=explain,
+        ),
         on_progress,
         RunOptions(first_plan_in_parent=solver == "cpsat"),
     )
@@ -67,21 +70,6 @@ def _load(file: Path, err: Console) -> Scenario:
         for line in str(e).splitlines():
             err.print(f"[red]error:[/red] {line}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-def _engine_options(
-    solver: SolverName, time_limit: float, workers: int, explain: bool
-) -> EngineOptions:
-    """The engine's options; called by the solve once the first plan is shown, since
-    importing solver.cpsat loads OR-Tools."""
-    from solver.cpsat import SolveOptions
-    from solver.engine import EngineOptions
-
-    return EngineOptions(
-        solver=solver,
-        solve=SolveOptions(time_limit=time_limit, workers=workers),
-        explain=explain,
-    )
 
 
 class ProgressPrinter:

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from placement.context import Assignment, Context, persons_by_priority
+from dataclasses import dataclass
+
+from placement.context import Context, persons_by_priority
 from placement.costs import placement_cost
 from placement.languages import has_close_language, shared_language
 from placement.plan import Placement, Plan, Status, Unplaced
 
 
-def build_plan(
-    ctx: Context,
-    assignment: Assignment,
-    *,
-    solver: str,
-    status: Status,
-    solve_seconds: float,
-    unplaced: list[Unplaced],
-    upper_bound: dict[int, int] | None = None,
-) -> Plan:
+@dataclass(frozen=True)
+class Solved:
+    """Who goes where, how sure, in how long, with the bound on persons per level (priority
+    p -> persons any plan could place at priority >= p)."""
+
+    assignment: dict[str, str]
+    status: Status
+    seconds: float
+    bound: dict[int, int] | None = None
+
+
+def build_plan(ctx: Context, solved: Solved, solver: str, unplaced: list[Unplaced]) -> Plan:
     """A plan from who-goes-where; ``unplaced`` must cover every arrival not assigned."""
     sc = ctx.scenario
+    assignment = solved.assignment
+    upper_bound = solved.bound
     placements = []
     for a in sc.arrivals:
         sid = assignment.get(a.id)
@@ -46,8 +52,8 @@ def build_plan(
     return Plan(
         scenario=sc.name,
         solver=solver,
-        status=status,
-        solve_seconds=round(solve_seconds, 3),
+        status=solved.status,
+        solve_seconds=round(solved.seconds, 3),
         placed_persons_by_priority=persons_by_priority(ctx, list(assignment)),
         requested_persons_by_priority=requested,
         secondary_cost=sum(p.cost for p in placements),

@@ -27,37 +27,9 @@ from placement.models import PRIORITIES
 from solver.allocation import Allocation
 from solver.linear import INF, LinearModel
 from solver.lp import Pricing, lp_proof
+from solver.options import SolveOptions
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SolveOptions:
-    """Explicit solver settings: every solve has a time limit and a worker count."""
-
-    time_limit: float = 10.0
-    workers: int = 1
-    seed: int = 0
-    # Measured (benchmarks/bench_params.py): on this 2-core machine 1 worker with
-    # linearization level 2 closes the bound where the default portfolio of 2 stalls.
-    linearization_level: int = 2
-    #: prove with the LP relaxation which columns no optimal plan uses, before each stage
-    lp_fixing: bool = True
-    #: above this many admissible (unit, shelter) pairs there is no LP or CP-SAT: the plan
-    #: is the packing heuristic's (never called optimal), with the flow bound
-    max_pairs: int | None = 400_000
-    #: above this many decision variables, presolve is kept light (probing off, one pass):
-    #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
-    light_presolve_above: int = 50_000
-    #: each stage's LP starts from each unit's N cheapest columns (and the incumbent's, and
-    #: the previous LP solution's); pricing adds the others it needs
-    lp_start_columns: int = 5
-    #: seconds for the quick CP-SAT solve on the LP solution's columns, per stage (the solve
-    #: on all the columns the LP saw gets a fair share of the time left instead)
-    support_time_limit: float = 2.0
-    #: a stage the LP leaves with more columns than this is not given to CP-SAT whole:
-    #: measured at 1,000 x 3,000, CP-SAT found no bound in 25 s on 46k-75k columns
-    cpsat_max_columns: int = 30_000
 
 
 class Decided(Enum):

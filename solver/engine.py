@@ -11,61 +11,25 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from placement.context import Assignment, Context, persons_by_priority
 from placement.explain import Explainer
 from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan, Status
-from placement.report import build_plan
+from placement.report import Solved, build_plan
 from solver.allocation import Allocation, to_allocation, to_assignment
-from solver.cpsat import (
-    PlacementModel,
-    SolveOptions,
-    is_feasible,
-    solve_lexicographic,
-)
+from solver.cpsat import PlacementModel, is_feasible, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
-from solver.names import SolverName
+from solver.options import EngineOptions, SolveOptions
 from solver.packing import augment, cheaper_moves, packing_allocation
 from solver.progress import Bound, Progress, ProgressEvent, Start
 from solver.replan import replan_unit
 from solver.units import Units, build_units
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EngineOptions:
-    """Everything that decides a plan besides the scenario: same options, same plan."""
-
-    solver: SolverName = "cpsat"
-    solve: SolveOptions = SolveOptions()
-    explain: bool = True
-    #: time limit of each re-solve that checks a relaxation
-    relaxation_time_limit: float = 2.0
-    #: relaxations are searched for the first N unplaced people (by priority); reasons for all
-    max_relaxation_people: int = 40
-    #: total seconds spent on relaxation re-solves, after the solve itself
-    explain_time_budget: float = 20.0
-
-    def hard_limit(self, grace: float) -> float:
-        """Seconds after which a solve is stopped whatever it is doing: the time limit, the
-        explanation budget when explaining, and ``grace`` (see :class:`solver.process.RunOptions`).
-        The one place this is computed."""
-        return self.solve.time_limit + (self.explain_time_budget if self.explain else 0.0) + grace
-
-
-@dataclass(frozen=True)
-class Solved:
-    """Who goes where, how sure, in how long, with the bound on persons per level."""
-
-    assignment: dict[str, str]
-    status: Status
-    seconds: float
-    bound: Bound | None = None
 
 
 class _Reporter:
@@ -231,12 +195,4 @@ def finish_plan(
         time_budget=options.explain_time_budget,
         proven=solved.status == "optimal",
     ).explain_all(limit_relaxations=options.max_relaxation_people)
-    return build_plan(
-        ctx,
-        solved.assignment,
-        solver=options.solver,
-        status=solved.status,
-        solve_seconds=solved.seconds,
-        unplaced=unplaced,
-        upper_bound=solved.bound,
-    )
+    return build_plan(ctx, solved, options.solver, unplaced)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from placement.context import Context
 from placement.models import Scenario
 from solver.allocation import to_assignment
-from solver.cpsat import SolveOptions, StageResult, solve_lexicographic
+from solver.cpsat import StageResult, solve_lexicographic
 from solver.linear import LinearModel
+from solver.options import SolveOptions
 from solver.units import build_units
 
 

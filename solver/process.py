@@ -3,7 +3,7 @@
 OR-Tools does not always honour its time limit inside presolve, and a service must be able
 to cancel a job. So the solve runs in a child process that streams every improved plan back
 (:class:`solver.progress.ProgressEvent`); the parent waits until a hard deadline
-(:meth:`solver.engine.EngineOptions.hard_limit`) or a cancellation, then kills the child and
+(:meth:`solver.options.EngineOptions.hard_limit`) or a cancellation, then kills the child and
 returns the best plan received, marked ``feasible``.
 
 This module does not load OR-Tools itself: with ``first_plan_in_parent`` the first plan is
@@ -16,21 +16,19 @@ import logging
 import multiprocessing as mp
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from placement.context import Context
 from placement.models import Scenario
 from placement.plan import Plan
+from placement.report import Solved
 from solver.allocation import to_assignment
 from solver.greedy import greedy_allocation
+from solver.options import EngineOptions
 from solver.progress import Progress, ProgressEvent, Start
 from solver.units import build_units
-
-if TYPE_CHECKING:  # solver.engine imports OR-Tools: imported where it is used
-    from solver.engine import EngineOptions, Solved
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +59,7 @@ class Cancelled(Exception):
 
 def solve(
     scenario: Scenario,
-    options: EngineOptions | Callable[[], EngineOptions],
+    options: EngineOptions,
     on_progress: Progress | None = None,
     run: RunOptions = RunOptions(),
 ) -> Plan:
@@ -71,10 +69,8 @@ def solve(
     stops the child at once; the best plan received so far is returned (status
     ``feasible``), or :class:`Cancelled` is raised when there is none.
 
-    ``options`` may be a function that builds them: it is called once, after the first plan
-    is reported (building :class:`solver.cpsat.SolveOptions` loads OR-Tools). The time limit
-    counts from this call: what this process spends first (the first plan, building the
-    options) is taken off it, down to ``MIN_TIME_LIMIT`` (or the limit asked, if lower).
+    The time limit counts from this call: what this process spends first (the first plan)
+    is taken off it, down to ``MIN_TIME_LIMIT`` (or the limit asked, if lower).
     """
     started = time.perf_counter()
     watch = _Watch(on_progress)
@@ -93,12 +89,11 @@ def solve(
     return _best_received(ctx or Context(scenario), engine_options, watch, child, run)
 
 
-def _time_left(options: EngineOptions | Callable[[], EngineOptions], spent: float) -> EngineOptions:
-    """The options, built if need be, with ``spent`` seconds taken off the time limit."""
-    built = options() if callable(options) else options
-    asked = built.solve.time_limit
+def _time_left(options: EngineOptions, spent: float) -> EngineOptions:
+    """The options with ``spent`` seconds taken off the time limit."""
+    asked = options.solve.time_limit
     left = max(min(MIN_TIME_LIMIT, asked), asked - spent)
-    return replace(built, solve=replace(built.solve, time_limit=left))
+    return replace(options, solve=replace(options.solve, time_limit=left))
 
 
 class _Watch:
@@ -120,7 +115,7 @@ def _child(
     scenario: Scenario, options: EngineOptions, out: Connection, start: Start | None
 ) -> None:
     """In the child: solve, send each event, the result, then the explained plan."""
-    from solver.engine import Solved, finish_plan, plan_assignment
+    from solver.engine import finish_plan, plan_assignment
 
     started = time.perf_counter()
     ctx = Context(scenario) if start is None else start.ctx
@@ -199,7 +194,7 @@ def _best_received(
 ) -> Plan:
     """The plan of a solve stopped early: its result if it had one, else its best plan
     (else the greedy baseline's), explained without re-solves."""
-    from solver.engine import Solved, finish_plan
+    from solver.engine import finish_plan
 
     if watch.solved is not None:
         return finish_plan(ctx, watch.solved, options, explain=False)

@@ -10,8 +10,9 @@ from placement.loading import scenario_from_data
 from placement.models import Scenario
 from placement.plan import Plan
 from placement.validation import validate_plan
-from solver.cpsat import SolveOptions
-from solver.engine import EngineOptions, SolverName, solve_scenario
+from solver.engine import solve_scenario
+from solver.names import SolverName
+from solver.options import EngineOptions, SolveOptions
 
 START = "2026-12-01"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from cli.main import progress_line
 from placement.context import Context
-from solver.cpsat import SolveOptions
-from solver.engine import EngineOptions, plan_assignment
+from solver.engine import plan_assignment
+from solver.options import EngineOptions, SolveOptions
 from solver.progress import ProgressEvent, Start
 from tests.conftest import arrival, scenario, shelter
 
@@ -62,20 +62,19 @@ def test_hard_limit_is_time_limit_explanations_and_grace():
 
 
 def test_first_plan_is_reported_before_ortools_is_loaded():
-    # A fresh interpreter: the CLI path builds the options (OR-Tools) after the first plan.
+    # A fresh interpreter: the options, the first plan and its report load no OR-Tools.
     code = textwrap.dedent(
         """
         import sys
-        from functools import partial
-        from cli.main import _engine_options
         from placement.loading import load_scenario
+        from solver.options import EngineOptions, SolveOptions
         from solver.process import RunOptions, solve
 
         loaded = []
         def seen(event):
             loaded.append((event.stage, "ortools" in sys.modules))
         scenario = load_scenario(sys.argv[1])
-        options = partial(_engine_options, "cpsat", 10.0, 1, False)
+        options = EngineOptions(solve=SolveOptions(time_limit=10.0), explain=False)
         plan = solve(scenario, options, seen, RunOptions(first_plan_in_parent=True))
         assert loaded[0] == ("first plan (packing heuristic)", False), loaded
         assert [s for s, _ in loaded].count(loaded[0][0]) == 1, loaded  # not again in the child

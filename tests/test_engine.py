@@ -15,8 +15,7 @@ import yaml
 import solver.engine as engine
 import solver.process as process
 from placement.validation import validate_plan
-from solver.cpsat import SolveOptions
-from solver.engine import EngineOptions
+from solver.options import EngineOptions, SolveOptions
 from solver.progress import ProgressEvent
 from tests.conftest import arrival, scenario, shelter
 

@@ -7,9 +7,9 @@ import pytest
 
 from placement.generate import generate_scenario
 from placement.models import Scenario
-from solver.cpsat import SolveOptions
-from solver.engine import EngineOptions, solve_scenario
+from solver.engine import solve_scenario
 from solver.flow_bound import flow_bound, stabbing_nights
+from solver.options import EngineOptions, SolveOptions
 
 OPTIONS = EngineOptions(solve=SolveOptions(time_limit=20), explain=False)
 

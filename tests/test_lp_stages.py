@@ -23,11 +23,12 @@ from placement.context import Context
 from placement.generate import generate_scenario
 from placement.validation import plan_violations
 from solver.allocation import Allocation, to_assignment
-from solver.cpsat import PlacementModel, SolveOptions, solve_lexicographic
+from solver.cpsat import PlacementModel, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import INF, LinearModel
 from solver.lp import Pricing, lp_proof
+from solver.options import SolveOptions
 from solver.packing import packing_allocation
 from solver.units import Units, build_units
 from tests.conftest import arrival, scenario, shelter

@@ -19,9 +19,9 @@ from placement.loading import load_scenario
 from placement.models import Scenario
 from placement.plan import Plan
 from placement.validation import validate_plan
-from solver.cpsat import SolveOptions
-from solver.engine import EngineOptions, solve_scenario
+from solver.engine import solve_scenario
 from solver.names import SolverName
+from solver.options import EngineOptions, SolveOptions
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 SCENARIOS = sorted(SCENARIO_DIR.glob("*.yaml"))

@@ -1,0 +1,61 @@
+"""The options of a solve: everything that decides a plan besides the scenario.
+
+Importable without OR-Tools, so that a caller (the command line) can build them before the
+solver is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solver.names import SolverName
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Explicit solver settings: every solve has a time limit and a worker count."""
+
+    time_limit: float = 10.0
+    workers: int = 1
+    seed: int = 0
+    # Measured (benchmarks/bench_params.py): on this 2-core machine 1 worker with
+    # linearization level 2 closes the bound where the default portfolio of 2 stalls.
+    linearization_level: int = 2
+    #: prove with the LP relaxation which columns no optimal plan uses, before each stage
+    lp_fixing: bool = True
+    #: above this many admissible (unit, shelter) pairs there is no LP or CP-SAT: the plan
+    #: is the packing heuristic's (never called optimal), with the flow bound
+    max_pairs: int | None = 400_000
+    #: above this many decision variables, presolve is kept light (probing off, one pass):
+    #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
+    light_presolve_above: int = 50_000
+    #: each stage's LP starts from each unit's N cheapest columns (and the incumbent's, and
+    #: the previous LP solution's); pricing adds the others it needs
+    lp_start_columns: int = 5
+    #: seconds for the quick CP-SAT solve on the LP solution's columns, per stage (the solve
+    #: on all the columns the LP saw gets a fair share of the time left instead)
+    support_time_limit: float = 2.0
+    #: a stage the LP leaves with more columns than this is not given to CP-SAT whole:
+    #: measured at 1,000 x 3,000, CP-SAT found no bound in 25 s on 46k-75k columns
+    cpsat_max_columns: int = 30_000
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Everything that decides a plan besides the scenario: same options, same plan."""
+
+    solver: SolverName = "cpsat"
+    solve: SolveOptions = SolveOptions()
+    explain: bool = True
+    #: time limit of each re-solve that checks a relaxation
+    relaxation_time_limit: float = 2.0
+    #: relaxations are searched for the first N unplaced people (by priority); reasons for all
+    max_relaxation_people: int = 40
+    #: total seconds spent on relaxation re-solves, after the solve itself
+    explain_time_budget: float = 20.0
+
+    def hard_limit(self, grace: float) -> float:
+        """Seconds after which a solve is stopped whatever it is doing: the time limit, the
+        explanation budget when explaining, and ``grace`` (see :class:`solver.process.RunOptions`).
+        The one place this is computed."""
+        return self.solve.time_limit + (self.explain_time_budget if self.explain else 0.0) + grace
