@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from placement.context import Context, persons_by_priority
-from tests.conftest import arrival, placed, scenario, shelter, solve
+from tests.builders import arrival, placed, scenario, shelter, solve
 
 
 def test_most_urgent_first_even_if_fewer_people():

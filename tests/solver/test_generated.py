@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from placement.generate import generate_scenario
-from tests.conftest import solve
+from tests.builders import solve
 
 
 def _lex(plan) -> tuple[int, ...]:

@@ -23,7 +23,7 @@ from solver.engine import solve_scenario
 from solver.names import SolverName
 from solver.options import EngineOptions, SolveOptions
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 SCENARIOS = sorted(SCENARIO_DIR.glob("*.yaml"))
 PRIORITIES = ("5", "4", "3", "2", "1")
 

@@ -31,7 +31,7 @@ from solver.lp import Pricing, lp_proof
 from solver.options import SolveOptions
 from solver.packing import packing_allocation
 from solver.units import Units, build_units
-from tests.conftest import arrival, scenario, shelter
+from tests.builders import arrival, scenario, shelter
 
 LEVELS = (5, 4, 3, 2, 1)
 

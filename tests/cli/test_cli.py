@@ -3,17 +3,20 @@ OR-Tools, the hard limit."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import yaml
 
 from cli.main import progress_line
 from placement.context import Context
 from solver.engine import plan_assignment
 from solver.options import EngineOptions, SolveOptions
 from solver.progress import ProgressEvent, Start
-from tests.conftest import arrival, scenario, shelter
+from tests.builders import arrival, mixed_scenario, scenario, shelter
 
 
 def _ctx() -> Context:
@@ -81,8 +84,57 @@ def test_first_plan_is_reported_before_ortools_is_loaded():
         assert plan.status == "optimal"
         """
     )
-    file = Path(__file__).parents[1] / "scenarios" / "tiny_hand_checked.yaml"
+    file = Path(__file__).parents[2] / "scenarios" / "tiny_hand_checked.yaml"
     run = subprocess.run(
         [sys.executable, "-c", code, str(file)], capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stderr
+
+
+def test_cli_json_is_the_only_thing_on_stdout(tmp_path: Path):
+    f = _write(tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", "solve", str(f), "--json", "--time-limit", "10"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    plan = json.loads(run.stdout)
+    assert plan["status"] in ("optimal", "feasible")
+    ids = [p["arrival"] for p in plan["placements"]] + [u["arrival"] for u in plan["unplaced"]]
+    assert sorted(ids) == sorted(f"a{i}" for i in range(20))
+    assert set(plan["placed_persons_by_priority"]) == {"5", "4", "3", "2", "1"}
+    for p in plan["placements"]:
+        assert {
+            "arrival",
+            "shelter",
+            "first_night",
+            "last_night",
+            "distance_km",
+            "shared_language",
+        } <= set(p)
+    for u in plan["unplaced"]:
+        assert u["reasons"] and "relaxations" in u
+
+
+def test_cli_table_shows_summary_placements_and_unplaced(tmp_path: Path):
+    f = _write(tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", "solve", str(f), "--solver", "greedy", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    first = run.stdout.splitlines()[0]
+    assert "persons placed" in first and "greedy" in first
+    assert "Placements" in run.stdout
+    assert "Unplaced" in run.stdout
+
+
+def _write(tmp_path: Path) -> Path:
+    f = tmp_path / "s.yaml"
+    sc = mixed_scenario()
+    f.write_text(yaml.safe_dump(sc.model_dump(mode="json", by_alias=True, exclude_none=True)))
+    return f

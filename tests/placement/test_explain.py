@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from placement.context import Context
 from placement.explain import funnel
-from tests.conftest import arrival, placed, scenario, shelter, solve
+from tests.builders import arrival, placed, scenario, shelter, solve
 
 
 def test_funnel_counts_each_rule_in_order():

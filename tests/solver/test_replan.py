@@ -9,7 +9,7 @@ from placement.costs import placement_cost
 from placement.generate import generate_scenario
 from placement.validation import plan_violations
 from solver.replan import replan_unit
-from tests.conftest import arrival, placed, scenario, shelter, solve
+from tests.builders import arrival, placed, scenario, shelter, solve
 
 
 def test_declining_shelter_is_excluded_and_others_stay():

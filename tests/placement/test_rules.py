@@ -12,7 +12,7 @@ import pytest
 
 from placement.context import Context
 from placement.validation import plan_violations
-from tests.conftest import arrival, placed, scenario, shelter, solve
+from tests.builders import arrival, placed, scenario, shelter, solve
 
 
 def _placed_in_only_shelter(

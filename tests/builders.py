@@ -1,10 +1,11 @@
-"""Shared helpers: tiny scenarios built in code, and a solve that always validates its plan."""
+"""Test builders: tiny scenarios built in code, and a solve that always validates its plan.
+
+Imported by the tests (``from tests.builders import ...``); fixtures stay in conftest.py.
+"""
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from placement.loading import scenario_from_data
 from placement.models import Scenario
@@ -71,10 +72,18 @@ def placed(plan: Plan) -> dict[str, str]:
     return plan.assignment()
 
 
-@pytest.fixture
-def tiny() -> Scenario:
-    """Two shelters, three women; the Lyon one has 2 places, the Lille one 1 (but 59 is far)."""
-    return scenario(
-        [shelter("lyon", "69", capacity=2), shelter("lille", "59")],
-        [arrival("A1", priority=5), arrival("A2"), arrival("A3")],
-    )
+def mixed_scenario() -> Scenario:
+    shelters = [
+        shelter(f"s{i}", d, capacity=1 + i % 3, children=i % 2 == 0)
+        for i, d in enumerate(["69", "29", "59", "13", "33", "67", "31", "35"])
+    ]
+    arrivals = [
+        arrival(
+            f"a{i}",
+            priority=1 + i % 5,
+            children=i % 3 == 0 and 1 or 0,
+            languages=["en"] if i % 2 else ["ro"],
+        )
+        for i in range(20)
+    ]
+    return scenario(shelters, arrivals)
