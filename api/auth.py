@@ -32,6 +32,10 @@ class Principal:
         """True when the caller is a manager bound to ``shelter_id``."""
         return self.role == "shelter_manager" and shelter_id in self.shelters
 
+    def sees_location(self, shelter_id: str) -> bool:
+        """Coordinators and the shelter's own managers see where it is."""
+        return self.role == "coordinator" or self.manages(shelter_id)
+
 
 def hash_token(token: str) -> str:
     """SHA-256 of a token (tokens are 256-bit random, so no salt or stretching is needed)."""

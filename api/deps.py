@@ -13,7 +13,7 @@ from sqlmodel import Session
 from api.auth import Principal, authenticate
 from api.config import Settings
 from api.errors import ApiError
-from api.jobs import JobRunner
+from api.plan_jobs import JobRunner
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `placement users add`")
 

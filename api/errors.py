@@ -2,14 +2,16 @@
 
 Bad input never produces a 500: request validation errors, scenario errors and the service's
 own refusals are all mapped here, with the path of the field in the scenario notation
-(``arrivals[3].gender``).
+(``arrivals[3].gender``). The services' domain errors (``api.services.errors``) get their
+status here, in one place (``STATUS``); ``ApiError`` is left for the HTTP layer's own
+refusals (authentication, roles).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +21,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.services.errors import Conflict, Invalid, NotFound, ServiceError, TooLarge
 from placement.loading import format_location
 
 log = logging.getLogger(__name__)
@@ -41,20 +44,17 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def not_found(kind: str) -> ApiError:
-    """The same answer whether the object is missing or not the caller's to see."""
-    return ApiError(404, f"{kind} not found", [(f"path.{kind}_id", "not found")])
+#: the HTTP status of each kind of domain error
+STATUS: dict[type[ServiceError], int] = {NotFound: 404, Conflict: 409, Invalid: 422, TooLarge: 413}
 
 
-def split_problems(problems: Sequence[str], prefix: str = "") -> list[tuple[str, str]]:
-    """``"arrivals[3].gender: bad"`` -> ``("arrivals[3].gender", "bad")``."""
-    out = []
-    for p in problems:
-        field, sep, problem = p.partition(": ")
-        if not sep:
-            field, problem = "", p
-        out.append((prefix + field if field else prefix.rstrip("."), problem))
-    return out
+def refusal(exc: ServiceError) -> tuple[int, dict[str, Any]]:
+    """The status and JSON body of a domain error."""
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+    if isinstance(exc, NotFound):
+        # the same answer whether the object is missing or not the caller's to see
+        return status, body(exc.detail, [(f"path.{exc.kind}_id", "not found")])
+    return status, body(exc.detail, exc.errors)
 
 
 def body(detail: str, errors: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:
@@ -92,6 +92,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(body(exc.detail, exc.errors), exc.status, headers=exc.headers)
+
+    @app.exception_handler(ServiceError)
+    async def _refused(_request: Request, exc: ServiceError) -> JSONResponse:
+        status, payload = refusal(exc)
+        return JSONResponse(payload, status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,17 +16,20 @@ from fastapi import FastAPI
 from api import errors
 from api.config import Settings
 from api.db import make_engine, migrate
-from api.jobs import JobRunner
+from api.plan_jobs import JobRunner
 from api.routes import (
+    alerts,
     arrivals,
     audit,
     holds,
-    live,
     me,
     operations,
     placements,
     plans,
+    reports,
     shelters,
+    stats,
+    waitlist,
     whatif,
 )
 
@@ -66,9 +69,12 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.state.runner = runner
     errors.install(app)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
-    for module in (
+    for module in (  # one router per URL prefix
         me,
-        live,
+        stats,
+        alerts,
+        waitlist,
+        reports,
         holds,
         shelters,
         operations,

@@ -31,9 +31,11 @@ from sqlmodel import Session, col, select
 
 from api.config import Settings
 from api.db import with_retry
-from api.errors import ApiError
-from api.holds import end_hold
-from api.live import decline_and_replan, lock_all, retry_waitlist
+from api.services.errors import Conflict
+from api.services.holds import expire_hold
+from api.services.proposals import decline_and_replan
+from api.services.replanning import Tx
+from api.services.waitlist import retry_waitlist
 from api.tables import Alert, Hold, JobRun, PlacementRow, aware, utcnow
 
 log = logging.getLogger(__name__)
@@ -174,10 +176,9 @@ def _replan(settings: Settings, pid: int, now: datetime) -> Callable[[Session], 
         if p is None or not p.active or p.status != "proposed":
             return
         try:
-            outcome = decline_and_replan(
-                session, settings, p, "declined", None, "no answer by the second deadline", now
-            )
-        except ApiError:  # answered meanwhile
+            tx = Tx.lock(session, settings, None, now)
+            outcome = decline_and_replan(tx, p, "declined", "no answer by the second deadline")
+        except Conflict:  # answered meanwhile
             return
         where = outcome.shelter_id or "nowhere (waiting list)"
         session.add(
@@ -196,14 +197,7 @@ def _replan(settings: Settings, pid: int, now: datetime) -> Callable[[Session], 
 
 def _expire(settings: Settings, hid: int, now: datetime) -> Callable[[Session], None]:
     def work(session: Session) -> None:
-        lock_all(session)
-        hold = session.get(Hold, hid)
-        if hold is None or hold.status != "active":
-            return
-        end_hold(session, hold, "expired", now)
-        log.info("hold %s expired: %s places at %s return", hid, hold.places, hold.shelter_id)
-        session.flush()
-        retry_waitlist(session, settings, None, now)  # the places are free again
+        expire_hold(session, settings, hid, now)
 
     return work
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.services.plan_options import JobOptions
 from placement.models import (
     Arrival,
     Availability,
@@ -373,7 +374,7 @@ class PlanJobOut(Out):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     error: str | None
-    options: dict[str, Any]
+    options: JobOptions
     committed_at: dt.datetime | None
     result: Plan | None
     stale: StaleNote | None = None

@@ -2,7 +2,8 @@
 
 Shelters and arrivals keep the engine's own document (``data``), validated by
 ``placement.models`` before it is written, so the scenario format stays the single source of
-truth for their fields.
+truth for their fields. Read it through ``ShelterRow.shelter`` / ``ArrivalRow.arrival`` (the
+engine's models, with the engine's defaults), write it with ``set_shelter`` / ``set_arrival``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
+
+from placement.models import Arrival, Shelter
 
 ROLES = ("coordinator", "shelter_manager", "analyst")
 
@@ -71,6 +74,15 @@ class ShelterRow(SQLModel, table=True):
     capacity_updated_at: datetime = Field(default_factory=utcnow)
     capacity_updated_by: int | None = Field(default=None, foreign_key="users.id")
 
+    @property
+    def shelter(self) -> Shelter:
+        """The stored document as the engine's shelter."""
+        return Shelter.model_validate(self.data)
+
+    def set_shelter(self, shelter: Shelter) -> None:
+        """Store ``shelter`` as the document."""
+        self.data = shelter.model_dump(mode="json", by_alias=True)
+
 
 class ShelterUpdate(SQLModel, table=True):
     """Every change to a shelter: when, by whom, what."""
@@ -111,6 +123,15 @@ class ArrivalRow(SQLModel, table=True):
     waitlisted_at: datetime | None = None
     #: why the last re-plan found no place (the engine's explanation)
     waiting_reasons: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+    @property
+    def arrival(self) -> Arrival:
+        """The stored document as the engine's arrival."""
+        return Arrival.model_validate(self.data)
+
+    def set_arrival(self, arrival: Arrival) -> None:
+        """Store ``arrival`` as the document."""
+        self.data = arrival.model_dump(mode="json", by_alias=True)
 
 
 class PlanJob(SQLModel, table=True):

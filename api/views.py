@@ -1,43 +1,38 @@
-"""Rows to response models, per role, and lookups that hide what the caller may not see."""
+"""Rows to response models, per role: what each caller may see of what the services return.
+
+A type without a ``location`` field cannot leak one (``ShelterPublicOut``); a manager's view
+of a placement (``ManagerPlacementOut``) holds nothing else about the case.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Mapping
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.auth import Principal
 from api.config import Settings
-from api.errors import not_found
 from api.schemas import (
+    AlertOut,
     ArrivalOut,
     Freshness,
+    HoldOut,
     ManagerPlacementOut,
+    OperationOut,
     PlacementOut,
+    PlanJobOut,
+    ReplanOut,
     ShelterOut,
     ShelterPublicOut,
+    StaleNote,
 )
-from api.tables import ArrivalRow, PlacementRow, ShelterRow, User, aware, utcnow
-
-
-def handles(session: Session, ids: set[int | None]) -> dict[int, str]:
-    """User handles by id."""
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    rows = session.exec(select(User).where(col(User.id).in_(wanted))).all()
-    return {u.id: u.handle for u in rows if u.id is not None}
-
-
-def sees_location(who: Principal, shelter_id: str) -> bool:
-    """Coordinators and the shelter's own managers see where it is."""
-    return who.role == "coordinator" or who.manages(shelter_id)
-
-
-def is_stale(row: ShelterRow, settings: Settings, now: datetime | None = None) -> bool:
-    """True when the shelter's places were not updated within ``stale_after_hours``."""
-    age = (now or utcnow()) - aware(row.capacity_updated_at)
-    return age > timedelta(hours=settings.stale_after_hours)
+from api.services.capacity import is_stale
+from api.services.plan_options import JobOptions
+from api.services.replanning import Outcome
+from api.store import handles
+from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow
+from placement.models import Policy
+from placement.plan import Plan
 
 
 def shelter_out(
@@ -53,32 +48,24 @@ def shelter_out(
         stale=is_stale(row, settings),
         capacity_updated_by=names.get(row.capacity_updated_by) if row.capacity_updated_by else None,
     )
-    d = row.data
+    s = row.shelter
     common = {
         "id": row.id,
         "active": row.active,
-        "accepts": d["accepts"],
-        "trans_inclusive": d.get("trans_inclusive", True),
-        "age_min": d.get("age_min", 18),
-        "age_max": d.get("age_max"),
-        "children": d.get("children", False),
-        "languages": d.get("languages", ("fr",)),
-        "services": d.get("services", ()),
-        "capacity": d.get("capacity"),
-        "availability": d.get("availability"),
+        "accepts": s.accepts,
+        "trans_inclusive": s.trans_inclusive,
+        "age_min": s.age_min,
+        "age_max": s.age_max,
+        "children": s.children,
+        "languages": s.languages,
+        "services": s.services,
+        "capacity": s.capacity,
+        "availability": s.availability,
         "freshness": freshness,
     }
-    if sees_location(who, row.id):
-        return ShelterOut(**common, department=d["department"], location=d.get("location"))
+    if who.sees_location(row.id):
+        return ShelterOut(**common, department=s.department, location=s.location)
     return ShelterPublicOut(**common)
-
-
-def visible_shelter(session: Session, shelter_id: str, who: Principal) -> ShelterRow:
-    """The shelter if ``who`` may see it; 404 alike for missing and forbidden."""
-    row = session.get(ShelterRow, shelter_id)
-    if row is None or (who.role == "shelter_manager" and not who.manages(shelter_id)):
-        raise not_found("shelter")
-    return row
 
 
 def arrival_out(row: ArrivalRow) -> ArrivalOut:
@@ -120,18 +107,109 @@ def placement_out(row: PlacementRow) -> PlacementOut:
 def manager_placement_out(row: PlacementRow, arrival: ArrivalRow) -> ManagerPlacementOut:
     """A placement as the receiving shelter's manager sees it."""
     assert row.id is not None
-    d = arrival.data
+    a = arrival.arrival
     return ManagerPlacementOut(
         id=row.id,
         shelter_id=row.shelter_id,
         arrival_id=row.arrival_id,
         first_night=row.first_night,
         last_night=row.last_night,
-        children=d.get("children", 0),
-        needs=d.get("needs", ()),
-        languages=d["languages"],
+        children=a.children,
+        needs=a.needs,
+        languages=a.languages,
         active=row.active,
         status=row.status,
         answer_reason=row.answer_reason,
         answer_due_at=row.answer_due_at,
+    )
+
+
+def placements_out(
+    who: Principal, rows: list[tuple[PlacementRow, ArrivalRow]]
+) -> list[PlacementOut] | list[ManagerPlacementOut]:
+    """Placements as coordinators see them, or as the receiving shelters' managers do."""
+    if who.role == "coordinator":
+        return [placement_out(p) for p, _ in rows]
+    return [manager_placement_out(p, a) for p, a in rows]
+
+
+def operation_out(op: Operation, counts: Mapping[str, int]) -> OperationOut:
+    """An operation with the counts of its arrivals by status."""
+    assert op.id is not None
+    return OperationOut(
+        id=op.id,
+        reference=op.reference,
+        date=op.date,
+        danger=op.danger,  # type: ignore[arg-type]
+        created_at=op.created_at,
+        arrivals_waiting=counts.get("waiting", 0),
+        arrivals_placed=counts.get("placed", 0),
+    )
+
+
+def hold_out(h: Hold) -> HoldOut:
+    """A hold as coordinators see it."""
+    return HoldOut(
+        id=h.id or 0,
+        operation_id=h.operation_id,
+        shelter_id=h.shelter_id,
+        places=h.places,
+        first_night=h.first_night,
+        last_night=h.last_night,
+        expires_at=h.expires_at,
+        status=h.status,
+        profile=h.profile,
+    )
+
+
+def alert_out(r: Alert) -> AlertOut:
+    """An alert as coordinators see it."""
+    return AlertOut(
+        id=r.id or 0,
+        at=r.at,
+        kind=r.kind,
+        placement_id=r.placement_id,
+        arrival_id=r.arrival_id,
+        shelter_id=r.shelter_id,
+        detail=r.detail,
+        resolved_at=r.resolved_at,
+    )
+
+
+def replan_out(o: Outcome) -> ReplanOut:
+    """An engine re-plan as coordinators see it."""
+    return ReplanOut(
+        arrival_ids=o.arrival_ids,
+        shelter_id=o.shelter_id,
+        placement_ids=o.placement_ids,
+        admissible=o.admissible,
+        with_room=o.with_room,
+        reasons=o.reasons,
+    )
+
+
+def stale_note(job: PlanJob, plan: Plan | None) -> StaleNote:
+    """Which shelters were stale when the plan was solved, and who it puts there."""
+    stale = sorted(s["id"] for s in job.scenario.get("shelters", ()) if s.get("stale"))
+    policy = Policy.model_validate(job.scenario.get("policy", {})).stale_capacity
+    placed = sorted(p.arrival for p in plan.placements if p.shelter in stale) if plan else []
+    return StaleNote(policy=policy, stale_shelters=stale, placed_in_stale=placed)
+
+
+def job_out(job: PlanJob, with_result: bool = True) -> PlanJobOut:
+    """A job as coordinators see it."""
+    plan = Plan.model_validate(job.result) if with_result and job.result else None
+    return PlanJobOut(
+        id=job.id,
+        status=job.status,
+        operation_id=job.operation_id,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        error=job.error,
+        options=JobOptions.model_validate(job.options),
+        committed_at=job.committed_at,
+        result=plan,
+        stale=stale_note(job, plan) if with_result else None,
+        progress=job.progress,
     )

@@ -1,102 +1,84 @@
-"""Committed placements: coordinators see and free them; managers see their own shelter's."""
+"""``/placements``: committed placements; coordinators see and free them, managers see and
+answer (accept, decline) the proposals into their own shelters."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlmodel import Session, col, select
 
-from api import audit
-from api.db import with_retry
-from api.deps import (
-    Coordinator,
-    CoordinatorOrManager,
-    EngineDep,
-    RowId,
-    SessionDep,
-    SettingsDep,
-)
-from api.errors import ApiError, not_found
-from api.live import retry_waitlist
-from api.routes.shelters import lock_shelters
-from api.schemas import ManagerPlacementOut, PlacementOut
-from api.tables import ArrivalRow, PlacementRow, utcnow
-from api.views import manager_placement_out, placement_out
+from api.deps import Coordinator, CoordinatorOrManager, EngineDep, RowId, SessionDep, SettingsDep
+from api.schemas import AnswerIn, AnswerOut, ManagerPlacementOut, PlacementOut
+from api.services import placements as service
+from api.services import proposals
+from api.views import manager_placement_out, placement_out, placements_out, replan_out
 
-router = APIRouter(prefix="/placements", tags=["placements"])
+router = APIRouter(prefix="/placements")
 
 
-@router.get("", response_model=list[PlacementOut] | list[ManagerPlacementOut])
+@router.get("", response_model=list[PlacementOut] | list[ManagerPlacementOut], tags=["placements"])
 def list_placements(
     who: CoordinatorOrManager, session: SessionDep, active: bool = True
 ) -> list[PlacementOut] | list[ManagerPlacementOut]:
     """Placements: all for coordinators; for a manager, those into their own shelters."""
-    query = select(PlacementRow, ArrivalRow).join(
-        ArrivalRow, col(ArrivalRow.id) == col(PlacementRow.arrival_id)
-    )
-    query = query.where(PlacementRow.active == active).order_by(col(PlacementRow.id))
-    if who.role == "shelter_manager":
-        query = query.where(col(PlacementRow.shelter_id).in_(who.shelters))
-    rows = session.exec(query).all()
-    audit.record(session, who, "read", "placement", [p.id for p, _ in rows if p.id])
-    session.commit()
-    if who.role == "coordinator":
-        return [placement_out(p) for p, _ in rows]
-    return [manager_placement_out(p, a) for p, a in rows]
+    return placements_out(who, service.placements(session, who, active))
 
 
-@router.get("/{placement_id}", response_model=PlacementOut | ManagerPlacementOut)
+@router.get(
+    "/{placement_id}",
+    response_model=PlacementOut | ManagerPlacementOut,
+    tags=["placements"],
+)
 def read_placement(
     placement_id: RowId, who: CoordinatorOrManager, session: SessionDep
 ) -> PlacementOut | ManagerPlacementOut:
     """One placement (managers: only into their own shelter)."""
-    row = session.get(PlacementRow, placement_id)
-    if row is None or (who.role == "shelter_manager" and not who.manages(row.shelter_id)):
-        raise not_found("placement")
-    arrival = session.get(ArrivalRow, row.arrival_id)
-    assert arrival is not None
-    audit.record(session, who, "read", "placement", [placement_id])
-    session.commit()
+    row, arrival = service.read_placement(session, placement_id, who)
     if who.role == "coordinator":
         return placement_out(row)
     return manager_placement_out(row, arrival)
 
 
-@router.delete("/{placement_id}")
+@router.delete("/{placement_id}", tags=["placements"])
 def free_placement(
     placement_id: RowId, who: Coordinator, engine: EngineDep, settings: SettingsDep
 ) -> PlacementOut:
     """Free a committed placement: its places return, its arrival waits again."""
+    return placement_out(service.free(engine, settings, placement_id, who))
 
-    def transaction() -> PlacementOut:
-        with Session(engine) as session:
-            row = session.get(PlacementRow, placement_id)
-            if row is None:
-                raise not_found("placement")
-            shelter = lock_shelters(session, [row.shelter_id]).get(row.shelter_id)
-            session.refresh(row)
-            if not row.active:
-                raise ApiError(409, "placement already freed", [("active", "false")])
-            row.active, row.released_at, row.released_by = False, utcnow(), who.id
-            arrival = session.get(ArrivalRow, row.arrival_id)
-            if arrival is not None:
-                arrival.status = "waiting"
-                arrival.version += 1
-                session.add(arrival)
-            if shelter is not None:
-                shelter.version += 1
-                session.add(shelter)
-            session.add(row)
-            audit.record(session, who, "write", "placement", [placement_id], detail="freed")
-            session.commit()
-            session.refresh(row)
-            return placement_out(row)
 
-    out = with_retry(transaction)
+@router.post("/{placement_id}/accept", tags=["live operations"])
+def accept(
+    placement_id: RowId,
+    who: CoordinatorOrManager,
+    engine: EngineDep,
+    body: AnswerIn | None = None,
+) -> AnswerOut:
+    """The shelter accepts a proposed placement (its managers; coordinators on their behalf)."""
+    answer = proposals.accept(engine, placement_id, who, body.reason if body else None)
+    return AnswerOut(
+        placement_id=answer.placement_id, status=answer.status, answer_reason=answer.answer_reason
+    )
 
-    def retry() -> None:  # the freed places go to the waiting list (not to the freed person)
-        with Session(engine) as session:
-            retry_waitlist(session, settings, None, utcnow())
-            session.commit()
 
-    with_retry(retry)
-    return out
+@router.post("/{placement_id}/decline", tags=["live operations"])
+def decline(
+    placement_id: RowId,
+    who: CoordinatorOrManager,
+    engine: EngineDep,
+    settings: SettingsDep,
+    body: AnswerIn | None = None,
+) -> AnswerOut:
+    """Decline a proposed placement: the place is freed and the person re-planned elsewhere.
+
+    The re-plan excludes the declining shelter and moves no one else; when nothing fits the
+    person goes on the waiting list with the engine's reasons. Freed places are then offered
+    to the waiting list.
+    """
+    answer = proposals.decline(engine, settings, placement_id, who, body.reason if body else None)
+    # where the person goes is for coordinators only
+    shown = answer.replan if who.role == "coordinator" else None
+    return AnswerOut(
+        placement_id=answer.placement_id,
+        status=answer.status,
+        answer_reason=answer.answer_reason,
+        replan=replan_out(shown) if shown is not None else None,
+    )

@@ -1,4 +1,4 @@
-"""What-if: solve a whole scenario document (the engine's format). Nothing is written."""
+"""``/whatif``: solve a whole scenario document (the engine's format). Nothing is written."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
+from api.config import Settings
 from api.deps import CoordinatorOrAnalyst, SettingsDep
-from api.errors import ApiError, split_problems
-from api.jobs import engine_options
+from api.plan_jobs import engine_options
+from api.services import plan_options
+from api.services.errors import Invalid, split_problems
+from api.services.plan_options import JobOptions, TimeLimitOutOfRange, check_size
 from placement.loading import ScenarioError, parse_text, scenario_from_data
+from placement.models import Scenario
 from placement.plan import Plan
 from solver.names import SolverName
 from solver.process import RunOptions, solve
@@ -30,6 +34,42 @@ _BODY = {
 }
 
 
+async def _document(request: Request) -> dict[str, Any]:
+    """The request body as a scenario document (JSON or YAML), not yet checked."""
+    source = "scenario.yaml" if "yaml" in request.headers.get("content-type", "") else "s.json"
+    try:
+        data: Any = parse_text((await request.body()).decode("utf-8"), source)
+    except ScenarioError as e:
+        raise Invalid("invalid scenario", [("body", p) for p in e.problems]) from None
+    except UnicodeDecodeError:
+        raise Invalid("invalid scenario", [("body", "not UTF-8 text")]) from None
+    if not isinstance(data, dict):
+        raise Invalid("invalid scenario", [("body", "expected a scenario document")])
+    return data
+
+
+def _checked(data: dict[str, Any], requested: float | None, settings: Settings) -> float:
+    """The time limit (a query parameter here), then the size of the document."""
+    try:
+        limit = plan_options.time_limit(requested, settings)
+    except TimeLimitOutOfRange as e:
+        raise Invalid(
+            "invalid time limit",
+            [("query.time_limit", f"between 0 and {e.maximum:g} seconds")],
+        ) from None
+    sizes = [data.get(key) for key in ("arrivals", "shelters")]
+    counts = [len(items) if isinstance(items, list) else None for items in sizes]
+    check_size(settings, counts[0], counts[1])
+    return limit
+
+
+def _scenario(data: dict[str, Any]) -> Scenario:
+    try:
+        return scenario_from_data(data, "scenario")
+    except ScenarioError as e:
+        raise Invalid("invalid scenario", split_problems(e.problems)) from None
+
+
 @router.post("", openapi_extra=_BODY)
 async def what_if(
     request: Request,
@@ -40,36 +80,10 @@ async def what_if(
     explain: bool = True,
 ) -> Plan:
     """Plan a scenario document and return the plan (coordinators and analysts)."""
-    source = "scenario.yaml" if "yaml" in request.headers.get("content-type", "") else "s.json"
-    try:
-        data: Any = parse_text((await request.body()).decode("utf-8"), source)
-    except ScenarioError as e:
-        raise ApiError(422, "invalid scenario", [("body", p) for p in e.problems]) from None
-    except UnicodeDecodeError:
-        raise ApiError(422, "invalid scenario", [("body", "not UTF-8 text")]) from None
-    if not isinstance(data, dict):
-        raise ApiError(422, "invalid scenario", [("body", "expected a scenario document")])
-    limit = time_limit or min(settings.default_solve_seconds, settings.max_solve_seconds)
-    if limit <= 0 or limit > settings.max_solve_seconds:
-        raise ApiError(
-            422,
-            "invalid time limit",
-            [("query.time_limit", f"between 0 and {settings.max_solve_seconds:g} seconds")],
-        )
-    for key, cap in (
-        ("arrivals", settings.max_arrivals_per_solve),
-        ("shelters", settings.max_shelters_per_solve),
-    ):
-        items = data.get(key)
-        if isinstance(items, list) and len(items) > cap:
-            raise ApiError(
-                413, f"too many {key} for one solve", [(key, f"{len(items)} > the limit of {cap}")]
-            )
-    try:
-        parsed = scenario_from_data(data, "scenario")
-    except ScenarioError as e:
-        raise ApiError(422, "invalid scenario", split_problems(e.problems)) from None
-    options = {"solver": solver, "time_limit": limit, "explain": explain}
+    data = await _document(request)
+    limit = _checked(data, time_limit, settings)
+    parsed = _scenario(data)
+    options = JobOptions(solver=solver, time_limit=limit, explain=explain)
     return await run_in_threadpool(
         solve,
         parsed,

@@ -1,49 +1,41 @@
-"""Build engine scenarios from the stored state; check places with the engine's own rules.
+"""Committed places reduce capacity: what a shelter still offers, night by night.
 
-Committed placements hold their places: a solve sees each shelter's places minus what
-committed placements use (computed with ``placement.rules.CapacityRule``), and a commit or a
-calendar change is checked by ``CapacityRule`` against everything committed.
+Committed placements (and holds) hold their places: a solve sees each shelter's places minus
+what they use (``remaining``, computed with the engine's ``placement.rules.CapacityRule``),
+and a commit, a hold or a calendar change is checked by ``CapacityRule`` against everything
+committed (``capacity_problems``). Whether a shelter's places are stale is decided here too.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
-from pydantic import ValidationError
-
+from api.config import Settings
+from api.tables import Hold, ShelterRow, aware, utcnow
 from placement.context import Context
 from placement.geography import GeographyCode
-from placement.loading import ScenarioError, validation_problems
-from placement.models import Arrival, Availability, Policy, Scenario, Shelter
+from placement.models import Arrival, Availability, Scenario, Shelter
 from placement.rules import CapacityRule
 
 MAX_WINDOW_DAYS = 366
-_INDEX = re.compile(r"\b(arrivals|shelters)\[(\d+)\]")
 
 
 @dataclass(frozen=True)
 class Stay:
-    """A (committed or proposed) placement: who, where, which nights."""
+    """A (committed, proposed or held) placement: who, where, which nights."""
 
-    arrival: dict[str, Any]  # the stored arrival document
+    arrival: Arrival
     shelter_id: str
     first_night: date
     last_night: date
 
 
-def shelter_of(data: dict[str, Any]) -> Shelter:
-    """The engine shelter stored in a row."""
-    return Shelter.model_validate(data)
-
-
-def _availability(start: date, end: date, places: int) -> Availability:
-    return Availability.model_validate(
-        {"from": start, "to": None if end is None else end, "places": places}
-    )
+def is_stale(row: ShelterRow, settings: Settings, now: datetime | None = None) -> bool:
+    """True when the shelter's places were not updated within ``stale_after_hours``."""
+    age = (now or utcnow()) - aware(row.capacity_updated_at)
+    return age > timedelta(hours=settings.stale_after_hours)
 
 
 def clip(shelter: Shelter, start: date, end: date) -> Shelter:
@@ -66,8 +58,7 @@ def _stay_arrival(stay: Stay, start: date, end: date, uid: str) -> Arrival | Non
     lo, hi = max(stay.first_night, start), min(stay.last_night, end - timedelta(days=1))
     if lo > hi:
         return None
-    a = Arrival.model_validate(stay.arrival)
-    return a.model_copy(
+    return stay.arrival.model_copy(
         update={
             "id": uid,
             "arrives": lo,
@@ -141,57 +132,28 @@ def remaining(
     return out
 
 
-def solve_scenario(
-    name: str,
-    shelters: Sequence[Shelter],
-    arrivals: Iterable[dict[str, Any]],
-    start: date,
-    days: int,
-    policy: Policy,
-    geography: GeographyCode,
-    placed: Sequence[Stay] = (),
-) -> Scenario:
-    """The scenario a plan job solves. Problems name the arrival: ``arrivals[A12].arrives``.
+# --- holds use places like stand-in arrivals --------------------------------------------
+MAX_HOLD_PLACES = 20  # one stand-in carries at most 20 children
 
-    Keep-apart partners outside this solve are not arrivals of the scenario; those already
-    ``placed`` turn into excluded shelters (where the partner is), so the rule still holds.
-    """
-    docs = list(arrivals)
-    ids = {d["id"] for d in docs}
-    where = {stay.arrival["id"]: stay.shelter_id for stay in placed}
-    partners: dict[str, set[str]] = {d["id"]: set(d.get("keep_apart", ())) for d in docs}
-    for stay in placed:
-        for other in stay.arrival.get("keep_apart", ()):
-            if other in partners:
-                partners[other].add(stay.arrival["id"])
-    offered = {s.id for s in shelters}
-    docs = [
+
+def stand_in(arrival_id: str, places: int) -> Arrival:
+    """An arrival that uses ``places`` places (no case data in it): the person and
+    ``places - 1`` children (one place per person), so checks stay ``CapacityRule``'s."""
+    return Arrival.model_validate(
         {
-            **d,
-            "keep_apart": [k for k in d.get("keep_apart", ()) if k in ids],
-            "exclude_shelters": sorted(
-                {x for x in d.get("exclude_shelters", ()) if x in offered}
-                | {where[p] for p in partners[d["id"]] if p in where and where[p] in offered}
-            ),
+            "id": arrival_id,
+            "gender": "woman",
+            "languages": ["fr"],
+            "children": places - 1,
+            "danger": [{"lat": 0.0, "lon": 0.0}],
         }
-        for d in docs
+    )
+
+
+def held_stays(holds: Sequence[Hold], but_operations: Collection[int] = ()) -> list[Stay]:
+    """The holds (except those of ``but_operations``) as stays that use their places."""
+    return [
+        Stay(stand_in(f"hold-{h.id}", h.places), h.shelter_id, h.first_night, h.last_night)
+        for h in holds
+        if h.operation_id not in but_operations
     ]
-    data = {
-        "name": name,
-        "start": start,
-        "horizon_days": days,
-        "geography": geography,
-        "policy": policy.model_dump(by_alias=True),
-        "shelters": [s.model_dump(by_alias=True) for s in shelters],
-        "arrivals": docs,
-    }
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as e:
-        names = {"arrivals": [d["id"] for d in docs], "shelters": [s.id for s in shelters]}
-
-        def by_id(m: re.Match[str]) -> str:
-            return f"{m[1]}[{names[m[1]][int(m[2])]}]"
-
-        problems = [_INDEX.sub(by_id, p) for p in validation_problems(e)]
-        raise ScenarioError(name, problems) from None

@@ -1,4 +1,4 @@
-"""Plan jobs: each solve runs in a killable child process, with a hard time limit.
+"""Where plan jobs run: each solve in a killable child process, with a hard time limit.
 
 A job is a row in ``plan_jobs``; a thread pool in the API process drives the child process
 (``solver.process.solve``). Cancellation is a status in the database, so a
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -20,8 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.config import Settings
+from api.services.plan_options import JobOptions
 from api.tables import PlanJob, utcnow
 from placement.models import Scenario
+from placement.plan import Plan
 from placement.validation import validate_plan
 from solver.options import EngineOptions, SolveOptions
 from solver.process import Cancelled, RunOptions, solve
@@ -33,14 +36,14 @@ ACTIVE = ("queued", "running", "cancelling")
 WATCH_SECONDS = 0.3
 
 
-def engine_options(options: dict[str, Any], settings: Settings) -> EngineOptions:
-    """Engine options from a job's stored options."""
+def engine_options(options: JobOptions, settings: Settings) -> EngineOptions:
+    """Engine options from a job's options."""
     return EngineOptions(
-        solver=options["solver"],
-        solve=SolveOptions(time_limit=options["time_limit"], workers=1),
-        explain=options["explain"],
+        solver=options.solver,
+        solve=SolveOptions(time_limit=options.time_limit, workers=1),
+        explain=options.explain,
         explain_time_budget=settings.explain_seconds,
-        relaxation_time_limit=min(2.0, options["time_limit"]),
+        relaxation_time_limit=min(2.0, options.time_limit),
     )
 
 
@@ -115,20 +118,11 @@ class JobRunner:
             job = session.get(PlanJob, job_id)
             assert job is not None
             scenario = Scenario.model_validate(job.scenario)
-            options = dict(job.options)
+            options = JobOptions.model_validate(job.options)
         cancel = threading.Event()
-        done = threading.Event()
         with self._lock:
             self._cancels[job_id] = cancel
-
-        def watch() -> None:
-            while not done.wait(WATCH_SECONDS):
-                if self._status(job_id) == "cancelling":
-                    cancel.set()
-                    return
-
-        watcher = threading.Thread(target=watch, name=f"watch-{job_id}", daemon=True)
-        watcher.start()
+        stop_watching = self._watch(job_id, cancel)
         started = time.monotonic()
 
         last: dict[str, Any] = {}
@@ -164,11 +158,33 @@ class JobRunner:
         except Cancelled:
             plan = None
         finally:
-            done.set()
-            watcher.join()
+            stop_watching()
             with self._lock:
                 self._cancels.pop(job_id, None)
-        if cancel.is_set() or plan is None:
+        self._conclude(job_id, scenario, None if cancel.is_set() else plan)
+
+    def _watch(self, job_id: str, cancel: threading.Event) -> Callable[[], None]:
+        """Watch the job's row for a cancellation (from any API process); return the stop."""
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(WATCH_SECONDS):
+                if self._status(job_id) == "cancelling":
+                    cancel.set()
+                    return
+
+        watcher = threading.Thread(target=watch, name=f"watch-{job_id}", daemon=True)
+        watcher.start()
+
+        def stop() -> None:
+            done.set()
+            watcher.join()
+
+        return stop
+
+    def _conclude(self, job_id: str, scenario: Scenario, plan: Plan | None) -> None:
+        """The job's end: cancelled (no plan), failed (a plan that breaks rules), or done."""
+        if plan is None:
             self._finish(job_id, "cancelled")
             return
         problems = validate_plan(scenario, plan)

@@ -1,0 +1,31 @@
+"""``/alerts``: escalated proposals, people without a place, re-plans (coordinators)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import Coordinator, RowId, SessionDep
+from api.schemas import AlertOut
+from api.services import alerts as service
+from api.views import alert_out
+
+router = APIRouter(prefix="/alerts", tags=["live operations"])
+
+
+@router.get("")
+def list_alerts(
+    who: Coordinator,
+    session: SessionDep,
+    open_only: Annotated[bool, Query(alias="open")] = True,
+    kind: str | None = None,
+) -> list[AlertOut]:
+    """Alerts: escalated proposals, people without a place (coordinators)."""
+    return [alert_out(r) for r in service.alerts(session, who, open_only, kind)]
+
+
+@router.post("/{alert_id}/resolve")
+def resolve_alert(alert_id: RowId, who: Coordinator, session: SessionDep) -> AlertOut:
+    """Mark an alert as dealt with."""
+    return alert_out(service.resolve_alert(session, alert_id, who))

@@ -1,0 +1,86 @@
+"""Committed placements: who may see which (managers: into their own shelters only, every
+read audited), and freeing one (a coordinator): its places return, its arrival waits again.
+Answers to proposals are in ``api.services.proposals``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api import audit, store
+from api.auth import Principal
+from api.config import Settings
+from api.db import with_retry
+from api.services import waitlist
+from api.services.errors import Conflict, NotFound
+from api.tables import ArrivalRow, PlacementRow, utcnow
+
+
+def placements(
+    session: Session, who: Principal, active: bool = True
+) -> list[tuple[PlacementRow, ArrivalRow]]:
+    """Placements: all for coordinators; for a manager, those into their own shelters."""
+    own = who.shelters if who.role == "shelter_manager" else None
+    rows = store.placements_with_arrivals(session, shelter_ids=own, active=active)
+    audit.record(session, who, "read", "placement", [p.id for p, _ in rows if p.id])
+    session.commit()
+    return rows
+
+
+def shelter_placements(
+    session: Session, shelter_id: str, who: Principal, active_on: date | None = None
+) -> list[tuple[PlacementRow, ArrivalRow]]:
+    """Active placements into the shelter (on ``active_on``), if ``who`` may see it."""
+    store.visible_shelter(session, shelter_id, who)
+    rows = store.placements_with_arrivals(session, shelter_ids=[shelter_id], active_on=active_on)
+    audit.record(session, who, "read", "placement", [p.id for p, _ in rows if p.id])
+    session.commit()
+    return rows
+
+
+def read_placement(
+    session: Session, placement_id: int, who: Principal
+) -> tuple[PlacementRow, ArrivalRow]:
+    """One placement (managers: only into their own shelter) and its arrival."""
+    row = store.visible_placement(session, placement_id, who)
+    arrival = session.get(ArrivalRow, row.arrival_id)
+    assert arrival is not None
+    audit.record(session, who, "read", "placement", [placement_id])
+    session.commit()
+    return row, arrival
+
+
+def free(engine: Engine, settings: Settings, placement_id: int, who: Principal) -> PlacementRow:
+    """Free a committed placement: its places return, its arrival waits again; the freed
+    places go to the waiting list (not to the freed person)."""
+
+    def transaction() -> PlacementRow:
+        with Session(engine) as session:
+            row = session.get(PlacementRow, placement_id)
+            if row is None:
+                raise NotFound("placement")
+            shelter = store.lock_shelters(session, [row.shelter_id]).get(row.shelter_id)
+            session.refresh(row)
+            if not row.active:
+                raise Conflict("placement already freed", [("active", "false")])
+            row.active, row.released_at, row.released_by = False, utcnow(), who.id
+            arrival = session.get(ArrivalRow, row.arrival_id)
+            if arrival is not None:
+                arrival.status = "waiting"
+                arrival.version += 1
+                session.add(arrival)
+            if shelter is not None:
+                shelter.version += 1
+                session.add(shelter)
+            session.add(row)
+            audit.record(session, who, "write", "placement", [placement_id], detail="freed")
+            session.commit()
+            session.refresh(row)
+            return row
+
+    out = with_retry(transaction)
+    waitlist.retry_in_new_transaction(engine, settings)
+    return out

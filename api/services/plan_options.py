@@ -1,0 +1,60 @@
+"""Options of a solve, for plan jobs and what-if alike: the typed ``JobOptions`` a plan job
+stores (the stored JSON keeps its shape), and the one check of time limit and size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict
+
+from api.config import Settings
+from api.services.errors import Invalid, TooLarge
+from solver.names import SolverName
+
+
+class JobOptions(BaseModel):
+    """How a plan job (or a what-if) is solved; stored as JSON with the job."""
+
+    model_config = ConfigDict(frozen=True)
+
+    solver: SolverName
+    time_limit: float
+    explain: bool
+    #: plan jobs only: the first night, the nights planned, the holds the plan may use
+    start: dt.date | None = None
+    horizon_days: int | None = None
+    holds: list[int] | None = None
+
+    def stored(self) -> dict[str, object]:
+        """The JSON stored with a job (and shown with it): only the options it has."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class TimeLimitOutOfRange(Invalid):
+    """A requested time limit that is not in (0, maximum]."""
+
+    def __init__(self, maximum: float) -> None:
+        super().__init__("time limit too long", [("time_limit", f"at most {maximum:g} seconds")])
+        self.maximum = maximum
+
+
+def time_limit(requested: float | None, settings: Settings) -> float:
+    """The solver time limit: the requested one, or the default; ``TimeLimitOutOfRange``
+    unless it is in (0, ``max_solve_seconds``]."""
+    limit = requested or min(settings.default_solve_seconds, settings.max_solve_seconds)
+    if limit <= 0 or limit > settings.max_solve_seconds:
+        raise TimeLimitOutOfRange(settings.max_solve_seconds)
+    return limit
+
+
+def check_size(settings: Settings, arrivals: int | None, shelters: int | None) -> None:
+    """``TooLarge`` when one solve would hold more arrivals or shelters than allowed."""
+    for key, count, cap in (
+        ("arrivals", arrivals, settings.max_arrivals_per_solve),
+        ("shelters", shelters, settings.max_shelters_per_solve),
+    ):
+        if count is not None and count > cap:
+            raise TooLarge(
+                f"too many {key} for one solve", [(key, f"{count} > the limit of {cap}")]
+            )

@@ -1,0 +1,371 @@
+"""Plan jobs and commits: ask for a plan (a job run by ``api.plan_jobs``), cancel it, and
+commit its placements, all or nothing.
+
+A plan sees what committed placements and other operations' holds leave free
+(``api.services.capacity.remaining``); its own operation's holds are its places. A commit
+locks the shelters and arrivals it writes, refuses (``Conflict``, writing nothing) when any
+of them changed after the solve or a hold it used ended, checks ``CapacityRule`` once more,
+and writes proposals (with their answer deadlines); who the plan could not place goes on the
+waiting list with the engine's reasons.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from api import audit, store
+from api.auth import Principal
+from api.config import Settings
+from api.db import with_retry
+from api.plan_jobs import ACTIVE, JobRunner
+from api.schemas import PlanIn
+from api.services.capacity import Stay, capacity_problems, held_stays, is_stale, remaining
+from api.services.errors import Conflict, Invalid, split_problems
+from api.services.holds import end_hold
+from api.services.plan_options import JobOptions, check_size, time_limit
+from api.services.replanning import proposal_deadlines
+from api.services.scenarios import Horizon, build_scenario
+from api.tables import ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow, aware, utcnow
+from placement.loading import ScenarioError
+from placement.models import Scenario
+from placement.plan import Plan
+
+
+# --- request ----------------------------------------------------------------------------
+def _to_plan(session: Session, body: PlanIn) -> tuple[date, list[ArrivalRow]]:
+    """The first night and the waiting arrivals to plan (one operation's, or all)."""
+    op = None if body.operation_id is None else store.get_operation(session, body.operation_id)
+    arrivals = store.waiting_arrivals(session, None if op is None else op.id)
+    if not arrivals:
+        raise Invalid("nothing to plan", [("operation_id", "no waiting arrivals")])
+    if op is not None:
+        return body.start or op.date, arrivals
+    op_ids = {a.operation_id for a in arrivals}
+    dates = session.exec(select(col(Operation.date)).where(col(Operation.id).in_(op_ids))).all()
+    return body.start or min(dates), arrivals
+
+
+@dataclass
+class _Places:
+    """What a plan may use: places left by committed placements and other operations' holds."""
+
+    shelters: list[ShelterRow]
+    committed: list[Stay]
+    own_holds: list[Hold]
+
+
+def _places(session: Session, settings: Settings, operation_id: int | None) -> _Places:
+    rows = store.active_shelters(session)
+    check_size(settings, None, len(rows))
+    committed = store.committed_stays(session, [r.id for r in rows])
+    # held places are invisible to other plans; this operation's own holds are its places
+    holds = store.active_holds(session, utcnow())
+    own = [] if operation_id is None else [operation_id]
+    committed += held_stays(holds, own)
+    return _Places(rows, committed, [h for h in holds if h.operation_id in own])
+
+
+def _scenario(
+    settings: Settings,
+    body: PlanIn,
+    horizon: Horizon,
+    places: _Places,
+    arrivals: Sequence[ArrivalRow],
+) -> Scenario:
+    held_here = {h.shelter_id for h in places.own_holds}
+    # a shelter's places are stale when not updated recently; the policy says what follows
+    shelters = remaining(
+        [
+            r.shelter.model_copy(update={"stale": is_stale(r, settings), "held": r.id in held_here})
+            for r in places.shelters
+        ],
+        places.committed,
+        horizon.start,
+        horizon.days,
+        horizon.geography,
+    )
+    name = f"operation {body.operation_id}" if body.operation_id else "every waiting arrival"
+    try:
+        return build_scenario(
+            name, horizon, shelters, [a.arrival for a in arrivals], body.policy, places.committed
+        )
+    except ScenarioError as e:
+        raise Invalid("cannot plan these arrivals", split_problems(e.problems)) from None
+
+
+def request_plan(
+    session: Session, settings: Settings, runner: JobRunner, body: PlanIn, who: Principal
+) -> PlanJob:
+    """Plan an operation's waiting arrivals, or every waiting arrival: a job, queued."""
+    limit = time_limit(body.time_limit, settings)
+    if body.horizon_days > settings.max_horizon_days:
+        raise Invalid(
+            "horizon too long", [("horizon_days", f"at most {settings.max_horizon_days}")]
+        )
+    start, arrivals = _to_plan(session, body)
+    check_size(settings, len(arrivals), None)
+    places = _places(session, settings, body.operation_id)
+    horizon = Horizon(start, body.horizon_days, settings.geography)
+    scenario = _scenario(settings, body, horizon, places, arrivals)
+    options = JobOptions(
+        solver=body.solver,
+        time_limit=limit,
+        explain=body.explain,
+        start=start,
+        horizon_days=body.horizon_days,
+        holds=[h.id for h in places.own_holds if h.id is not None],
+    )
+    job = PlanJob(
+        id=uuid.uuid4().hex,
+        operation_id=body.operation_id,
+        requested_by=who.id,
+        options=options.stored(),
+        scenario=scenario.model_dump(mode="json", by_alias=True),
+        shelter_versions={r.id: r.version for r in places.shelters},
+        arrival_versions={a.id: a.version for a in arrivals},
+    )
+    session.add(job)
+    audit.record(session, who, "read", "arrival", [a.id for a in arrivals], f"plan {job.id}")
+    session.commit()
+    session.refresh(job)
+    runner.submit(job.id)
+    return job
+
+
+# --- follow, cancel ---------------------------------------------------------------------
+def plan_jobs(session: Session) -> list[PlanJob]:
+    """Plan jobs, newest first."""
+    return list(session.exec(select(PlanJob).order_by(col(PlanJob.created_at).desc())).all())
+
+
+def read_plan(session: Session, plan_id: str, who: Principal) -> PlanJob:
+    """The job; reading a result (case data) is audited."""
+    job = store.get_plan_job(session, plan_id)
+    if job.result:
+        audit.record(session, who, "read", "plan", [job.id])
+        session.commit()
+    return job
+
+
+def cancel_plan(session: Session, plan_id: str) -> PlanJob:
+    """Cancel a queued or running solve (its runner kills the child process)."""
+    job = store.get_plan_job(session, plan_id)
+    result = session.execute(
+        update(PlanJob)
+        .where(col(PlanJob.id) == plan_id, col(PlanJob.status).in_(ACTIVE))
+        .values(status="cancelling")
+    )
+    session.commit()
+    session.refresh(job)
+    if not getattr(result, "rowcount", 0):
+        raise Conflict(f"the plan is already {job.status}", [("status", job.status)])
+    return job
+
+
+# --- commit -----------------------------------------------------------------------------
+@dataclass
+class _Commit:
+    """One commit: the job, its plan, and the rows it locked."""
+
+    session: Session
+    job: PlanJob
+    plan: Plan
+    shelters: dict[str, ShelterRow]
+    arrivals: dict[str, ArrivalRow]
+    now: datetime
+
+    @property
+    def used(self) -> list[str]:
+        return sorted({p.shelter for p in self.plan.placements})
+
+
+def _uncommitted(job: PlanJob) -> None:
+    if job.committed_at is not None:
+        raise Conflict("the plan is already committed", [("status", "committed")])
+
+
+def _lock(session: Session, plan_id: str) -> _Commit:
+    """The job's plan, with its shelters then its arrivals locked (in id order)."""
+    job = store.get_plan_job(session, plan_id)
+    if job.status != "done" or job.result is None:
+        raise Conflict(f"the plan is {job.status}, not done", [("status", job.status)])
+    _uncommitted(job)
+    plan = Plan.model_validate(job.result)
+    shelters = store.lock_shelters(session, {p.shelter for p in plan.placements})
+    session.refresh(job)  # after the locks: see a concurrent commit of this same plan
+    _uncommitted(job)
+    ids = sorted(p.arrival for p in plan.placements)
+    arrivals = {
+        a.id: a
+        for a in session.exec(
+            select(ArrivalRow)
+            .where(col(ArrivalRow.id).in_(ids))
+            .order_by(col(ArrivalRow.id))
+            .with_for_update()
+        ).all()
+    }
+    return _Commit(session, job, plan, shelters, arrivals, utcnow())
+
+
+def _shelter_conflicts(c: _Commit) -> list[tuple[str, str]]:
+    out = []
+    for sid in c.used:
+        row = c.shelters.get(sid)
+        before = c.job.shelter_versions.get(sid)
+        if row is None or not row.active:
+            out.append((f"shelters[{sid}]", "is no longer active"))
+        elif row.version != before:
+            out.append(
+                (
+                    f"shelters[{sid}]",
+                    f"places or attributes changed since the plan was made "
+                    f"(version {before} -> {row.version})",
+                )
+            )
+    return out
+
+
+def _arrival_conflicts(c: _Commit) -> list[tuple[str, str]]:
+    out = []
+    for aid in sorted(p.arrival for p in c.plan.placements):
+        a = c.arrivals.get(aid)
+        if a is None or a.status != "waiting" or a.version != c.job.arrival_versions.get(aid):
+            state = "missing" if a is None else a.status
+            out.append((f"arrivals[{aid}]", f"changed since the plan was made ({state})"))
+    return out
+
+
+def _own_holds(c: _Commit) -> tuple[list[Hold], list[tuple[str, str]]]:
+    """The holds the plan uses that are still active, and conflicts for those that ended."""
+    holds, conflicts = [], []
+    used = set(c.used)
+    for hid in JobOptions.model_validate(c.job.options).holds or []:
+        hold = c.session.get(Hold, hid)
+        if hold is None or hold.shelter_id not in used:
+            continue
+        if hold.status != "active" or aware(hold.expires_at) <= c.now:
+            state = hold.status if hold.status != "active" else "expired"
+            conflicts.append(
+                (f"holds[{hid}]", f"the plan uses this hold at {hold.shelter_id}; it is {state}")
+            )
+        else:
+            holds.append(hold)
+    return holds, conflicts
+
+
+def _check_capacity(c: _Commit, settings: Settings) -> None:
+    """``CapacityRule`` on everything committed, held and new (cannot fail while the
+    versions match; checked all the same)."""
+    used = c.used
+    new = [
+        Stay(c.arrivals[p.arrival].arrival, p.shelter, p.first_night, p.last_night)
+        for p in c.plan.placements
+    ]
+    others = held_stays(store.active_holds(c.session, c.now, used), [c.job.operation_id or 0])
+    problems = capacity_problems(
+        [c.shelters[s].shelter for s in used],
+        store.committed_stays(c.session, used) + others + new,
+        settings.geography,
+    )
+    if problems:
+        raise Conflict("the plan no longer fits", [("placements", p) for p in problems])
+
+
+def _write_proposals(c: _Commit, settings: Settings, who: Principal) -> list[PlacementRow]:
+    answer_due, replan_due = proposal_deadlines(settings, c.now)
+    rows = []
+    for p in c.plan.placements:
+        placement = PlacementRow(
+            arrival_id=p.arrival,
+            shelter_id=p.shelter,
+            plan_id=c.job.id,
+            first_night=p.first_night,
+            last_night=p.last_night,
+            persons=p.persons,
+            committed_at=c.now,
+            committed_by=who.id,
+            status="proposed",
+            answer_due_at=answer_due,
+            replan_due_at=replan_due,
+        )
+        c.session.add(placement)
+        rows.append(placement)
+        a = c.arrivals[p.arrival]
+        a.status, a.version = "placed", a.version + 1
+        c.session.add(a)
+    for sid in c.used:
+        c.shelters[sid].version += 1
+        c.session.add(c.shelters[sid])
+    return rows
+
+
+def _use_holds(c: _Commit, holds: list[Hold]) -> None:
+    """The operation's placements use its held places first."""
+    persons: dict[str, int] = {}
+    for p in c.plan.placements:
+        persons[p.shelter] = persons.get(p.shelter, 0) + p.persons
+    for hold in holds:
+        taken = min(hold.places, persons.get(hold.shelter_id, 0))
+        persons[hold.shelter_id] = persons.get(hold.shelter_id, 0) - taken
+        if taken == hold.places:
+            end_hold(c.session, hold, "used", c.now)
+        elif taken:
+            hold.places -= taken
+            c.session.add(hold)
+
+
+def _waitlist_unplaced(c: _Commit) -> None:
+    """Who the plan could not place goes on the waiting list, with the engine's reasons."""
+    for u in c.plan.unplaced:
+        left = c.session.get(ArrivalRow, u.arrival)
+        if left is not None and left.status == "waiting":
+            left.waitlisted_at = left.waitlisted_at or c.now
+            left.waiting_reasons = list(u.reasons)
+            c.session.add(left)
+
+
+def _commit(
+    session: Session, plan_id: str, who: Principal, settings: Settings
+) -> list[PlacementRow]:
+    c = _lock(session, plan_id)
+    conflicts = _shelter_conflicts(c) + _arrival_conflicts(c)
+    holds, ended = _own_holds(c)
+    if conflicts or ended:
+        raise Conflict("the plan is out of date; request a new one", conflicts + ended)
+    _check_capacity(c, settings)
+    rows = _write_proposals(c, settings, who)
+    _use_holds(c, holds)
+    _waitlist_unplaced(c)
+    c.job.committed_at, c.job.committed_by = c.now, who.id
+    session.add(c.job)
+    session.flush()
+    audit.record(
+        session, who, "write", "placement", [r.id for r in rows if r.id], f"plan {c.job.id}"
+    )
+    session.commit()
+    for r in rows:
+        session.refresh(r)
+    return rows
+
+
+def commit_plan(
+    engine: Engine, settings: Settings, plan_id: str, who: Principal
+) -> list[PlacementRow]:
+    """Turn the plan into proposed placements, all or nothing.
+
+    ``Conflict``, writing nothing, if any shelter the plan places people in, or any of its
+    arrivals, changed after the solve, or a hold it uses ended.
+    """
+
+    def transaction() -> list[PlacementRow]:
+        with Session(engine) as session:
+            return _commit(session, plan_id, who, settings)
+
+    return with_retry(transaction)

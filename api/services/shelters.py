@@ -1,0 +1,137 @@
+"""Shelters: coordinators create and edit them; managers keep their own places current.
+
+Every change bumps the shelter's version (plans made before no longer commit) and leaves a
+``shelter_updates`` row (when, by whom, which fields); a calendar change is refused
+(``Conflict``) when committed placements would no longer fit (``api.services.capacity``).
+Reads and writes of a location are audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from api import audit, store
+from api.auth import Principal
+from api.config import Settings
+from api.services.capacity import capacity_problems, is_stale
+from api.services.errors import Conflict, Invalid, NotFound, split_problems
+from api.tables import ShelterRow, ShelterUpdate, utcnow
+from placement.geography import load_geography
+from placement.loading import validation_problems
+from placement.models import Shelter
+
+
+def checked_shelter(data: dict[str, Any], settings: Settings) -> Shelter:
+    """Validate a shelter document with the engine's model; ``Invalid`` naming the field."""
+    try:
+        shelter = Shelter.model_validate(data)
+    except ValidationError as e:
+        raise Invalid("invalid shelter", split_problems(validation_problems(e))) from None
+    geo = load_geography(settings.geography)
+    if shelter.department not in geo:
+        raise Invalid(
+            "invalid shelter",
+            [("department", f"unknown code {shelter.department!r} for {geo.code}")],
+        )
+    return shelter
+
+
+def audit_location_reads(session: Session, who: Principal, rows: list[ShelterRow]) -> None:
+    """Record a read of the location of each shelter ``who`` sees one of."""
+    seen = [r.id for r in rows if who.sees_location(r.id) and r.shelter.location is not None]
+    audit.record(session, who, "read", "shelter_location", seen)
+
+
+def create_shelter(
+    session: Session, settings: Settings, data: dict[str, Any], who: Principal
+) -> ShelterRow:
+    """Create a shelter (coordinators); ``Conflict`` if the id is taken."""
+    shelter = checked_shelter(data, settings)
+    if session.get(ShelterRow, shelter.id) is not None:
+        raise Conflict("shelter already exists", [("id", f"{shelter.id!r} is taken")])
+    row = ShelterRow(id=shelter.id, data={}, updated_by=who.id, capacity_updated_by=who.id)
+    row.set_shelter(shelter)
+    session.add(row)
+    session.add(ShelterUpdate(shelter_id=row.id, user_id=who.id, kind="created", fields=["*"]))
+    if shelter.location is not None:
+        audit.record(session, who, "write", "shelter_location", [row.id])
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def shelters(
+    session: Session, settings: Settings, who: Principal, stale: bool | None = None
+) -> list[ShelterRow]:
+    """Shelters ``who`` may see (managers: their own), only the stale ones (or the fresh
+    ones) when ``stale`` is given."""
+    query = select(ShelterRow).order_by(col(ShelterRow.id))
+    if who.role == "shelter_manager":
+        query = query.where(col(ShelterRow.id).in_(who.shelters))
+    rows = list(session.exec(query).all())
+    if stale is not None:
+        rows = [r for r in rows if is_stale(r, settings) == stale]
+    return rows
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change to a shelter: its kind (``edit``, ``attributes``, ``availability``), the
+    fields of the document it sets, and whether it (de)activates the shelter."""
+
+    kind: str
+    fields: dict[str, Any]
+    active: bool | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """The fields changed, as recorded."""
+        return sorted(self.fields) + (["active"] if self.active is not None else [])
+
+
+def _record_update(session: Session, row: ShelterRow, who: Principal, change: Change) -> None:
+    now = utcnow()
+    row.version += 1
+    row.updated_at, row.updated_by = now, who.id
+    if change.kind == "availability":
+        row.capacity_updated_at, row.capacity_updated_by = now, who.id
+    session.add(row)
+    session.add(
+        ShelterUpdate(
+            shelter_id=row.id, at=now, user_id=who.id, kind=change.kind, fields=change.names
+        )
+    )
+    if "location" in change.names:
+        audit.record(session, who, "write", "shelter_location", [row.id])
+
+
+def change_shelter(
+    session: Session, settings: Settings, shelter_id: str, who: Principal, change: Change
+) -> ShelterRow:
+    """Apply ``change`` and commit; committed placements must still fit (else ``Conflict``).
+    Managers change only their own shelters (``NotFound`` otherwise). Call it inside
+    ``api.db.with_retry``: the shelter row is locked first."""
+    if who.role == "shelter_manager" and not who.manages(shelter_id):
+        raise NotFound("shelter")
+    row = store.lock_shelters(session, [shelter_id]).get(shelter_id)
+    if row is None:
+        raise NotFound("shelter")
+    shelter = checked_shelter({**row.data, **change.fields}, settings)
+    stays = store.committed_stays(session, [shelter_id])
+    problems = capacity_problems([shelter], stays, settings.geography)
+    if problems:
+        raise Conflict(
+            "committed placements would no longer fit; a coordinator must free them first",
+            [("availability", p) for p in problems],
+        )
+    row.set_shelter(shelter)
+    if change.active is not None:
+        row.active = change.active
+    _record_update(session, row, who, change)
+    session.commit()
+    session.refresh(row)
+    return row

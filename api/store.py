@@ -1,0 +1,223 @@
+"""Data access: the queries that more than one service or router runs, in one place.
+
+Locks come first in every writer that touches places (``lock_all_shelters`` or
+``lock_shelters``: PostgreSQL ``SELECT ... FOR UPDATE`` in id order; SQLite already holds
+the write lock, see ``api.db``). Lookups that hide what the caller may not see raise
+``NotFound`` alike for a missing object and a forbidden one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from api.auth import Principal
+from api.services.capacity import Stay
+from api.services.errors import NotFound
+from api.tables import (
+    ArrivalRow,
+    CompromisedShelter,
+    Hold,
+    Operation,
+    PlacementRow,
+    PlanJob,
+    ShelterRow,
+    User,
+    aware,
+)
+
+
+# --- shelters ---------------------------------------------------------------------------
+def lock_all_shelters(session: Session) -> dict[str, ShelterRow]:
+    """Lock every shelter row (PostgreSQL ``FOR UPDATE`` in id order) and return them."""
+    rows = session.exec(select(ShelterRow).order_by(col(ShelterRow.id)).with_for_update()).all()
+    return {r.id: r for r in rows}
+
+
+def lock_shelters(session: Session, ids: Collection[str]) -> dict[str, ShelterRow]:
+    """Lock these shelter rows (PostgreSQL ``FOR UPDATE``, in id order) and return them."""
+    rows = session.exec(
+        select(ShelterRow)
+        .where(col(ShelterRow.id).in_(sorted(ids)))
+        .order_by(col(ShelterRow.id))
+        .with_for_update()
+    ).all()
+    return {r.id: r for r in rows}
+
+
+def active_shelters(session: Session, only: Collection[str] | None = None) -> list[ShelterRow]:
+    """Active shelters (``only`` these ids when given), in no particular order."""
+    query = select(ShelterRow).where(col(ShelterRow.active))
+    if only is not None:
+        query = query.where(col(ShelterRow.id).in_(list(only)))
+    return list(session.exec(query).all())
+
+
+def visible_shelter(session: Session, shelter_id: str, who: Principal) -> ShelterRow:
+    """The shelter if ``who`` may see it; ``NotFound`` alike for missing and forbidden."""
+    row = session.get(ShelterRow, shelter_id)
+    if row is None or (who.role == "shelter_manager" and not who.manages(shelter_id)):
+        raise NotFound("shelter")
+    return row
+
+
+def compromised_exclusions(session: Session, network: str | None) -> list[str]:
+    """Shelters compromised for ``network``."""
+    if network is None:
+        return []
+    return list(
+        session.exec(
+            select(CompromisedShelter.shelter_id).where(CompromisedShelter.network == network)
+        ).all()
+    )
+
+
+# --- placements -------------------------------------------------------------------------
+def committed_stays(session: Session, shelter_ids: Collection[str]) -> list[Stay]:
+    """Active placements in these shelters, as stays."""
+    rows = session.exec(
+        select(PlacementRow, ArrivalRow)
+        .join(ArrivalRow, col(ArrivalRow.id) == col(PlacementRow.arrival_id))
+        .where(col(PlacementRow.shelter_id).in_(list(shelter_ids)), col(PlacementRow.active))
+    ).all()
+    return [Stay(a.arrival, p.shelter_id, p.first_night, p.last_night) for p, a in rows]
+
+
+def stays_between(session: Session, start: date, end: date) -> list[Stay]:
+    """Active placements with a night in [start, end), as stays, in placement order."""
+    rows = session.exec(
+        select(PlacementRow, ArrivalRow)
+        .join(ArrivalRow, col(ArrivalRow.id) == col(PlacementRow.arrival_id))
+        .where(
+            col(PlacementRow.active),
+            col(PlacementRow.first_night) < end,
+            col(PlacementRow.last_night) >= start,
+        )
+        .order_by(col(PlacementRow.id))
+    ).all()
+    return [Stay(a.arrival, p.shelter_id, p.first_night, p.last_night) for p, a in rows]
+
+
+def visible_placement(session: Session, placement_id: int, who: Principal) -> PlacementRow:
+    """The placement if ``who`` may see it (managers: into their shelters); else NotFound."""
+    row = session.get(PlacementRow, placement_id)
+    if row is None or (who.role == "shelter_manager" and not who.manages(row.shelter_id)):
+        raise NotFound("placement")
+    return row
+
+
+def placements_with_arrivals(
+    session: Session,
+    *,
+    shelter_ids: Collection[str] | None = None,
+    active: bool = True,
+    active_on: date | None = None,
+) -> list[tuple[PlacementRow, ArrivalRow]]:
+    """Placements (``active`` or not) with their arrivals, in placement order."""
+    query = (
+        select(PlacementRow, ArrivalRow)
+        .join(ArrivalRow, col(ArrivalRow.id) == col(PlacementRow.arrival_id))
+        .where(PlacementRow.active == active)
+    )
+    if shelter_ids is not None:
+        query = query.where(col(PlacementRow.shelter_id).in_(list(shelter_ids)))
+    if active_on is not None:
+        query = query.where(
+            col(PlacementRow.first_night) <= active_on, col(PlacementRow.last_night) >= active_on
+        )
+    return [(p, a) for p, a in session.exec(query.order_by(col(PlacementRow.id))).all()]
+
+
+def household_placements(session: Session, placement: PlacementRow) -> list[PlacementRow]:
+    """The placement and the active ones of its household in the same shelter."""
+    arrival = session.get(ArrivalRow, placement.arrival_id)
+    household = arrival.arrival.household if arrival else None
+    if arrival is None or household is None:
+        return [placement]
+    rows = session.exec(
+        select(PlacementRow, ArrivalRow)
+        .join(ArrivalRow, col(ArrivalRow.id) == col(PlacementRow.arrival_id))
+        .where(
+            col(PlacementRow.active),
+            PlacementRow.shelter_id == placement.shelter_id,
+            ArrivalRow.operation_id == arrival.operation_id,
+        )
+    ).all()
+    return [p for p, a in rows if a.arrival.household == household or p.id == placement.id]
+
+
+# --- arrivals and operations ------------------------------------------------------------
+def get_operation(session: Session, operation_id: int) -> Operation:
+    """The operation, or NotFound."""
+    op = session.get(Operation, operation_id)
+    if op is None:
+        raise NotFound("operation")
+    return op
+
+
+def waiting_arrivals(session: Session, operation_id: int | None = None) -> list[ArrivalRow]:
+    """Waiting arrivals (of one operation, or all), by id."""
+    query = select(ArrivalRow).where(ArrivalRow.status == "waiting")
+    if operation_id is not None:
+        query = query.where(ArrivalRow.operation_id == operation_id)
+    return list(session.exec(query.order_by(col(ArrivalRow.id))).all())
+
+
+def waiting_household(session: Session, arrival: ArrivalRow) -> list[ArrivalRow]:
+    """The arrival and the members of its household (same operation) that are waiting."""
+    household = arrival.arrival.household
+    if household is None:
+        return [arrival]
+    rows = session.exec(
+        select(ArrivalRow).where(
+            ArrivalRow.operation_id == arrival.operation_id, ArrivalRow.status == "waiting"
+        )
+    ).all()
+    members = [r for r in rows if r.arrival.household == household]
+    return members if any(m.id == arrival.id for m in members) else [arrival, *members]
+
+
+def waitlisted(session: Session) -> list[ArrivalRow]:
+    """Arrivals on the waiting list, longest waiting first."""
+    return list(
+        session.exec(
+            select(ArrivalRow)
+            .where(ArrivalRow.status == "waiting", col(ArrivalRow.waitlisted_at).is_not(None))
+            .order_by(col(ArrivalRow.waitlisted_at), col(ArrivalRow.id))
+        ).all()
+    )
+
+
+# --- holds, plans, users ----------------------------------------------------------------
+def active_holds(
+    session: Session,
+    now: datetime,
+    shelter_ids: Collection[str] | None = None,
+    operation_id: int | None = None,
+) -> list[Hold]:
+    """Holds that still hold places at ``now`` (an expired one is ignored before its job ran)."""
+    query = select(Hold).where(Hold.status == "active").order_by(col(Hold.id))
+    if shelter_ids is not None:
+        query = query.where(col(Hold.shelter_id).in_(list(shelter_ids)))
+    if operation_id is not None:
+        query = query.where(Hold.operation_id == operation_id)
+    return [h for h in session.exec(query).all() if aware(h.expires_at) > now]
+
+
+def get_plan_job(session: Session, plan_id: str) -> PlanJob:
+    """The plan job, or NotFound."""
+    job = session.get(PlanJob, plan_id)
+    if job is None:
+        raise NotFound("plan")
+    return job
+
+
+def handles(session: Session, ids: Sequence[int | None] | set[int | None]) -> dict[int, str]:
+    """User handles by id."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.exec(select(User).where(col(User.id).in_(wanted))).all()
+    return {u.id: u.handle for u in rows if u.id is not None}
