@@ -4,7 +4,8 @@ Removed: arrivals that left the system (placement ended, or withdrawn) more than
 ago, with their placements; finished plan jobs older than that (their scenario and result
 hold case data); operations with no arrival left. Waiting arrivals are never purged. The
 audit log keeps a ``purge`` record per removed object (pseudonymous ids only), and
-``report_counts`` keeps aggregate counts (by month of the end of the stay) for reports.
+``report_counts`` keeps aggregate counts (by month of the end of the stay) for reports
+(``purged_counts``, served at ``/reports/purged``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api import audit
+from api.schemas import COUNTS, ReportCountOut
 from api.tables import (
     Alert,
     ArrivalRow,
@@ -71,7 +73,7 @@ def _keep_counts(
             ),
         )
         c.arrivals += 1
-        c.persons += 1 + int(a.data.get("children", 0))
+        c.persons += a.arrival.persons
         c.placed += a.status == "placed"
         c.withdrawn += a.status == "withdrawn"
         c.proposals += len(mine)
@@ -144,3 +146,14 @@ def purge(engine: Engine, days: int, now: datetime | None = None) -> Purged:
     result = Purged(len(doomed), len(doomed_placements), len(old_plans), len(empty_ops))
     log.info("purge: %s", result)
     return result
+
+
+def purged_counts(session: Session) -> list[ReportCountOut]:
+    """What the purge kept: counts by month of the end of the stay, summed."""
+    rows = session.exec(select(ReportCount).order_by(col(ReportCount.period))).all()
+    totals: dict[str, ReportCountOut] = {}
+    for r in rows:
+        t = totals.setdefault(r.period, ReportCountOut(period=r.period))
+        for name in COUNTS:
+            setattr(t, name, getattr(t, name) + getattr(r, name))
+    return list(totals.values())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api import retention
 from api.deps import CoordinatorOrAnalyst, SessionDep
 from api.schemas import ReportCountOut
-from api.services import stats
 
 router = APIRouter(prefix="/reports", tags=["live operations"])
 
@@ -14,4 +14,4 @@ router = APIRouter(prefix="/reports", tags=["live operations"])
 @router.get("/purged")
 def purged_counts(who: CoordinatorOrAnalyst, session: SessionDep) -> list[ReportCountOut]:
     """What the retention purge kept: counts by month of the end of the stay, summed."""
-    return stats.purged_counts(session)
+    return retention.purged_counts(session)

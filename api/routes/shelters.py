@@ -7,7 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, status
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.auth import Principal
 from api.config import Settings
@@ -37,7 +37,6 @@ from api.services import compromised, placements, waitlist
 from api.services import shelters as service
 from api.services.shelters import Change
 from api.store import handles, visible_shelter
-from api.tables import ShelterUpdate
 from api.views import placements_out, replan_out, shelter_out
 
 router = APIRouter(prefix="/shelters")
@@ -147,12 +146,7 @@ def shelter_updates(
     shelter_id: str, who: CoordinatorOrManager, session: SessionDep
 ) -> list[ShelterUpdateOut]:
     """Who changed the shelter and when: the freshness of its places."""
-    visible_shelter(session, shelter_id, who)
-    rows = session.exec(
-        select(ShelterUpdate)
-        .where(ShelterUpdate.shelter_id == shelter_id)
-        .order_by(col(ShelterUpdate.id))
-    ).all()
+    rows = service.shelter_updates(session, shelter_id, who)
     names = handles(session, {r.user_id for r in rows})
     return [
         ShelterUpdateOut(

@@ -82,7 +82,7 @@ def _documents(session: Session, op: Operation, items: list[ArrivalIn]) -> list[
     docs = []
     for item in items:
         doc = item.model_dump(mode="json", by_alias=True)
-        if doc.get("danger") is None:
+        if item.danger is None:
             doc["danger"] = op.danger
         # shelters the network found stay excluded for its people
         found = store.compromised_exclusions(session, item.network)

@@ -135,3 +135,15 @@ def change_shelter(
     session.commit()
     session.refresh(row)
     return row
+
+
+def shelter_updates(session: Session, shelter_id: str, who: Principal) -> list[ShelterUpdate]:
+    """Who changed the shelter and when (managers: only their own shelters)."""
+    store.visible_shelter(session, shelter_id, who)
+    return list(
+        session.exec(
+            select(ShelterUpdate)
+            .where(ShelterUpdate.shelter_id == shelter_id)
+            .order_by(col(ShelterUpdate.id))
+        ).all()
+    )

@@ -1,5 +1,5 @@
 """Aggregates anyone may see: counts and places tonight (managers: their own shelters),
-never a case or an address; and the counts the retention purge kept (``purged_counts``)."""
+never a case or an address. What the retention purge kept is ``api.retention``'s."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from sqlmodel import Session, col, func, select
 from api import store
 from api.auth import Principal
 from api.config import Settings
-from api.schemas import COUNTS, ReportCountOut, StatsOut
+from api.schemas import StatsOut
 from api.services.capacity import remaining
-from api.tables import ArrivalRow, Operation, PlacementRow, ReportCount
+from api.tables import ArrivalRow, Operation, PlacementRow
 from placement.models import Shelter
 
 
@@ -47,14 +47,3 @@ def stats(session: Session, settings: Settings, who: Principal) -> StatsOut:
             .where(col(PlacementRow.active), col(PlacementRow.shelter_id).in_([r.id for r in rows]))
         ),
     )
-
-
-def purged_counts(session: Session) -> list[ReportCountOut]:
-    """What the retention purge kept: counts by month of the end of the stay, summed."""
-    rows = session.exec(select(ReportCount).order_by(col(ReportCount.period))).all()
-    totals: dict[str, ReportCountOut] = {}
-    for r in rows:
-        t = totals.setdefault(r.period, ReportCountOut(period=r.period))
-        for name in COUNTS:
-            setattr(t, name, getattr(t, name) + getattr(r, name))
-    return list(totals.values())
