@@ -2,7 +2,7 @@
 
 Bad input never produces a 500: request validation errors, scenario errors and the service's
 own refusals are all mapped here, with the path of the field in the scenario notation
-(``arrivals[3].gender``). The services' domain errors (``api.services.errors``) get their
+(``arrivals[3].gender``). The services' domain errors (``api.domain_errors``) get their
 status here, in one place (``STATUS``); ``ApiError`` is left for the HTTP layer's own
 refusals (authentication, roles).
 """
@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.services.errors import Conflict, Invalid, NotFound, ServiceError, TooLarge
+from api.domain_errors import Conflict, Invalid, NotFound, ServiceError, TooLarge
 from placement.loading import format_location
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.config import Settings
-from api.services.plan_options import JobOptions
+from api.plan_options import JobOptions
 from api.tables import PlanJob, utcnow
 from placement.models import Scenario
 from placement.plan import Plan

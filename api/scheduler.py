@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from api.config import Settings
 from api.db import with_retry
-from api.services.errors import Conflict
+from api.domain_errors import Conflict
 from api.services.holds import expire_hold
 from api.services.proposals import decline_and_replan
 from api.services.replanning import Tx

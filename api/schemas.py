@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.services.plan_options import JobOptions
+from api.plan_options import JobOptions
 from placement.models import (
     Arrival,
     Availability,

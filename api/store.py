@@ -9,13 +9,13 @@ the write lock, see ``api.db``). Lookups that hide what the caller may not see r
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
-from api.services.capacity import Stay
-from api.services.errors import NotFound
+from api.domain_errors import NotFound
 from api.tables import (
     ArrivalRow,
     CompromisedShelter,
@@ -27,6 +27,17 @@ from api.tables import (
     User,
     aware,
 )
+from placement.models import Arrival
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A (committed, proposed or held) placement: who, where, which nights."""
+
+    arrival: Arrival
+    shelter_id: str
+    first_night: date
+    last_night: date
 
 
 # --- shelters ---------------------------------------------------------------------------

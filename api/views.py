@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from api.auth import Principal
 from api.config import Settings
+from api.plan_options import JobOptions
 from api.schemas import (
     AlertOut,
     ArrivalOut,
@@ -27,7 +28,6 @@ from api.schemas import (
     StaleNote,
 )
 from api.services.capacity import is_stale
-from api.services.plan_options import JobOptions
 from api.services.replanning import Outcome
 from api.store import handles
 from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
+from api import plan_options
 from api.config import Settings
 from api.deps import CoordinatorOrAnalyst, SettingsDep
+from api.domain_errors import Invalid, split_problems
 from api.plan_jobs import engine_options
-from api.services import plan_options
-from api.services.errors import Invalid, split_problems
-from api.services.plan_options import JobOptions, TimeLimitOutOfRange, check_size
+from api.plan_options import JobOptions, TimeLimitOutOfRange, check_size
 from placement.loading import ScenarioError, parse_text, scenario_from_data
 from placement.models import Scenario
 from placement.plan import Plan

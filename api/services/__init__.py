@@ -3,5 +3,5 @@
 Each module holds one concern (``planning``: plan jobs and commits; ``proposals``: answers to
 proposals and the re-plan a decline triggers; ``capacity``: how committed places reduce what
 a shelter offers; ...). Services take a database session and plain values, and refuse with
-the domain errors of ``api.services.errors``; ``api.errors`` turns those into HTTP answers.
+the domain errors of ``api.domain_errors``; ``api.errors`` turns those into HTTP answers.
 """

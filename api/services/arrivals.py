@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from api import audit
 from api.auth import Principal
-from api.services.errors import Conflict, NotFound
+from api.domain_errors import Conflict, NotFound
 from api.tables import ArrivalRow
 
 

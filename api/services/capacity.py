@@ -9,10 +9,10 @@ committed (``capacity_problems``). Whether a shelter's places are stale is decid
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from api.config import Settings
+from api.store import Stay
 from api.tables import Hold, ShelterRow, aware, utcnow
 from placement.context import Context
 from placement.geography import GeographyCode
@@ -20,16 +20,6 @@ from placement.models import Arrival, Availability, Scenario, Shelter
 from placement.rules import CapacityRule
 
 MAX_WINDOW_DAYS = 366
-
-
-@dataclass(frozen=True)
-class Stay:
-    """A (committed, proposed or held) placement: who, where, which nights."""
-
-    arrival: Arrival
-    shelter_id: str
-    first_night: date
-    last_night: date
 
 
 def is_stale(row: ShelterRow, settings: Settings, now: datetime | None = None) -> bool:

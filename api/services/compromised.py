@@ -12,7 +12,7 @@ from api import audit
 from api.auth import Principal
 from api.config import Settings
 from api.db import with_retry
-from api.services.errors import NotFound
+from api.domain_errors import NotFound
 from api.services.proposals import decline_and_replan
 from api.services.replanning import Outcome, Tx
 from api.tables import ArrivalRow, CompromisedShelter, PlacementRow, utcnow

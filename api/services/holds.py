@@ -20,6 +20,7 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import with_retry
+from api.domain_errors import Conflict, Invalid, NotFound
 from api.schemas import HoldIn
 from api.services.capacity import (
     MAX_HOLD_PLACES,
@@ -28,7 +29,6 @@ from api.services.capacity import (
     held_stays,
     stand_in,
 )
-from api.services.errors import Conflict, Invalid, NotFound
 from api.services.replanning import Tx, stand_in_world
 from api.services.waitlist import retry_waitlist
 from api.tables import Hold, Operation, ShelterRow, aware, utcnow

@@ -12,8 +12,8 @@ from sqlmodel import Session, col, func, select
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
+from api.domain_errors import Conflict, Invalid, TooLarge, split_problems
 from api.schemas import ArrivalIn, OperationIn
-from api.services.errors import Conflict, Invalid, TooLarge, split_problems
 from api.tables import ArrivalRow, Operation, ShelterRow
 from placement.geography import load_geography
 from placement.loading import validation_problems

@@ -14,8 +14,8 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import with_retry
+from api.domain_errors import Conflict, NotFound
 from api.services import waitlist
-from api.services.errors import Conflict, NotFound
 from api.tables import ArrivalRow, PlacementRow, utcnow
 
 

@@ -24,14 +24,15 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import with_retry
+from api.domain_errors import Conflict, Invalid, split_problems
 from api.plan_jobs import ACTIVE, JobRunner
+from api.plan_options import JobOptions, check_size, time_limit
 from api.schemas import PlanIn
-from api.services.capacity import Stay, capacity_problems, held_stays, is_stale, remaining
-from api.services.errors import Conflict, Invalid, split_problems
+from api.services.capacity import capacity_problems, held_stays, is_stale, remaining
 from api.services.holds import end_hold
-from api.services.plan_options import JobOptions, check_size, time_limit
 from api.services.replanning import proposal_deadlines
 from api.services.scenarios import Horizon, build_scenario
+from api.store import Stay
 from api.tables import ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow, aware, utcnow
 from placement.loading import ScenarioError
 from placement.models import Scenario

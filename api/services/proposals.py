@@ -18,8 +18,8 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import with_retry
+from api.domain_errors import Conflict
 from api.services import waitlist
-from api.services.errors import Conflict
 from api.services.replanning import Outcome, Tx, replan
 from api.tables import Alert, ArrivalRow, PlacementRow, utcnow
 

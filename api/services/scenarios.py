@@ -14,7 +14,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
-from api.services.capacity import Stay
+from api.store import Stay
 from placement.geography import GeographyCode
 from placement.loading import ScenarioError, validation_problems
 from placement.models import Arrival, Policy, Scenario, Shelter

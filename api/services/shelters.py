@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
+from api.domain_errors import Conflict, Invalid, NotFound, split_problems
 from api.services.capacity import capacity_problems, is_stale
-from api.services.errors import Conflict, Invalid, NotFound, split_problems
 from api.tables import ShelterRow, ShelterUpdate, utcnow
 from placement.geography import load_geography
 from placement.loading import validation_problems

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from api.services.capacity import Stay
 from api.services.scenarios import Horizon, build_scenario
+from api.store import Stay
 from placement.models import Arrival, Policy, Shelter
 
 SHELTERS = [

@@ -9,7 +9,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict
 
 from api.config import Settings
-from api.services.errors import Invalid, TooLarge
+from api.domain_errors import Invalid, TooLarge
 from solver.names import SolverName
 
 

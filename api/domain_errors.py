@@ -1,4 +1,5 @@
-"""Domain errors: why a service refuses, with the fields concerned. No HTTP here.
+"""Domain errors: why a service (or a ``store`` lookup) refuses, with the fields concerned.
+No HTTP here.
 
 ``api.errors`` maps each kind to one status (``NotFound`` 404, ``Conflict`` 409, ``Invalid``
 422, ``TooLarge`` 413) and the JSON body ``{"detail": ..., "errors": [{"field", "problem"}]}``;
