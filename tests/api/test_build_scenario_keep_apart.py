@@ -1,4 +1,5 @@
-"""Regression: keep-apart links to people already placed were dropped from later solves."""
+"""Regression: keep-apart links to people already placed were dropped from later solves
+(``api.services.scenarios.build_scenario``)."""
 
 from __future__ import annotations
 
