@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import (
+from tests.api.builders import (
     CANARY_LAT,
     CANARY_LON,
     DANGER_LAT,

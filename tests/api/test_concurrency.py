@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from api.config import Settings
 from api.tables import PlacementRow, ShelterRow
 from placement.models import Shelter
-from tests.api.conftest import World, arrival_doc, make_operation, wait_plan
+from tests.api.builders import World, arrival_doc, make_operation, wait_plan
 
 
 def _free_port() -> int:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from api.config import Settings
 from api.scheduler import run_due_jobs
-from tests.api.conftest import World, arrival_doc, make_operation, wait_plan
+from tests.api.builders import World, arrival_doc, make_operation, wait_plan
 
 
 def _plan(w: World, op: int) -> dict[str, Any]:

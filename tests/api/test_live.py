@@ -15,7 +15,7 @@ from api.config import Settings
 from api.db import make_engine
 from api.scheduler import run_due_jobs, slot
 from api.tables import JobRun, ShelterRow
-from tests.api.conftest import World, arrival_doc, make_operation, wait_plan
+from tests.api.builders import World, arrival_doc, make_operation, wait_plan
 
 
 def _engine(w: World) -> Engine:

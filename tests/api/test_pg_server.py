@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import pg_admin
+from tests.api.builders import pg_admin
 
 
 def test_server_survives_a_reset_of_the_pytest_temp_root(

@@ -3,7 +3,7 @@ and the bound)."""
 
 from __future__ import annotations
 
-from tests.api.conftest import World, arrival_doc, make_operation, wait_plan
+from tests.api.builders import World, arrival_doc, make_operation, wait_plan
 
 
 def test_plan_job_reports_progress_then_the_plan(world: World) -> None:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 import solver.process
-from tests.api.conftest import (
+from tests.api.builders import (
     TINY_SCENARIO,
     World,
     arrival_doc,
