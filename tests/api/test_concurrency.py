@@ -105,6 +105,7 @@ def overbooked(session: Session) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 def test_concurrent_commits_and_capacity_updates(servers: list[str], world: World) -> None:
     rng = random.Random(3)
     token = world.as_("coord")

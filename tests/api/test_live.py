@@ -219,6 +219,7 @@ def test_escalation_then_replan_at_the_second_deadline(world: World) -> None:
     assert r.status_code == 409
 
 
+@pytest.mark.slow
 def test_two_schedulers_over_one_database_run_each_job_once(world: World) -> None:
     (p,) = _commit(world, [arrival_doc("A1")])
     settings = _settings(world)

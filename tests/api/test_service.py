@@ -323,6 +323,7 @@ def test_plan_cancel_kills_the_solve(world: World, monkeypatch: pytest.MonkeyPat
     assert world.call("coord", "POST", f"/plans/{plan_id}/commit").status_code == 409
 
 
+@pytest.mark.slow
 def test_plan_hard_time_limit(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(solver.process, "_child", _slow_child)  # a solver that never answers
     op = make_operation(world)
@@ -443,6 +444,7 @@ ODD_IDS = ["-1", "99999999999999999999", "x" * 300 + "%00", "S-BREST"]
 ODD_BODIES: list[object] = [None, "text", {"x": 1}, {"id": "\u0000"}, {"arrivals": [{}]}]
 
 
+@pytest.mark.slow
 def test_bad_input_never_gives_a_500(world: World) -> None:
     paths = world.client.get("/openapi.json").json()["paths"]
     seen = 0

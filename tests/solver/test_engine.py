@@ -26,6 +26,7 @@ def test_same_input_same_plan():
     assert first.model_dump(exclude=strip) == second.model_dump(exclude=strip)
 
 
+@pytest.mark.slow
 def test_stuck_solver_is_stopped_and_best_plan_returned(monkeypatch: pytest.MonkeyPatch):
     # A solver that reports a first plan, then hangs (as presolve sometimes does).
     def stuck(ctx, options, progress=None, start=None):

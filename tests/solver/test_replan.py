@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from placement.context import Context
 from placement.costs import placement_cost
 from placement.generate import generate_scenario
@@ -45,6 +47,7 @@ def test_household_replanned_together_and_keep_apart_respected():
     assert result.shelter == "U"  # T has room but holds the person h1 must be kept apart from
 
 
+@pytest.mark.slow
 def test_replan_matches_exhaustive_search_on_generated_instance():
     # With everyone else fixed, the answer must be the cheapest shelter that keeps the whole
     # plan valid: check against trying every shelter with the validator.
