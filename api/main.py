@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         migrate(settings.url())
     if settings.start_method == "forkserver":
         # solver children start from a server that has already imported the solver
-        multiprocessing.get_context("forkserver").set_forkserver_preload(["solver.process"])
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["solver.engine"])
     engine = make_engine(settings)
     runner = JobRunner(engine, settings)
 

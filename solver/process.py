@@ -78,6 +78,10 @@ def solve(
     start: Start | None = None
     if run.first_plan_in_parent:
         start = Start.build(ctx := Context(scenario), watch)
+    if run.start_method == "fork":
+        # Load the engine (and OR-Tools) here, once the first plan is shown: the forked child
+        # starts with it, and the time it takes counts against the time limit.
+        import solver.engine  # noqa: F401
     engine_options = _time_left(options, time.perf_counter() - started)
     if run.start_method != "fork":
         start = None  # would be pickled: cheaper to rebuild in the child
