@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from placement.context import Assignment, Context, persons_by_priority
+from placement.context import Context, persons_by_priority
 from placement.explain import Explainer
 from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan, Status
 from placement.report import Solved, build_plan
-from solver.allocation import Allocation, to_allocation, to_assignment
-from solver.cpsat import PlacementModel, is_feasible, solve_lexicographic
+from solver.allocation import Allocation, to_assignment
+from solver.cpsat import solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
-from solver.options import EngineOptions, SolveOptions
+from solver.options import EngineOptions
 from solver.packing import augment, cheaper_moves, packing_allocation
 from solver.progress import Bound, Progress, ProgressEvent, Start
-from solver.replan import replan_unit
+from solver.relaxations import feasibility_check
 from solver.units import Units, build_units
 
 log = logging.getLogger(__name__)
@@ -137,34 +136,6 @@ def _lexicographic_solve(
 def _lexicographic(ctx: Context, units: Units, allocation: Allocation) -> tuple[int, ...]:
     """Persons placed at priority 5, 4, ..., 1, to compare plans lexicographically."""
     return tuple(persons_by_priority(ctx, list(to_assignment(units, allocation))).values())
-
-
-def feasibility_check(
-    options: SolveOptions, max_pairs_for_resolve: int = 200_000
-) -> Callable[[Scenario, Assignment, Sequence[str]], bool | None]:
-    """A re-solve: can ``targets`` be placed while everyone in ``keep`` stays placed?
-
-    First with everyone else fixed (exact and fast, :mod:`solver.replan`); if that fails,
-    with everyone else free to move, by CP-SAT, on instances small enough for it.
-    """
-
-    def check(changed: Scenario, keep: Assignment, targets: Sequence[str]) -> bool | None:
-        ctx = Context(changed)
-        # Cheap and sufficient: the targets fit with everyone else exactly where they are.
-        if replan_unit(ctx, keep, targets[0]).shelter is not None:
-            return True
-        if len(changed.arrivals) * len(changed.shelters) > max_pairs_for_resolve:
-            return None  # a full re-solve per suggestion would not fit the budget at this size
-        units = build_units(ctx)
-        must: dict[int, int] = {}
-        for aid in [*keep, *targets]:
-            ui = units.unit_of[aid]
-            unit = units.units[ui]
-            must[ui] = 1 if unit.is_household else must.get(ui, 0) + 1
-        model = PlacementModel(LinearModel(ctx, units, must_place=must))
-        return is_feasible(model, options, hint=to_allocation(units, keep))
-
-    return check
 
 
 def solve_scenario(
