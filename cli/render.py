@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from placement.explain import search_text
 from placement.plan import Placement, Plan
 
 
@@ -89,3 +90,6 @@ def _print_unplaced(plan: Plan, console: Console) -> None:
             console.print(f"   • {r}", highlight=False)
         for x in u.relaxations:
             console.print(f"   [green]→ would be placed with:[/green] {x.text}", highlight=False)
+        note = search_text(u)
+        if note:
+            console.print(f"   [yellow]! {note}[/yellow]", highlight=False)

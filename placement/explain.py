@@ -1,17 +1,29 @@
 """Why someone was not placed, and what would change that.
 
 Reasons come from the same rules the solver uses: a funnel over the pair rules ("accepts
-men: 41 excluded; ≥ 150 km ...: 12 more; ..."), or, when admissible shelters exist, what
-fills them on which nights and who holds those places. Relaxations are only reported once a
-re-solve (``FeasibilityCheck``, provided by the solver) has shown that the changed scenario
-places the person while everyone already placed stays placed.
+men: 41 excluded; ≥ 150 km ...: 12 more; ..."), for a household which shelters pass for
+each member and which member rules out which, or, when admissible shelters exist, what fills
+them on which nights and who holds those places.
+
+Relaxations are only reported once a re-solve (a :data:`ReSolve`, provided by the solver:
+:func:`solver.relaxations.feasibility_check`) has placed the person in the changed scenario
+while everyone already placed stays placed. The relaxation is then *stated from the
+re-solve's plan*, exactly: the shelter she was placed in, the people it moved (never one
+whose placement is fixed, i.e. accepted: :attr:`Verification.fixed`), whose parameter
+changes, and the places missing night by night. The statement is checked before it is
+reported: applied to the scenario (:func:`apply_relaxation`), the stated plan breaks no rule,
+and on the unchanged scenario it breaks one (else the change would not be needed). The text
+is rendered from the statement (:func:`relaxation_text`), never the other way round.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -20,12 +32,21 @@ from placement.admissibility import admissible_for_all, mask_indices
 from placement.context import Assignment, Context
 from placement.models import Arrival, Scenario, Shelter
 from placement.occupancy import Occupancy
-from placement.plan import Relaxation, Unplaced
+from placement.plan import (
+    MemberChange,
+    Move,
+    NightPlaces,
+    Relaxation,
+    Search,
+    ShelterChange,
+    Unplaced,
+)
 from placement.rules import (
     PAIR_RULES,
     CapacityRule,
     ChildrenRule,
     HouseholdRule,
+    KeepApartRule,
     LanguageRule,
     Load,
     NeedsRule,
@@ -35,14 +56,49 @@ from placement.rules import (
     TransInclusionRule,
     load_of,
 )
+from placement.validation import plan_violations
 
-#: (changed scenario, the current assignment whose people must stay placed, ids to place)
-#: -> True when a re-solve places them all, False when it proves it cannot, None if unknown.
-FeasibilityCheck = Callable[[Scenario, Assignment, Sequence[str]], "bool | None"]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What the re-solve that verifies a relaxation found.
+
+    ``assignment``: everyone who had to stay placed (some perhaps moved) and the people to
+    place, when it placed them all; None otherwise. ``decided``: False when it could not
+    tell within its time limit or size (the change may still work).
+    """
+
+    assignment: dict[str, str] | None
+    decided: bool = True
+
+
+#: (changed scenario, the plan whose people must stay placed, the ids to place, the ids whose
+#: placement may not move) -> what the re-solve found
+ReSolve = Callable[[Scenario, Assignment, Sequence[str], frozenset[str]], Resolved]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """How relaxations are verified: the re-solve and its budgets.
+
+    ``fixed``: arrivals whose placement is accepted and may never move. In a plan job of the
+    service, accepted placements are not in the scenario at all (they are capacity already
+    used), so the set is empty there; a caller that puts accepted placements in the scenario
+    (alongside merely planned ones) lists them here and the re-solve keeps them in place.
+    """
+
+    resolve: ReSolve
+    fixed: frozenset[str] = frozenset()
+    max_checks_per_person: int = 6
+    time_budget: float | None = None  # seconds for all re-solves of one plan
+
 
 MAX_LISTED_SHELTERS = 5
 
 
+# --- texts ---------------------------------------------------------------------------
 def night_ranges(sc: Scenario, nights: Iterable[int]) -> list[tuple[date, date]]:
     """Consecutive night indices as (first night, last night) date pairs."""
     out: list[tuple[date, date]] = []
@@ -55,30 +111,117 @@ def night_ranges(sc: Scenario, nights: Iterable[int]) -> list[tuple[date, date]]
     return out
 
 
+def format_range(first: date, last: date) -> str:
+    return str(first) if first == last else f"{first} to {last}"
+
+
 def format_ranges(ranges: list[tuple[date, date]]) -> str:
-    return ", ".join(str(a) if a == b else f"{a} to {b}" for a, b in ranges)
+    return ", ".join(format_range(a, b) for a, b in ranges)
 
 
-def format_by_night(sc: Scenario, values: dict[int, int]) -> str:
-    """Night-indexed numbers as runs: ``3 on 2026-12-04 to 2026-12-11, 1 on 2026-12-12``."""
+def runs_by_night(sc: Scenario, values: dict[int, int]) -> list[tuple[int, date, date]]:
+    """Night-indexed numbers as runs of consecutive nights with the same number."""
     runs: list[tuple[int, list[int]]] = []
     for n in sorted(values):
         if runs and runs[-1][0] == values[n] and runs[-1][1][-1] == n - 1:
             runs[-1][1].append(n)
         else:
             runs.append((values[n], [n]))
-    return ", ".join(f"{v} on {format_ranges(night_ranges(sc, ns))}" for v, ns in runs)
+    return [(v, sc.night(ns[0]), sc.night(ns[-1])) for v, ns in runs]
+
+
+def format_places(runs: Iterable[tuple[int, date, date]], none: str, word: str = "place") -> str:
+    """``no place at all on 2026-12-04, 1 place on 2026-12-05 to 2026-12-08, 2 places ...``
+    (``none``: what a 0 reads as)."""
+    return ", ".join(
+        f"{none} on {format_range(a, b)}"
+        if v == 0
+        else f"{plural(v, word)} on {format_range(a, b)}"
+        for v, a, b in runs
+    )
 
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
+SHELTER_CHANGE_WORDS = {
+    "trans_inclusive": "became trans-inclusive",
+    "children": "took children",
+    "stale": "confirmed its places",
+}
+
+
+def _change_text(r: Relaxation) -> str:
+    """What changes, and for whom: the first part of a relaxation's text."""
+    s = r.shelter_change
+    if r.kind == "add_places" and s is not None:
+        nights = ", ".join(
+            f"{n.places} on {format_range(n.first_night, n.last_night)}" for n in s.add_places
+        )
+        return f"more places in {s.shelter}: {nights}"
+    if r.kind == "shelter_change" and s is not None:
+        attribute = next(k for k in SHELTER_CHANGE_WORDS if getattr(s, k) is not None)
+        return f"{s.shelter} {SHELTER_CHANGE_WORDS[attribute]}"
+    if r.kind == "safety_distance":
+        return " and ".join(
+            f"a safety distance of {m.safety_distance_km:g} km instead of "
+            f"{m.previous_safety_distance_km:g} km for {_whose(r, m)}"
+            for m in r.members
+        )
+    whose = ", ".join(_whose(r, m) for m in r.members)
+    if r.kind == "drop_need":
+        return f"do without '{r.members[0].drop_need}' for {whose}"
+    return f"accept an interpreter instead of a shared language for {whose}"
+
+
+def _whose(r: Relaxation, m: MemberChange) -> str:
+    return m.arrival if m.arrival == r.arrival else f"household member {m.arrival}"
+
+
+def relaxation_text(r: Relaxation) -> str:
+    """The text of a relaxation, rendered from its fields only."""
+    text = f"{_change_text(r)}; placed in {r.placed_in}"
+    if r.moves:
+        people = plural(len(r.moves), "person") if len(r.moves) > 1 else "1 person"
+        verb = "moves" if len(r.moves) == 1 else "move"
+        text += f"; {people} planned (not yet accepted) {verb}: " + ", ".join(
+            f"{m.arrival} from {m.from_shelter} to {m.to_shelter}" for m in r.moves
+        )
+    else:
+        text += ", nobody else moves"
+    if r.below_floor_km is not None:
+        text += f" — below the policy floor of {r.below_floor_km:g} km: not advised"
+    return text
+
+
+def search_text(u: Unplaced) -> str | None:
+    """What a reader must know about how far the search for relaxations went, if anything."""
+    unverified = (
+        f"{plural(u.unverified, 'possible change')} not verified (re-solve time limit, size "
+        "of the scenario, or the limit of changes tried per person): they may work"
+    )
+    if u.search == "not_searched":
+        return "changes not searched: time budget reached"
+    if u.search == "stopped":
+        return "search for changes stopped: time budget reached" + (
+            f"; {unverified}" if u.unverified else ""
+        )
+    if u.unverified:
+        return unverified
+    return None
+
+
+# --- the pair-rule funnel ------------------------------------------------------------
 def funnel(
-    ctx: Context, a: Arrival, rules: Sequence[PairRule] = PAIR_RULES
+    ctx: Context,
+    a: Arrival,
+    rules: Sequence[PairRule] = PAIR_RULES,
+    among: np.ndarray | None = None,
 ) -> list[tuple[PairRule, int]]:
-    """How many shelters each pair rule removes, in order, among those still left."""
-    left = ctx.everything()
+    """How many shelters each pair rule removes, in order, among those still left
+    (``among``: start from these shelters instead of all)."""
+    left = ctx.everything() if among is None else among
     out = []
     for rule in rules:
         kept = left & ctx.rule_mask(rule, a)
@@ -89,6 +232,36 @@ def funnel(
     return out
 
 
+def _funnel_text(ctx: Context, a: Arrival, steps: list[tuple[PairRule, int]], emptied: bool) -> str:
+    """``accepts women: 6 excluded; ...: 54 more; ...: the last 2`` (``emptied``: nothing is
+    left after the last step)."""
+    parts = []
+    for i, (rule, removed) in enumerate(steps):
+        req = rule.requirement(ctx, a)
+        if i == 0:
+            parts.append(f"{req}: {removed} excluded")
+        elif i == len(steps) - 1 and emptied:
+            parts.append(f"{req}: the last {removed}")
+        else:
+            parts.append(f"{req}: {removed} more")
+    return "; ".join(parts)
+
+
+def _listed(ids: list[str]) -> str:
+    shown = ", ".join(ids[:MAX_LISTED_SHELTERS])
+    return shown + (f" and {len(ids) - MAX_LISTED_SHELTERS} more" if len(ids) > 5 else "")
+
+
+# --- the explainer -------------------------------------------------------------------
+@dataclass
+class _Found:
+    """The relaxations found for one unit, and how far the search went."""
+
+    relaxations: list[Relaxation]
+    search: Search
+    unverified: int = 0
+
+
 class Explainer:
     """Explains every unplaced arrival of one plan."""
 
@@ -96,18 +269,16 @@ class Explainer:
         self,
         ctx: Context,
         assignment: Assignment,
-        check: FeasibilityCheck | None = None,
-        max_checks_per_person: int = 6,
-        time_budget: float | None = None,
+        verification: Verification | None = None,
         proven: bool = True,
     ) -> None:
         self.ctx = ctx
         self.assignment = dict(assignment)
-        self.check = check
-        self.max_checks = max_checks_per_person
+        self.verification = verification
         self.proven = proven  # whether the plan is proven optimal: some wording depends on it
         # Relaxation re-solves stop once this budget is spent; reasons are always given.
-        self.deadline = None if time_budget is None else time.monotonic() + time_budget
+        budget = None if verification is None else verification.time_budget
+        self.deadline = None if budget is None else time.monotonic() + budget
         # Who is where, and what the plan rules count of it (places used, linked people,
         # people per network), computed once for the whole plan by the rules' own checkers.
         self.holders: dict[str, list[Arrival]] = {}
@@ -117,19 +288,48 @@ class Explainer:
         self.used = self.occupancy.capacity.used()  # places used, shelters x nights
 
     # --- the whole plan -------------------------------------------------------------
-    def explain_all(self, limit_relaxations: int | None = None) -> list[Unplaced]:
-        """Unplaced arrivals by priority (highest first), then id."""
+    def explain_all(self) -> list[Unplaced]:
+        """Unplaced arrivals by priority (highest first), then id. Members of one household,
+        and people identical in every attribute, share one explanation (computed once):
+        the budget goes further and nobody is left without one."""
         unplaced = [a for a in self.ctx.scenario.arrivals if a.id not in self.assignment]
         unplaced.sort(key=lambda a: (-a.priority, a.id))
+        alike: dict[str, list[Arrival]] = {}
+        for a in unplaced:
+            alike.setdefault(self._sharing_key(a), []).append(a)
+        done: dict[str, Unplaced] = {}
         out = []
-        for i, a in enumerate(unplaced):
-            relax = limit_relaxations is None or i < limit_relaxations
-            out.append(self.explain(a, relax=relax))
+        for a in unplaced:
+            key = self._sharing_key(a)
+            if key not in done:
+                done[key] = self.explain(a, alike=alike[key])
+            out.append(_for_arrival(done[key], a, same_person=not key.startswith("household ")))
         return out
 
-    def explain(self, a: Arrival, relax: bool = True) -> Unplaced:
+    def _sharing_key(self, a: Arrival) -> str:
+        """Arrivals with the same key get the same explanation: a household's members, and
+        people in no household nor keep-apart link who differ only by their id."""
+        if len(HouseholdRule.members_of(self.ctx, a)) > 1:
+            return f"household {a.household}"
+        if a.id in self._linked():
+            return f"arrival {a.id}"
+        return json.dumps(a.model_dump(mode="json", exclude={"id"}), sort_keys=True)
+
+    def _linked(self) -> set[str]:
+        if not hasattr(self, "_linked_ids"):
+            self._linked_ids = set(KeepApartRule.partners(self.ctx))
+        return self._linked_ids
+
+    def explain(self, a: Arrival, relax: bool = True, alike: Sequence[Arrival] = ()) -> Unplaced:
+        """Why ``a`` (with her household) is not placed, and what would change that.
+        ``alike``: the unplaced people identical to her (herself included)."""
         members = HouseholdRule.members_of(self.ctx, a)
         reasons: list[str] = []
+        if len(alike) > 1 and len(members) == 1:
+            reasons.append(
+                f"one of {len(alike)} identical people left unplaced "
+                f"({', '.join(x.id for x in alike)}): each change below places one of them"
+            )
         if len(members) > 1:
             persons = sum(m.persons for m in members)
             reasons.append(
@@ -137,46 +337,70 @@ class Explainer:
                 "placed together or not at all"
             )
         mask = admissible_for_all(self.ctx, members)
-        shelters = self.ctx.scenario.shelters
         index = np.flatnonzero(mask)  # nearest first (to the first member's danger), then id
         index = index[
             np.lexsort((self.ctx.id_ranks()[index], self.ctx.distances(members[0])[index]))
         ]
-        nearest = [shelters[i] for i in index[:2].tolist()]
         if not len(index):
             reasons += self._no_candidate_reasons(members)
         else:
             reasons += self._blocked_reasons(members, index)
-        relaxations = self._relaxations(members, nearest) if relax and self.check else []
+        found = _Found([], "off")
+        if relax and self.verification is not None:
+            nearest = [self.ctx.scenario.shelters[i] for i in index[:2].tolist()]
+            found = self._relaxations(a, members, nearest)
         return Unplaced(
             arrival=a.id,
             priority=a.priority,
             persons=a.persons,
             reasons=reasons,
-            relaxations=relaxations,
+            relaxations=found.relaxations,
+            search=found.search,
+            unverified=found.unverified,
         )
 
     # --- reasons --------------------------------------------------------------------
     def _no_candidate_reasons(self, members: list[Arrival]) -> list[str]:
-        out = []
         total = len(self.ctx.scenario.shelters)
-        for m in members:
+        if len(members) == 1:
+            m = members[0]
             steps = funnel(self.ctx, m)
-            if not steps:
-                continue
-            parts = []
-            for i, (rule, removed) in enumerate(steps):
-                req = rule.requirement(self.ctx, m)
-                if i == 0:
-                    parts.append(f"{req}: {removed} excluded")
-                elif i == len(steps) - 1:
-                    parts.append(f"{req}: the last {removed}")
-                else:
-                    parts.append(f"{req}: {removed} more")
-            who = f"{m.id}: " if len(members) > 1 else ""
-            out.append(f"{who}no shelter passes the rules (of {total}): " + "; ".join(parts))
-        if not out:  # every member fits somewhere, but not the same shelter
-            out.append("no single shelter passes the rules for every member of the household")
+            return [
+                f"no shelter passes the rules (of {total}): "
+                + _funnel_text(self.ctx, m, steps, emptied=True)
+            ]
+        return self._household_reasons(members)
+
+    def _household_reasons(self, members: list[Arrival]) -> list[str]:
+        """No shelter passes for every member: which pass for each, and which member rules
+        out which of the shelters that pass for another."""
+        ctx = self.ctx
+        total = len(ctx.scenario.shelters)
+        passes = {m.id: admissible_for_all(ctx, [m]) for m in members}
+        out = []
+        for m in members:
+            ids = [ctx.scenario.shelters[i].id for i in mask_indices(passes[m.id])]
+            if ids:
+                verb = "passes" if len(ids) == 1 else "pass"
+                listed = _listed(ids)
+                out.append(f"{m.id}: {plural(len(ids), 'shelter')} {verb} every rule ({listed})")
+            else:
+                text = _funnel_text(ctx, m, funnel(ctx, m), emptied=True)
+                out.append(f"{m.id}: no shelter passes the rules (of {total}): {text}")
+        union = np.logical_or.reduce([passes[m.id] for m in members])
+        if all(passes[m.id].any() for m in members):
+            out.append(
+                f"but no shelter passes for all {len(members)} members at once; of the "
+                f"{plural(int(union.sum()), 'shelter')} that pass for some member:"
+            )
+        for m in members:
+            ruled_out = union & ~passes[m.id]
+            if passes[m.id].any() and ruled_out.any():
+                steps = funnel(ctx, m, among=union)
+                out.append(
+                    f"{m.id} rules out {int(ruled_out.sum())}: "
+                    + _funnel_text(ctx, m, steps, emptied=False)
+                )
         return out
 
     def _blocked_reasons(self, members: list[Arrival], index: np.ndarray) -> list[str]:
@@ -199,6 +423,13 @@ class Explainer:
             f"{len(index)} shelter(s) pass every rule"
             + (", but none has room for the whole stay" if not room else "")
         ]
+        cap = self.occupancy.network_cap.cap
+        out += [
+            f"its members include {k} people of network {net}, over the cap of {cap} per "
+            "shelter: no shelter may take them together"
+            for net, k in sorted(load.networks.items())
+            if cap is not None and k > cap
+        ]
         out += lines
         if blocked > len(lines):
             out.append(f"... and {blocked - len(lines)} more shelters, full or blocked")
@@ -219,53 +450,61 @@ class Explainer:
         why += [
             f"already holds {there} of network {net} (cap {cap})"
             for net, there in self.occupancy.network_cap.over(load, si)
+            if load.networks[net] <= (cap or 0)  # else the unit alone is over the cap
         ]
         return why
 
     def _capacity_reason(self, members: list[Arrival], load: Load, si: int) -> list[str]:
-        """Too small even when empty, or full (and by whom), on the nights of the stay."""
+        """Every night of the stay that blocks, in runs: too small even when empty, or full
+        (and by whom)."""
         ctx = self.ctx
         need = load.usage
         places = ctx.places_matrix()[si]
         used = self.used[si]
-        small = [n for n, k in need.items() if places[n] < k]
+        small = {n: int(places[n]) for n, k in need.items() if places[n] < k}
+        short = {n for n, k in need.items() if n not in small and places[n] - used[n] < k}
+        out = []
         if small:
-            return [
-                "too small even when empty: places "
-                + format_by_night(ctx.scenario, {n: int(places[n]) for n in small})
-                + f"; {max(need[n] for n in small)} needed"
-            ]
-        short = [n for n, k in need.items() if places[n] - used[n] < k]
-        if not short:
-            return []
+            runs = runs_by_night(ctx.scenario, small)
+            out.append(
+                f"too small even when empty: {format_places(runs, 'no place at all')}; "
+                f"{max(need[n] for n in small)} needed"
+            )
+        if short:
+            out.append(self._full_reason(members, si, {n: need[n] for n in short}))
+        return out
+
+    def _full_reason(self, members: list[Arrival], si: int, need: dict[int, int]) -> str:
+        """Full on the nights of ``need`` (night -> places needed), and who holds the places."""
+        ctx = self.ctx
+        places, used = ctx.places_matrix()[si], self.used[si]
         ids = {m.id for m in members}
         priority = max(m.priority for m in members)
         holders = [
             h
             for h in self.holders.get(ctx.scenario.shelters[si].id, [])
-            if h.id not in ids and any(n in ctx.stay(h) for n in short)
+            if h.id not in ids and any(n in ctx.stay(h) for n in need)
         ]
         higher = sum(h.persons for h in holders if h.priority >= priority)
         lower = sum(h.persons for h in holders if h.priority < priority)
-        free = {n: max(0, int(places[n] - used[n])) for n in short}
+        free = {n: max(0, int(places[n] - used[n])) for n in need}
+        runs = runs_by_night(ctx.scenario, free)
         text = (
-            f"full: free places {format_by_night(ctx.scenario, free)}; "
-            f"{max(need[n] for n in short)} needed; "
+            f"full: {format_places(runs, 'no free place', 'free place')}; "
+            f"{max(need.values())} needed; "
             f"taken by {plural(higher, 'person')} of priority ≥ {priority}"
         )
         if lower:
             text += f" and {lower} of lower priority" + (
                 " (this keeps more people of higher priority placed overall)" if self.proven else ""
             )
-        return [text]
+        return text
 
     # --- relaxations ----------------------------------------------------------------
-    def _relaxations(self, members: list[Arrival], nearest: list[Shelter]) -> list[Relaxation]:
+    def _relaxations(self, a: Arrival, members: list[Arrival], nearest: list[Shelter]) -> _Found:
         """Changes that place the unit; ``nearest``: its two nearest admissible shelters.
         Tried in this order, each kind by its own function below."""
         ctx = self.ctx
-        ids = [m.id for m in members]
-        others = {k: v for k, v in self.assignment.items() if k not in ids}
         only = near_misses(ctx, members)
         above, below = distance_candidates(ctx, members, only.get(SafetyDistanceRule.name, []))
         tries = more_places(ctx, self.used, members, nearest)
@@ -273,35 +512,156 @@ class Explainer:
         tries += interpreter_instead(ctx, members, only.get(LanguageRule.name, []))
         tries += without_need(ctx, members, only.get(NeedsRule.name, []))
         tries += shelter_changes(ctx, only)
-        out = self._verified(tries, others, ids)
-        if not out and below:
+        found = self._verified(a, members, tries)
+        if not found.relaxations and below and found.search == "complete":
             # Nothing else works: say what would, and that the policy advises against it.
-            floor = ctx.scenario.policy.safety_distance_floor_km
-            warning = f" — below the policy floor of {floor:g} km: not advised"
-            out = self._verified([shorter_distance(ctx, members, below[0], warning)], others, ids)
-        return out
+            more = self._verified(a, members, [shorter_distance(ctx, members, below[0])])
+            more.unverified += found.unverified
+            return more
+        return found
 
-    def _verified(
-        self, tries: list[tuple[Relaxation, Scenario]], keep: Assignment, ids: list[str]
-    ) -> list[Relaxation]:
-        """The relaxations a re-solve confirms, within the per-person and time budgets."""
-        out: list[Relaxation] = []
-        assert self.check is not None
-        for relaxation, changed in tries[: self.max_checks]:
+    def _verified(self, a: Arrival, members: list[Arrival], tries: list[Try]) -> _Found:
+        """The relaxations a re-solve confirms, stated from its plan, within the per-person
+        and time budgets."""
+        assert self.verification is not None
+        v = self.verification
+        ids = [m.id for m in members]
+        keep = {k: s for k, s in self.assignment.items() if k not in ids}
+        found = _Found([], "complete", max(0, len(tries) - v.max_checks_per_person))
+        for i, t in enumerate(tries[: v.max_checks_per_person]):
             if self.deadline is not None and time.monotonic() > self.deadline:
+                found.search = "stopped" if i else "not_searched"
+                found.unverified += len(tries[i : v.max_checks_per_person])
                 break
-            if self.check(changed, keep, ids):
-                out.append(relaxation)
-        return out
+            resolved = v.resolve(t.changed, keep, ids, v.fixed)
+            if resolved.assignment is not None:
+                stated = self._stated(a, members, t, resolved.assignment)
+                if stated is not None and stated not in found.relaxations:
+                    found.relaxations.append(stated)  # two tries may end in one statement
+            elif not resolved.decided:
+                found.unverified += 1
+        return found
+
+    def _stated(
+        self, a: Arrival, members: list[Arrival], t: Try, placed: Assignment
+    ) -> Relaxation | None:
+        """The relaxation as the re-solve's plan ``placed`` shows it: exact and checked.
+        None when that plan needs no change at all (the plan was not optimal) or when the
+        statement does not hold (logged: it would be a bug)."""
+        ctx = self.ctx
+        ids = {m.id for m in members}
+        target = placed[a.id]
+        moves = [
+            Move(arrival=k, from_shelter=s, to_shelter=placed[k])
+            for k, s in sorted(self.assignment.items())
+            if k not in ids and placed.get(k, s) != s
+        ]
+        if not plan_violations(ctx, placed):
+            return None  # the person fits without the change: nothing to suggest
+        relaxation = t.state(ctx, members, ctx.shelters[target], placed)
+        if relaxation is None:
+            return None
+        relaxation = relaxation.model_copy(
+            update={"arrival": a.id, "placed_in": target, "moves": moves}
+        )
+        relaxation = relaxation.model_copy(update={"text": relaxation_text(relaxation)})
+        assert self.verification is not None
+        moved_fixed = {m.arrival for m in moves} & self.verification.fixed
+        problems = plan_violations(Context(apply_relaxation(ctx.scenario, relaxation)), placed)
+        if problems or moved_fixed or set(self.assignment) - set(placed):
+            log.error("relaxation not stated exactly: %s %s", relaxation, problems[:3])
+            return None
+        return relaxation
+
+
+def _for_arrival(u: Unplaced, a: Arrival, same_person: bool) -> Unplaced:
+    """A shared explanation, for ``a``: a member of the same household, or (``same_person``)
+    someone identical whose own parameters are those the relaxations change."""
+    if u.arrival == a.id:
+        return u
+    relaxations = []
+    for r in u.relaxations:
+        members = [
+            m.model_copy(update={"arrival": a.id}) if same_person and m.arrival == r.arrival else m
+            for m in r.members
+        ]
+        r = r.model_copy(update={"arrival": a.id, "members": members})
+        relaxations.append(r.model_copy(update={"text": relaxation_text(r)}))
+    return u.model_copy(
+        update={
+            "arrival": a.id,
+            "priority": a.priority,
+            "persons": a.persons,
+            "relaxations": relaxations,
+        }
+    )
+
+
+# --- applying a relaxation -----------------------------------------------------------
+def apply_relaxation(sc: Scenario, r: Relaxation) -> Scenario:
+    """The scenario with the relaxation's changes made: what a client does to act on it
+    (the moves and the placement are changes of the plan, not of the scenario)."""
+    changes = {m.arrival: m for m in r.members}
+    arrivals = tuple(
+        _changed_arrival(a, changes[a.id]) if a.id in changes else a for a in sc.arrivals
+    )
+    sc = sc.model_copy(update={"arrivals": arrivals})
+    s = r.shelter_change
+    if s is None:
+        return sc
+    shelter = next(x for x in sc.shelters if x.id == s.shelter)
+    updates = {k: getattr(s, k) for k in SHELTER_CHANGE_WORDS if getattr(s, k) is not None}
+    shelter = shelter.model_copy(update=updates)
+    if s.add_places:
+        nightly = shelter.places_by_night(sc.start, sc.horizon_days, sc.end)
+        for run in s.add_places:
+            first = (run.first_night - sc.start).days
+            for n in range(first, (run.last_night - sc.start).days + 1):
+                nightly[n] += run.places
+        shelter = shelter.with_nightly_places(sc.start, nightly)
+    return _replace_shelter(sc, shelter)
+
+
+def _changed_arrival(a: Arrival, m: MemberChange) -> Arrival:
+    update: dict[str, object] = {}
+    if m.safety_distance_km is not None:
+        update["safety_distance_km"] = m.safety_distance_km
+    if m.language_required is not None:
+        update["language_required"] = m.language_required
+    if m.drop_need is not None:
+        update["needs"] = tuple(n for n in a.needs if n != m.drop_need)
+    return a.model_copy(update=update)
 
 
 # --- relaxations, one function per kind ---------------------------------------------
-#: a relaxation and the changed scenario whose re-solve must confirm it
-Try = tuple[Relaxation, Scenario]
+#: states a verified relaxation from where the re-solve placed the unit: (context of the
+#: unchanged scenario, the unit's members, the shelter it went to, the re-solve's plan)
+State = Callable[[Context, Sequence[Arrival], Shelter, Assignment], "Relaxation | None"]
+
+
+@dataclass(frozen=True)
+class Try:
+    """A candidate change: the changed scenario a re-solve tries, and how to state the
+    relaxation once the re-solve has placed the unit."""
+
+    changed: Scenario
+    state: State
+
+
+def _relaxation(kind: str, **fields: object) -> Relaxation:
+    """A relaxation before the re-solve's facts (arrival, placed_in, moves, text) are set."""
+    return Relaxation.model_validate(
+        {"kind": kind, "text": "", "arrival": "", "placed_in": "", **fields}
+    )
+
+
+def _failing(ctx: Context, members: Sequence[Arrival], rule: PairRule, s: Shelter) -> list[Arrival]:
+    """The members for whom ``rule`` refuses ``s`` in the unchanged scenario."""
+    return [m for m in members if not ctx.rule_mask(rule, m)[ctx.index(s)]]
 
 
 def near_misses(ctx: Context, members: Sequence[Arrival]) -> dict[str, list[Shelter]]:
-    """Shelters that fail exactly one pair rule for every member, by the rule's name."""
+    """Shelters that fail exactly one pair rule for the household, by the rule's name."""
     only: dict[str, list[Shelter]] = {}
     everything = ctx.everything()
     passes = {r.name: everything for r in PAIR_RULES}  # passes rule r for every member
@@ -324,7 +684,8 @@ def more_places(
     ctx: Context, used: np.ndarray, members: Sequence[Arrival], nearest: Sequence[Shelter]
 ) -> list[Try]:
     """``add_places``: the places missing in each of the nearest admissible shelters, on the
-    nights they are short (``used``: places used, shelters x nights)."""
+    nights they are short (``used``: places used, shelters x nights). Stated as the places
+    the re-solve's plan uses there beyond those the shelter has, night by night."""
     tries: list[Try] = []
     need = CapacityRule.usage_of(ctx, members)
     for s in nearest:
@@ -335,18 +696,27 @@ def more_places(
             continue
         for n, k in add.items():
             places[n] += k
-        ranges = night_ranges(ctx.scenario, add)
-        relaxation = Relaxation(
-            kind="add_places",
-            text=f"more places in {s.id}: {format_by_night(ctx.scenario, add)}",
-            shelter=s.id,
-            first_night=ranges[0][0],
-            last_night=ranges[-1][1],
-            places=max(add.values()),
-        )
         changed = _replace_shelter(ctx.scenario, s.with_nightly_places(ctx.scenario.start, places))
-        tries.append((relaxation, changed))
+        tries.append(Try(changed, _state_places(s.id)))
     return tries
+
+
+def _state_places(sid: str) -> State:
+    def state(
+        ctx: Context, members: Sequence[Arrival], target: Shelter, placed: Assignment
+    ) -> Relaxation | None:
+        usage = CapacityRule.usage_by_shelter(ctx, {k: v for k, v in placed.items() if v == sid})
+        places = ctx.nightly_places(ctx.shelters[sid])
+        over = {n: u - places[n] for n, u in enumerate(usage.get(sid, [])) if u > places[n]}
+        if not over:
+            return None
+        runs = [
+            NightPlaces(first_night=a, last_night=b, places=v)
+            for v, a, b in runs_by_night(ctx.scenario, over)
+        ]
+        return _relaxation("add_places", shelter_change=ShelterChange(shelter=sid, add_places=runs))
+
+    return state
 
 
 def distance_candidates(
@@ -361,21 +731,31 @@ def distance_candidates(
     return above, below
 
 
-def shorter_distance(
-    ctx: Context, members: Sequence[Arrival], s: Shelter, warning: str = ""
-) -> Try:
-    """``safety_distance``: the distance that would let shelter ``s`` in."""
+def shorter_distance(ctx: Context, members: Sequence[Arrival], s: Shelter) -> Try:
+    """``safety_distance``: the distance that would let shelter ``s`` in, tried for every
+    member; stated only for the members whose own distance keeps out the shelter the
+    re-solve used, each with the distance that shelter needs."""
     km = float(math.floor(min(ctx.distance_km(m, s) for m in members)))
-    return (
-        Relaxation(
-            kind="safety_distance",
-            text=f"a safety distance of {km:g} km instead of "
-            f"{ctx.safety_distance_km(members[0]):g} km (would allow {s.id}){warning}",
-            shelter=s.id,
-            safety_distance_km=km,
-        ),
-        _replace_arrivals(ctx.scenario, [m.id for m in members], safety_distance_km=km),
-    )
+    ids = [m.id for m in members]
+    return Try(_replace_arrivals(ctx.scenario, ids, safety_distance_km=km), _state_distance)
+
+
+def _state_distance(
+    ctx: Context, members: Sequence[Arrival], target: Shelter, placed: Assignment
+) -> Relaxation | None:
+    changes = [
+        MemberChange(
+            arrival=m.id,
+            safety_distance_km=float(math.floor(ctx.distance_km(m, target))),
+            previous_safety_distance_km=ctx.safety_distance_km(m),
+        )
+        for m in _failing(ctx, members, SafetyDistanceRule(), target)
+    ]
+    if not changes:
+        return None
+    floor = ctx.scenario.policy.safety_distance_floor_km
+    below = any((c.safety_distance_km or 0.0) < floor for c in changes)
+    return _relaxation("safety_distance", members=changes, below_floor_km=floor if below else None)
 
 
 def interpreter_instead(
@@ -384,13 +764,17 @@ def interpreter_instead(
     """``drop_language_requirement``: an interpreter instead of a shared language."""
     if not near:
         return []
-    relaxation = Relaxation(
-        kind="drop_language_requirement",
-        text=f"accept an interpreter instead of a shared language (would allow {near[0].id})",
-        shelter=near[0].id,
-    )
     ids = [m.id for m in members]
-    return [(relaxation, _replace_arrivals(ctx.scenario, ids, language_required=False))]
+    changed = _replace_arrivals(ctx.scenario, ids, language_required=False)
+
+    def state(
+        ctx: Context, members: Sequence[Arrival], target: Shelter, placed: Assignment
+    ) -> Relaxation | None:
+        failing = _failing(ctx, members, LanguageRule(), target)
+        changes = [MemberChange(arrival=m.id, language_required=False) for m in failing]
+        return _relaxation("drop_language_requirement", members=changes) if changes else None
+
+    return [Try(changed, state)]
 
 
 def without_need(ctx: Context, members: Sequence[Arrival], near: Sequence[Shelter]) -> list[Try]:
@@ -398,23 +782,27 @@ def without_need(ctx: Context, members: Sequence[Arrival], near: Sequence[Shelte
     tries: list[Try] = []
     ids = [m.id for m in members]
     for need in sorted({n for m in members for n in m.needs}):
-        fits = [s for s in near if all(set(m.needs) - {need} <= set(s.services) for m in members)]
-        if fits:
-            relaxation = Relaxation(
-                kind="drop_need",
-                text=f"do without '{need}' (would allow {fits[0].id})",
-                shelter=fits[0].id,
-                need=need,
-            )
-            tries.append((relaxation, _drop_need(ctx.scenario, ids, need)))
+        if any(all(set(m.needs) - {need} <= set(s.services) for m in members) for s in near):
+            tries.append(Try(_drop_need(ctx.scenario, ids, need), _state_need(need)))
     return tries
+
+
+def _state_need(need: str) -> State:
+    def state(
+        ctx: Context, members: Sequence[Arrival], target: Shelter, placed: Assignment
+    ) -> Relaxation | None:
+        failing = _failing(ctx, members, NeedsRule(), target)
+        changes = [MemberChange(arrival=m.id, drop_need=need) for m in failing]
+        return _relaxation("drop_need", members=changes) if changes else None
+
+    return state
 
 
 #: ``shelter_change``: a shelter that fails only this rule, and the change that lifts it
 SHELTER_CHANGES = (
-    (TransInclusionRule.name, "trans_inclusive", True, "became trans-inclusive"),
-    (ChildrenRule.name, "children", True, "took children"),
-    (StaleCapacityRule.name, "stale", False, "confirmed its places"),
+    (TransInclusionRule.name, "trans_inclusive", True),
+    (ChildrenRule.name, "children", True),
+    (StaleCapacityRule.name, "stale", False),
 )
 
 
@@ -422,13 +810,21 @@ def shelter_changes(ctx: Context, only: dict[str, list[Shelter]]) -> list[Try]:
     """``shelter_change``: a named shelter becoming trans-inclusive, taking children, or
     confirming its places."""
     tries: list[Try] = []
-    for rule, attr, value, words in SHELTER_CHANGES:
+    for rule, attr, value in SHELTER_CHANGES:
         for s in only.get(rule, [])[:1]:
-            relaxation = Relaxation(kind="shelter_change", text=f"{s.id} {words}", shelter=s.id)
-            tries.append(
-                (relaxation, _replace_shelter(ctx.scenario, s.model_copy(update={attr: value})))
-            )
+            change = ShelterChange.model_validate({"shelter": s.id, attr: value})
+            changed = _replace_shelter(ctx.scenario, s.model_copy(update={attr: value}))
+            tries.append(Try(changed, _state_shelter(change)))
     return tries
+
+
+def _state_shelter(change: ShelterChange) -> State:
+    def state(
+        ctx: Context, members: Sequence[Arrival], target: Shelter, placed: Assignment
+    ) -> Relaxation | None:
+        return _relaxation("shelter_change", shelter_change=change)
+
+    return state
 
 
 # --- scenario edits used by relaxations ------------------------------------------------

@@ -30,19 +30,77 @@ class Placement(Out):
     cost: int = Field(description="weighted secondary cost of this placement")
 
 
+class NightPlaces(Out):
+    """A number of places on a run of consecutive nights (both nights included, as in a
+    placement's ``first_night`` and ``last_night``)."""
+
+    first_night: date
+    last_night: date
+    places: int = Field(ge=1)
+
+
+class Move(Out):
+    """Someone already in the plan whom the re-solve moves to make room. Only planned
+    placements move: accepted ones (fixed) never do."""
+
+    arrival: str
+    from_shelter: str
+    to_shelter: str
+
+
+class MemberChange(Out):
+    """One arrival's own parameter that a relaxation changes: the unplaced person's, or a
+    named member of her household's."""
+
+    arrival: str
+    safety_distance_km: float | None = Field(default=None, description="the new distance")
+    previous_safety_distance_km: float | None = None
+    language_required: bool | None = Field(
+        default=None, description="false: an interpreter instead of a shared language"
+    )
+    drop_need: str | None = Field(default=None, description="the need done without")
+
+
+class ShelterChange(Out):
+    """What changes in one shelter: places added on given nights, or one attribute."""
+
+    shelter: str
+    add_places: list[NightPlaces] = Field(
+        default=[], description="places to add to those the shelter has, per run of nights"
+    )
+    trans_inclusive: bool | None = None
+    children: bool | None = None
+    stale: bool | None = None
+
+
 class Relaxation(Out):
-    """A change that a re-solve has shown would place the person, keeping everyone else placed."""
+    """A change that a re-solve has shown would place the person, with everyone else placed.
+
+    Exact: applying ``members`` and ``shelter_change`` to the scenario, the ``moves`` to the
+    plan and the person (with her household) to ``placed_in`` gives a valid plan.
+    ``text`` is rendered from these fields (:func:`placement.explain.relaxation_text`).
+    """
 
     kind: Literal[
         "add_places", "safety_distance", "drop_language_requirement", "drop_need", "shelter_change"
     ]
     text: str
-    shelter: str | None = None
-    first_night: date | None = None
-    last_night: date | None = None
-    places: int | None = None
-    safety_distance_km: float | None = None
-    need: str | None = None
+    arrival: str = Field(description="the unplaced person this change places")
+    placed_in: str = Field(description="where the re-solve placed her (and her household)")
+    members: list[MemberChange] = Field(
+        default=[], description="whose own parameters change: hers or a household member's"
+    )
+    shelter_change: ShelterChange | None = None
+    moves: list[Move] = Field(default=[], description="people already planned who move")
+    below_floor_km: float | None = Field(
+        default=None,
+        description="the policy's safety distance floor, when the new distance is below it: "
+        "not advised",
+    )
+
+
+#: how far the search for relaxations went for one person
+Search = Literal["complete", "stopped", "not_searched", "off"]
 
 
 class Unplaced(Out):
@@ -53,6 +111,17 @@ class Unplaced(Out):
     persons: int
     reasons: list[str]
     relaxations: list[Relaxation] = []
+    search: Search = Field(
+        default="off",
+        description="complete: every change considered was re-solved; stopped: the time "
+        "budget ran out during her search; not_searched: it ran out before; off: no re-solves "
+        "were asked for",
+    )
+    unverified: int = Field(
+        default=0,
+        description="changes considered that no re-solve confirmed or refuted (time limit, "
+        "size, or the per-person limit): they may work",
+    )
 
 
 class Plan(Out):

@@ -692,6 +692,8 @@ class NetworkCapTracker:
         cap = self.cap
         if cap is None or not load.networks:
             return np.ones(len(shelters), dtype=bool)
+        if any(k > cap for k in load.networks.values()):
+            return np.zeros(len(shelters), dtype=bool)  # over the cap on its own, even empty
         full = [
             si
             for net, k in load.networks.items()

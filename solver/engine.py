@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 
 from placement.context import Context, persons_by_priority
-from placement.explain import Explainer
+from placement.explain import Explainer, Verification
 from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan, Status
 from placement.report import Solved, build_plan
@@ -156,14 +156,11 @@ def finish_plan(
 ) -> Plan:
     """Explain the unplaced and build the plan. ``explain=False``: reasons only, no
     re-solves (default: ``options.explain``)."""
-    check = None
+    verification = None
     if options.explain if explain is None else explain:
         check = feasibility_check(replace(options.solve, time_limit=options.relaxation_time_limit))
+        verification = Verification(check, time_budget=options.explain_time_budget)
     unplaced = Explainer(
-        ctx,
-        solved.assignment,
-        check,
-        time_budget=options.explain_time_budget,
-        proven=solved.status == "optimal",
-    ).explain_all(limit_relaxations=options.max_relaxation_people)
+        ctx, solved.assignment, verification, proven=solved.status == "optimal"
+    ).explain_all()
     return build_plan(ctx, solved, options.solver, unplaced)

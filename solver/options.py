@@ -49,9 +49,8 @@ class EngineOptions:
     explain: bool = True
     #: time limit of each re-solve that checks a relaxation
     relaxation_time_limit: float = 2.0
-    #: relaxations are searched for the first N unplaced people (by priority); reasons for all
-    max_relaxation_people: int = 40
-    #: total seconds spent on relaxation re-solves, after the solve itself
+    #: total seconds spent on relaxation re-solves, after the solve itself: people are
+    #: searched by priority (identical ones once); those it does not reach say so
     explain_time_budget: float = 20.0
 
     def hard_limit(self, grace: float) -> float:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from placement.context import Context
 from placement.explain import funnel
+from placement.plan import ShelterChange
 from tests.builders import arrival, placed, scenario, shelter, solve
 
 
@@ -31,7 +34,7 @@ def test_full_shelter_reason_names_nights_and_who_holds_them():
     u = plan.unplaced[0]
     assert u.arrival == "second"
     assert "1 shelter(s) pass every rule, but none has room" in u.reasons[0]
-    assert "S: full: free places 0 on 2026-12-01 to 2026-12-05; 1 needed" in u.reasons[1]
+    assert "S: full: no free place on 2026-12-01 to 2026-12-05; 1 needed" in u.reasons[1]
     assert "taken by 1 person of priority ≥ 2" in u.reasons[1]
 
 
@@ -46,12 +49,13 @@ def test_explanations_show_places_night_by_night():
     plan = solve(sc)
     reasons = " ".join(plan.unplaced[0].reasons)
     assert (
-        "places 1 on 2026-12-01 to 2026-12-04, 2 on 2026-12-05 to 2026-12-10; 3 needed" in reasons
+        "too small even when empty: 1 place on 2026-12-01 to 2026-12-04, 2 places on "
+        "2026-12-05 to 2026-12-10; 3 needed" in reasons
     )
     relax = plan.unplaced[0].relaxations[0]
-    assert (
-        relax.text
-        == "more places in S: 2 on 2026-12-01 to 2026-12-04, 1 on 2026-12-05 to 2026-12-10"
+    assert relax.text == (
+        "more places in S: 2 on 2026-12-01 to 2026-12-04, 1 on 2026-12-05 to 2026-12-10; "
+        "placed in S, nobody else moves"
     )
 
 
@@ -80,8 +84,12 @@ def test_add_places_relaxation_is_verified_by_resolving():
     sc = scenario([shelter("S")], [arrival("first", priority=4), arrival("second")])
     plan = solve(sc)
     relax = plan.unplaced[0].relaxations
-    assert relax and relax[0].kind == "add_places" and relax[0].shelter == "S"
-    assert relax[0].places == 1
+    assert relax and relax[0].kind == "add_places"
+    change = relax[0].shelter_change
+    assert change is not None and change.shelter == "S" and relax[0].placed_in == "S"
+    assert [(n.first_night, n.last_night, n.places) for n in change.add_places] == [
+        (date(2026, 12, 1), date(2026, 12, 10), 1)
+    ]
     # Apply it by hand: with 2 places both are placed.
     bigger = scenario([shelter("S", capacity=2)], [arrival("first", priority=4), arrival("second")])
     assert len(placed(solve(bigger))) == 2
@@ -93,7 +101,9 @@ def test_safety_distance_relaxation_names_a_distance_that_works():
     plan = solve(sc)
     relax = [r for r in plan.unplaced[0].relaxations if r.kind == "safety_distance"]
     assert relax, plan.unplaced[0]
-    km = relax[0].safety_distance_km
+    [change] = relax[0].members
+    km = change.safety_distance_km
+    assert change.arrival == "A" and change.previous_safety_distance_km == 300
     assert km is not None and 150 < km < 300
     relaxed = scenario([shelter("lille", "59")], [arrival("A", safety_distance_km=km)])
     assert placed(solve(relaxed)) == {"A": "lille"}
@@ -124,7 +134,8 @@ def test_trans_inclusion_relaxation_names_the_shelter():
     sc = scenario([shelter("S", trans_inclusive=False)], [arrival("A", trans=True)])
     plan = solve(sc)
     relax = plan.unplaced[0].relaxations
-    assert [(r.kind, r.shelter) for r in relax] == [("shelter_change", "S")]
+    assert [(r.kind, r.placed_in) for r in relax] == [("shelter_change", "S")]
+    assert relax[0].shelter_change == ShelterChange(shelter="S", trans_inclusive=True)
 
 
 def test_household_explained_as_a_unit():
@@ -143,7 +154,9 @@ def test_stale_shelter_relaxation_asks_for_confirmation():
     sc = scenario([shelter("S", stale=True)], [arrival("A")], policy={"stale_capacity": "exclude"})
     plan = solve(sc)
     assert "capacity confirmed recently: 1 excluded" in plan.unplaced[0].reasons[0]
-    assert [r.text for r in plan.unplaced[0].relaxations] == ["S confirmed its places"]
+    assert [r.text for r in plan.unplaced[0].relaxations] == [
+        "S confirmed its places; placed in S, nobody else moves"
+    ]
 
 
 def test_distance_below_the_floor_only_offered_with_a_warning_when_nothing_else_works():
