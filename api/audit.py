@@ -1,6 +1,9 @@
 """The audit trail: who read or wrote which case, placement or shelter location, and when.
 
-``record`` appends in the caller's transaction; ``records`` reads the log back (filtered).
+``record`` appends in the caller's (write) transaction; ``record_reads`` records what a
+read transaction showed, in a short write transaction of its own once the read ended (a
+read never holds the write lock); ``records`` reads the log back (filtered, paged).
+Records are inserted in bulk, one statement per request.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
+from api.db import begin_write
 from api.tables import AuditRecord, User
 
 
@@ -23,17 +27,36 @@ def record(
     detail: str = "",
 ) -> None:
     """Append one record per object, in the caller's transaction (written iff it commits)."""
-    for oid in object_ids:
-        session.add(
-            AuditRecord(
-                user_id=who.id if who else None,
-                role=who.role if who else "system",
-                action=action,
-                object_type=object_type,
-                object_id=str(oid),
-                detail=detail[:200],
-            )
+    session.add_all(
+        AuditRecord(
+            user_id=who.id if who else None,
+            role=who.role if who else "system",
+            action=action,
+            object_type=object_type,
+            object_id=str(oid),
+            detail=detail[:200],
         )
+        for oid in object_ids
+    )
+
+
+def record_reads(
+    session: Session,
+    who: Principal,
+    object_type: str,
+    object_ids: Iterable[str | int],
+    detail: str = "",
+) -> None:
+    """End the read transaction, then record the reads of ``object_ids`` in a write
+    transaction of their own, committed before the answer is sent (no answer without its
+    record: a record that cannot be written fails the request)."""
+    ids = list(object_ids)
+    if not ids:
+        session.commit()
+        return
+    begin_write(session)
+    record(session, who, "read", object_type, ids, detail)
+    session.commit()
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,40 @@ class Settings(BaseSettings):
     solve_grace_seconds: float = Field(
         default=5.0, gt=0, description="after time limit + explanations, the solver is killed"
     )
-    concurrent_solves: int = Field(default=2, ge=1, description="plan jobs run at once")
+    concurrent_solves: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="solver processes at once per API process: plan jobs, what-ifs and "
+        "re-plans share them",
+    )
+    solve_queue_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="a what-if or re-plan waits this long for a free solve before a 429",
+    )
+    solve_requests_per_minute: int = Field(
+        default=6,
+        ge=1,
+        le=10_000,
+        description="solve requests (plans, what-ifs) per user per minute (429 beyond)",
+    )
+    db_wait_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="longest wait for a database connection or lock; then 503 + Retry-After",
+    )
+    db_pool_size: int = Field(
+        default=20, ge=1, le=200, description="database connections kept per API process"
+    )
+    token_days: float = Field(
+        default=90.0,
+        gt=0,
+        le=3660,
+        description="a new token expires this long after it is issued (unless told otherwise)",
+    )
     start_method: Literal["fork", "forkserver", "spawn"] = "forkserver"
 
     def url(self) -> str:

@@ -1,14 +1,23 @@
-"""Database engines for SQLite (WAL, ``BEGIN IMMEDIATE``) and PostgreSQL (row locks).
+"""Database engines for SQLite (WAL) and PostgreSQL (row locks), and how long a request waits.
 
-On SQLite every transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at
-once, so two API worker processes can never interleave a capacity check and a write. On
-PostgreSQL the writers that touch places lock the shelter rows (``SELECT ... FOR UPDATE``,
-in id order) before they read anything, and deadlocks or serialization failures are retried.
+Reads do not take the write lock. A session on ``reading(engine)`` begins its transactions
+in SQLite's default (deferred) mode: in WAL mode any number of them read alongside the one
+writer. Every other transaction on SQLite starts with ``BEGIN IMMEDIATE``: it takes the
+write lock at once, so two API worker processes can never interleave a capacity check and a
+write; a request session that writes calls ``begin_write`` first. On PostgreSQL the writers
+that touch places lock the shelter rows (``SELECT ... FOR UPDATE``, in id order) before
+they read anything, and deadlocks or serialization failures are retried.
+
+No request waits for the database longer than ``Settings.db_wait_seconds``: SQLite's busy
+timeout, PostgreSQL's ``lock_timeout`` and the connection pool's timeout are all set to it,
+and ``is_busy`` tells the error handler that such a wait ran out (a 503 with
+``Retry-After``, never a 500 after 30 s).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,7 +25,8 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import create_engine
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlmodel import Session, create_engine
 
 from api.config import Settings
 
@@ -24,14 +34,36 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+BUSY_SQLSTATES = {"55P03", "57014"}  # lock_not_available (lock_timeout), query_canceled
+#: the execution option that makes a SQLite transaction deferred (a reader)
+READ_ONLY = "placement_read_only"
+#: files holding case data and token hashes: readable and writable by their owner only
+PRIVATE_FILE_MODE = 0o600
 
 
 def make_engine(settings: Settings) -> Engine:
     """An engine for the configured database, with the locking behaviour described above."""
     url = settings.url()
+    wait_ms = int(settings.db_wait_seconds * 1000)
+    pool = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_pool_size,
+        "pool_timeout": settings.db_wait_seconds,
+    }
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"options": f"-c lock_timeout={wait_ms}"},
+            **pool,
+        )
+    if settings.database_url is None:
+        private_file(settings.db_path)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": settings.db_wait_seconds},
+        **pool,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -39,21 +71,64 @@ def make_engine(settings: Settings) -> Engine:
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={wait_ms}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        reader = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
     return engine
 
 
+def private_file(path: os.PathLike[str] | str) -> None:
+    """Create ``path`` (and SQLite's ``-wal`` and ``-shm`` files) readable by its owner only,
+    or make them so: they hold case data and token hashes."""
+    for name in (str(path), f"{path}-wal", f"{path}-shm"):
+        if name == str(path) and not os.path.exists(name):
+            os.close(os.open(name, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
+        if os.path.exists(name):
+            os.chmod(name, PRIVATE_FILE_MODE)
+
+
+def reading(engine: Engine) -> Engine:
+    """The engine whose transactions read without taking the write lock (SQLite deferred)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def request_session(engine: Engine) -> Session:
+    """The one session of a request: it reads without the write lock; its rows stay loaded
+    after a commit (the views read them after the transaction ended)."""
+    return Session(reading(engine), expire_on_commit=False)
+
+
+def begin_write(session: Session) -> None:
+    """End the session's read transaction and begin a write transaction (SQLite: ``BEGIN
+    IMMEDIATE``, which waits at most ``db_wait_seconds`` for the write lock). A read
+    transaction must never be upgraded to a write on SQLite: it would fail at once as soon as
+    another writer committed since it began."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_write: changes were made in the read transaction")
+    session.commit()
+    session.connection(execution_options={READ_ONLY: False})
+
+
 def is_retryable(error: DBAPIError) -> bool:
-    """A transient conflict that a retry of the whole transaction resolves."""
-    code = getattr(error.orig, "sqlstate", None)
-    if code in RETRY_SQLSTATES:
+    """A transient conflict that a retry of the whole transaction resolves (PostgreSQL
+    deadlocks and serialization failures; a lock wait that ran out is not retried)."""
+    return getattr(error.orig, "sqlstate", None) in RETRY_SQLSTATES
+
+
+def is_busy(error: BaseException) -> bool:
+    """True when the database could not be had within ``db_wait_seconds``: a full pool,
+    SQLite's busy timeout, or PostgreSQL's lock timeout."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if getattr(error.orig, "sqlstate", None) in BUSY_SQLSTATES:
         return True
     return "database is locked" in str(error.orig)
 
@@ -78,6 +153,8 @@ def migrate(url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        private_file(url.removeprefix("sqlite:///"))
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     cfg.attributes["url"] = url

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from api.auth import Principal, authenticate
 from api.config import Settings
+from api.db import begin_write, request_session
 from api.errors import ApiError
 from api.plan_jobs import JobRunner
 
@@ -42,16 +43,21 @@ RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 
 
 def get_session(engine: EngineDep) -> Iterator[Session]:
-    """A session per request; routes commit what they write."""
-    with Session(engine) as session:
-        yield session
+    """The one session of a request, authentication included. It reads without the write
+    lock (``api.db.request_session``); routes that write depend on ``WriteSessionDep``.
+    Closed when the route returns, before the response is sent (``scope="function"``)."""
+    with request_session(engine) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()  # whatever is still open ends here, before the answer
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def current_user(
-    engine: EngineDep,
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``; 401 otherwise."""
@@ -63,14 +69,24 @@ def current_user(
     )
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized
-    with Session(engine) as session:
-        who = authenticate(session, credentials.credentials)
+    who = authenticate(session, credentials.credentials)
+    session.commit()  # the read transaction ends here; the route begins its own
     if who is None:
         raise unauthorized
     return who
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def write_session(session: SessionDep, who: CurrentUser) -> Session:
+    """The request's session, after authentication, in a write transaction
+    (``api.db.begin_write``: on SQLite the write lock, waited for ``db_wait_seconds``)."""
+    begin_write(session)
+    return session
+
+
+WriteSessionDep = Annotated[Session, Depends(write_session)]
 
 
 def require(*roles: str) -> Callable[[Principal], Principal]:

@@ -17,10 +17,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.db import is_busy
 from api.domain_errors import Conflict, Invalid, NotFound, ServiceError, TooLarge
 from placement.loading import format_location
 
@@ -55,6 +57,20 @@ def refusal(exc: ServiceError) -> tuple[int, dict[str, Any]]:
         # the same answer whether the object is missing or not the caller's to see
         return status, body(exc.detail, [(f"path.{exc.kind}_id", "not found")])
     return status, body(exc.detail, exc.errors)
+
+
+#: seconds a client is told to wait before it tries again (``Retry-After``)
+RETRY_AFTER_SECONDS = 2
+BUSY = "the database is busy; try again shortly"
+
+
+def busy_response() -> JSONResponse:
+    """503 with ``Retry-After``: the database could not be had within ``db_wait_seconds``."""
+    return JSONResponse(
+        body(BUSY, [("request", f"retry after {RETRY_AFTER_SECONDS} s")]),
+        503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def body(detail: str, errors: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:
@@ -107,6 +123,14 @@ def install(app: FastAPI) -> None:
         field = {404: "path", 405: "method"}.get(exc.status_code, "request")
         errors = [(field, str(exc.detail).lower())]
         return JSONResponse(body(str(exc.detail), errors), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_request: Request, exc: Exception) -> JSONResponse:
+        if not is_busy(exc):
+            return await _unexpected(_request, exc)
+        log.warning("database busy: %s", exc)
+        return busy_response()
 
     @app.exception_handler(DataError)
     async def _data(_request: Request, exc: DataError) -> JSONResponse:

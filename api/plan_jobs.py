@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.config import Settings
+from api.db import reading
 from api.plan_options import JobOptions
 from api.tables import PlanJob, utcnow
 from placement.models import Scenario
@@ -94,7 +95,7 @@ class JobRunner:
             self._finish(job_id, "failed", error="internal error while solving")
 
     def _status(self, job_id: str) -> str | None:
-        with Session(self.engine) as session:
+        with Session(reading(self.engine)) as session:
             job = session.get(PlanJob, job_id)
             return None if job is None else job.status
 
@@ -114,7 +115,7 @@ class JobRunner:
             # cancelled before it started (or unknown)
             self._transition(job_id, ("cancelling",), status="cancelled", finished_at=utcnow())
             return
-        with Session(self.engine) as session:
+        with Session(reading(self.engine)) as session:
             job = session.get(PlanJob, job_id)
             assert job is not None
             scenario = Scenario.model_validate(job.scenario)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import Coordinator, RowId, SessionDep
+from api.deps import Coordinator, RowId, SessionDep, WriteSessionDep
 from api.schemas import AlertOut
 from api.services import alerts as service
 from api.views import alert_out
@@ -26,6 +26,6 @@ def list_alerts(
 
 
 @router.post("/{alert_id}/resolve")
-def resolve_alert(alert_id: RowId, who: Coordinator, session: SessionDep) -> AlertOut:
+def resolve_alert(alert_id: RowId, who: Coordinator, session: WriteSessionDep) -> AlertOut:
     """Mark an alert as dealt with."""
     return alert_out(service.resolve_alert(session, alert_id, who))

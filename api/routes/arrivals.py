@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 
-from api.deps import Coordinator, SessionDep
+from api.deps import Coordinator, SessionDep, WriteSessionDep
 from api.schemas import ArrivalOut
 from api.services import arrivals as service
 from api.views import arrival_out
@@ -31,6 +31,6 @@ def read_arrival(arrival_id: str, who: Coordinator, session: SessionDep) -> Arri
 
 
 @router.delete("/{arrival_id}")
-def withdraw_arrival(arrival_id: str, who: Coordinator, session: SessionDep) -> ArrivalOut:
+def withdraw_arrival(arrival_id: str, who: Coordinator, session: WriteSessionDep) -> ArrivalOut:
     """Withdraw a waiting arrival (it will not be planned). A placed one must be freed first."""
     return arrival_out(service.withdraw_arrival(session, arrival_id, who))

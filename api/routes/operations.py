@@ -6,7 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlmodel import Session
 
-from api.deps import Coordinator, EngineDep, RowId, SessionDep, SettingsDep
+from api.deps import (
+    Coordinator,
+    EngineDep,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    WriteSessionDep,
+)
 from api.schemas import (
     ArrivalBatchIn,
     ArrivalIn,
@@ -30,7 +37,7 @@ def _out(session: Session, op: Operation) -> OperationOut:
 
 @router.post("", status_code=status.HTTP_201_CREATED, tags=["operations"])
 def create_operation(
-    body: OperationIn, who: Coordinator, session: SessionDep, settings: SettingsDep
+    body: OperationIn, who: Coordinator, session: WriteSessionDep, settings: SettingsDep
 ) -> OperationOut:
     """Record an operation (coordinators)."""
     return _out(session, service.create_operation(session, settings, body, who))
@@ -53,7 +60,7 @@ def add_arrival(
     operation_id: RowId,
     body: ArrivalIn,
     who: Coordinator,
-    session: SessionDep,
+    session: WriteSessionDep,
     settings: SettingsDep,
 ) -> ArrivalOut:
     """Add one arrival; its ``danger`` defaults to the operation's."""
@@ -67,7 +74,7 @@ def add_arrivals(
     operation_id: RowId,
     body: ArrivalBatchIn,
     who: Coordinator,
-    session: SessionDep,
+    session: WriteSessionDep,
     settings: SettingsDep,
 ) -> list[ArrivalOut]:
     """Add several arrivals, all or none."""

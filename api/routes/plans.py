@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import Coordinator, EngineDep, RunnerDep, SessionDep, SettingsDep
+from api.deps import (
+    Coordinator,
+    EngineDep,
+    RunnerDep,
+    SessionDep,
+    SettingsDep,
+    WriteSessionDep,
+)
 from api.schemas import CommitOut, PlanIn, PlanJobOut
 from api.services import planning
 from api.views import job_out, placement_out
@@ -40,7 +47,7 @@ def read_plan(plan_id: str, who: Coordinator, session: SessionDep) -> PlanJobOut
 
 @router.delete("/{plan_id}", status_code=status.HTTP_202_ACCEPTED)
 def cancel_plan(
-    plan_id: str, who: Coordinator, session: SessionDep, runner: RunnerDep
+    plan_id: str, who: Coordinator, session: WriteSessionDep, runner: RunnerDep
 ) -> PlanJobOut:
     """Cancel a queued or running solve (the child process is killed)."""
     return job_out(planning.cancel_plan(session, plan_id))

@@ -19,6 +19,7 @@ from api.deps import (
     EngineDep,
     SessionDep,
     SettingsDep,
+    WriteSessionDep,
 )
 from api.schemas import (
     CalendarIn,
@@ -44,7 +45,7 @@ router = APIRouter(prefix="/shelters")
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ShelterOut, tags=["shelters"])
 def create_shelter(
-    body: ShelterIn, who: Coordinator, session: SessionDep, settings: SettingsDep
+    body: ShelterIn, who: Coordinator, session: WriteSessionDep, settings: SettingsDep
 ) -> ShelterOut | ShelterPublicOut:
     """Create a shelter (coordinators)."""
     row = service.create_shelter(session, settings, body.model_dump(by_alias=True), who)

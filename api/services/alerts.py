@@ -25,15 +25,9 @@ def alerts(
     if kind:
         query = query.where(Alert.kind == kind)
     rows = list(session.exec(query).all())
-    audit.record(
-        session,
-        who,
-        "read",
-        "arrival",
-        sorted({r.arrival_id for r in rows if r.arrival_id}),
-        "alerts",
+    audit.record_reads(
+        session, who, "arrival", sorted({r.arrival_id for r in rows if r.arrival_id}), "alerts"
     )
-    session.commit()
     return rows
 
 

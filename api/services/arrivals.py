@@ -16,8 +16,7 @@ def arrivals(session: Session, who: Principal, status: str | None = None) -> lis
     if status is not None:
         query = query.where(ArrivalRow.status == status)
     rows = list(session.exec(query).all())
-    audit.record(session, who, "read", "arrival", [r.id for r in rows])
-    session.commit()
+    audit.record_reads(session, who, "arrival", [r.id for r in rows])
     return rows
 
 
@@ -26,8 +25,7 @@ def read_arrival(session: Session, arrival_id: str, who: Principal) -> ArrivalRo
     row = session.get(ArrivalRow, arrival_id)
     if row is None:
         raise NotFound("arrival")
-    audit.record(session, who, "read", "arrival", [row.id])
-    session.commit()
+    audit.record_reads(session, who, "arrival", [row.id])
     return row
 
 

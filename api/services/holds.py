@@ -183,8 +183,7 @@ def operation_holds(session: Session, operation_id: int, who: Principal) -> list
             select(Hold).where(Hold.operation_id == operation_id).order_by(col(Hold.id))
         ).all()
     )
-    audit.record(session, who, "read", "hold", [h.id for h in rows if h.id])
-    session.commit()
+    audit.record_reads(session, who, "hold", [h.id for h in rows if h.id])
     return rows
 
 

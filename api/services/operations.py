@@ -63,16 +63,14 @@ def create_operation(
 def operations(session: Session, who: Principal) -> list[Operation]:
     """Every operation (the read is audited)."""
     ops = list(session.exec(select(Operation).order_by(col(Operation.id))).all())
-    audit.record(session, who, "read", "operation", [op.id for op in ops if op.id])
-    session.commit()
+    audit.record_reads(session, who, "operation", [op.id for op in ops if op.id])
     return ops
 
 
 def read_operation(session: Session, operation_id: int, who: Principal) -> Operation:
     """One operation, with its danger locations (the read is audited)."""
     op = store.get_operation(session, operation_id)
-    audit.record(session, who, "read", "operation", [operation_id])
-    session.commit()
+    audit.record_reads(session, who, "operation", [operation_id])
     return op
 
 
@@ -196,6 +194,5 @@ def operation_arrivals(session: Session, operation_id: int, who: Principal) -> l
             .order_by(col(ArrivalRow.created_at), col(ArrivalRow.id))
         ).all()
     )
-    audit.record(session, who, "read", "arrival", [r.id for r in rows])
-    session.commit()
+    audit.record_reads(session, who, "arrival", [r.id for r in rows])
     return rows

@@ -25,8 +25,7 @@ def placements(
     """Placements: all for coordinators; for a manager, those into their own shelters."""
     own = who.shelters if who.role == "shelter_manager" else None
     rows = store.placements_with_arrivals(session, shelter_ids=own, active=active)
-    audit.record(session, who, "read", "placement", [p.id for p, _ in rows if p.id])
-    session.commit()
+    audit.record_reads(session, who, "placement", [p.id for p, _ in rows if p.id])
     return rows
 
 
@@ -36,8 +35,7 @@ def shelter_placements(
     """Active placements into the shelter (on ``active_on``), if ``who`` may see it."""
     store.visible_shelter(session, shelter_id, who)
     rows = store.placements_with_arrivals(session, shelter_ids=[shelter_id], active_on=active_on)
-    audit.record(session, who, "read", "placement", [p.id for p, _ in rows if p.id])
-    session.commit()
+    audit.record_reads(session, who, "placement", [p.id for p, _ in rows if p.id])
     return rows
 
 
@@ -48,8 +46,7 @@ def read_placement(
     row = store.visible_placement(session, placement_id, who)
     arrival = session.get(ArrivalRow, row.arrival_id)
     assert arrival is not None
-    audit.record(session, who, "read", "placement", [placement_id])
-    session.commit()
+    audit.record_reads(session, who, "placement", [placement_id])
     return row, arrival
 
 

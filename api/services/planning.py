@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
-from api.db import with_retry
+from api.db import begin_write, with_retry
 from api.domain_errors import Conflict, Invalid, split_problems
 from api.plan_jobs import ACTIVE, JobRunner
 from api.plan_options import JobOptions, check_size, time_limit
@@ -132,10 +132,12 @@ def request_plan(
         shelter_versions={r.id: r.version for r in places.shelters},
         arrival_versions={a.id: a.version for a in arrivals},
     )
+    # read without the write lock (the versions recorded make a stale plan refuse to commit);
+    # the write lock only for the job and its audit record
+    begin_write(session)
     session.add(job)
     audit.record(session, who, "read", "arrival", [a.id for a in arrivals], f"plan {job.id}")
     session.commit()
-    session.refresh(job)
     runner.submit(job.id)
     return job
 
@@ -150,8 +152,7 @@ def read_plan(session: Session, plan_id: str, who: Principal) -> PlanJob:
     """The job; reading a result (case data) is audited."""
     job = store.get_plan_job(session, plan_id)
     if job.result:
-        audit.record(session, who, "read", "plan", [job.id])
-        session.commit()
+        audit.record_reads(session, who, "plan", [job.id])
     return job
 
 

@@ -43,7 +43,7 @@ def checked_shelter(data: dict[str, Any], settings: Settings) -> Shelter:
 def audit_location_reads(session: Session, who: Principal, rows: list[ShelterRow]) -> None:
     """Record a read of the location of each shelter ``who`` sees one of."""
     seen = [r.id for r in rows if who.sees_location(r.id) and r.shelter.location is not None]
-    audit.record(session, who, "read", "shelter_location", seen)
+    audit.record_reads(session, who, "shelter_location", seen)
 
 
 def create_shelter(
@@ -60,7 +60,6 @@ def create_shelter(
     if shelter.location is not None:
         audit.record(session, who, "write", "shelter_location", [row.id])
     session.commit()
-    session.refresh(row)
     return row
 
 
