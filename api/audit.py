@@ -17,6 +17,9 @@ from api.auth import Principal
 from api.db import begin_write
 from api.tables import AuditRecord, User
 
+#: the object id of one record that stands for every object of its type (a whole list read)
+EVERY = "*"
+
 
 def record(
     session: Session,
@@ -68,11 +71,13 @@ class AuditFilter:
     user: str | None = None
     action: str | None = None
     limit: int = 200
+    offset: int = 0
 
 
 def records(session: Session, f: AuditFilter) -> list[AuditRecord]:
-    """Audit records, newest first."""
-    query = select(AuditRecord).order_by(col(AuditRecord.id).desc()).limit(f.limit)
+    """Audit records, newest first; asked for one object, the records of whole-list reads of
+    its type (``EVERY``) too."""
+    query = select(AuditRecord).order_by(col(AuditRecord.id).desc()).limit(f.limit).offset(f.offset)
     if f.user:
         query = query.join(User, col(User.id) == col(AuditRecord.user_id)).where(
             User.handle == f.user
@@ -80,7 +85,7 @@ def records(session: Session, f: AuditFilter) -> list[AuditRecord]:
     if f.object_type:
         query = query.where(AuditRecord.object_type == f.object_type)
     if f.object_id:
-        query = query.where(AuditRecord.object_id == f.object_id)
+        query = query.where(col(AuditRecord.object_id).in_([f.object_id, EVERY]))
     if f.action:
         query = query.where(AuditRecord.action == f.action)
     return list(session.exec(query).all())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -15,6 +15,7 @@ from api.config import Settings
 from api.db import begin_write, request_session
 from api.errors import ApiError
 from api.plan_jobs import JobRunner
+from api.store import DEFAULT_PAGE, MAX_PAGE, Page
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `placement users add`")
 
@@ -107,6 +108,17 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
 Coordinator = Annotated[Principal, Depends(require("coordinator"))]
 CoordinatorOrManager = Annotated[Principal, Depends(require("coordinator", "shelter_manager"))]
 CoordinatorOrAnalyst = Annotated[Principal, Depends(require("coordinator", "analyst"))]
+
+
+def page(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")] = DEFAULT_PAGE,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="rows skipped")] = 0,
+) -> Page:
+    """The page of a list the caller asks for (``?limit=&offset=``)."""
+    return Page(limit, offset)
+
+
+PageDep = Annotated[Page, Depends(page)]
 
 
 #: an integer id in a path: refused with 422 before it reaches the database if out of range

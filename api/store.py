@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -28,6 +29,27 @@ from api.tables import (
     aware,
 )
 from placement.models import Arrival
+
+Q = TypeVar("Q", bound=Any)
+#: the longest page a list answers, and the page when none is asked for
+MAX_PAGE = 1000
+DEFAULT_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a list to answer: ``limit`` rows after the first ``offset``."""
+
+    limit: int = DEFAULT_PAGE
+    offset: int = 0
+
+    def apply(self, query: Q) -> Q:
+        """The (ordered) query, cut to this page."""
+        return query.limit(self.limit).offset(self.offset)
+
+
+#: the page a list answers when none is asked for
+FIRST_PAGE = Page()
 
 
 @dataclass(frozen=True)
@@ -125,6 +147,7 @@ def placements_with_arrivals(
     shelter_ids: Collection[str] | None = None,
     active: bool = True,
     active_on: date | None = None,
+    page: Page | None = None,
 ) -> list[tuple[PlacementRow, ArrivalRow]]:
     """Placements (``active`` or not) with their arrivals, in placement order."""
     query = (
@@ -138,7 +161,10 @@ def placements_with_arrivals(
         query = query.where(
             col(PlacementRow.first_night) <= active_on, col(PlacementRow.last_night) >= active_on
         )
-    return [(p, a) for p, a in session.exec(query.order_by(col(PlacementRow.id))).all()]
+    query = query.order_by(col(PlacementRow.id))
+    if page is not None:
+        query = page.apply(query)
+    return [(p, a) for p, a in session.exec(query).all()]
 
 
 def household_placements(session: Session, placement: PlacementRow) -> list[PlacementRow]:

@@ -39,7 +39,20 @@ def shelter_out(
     session: Session, row: ShelterRow, who: Principal, settings: Settings
 ) -> ShelterOut | ShelterPublicOut:
     """The view of a shelter that ``who`` may have."""
-    names = handles(session, {row.updated_by, row.capacity_updated_by})
+    return shelters_out(session, [row], who, settings)[0]
+
+
+def shelters_out(
+    session: Session, rows: list[ShelterRow], who: Principal, settings: Settings
+) -> list[ShelterOut | ShelterPublicOut]:
+    """The views of these shelters that ``who`` may have (the handles read in one query)."""
+    names = handles(session, {u for r in rows for u in (r.updated_by, r.capacity_updated_by)})
+    return [_shelter_view(r, who, settings, names) for r in rows]
+
+
+def _shelter_view(
+    row: ShelterRow, who: Principal, settings: Settings, names: Mapping[int, str]
+) -> ShelterOut | ShelterPublicOut:
     freshness = Freshness(
         version=row.version,
         updated_at=row.updated_at,

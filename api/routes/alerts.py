@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import Coordinator, RowId, SessionDep, WriteSessionDep
+from api.deps import Coordinator, PageDep, RowId, SessionDep, WriteSessionDep
 from api.schemas import AlertOut
 from api.services import alerts as service
+from api.store import FIRST_PAGE
 from api.views import alert_out
 
 router = APIRouter(prefix="/alerts", tags=["live operations"])
@@ -19,10 +20,11 @@ def list_alerts(
     who: Coordinator,
     session: SessionDep,
     open_only: Annotated[bool, Query(alias="open")] = True,
-    kind: str | None = None,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    page: PageDep = FIRST_PAGE,
 ) -> list[AlertOut]:
     """Alerts: escalated proposals, people without a place (coordinators)."""
-    return [alert_out(r) for r in service.alerts(session, who, open_only, kind)]
+    return [alert_out(r) for r in service.alerts(session, who, open_only, kind, page)]
 
 
 @router.post("/{alert_id}/resolve")

@@ -6,9 +6,10 @@ from typing import Literal
 
 from fastapi import APIRouter
 
-from api.deps import Coordinator, SessionDep, WriteSessionDep
+from api.deps import Coordinator, PageDep, SessionDep, WriteSessionDep
 from api.schemas import ArrivalOut
 from api.services import arrivals as service
+from api.store import FIRST_PAGE
 from api.views import arrival_out
 
 router = APIRouter(prefix="/arrivals", tags=["arrivals"])
@@ -19,9 +20,10 @@ def list_arrivals(
     who: Coordinator,
     session: SessionDep,
     status: Literal["waiting", "placed", "withdrawn"] | None = None,
+    page: PageDep = FIRST_PAGE,
 ) -> list[ArrivalOut]:
     """Arrivals, optionally by status."""
-    return [arrival_out(r) for r in service.arrivals(session, who, status)]
+    return [arrival_out(r) for r in service.arrivals(session, who, status, page)]
 
 
 @router.get("/{arrival_id}")

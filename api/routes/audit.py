@@ -9,20 +9,21 @@ from fastapi import APIRouter, Depends, Query
 from api import audit
 from api.deps import Coordinator, SessionDep
 from api.schemas import AuditOut
-from api.store import handles
+from api.store import DEFAULT_PAGE, MAX_PAGE, handles
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 def _filter(
-    object_type: str | None = None,
-    object_id: str | None = None,
-    user: str | None = None,
-    action: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    object_type: Annotated[str | None, Query(max_length=32)] = None,
+    object_id: Annotated[str | None, Query(max_length=64)] = None,
+    user: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=16)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> audit.AuditFilter:
     """The query parameters of ``GET /audit``."""
-    return audit.AuditFilter(object_type, object_id, user, action, limit)
+    return audit.AuditFilter(object_type, object_id, user, action, limit, offset)
 
 
 @router.get("")

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from api.deps import (
     Coordinator,
     EngineDep,
+    PageDep,
     RowId,
     SessionDep,
     SettingsDep,
@@ -25,6 +26,7 @@ from api.schemas import (
 )
 from api.services import holds
 from api.services import operations as service
+from api.store import FIRST_PAGE
 from api.tables import Operation
 from api.views import arrival_out, hold_out, operation_out
 
@@ -44,9 +46,13 @@ def create_operation(
 
 
 @router.get("", tags=["operations"])
-def list_operations(who: Coordinator, session: SessionDep) -> list[OperationOut]:
-    """Every operation (coordinators)."""
-    return [_out(session, op) for op in service.operations(session, who)]
+def list_operations(
+    who: Coordinator, session: SessionDep, page: PageDep = FIRST_PAGE
+) -> list[OperationOut]:
+    """Operations, oldest first, with their arrivals by status (coordinators)."""
+    ops = service.operations(session, who, page)
+    counts = service.counts_by_operation(session, [op.id for op in ops if op.id is not None])
+    return [operation_out(op, counts.get(op.id or 0, {})) for op in ops]
 
 
 @router.get("/{operation_id}", tags=["operations"])

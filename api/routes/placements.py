@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import Coordinator, CoordinatorOrManager, EngineDep, RowId, SessionDep, SettingsDep
+from api.deps import (
+    Coordinator,
+    CoordinatorOrManager,
+    EngineDep,
+    PageDep,
+    RowId,
+    SessionDep,
+    SettingsDep,
+)
 from api.schemas import AnswerIn, AnswerOut, ManagerPlacementOut, PlacementOut
 from api.services import placements as service
 from api.services import proposals
+from api.store import FIRST_PAGE
 from api.views import manager_placement_out, placement_out, placements_out, replan_out
 
 router = APIRouter(prefix="/placements")
@@ -16,10 +25,10 @@ router = APIRouter(prefix="/placements")
 
 @router.get("", response_model=list[PlacementOut] | list[ManagerPlacementOut], tags=["placements"])
 def list_placements(
-    who: CoordinatorOrManager, session: SessionDep, active: bool = True
+    who: CoordinatorOrManager, session: SessionDep, active: bool = True, page: PageDep = FIRST_PAGE
 ) -> list[PlacementOut] | list[ManagerPlacementOut]:
     """Placements: all for coordinators; for a manager, those into their own shelters."""
-    return placements_out(who, service.placements(session, who, active))
+    return placements_out(who, service.placements(session, who, active, page))
 
 
 @router.get(

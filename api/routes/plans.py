@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 from api.deps import (
     Coordinator,
     EngineDep,
+    PageDep,
     RunnerDep,
     SessionDep,
     SettingsDep,
@@ -16,6 +17,7 @@ from api.deps import (
 )
 from api.schemas import CommitOut, PlanIn, PlanJobOut
 from api.services import planning
+from api.store import FIRST_PAGE
 from api.views import job_out, placement_out
 
 router = APIRouter(prefix="/plans", tags=["plans"])
@@ -34,9 +36,11 @@ def request_plan(
 
 
 @router.get("")
-def list_plans(who: Coordinator, session: SessionDep) -> list[PlanJobOut]:
+def list_plans(
+    who: Coordinator, session: SessionDep, page: PageDep = FIRST_PAGE
+) -> list[PlanJobOut]:
     """Plan jobs, newest first, without their results."""
-    return [job_out(j, with_result=False) for j in planning.plan_jobs(session)]
+    return [job_out(j, with_result=False) for j in planning.plan_jobs(session, page)]
 
 
 @router.get("/{plan_id}")

@@ -17,6 +17,7 @@ from api.deps import (
     CoordinatorOrManager,
     CurrentUser,
     EngineDep,
+    PageDep,
     SessionDep,
     SettingsDep,
     WriteSessionDep,
@@ -37,8 +38,8 @@ from api.schemas import (
 from api.services import compromised, placements, waitlist
 from api.services import shelters as service
 from api.services.shelters import Change
-from api.store import handles, visible_shelter
-from api.views import placements_out, replan_out, shelter_out
+from api.store import FIRST_PAGE, handles, visible_shelter
+from api.views import placements_out, replan_out, shelter_out, shelters_out
 
 router = APIRouter(prefix="/shelters")
 
@@ -54,15 +55,19 @@ def create_shelter(
 
 @router.get("", response_model=list[ShelterOut | ShelterPublicOut], tags=["shelters"])
 def list_shelters(
-    who: CurrentUser, session: SessionDep, settings: SettingsDep, stale: bool | None = None
+    who: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    stale: bool | None = None,
+    page: PageDep = FIRST_PAGE,
 ) -> list[ShelterOut | ShelterPublicOut]:
     """Shelters: all for coordinators and analysts (analysts without locations); managers
     see their own. ``?stale=true``: only those whose places were not confirmed for
     ``PLACEMENT_STALE_AFTER_HOURS``."""
-    rows = service.shelters(session, settings, who, stale)
-    out = [shelter_out(session, r, who, settings) for r in rows]
-    service.audit_location_reads(session, who, rows)
-    session.commit()
+    rows = service.shelters(session, settings, who, stale, page)
+    out = shelters_out(session, rows, who, settings)
+    whole_list = stale is None and page.offset == 0 and len(rows) < page.limit
+    service.audit_location_reads(session, who, rows, every=whole_list)
     return out
 
 
@@ -74,7 +79,6 @@ def get_shelter(
     row = visible_shelter(session, shelter_id, who)
     out = shelter_out(session, row, who, settings)
     service.audit_location_reads(session, who, [row])
-    session.commit()
     return out
 
 
@@ -144,10 +148,10 @@ def set_availability(
 
 @router.get("/{shelter_id}/updates", response_model=list[ShelterUpdateOut], tags=["shelters"])
 def shelter_updates(
-    shelter_id: str, who: CoordinatorOrManager, session: SessionDep
+    shelter_id: str, who: CoordinatorOrManager, session: SessionDep, page: PageDep = FIRST_PAGE
 ) -> list[ShelterUpdateOut]:
     """Who changed the shelter and when: the freshness of its places."""
-    rows = service.shelter_updates(session, shelter_id, who)
+    rows = service.shelter_updates(session, shelter_id, who, page)
     names = handles(session, {r.user_id for r in rows})
     return [
         ShelterUpdateOut(

@@ -12,11 +12,16 @@ from sqlmodel import Session, col, select
 from api import audit
 from api.auth import Principal
 from api.domain_errors import Conflict, NotFound
+from api.store import FIRST_PAGE, Page
 from api.tables import Alert, utcnow
 
 
 def alerts(
-    session: Session, who: Principal, open_only: bool = True, kind: str | None = None
+    session: Session,
+    who: Principal,
+    open_only: bool = True,
+    kind: str | None = None,
+    page: Page = FIRST_PAGE,
 ) -> list[Alert]:
     """Alerts (only the unresolved ones when ``open_only``), of one ``kind`` if given."""
     query = select(Alert).order_by(col(Alert.id))
@@ -24,7 +29,7 @@ def alerts(
         query = query.where(col(Alert.resolved_at).is_(None))
     if kind:
         query = query.where(Alert.kind == kind)
-    rows = list(session.exec(query).all())
+    rows = list(session.exec(page.apply(query)).all())
     audit.record_reads(
         session, who, "arrival", sorted({r.arrival_id for r in rows if r.arrival_id}), "alerts"
     )

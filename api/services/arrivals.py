@@ -7,15 +7,18 @@ from sqlmodel import Session, col, select
 from api import audit
 from api.auth import Principal
 from api.domain_errors import Conflict, NotFound
+from api.store import FIRST_PAGE, Page
 from api.tables import ArrivalRow
 
 
-def arrivals(session: Session, who: Principal, status: str | None = None) -> list[ArrivalRow]:
+def arrivals(
+    session: Session, who: Principal, status: str | None = None, page: Page = FIRST_PAGE
+) -> list[ArrivalRow]:
     """Arrivals, optionally by status (the read is audited)."""
     query = select(ArrivalRow).order_by(col(ArrivalRow.created_at), col(ArrivalRow.id))
     if status is not None:
         query = query.where(ArrivalRow.status == status)
-    rows = list(session.exec(query).all())
+    rows = list(session.exec(page.apply(query)).all())
     audit.record_reads(session, who, "arrival", [r.id for r in rows])
     return rows
 

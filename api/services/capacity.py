@@ -22,10 +22,14 @@ from placement.rules import CapacityRule
 MAX_WINDOW_DAYS = 366
 
 
+def stale_before(settings: Settings, now: datetime | None = None) -> datetime:
+    """Places last updated before this moment are stale (``stale_after_hours`` ago)."""
+    return (now or utcnow()) - timedelta(hours=settings.stale_after_hours)
+
+
 def is_stale(row: ShelterRow, settings: Settings, now: datetime | None = None) -> bool:
     """True when the shelter's places were not updated within ``stale_after_hours``."""
-    age = (now or utcnow()) - aware(row.capacity_updated_at)
-    return age > timedelta(hours=settings.stale_after_hours)
+    return aware(row.capacity_updated_at) < stale_before(settings, now)
 
 
 def clip(shelter: Shelter, start: date, end: date) -> Shelter:

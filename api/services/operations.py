@@ -14,6 +14,7 @@ from api.auth import Principal
 from api.config import Settings
 from api.domain_errors import Conflict, Invalid, TooLarge, split_problems
 from api.schemas import ArrivalIn, OperationIn
+from api.store import Page
 from api.tables import ArrivalRow, Operation, ShelterRow
 from placement.geography import load_geography
 from placement.loading import validation_problems
@@ -22,13 +23,19 @@ from placement.models import Arrival, Scenario
 
 def arrival_counts(session: Session, operation_id: int | None) -> dict[str, int]:
     """The operation's arrivals by status."""
-    return dict(
-        session.exec(
-            select(ArrivalRow.status, func.count())
-            .where(ArrivalRow.operation_id == operation_id)
-            .group_by(col(ArrivalRow.status))
-        ).all()
-    )
+    return counts_by_operation(session, [operation_id or 0]).get(operation_id or 0, {})
+
+
+def counts_by_operation(session: Session, ids: list[int]) -> dict[int, dict[str, int]]:
+    """The arrivals of each of these operations by status, in one query."""
+    out: dict[int, dict[str, int]] = {}
+    for op_id, status, n in session.exec(
+        select(ArrivalRow.operation_id, ArrivalRow.status, func.count())
+        .where(col(ArrivalRow.operation_id).in_(ids))
+        .group_by(col(ArrivalRow.operation_id), col(ArrivalRow.status))
+    ).all():
+        out.setdefault(op_id, {})[status] = n
+    return out
 
 
 def create_operation(
@@ -60,9 +67,9 @@ def create_operation(
     return op
 
 
-def operations(session: Session, who: Principal) -> list[Operation]:
-    """Every operation (the read is audited)."""
-    ops = list(session.exec(select(Operation).order_by(col(Operation.id))).all())
+def operations(session: Session, who: Principal, page: Page) -> list[Operation]:
+    """Operations, oldest first, one page (the read is audited)."""
+    ops = list(session.exec(page.apply(select(Operation).order_by(col(Operation.id)))).all())
     audit.record_reads(session, who, "operation", [op.id for op in ops if op.id])
     return ops
 

@@ -16,15 +16,16 @@ from api.config import Settings
 from api.db import with_retry
 from api.domain_errors import Conflict, NotFound
 from api.services import waitlist
+from api.store import FIRST_PAGE, Page
 from api.tables import ArrivalRow, PlacementRow, utcnow
 
 
 def placements(
-    session: Session, who: Principal, active: bool = True
+    session: Session, who: Principal, active: bool = True, page: Page = FIRST_PAGE
 ) -> list[tuple[PlacementRow, ArrivalRow]]:
     """Placements: all for coordinators; for a manager, those into their own shelters."""
     own = who.shelters if who.role == "shelter_manager" else None
-    rows = store.placements_with_arrivals(session, shelter_ids=own, active=active)
+    rows = store.placements_with_arrivals(session, shelter_ids=own, active=active, page=page)
     audit.record_reads(session, who, "placement", [p.id for p, _ in rows if p.id])
     return rows
 

@@ -32,7 +32,7 @@ from api.services.capacity import capacity_problems, held_stays, is_stale, remai
 from api.services.holds import end_hold
 from api.services.replanning import proposal_deadlines
 from api.services.scenarios import Horizon, build_scenario
-from api.store import Stay
+from api.store import Page, Stay
 from api.tables import ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow, aware, utcnow
 from placement.loading import ScenarioError
 from placement.models import Scenario
@@ -143,9 +143,10 @@ def request_plan(
 
 
 # --- follow, cancel ---------------------------------------------------------------------
-def plan_jobs(session: Session) -> list[PlanJob]:
-    """Plan jobs, newest first."""
-    return list(session.exec(select(PlanJob).order_by(col(PlanJob.created_at).desc())).all())
+def plan_jobs(session: Session, page: Page) -> list[PlanJob]:
+    """Plan jobs, newest first, one page."""
+    query = select(PlanJob).order_by(col(PlanJob.created_at).desc(), col(PlanJob.id))
+    return list(session.exec(page.apply(query)).all())
 
 
 def read_plan(session: Session, plan_id: str, who: Principal) -> PlanJob:

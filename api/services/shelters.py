@@ -18,7 +18,8 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.domain_errors import Conflict, Invalid, NotFound, split_problems
-from api.services.capacity import capacity_problems, is_stale
+from api.services.capacity import capacity_problems, stale_before
+from api.store import Page
 from api.tables import ShelterRow, ShelterUpdate, utcnow
 from placement.geography import load_geography
 from placement.loading import validation_problems
@@ -40,9 +41,15 @@ def checked_shelter(data: dict[str, Any], settings: Settings) -> Shelter:
     return shelter
 
 
-def audit_location_reads(session: Session, who: Principal, rows: list[ShelterRow]) -> None:
-    """Record a read of the location of each shelter ``who`` sees one of."""
-    seen = [r.id for r in rows if who.sees_location(r.id) and r.shelter.location is not None]
+def audit_location_reads(
+    session: Session, who: Principal, rows: list[ShelterRow], every: bool = False
+) -> None:
+    """Record a read of the location of each shelter ``who`` sees one of; when ``every``
+    shelter was read (a coordinator's whole list), one record says so (``audit.EVERY``)."""
+    seen = [r.id for r in rows if who.sees_location(r.id) and r.data.get("location")]
+    if every and who.role == "coordinator" and len(seen) > 1:
+        audit.record_reads(session, who, "shelter_location", [audit.EVERY], f"{len(seen)} shelters")
+        return
     audit.record_reads(session, who, "shelter_location", seen)
 
 
@@ -64,17 +71,17 @@ def create_shelter(
 
 
 def shelters(
-    session: Session, settings: Settings, who: Principal, stale: bool | None = None
+    session: Session, settings: Settings, who: Principal, stale: bool | None, page: Page
 ) -> list[ShelterRow]:
-    """Shelters ``who`` may see (managers: their own), only the stale ones (or the fresh
-    ones) when ``stale`` is given."""
+    """Shelters ``who`` may see (managers: their own), by id, one page; only the stale ones
+    (or the fresh ones) when ``stale`` is given."""
     query = select(ShelterRow).order_by(col(ShelterRow.id))
     if who.role == "shelter_manager":
         query = query.where(col(ShelterRow.id).in_(who.shelters))
-    rows = list(session.exec(query).all())
     if stale is not None:
-        rows = [r for r in rows if is_stale(r, settings) == stale]
-    return rows
+        before = col(ShelterRow.capacity_updated_at) < stale_before(settings)
+        query = query.where(before if stale else ~before)
+    return list(session.exec(page.apply(query)).all())
 
 
 @dataclass(frozen=True)
@@ -136,13 +143,14 @@ def change_shelter(
     return row
 
 
-def shelter_updates(session: Session, shelter_id: str, who: Principal) -> list[ShelterUpdate]:
-    """Who changed the shelter and when (managers: only their own shelters)."""
+def shelter_updates(
+    session: Session, shelter_id: str, who: Principal, page: Page
+) -> list[ShelterUpdate]:
+    """Who changed the shelter and when, oldest first (managers: only their own shelters)."""
     store.visible_shelter(session, shelter_id, who)
-    return list(
-        session.exec(
-            select(ShelterUpdate)
-            .where(ShelterUpdate.shelter_id == shelter_id)
-            .order_by(col(ShelterUpdate.id))
-        ).all()
+    query = (
+        select(ShelterUpdate)
+        .where(ShelterUpdate.shelter_id == shelter_id)
+        .order_by(col(ShelterUpdate.id))
     )
+    return list(session.exec(page.apply(query)).all())
