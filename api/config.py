@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from placement.geography import GeographyCode
 
+#: no solve may be given more time than this, whatever the settings say (an hour)
+LONGEST_SOLVE_SECONDS = 3600.0
+
 
 class Settings(BaseSettings):
     """Everything an operator may tune; every limit is enforced before any work is done."""
@@ -59,8 +62,8 @@ class Settings(BaseSettings):
     max_arrivals_per_solve: int = Field(default=400, ge=1)
     max_shelters_per_solve: int = Field(default=1000, ge=1)
     max_horizon_days: int = Field(default=120, ge=1, le=366)
-    max_solve_seconds: float = Field(default=60.0, gt=0)
-    default_solve_seconds: float = Field(default=10.0, gt=0)
+    max_solve_seconds: float = Field(default=60.0, gt=0, le=LONGEST_SOLVE_SECONDS)
+    default_solve_seconds: float = Field(default=10.0, gt=0, le=LONGEST_SOLVE_SECONDS)
     explain_seconds: float = Field(default=10.0, ge=0, description="budget for explanations")
     solve_grace_seconds: float = Field(
         default=5.0, gt=0, description="after time limit + explanations, the solver is killed"

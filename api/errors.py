@@ -59,6 +59,7 @@ def refusal(exc: ServiceError) -> tuple[int, dict[str, Any]]:
     return status, body(exc.detail, exc.errors)
 
 
+TOO_DEEP = "nested too deeply (arrays or objects within one another)"
 #: seconds a client is told to wait before it tries again (``Retry-After``)
 RETRY_AFTER_SECONDS = 2
 BUSY = "the database is busy; try again shortly"
@@ -120,7 +121,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        field = {404: "path", 405: "method"}.get(exc.status_code, "request")
+        field = {400: "body", 404: "path", 405: "method"}.get(exc.status_code, "request")
         errors = [(field, str(exc.detail).lower())]
         return JSONResponse(body(str(exc.detail), errors), exc.status_code, headers=exc.headers)
 
@@ -131,6 +132,11 @@ def install(app: FastAPI) -> None:
             return await _unexpected(_request, exc)
         log.warning("database busy: %s", exc)
         return busy_response()
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_request: Request, _exc: RecursionError) -> JSONResponse:
+        log.info("request refused: %s", TOO_DEEP)
+        return JSONResponse(body("invalid request", [("body", TOO_DEEP)]), 422)
 
     @app.exception_handler(DataError)
     async def _data(_request: Request, exc: DataError) -> JSONResponse:

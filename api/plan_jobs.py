@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -24,6 +25,7 @@ from api.config import Settings
 from api.db import reading
 from api.plan_options import JobOptions
 from api.tables import PlanJob, utcnow
+from placement.loading import validation_problems
 from placement.models import Scenario
 from placement.plan import Plan
 from placement.validation import validate_plan
@@ -34,6 +36,26 @@ from solver.progress import ProgressEvent
 log = logging.getLogger(__name__)
 
 ACTIVE = ("queued", "running", "cancelling")
+#: why a job failed, as its ``error`` says (followed by the objects at fault)
+SOLVER_FAILED = "the solver failed"
+INVALID_PLAN = "the solver returned a plan that breaks rules"
+INVALID_SCENARIO = "the stored scenario is invalid"
+MAX_ERROR = 2000
+
+
+def invalid_scenario(error: ValidationError, scenario: dict[str, Any]) -> str:
+    """Why the job's scenario was refused, naming shelters and arrivals by id
+    (``shelters[SH-29-01].capacity: ...``) rather than by position."""
+    lines = []
+    for problem in validation_problems(error):
+        for key in ("shelters", "arrivals"):
+            items = scenario.get(key) or []
+            for i, item in enumerate(items):
+                problem = problem.replace(f"{key}[{i}]", f"{key}[{item.get('id', i)}]")
+        lines.append(problem)
+    return f"{INVALID_SCENARIO}: {'; '.join(lines)}"[:MAX_ERROR]
+
+
 WATCH_SECONDS = 0.3
 
 
@@ -90,9 +112,17 @@ class JobRunner:
     def _run(self, job_id: str) -> None:
         try:
             self._solve(job_id)
-        except Exception:
+        except ValidationError as e:
+            log.warning("plan job %s: invalid scenario", job_id)
+            self._finish(job_id, "failed", error=invalid_scenario(e, self._scenario(job_id)))
+        except Exception as e:
             log.exception("plan job %s failed", job_id)
-            self._finish(job_id, "failed", error="internal error while solving")
+            self._finish(job_id, "failed", error=f"{SOLVER_FAILED}: {type(e).__name__}: {e}")
+
+    def _scenario(self, job_id: str) -> dict[str, Any]:
+        with Session(reading(self.engine)) as session:
+            job = session.get(PlanJob, job_id)
+            return job.scenario if job is not None else {}
 
     def _status(self, job_id: str) -> str | None:
         with Session(reading(self.engine)) as session:
@@ -191,7 +221,8 @@ class JobRunner:
         problems = validate_plan(scenario, plan)
         if problems:
             log.error("plan job %s: the plan breaks rules: %s", job_id, problems)
-            self._finish(job_id, "failed", error="the solver returned an invalid plan")
+            error = f"{INVALID_PLAN}: {'; '.join(problems)}"
+            self._finish(job_id, "failed", error=error[:MAX_ERROR])
             return
         self._finish(job_id, "done", result=plan.model_dump(mode="json"))
 

@@ -43,7 +43,7 @@ def time_limit(requested: float | None, settings: Settings) -> float:
     """The solver time limit: the requested one, or the default; ``TimeLimitOutOfRange``
     unless it is in (0, ``max_solve_seconds``]."""
     limit = requested or min(settings.default_solve_seconds, settings.max_solve_seconds)
-    if limit <= 0 or limit > settings.max_solve_seconds:
+    if not 0 < limit <= settings.max_solve_seconds:  # NaN is refused too
         raise TimeLimitOutOfRange(settings.max_solve_seconds)
     return limit
 

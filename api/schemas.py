@@ -8,30 +8,41 @@ per role: a type without a ``location`` field cannot leak one.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.config import LONGEST_SOLVE_SECONDS
 from api.plan_options import JobOptions
 from placement.models import (
+    MAX_ITEMS,
+    Age,
     Arrival,
     Availability,
+    Children,
     Danger,
+    Day,
     Gender,
     Identifier,
+    Languages,
     Location,
+    Nights,
+    Places,
     Policy,
-    Service,
+    Services,
     Shelter,
 )
 from placement.plan import Plan
 from solver.names import SolverName
 
+#: a solver time limit in seconds (the settings' ``max_solve_seconds`` may lower it)
+TimeLimit = Annotated[float, Field(gt=0, le=LONGEST_SOLVE_SECONDS, allow_inf_nan=False)]
+
 
 class In(BaseModel):
     """Base of request models: unknown fields are refused."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class Out(BaseModel):
@@ -48,28 +59,28 @@ class ShelterIn(Shelter):
 class ShelterEditIn(In):
     """A coordinator's edit of a shelter; absent fields are unchanged."""
 
-    department: str | None = None
+    department: str | None = Field(default=None, max_length=3)
     location: Location | None = None
-    accepts: tuple[Gender, ...] | None = None
+    accepts: tuple[Gender, ...] | None = Field(default=None, min_length=1, max_length=3)
     trans_inclusive: bool | None = None
-    age_min: int | None = None
-    age_max: int | None = None
+    age_min: Age | None = None
+    age_max: Age | None = None
     children: bool | None = None
-    languages: tuple[str, ...] | None = None
-    services: tuple[Service, ...] | None = None
+    languages: Languages | None = None
+    services: Services | None = None
     active: bool | None = None
 
 
 class ShelterAttributesIn(In):
     """What a shelter's manager may change: languages, services and who it accepts."""
 
-    accepts: tuple[Gender, ...] | None = None
+    accepts: tuple[Gender, ...] | None = Field(default=None, min_length=1, max_length=3)
     trans_inclusive: bool | None = None
-    age_min: int | None = None
-    age_max: int | None = None
+    age_min: Age | None = None
+    age_max: Age | None = None
     children: bool | None = None
-    languages: tuple[str, ...] | None = None
-    services: tuple[Service, ...] | None = None
+    languages: Languages | None = None
+    services: Services | None = None
 
 
 class CalendarIn(In):
@@ -78,8 +89,8 @@ class CalendarIn(In):
     Places are the shelter's total places for this mechanism; committed placements use them.
     """
 
-    capacity: int | None = Field(default=None, ge=0)
-    availability: tuple[Availability, ...] | None = None
+    capacity: Places | None = None
+    availability: tuple[Availability, ...] | None = Field(default=None, max_length=MAX_ITEMS)
 
 
 class Freshness(Out):
@@ -134,8 +145,8 @@ class OperationIn(In):
     """A dismantling: a pseudonymous reference, a date, the danger locations it shares."""
 
     reference: Identifier
-    date: dt.date
-    danger: tuple[Danger, ...] = Field(min_length=1)
+    date: Day
+    danger: tuple[Danger, ...] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 class OperationOut(Out):
@@ -153,7 +164,9 @@ class OperationOut(Out):
 class ArrivalIn(Arrival):
     """An arrival in the scenario format; ``danger`` defaults to the operation's."""
 
-    danger: tuple[Danger, ...] | None = Field(default=None, min_length=1)  # type: ignore[assignment]
+    danger: tuple[Danger, ...] | None = Field(  # type: ignore[assignment]
+        default=None, min_length=1, max_length=MAX_ITEMS
+    )
 
 
 class ArrivalBatchIn(In):
@@ -273,8 +286,8 @@ class HoldProfile(In):
     """Who the places are for; the engine picks shelters that fit (operation's danger too)."""
 
     gender: Gender = "woman"
-    children: int = Field(default=0, ge=0, le=20, description="per person")
-    languages: tuple[str, ...] = Field(default=("fr",), min_length=1)
+    children: Children = Field(default=0, description="per person")
+    languages: Languages = Field(default=("fr",), min_length=1)
 
 
 class HoldIn(In):
@@ -290,8 +303,8 @@ class HoldIn(In):
         description="places at the named shelter (at most 20); with a profile, the number of "
         "people of that profile (each with their children)",
     )
-    first_night: dt.date | None = Field(default=None, description="default: the operation date")
-    nights: int = Field(default=30, ge=1, le=366)
+    first_night: Day | None = Field(default=None, description="default: the operation date")
+    nights: Nights = 30
     expires_in_hours: float = Field(default=12.0, gt=0, le=24 * 14)
 
 
@@ -346,12 +359,12 @@ class PlanIn(In):
         le=2**31 - 1,
         description="an operation; omit to plan every waiting arrival",
     )
-    start: dt.date | None = Field(
+    start: Day | None = Field(
         default=None, description="first night; default: the operation date (or the earliest)"
     )
-    horizon_days: int = Field(default=30, ge=1, le=366)
+    horizon_days: Nights = 30
     solver: SolverName = "cpsat"
-    time_limit: float | None = Field(default=None, gt=0, description="seconds")
+    time_limit: TimeLimit | None = Field(default=None, description="seconds")
     explain: bool = True
     policy: Policy = Policy()
 

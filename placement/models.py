@@ -12,9 +12,18 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from placement.geography import Geography, GeographyCode, Point, load_geography
+from placement.languages import _TAG as LANGUAGE_TAG  # the one syntax of a language tag
 from placement.languages import is_valid_tag
 
 Gender = Literal["woman", "man", "nonbinary"]
@@ -23,6 +32,50 @@ Identifier = Annotated[
 ]
 Service = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
 MAX_HORIZON_DAYS = 366
+
+# --- the bounds of every number and date in a scenario, each written once ---------------
+#: places of one shelter on one night (a large reception centre for a mass arrival)
+MAX_PLACES = 10_000
+#: accompanying children of one person
+MAX_CHILDREN = 20
+MAX_AGE = 120
+#: half the Earth's circumference: no two points are farther apart
+MAX_DISTANCE_KM = 20_000
+#: a secondary cost, per person (see ``placement.costs``)
+MAX_WEIGHT = 1_000_000
+#: every date lies in this window (far from the calendar's end: no overflow adding nights)
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+#: items in one list of languages, services, danger locations...
+MAX_ITEMS = 100
+
+Day = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+Places = Annotated[int, Field(ge=0, le=MAX_PLACES)]
+Age = Annotated[int, Field(ge=0, le=MAX_AGE)]
+Children = Annotated[int, Field(ge=0, le=MAX_CHILDREN)]
+DistanceKm = Annotated[float, Field(ge=0, le=MAX_DISTANCE_KM)]
+Weight = Annotated[int, Field(ge=0, le=MAX_WEIGHT)]
+Nights = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)]
+
+
+def _check_languages(tags: tuple[str, ...]) -> tuple[str, ...]:
+    for i, tag in enumerate(tags):
+        if not is_valid_tag(tag):
+            raise ValueError(f"item {i}: {tag!r} is not a BCP-47 language tag (e.g. 'en', 'ro')")
+    return tags
+
+
+#: a BCP-47 language tag: checked by ``placement.languages`` (``Languages``), whose pattern
+#: the schema shows
+LanguageTag = Annotated[
+    str,
+    Field(max_length=35),
+    WithJsonSchema({"type": "string", "maxLength": 35, "pattern": LANGUAGE_TAG.pattern}),
+]
+Languages = Annotated[
+    tuple[LanguageTag, ...], Field(max_length=MAX_ITEMS), AfterValidator(_check_languages)
+]
+Services = Annotated[tuple[Service, ...], Field(max_length=MAX_ITEMS)]
 #: priority levels, most urgent first: the order of the lexicographic objective
 PRIORITIES = (5, 4, 3, 2, 1)
 
@@ -30,7 +83,9 @@ PRIORITIES = (5, 4, 3, 2, 1)
 class Frozen(BaseModel):
     """Base: immutable, and unknown fields are refused."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
 
 def _department_code(value: Any) -> Any:
@@ -42,13 +97,6 @@ def _department_code(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip().upper()
     return value
-
-
-def _check_languages(tags: tuple[str, ...]) -> tuple[str, ...]:
-    for i, tag in enumerate(tags):
-        if not is_valid_tag(tag):
-            raise ValueError(f"item {i}: {tag!r} is not a BCP-47 language tag (e.g. 'en', 'ro')")
-    return tags
 
 
 class Location(Frozen):
@@ -64,28 +112,25 @@ class Location(Frozen):
 class Weights(Frozen):
     """Weights of the secondary costs (integers; see ``placement.costs``)."""
 
-    interpreter: int = Field(default=100, ge=0, description="no shared language, per person")
-    close_language: int = Field(
-        default=50, ge=0, description="no shared language but a close one, per person"
+    interpreter: Weight = Field(default=100, description="no shared language, per person")
+    close_language: Weight = Field(
+        default=50, description="no shared language but a close one, per person"
     )
-    unmet_wish: int = Field(default=20, ge=0, description="per wished service not offered")
-    extra_distance_per_100km: int = Field(
-        default=10, ge=0, description="per 100 km beyond the safety distance"
+    unmet_wish: Weight = Field(default=20, description="per wished service not offered")
+    extra_distance_per_100km: Weight = Field(
+        default=10, description="per 100 km beyond the safety distance"
     )
-    outside_holds: int = Field(
+    outside_holds: Weight = Field(
         default=500,
-        ge=0,
         description="per person placed outside the held shelters, when the plan has any",
     )
-    stale_place: int = Field(
+    stale_place: Weight = Field(
         default=1000,
-        ge=0,
         description="per person placed in a shelter whose places are unconfirmed "
         "(policy.stale_capacity: last_resort)",
     )
-    scarce_place: int = Field(
+    scarce_place: Weight = Field(
         default=30,
-        ge=0,
         description="per scarce feature (children, minors, a service) used by someone "
         "who does not need it",
     )
@@ -94,14 +139,13 @@ class Weights(Frozen):
 class Policy(Frozen):
     """The coordinator's choices for one planning run."""
 
-    safety_distance_km: float = Field(default=100, ge=0)
-    safety_distance_floor_km: float = Field(
+    safety_distance_km: DistanceKm = 100
+    safety_distance_floor_km: DistanceKm = Field(
         default=50,
-        ge=0,
         description="explanations never suggest a safety distance below this",
     )
     avoid_neighbouring_departments: bool = True
-    max_per_network_per_shelter: int | None = Field(default=None, ge=1)
+    max_per_network_per_shelter: int | None = Field(default=None, ge=1, le=MAX_PLACES)
     language_required: bool = False
     stale_capacity: Literal["use", "last_resort", "exclude"] = Field(
         default="last_resort",
@@ -114,9 +158,9 @@ class Policy(Frozen):
 class Availability(Frozen):
     """Places from ``from`` (inclusive) to ``to`` (exclusive; default: end of the horizon)."""
 
-    from_: date = Field(alias="from")
-    to: date | None = None
-    places: int = Field(ge=0)
+    from_: Day = Field(alias="from")
+    to: Day | None = None
+    places: Places
 
     @model_validator(mode="after")
     def _ordered(self) -> Availability:
@@ -131,15 +175,15 @@ class Shelter(Frozen):
     id: Identifier
     department: str
     location: Location | None = None
-    accepts: tuple[Gender, ...] = Field(min_length=1)
+    accepts: tuple[Gender, ...] = Field(min_length=1, max_length=3)
     trans_inclusive: bool = True
-    age_min: int = Field(default=18, ge=0, le=120)
-    age_max: int | None = Field(default=None, ge=0, le=120)
+    age_min: Age = 18
+    age_max: Age | None = None
     children: bool = False
-    languages: tuple[str, ...] = ("fr",)
-    services: tuple[Service, ...] = ()
-    capacity: int | None = Field(default=None, ge=0)
-    availability: tuple[Availability, ...] | None = None
+    languages: Languages = ("fr",)
+    services: Services = ()
+    capacity: Places | None = None
+    availability: tuple[Availability, ...] | None = Field(default=None, max_length=MAX_ITEMS)
     stale: bool = Field(
         default=False, description="places not confirmed recently (see policy.stale_capacity)"
     )
@@ -149,7 +193,6 @@ class Shelter(Frozen):
     )
 
     _norm_department = field_validator("department", mode="before")(_department_code)
-    _check_languages = field_validator("languages")(_check_languages)
 
     @model_validator(mode="after")
     def _places(self) -> Shelter:
@@ -226,28 +269,28 @@ class Arrival(Frozen):
     id: Identifier
     gender: Gender
     trans: bool = False
-    age: int | None = Field(default=None, ge=0, le=120)
+    age: Age | None = None
     minor: bool | None = None
-    languages: tuple[str, ...] = Field(min_length=1)
-    children: int = Field(default=0, ge=0, le=20)
-    needs: tuple[Service, ...] = ()
-    wishes: tuple[Service, ...] = ()
-    danger: tuple[Danger, ...] = Field(min_length=1)
-    safety_distance_km: float | None = Field(default=None, ge=0)
+    languages: Languages = Field(min_length=1)
+    children: Children = 0
+    needs: Services = ()
+    wishes: Services = ()
+    danger: tuple[Danger, ...] = Field(min_length=1, max_length=MAX_ITEMS)
+    safety_distance_km: DistanceKm | None = None
     language_required: bool | None = Field(
         default=None, description="overrides policy.language_required for this person"
     )
     network: Identifier | None = None
     household: Identifier | None = None
-    keep_apart: tuple[Identifier, ...] = ()
+    keep_apart: tuple[Identifier, ...] = Field(default=(), max_length=MAX_PLACES)
     exclude_shelters: tuple[Identifier, ...] = Field(
-        default=(), description="shelters this person must not go to (declined, compromised)"
+        default=(),
+        max_length=MAX_PLACES,
+        description="shelters this person must not go to (declined, compromised)",
     )
     priority: int = Field(default=1, ge=1, le=5)
-    arrives: date | None = None
-    nights: int | None = Field(default=None, ge=1)
-
-    _check_languages = field_validator("languages")(_check_languages)
+    arrives: Day | None = None
+    nights: Nights | None = None
 
     @model_validator(mode="after")
     def _age_consistent(self) -> Arrival:
@@ -272,8 +315,8 @@ class Scenario(Frozen):
     """One planning problem: shelters, arrivals, a policy and a horizon of nights."""
 
     name: str = Field(min_length=1, max_length=200)
-    start: date
-    horizon_days: int = Field(default=30, ge=1, le=MAX_HORIZON_DAYS)
+    start: Day
+    horizon_days: Nights = 30
     geography: GeographyCode = "fr"
     policy: Policy = Policy()
     shelters: tuple[Shelter, ...]

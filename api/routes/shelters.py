@@ -3,8 +3,6 @@ managers keep their own places current."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, status
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -40,6 +38,7 @@ from api.services import shelters as service
 from api.services.shelters import Change
 from api.store import FIRST_PAGE, handles, visible_shelter
 from api.views import placements_out, replan_out, shelter_out, shelters_out
+from placement.models import Day
 
 router = APIRouter(prefix="/shelters")
 
@@ -170,7 +169,7 @@ def shelter_placements(
     shelter_id: str,
     who: CoordinatorOrManager,
     session: SessionDep,
-    active_on: date | None = None,
+    active_on: Day | None = None,
 ) -> list[PlacementOut] | list[ManagerPlacementOut]:
     """Placements into the shelter (its managers see only the fields they need)."""
     return placements_out(who, placements.shelter_placements(session, shelter_id, who, active_on))

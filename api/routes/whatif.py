@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api import plan_options
 from api.config import Settings
 from api.deps import CoordinatorOrAnalyst, SettingsDep
 from api.domain_errors import Invalid, split_problems
+from api.errors import TOO_DEEP
 from api.plan_jobs import engine_options
 from api.plan_options import JobOptions, TimeLimitOutOfRange, check_size
+from api.schemas import TimeLimit
 from placement.loading import ScenarioError, parse_text, scenario_from_data
 from placement.models import Scenario
 from placement.plan import Plan
@@ -43,6 +45,8 @@ async def _document(request: Request) -> dict[str, Any]:
         raise Invalid("invalid scenario", [("body", p) for p in e.problems]) from None
     except UnicodeDecodeError:
         raise Invalid("invalid scenario", [("body", "not UTF-8 text")]) from None
+    except RecursionError:
+        raise Invalid("invalid scenario", [("body", TOO_DEEP)]) from None
     if not isinstance(data, dict):
         raise Invalid("invalid scenario", [("body", "expected a scenario document")])
     return data
@@ -76,7 +80,7 @@ async def what_if(
     who: CoordinatorOrAnalyst,
     settings: SettingsDep,
     solver: SolverName = "cpsat",
-    time_limit: float | None = None,
+    time_limit: Annotated[TimeLimit | None, Query(description="seconds")] = None,
     explain: bool = True,
 ) -> Plan:
     """Plan a scenario document and return the plan (coordinators and analysts)."""
