@@ -15,6 +15,7 @@ from api.config import Settings
 from api.db import begin_write, request_session
 from api.errors import ApiError
 from api.plan_jobs import JobRunner
+from api.solve_slots import SolveRate
 from api.store import DEFAULT_PAGE, MAX_PAGE, Page
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `placement users add`")
@@ -78,6 +79,26 @@ def current_user(
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def solve_slot(runner: RunnerDep, settings: SettingsDep) -> Iterator[None]:
+    """A solver slot of this process for the route (what-ifs, re-plans), waited for
+    ``solve_queue_seconds`` at most (else 429), given back when the route returns."""
+    with runner.slots.held(settings.solve_queue_seconds):
+        yield
+
+
+def counted_solve(request: Request, who: CurrentUser) -> Principal:
+    """The caller, counted against the rate of solve requests (429 past it)."""
+    rate: SolveRate = request.app.state.solve_rate
+    rate.count(who.id)
+    return who
+
+
+#: a solver slot held while the route runs (declare it after the role check)
+SolveSlot = Annotated[None, Depends(solve_slot, scope="function")]
+#: the caller of a solve request (plans, what-ifs), rate-limited
+SolveRequester = Annotated[Principal, Depends(counted_solve)]
 
 
 def write_session(session: SessionDep, who: CurrentUser) -> Session:

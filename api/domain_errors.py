@@ -2,12 +2,14 @@
 No HTTP here.
 
 ``api.errors`` maps each kind to one status (``NotFound`` 404, ``Conflict`` 409, ``Invalid``
-422, ``TooLarge`` 413) and the JSON body ``{"detail": ..., "errors": [{"field", "problem"}]}``;
+422, ``TooLarge`` 413, ``TooMany`` 429 with ``Retry-After``) and the JSON body
+``{"detail": ..., "errors": [{"field", "problem"}]}``;
 the scheduler catches ``Conflict`` when a proposal was answered before its deadline job.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 
@@ -38,6 +40,16 @@ class Invalid(ServiceError):
 
 class TooLarge(ServiceError):
     """More than a configured limit (arrivals per batch or solve, shelters per solve)."""
+
+
+class TooMany(ServiceError):
+    """Over a limit that time lifts (solver slots, solve requests a minute): retry later."""
+
+    def __init__(
+        self, detail: str, retry_after: float, errors: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        super().__init__(detail, errors)
+        self.retry_after = max(1, math.ceil(retry_after))
 
 
 def split_problems(problems: Sequence[str], prefix: str = "") -> list[tuple[str, str]]:

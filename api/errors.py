@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db import is_busy
-from api.domain_errors import Conflict, Invalid, NotFound, ServiceError, TooLarge
+from api.domain_errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, TooMany
 from placement.loading import format_location
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,13 @@ class ApiError(Exception):
 
 
 #: the HTTP status of each kind of domain error
-STATUS: dict[type[ServiceError], int] = {NotFound: 404, Conflict: 409, Invalid: 422, TooLarge: 413}
+STATUS: dict[type[ServiceError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    TooLarge: 413,
+    TooMany: 429,
+}
 
 
 def refusal(exc: ServiceError) -> tuple[int, dict[str, Any]]:
@@ -113,7 +119,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _refused(_request: Request, exc: ServiceError) -> JSONResponse:
         status, payload = refusal(exc)
-        return JSONResponse(payload, status)
+        retry = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else None
+        return JSONResponse(payload, status, headers=retry)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

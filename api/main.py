@@ -32,6 +32,7 @@ from api.routes import (
     waitlist,
     whatif,
 )
+from api.solve_slots import SolveRate
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.state.settings = settings
     app.state.engine = engine
     app.state.runner = runner
+    app.state.solve_rate = SolveRate(settings.solve_requests_per_minute)
     errors.install(app)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
     for module in (  # one router per URL prefix

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from api.config import Settings
 from api.db import reading
 from api.plan_options import JobOptions
+from api.solve_slots import SolveSlots
 from api.tables import PlanJob, utcnow
 from placement.loading import validation_problems
 from placement.models import Scenario
@@ -77,6 +78,8 @@ class JobRunner:
         self.engine = engine
         self.settings = settings
         self.pool = ThreadPoolExecutor(settings.concurrent_solves, thread_name_prefix="plan")
+        #: the solver slots of this process, shared with what-ifs and re-plans
+        self.slots = SolveSlots(settings.concurrent_solves, settings.default_solve_seconds)
         self._cancels: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
@@ -111,7 +114,8 @@ class JobRunner:
     # --- one job ----------------------------------------------------------------------
     def _run(self, job_id: str) -> None:
         try:
-            self._solve(job_id)
+            with self.slots.held(wait=None):
+                self._solve(job_id)
         except ValidationError as e:
             log.warning("plan job %s: invalid scenario", job_id)
             self._finish(job_id, "failed", error=invalid_scenario(e, self._scenario(job_id)))

@@ -13,6 +13,7 @@ from api.deps import (
     RowId,
     SessionDep,
     SettingsDep,
+    SolveSlot,
     WriteSessionDep,
 )
 from api.schemas import (
@@ -103,6 +104,7 @@ def create_holds(
     who: Coordinator,
     engine: EngineDep,
     settings: SettingsDep,
+    slot: SolveSlot,
 ) -> list[HoldOut]:
     """Hold places for the operation until they expire: at a named shelter, or ``places``
     matching a ``profile`` in shelters the engine picks (all or nothing). Other plans do not

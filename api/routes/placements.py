@@ -13,6 +13,7 @@ from api.deps import (
     RowId,
     SessionDep,
     SettingsDep,
+    SolveSlot,
 )
 from api.schemas import AnswerIn, AnswerOut, ManagerPlacementOut, PlacementOut
 from api.services import placements as service
@@ -48,7 +49,11 @@ def read_placement(
 
 @router.delete("/{placement_id}", tags=["placements"])
 def free_placement(
-    placement_id: RowId, who: Coordinator, engine: EngineDep, settings: SettingsDep
+    placement_id: RowId,
+    who: Coordinator,
+    engine: EngineDep,
+    settings: SettingsDep,
+    slot: SolveSlot,
 ) -> PlacementOut:
     """Free a committed placement: its places return, its arrival waits again."""
     return placement_out(service.free(engine, settings, placement_id, who))
@@ -74,6 +79,7 @@ def decline(
     who: CoordinatorOrManager,
     engine: EngineDep,
     settings: SettingsDep,
+    slot: SolveSlot,
     body: AnswerIn | None = None,
 ) -> AnswerOut:
     """Decline a proposed placement: the place is freed and the person re-planned elsewhere.

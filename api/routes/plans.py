@@ -13,6 +13,7 @@ from api.deps import (
     RunnerDep,
     SessionDep,
     SettingsDep,
+    SolveRequester,
     WriteSessionDep,
 )
 from api.schemas import CommitOut, PlanIn, PlanJobOut
@@ -27,11 +28,13 @@ router = APIRouter(prefix="/plans", tags=["plans"])
 def request_plan(
     body: PlanIn,
     who: Coordinator,
+    counted: SolveRequester,
     session: SessionDep,
     settings: SettingsDep,
     runner: RunnerDep,
 ) -> PlanJobOut:
-    """Plan an operation's waiting arrivals, or every waiting arrival. Returns the job id."""
+    """Plan an operation's waiting arrivals, or every waiting arrival. Returns the job id
+    (202); the job waits for a solver slot. 429 past the user's solve requests a minute."""
     return job_out(planning.request_plan(session, settings, runner, body, who))
 
 

@@ -16,8 +16,10 @@ from api.deps import (
     CurrentUser,
     EngineDep,
     PageDep,
+    RunnerDep,
     SessionDep,
     SettingsDep,
+    SolveSlot,
     WriteSessionDep,
 )
 from api.schemas import (
@@ -131,6 +133,7 @@ def set_availability(
     who: CoordinatorOrManager,
     engine: EngineDep,
     settings: SettingsDep,
+    runner: RunnerDep,
 ) -> ShelterOut | ShelterPublicOut:
     """Replace the places calendar. Refused (409) if committed placements would not fit."""
     changes = {
@@ -140,8 +143,11 @@ def set_availability(
         else [a.model_dump(by_alias=True) for a in body.availability],
     }
     out = _changed(engine, settings, shelter_id, who, Change("availability", changes))
-    # places may have freed up: the waiting list is tried again
-    waitlist.retry_in_new_transaction(engine, settings)
+    # places may have freed up: the waiting list is tried again now if a solver slot is
+    # free, else by the scheduler's next periodic retry (PLACEMENT_WAITLIST_RETRY_MINUTES)
+    with runner.slots.if_free() as free:
+        if free:
+            waitlist.retry_in_new_transaction(engine, settings)
     return out
 
 
@@ -181,6 +187,7 @@ def mark_compromised(
     who: Coordinator,
     engine: EngineDep,
     settings: SettingsDep,
+    slot: SolveSlot,
     body: CompromisedIn | None = None,
 ) -> CompromisedOut:
     """The network found the shelter: everyone placed there is re-planned elsewhere, and the

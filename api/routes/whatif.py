@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api import plan_options
 from api.config import Settings
-from api.deps import CoordinatorOrAnalyst, SettingsDep
+from api.deps import CoordinatorOrAnalyst, RunnerDep, SettingsDep, SolveRequester
 from api.domain_errors import Invalid, split_problems
 from api.errors import TOO_DEEP
 from api.plan_jobs import engine_options
 from api.plan_options import JobOptions, TimeLimitOutOfRange, check_size
 from api.schemas import TimeLimit
+from api.solve_slots import SolveSlots
 from placement.loading import ScenarioError, parse_text, scenario_from_data
 from placement.models import Scenario
 from placement.plan import Plan
@@ -74,23 +76,38 @@ def _scenario(data: dict[str, Any]) -> Scenario:
         raise Invalid("invalid scenario", split_problems(e.problems)) from None
 
 
+@dataclass(frozen=True)
+class WhatIfQuery:
+    """How to solve the what-if (query parameters)."""
+
+    solver: SolverName = "cpsat"
+    time_limit: Annotated[TimeLimit | None, Query(description="seconds")] = None
+    explain: bool = True
+
+
+def _solve_in_a_slot(
+    slots: SolveSlots, settings: Settings, scenario: Scenario, options: JobOptions
+) -> Plan:
+    """Solve once a solver slot of this process is free (``solve_queue_seconds`` at most,
+    else ``TooMany``): what-ifs share the slots with plan jobs and re-plans."""
+    run = RunOptions(grace=settings.solve_grace_seconds, start_method=settings.start_method)
+    with slots.held(settings.solve_queue_seconds):
+        return solve(scenario, engine_options(options, settings), run=run)
+
+
 @router.post("", openapi_extra=_BODY)
 async def what_if(
     request: Request,
     who: CoordinatorOrAnalyst,
+    counted: SolveRequester,
+    runner: RunnerDep,
     settings: SettingsDep,
-    solver: SolverName = "cpsat",
-    time_limit: Annotated[TimeLimit | None, Query(description="seconds")] = None,
-    explain: bool = True,
+    query: Annotated[WhatIfQuery, Depends()],
 ) -> Plan:
-    """Plan a scenario document and return the plan (coordinators and analysts)."""
+    """Plan a scenario document and return the plan (coordinators and analysts). 429 when
+    the user asked for too many solves this minute or every solver slot stays busy."""
     data = await _document(request)
-    limit = _checked(data, time_limit, settings)
+    limit = _checked(data, query.time_limit, settings)
     parsed = _scenario(data)
-    options = JobOptions(solver=solver, time_limit=limit, explain=explain)
-    return await run_in_threadpool(
-        solve,
-        parsed,
-        engine_options(options, settings),
-        run=RunOptions(grace=settings.solve_grace_seconds, start_method=settings.start_method),
-    )
+    options = JobOptions(solver=query.solver, time_limit=limit, explain=query.explain)
+    return await run_in_threadpool(_solve_in_a_slot, runner.slots, settings, parsed, options)
