@@ -1,4 +1,8 @@
-"""Users and bearer tokens. A token is shown once, at creation; only its hash is stored."""
+"""Users and bearer tokens. A token is shown once, at creation; only its hash is stored.
+
+A token is refused (401) once revoked, once expired, or when its user is deactivated: every
+request reads the token's row, so a revocation holds at once on every API worker.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,18 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.tables import ROLES, ShelterRow, Token, User, UserShelter
+from api.db import begin_write
+from api.tables import ROLES, ShelterRow, Token, User, UserShelter, aware, utcnow
 
 TOKEN_BYTES = 32
+#: how stale ``Token.last_used_at`` may get: a request writes it at most this often
+LAST_USED_EVERY = timedelta(minutes=5)
 
 
 class UserError(ValueError):
@@ -42,18 +51,25 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def new_token(session: Session, user: User) -> str:
-    """Create a token for ``user``; return it in clear (the only time it is available)."""
+def new_token(session: Session, user: User, days: float | None = None) -> str:
+    """Create a token for ``user`` that expires after ``days`` (None: never, until revoked);
+    return it in clear (the only time it is available)."""
     assert user.id is not None
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    session.add(Token(user_id=user.id, token_hash=hash_token(token)))
+    expires = None if days is None else utcnow() + timedelta(days=days)
+    session.add(Token(user_id=user.id, token_hash=hash_token(token), expires_at=expires))
     return token
 
 
 def add_user(
-    engine: Engine, handle: str, role: str, shelters: Sequence[str] = ()
+    engine: Engine,
+    handle: str,
+    role: str,
+    shelters: Sequence[str] = (),
+    days: float | None = None,
 ) -> tuple[User, str]:
-    """Create a user (and a first token). Managers must be bound to existing shelters."""
+    """Create a user (and a first token, expiring after ``days``). Managers must be bound
+    to existing shelters."""
     if role not in ROLES:
         raise UserError(f"role: must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "shelter_manager" and not shelters:
@@ -73,33 +89,106 @@ def add_user(
         assert user.id is not None
         for sid in dict.fromkeys(shelters):
             session.add(UserShelter(user_id=user.id, shelter_id=sid))
-        token = new_token(session, user)
+        token = new_token(session, user, days)
         session.commit()
         session.refresh(user)
         return user, token
 
 
-def add_token(engine: Engine, handle: str) -> str:
-    """A new token for an existing user."""
+def _user(session: Session, handle: str) -> User:
+    user = session.exec(select(User).where(User.handle == handle)).first()
+    if user is None or user.id is None:
+        raise UserError(f"handle: no user {handle!r}")
+    return user
+
+
+def add_token(engine: Engine, handle: str, days: float | None = None) -> str:
+    """A new token for an existing, active user, expiring after ``days`` (None: never)."""
     with Session(engine) as session:
-        user = session.exec(select(User).where(User.handle == handle)).first()
-        if user is None:
-            raise UserError(f"handle: no user {handle!r}")
-        token = new_token(session, user)
+        user = _user(session, handle)
+        if not user.active:
+            raise UserError(f"handle: {handle!r} is deactivated")
+        token = new_token(session, user, days)
         session.commit()
         return token
 
 
+def revoke_tokens(engine: Engine, handle: str, token_id: int | None = None) -> int:
+    """Revoke the user's token ``token_id`` (None: every token of the user); the number
+    revoked. Refused at once on every worker: no token is cached."""
+    with Session(engine) as session:
+        user = _user(session, handle)
+        query = update(Token).where(col(Token.user_id) == user.id, col(Token.revoked_at).is_(None))
+        if token_id is not None:
+            owned = session.get(Token, token_id)
+            if owned is None or owned.user_id != user.id:
+                raise UserError(f"id: {handle!r} has no token {token_id}")
+            query = query.where(col(Token.id) == token_id)
+        done = session.execute(query.values(revoked_at=utcnow()))
+        session.commit()
+        return int(getattr(done, "rowcount", 0))
+
+
+def deactivate(engine: Engine, handle: str) -> None:
+    """Deactivate a user: every token of theirs is refused from now on (the account and the
+    audit records it left stay)."""
+    with Session(engine) as session:
+        user = _user(session, handle)
+        user.active = False
+        session.add(user)
+        session.commit()
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What an operator may know of a token (never the token itself)."""
+
+    id: int
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def tokens(engine: Engine, handle: str) -> list[TokenInfo]:
+    """The user's tokens, oldest first."""
+    with Session(engine) as session:
+        user = _user(session, handle)
+        rows = session.exec(
+            select(Token).where(Token.user_id == user.id).order_by(col(Token.id))
+        ).all()
+        return [
+            TokenInfo(t.id or 0, t.created_at, t.expires_at, t.last_used_at, t.revoked_at)
+            for t in rows
+        ]
+
+
+def usable(token: Token, user: User, now: datetime) -> bool:
+    """True when the token may authenticate: not revoked, not expired, its user active."""
+    if token.revoked_at is not None or not user.active:
+        return False
+    return token.expires_at is None or aware(token.expires_at) > now
+
+
 def authenticate(session: Session, token: str) -> Principal | None:
-    """The principal that ``token`` belongs to, or None."""
-    row = session.exec(
-        select(User)
-        .join(Token, col(Token.user_id) == col(User.id))
-        .where(Token.token_hash == hash_token(token), col(Token.revoked_at).is_(None))
+    """The principal that ``token`` belongs to, or None (unknown, revoked, expired, or a
+    deactivated user). Notes the last use at most every ``LAST_USED_EVERY`` (a short write
+    transaction of its own)."""
+    found = session.exec(
+        select(Token, User)
+        .join(User, col(Token.user_id) == col(User.id))
+        .where(Token.token_hash == hash_token(token))
     ).first()
-    if row is None or not row.active or row.id is None:
+    now = utcnow()
+    if found is None or not usable(*found, now):
         return None
+    row, user = found
+    assert user.id is not None
     shelters = frozenset(
-        session.exec(select(UserShelter.shelter_id).where(UserShelter.user_id == row.id))
+        session.exec(select(UserShelter.shelter_id).where(UserShelter.user_id == user.id))
     )
-    return Principal(id=row.id, handle=row.handle, role=row.role, shelters=shelters)
+    if row.last_used_at is None or now - aware(row.last_used_at) > LAST_USED_EVERY:
+        begin_write(session)
+        session.execute(update(Token).where(col(Token.id) == row.id).values(last_used_at=now))
+        session.commit()
+    return Principal(id=user.id, handle=user.handle, role=user.role, shelters=shelters)

@@ -58,6 +58,10 @@ class Token(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+    #: refused from then on; None: until revoked (tokens issued before expiry existed)
+    expires_at: datetime | None = None
+    #: when it last authenticated a request (to within ``api.auth.LAST_USED_EVERY``)
+    last_used_at: datetime | None = None
 
 
 class ShelterRow(SQLModel, table=True):

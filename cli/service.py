@@ -18,6 +18,19 @@ if TYPE_CHECKING:
 
 users = typer.Typer(no_args_is_help=True, help="Users and bearer tokens of the service.")
 
+Days = Annotated[
+    float | None,
+    typer.Option(
+        help="the token expires after this many days (default: PLACEMENT_TOKEN_DAYS)",
+        min=0.001,
+        max=3660,
+    ),
+]
+
+
+def _days(days: float | None, settings: Settings) -> float:
+    return settings.token_days if days is None else days
+
 
 def _settings() -> Settings:
     # imported here (pydantic-settings): `placement solve` shows its first plan sooner
@@ -41,12 +54,14 @@ def users_add(
     shelter: Annotated[
         list[str] | None, typer.Option(help="shelter id a manager is bound to (repeatable)")
     ] = None,
+    days: Days = None,
 ) -> None:
     """Create a user and print its first token (shown once; only its hash is stored)."""
     from api.auth import UserError, add_user
 
+    settings = _settings()
     try:
-        _, token = add_user(_engine(_settings()), handle, role, shelter or [])
+        _, token = add_user(_engine(settings), handle, role, shelter or [], _days(days, settings))
     except UserError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
@@ -54,16 +69,69 @@ def users_add(
 
 
 @users.command("token")
-def users_token(handle: Annotated[str, typer.Argument(help="an existing user's handle")]) -> None:
+def users_token(
+    handle: Annotated[str, typer.Argument(help="an existing user's handle")],
+    days: Days = None,
+) -> None:
     """Create another token for a user and print it."""
     from api.auth import UserError, add_token
 
+    settings = _settings()
     try:
-        token = add_token(_engine(_settings()), handle)
+        token = add_token(_engine(settings), handle, _days(days, settings))
     except UserError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     typer.echo(token)
+
+
+@users.command("revoke-token")
+def users_revoke_token(
+    handle: Annotated[str, typer.Argument(help="the user whose token is lost")],
+    token_id: Annotated[
+        int | None,
+        typer.Option("--id", help="one token (ids: `placement users tokens`); default: all"),
+    ] = None,
+) -> None:
+    """Revoke a user's token (or all of them): refused at once by every API worker."""
+    from api.auth import UserError, revoke_tokens
+
+    try:
+        count = revoke_tokens(_engine(_settings()), handle, token_id)
+    except UserError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"revoked {count} token(s) of {handle}")
+
+
+@users.command("deactivate")
+def users_deactivate(handle: Annotated[str, typer.Argument(help="the user to cut off")]) -> None:
+    """Deactivate a user: every token of theirs is refused from now on."""
+    from api.auth import UserError, deactivate
+
+    try:
+        deactivate(_engine(_settings()), handle)
+    except UserError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"deactivated {handle}")
+
+
+@users.command("tokens")
+def users_tokens(handle: Annotated[str, typer.Argument(help="a user's handle")]) -> None:
+    """A user's tokens: id, created, expires, last used, revoked (never the token)."""
+    from api.auth import UserError, tokens
+
+    try:
+        rows = tokens(_engine(_settings()), handle)
+    except UserError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo("id\tcreated\texpires\tlast_used\trevoked")
+    for t in rows:
+        cells = (t.created_at, t.expires_at, t.last_used_at, t.revoked_at)
+        when = [c.isoformat(timespec="seconds") if c else "-" for c in cells]
+        typer.echo("\t".join([str(t.id), *when]))
 
 
 @users.command("list")

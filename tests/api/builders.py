@@ -4,10 +4,12 @@ fixtures stay in conftest.py."""
 
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import psycopg
 from fastapi.testclient import TestClient
 
@@ -118,3 +120,23 @@ def wait_plan(w: World, plan_id: str, timeout: float = 30.0) -> dict[str, Any]:
             return body
         time.sleep(0.05)
     raise AssertionError(f"plan {plan_id} did not finish in {timeout}s")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(urls: list[str]) -> None:
+    """Wait until every API process answers."""
+    deadline = time.monotonic() + 30
+    for url in urls:
+        while True:
+            try:
+                if httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the API processes did not start"
+            time.sleep(0.1)

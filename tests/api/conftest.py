@@ -11,6 +11,8 @@ import glob
 import itertools
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from tests.api.builders import (
     CANARY_LAT,
     CANARY_LON,
     World,
+    free_port,
     pg_admin,
     pg_url,
     shelter_doc,
@@ -120,3 +123,40 @@ def world(client: TestClient) -> World:
         token = add_user(engine, handle, "shelter_manager", [sid])[1]
         w.headers[handle] = {"Authorization": f"Bearer {token}"}
     return w
+
+
+@pytest.fixture
+def servers(settings: Settings) -> Iterator[list[str]]:
+    """Two API processes on the test's database (starting; see ``wait_ready``)."""
+    env = {**os.environ, "PLACEMENT_START_METHOD": "fork", "PLACEMENT_EXPLAIN_SECONDS": "1"}
+    if settings.database_url:
+        env["PLACEMENT_DATABASE_URL"] = settings.database_url
+    else:
+        env["PLACEMENT_DB_PATH"] = str(settings.db_path)
+    procs, urls = [], []
+    for _ in range(2):
+        port = free_port()
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "api.main:app_from_env",
+                    "--factory",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                env=env,
+            )
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        yield urls
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=10)

@@ -7,14 +7,8 @@ has places on any night, and no arrival is placed twice.
 
 from __future__ import annotations
 
-import os
 import random
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
@@ -22,67 +16,9 @@ import httpx
 import pytest
 from sqlmodel import Session, col, select
 
-from api.config import Settings
 from api.tables import PlacementRow, ShelterRow
 from placement.models import Shelter
-from tests.api.builders import World, arrival_doc, make_operation, wait_plan
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def servers(settings: Settings) -> Iterator[list[str]]:
-    """Two API processes on the test's database (starting; see ``wait_ready``)."""
-    env = {**os.environ, "PLACEMENT_START_METHOD": "fork", "PLACEMENT_EXPLAIN_SECONDS": "1"}
-    if settings.database_url:
-        env["PLACEMENT_DATABASE_URL"] = settings.database_url
-    else:
-        env["PLACEMENT_DB_PATH"] = str(settings.db_path)
-    procs, urls = [], []
-    for _ in range(2):
-        port = _free_port()
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "api.main:app_from_env",
-                    "--factory",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                ],
-                env=env,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-    try:
-        yield urls
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=10)
-
-
-def wait_ready(urls: list[str]) -> None:
-    """Wait until every API process answers."""
-    deadline = time.monotonic() + 30
-    for url in urls:
-        while True:
-            try:
-                if httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the API processes did not start"
-            time.sleep(0.1)
+from tests.api.builders import World, arrival_doc, make_operation, wait_plan, wait_ready
 
 
 def overbooked(session: Session) -> list[str]:
