@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db import is_busy
 from api.domain_errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, TooMany
+from api.openapi import allowed_methods
 from placement.loading import format_location
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,17 @@ def _validation_errors(exc: RequestValidationError) -> list[tuple[str, str]]:
     return out
 
 
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """The framework's own refusals (400 unparsable body, 404 no route, 405 method) in the
+    service's error body; a 405 lists in ``Allow`` every method of the path."""
+    field = {400: "body", 404: "path", 405: "method"}.get(exc.status_code, "request")
+    errors = [(field, str(exc.detail).lower())]
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+    return JSONResponse(body(str(exc.detail), errors), exc.status_code, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     """Register the error handlers on ``app``."""
 
@@ -126,11 +138,7 @@ def install(app: FastAPI) -> None:
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(body("invalid request", _validation_errors(exc)), 422)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        field = {400: "body", 404: "path", 405: "method"}.get(exc.status_code, "request")
-        errors = [(field, str(exc.detail).lower())]
-        return JSONResponse(body(str(exc.detail), errors), exc.status_code, headers=exc.headers)
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)

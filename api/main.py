@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, openapi
 from api.config import Settings
 from api.db import make_engine, migrate
 from api.plan_jobs import JobRunner
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.state.runner = runner
     app.state.solve_rate = SolveRate(settings.solve_requests_per_minute)
     errors.install(app)
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
     for module in (  # one router per URL prefix
         me,
