@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -91,6 +93,35 @@ def private_file(path: os.PathLike[str] | str) -> None:
             os.close(os.open(name, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
         if os.path.exists(name):
             os.chmod(name, PRIVATE_FILE_MODE)
+
+
+class BackupError(ValueError):
+    """A backup could not be taken; the message says why."""
+
+
+def backup_sqlite(settings: Settings, destination: Path) -> int:
+    """Copy the SQLite database to ``destination`` (a new, owner-only file) with SQLite's
+    online backup: one consistent snapshot, taken while the service keeps reading and
+    writing (WAL: the copy reads, it does not block writers). The number of pages copied."""
+    if not settings.is_sqlite or settings.database_url:
+        raise BackupError("the database is not the SQLite file: use pg_dump for PostgreSQL")
+    if not settings.db_path.exists():
+        raise BackupError(f"no database at {settings.db_path}")
+    if destination.exists():
+        raise BackupError(f"{destination} exists; give a new file")
+    private_file(destination)
+    source = sqlite3.connect(f"file:{settings.db_path}?mode=ro", uri=True)
+    target = sqlite3.connect(destination)
+    try:
+        source.execute(f"PRAGMA busy_timeout={int(settings.db_wait_seconds * 1000)}")
+        source.backup(target)
+        pages = int(target.execute("PRAGMA page_count").fetchone()[0])
+        target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+    finally:
+        target.close()
+        source.close()
+    private_file(destination)
+    return pages
 
 
 def reading(engine: Engine) -> Engine:

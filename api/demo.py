@@ -38,6 +38,9 @@ NETWORK = [
     ("51", ["man"], False, ["trafficking"]),
 ]
 LANGUAGES = ["en", "ro", "es", "pt", "bg", "ar", "ru", "uk", "sq", "zh", "pcm"]
+#: the demo shelters' ids: numbers drawn once, so that an id says nothing about where the
+#: shelter is (analysts see ids, never départements)
+SHELTER_IDS = [f"SH-{n}" for n in random.Random(2026).sample(range(100, 1000), len(NETWORK))]
 
 
 def seed_demo(engine: Engine) -> dict[str, str]:
@@ -51,7 +54,7 @@ def seed_demo(engine: Engine) -> dict[str, str]:
             ref = geo.area(dep).reference_point
             shelter = Shelter.model_validate(
                 {
-                    "id": f"SH-{dep}-{i + 1:02d}",
+                    "id": SHELTER_IDS[i],
                     "department": dep,
                     "location": {
                         "lat": round(ref.lat + rng.uniform(-0.05, 0.05), 5),
@@ -94,7 +97,7 @@ def seed_demo(engine: Engine) -> dict[str, str]:
                 )
             )
         session.commit()
-        first = f"SH-{NETWORK[0][0]}-01"
+        first = SHELTER_IDS[0]
     tokens = {}
     for handle, role, shelters in (
         ("demo-coordinator", "coordinator", []),

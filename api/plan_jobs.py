@@ -46,7 +46,7 @@ MAX_ERROR = 2000
 
 def invalid_scenario(error: ValidationError, scenario: dict[str, Any]) -> str:
     """Why the job's scenario was refused, naming shelters and arrivals by id
-    (``shelters[SH-29-01].capacity: ...``) rather than by position."""
+    (``shelters[SH-221].capacity: ...``) rather than by position."""
     lines = []
     for problem in validation_problems(error):
         for key in ("shelters", "arrivals"):

@@ -119,6 +119,7 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> 
 app.command("serve")(service.serve)
 app.command("purge")(service.purge)
 app.command("scheduler")(service.scheduler)
+app.command("backup")(service.backup)
 app.add_typer(service.users, name="users")
 
 

@@ -1,4 +1,5 @@
-"""The service's commands: ``placement serve``, ``users ...``, ``purge`` and ``scheduler``.
+"""The service's commands: ``placement serve``, ``users ...``, ``purge``, ``backup`` and
+``scheduler``.
 
 Registered on the ``placement`` app by :mod:`cli.main`. Everything heavy (pydantic-settings,
 the database layer, uvicorn) is imported inside the commands, so ``placement solve`` does not
@@ -193,6 +194,23 @@ def purge(
         f"purged {result.arrivals} arrivals, {result.placements} placements, "
         f"{result.plans} plans, {result.operations} operations"
     )
+
+
+def backup(
+    destination: Annotated[str, typer.Argument(help="the new file (refused if it exists)")],
+) -> None:
+    """A consistent copy of the SQLite database, taken while the service runs (owner-only
+    file). For PostgreSQL use pg_dump (docs/service.md, Deployment)."""
+    from pathlib import Path
+
+    from api.db import BackupError, backup_sqlite
+
+    try:
+        pages = backup_sqlite(_settings(), Path(destination))
+    except BackupError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"backed up {pages} pages to {destination}")
 
 
 def scheduler() -> None:
