@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     waitlist_retry_minutes: float = Field(
         default=15.0, gt=0, description="the waiting list is retried this often"
     )
+    waitlist_after_change_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="after a calendar change the waiting list is retried, at most this often "
+        "per API process",
+    )
     retention_days: int = Field(
         default=90, ge=1, description="case data are purged this long after the stay ends"
     )

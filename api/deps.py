@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -15,6 +16,7 @@ from api.config import Settings
 from api.db import begin_write, request_session
 from api.errors import ApiError
 from api.plan_jobs import JobRunner
+from api.services.waitlist import Retries, retry_after_change
 from api.solve_slots import SolveRate
 from api.store import DEFAULT_PAGE, MAX_PAGE, Page
 
@@ -93,6 +95,39 @@ def counted_solve(request: Request, who: CurrentUser) -> Principal:
     rate: SolveRate = request.app.state.solve_rate
     rate.count(who.id)
     return who
+
+
+@dataclass(frozen=True)
+class WaitlistAfterChange:
+    """Retries the waiting list once the answer is sent (``api.services.waitlist.Retries``
+    decides whether one is due)."""
+
+    tasks: BackgroundTasks
+    engine: Engine
+    settings: Settings
+    runner: JobRunner
+    retries: Retries
+
+    def retry_waitlist(self) -> None:
+        """Retry the waiting list after the answer, if no retry ran just now."""
+        if self.retries.claim():
+            slots = self.runner.slots
+            self.tasks.add_task(retry_after_change, self.engine, self.settings, slots, self.retries)
+
+
+def after_change(
+    request: Request,
+    tasks: BackgroundTasks,
+    engine: EngineDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+) -> WaitlistAfterChange:
+    """What a calendar change starts once answered."""
+    retries: Retries = request.app.state.waitlist_retries
+    return WaitlistAfterChange(tasks, engine, settings, runner, retries)
+
+
+AfterChange = Annotated[WaitlistAfterChange, Depends(after_change)]
 
 
 #: a solver slot held while the route runs (declare it after the role check)

@@ -32,6 +32,7 @@ from api.routes import (
     waitlist,
     whatif,
 )
+from api.services.waitlist import Retries
 from api.solve_slots import SolveRate
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.state.engine = engine
     app.state.runner = runner
     app.state.solve_rate = SolveRate(settings.solve_requests_per_minute)
+    app.state.waitlist_retries = Retries(settings.waitlist_after_change_seconds)
     errors.install(app)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)

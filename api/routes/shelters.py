@@ -11,12 +11,12 @@ from api.auth import Principal
 from api.config import Settings
 from api.db import with_retry
 from api.deps import (
+    AfterChange,
     Coordinator,
     CoordinatorOrManager,
     CurrentUser,
     EngineDep,
     PageDep,
-    RunnerDep,
     SessionDep,
     SettingsDep,
     SolveSlot,
@@ -35,7 +35,7 @@ from api.schemas import (
     ShelterPublicOut,
     ShelterUpdateOut,
 )
-from api.services import compromised, placements, waitlist
+from api.services import compromised, placements
 from api.services import shelters as service
 from api.services.shelters import Change
 from api.store import FIRST_PAGE, handles, visible_shelter
@@ -133,7 +133,7 @@ def set_availability(
     who: CoordinatorOrManager,
     engine: EngineDep,
     settings: SettingsDep,
-    runner: RunnerDep,
+    after: AfterChange,
 ) -> ShelterOut | ShelterPublicOut:
     """Replace the places calendar. Refused (409) if committed placements would not fit."""
     changes = {
@@ -143,11 +143,7 @@ def set_availability(
         else [a.model_dump(by_alias=True) for a in body.availability],
     }
     out = _changed(engine, settings, shelter_id, who, Change("availability", changes))
-    # places may have freed up: the waiting list is tried again now if a solver slot is
-    # free, else by the scheduler's next periodic retry (PLACEMENT_WAITLIST_RETRY_MINUTES)
-    with runner.slots.if_free() as free:
-        if free:
-            waitlist.retry_in_new_transaction(engine, settings)
+    after.retry_waitlist()  # places may have freed up: retried once the answer is sent
     return out
 
 

@@ -27,6 +27,7 @@ def test_settings(**changes: Any) -> dict[str, Any]:
         "default_solve_seconds": 5.0,
         "max_solve_seconds": 20.0,
         "solve_grace_seconds": 2.0,
+        "waitlist_after_change_seconds": 0.0,
         **changes,
     }
 

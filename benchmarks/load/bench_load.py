@@ -1,0 +1,290 @@
+"""Load benchmark: Locust against ``placement serve`` with 500 shelters, the night's mix
+(``locustfile.py``) and people on the waiting list, on SQLite and on PostgreSQL, at 50, 100
+and 200 concurrent users. Prints requests/s, p50/p95/p99 latency, failures (any 5xx, other
+4xx or timeout) and load shed (503/429 with Retry-After) per run, with the load average.
+
+    .venv/bin/python benchmarks/load/bench_load.py                     # the README's figures
+    .venv/bin/python benchmarks/load/bench_load.py --users 50 --seconds 20 --databases sqlite
+
+PostgreSQL is started as the tests start it (pytest-postgresql's executor and the Debian
+``pg_ctl`` through ``tests/api/pg_ctl_as_postgres.sh``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from api.auth import add_user  # noqa: E402
+from api.config import Settings  # noqa: E402
+from api.db import make_engine, migrate  # noqa: E402
+from api.tables import ArrivalRow, Operation, ShelterRow, ShelterUpdate  # noqa: E402
+from placement.geography import load_geography  # noqa: E402
+
+SHELTERS = 500
+MANAGERS = 60
+WAITING = 40
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seed(settings: Settings) -> dict[str, object]:
+    """500 shelters across France, 60 managers, coordinators, analysts, and an operation
+    whose arrivals wait (no shelter offers the service they need: every retry re-plans them)."""
+    migrate(settings.url())
+    engine = make_engine(settings)
+    rng = random.Random(12)
+    codes = [c for c in load_geography("fr").areas if c not in ("93", "92", "94", "95", "75")]
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        for i in range(SHELTERS):
+            dep = rng.choice(codes)
+            doc = {
+                "id": f"SH-{i:04d}",
+                "department": dep,
+                "accepts": rng.choice([["woman"], ["woman", "man", "nonbinary"], ["man"]]),
+                "languages": ["fr", rng.choice(["en", "ro", "es", "bg", "ar"])],
+                "services": rng.sample(["psychological", "medical", "trafficking"], 2),
+                "children": rng.random() < 0.4,
+                "capacity": 3,
+            }
+            session.add(ShelterRow(id=doc["id"], data=doc, capacity_updated_at=now))
+            session.add(ShelterUpdate(shelter_id=doc["id"], kind="created", fields=["*"]))
+        op = Operation(reference="OP-LOAD", date=now.date(), danger=[{"department": "93"}])
+        session.add(op)
+        session.flush()
+        for n in range(WAITING):
+            doc = {
+                "id": f"W-{n:03d}",
+                "gender": "woman",
+                "languages": ["en"],
+                "needs": ["secure_unit"],  # offered nowhere: they stay on the waiting list
+                "danger": [{"department": "93"}],
+                "priority": 5,
+                "nights": 14,
+            }
+            session.add(
+                ArrivalRow(id=doc["id"], operation_id=op.id or 0, data=doc, waitlisted_at=now)
+            )
+        session.commit()
+        operation = op.id
+    tokens = {
+        "managers": [
+            [add_user(engine, f"mgr-{i}", "shelter_manager", [f"SH-{i:04d}"])[1], f"SH-{i:04d}"]
+            for i in range(MANAGERS)
+        ],
+        "coordinators": [add_user(engine, f"coord-{i}", "coordinator")[1] for i in range(10)],
+        "analysts": [add_user(engine, f"analyst-{i}", "analyst")[1] for i in range(5)],
+        "operation": operation,
+    }
+    engine.dispose()
+    return tokens
+
+
+@contextmanager
+def postgresql(workdir: Path) -> Iterator[str]:
+    """A PostgreSQL server started as the tests start theirs; yields a database URL."""
+    import psycopg
+    from pytest_postgresql.executors.proc import PostgreSQLExecutor
+
+    pg_ctl = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))[-1]
+    os.environ.setdefault("PLACEMENT_TEST_PG_CTL", pg_ctl)
+    port = _free_port()
+    executor = PostgreSQLExecutor(
+        executable=str(ROOT / "tests/api/pg_ctl_as_postgres.sh"),
+        host="127.0.0.1",
+        port=port,
+        datadir=str(workdir / "pgdata"),
+        unixsocketdir=str(workdir),
+        logfile=str(workdir / "pg.log"),
+        startparams="-w",
+        dbname="postgres",
+        postgres_options="-c max_connections=300",
+    )
+    executor.start()
+    executor.wait_for_postgres()
+    try:
+        with psycopg.connect(
+            host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute("CREATE DATABASE placement_load")
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/placement_load"
+    finally:
+        executor.stop()
+
+
+@contextmanager
+def service(env: dict[str, str], workers: int) -> Iterator[str]:
+    """``placement serve --workers N`` on the benchmark database; yields its URL."""
+    port = _free_port()
+    cmd = [str(Path(sys.executable).with_name("placement")), "serve", "--port", str(port)]
+    proc = subprocess.Popen(
+        [*cmd, "--workers", str(workers)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the service did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def first_plan(url: str, tokens: dict[str, object]) -> str:
+    """A finished plan job for the coordinators to read."""
+    coord = {"Authorization": f"Bearer {tokens['coordinators'][0]}"}  # type: ignore[index]
+    body = {"operation_id": tokens["operation"], "time_limit": 2, "explain": False}
+    job = httpx.post(f"{url}/plans", json=body, headers=coord, timeout=60).json()
+    for _ in range(300):
+        if httpx.get(f"{url}/plans/{job['id']}", headers=coord, timeout=60).json()["status"] in (
+            "done",
+            "failed",
+        ):
+            break
+        time.sleep(0.2)
+    return str(job["id"])
+
+
+def run_locust(url: str, users: int, seconds: int, workdir: Path) -> dict[str, float]:
+    """One headless Locust run; the aggregated figures."""
+    prefix = workdir / f"locust-{users}"
+    shed = workdir / f"shed-{users}.json"
+    env = {**os.environ, "PLACEMENT_LOAD_SHED": str(shed)}
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("locust")),
+            "-f",
+            str(Path(__file__).with_name("locustfile.py")),
+            "--headless",
+            "--users",
+            str(users),
+            "--spawn-rate",
+            str(max(10, users // 4)),
+            "--run-time",
+            f"{seconds}s",
+            "--host",
+            url,
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    with open(f"{prefix}_stats.csv") as f:
+        rows = list(csv.DictReader(f))
+    total = next(r for r in rows if r["Name"] == "Aggregated")
+    by_name = ", ".join(
+        f"{r['Name']} p50 {r['50%']} p99 {r['99%']} ({r['Request Count']})"
+        for r in rows
+        if r["Name"] != "Aggregated"
+    )
+    print(f"  {users} users, by request (ms): {by_name}", file=sys.stderr, flush=True)
+    return {
+        "requests": float(total["Request Count"]),
+        "rps": float(total["Requests/s"]),
+        "p50": float(total["50%"]),
+        "p95": float(total["95%"]),
+        "p99": float(total["99%"]),
+        "max": float(total["Max Response Time"]),
+        "failures": float(total["Failure Count"]),
+        "shed": float(json.loads(shed.read_text())["count"]) if shed.exists() else 0.0,
+    }
+
+
+def bench(database: str, args: argparse.Namespace, workdir: Path) -> None:
+    env = {"PLACEMENT_LOAD_TOKENS": str(workdir / "tokens.json")}
+    with postgresql(workdir) if database == "postgresql" else _nothing() as pg_url:
+        if pg_url:
+            env["PLACEMENT_DATABASE_URL"] = pg_url
+            settings = Settings(database_url=pg_url)
+        else:
+            env["PLACEMENT_DB_PATH"] = str(workdir / "load.db")
+            settings = Settings(db_path=workdir / "load.db")
+        tokens = seed(settings)
+        os.environ.update(env)
+        with service(env, args.workers) as url:
+            tokens["plan"] = first_plan(url, tokens)
+            Path(env["PLACEMENT_LOAD_TOKENS"]).write_text(json.dumps(tokens))
+            for users in args.users:
+                r = run_locust(url, users, args.seconds, workdir)
+                load = os.getloadavg()[0]
+                print(
+                    f"| {database}, {args.workers} | {users} | {r['rps']:.1f} | {r['p50']:.0f} ms"
+                    f" | {r['p95']:.0f} ms | {r['p99']:.0f} ms | {r['max']:.0f} ms"
+                    f" | {r['failures']:.0f} of {r['requests']:.0f} | {r['shed']:.0f}"
+                    f" | {load:.2f} |",
+                    flush=True,
+                )
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--users", type=lambda s: [int(x) for x in s.split(",")], default=[50, 100, 200]
+    )
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    print(
+        f"{SHELTERS} shelters, {WAITING} people waiting, {args.seconds} s per run, "
+        f"{os.cpu_count()} cores"
+    )
+    print(
+        "| database, workers | users | requests/s | p50 | p95 | p99 | max | failures "
+        "| shed (503/429) | load avg (1 min) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for database in args.databases.split(","):
+        with tempfile.TemporaryDirectory(prefix="placement-load-") as tmp:
+            os.chmod(tmp, 0o755)
+            bench(database, args, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The night's load on the placement service (Locust): shelter managers read their shelter
+and update its places, coordinators list shelters and read plans (and now and then ask for
+one), analysts read ``/stats``. Tokens come from the JSON file ``PLACEMENT_LOAD_TOKENS``
+written by ``bench_load.py``.
+
+A 503 or 429 with ``Retry-After`` is the service shedding load as designed: counted apart
+("shed"), not as a failure; any other non-2xx answer, a 5xx or a timeout is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+from locust import HttpUser, between, events, task
+
+TOKENS: dict[str, Any] = json.loads(Path(os.environ["PLACEMENT_LOAD_TOKENS"]).read_text())
+SHED: dict[str, int] = {"count": 0}
+
+
+def _check(response: Any) -> None:
+    if response.status_code in (429, 503) and "Retry-After" in response.headers:
+        SHED["count"] += 1
+        response.success()
+    elif response.status_code >= 400:
+        response.failure(f"{response.status_code}: {response.text[:200]}")
+
+
+class Night(HttpUser):
+    """Base: a user with a bearer token and the think time of a person on a phone."""
+
+    abstract = True
+    wait_time = between(1, 2)
+    token = ""
+
+    def call(self, method: str, url: str, name: str, **kw: Any) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with self.client.request(
+            method, url, name=name, headers=headers, catch_response=True, timeout=60, **kw
+        ) as response:
+            _check(response)
+
+
+class Manager(Night):
+    """A shelter manager: reads the shelter, updates its places (the waiting list is then
+    retried, so places that free up are offered to people waiting)."""
+
+    weight = 6
+
+    def on_start(self) -> None:
+        self.token, self.shelter = random.choice(TOKENS["managers"])
+
+    @task(3)
+    def read_shelter(self) -> None:
+        self.call("GET", f"/shelters/{self.shelter}", "GET /shelters/{id}")
+
+    @task(1)
+    def update_places(self) -> None:
+        body = {"capacity": random.randint(4, 8)}
+        self.call("PUT", f"/shelters/{self.shelter}/availability", "PUT availability", json=body)
+
+
+class Coordinator(Night):
+    """A national coordinator: lists shelters, follows plans, asks for one now and then."""
+
+    weight = 3
+
+    def on_start(self) -> None:
+        self.token = random.choice(TOKENS["coordinators"])
+
+    @task(4)
+    def list_shelters(self) -> None:
+        self.call("GET", "/shelters?limit=1000", "GET /shelters")
+
+    @task(2)
+    def list_plans(self) -> None:
+        self.call("GET", "/plans?limit=20", "GET /plans")
+
+    @task(2)
+    def read_plan(self) -> None:
+        self.call("GET", f"/plans/{TOKENS['plan']}", "GET /plans/{id}")
+
+    @task(1)
+    def waiting_list(self) -> None:
+        self.call("GET", "/arrivals?status=waiting&limit=100", "GET /arrivals")
+
+    @task(1)
+    def ask_for_a_plan(self) -> None:
+        if random.random() < 0.05:  # an occasional plan job
+            body = {"operation_id": TOKENS["operation"], "time_limit": 2, "explain": False}
+            self.call("POST", "/plans", "POST /plans", json=body)
+
+
+class Analyst(Night):
+    """An analyst: aggregates only."""
+
+    weight = 1
+
+    def on_start(self) -> None:
+        self.token = random.choice(TOKENS["analysts"])
+
+    @task
+    def stats(self) -> None:
+        self.call("GET", "/stats", "GET /stats")
+
+
+@events.test_stop.add_listener
+def _report(environment: Any, **_kw: Any) -> None:
+    path = os.environ.get("PLACEMENT_LOAD_SHED")
+    if path:
+        with open(path, "w") as f:
+            json.dump(SHED, f)
