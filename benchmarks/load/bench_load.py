@@ -113,6 +113,9 @@ def postgresql(workdir: Path) -> Iterator[str]:
     pg_ctl = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))[-1]
     os.environ.setdefault("PLACEMENT_TEST_PG_CTL", pg_ctl)
     port = _free_port()
+    workdir = workdir / "pg"  # the server runs as the postgres user: its socket and log here
+    workdir.mkdir()
+    os.chmod(workdir, 0o777)
     executor = PostgreSQLExecutor(
         executable=str(ROOT / "tests/api/pg_ctl_as_postgres.sh"),
         host="127.0.0.1",
