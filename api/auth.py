@@ -7,6 +7,7 @@ request reads the token's row, so a revocation holds at once on every API worker
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,11 +15,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from api.db import begin_write
 from api.tables import ROLES, ShelterRow, Token, User, UserShelter, aware, utcnow
 
+log = logging.getLogger(__name__)
 TOKEN_BYTES = 32
 #: how stale ``Token.last_used_at`` may get: a request writes it at most this often
 LAST_USED_EVERY = timedelta(minutes=5)
@@ -170,10 +172,18 @@ def usable(token: Token, user: User, now: datetime) -> bool:
     return token.expires_at is None or aware(token.expires_at) > now
 
 
-def authenticate(session: Session, token: str) -> Principal | None:
+@dataclass(frozen=True)
+class Authenticated:
+    """Who the token belongs to, and the token's id when its last use is to be noted."""
+
+    principal: Principal
+    note_use_of: int | None
+
+
+def authenticate(session: Session, token: str) -> Authenticated | None:
     """The principal that ``token`` belongs to, or None (unknown, revoked, expired, or a
-    deactivated user). Notes the last use at most every ``LAST_USED_EVERY`` (a short write
-    transaction of its own)."""
+    deactivated user); with the token's id when its last use was noted more than
+    ``LAST_USED_EVERY`` ago (``note_use`` records it, after the answer)."""
     found = session.exec(
         select(Token, User)
         .join(User, col(Token.user_id) == col(User.id))
@@ -187,8 +197,19 @@ def authenticate(session: Session, token: str) -> Principal | None:
     shelters = frozenset(
         session.exec(select(UserShelter.shelter_id).where(UserShelter.user_id == user.id))
     )
-    if row.last_used_at is None or now - aware(row.last_used_at) > LAST_USED_EVERY:
-        begin_write(session)
-        session.execute(update(Token).where(col(Token.id) == row.id).values(last_used_at=now))
-        session.commit()
-    return Principal(id=user.id, handle=user.handle, role=user.role, shelters=shelters)
+    due = row.last_used_at is None or now - aware(row.last_used_at) > LAST_USED_EVERY
+    who = Principal(id=user.id, handle=user.handle, role=user.role, shelters=shelters)
+    return Authenticated(who, row.id if due else None)
+
+
+def note_use(engine: Engine, token_id: int) -> None:
+    """Record that the token was used now, in a short transaction of its own (after the
+    answer: a busy database only delays the note to the next use)."""
+    try:
+        with Session(engine) as session:
+            session.execute(
+                update(Token).where(col(Token.id) == token_id).values(last_used_at=utcnow())
+            )
+            session.commit()
+    except DBAPIError as e:
+        log.info("last use of token %s not noted: %s", token_id, e)

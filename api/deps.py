@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.auth import Principal, authenticate
+from api.auth import Principal, authenticate, note_use
 from api.config import Settings
 from api.db import begin_write, request_session
 from api.errors import ApiError
@@ -62,6 +62,8 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 def current_user(
     session: SessionDep,
+    engine: EngineDep,
+    later: BackgroundTasks,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``; 401 otherwise."""
@@ -73,11 +75,13 @@ def current_user(
     )
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized
-    who = authenticate(session, credentials.credentials)
+    found = authenticate(session, credentials.credentials)
     session.commit()  # the read transaction ends here; the route begins its own
-    if who is None:
+    if found is None:
         raise unauthorized
-    return who
+    if found.note_use_of is not None:
+        later.add_task(note_use, engine, found.note_use_of)
+    return found.principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]

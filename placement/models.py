@@ -50,12 +50,15 @@ LATEST_DATE = date(2100, 12, 31)
 MAX_ITEMS = 100
 
 Day = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
-Places = Annotated[int, Field(ge=0, le=MAX_PLACES)]
-Age = Annotated[int, Field(ge=0, le=MAX_AGE)]
-Children = Annotated[int, Field(ge=0, le=MAX_CHILDREN)]
-DistanceKm = Annotated[float, Field(ge=0, le=MAX_DISTANCE_KM)]
-Weight = Annotated[int, Field(ge=0, le=MAX_WEIGHT)]
-Nights = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)]
+Places = Annotated[int, Field(ge=0, le=MAX_PLACES, strict=True)]
+Age = Annotated[int, Field(ge=0, le=MAX_AGE, strict=True)]
+Children = Annotated[int, Field(ge=0, le=MAX_CHILDREN, strict=True)]
+DistanceKm = Annotated[float, Field(ge=0, le=MAX_DISTANCE_KM, strict=True)]
+Weight = Annotated[int, Field(ge=0, le=MAX_WEIGHT, strict=True)]
+#: WGS84 decimal degrees (numbers only: ``true`` is not a coordinate)
+Latitude = Annotated[float, Field(ge=-90, le=90, strict=True)]
+Longitude = Annotated[float, Field(ge=-180, le=180, strict=True)]
+Nights = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS, strict=True)]
 
 
 def _check_languages(tags: tuple[str, ...]) -> tuple[str, ...]:
@@ -102,8 +105,8 @@ def _department_code(value: Any) -> Any:
 class Location(Frozen):
     """A point in WGS84 decimal degrees."""
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Latitude
+    lon: Longitude
 
     def point(self) -> Point:
         return Point(self.lat, self.lon)
@@ -249,8 +252,8 @@ class Danger(Frozen):
     """A place of exploitation or where the network operates."""
 
     department: str | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: Latitude | None = None
+    lon: Longitude | None = None
 
     _norm_department = field_validator("department", mode="before")(_department_code)
 

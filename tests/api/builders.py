@@ -28,6 +28,7 @@ def test_settings(**changes: Any) -> dict[str, Any]:
         "max_solve_seconds": 20.0,
         "solve_grace_seconds": 2.0,
         "waitlist_after_change_seconds": 0.0,
+        "solve_requests_per_minute": 10_000,
         **changes,
     }
 

@@ -44,6 +44,10 @@ def sqlite_world(sqlite_template: Path, tmp_path: Path) -> Iterator[dict[str, An
             assert client.post("/shelters", json=doc, headers=h["coord"]).status_code == 201
         token = add_user(engine, "mgr", "shelter_manager", ["S-00"])[1]
         h["mgr"] = {"Authorization": f"Bearer {token}"}
+        # each token used once: its last use is noted (after the answer, at most every
+        # few minutes), so the requests measured below write nothing but their own
+        for headers in h.values():
+            assert client.get("/me", headers=headers).status_code == 200
         yield {"client": client, "headers": h, "db": db}
 
 
