@@ -18,6 +18,7 @@ LP only makes it weaker, never wrong. Nothing here trusts the LP solver's own ob
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -52,6 +53,12 @@ class LpProof:
         margin = TOLERANCE * max(1.0, abs(self.bound))
         fixed: np.ndarray = self.active & (self.reduced < 0)
         return fixed & (self.bound + self.reduced + margin < incumbent)
+
+    @property
+    def integer_bound(self) -> int:
+        """The bound on integer plans (``c`` is integral): the float bound rounded down,
+        after the same safety margin as :meth:`proves`."""
+        return math.floor(self.bound + TOLERANCE * max(1.0, abs(self.bound)))
 
     def proves(self, incumbent: int) -> bool:
         """Whether no plan beats ``incumbent``: the incumbent is optimal for this stage."""

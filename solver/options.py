@@ -24,7 +24,7 @@ class SolveOptions:
     #: prove with the LP relaxation which columns no optimal plan uses, before each stage
     lp_fixing: bool = True
     #: above this many admissible (unit, shelter) pairs there is no LP or CP-SAT: the plan
-    #: is the packing heuristic's (never called optimal), with the flow bound
+    #: is the packing heuristic's and its moves' (never called optimal), with the flow bound
     max_pairs: int | None = 400_000
     #: above this many decision variables, presolve is kept light (probing off, one pass):
     #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
@@ -49,12 +49,19 @@ class EngineOptions:
     explain: bool = True
     #: time limit of each re-solve that checks a relaxation
     relaxation_time_limit: float = 2.0
-    #: total seconds spent on relaxation re-solves, after the solve itself: people are
+    #: most seconds spent on relaxation re-solves, inside the time limit: people are
     #: searched by priority (identical ones once); those it does not reach say so
     explain_time_budget: float = 20.0
+    #: share of the time limit kept for the relaxations (at most ``explain_time_budget``);
+    #: a solve that ends sooner leaves them more
+    explain_share: float = 0.2
+    #: seconds kept, at the end of the time limit, for the reasons of the unplaced and the
+    #: plan's output: this much plus ``output_reserve_per_1000`` per 1,000 arrivals
+    output_reserve_base: float = 0.3
+    output_reserve_per_1000: float = 0.1
 
-    def hard_limit(self, grace: float) -> float:
-        """Seconds after which a solve is stopped whatever it is doing: the time limit, the
-        explanation budget when explaining, and ``grace`` (see :class:`solver.process.RunOptions`).
-        The one place this is computed."""
-        return self.solve.time_limit + (self.explain_time_budget if self.explain else 0.0) + grace
+    def output_reserve(self, arrivals: int) -> float:
+        """Seconds kept at the end of the time limit for the reasons and the output (the one
+        place this is computed); never more than a quarter of the time limit."""
+        wanted = self.output_reserve_base + self.output_reserve_per_1000 * arrivals / 1000
+        return min(wanted, self.solve.time_limit / 4)

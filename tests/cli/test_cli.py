@@ -7,14 +7,18 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import yaml
 
 from cli.main import progress_line
 from placement.context import Context
 from solver.engine import plan_assignment
 from solver.options import EngineOptions, SolveOptions
+from solver.process import Budget, process_started
 from solver.progress import ProgressEvent, Start
 from tests.builders import arrival, mixed_scenario, scenario, shelter
 
@@ -51,17 +55,32 @@ def test_a_given_start_is_used_and_not_reported_again():
     start = Start.build(ctx, events.append)
     assert [e.stage for e in events] == ["first plan (packing heuristic)"]
     options = EngineOptions(solve=SolveOptions(time_limit=10), explain=False)
-    assignment, status, bound = plan_assignment(ctx, options, events.append, start)
-    assert status == "optimal" and bound is not None
+    solved = plan_assignment(ctx, options, events.append, start)
+    assert solved.status == "optimal" and solved.bound is not None
+    assert solved.proven_levels == (5, 4, 3, 2, 1)
     assert [e.stage for e in events].count("first plan (packing heuristic)") == 1
     greedy = EngineOptions(solver="greedy", explain=False)
-    assert plan_assignment(ctx, greedy, None, start)[1] == "feasible"  # its units, no seed
+    assert plan_assignment(ctx, greedy, None, start).status == "feasible"  # its units, no seed
 
 
-def test_hard_limit_is_time_limit_explanations_and_grace():
-    options = EngineOptions(solve=SolveOptions(time_limit=3), explain_time_budget=7)
-    assert options.hard_limit(2) == 12
-    assert EngineOptions(solve=SolveOptions(time_limit=3), explain=False).hard_limit(2) == 5
+def test_explanations_and_output_fit_in_the_time_limit():
+    options = EngineOptions(solve=SolveOptions(time_limit=10), explain_time_budget=7)
+    budget = Budget(options, ends=time.monotonic() + 10)
+    # 10 s: 0.3 + 0.1 s kept for the reasons and output at 1,000 arrivals, 2 s (20 %) for
+    # the relaxations, the rest for the solve
+    assert budget.solve_options(1000).solve.time_limit == pytest.approx(7.6, abs=0.05)
+    explain = budget.explain_options(1000)
+    assert explain is not None and explain.explain_time_budget == 7
+    quiet = Budget(replace(options, explain=False), ends=time.monotonic() + 10)
+    assert quiet.solve_options(1000).solve.time_limit == pytest.approx(9.6, abs=0.05)
+    assert quiet.explain_options(1000) is None
+    # the reserve never takes more than a quarter of a short limit
+    short = EngineOptions(solve=SolveOptions(time_limit=0.4), explain=False)
+    assert short.output_reserve(10_000) == pytest.approx(0.1)
+
+
+def test_process_start_is_before_now():
+    assert 0 <= time.monotonic() - process_started() < 600
 
 
 def test_first_plan_is_reported_before_ortools_is_loaded():
