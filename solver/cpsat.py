@@ -422,7 +422,9 @@ class _Lexicographic:
         self, stage: Stage, c: np.ndarray, in_play: np.ndarray, x: np.ndarray, stages_left: int
     ) -> _Step:
         """Decide one stage: by the LP when it proves the incumbent, else by CP-SAT."""
-        step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "")
+        # c . x <= sum of max(c_j, 0) ub_j: with c <= 0 (the cost stage) the bound is 0
+        trivial = int(np.maximum(c[in_play], 0) @ self.lin.col_ub[in_play])
+        step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", trivial)
         if self.options.lp_fixing:
             step, in_play = self._lp(c, in_play, step, stages_left)
             if step.decided is Decided.LP_BOUND:
@@ -460,11 +462,11 @@ class _Lexicographic:
         columns; decided ``LP_BOUND`` when the bound proves the best plan found."""
         start_columns = (step.x > 0) | self.support_before | self.cheapest
         left = self.deadline - time.monotonic()
-        pricing = Pricing(start_columns, max_rounds=self.pricing_rounds)
+        pricing = Pricing(start_columns, self.pricing_rounds, self.options.lp_solver)
         proof = lp_proof(self.lin, c, in_play, step.z, left, pricing)
         if proof is None:
             return step, in_play
-        step.bound = proof.integer_bound
+        step.bound = _lowest(step.bound, proof.integer_bound)
 
         self.active &= ~proof.fixed
         in_play = in_play & ~proof.fixed

@@ -7,6 +7,7 @@ solver is loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from solver.names import SolverName
 
@@ -24,8 +25,14 @@ class SolveOptions:
     #: prove with the LP relaxation which columns no optimal plan uses, before each stage
     lp_fixing: bool = True
     #: above this many admissible (unit, shelter) pairs there is no LP or CP-SAT: the plan
-    #: is the packing heuristic's and its moves' (never called optimal), with the flow bound
-    max_pairs: int | None = 400_000
+    #: is the packing heuristic's and its moves' (never called optimal), with the flow bound.
+    #: The LP prices every pair in numpy, so it is not the limit: building the linear model
+    #: is (measured about 3 s for 950,000 pairs at 1,000 x 3,000 with every shelter open)
+    max_pairs: int | None = 2_000_000
+    #: the LP solver of the relaxation: "highs" (through scipy) or "glop" (OR-Tools); measured
+    #: on the converged cost LP at 1,000 x 3,000 (30 pricing rounds, 13-14k columns): HiGHS
+    #: 42.8-46.8 s, GLOP 57.5-67.7 s, same bound (README, "Performance")
+    lp_solver: Literal["highs", "glop"] = "highs"
     #: above this many decision variables, presolve is kept light (probing off, one pass):
     #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
     light_presolve_above: int = 50_000
