@@ -19,9 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 from ortools.sat.python import cp_model
 
 from placement.models import PRIORITIES
@@ -147,25 +148,32 @@ class PlacementModel:
             self.y[(ui, sid)] = var
             variables[j] = var
         self._variables = variables
-        for i in range(len(lin.row_lo)):
-            self._row(i)
+        self._rows()
 
-    def _row(self, i: int) -> None:
-        lin = self.linear
-        cols, coefs = lin.row_cols[i], lin.row_coefs[i]
-        keep = self.active[cols]
-        cols, coefs = cols[keep], coefs[keep]
-        lo, hi = lin.row_lo[i], lin.row_hi[i]
-        ub = lin.col_ub[cols]
-        most = int(np.maximum(coefs, 0) @ ub)
-        least = int(np.minimum(coefs, 0) @ ub)
-        if least >= lo and most <= hi:
-            return  # cannot bind on these columns
-        terms = [self._variables[j] for j in cols.tolist()]
+    def _rows(self) -> None:
+        """The rows that can bind on the columns kept, from the sparse matrix restricted to
+        them (rows without a kept column are never looked at)."""
+        matrix, row_lo, row_hi = self.linear.matrix()
+        sub = sp.csr_matrix(matrix[:, self.columns])
+        ub = self.linear.col_ub[self.columns].astype(float)
+        most = sub.maximum(0) @ ub
+        least = sub.minimum(0) @ ub
+        binding = (least < row_lo) | (most > row_hi)
+        rows = np.flatnonzero(binding & (np.diff(sub.indptr) > 0))
+        variables = [self._variables[j] for j in self.columns.tolist()]
+        for i in rows.tolist():
+            start, stop = sub.indptr[i], sub.indptr[i + 1]
+            terms = [variables[k] for k in sub.indices[start:stop].tolist()]
+            coefs = sub.data[start:stop].astype(np.int64)
+            self._row(terms, coefs, float(row_lo[i]), float(row_hi[i]), ub[sub.indices[start:stop]])
+
+    def _row(
+        self, terms: list[Any], coefs: np.ndarray, lo: float, hi: float, ub: np.ndarray
+    ) -> None:
         if hi == 1 and lo == -INF and (coefs == 1).all() and (ub == 1).all():
-            self.model.add_at_most_one(terms)  # type: ignore[arg-type]
+            self.model.add_at_most_one(terms)
             return
-        expr = cp_model.LinearExpr.weighted_sum(terms, coefs.tolist())  # type: ignore[arg-type]
+        expr = cp_model.LinearExpr.weighted_sum(terms, coefs.tolist())
         if lo != -INF:
             self.model.add(expr >= int(lo))
         if hi != INF:
@@ -516,9 +524,11 @@ class _Lexicographic:
         if seconds <= 0:
             return None
         lin = self.lin
+        built = time.monotonic()
         model = PlacementModel(lin, active=columns)
         model.model.maximize(model.expression(c))
         model.hint(lin.to_allocation(hint))
+        seconds -= time.monotonic() - built  # building the model counts
         solver = _solver(self.options, seconds, len(model.y))
         status = solver.solve(model.model, callback(model) if callback else None)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -69,9 +69,10 @@ def plan_assignment(
     report.bound = flow = flow_bound(ctx, start.units).cumulative
     report(FLOW_NOTE + "/".join(str(flow[p]) for p in PRIORITIES), {})
     pairs = sum(len(u.shelter_index) for u in start.units.units)
-    if options.solve.max_pairs is not None and pairs > options.solve.max_pairs:
+    building = pairs * options.solve.model_seconds_per_pair
+    if building > (deadline - time.monotonic()) / 2:
         log.warning("%d admissible pairs: plan from the packing heuristic only", pairs)
-        report(f"{pairs} admissible pairs: no LP or CP-SAT at this size", {})
+        report(f"{pairs} admissible pairs: no LP or CP-SAT in this time limit", {})
         best = _heuristic_only(start, options, deadline, report)
         return _solved(start, best, None, flow, started)
     best, result = _lexicographic_solve(start, options, deadline, report)
@@ -151,9 +152,10 @@ def _lexicographic_solve(
     if result.proven_optimal:
         return best, result
     # A stage stopped by the time limit may leave lower levels emptier than the
-    # first plan: fill what room is left, and never return less than the first plan.
-    completed = packing_allocation(ctx, units, fixed=best)
-    best = max(completed, seed, key=lambda alloc: _lexicographic(ctx, units, alloc))
+    # first plan: fill what room is left (time allowing), never return less than the first.
+    if time.monotonic() < deadline:
+        best = packing_allocation(ctx, units, fixed=best)
+    best = max(best, seed, key=lambda alloc: _lexicographic(ctx, units, alloc))
     if time.monotonic() < deadline:  # same people, cheaper places, while time is left
         best = cheaper_moves(ctx, units, best, deadline=deadline)
     return best, result

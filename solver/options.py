@@ -24,11 +24,12 @@ class SolveOptions:
     linearization_level: int = 2
     #: prove with the LP relaxation which columns no optimal plan uses, before each stage
     lp_fixing: bool = True
-    #: above this many admissible (unit, shelter) pairs there is no LP or CP-SAT: the plan
-    #: is the packing heuristic's and its moves' (never called optimal), with the flow bound.
-    #: The LP prices every pair in numpy, so it is not the limit: building the linear model
-    #: is (measured about 3 s for 950,000 pairs at 1,000 x 3,000 with every shelter open)
-    max_pairs: int | None = 2_000_000
+    #: seconds to build the linear model, per admissible (unit, shelter) pair: the exact
+    #: path (LP and CP-SAT) runs when the model's estimated build takes at most half the
+    #: time left, else the plan is the packing heuristic's and its moves' (never called
+    #: optimal), with the flow bound. Measured 5.7-11.7 us per pair at 1,000 x 3,000
+    #: (127k-950k pairs, load average 6); the LP itself prices every pair in numpy
+    model_seconds_per_pair: float = 8e-6
     #: the LP solver of the relaxation: "highs" (through scipy) or "glop" (OR-Tools); measured
     #: on the converged cost LP at 1,000 x 3,000 (30 pricing rounds, 13-14k columns): HiGHS
     #: 42.8-46.8 s, GLOP 57.5-67.7 s, same bound (README, "Performance")

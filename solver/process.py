@@ -150,10 +150,12 @@ class _Watch:
         self.on_progress = on_progress
         self.best: dict[str, str] | None = None
         self.solved: Solved | None = None
+        self.last: ProgressEvent | None = None  # the last event with a plan
 
     def __call__(self, event: ProgressEvent) -> None:
         if event.is_plan:
             self.best = event.assignment
+            self.last = event
         if self.on_progress is not None:
             self.on_progress(event)
 
@@ -258,4 +260,8 @@ def _best_received(
             raise Cancelled("cancelled before the first plan")
         best = to_assignment(units := build_units(ctx), greedy_allocation(ctx, units))
     seconds = time.perf_counter() - child.started
-    return finish_plan(ctx, Solved(best, "feasible", seconds), options, explain=False)
+    solved = Solved(best, "feasible", seconds)
+    if watch.last is not None and watch.last.bound is not None:  # what its bound proves
+        last = watch.last
+        solved = replace(solved, bound=last.bound, proven_levels=tuple(last.proven_levels))
+    return finish_plan(ctx, solved, options, explain=False)
