@@ -97,26 +97,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         return out
     started = time.perf_counter()
     if solver in ("cpsat", "greedy"):
-        from solver.engine import solve_scenario
-        from solver.options import EngineOptions, SolveOptions
-
-        options = EngineOptions(
-            solver=solver,
-            solve=SolveOptions(time_limit=args.time_limit, workers=args.workers),
-            explain=False,
-        )
-        notes: list[str] = []
-
-        def on_progress(event: Any) -> None:
-            if STAGE_NOTE.search(event.stage) and not event.is_plan:
-                notes.append(f"{event.stage} @{time.perf_counter() - started:.1f}s")
-
-        plan = solve_scenario(scenario, options, on_progress)
-        out["stages"] = notes
-        out["proof"] = _proof(plan.model_dump(mode="json"))
-        out["status"] = plan.status if solver == "cpsat" else "heuristic"
-        out["placed"] = {int(k): v for k, v in plan.placed_persons_by_priority.items()}
-        out["violations"] = _violations(scenario, plan.assignment())
+        _engine_child(scenario, args, out, started)
     elif solver == "packing":
         from placement.context import Context, persons_by_priority
         from solver.allocation import to_assignment
@@ -157,6 +138,32 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     out["wall"] = time.perf_counter() - started
     out["peak_mb"] = _peak_mb()
     return out
+
+
+def _engine_child(
+    scenario: Any, args: argparse.Namespace, out: dict[str, Any], started: float
+) -> None:
+    """The engine in this process (explanations off), with how each stage was decided."""
+    from solver.engine import solve_scenario
+    from solver.options import EngineOptions, SolveOptions
+
+    options = EngineOptions(
+        solver=args.child,
+        solve=SolveOptions(time_limit=args.time_limit, workers=args.workers),
+        explain=False,
+    )
+    notes: list[str] = []
+
+    def on_progress(event: Any) -> None:
+        if STAGE_NOTE.search(event.stage) and not event.is_plan:
+            notes.append(f"{event.stage} @{time.perf_counter() - started:.1f}s")
+
+    plan = solve_scenario(scenario, options, on_progress)
+    out["stages"] = notes
+    out["proof"] = _proof(plan.model_dump(mode="json"))
+    out["status"] = plan.status if args.child == "cpsat" else "heuristic"
+    out["placed"] = {int(k): v for k, v in plan.placed_persons_by_priority.items()}
+    out["violations"] = _violations(scenario, plan.assignment())
 
 
 def _shape(args: argparse.Namespace) -> dict[str, Any]:
@@ -345,9 +352,10 @@ def main(argv: list[str] | None = None) -> int:
             phases(size, args, limit)
         return 0
     solvers = args.solvers.split(",") + (["cli"] if args.cli else [])
+    load = os.getloadavg()[0]
     print(f"seed {args.seed}, family {args.family}, supply {args.supply or 'default'}, "
-          f"{args.nights} nights, workers {args.workers}, {os.cpu_count()} CPUs, load "
-          f"{os.getloadavg()[0]:.2f}; wall includes model building; explanations off\n")  # fmt: skip
+          f"{args.nights} nights, workers {args.workers}, {os.cpu_count()} CPUs, load {load:.2f}; "
+          "wall includes model building; explanations off\n")  # fmt: skip
     print("| size | solver | wall s | first plan s | proven optimum | peak MB | valid "
           "| placed P5/P4/P3/P2/P1 | cumulative ≥5/≥4/≥3/≥2/≥1 "
           "| gap to bound ≥5..≥1 |")  # fmt: skip
