@@ -16,6 +16,7 @@ import yaml
 
 from cli.main import progress_line
 from placement.context import Context
+from placement.generate import generate_scenario, write_scenario
 from solver.engine import plan_assignment
 from solver.options import EngineOptions, SolveOptions
 from solver.process import Budget, process_started
@@ -124,6 +125,8 @@ def test_cli_json_is_the_only_thing_on_stdout(tmp_path: Path):
     ids = [p["arrival"] for p in plan["placements"]] + [u["arrival"] for u in plan["unplaced"]]
     assert sorted(ids) == sorted(f"a{i}" for i in range(20))
     assert set(plan["placed_persons_by_priority"]) == {"5", "4", "3", "2", "1"}
+    assert plan["proven_levels"] == [5, 4, 3, 2, 1] and plan["status"] == "optimal"
+    assert plan["secondary_cost_lower_bound"] == plan["secondary_cost"]
     for p in plan["placements"]:
         assert {
             "arrival",
@@ -157,3 +160,23 @@ def _write(tmp_path: Path) -> Path:
     sc = mixed_scenario()
     f.write_text(yaml.safe_dump(sc.model_dump(mode="json", by_alias=True, exclude_none=True)))
     return f
+
+
+@pytest.mark.slow
+def test_whole_command_ends_within_its_time_limit_and_a_second(tmp_path: Path):
+    # A generated instance the solve cannot finish in 3 s, explanations on: the whole
+    # process (interpreter start, loading, solve, reasons, relaxations, output) ends by 4 s.
+    f = tmp_path / "hard.json"
+    write_scenario(generate_scenario(300, 1000, seed=2, family="hard"), f)
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", "solve", str(f), "--json", "--time-limit", "3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    seconds = time.monotonic() - started
+    assert run.returncode == 0, run.stderr
+    assert seconds <= 3 + 1, seconds
+    plan = json.loads(run.stdout)
+    assert plan["unplaced"] and all(u["reasons"] for u in plan["unplaced"])
