@@ -66,7 +66,7 @@ def plan_assignment(
     if start is None:
         start = Start.build(ctx, progress)
     report = _Reporter(ctx, progress)
-    report.bound = flow = flow_bound(ctx, start.units).cumulative
+    report.bound = flow = flow_bound(ctx, start.units, deadline).cumulative
     report(FLOW_NOTE + "/".join(str(flow[p]) for p in PRIORITIES), {})
     pairs = sum(len(u.shelter_index) for u in start.units.units)
     building = pairs * options.solve.model_seconds_per_pair

@@ -24,8 +24,8 @@ from typing import Any
 
 from placement.context import Context
 from placement.models import Scenario
-from placement.plan import Plan
-from placement.report import Solved
+from placement.plan import Plan, Unplaced
+from placement.report import Solved, build_plan
 from solver.allocation import to_assignment
 from solver.greedy import greedy_allocation
 from solver.options import EngineOptions
@@ -245,15 +245,17 @@ class _ChildProcess:
                 return None
 
 
+#: the reason given for an unplaced person when the time limit left no time to explain
+NOT_EXPLAINED = "not explained: the time limit was reached before the reasons were computed"
+
+
 def _best_received(
     ctx: Context, options: EngineOptions, watch: _Watch, child: _ChildProcess, run: RunOptions
 ) -> Plan:
     """The plan of a solve stopped early: its result if it had one, else its best plan
-    (else the greedy baseline's), explained without re-solves."""
-    from solver.engine import finish_plan
-
+    (else the greedy baseline's), explained without re-solves when time is left."""
     if watch.solved is not None:
-        return finish_plan(ctx, watch.solved, options, explain=False)
+        return _reasons_only(ctx, watch.solved, options, child)
     best = watch.best
     if best is None:
         if run.cancel is not None and run.cancel.is_set():
@@ -264,4 +266,22 @@ def _best_received(
     if watch.last is not None and watch.last.bound is not None:  # what its bound proves
         last = watch.last
         solved = replace(solved, bound=last.bound, proven_levels=tuple(last.proven_levels))
-    return finish_plan(ctx, solved, options, explain=False)
+    return _reasons_only(ctx, solved, options, child)
+
+
+def _reasons_only(
+    ctx: Context, solved: Solved, options: EngineOptions, child: _ChildProcess
+) -> Plan:
+    """The plan with the reasons of the unplaced when they fit before the child's deadline
+    (a child that died early), else with :data:`NOT_EXPLAINED` (the time limit is kept)."""
+    from solver.engine import finish_plan
+
+    arrivals = ctx.scenario.arrivals
+    if time.monotonic() + options.output_reserve(len(arrivals)) <= child.deadline:
+        return finish_plan(ctx, solved, options, explain=False)
+    unplaced = [
+        Unplaced(arrival=a.id, priority=a.priority, persons=a.persons, reasons=[NOT_EXPLAINED])
+        for a in sorted(arrivals, key=lambda a: (-a.priority, a.id))
+        if a.id not in solved.assignment
+    ]
+    return build_plan(ctx, solved, options.solver, unplaced)
