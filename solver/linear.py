@@ -153,7 +153,8 @@ class LinearModel:
             )
             self._matrix = block if self._matrix is None else sp.vstack([self._matrix, block])
             self._matrix = sp.csr_matrix(self._matrix)
-        assert self._matrix is not None
+        if self._matrix is None:  # no row at all
+            self._matrix = sp.csr_matrix((0, self.n_columns))
         return (
             self._matrix,
             np.asarray(self.row_lo, dtype=float),

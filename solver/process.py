@@ -133,7 +133,8 @@ class Budget:
     def explain_options(self, arrivals: int) -> EngineOptions | None:
         """The options for the relaxations, within what is left; None when nothing is."""
         o = self.options
-        left = self.ends - time.monotonic() - o.output_reserve(arrivals)
+        # a re-solve under way when the budget ends still finishes: keep room for one
+        left = self.ends - time.monotonic() - o.output_reserve(arrivals) - o.relaxation_time_limit
         if not o.explain or left <= 0:
             return None
         return replace(
