@@ -30,10 +30,12 @@ class SolveOptions:
     #: optimal), with the flow bound. Measured 5.7-11.7 us per pair at 1,000 x 3,000
     #: (127k-950k pairs, load average 6); the LP itself prices every pair in numpy
     model_seconds_per_pair: float = 8e-6
-    #: the LP solver of the relaxation: "highs" (through scipy) or "glop" (OR-Tools); measured
-    #: on the converged cost LP at 1,000 x 3,000 (30 pricing rounds, 13-14k columns): HiGHS
-    #: 42.8-46.8 s, GLOP 57.5-67.7 s, same bound (README, "Performance")
-    lp_solver: Literal["highs", "glop"] = "highs"
+    #: the LP solver of the relaxation: "glop" (OR-Tools) or "highs" (HiGHS's dual simplex
+    #: through scipy). Measured at 1,000 x 3,000 (README, "Performance"): on the priority
+    #: levels' LPs GLOP's rounds take 0.3-0.5 s where HiGHS's take 1.3-3.9 s (its duals also
+    #: price in more columns); on the converged cost LP (30 rounds) HiGHS 42.8-46.8 s, GLOP
+    #: 57.5-67.7 s. The level LPs decide what is proven within 10 s: GLOP
+    lp_solver: Literal["glop", "highs"] = "glop"
     #: above this many decision variables, presolve is kept light (probing off, one pass):
     #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
     light_presolve_above: int = 50_000
