@@ -13,6 +13,7 @@ from solver.cpsat import Decided, LexResult, Stage, StageResult, solve_lexicogra
 from solver.engine import solve_scenario
 from solver.flow_bound import flow_bound
 from solver.linear import INF, LinearModel
+from solver.lp import Pricing, lp_proof
 from solver.options import EngineOptions, SolveOptions
 from solver.packing import packing_allocation
 from tests.solver.test_lp_stages import CASES, LEVELS, instance, reference
@@ -111,3 +112,20 @@ def test_rows_dropped_for_a_second_pass_leave_the_first_ones():
     after, lo, hi = lin.matrix()
     assert after.shape == before.shape and (after != before).nnz == 0
     assert len(lo) == len(hi) == len(lin.row_kind) == rows
+
+
+@pytest.mark.parametrize("case", ["80x200-seed2-short", "70x180-seed7-cap2"])
+def test_highs_and_glop_give_the_same_lp_bound(case: str) -> None:
+    ctx, units = instance(case)
+    lin = LinearModel(ctx, units)
+    x = lin.to_columns(packing_allocation(ctx, units))
+    for c in (lin.persons_at(1) + lin.persons_at(2), -lin.col_cost):
+        active = np.ones(lin.n_columns, dtype=bool)
+        proofs = [
+            lp_proof(lin, c, active, int(c @ x), 20, Pricing(max_rounds=30, backend=backend))
+            for backend in ("glop", "highs")
+        ]
+        assert all(p is not None for p in proofs)
+        glop, highs = (p.bound for p in proofs if p is not None)
+        assert glop == pytest.approx(highs, rel=1e-6, abs=1e-6)
+        assert glop >= int(c @ x) - 1e-6
