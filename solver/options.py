@@ -68,8 +68,9 @@ class EngineOptions:
     #: seconds kept, at the end of the time limit, for the reasons of the unplaced and the
     #: plan's output: this much plus ``output_reserve_per_1000`` per 1,000 arrivals
     output_reserve_base: float = 0.3
-    #: measured: reasons for 623 unplaced at 10,000 x 20,000 took 3.0 s (load average 5)
-    output_reserve_per_1000: float = 0.3
+    #: measured at 10,000 x 20,000 (load average 4-5): the reasons for 623 unplaced took
+    #: 3.0 s; with the plan sent, read and printed 3.3 s per 10,000 arrivals was too little
+    output_reserve_per_1000: float = 0.5
 
     def output_reserve(self, arrivals: int) -> float:
         """Seconds kept at the end of the time limit for the reasons and the output (the one
