@@ -152,14 +152,15 @@ class PlacementModel:
 
     def _rows(self) -> None:
         """The rows that can bind on the columns kept, from the sparse matrix restricted to
-        them (rows without a kept column are never looked at)."""
+        them (a row without a kept column binds only when 0 is outside its bounds: then it
+        makes the model infeasible, as it must)."""
         matrix, row_lo, row_hi = self.linear.matrix()
         sub = sp.csr_matrix(matrix[:, self.columns])
         ub = self.linear.col_ub[self.columns].astype(float)
         most = sub.maximum(0) @ ub
         least = sub.minimum(0) @ ub
         binding = (least < row_lo) | (most > row_hi)
-        rows = np.flatnonzero(binding & (np.diff(sub.indptr) > 0))
+        rows = np.flatnonzero(binding)
         variables = [self._variables[j] for j in self.columns.tolist()]
         for i in rows.tolist():
             start, stop = sub.indptr[i], sub.indptr[i + 1]

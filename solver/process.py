@@ -2,9 +2,9 @@
 
 OR-Tools does not always honour its time limit inside presolve, and a service must be able
 to cancel a job. So the solve runs in a child process that streams every improved plan back
-(:class:`solver.progress.ProgressEvent`); the parent waits until a hard deadline
-(:meth:`solver.options.EngineOptions.hard_limit`) or a cancellation, then kills the child and
-returns the best plan received, marked ``feasible``.
+(:class:`solver.progress.ProgressEvent`); the parent waits until the time limit and a short
+grace (:class:`Budget`, :class:`RunOptions`) or a cancellation, then kills the child and
+returns the best plan received, marked ``feasible`` unless proven.
 
 This module does not load OR-Tools itself: with ``first_plan_in_parent`` the first plan is
 built and reported before anything imports it (the command line shows it at once).

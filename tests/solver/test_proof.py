@@ -9,7 +9,15 @@ import pytest
 
 from placement.generate import generate_scenario
 from placement.validation import validate_plan
-from solver.cpsat import Decided, LexResult, Stage, StageResult, solve_lexicographic
+from solver.cpsat import (
+    Decided,
+    LexResult,
+    PlacementModel,
+    Stage,
+    StageResult,
+    is_feasible,
+    solve_lexicographic,
+)
 from solver.engine import solve_scenario
 from solver.flow_bound import flow_bound
 from solver.linear import INF, LinearModel
@@ -129,3 +137,14 @@ def test_highs_and_glop_give_the_same_lp_bound(case: str) -> None:
         glop, highs = (p.bound for p in proofs if p is not None)
         assert glop == pytest.approx(highs, rel=1e-6, abs=1e-6)
         assert glop >= int(c @ x) - 1e-6
+
+
+def test_a_row_left_without_columns_still_binds():
+    # regression: the CP-SAT model built from the sparse rows once skipped rows with no kept
+    # column, so "place this unit" with none of its shelters kept was feasible
+    ctx, units = instance("60x150-seed1")
+    ui = next(u.index for u in units.units if len(u.shelter_index))
+    lin = LinearModel(ctx, units, must_place={ui: 1})
+    model = PlacementModel(lin, active=np.zeros(lin.n_columns, dtype=bool))
+    assert is_feasible(model, SolveOptions(time_limit=5)) is False
+    assert is_feasible(PlacementModel(lin), SolveOptions(time_limit=5)) is True
