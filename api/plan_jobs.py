@@ -168,6 +168,7 @@ class JobRunner:
                     stage=event.stage,
                     placed_persons_by_priority=dict(event.placed_by_priority),
                     proven=event.proven,
+                    proven_levels=event.proven_levels,
                 )
             if event.bound is not None:
                 last["upper_bound_persons_at_or_above"] = {

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -48,7 +49,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     from placement.generate import generate_scenario, write_scenario
 
     arrivals, shelters = (int(x) for x in args.size.split("x"))
-    scenario = generate_scenario(arrivals, shelters, nights=args.nights, seed=args.seed)
+    scenario = generate_scenario(arrivals, shelters, **_shape(args))
     out: dict[str, Any] = {"gen_mb": _peak_mb()}
     solver = args.child
     if solver == "cli":
@@ -87,6 +88,8 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         out["peak_mb"] = max(_children_peak_mb(), 0.0)
         out["status"] = plan["status"]
         out["solve_seconds"] = plan["solve_seconds"]
+        out["proof"] = _proof(plan)
+        out["stages"] = [e.strip() for e in errors if STAGE_NOTE.search(e)]
         out["placed"] = {int(k): v for k, v in plan["placed_persons_by_priority"].items()}
         out["violations"] = _violations(
             scenario, {p["arrival"]: p["shelter"] for p in plan["placements"]}
@@ -94,18 +97,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         return out
     started = time.perf_counter()
     if solver in ("cpsat", "greedy"):
-        from solver.engine import solve_scenario
-        from solver.options import EngineOptions, SolveOptions
-
-        options = EngineOptions(
-            solver=solver,
-            solve=SolveOptions(time_limit=args.time_limit, workers=args.workers),
-            explain=False,
-        )
-        plan = solve_scenario(scenario, options)
-        out["status"] = plan.status if solver == "cpsat" else "heuristic"
-        out["placed"] = {int(k): v for k, v in plan.placed_persons_by_priority.items()}
-        out["violations"] = _violations(scenario, plan.assignment())
+        _engine_child(scenario, args, out, started)
     elif solver == "packing":
         from placement.context import Context, persons_by_priority
         from solver.allocation import to_assignment
@@ -148,6 +140,51 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _engine_child(
+    scenario: Any, args: argparse.Namespace, out: dict[str, Any], started: float
+) -> None:
+    """The engine in this process (explanations off), with how each stage was decided."""
+    from solver.engine import solve_scenario
+    from solver.options import EngineOptions, SolveOptions
+
+    options = EngineOptions(
+        solver=args.child,
+        solve=SolveOptions(time_limit=args.time_limit, workers=args.workers),
+        explain=False,
+    )
+    notes: list[str] = []
+
+    def on_progress(event: Any) -> None:
+        if STAGE_NOTE.search(event.stage) and not event.is_plan:
+            notes.append(f"{event.stage} @{time.perf_counter() - started:.1f}s")
+
+    plan = solve_scenario(scenario, options, on_progress)
+    out["stages"] = notes
+    out["proof"] = _proof(plan.model_dump(mode="json"))
+    out["status"] = plan.status if args.child == "cpsat" else "heuristic"
+    out["placed"] = {int(k): v for k, v in plan.placed_persons_by_priority.items()}
+    out["violations"] = _violations(scenario, plan.assignment())
+
+
+def _shape(args: argparse.Namespace) -> dict[str, Any]:
+    """The generator's options from the command line (supply: the generator's default)."""
+    shape = {"nights": args.nights, "seed": args.seed, "family": args.family}
+    return shape if args.supply is None else {**shape, "supply": args.supply}
+
+
+#: the engine's note on how a stage was decided (solver.engine.stage_note)
+STAGE_NOTE = re.compile(r"(priority_\d|secondary_cost): -?\d+ ")
+
+
+def _proof(plan: dict[str, Any]) -> str:
+    """The levels a plan proves and its cost against the cost's proven lower bound."""
+    levels = ",".join(str(p) for p in plan.get("proven_levels", [])) or "none"
+    low = plan.get("secondary_cost_lower_bound")
+    cost = plan["secondary_cost"]
+    gap = "" if low is None or not cost else f", cost {cost} ≥ {low} ({(cost - low) / cost:.1%})"
+    return f"levels {levels}{gap}"
+
+
 def _violations(scenario: Any, assignment: dict[str, str]) -> int:
     """Rule violations of a plan, by the plan validator (placement.rules)."""
     from placement.context import Context
@@ -170,7 +207,7 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     from solver.units import build_units
 
     arrivals, shelters = (int(x) for x in size.split("x"))
-    scenario = generate_scenario(arrivals, shelters, nights=args.nights, seed=args.seed)
+    scenario = generate_scenario(arrivals, shelters, **_shape(args))
     rows: list[tuple[str, float, str]] = []
     t = time.perf_counter()
 
@@ -215,7 +252,8 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
 def run_child(solver: str, size: str, args: argparse.Namespace, limit: float) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", solver, "--size", size, "--seed", str(args.seed),
            "--nights", str(args.nights), "--time-limit", str(limit),
-           "--workers", str(args.workers)]  # fmt: skip
+           "--workers", str(args.workers), "--family", args.family,
+           *(["--supply", str(args.supply)] if args.supply is not None else [])]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:80]}
@@ -253,6 +291,8 @@ def table_rows(size: str, solvers: list[str], args: argparse.Namespace, notes: l
             notes.append(f"{size} flow: {r['detail']}")
             continue
         print(solver_row(size, solver, r, bound, limit), flush=True)
+        if r.get("stages"):
+            notes.append(f"{size} {args.family} {solver}: " + "; ".join(r["stages"]))
         if solver == "naive":
             notes.append(f"{size} naive: {r['variables']} booleans")
 
@@ -268,6 +308,8 @@ def solver_row(
         proven = "–"
     else:
         proven = f"not proven in {limit:g} s"
+    if "proof" in r:
+        proven += f"; {r['proof']}"
     placed = r["placed"]
     cum = cumulative(placed)
     gap = "–"
@@ -293,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nights", type=int, default=30)
     parser.add_argument("--time-limit", type=float, default=None, help="default: by size")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--family", default="standard", help="placement.generate FAMILIES")
+    parser.add_argument("--supply", type=float, default=None, help="default: the generator's")
     parser.add_argument("--naive-max", type=int, default=300, help="largest arrivals for naive")
     parser.add_argument("--phases", action="store_true", help="time each CP-SAT phase instead")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -308,8 +352,10 @@ def main(argv: list[str] | None = None) -> int:
             phases(size, args, limit)
         return 0
     solvers = args.solvers.split(",") + (["cli"] if args.cli else [])
-    print(f"seed {args.seed}, {args.nights} nights, workers {args.workers}, "
-          f"{os.cpu_count()} CPUs; wall includes model building; explanations off\n")  # fmt: skip
+    load = os.getloadavg()[0]
+    print(f"seed {args.seed}, family {args.family}, supply {args.supply or 'default'}, "
+          f"{args.nights} nights, workers {args.workers}, {os.cpu_count()} CPUs, load {load:.2f}; "
+          "wall includes model building; explanations off\n")  # fmt: skip
     print("| size | solver | wall s | first plan s | proven optimum | peak MB | valid "
           "| placed P5/P4/P3/P2/P1 | cumulative ≥5/≥4/≥3/≥2/≥1 "
           "| gap to bound ≥5..≥1 |")  # fmt: skip

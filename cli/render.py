@@ -36,21 +36,28 @@ def _summary(plan: Plan) -> str:
 
 
 def _bound_line(plan: Plan) -> str | None:
-    """The upper bound per level against what the plan placed; None without a bound."""
+    """The best proven bound per level against what the plan placed, the levels proven and
+    the cost's lower bound; None without a bound."""
     bound = plan.upper_bound_persons_at_or_above
     if not bound:
         return None
     cumulative = {
         p: sum(v for q, v in plan.placed_persons_by_priority.items() if q >= p) for p in bound
     }
-    reached = [p for p in bound if cumulative[p] >= bound[p]]
-    return (
+    proven = plan.proven_levels
+    line = (
         "upper bound on persons placeable at priority ≥5/≥4/≥3/≥2/≥1: "
         + "/".join(str(bound[p]) for p in bound)
         + " — placed "
         + "/".join(str(cumulative[p]) for p in bound)
-        + (f" (reached at ≥{', ≥'.join(reached)}: those levels are optimal)" if reached else "")
+        + " — proven optimal: "
+        + (", ".join(f"P{p}" for p in proven) if proven else "no level")
     )
+    if plan.secondary_cost_lower_bound is not None:
+        low = plan.secondary_cost_lower_bound
+        gap = (plan.secondary_cost - low) / plan.secondary_cost if plan.secondary_cost else 0.0
+        line += f" — secondary cost {plan.secondary_cost} ≥ {low} proven (gap {gap:.1%})"
+    return line
 
 
 def _placements(plan: Plan) -> Table:

@@ -374,6 +374,22 @@ class Shape(TypedDict, total=False):
     network_cap: int | None  # policy.max_per_network_per_shelter; default none
     start: date  # default 2026-03-02
     name: str | None
+    #: "standard" (default), or a harder family for the exact solver (see :data:`FAMILIES`)
+    family: str
+
+
+#: Harder instance families, made from a standard instance of the same seed by
+#: :func:`_harden` (so the standard family's instances do not change): where the packing
+#: heuristic stays under the flow bound and the LP and CP-SAT must do the work.
+#: name -> (largest places per shelter and range, share of women paired in households,
+#: keep-apart links per 10 persons, share of persons who require their language,
+#: network cap or None)
+FAMILIES: dict[str, tuple[int, float, float, float, int | None]] = {
+    "tight": (2, 0.0, 0.0, 0.0, None),
+    "households": (6, 0.5, 3.0, 0.0, None),
+    "language": (6, 0.0, 0.0, 0.6, None),
+    "hard": (2, 0.5, 3.0, 0.6, 2),
+}
 
 
 def generate_data(arrivals: int, shelters: int, **shape: Unpack[Shape]) -> dict[str, Any]:
@@ -402,10 +418,16 @@ def generate_data(arrivals: int, shelters: int, **shape: Unpack[Shape]) -> dict[
             if g.rng.random() >= keep:
                 g.full(s)
     policy: dict[str, Any] = {}
+    family = shape.get("family", "standard")
+    if family != "standard":
+        if family not in FAMILIES:
+            raise ValueError(f"family: unknown {family!r}, expected standard or {list(FAMILIES)}")
+        network_cap = _harden(people, places, FAMILIES[family], seed) or network_cap
     if network_cap is not None:
         policy["max_per_network_per_shelter"] = network_cap
+    suffix = "" if family == "standard" else f" {family}"
     return {
-        "name": name or f"generated {arrivals}x{shelters} seed {seed}",
+        "name": name or f"generated {arrivals}x{shelters} seed {seed}{suffix}",
         "start": start.isoformat(),
         "horizon_days": nights,
         "geography": geography,
@@ -413,6 +435,61 @@ def generate_data(arrivals: int, shelters: int, **shape: Unpack[Shape]) -> dict[
         "shelters": places,
         "arrivals": people,
     }
+
+
+def _harden(
+    people: list[dict[str, Any]],
+    places: list[dict[str, Any]],
+    family: tuple[int, float, float, float, int | None],
+    seed: int,
+) -> int | None:
+    """Make a standard instance harder, in place, with its own random stream; return the
+    family's network cap."""
+    most, paired, links, language, cap = family
+    rng = random.Random(f"harden-{seed}")
+    for s in places:
+        if "capacity" in s:
+            s["capacity"] = min(s["capacity"], most)
+        for r in s.get("availability", ()):
+            r["places"] = min(r["places"], most)
+    by_network: dict[str, list[dict[str, Any]]] = {}
+    for p in people:
+        by_network.setdefault(p.get("network", p["id"]), []).append(p)
+        if len(p.get("languages", ())) and rng.random() < language:
+            p["language_required"] = True
+    for group in by_network.values():
+        _pair_households(rng, group, paired)
+        _link_apart(rng, group, links)
+    return cap
+
+
+def _pair_households(rng: random.Random, group: list[dict[str, Any]], share: float) -> None:
+    """Pair a ``share`` of the adult women of a network not yet in a household."""
+    women = [p for p in group if p["gender"] == "woman" and "household" not in p]
+    women = [p for p in women if "keep_apart" not in p and p.get("age", 30) >= 18]
+    rng.shuffle(women)
+    for k in range(int(len(women) * share / 2)):
+        x, y = women[2 * k], women[2 * k + 1]
+        x["household"] = y["household"] = f"hh_{x['id']}"
+        for key in ("arrives", "nights"):
+            if key in x:
+                y[key] = x[key]
+            else:
+                y.pop(key, None)
+
+
+def _link_apart(rng: random.Random, group: list[dict[str, Any]], per_10: float) -> None:
+    """About ``per_10`` keep-apart links per 10 persons of a network, between persons of
+    different households."""
+    if len(group) < 3:
+        return
+    for _ in range(round(len(group) * per_10 / 10)):
+        x, y = rng.sample(group, 2)
+        if x.get("household") is not None and x.get("household") == y.get("household"):
+            continue
+        apart = set(x.get("keep_apart", ()))
+        if y["id"] not in apart and x["id"] not in y.get("keep_apart", ()):
+            x["keep_apart"] = sorted(apart | {y["id"]})
 
 
 def generate_scenario(arrivals: int, shelters: int, **shape: Unpack[Shape]) -> Scenario:
@@ -464,6 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-supply-cap", action="store_true", help="keep every shelter open")
     parser.add_argument("--network-cap", type=int, default=None)
+    parser.add_argument("--family", choices=("standard", *FAMILIES), default="standard")
     parser.add_argument("-o", "--output", required=True, help="FILE.json or FILE.yaml")
     args = parser.parse_args(argv)
     scenario = generate_scenario(
@@ -474,6 +552,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         geography=args.geography,
         supply=None if args.no_supply_cap else args.supply,
         network_cap=args.network_cap,
+        family=args.family,
     )
     write_scenario(scenario, args.output)
     persons = sum(a.persons for a in scenario.arrivals)

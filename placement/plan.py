@@ -138,8 +138,20 @@ class Plan(Out):
     unplaced: list[Unplaced]
     upper_bound_persons_at_or_above: dict[str, int] | None = Field(
         default=None,
-        description="for each priority p, an upper bound (flow relaxation) on the persons any "
-        "plan can place at priority >= p; where the plan reaches it, that level is optimal",
+        description="for each priority p, the best proven upper bound on the persons the "
+        "lexicographically best plan places at priority >= p: the flow relaxation's, or, "
+        "where every level above p is proven, the persons placed above p plus the LP's or "
+        "CP-SAT's bound for level p, whichever is lower",
+    )
+    proven_levels: list[int] = Field(
+        default=[],
+        description="the priority levels proven at their optimum, most urgent first; a level "
+        "is proven only when every level above it is (e.g. [5, 4, 3])",
+    )
+    secondary_cost_lower_bound: int | None = Field(
+        default=None,
+        description="a proven lower bound on the secondary cost of any plan that places as "
+        "many persons at every level; only when every level is proven",
     )
 
     def assignment(self) -> dict[str, str]:

@@ -12,13 +12,16 @@ from placement.plan import Placement, Plan, Status, Unplaced
 
 @dataclass(frozen=True)
 class Solved:
-    """Who goes where, how sure, in how long, with the bound on persons per level (priority
-    p -> persons any plan could place at priority >= p)."""
+    """Who goes where, how sure, in how long, and what is proven: the best proven bound on
+    persons per level (priority p -> persons the lexicographically best plan places at
+    priority >= p), the levels proven optimal, a lower bound on the secondary cost."""
 
     assignment: dict[str, str]
     status: Status
     seconds: float
     bound: dict[int, int] | None = None
+    proven_levels: tuple[int, ...] = ()
+    cost_lower_bound: int | None = None
 
 
 def build_plan(ctx: Context, solved: Solved, solver: str, unplaced: list[Unplaced]) -> Plan:
@@ -64,4 +67,6 @@ def build_plan(ctx: Context, solved: Solved, solver: str, unplaced: list[Unplace
             if upper_bound is None
             else {str(p): upper_bound[p] for p in sorted(upper_bound, reverse=True)}
         ),
+        proven_levels=list(solved.proven_levels),
+        secondary_cost_lower_bound=solved.cost_lower_bound,
     )

@@ -13,14 +13,16 @@ optimal outright; CP-SAT gets what is left of the time limit and starts from the
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 from ortools.sat.python import cp_model
 
 from placement.models import PRIORITIES
@@ -68,6 +70,10 @@ class StageResult(NamedTuple):
     value: int  # as shown: persons placed at the level, or the secondary cost
     decided: Decided
     log: str  # what was done, for the logs
+    #: proven bound on the stage's objective as maximised (persons at the level, or minus
+    #: the cost), given the stages before it; None when nothing bounds it
+    bound: int | None = None
+    seconds: float = 0.0
 
 
 @dataclass
@@ -75,6 +81,53 @@ class LexResult:
     allocation: Allocation
     proven_optimal: bool
     stages: list[StageResult]
+    #: passes over the stages (a second one goes back to the first stage not proven)
+    passes: int = 1
+    #: the priority levels with persons (each has a stage)
+    levels: tuple[int, ...] = ()
+
+    def proven_levels(self) -> list[int]:
+        """The priority levels proven at their lexicographic optimum, from 5 down: a level
+        is proven only when every level above it is (a level without persons is at its
+        optimum, 0, once the levels above are)."""
+        proven: list[int] = []
+        decided = {r.stage.priority: r.decided.proven for r in self.stages}
+        for p in PRIORITIES:
+            if not decided.get(p, p not in self.levels):
+                break
+            proven.append(p)
+        return proven
+
+    def bounds(self, flow: dict[int, int]) -> dict[int, int]:
+        """For each priority p, the best proven bound on the persons the lexicographically
+        best plan places at priority >= p: the flow relaxation's ``flow[p]``, or, where
+        every level above p is proven, the persons placed above plus the stage's own bound
+        (LP or CP-SAT), whichever is lower."""
+        proven = set(self.proven_levels())
+        stage_bound = {r.stage.priority: r.bound for r in self.stages}
+        placed = {r.stage.priority: r.value for r in self.stages}
+        out: dict[int, int] = {}
+        above = 0  # persons placed at the levels above p, all proven
+        for p in PRIORITIES:
+            best = flow[p]
+            own = 0 if p not in self.levels else stage_bound.get(p)
+            if own is not None and all(q in proven for q in PRIORITIES if q > p):
+                best = min(best, above + own)
+            out[p] = best
+            above += placed.get(p, 0)
+        return out
+
+    @property
+    def cost_lower_bound(self) -> int | None:
+        """A proven lower bound on the secondary cost of the lexicographically best plan:
+        only when every priority level is proven (else the cost stage's rows hold values
+        that a better plan need not keep)."""
+        last = self.stages[-1] if self.stages else None
+        if last is None or last.stage.priority is not None or last.bound is None:
+            return None
+        if len(self.proven_levels()) < len(PRIORITIES):
+            return None
+        return -last.bound
 
 
 class PlacementModel:
@@ -95,25 +148,33 @@ class PlacementModel:
             self.y[(ui, sid)] = var
             variables[j] = var
         self._variables = variables
-        for i in range(len(lin.row_lo)):
-            self._row(i)
+        self._rows()
 
-    def _row(self, i: int) -> None:
-        lin = self.linear
-        cols, coefs = lin.row_cols[i], lin.row_coefs[i]
-        keep = self.active[cols]
-        cols, coefs = cols[keep], coefs[keep]
-        lo, hi = lin.row_lo[i], lin.row_hi[i]
-        ub = lin.col_ub[cols]
-        most = int(np.maximum(coefs, 0) @ ub)
-        least = int(np.minimum(coefs, 0) @ ub)
-        if least >= lo and most <= hi:
-            return  # cannot bind on these columns
-        terms = [self._variables[j] for j in cols.tolist()]
+    def _rows(self) -> None:
+        """The rows that can bind on the columns kept, from the sparse matrix restricted to
+        them (a row without a kept column binds only when 0 is outside its bounds: then it
+        makes the model infeasible, as it must)."""
+        matrix, row_lo, row_hi = self.linear.matrix()
+        sub = sp.csr_matrix(matrix[:, self.columns])
+        ub = self.linear.col_ub[self.columns].astype(float)
+        most = sub.maximum(0) @ ub
+        least = sub.minimum(0) @ ub
+        binding = (least < row_lo) | (most > row_hi)
+        rows = np.flatnonzero(binding)
+        variables = [self._variables[j] for j in self.columns.tolist()]
+        for i in rows.tolist():
+            start, stop = sub.indptr[i], sub.indptr[i + 1]
+            terms = [variables[k] for k in sub.indices[start:stop].tolist()]
+            coefs = sub.data[start:stop].astype(np.int64)
+            self._row(terms, coefs, float(row_lo[i]), float(row_hi[i]), ub[sub.indices[start:stop]])
+
+    def _row(
+        self, terms: list[Any], coefs: np.ndarray, lo: float, hi: float, ub: np.ndarray
+    ) -> None:
         if hi == 1 and lo == -INF and (coefs == 1).all() and (ub == 1).all():
-            self.model.add_at_most_one(terms)  # type: ignore[arg-type]
+            self.model.add_at_most_one(terms)
             return
-        expr = cp_model.LinearExpr.weighted_sum(terms, coefs.tolist())  # type: ignore[arg-type]
+        expr = cp_model.LinearExpr.weighted_sum(terms, coefs.tolist())
         if lo != -INF:
             self.model.add(expr >= int(lo))
         if hi != INF:
@@ -203,42 +264,123 @@ def solve_lexicographic(
     the incumbent uses; when the bound equals the incumbent the stage is proven without
     CP-SAT, otherwise CP-SAT solves it on the columns left, from the incumbent. A stage's
     value is then kept as a row.
+
+    When every stage has run and time is left, the solve goes back to the first stage not
+    proven (its row and the later ones dropped, the columns they fixed restored) and runs
+    the stages again from the best plan, with more LP pricing rounds and a larger share of
+    the time; it stops when every stage is proven, the time is up, or a pass changes
+    nothing.
     """
-    search = _Lexicographic(lin, options, on_stage)
-    x_best = lin.to_columns(start)
-    proven = True
-    stages: list[StageResult] = []
-    plan = stage_objectives(lin)
-    reached = 0  # persons placed at the levels already decided
-    for k, (stage, c, relevant) in enumerate(plan):
-        if time.monotonic() >= search.deadline:
-            proven = False
-            break
-        x_stage = np.where(relevant, x_best, 0)
-        in_play = search.active & relevant
+    passes = _Passes(lin, _Lexicographic(lin, options, on_stage), complete, bound)
+    passes.run(start)
+    return passes.result()
+
+
+class _Passes:
+    """The passes over the stages, what each stage reached and proved."""
+
+    MAX_PASSES = 4
+
+    def __init__(
+        self,
+        lin: LinearModel,
+        search: _Lexicographic,
+        complete: Callable[[Allocation], Allocation] | None,
+        bound: dict[int, int] | None,
+    ) -> None:
+        self.lin = lin
+        self.search = search
+        self.complete = complete
+        self.flow = bound
+        self.plan = stage_objectives(lin)
+        self.results: list[StageResult] = []
+        #: before each stage: the rows of the model and the columns not ruled out
+        self.rows_before: list[int] = []
+        self.active_before: list[np.ndarray] = []
+        self.passes = 0
+        self.x = np.zeros(lin.n_columns, dtype=np.int64)
+
+    def run(self, start: Allocation) -> None:
+        self.x = self.lin.to_columns(start)
+        first = 0
+        while first < len(self.plan) and self.passes < self.MAX_PASSES:
+            before = (self._signature(), self.x.copy())
+            self._pass(first)
+            self.passes += 1
+            first = self._first_unproven()
+            if time.monotonic() >= self.search.deadline - 0.05 or first >= len(self.plan):
+                return
+            if self.passes > 1 and before[0] == self._signature() and (before[1] == self.x).all():
+                return  # nothing moved: more of the same would not either
+            self._rewind(first)
+
+    def _signature(self) -> list[tuple[int, Decided, int | None]]:
+        return [(r.value, r.decided, r.bound) for r in self.results]
+
+    def _first_unproven(self) -> int:
+        for k, r in enumerate(self.results):
+            if not r.decided.proven:
+                return k
+        return len(self.results)
+
+    def _rewind(self, k: int) -> None:
+        """Back to before stage ``k``: its row and the later ones dropped."""
+        self.lin.truncate_rows(self.rows_before[k])
+        self.search.active = self.active_before[k].copy()
+        del self.rows_before[k:], self.active_before[k:]
+
+    def _pass(self, first: int) -> None:
+        search, lin = self.search, self.lin
+        search.pricing_rounds = Pricing.max_rounds * (1 + self.passes)
+        previous = self.results
+        self.results = previous[:first]
+        for k in range(first, len(self.plan)):
+            if time.monotonic() >= search.deadline:
+                return
+            stage, c, relevant = self.plan[k]
+            self.rows_before.append(len(lin.row_lo))
+            self.active_before.append(search.active.copy())
+            started = time.monotonic()
+            step = self._stage(k, stage, c, relevant)
+            if (step.x != np.where(relevant, self.x, 0)).any():  # the stage moved someone
+                # keep its plan, with the room it leaves filled for the levels below
+                self.x = step.x
+                if self.complete is not None and time.monotonic() < search.deadline:
+                    self.x = lin.to_columns(self.complete(lin.to_allocation(step.x)))
+            if k == first and k < len(previous):
+                # the same rows before it: the earlier pass's bound still holds
+                step.bound = _lowest(step.bound, previous[k].bound)
+            self.results.append(
+                StageResult(stage, stage.shown(step.z), step.decided, step.log,
+                            step.bound, time.monotonic() - started)
+            )  # fmt: skip
+            _keep(lin, c, step.z)
+            if search.on_stage is not None:
+                proven = all(r.decided.proven for r in self.results)
+                search.on_stage(stage.name, lin.to_allocation(self.x), proven)
+
+    def _stage(self, k: int, stage: Stage, c: np.ndarray, relevant: np.ndarray) -> _Step:
+        x_stage = np.where(relevant, self.x, 0)
+        z = int(c @ x_stage)
         level = stage.priority
-        if (
-            level is not None
-            and bound is not None
-            and reached + int(c @ x_stage) >= bound.get(level, -1)
-        ):
-            step = _Step(
-                x_stage, int(c @ x_stage), Decided.FLOW_BOUND, "incumbent reaches the flow bound"
-            )
-        else:
-            step = search.stage(stage, c, in_play, x_stage, len(plan) - k)
-        proven = proven and step.decided.proven
-        if (step.x != np.where(relevant, x_best, 0)).any():  # the stage moved someone
-            # keep its plan, with the room it leaves filled for the levels below
-            x_best = step.x
-            if complete is not None and time.monotonic() < search.deadline:
-                x_best = lin.to_columns(complete(lin.to_allocation(step.x)))
-        stages.append(StageResult(stage, stage.shown(step.z), step.decided, step.log))
-        _keep(lin, c, step.z)
-        reached += max(step.z, 0) if level is not None else 0
-        if on_stage is not None:
-            on_stage(stage.name, lin.to_allocation(x_best), proven)
-    return LexResult(allocation=lin.to_allocation(x_best), proven_optimal=proven, stages=stages)
+        reached = sum(max(r.value, 0) for r in self.results if r.stage.priority is not None)
+        if level is not None and self.flow is not None and reached + z >= self.flow.get(level, -1):
+            return _Step(x_stage, z, Decided.FLOW_BOUND, "incumbent reaches the flow bound", z)
+        in_play = self.search.active & relevant
+        return self.search.stage(stage, c, in_play, x_stage, len(self.plan) - k)
+
+    @property
+    def proven(self) -> bool:
+        return len(self.results) == len(self.plan) and all(r.decided.proven for r in self.results)
+
+    def result(self) -> LexResult:
+        return LexResult(
+            allocation=self.lin.to_allocation(self.x),
+            proven_optimal=self.proven,
+            stages=self.results,
+            passes=self.passes,
+            levels=tuple(s.priority for s, _, _ in self.plan if s.priority is not None),
+        )
 
 
 def stage_objectives(lin: LinearModel) -> list[tuple[Stage, np.ndarray, np.ndarray]]:
@@ -264,6 +406,7 @@ class _Step:
     z: int
     decided: Decided
     log: str
+    bound: int | None = None  # proven bound on c . x given the rows before (None: none)
 
 
 class _Lexicographic:
@@ -282,16 +425,21 @@ class _Lexicographic:
         self.active = np.ones(lin.n_columns, dtype=bool)
         self.cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
         self.support_before = np.zeros(lin.n_columns, dtype=bool)
+        self.pricing_rounds = Pricing.max_rounds
 
     def stage(
         self, stage: Stage, c: np.ndarray, in_play: np.ndarray, x: np.ndarray, stages_left: int
     ) -> _Step:
         """Decide one stage: by the LP when it proves the incumbent, else by CP-SAT."""
-        step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "")
+        # c . x <= sum of max(c_j, 0) ub_j: with c <= 0 (the cost stage) the bound is 0
+        trivial = int(np.maximum(c[in_play], 0) @ self.lin.col_ub[in_play])
+        step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", trivial)
         if self.options.lp_fixing:
             step, in_play = self._lp(c, in_play, step, stages_left)
             if step.decided is Decided.LP_BOUND:
                 return step
+        if step.decided is Decided.CPSAT_OPTIMAL:  # CP-SAT proved it on the LP's columns
+            return step
         if in_play.sum() > self.options.cpsat_max_columns:
             step.log += f"not proven ({int(in_play.sum())} columns: too many for CP-SAT)"
             step.decided = Decided.TOO_MANY_COLUMNS
@@ -307,10 +455,13 @@ class _Lexicographic:
             step.log += "CP-SAT found nothing in its time"
             step.decided = Decided.NOTHING_FOUND
             return step
-        if int(c @ found[0]) >= step.z:
-            step.x, step.z = found[0], int(c @ found[0])
-        step.log += found[1]
-        step.decided = Decided.CPSAT_OPTIMAL if found[2] else Decided.CPSAT_FEASIBLE
+        if int(c @ found.x) >= step.z:
+            step.x, step.z = found.x, int(c @ found.x)
+        step.log += found.text
+        step.bound = _lowest(step.bound, found.bound)  # CP-SAT on every column in play
+        step.decided = Decided.CPSAT_OPTIMAL if found.optimal else Decided.CPSAT_FEASIBLE
+        if step.bound is not None and step.bound <= step.z:
+            step.decided = Decided.CPSAT_OPTIMAL  # its bound and the LP's meet
         return step
 
     def _lp(
@@ -320,9 +471,11 @@ class _Lexicographic:
         columns; decided ``LP_BOUND`` when the bound proves the best plan found."""
         start_columns = (step.x > 0) | self.support_before | self.cheapest
         left = self.deadline - time.monotonic()
-        proof = lp_proof(self.lin, c, in_play, step.z, left, Pricing(start_columns))
+        pricing = Pricing(start_columns, self.pricing_rounds, self.options.lp_solver)
+        proof = lp_proof(self.lin, c, in_play, step.z, left, pricing)
         if proof is None:
             return step, in_play
+        step.bound = _lowest(step.bound, proof.integer_bound)
 
         self.active &= ~proof.fixed
         in_play = in_play & ~proof.fixed
@@ -340,9 +493,11 @@ class _Lexicographic:
             if small:
                 seconds = min(seconds, self.options.support_time_limit)
             found = self._cpsat(support, c, step.x, seconds)
-            if found is not None and int(c @ found[0]) > step.z:
-                step.x, step.z = found[0], int(c @ found[0])
-                step.log += f"LP support {int(support.sum())} columns {found[1]}; "
+            if found is not None and (support == in_play).all():
+                step.bound = _lowest(step.bound, found.bound)  # it saw every column in play
+            if found is not None and int(c @ found.x) > step.z:
+                step.x, step.z = found.x, int(c @ found.x)
+                step.log += f"LP support {int(support.sum())} columns {found.text}; "
                 # a better incumbent lets the same duals rule out more columns
                 more = proof.fixed_for(step.z)
                 self.active &= ~more
@@ -351,6 +506,9 @@ class _Lexicographic:
         if proof.proves(step.z):
             step.log += "incumbent proven by LP"
             step.decided = Decided.LP_BOUND
+        elif step.bound is not None and step.bound <= step.z:
+            step.log += "incumbent proven by CP-SAT on every column in play"
+            step.decided = Decided.CPSAT_OPTIMAL
         else:
             step.log += f"{int(in_play.sum())} columns left; "
         return step, in_play
@@ -362,21 +520,39 @@ class _Lexicographic:
         hint: np.ndarray,
         seconds: float,
         callback: Callable[[PlacementModel], cp_model.CpSolverSolutionCallback] | None = None,
-    ) -> tuple[np.ndarray, str, bool] | None:
-        """Maximise ``c . x`` by CP-SAT on some columns: (values, status text, optimal) or
-        None."""
+    ) -> _Found | None:
+        """Maximise ``c . x`` by CP-SAT on some columns, or None when it found nothing."""
         if seconds <= 0:
             return None
         lin = self.lin
+        built = time.monotonic()
         model = PlacementModel(lin, active=columns)
         model.model.maximize(model.expression(c))
         model.hint(lin.to_allocation(hint))
+        seconds -= time.monotonic() - built  # building the model counts
         solver = _solver(self.options, seconds, len(model.y))
         status = solver.solve(model.model, callback(model) if callback else None)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         text = f"{solver.status_name(status)} {solver.wall_time:.2f}s"
-        return lin.to_columns(model.read(solver.value)), text, status == cp_model.OPTIMAL
+        x = lin.to_columns(model.read(solver.value))
+        bound = math.floor(solver.best_objective_bound + 1e-6)
+        return _Found(x, text, status == cp_model.OPTIMAL, bound)
+
+
+class _Found(NamedTuple):
+    """What one CP-SAT solve found: column values, a status text, whether it proved them
+    optimal, and its bound on ``c . x`` over the columns it was given."""
+
+    x: np.ndarray
+    text: str
+    optimal: bool
+    bound: int
+
+
+def _lowest(a: int | None, b: int | None) -> int | None:
+    """The tighter of two upper bounds (None: no bound)."""
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _keep(lin: LinearModel, c: np.ndarray, value: int) -> None:

@@ -15,10 +15,10 @@ from dataclasses import replace
 from placement.context import Context, persons_by_priority
 from placement.explain import Explainer, Verification
 from placement.models import PRIORITIES, Scenario
-from placement.plan import Plan, Status
+from placement.plan import Plan
 from placement.report import Solved, build_plan
 from solver.allocation import Allocation, to_assignment
-from solver.cpsat import solve_lexicographic
+from solver.cpsat import LexResult, StageResult, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
@@ -49,58 +49,84 @@ def plan_assignment(
     options: EngineOptions,
     progress: Progress | None = None,
     start: Start | None = None,
-) -> tuple[dict[str, str], Status, Bound | None]:
-    """Who goes where, and whether it is proven optimal.
+) -> Solved:
+    """Who goes where, and what is proven about it (:class:`Solved`).
 
     ``options.solve.time_limit`` covers everything here, model building included: CP-SAT
     gets what is left of it. ``start``: the units and first plan of ``ctx`` when the caller
     has already built (and reported) them, see :func:`solver.process.solve`; else they are
     built and reported here. The greedy baseline uses its units only.
     """
+    started = time.perf_counter()
     deadline = time.monotonic() + options.solve.time_limit
     if options.solver == "greedy":
         units = build_units(ctx) if start is None else start.units
-        return to_assignment(units, greedy_allocation(ctx, units)), "feasible", None
+        assignment = to_assignment(units, greedy_allocation(ctx, units))
+        return Solved(assignment, "feasible", time.perf_counter() - started)
     if start is None:
         start = Start.build(ctx, progress)
     report = _Reporter(ctx, progress)
-    report.bound = bound = flow_bound(ctx, start.units).cumulative
-    report(
-        "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: "
-        + "/".join(str(bound[p]) for p in PRIORITIES),
-        {},
-    )
+    report.bound = flow = flow_bound(ctx, start.units, deadline).cumulative
+    report(FLOW_NOTE + "/".join(str(flow[p]) for p in PRIORITIES), {})
     pairs = sum(len(u.shelter_index) for u in start.units.units)
-    if options.solve.max_pairs is not None and pairs > options.solve.max_pairs:
-        # National scale: the LP and CP-SAT would not finish in time on this many pairs.
+    building = pairs * options.solve.model_seconds_per_pair
+    if building > (deadline - time.monotonic()) / 2:
         log.warning("%d admissible pairs: plan from the packing heuristic only", pairs)
-        report(f"{pairs} admissible pairs: no LP or CP-SAT at this size", {})
-        return _heuristic_only(start, options, deadline, report), "feasible", bound
-    best, proven = _lexicographic_solve(start, options, deadline, report)
-    return to_assignment(start.units, best), ("optimal" if proven else "feasible"), bound
+        report(f"{pairs} admissible pairs: no LP or CP-SAT in this time limit", {})
+        best = _heuristic_only(start, options, deadline, report)
+        return _solved(start, best, None, flow, started)
+    best, result = _lexicographic_solve(start, options, deadline, report)
+    return _solved(start, best, result, flow, started)
+
+
+#: the progress note that carries the flow bound
+FLOW_NOTE = "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: "
+
+
+def _solved(
+    start: Start, best: Allocation, result: LexResult | None, flow: Bound, started: float
+) -> Solved:
+    """The plan with what is proven: the best bounds, the levels proven, the cost bound."""
+    ctx, units = start.ctx, start.units
+    bound = flow if result is None else result.bounds(flow)
+    placed = _lexicographic(ctx, units, best)  # persons at priority 5, 4, ..., 1
+    proven: list[int] = []
+    reached = 0
+    for p, persons in zip(PRIORITIES, placed, strict=True):
+        reached += persons
+        if reached < bound[p]:
+            break
+        proven.append(p)
+    optimal = result is not None and result.proven_optimal
+    return Solved(
+        to_assignment(units, best),
+        "optimal" if optimal else "feasible",
+        time.perf_counter() - started,
+        bound,
+        tuple(proven),
+        None if result is None or len(proven) < len(PRIORITIES) else result.cost_lower_bound,
+    )
 
 
 def _heuristic_only(
     start: Start, options: EngineOptions, deadline: float, report: _Reporter
-) -> dict[str, str]:
+) -> Allocation:
     """The plan of the packing heuristic and its moves, with no LP or CP-SAT.
 
     With the flow bound to say how far it can be from the best (measured at
     10,000 x 20,000: every level within 1 %).
     """
     ctx, units = start.ctx, start.units
-    # A third of the time limit is kept for the reasons and the plan's output.
-    stop = deadline - max(3.0, options.solve.time_limit / 3)
-    better = augment(ctx, units, start.seed, deadline=stop)
+    better = augment(ctx, units, start.seed, deadline=deadline)
     report("plan after moves that make room", to_assignment(units, better))
-    assignment = to_assignment(units, cheaper_moves(ctx, units, better, deadline=stop))
-    report("plan after moves to cheaper places", assignment)
-    return assignment
+    best = cheaper_moves(ctx, units, better, deadline=deadline)
+    report("plan after moves to cheaper places", to_assignment(units, best))
+    return best
 
 
 def _lexicographic_solve(
     start: Start, options: EngineOptions, deadline: float, report: _Reporter
-) -> tuple[Allocation, bool]:
+) -> tuple[Allocation, LexResult | None]:
     """The LP and CP-SAT stages from the first plan; never less than the first plan."""
     ctx, units, seed = start.ctx, start.units, start.seed
     model = LinearModel(ctx, units)
@@ -111,7 +137,7 @@ def _lexicographic_solve(
     left = deadline - time.monotonic()
     if left <= 0:
         log.warning("time limit spent building the model: returning the first plan")
-        return seed, False
+        return seed, None
     result = solve_lexicographic(
         model,
         replace(options.solve, time_limit=left),
@@ -120,17 +146,25 @@ def _lexicographic_solve(
         complete=lambda alloc: packing_allocation(ctx, units, alloc),
         bound=report.bound,
     )
-    log.info("stages: %s", result.stages)
+    for r in result.stages:
+        report(stage_note(r), {})
     best = result.allocation
     if result.proven_optimal:
-        return best, True
+        return best, result
     # A stage stopped by the time limit may leave lower levels emptier than the
-    # first plan: fill what room is left, and never return less than the first plan.
-    completed = packing_allocation(ctx, units, fixed=best)
-    best = max(completed, seed, key=lambda alloc: _lexicographic(ctx, units, alloc))
+    # first plan: fill what room is left (time allowing), never return less than the first.
+    if time.monotonic() < deadline:
+        best = packing_allocation(ctx, units, fixed=best)
+    best = max(best, seed, key=lambda alloc: _lexicographic(ctx, units, alloc))
     if time.monotonic() < deadline:  # same people, cheaper places, while time is left
         best = cheaper_moves(ctx, units, best, deadline=deadline)
-    return best, False
+    return best, result
+
+
+def stage_note(r: StageResult) -> str:
+    """``priority_2: 294 (bound 294), the LP bound proves the incumbent, 1.20 s``"""
+    bound = "" if r.bound is None else f" (bound {r.stage.shown(r.bound)})"
+    return f"{r.stage.name}: {r.value}{bound}, {r.decided.value}, {r.seconds:.2f} s"
 
 
 def _lexicographic(ctx: Context, units: Units, allocation: Allocation) -> tuple[int, ...]:
@@ -146,9 +180,9 @@ def solve_scenario(
     """Plan a scenario: place as many people as possible, most urgent first; explain the rest."""
     started = time.perf_counter()
     ctx = Context(scenario)
-    assignment, status, bound = plan_assignment(ctx, options, progress)
-    seconds = time.perf_counter() - started
-    return finish_plan(ctx, Solved(assignment, status, seconds, bound), options)
+    solved = plan_assignment(ctx, options, progress)
+    solved = replace(solved, seconds=time.perf_counter() - started)
+    return finish_plan(ctx, solved, options)
 
 
 def finish_plan(

@@ -122,6 +122,14 @@ class LinearModel:
         self.row_hi.append(hi)
         self.row_kind.append(kind)
 
+    def truncate_rows(self, count: int) -> None:
+        """Drop every row after the first ``count`` (stage rows of a lexicographic pass that
+        is run again)."""
+        for rows in (self.row_cols, self.row_coefs, self.row_lo, self.row_hi, self.row_kind):
+            del rows[count:]
+        if self._matrix is not None and self._matrix.shape[0] > count:
+            self._matrix = sp.csr_matrix(self._matrix[:count])
+
     def _unit_rows(self) -> None:
         for unit in self.units.units:
             cols = self.columns_of(unit.index)
@@ -145,7 +153,8 @@ class LinearModel:
             )
             self._matrix = block if self._matrix is None else sp.vstack([self._matrix, block])
             self._matrix = sp.csr_matrix(self._matrix)
-        assert self._matrix is not None
+        if self._matrix is None:  # no row at all
+            self._matrix = sp.csr_matrix((0, self.n_columns))
         return (
             self._matrix,
             np.asarray(self.row_lo, dtype=float),

@@ -18,6 +18,7 @@ LP only makes it weaker, never wrong. Nothing here trusts the LP solver's own ob
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -53,6 +54,12 @@ class LpProof:
         fixed: np.ndarray = self.active & (self.reduced < 0)
         return fixed & (self.bound + self.reduced + margin < incumbent)
 
+    @property
+    def integer_bound(self) -> int:
+        """The bound on integer plans (``c`` is integral): the float bound rounded down,
+        after the same safety margin as :meth:`proves`."""
+        return math.floor(self.bound + TOLERANCE * max(1.0, abs(self.bound)))
+
     def proves(self, incumbent: int) -> bool:
         """Whether no plan beats ``incumbent``: the incumbent is optimal for this stage."""
         return self.bound + TOLERANCE * max(1.0, abs(self.bound)) < incumbent + 1
@@ -65,6 +72,7 @@ class Pricing:
 
     start: np.ndarray | None = None
     max_rounds: int = 8
+    backend: str = "glop"
 
 
 def lp_proof(
@@ -96,12 +104,16 @@ def lp_proof(
     start = pricing.start
     subset = active.copy() if start is None else (active & start)
     best: tuple[float, np.ndarray, np.ndarray] | None = None
-    for _ in range(pricing.max_rounds):
+    last_round = 0.0  # seconds the last round took: the next one is likely longer
+    for round_ in range(pricing.max_rounds):
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or (round_ and left < 1.5 * last_round):
             break
+        round_started = time.monotonic()
         cols = np.flatnonzero(subset)
-        solved = _solve_lp(matrix[:, cols], row_lo, row_hi, ub_all[cols], cost_all[cols], left)
+        solved = LP_BACKENDS[pricing.backend](
+            matrix[:, cols], row_lo, row_hi, ub_all[cols], cost_all[cols], left
+        )
         if solved is None:
             break
         duals, primal = solved
@@ -125,6 +137,11 @@ def lp_proof(
             values[cols] = primal
             best = (bound, d, values)
         attractive = np.flatnonzero(active & ~subset & (d > 1e-9))
+        last_round = time.monotonic() - round_started
+        log.debug(
+            "LP round %d: %d columns, %.2fs, value %.1f, bound %.1f, %d attractive",
+            round_, len(cols), last_round, value, bound, len(attractive),
+        )  # fmt: skip
         if not len(attractive):
             break
         most = max(1000, len(cols) // 2)
@@ -141,6 +158,42 @@ def lp_proof(
         reduced=d,
         active=active.copy(),
     )
+
+
+def _solve_lp_highs(
+    matrix: sp.csr_matrix,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    ub: np.ndarray,
+    cost: np.ndarray,
+    seconds: float,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Maximise ``cost . x`` with HiGHS (through scipy): (row duals, primal values), or None.
+
+    Each row becomes ``A x <= hi`` and/or ``-A x <= -lo``; its dual is the sum of the two
+    parts' (the caller checks the sign against the LP value, see :func:`lp_proof`)."""
+    from scipy.optimize import linprog
+
+    upper = np.flatnonzero(np.isfinite(row_hi))
+    lower = np.flatnonzero(np.isfinite(row_lo))
+    a_ub = sp.vstack([matrix[upper], -matrix[lower]]).tocsr()
+    b_ub = np.concatenate([row_hi[upper], -row_lo[lower]])
+    result = linprog(
+        -cost,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        bounds=np.column_stack([np.zeros(len(ub)), ub]),
+        method="highs-ds",
+        options={"time_limit": max(0.05, seconds), "presolve": False},
+    )
+    if result.status != 0 or result.x is None:
+        log.info("LP relaxation (HiGHS): %s", result.message)
+        return None
+    marginals = np.asarray(result.ineqlin.marginals, dtype=float)
+    duals = np.zeros(len(row_lo))
+    np.add.at(duals, upper, -marginals[: len(upper)])
+    np.add.at(duals, lower, marginals[len(upper) :])
+    return duals, np.asarray(result.x, dtype=float)
 
 
 def _solve_lp(
@@ -175,3 +228,7 @@ def _solve_lp(
     )
     primal = np.nan_to_num(np.asarray(solver.values(model.get_variables()), dtype=float))
     return duals, primal
+
+
+#: the LP solvers :func:`lp_proof` can use, by name (:attr:`SolveOptions.lp_solver`)
+LP_BACKENDS = {"glop": _solve_lp, "highs": _solve_lp_highs}

@@ -7,6 +7,7 @@ solver is loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from solver.names import SolverName
 
@@ -23,9 +24,18 @@ class SolveOptions:
     linearization_level: int = 2
     #: prove with the LP relaxation which columns no optimal plan uses, before each stage
     lp_fixing: bool = True
-    #: above this many admissible (unit, shelter) pairs there is no LP or CP-SAT: the plan
-    #: is the packing heuristic's (never called optimal), with the flow bound
-    max_pairs: int | None = 400_000
+    #: seconds to build the linear model, per admissible (unit, shelter) pair: the exact
+    #: path (LP and CP-SAT) runs when the model's estimated build takes at most half the
+    #: time left, else the plan is the packing heuristic's and its moves' (never called
+    #: optimal), with the flow bound. Measured 5.7-11.7 us per pair at 1,000 x 3,000
+    #: (127k-950k pairs, load average 6); the LP itself prices every pair in numpy
+    model_seconds_per_pair: float = 8e-6
+    #: the LP solver of the relaxation: "glop" (OR-Tools) or "highs" (HiGHS's dual simplex
+    #: through scipy). Measured at 1,000 x 3,000 (README, "Performance"): on the priority
+    #: levels' LPs GLOP's rounds take 0.3-0.5 s where HiGHS's take 1.3-3.9 s (its duals also
+    #: price in more columns); on the converged cost LP (30 rounds) HiGHS 42.8-46.8 s, GLOP
+    #: 57.5-67.7 s. The level LPs decide what is proven within 10 s: GLOP
+    lp_solver: Literal["glop", "highs"] = "glop"
     #: above this many decision variables, presolve is kept light (probing off, one pass):
     #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
     light_presolve_above: int = 50_000
@@ -49,12 +59,23 @@ class EngineOptions:
     explain: bool = True
     #: time limit of each re-solve that checks a relaxation
     relaxation_time_limit: float = 2.0
-    #: total seconds spent on relaxation re-solves, after the solve itself: people are
+    #: most seconds spent on relaxation re-solves, inside the time limit: people are
     #: searched by priority (identical ones once); those it does not reach say so
     explain_time_budget: float = 20.0
+    #: share of the time limit kept for the relaxations (at most ``explain_time_budget``);
+    #: a solve that ends sooner leaves them more. Small: at 1,000 x 3,000 the relaxations
+    #: (re-plans with everyone else fixed, at that size) took under 1 s of the 2 s that 20 %
+    #: of 10 s kept, while the solve lacked them
+    explain_share: float = 0.1
+    #: seconds kept, at the end of the time limit, for the reasons of the unplaced and the
+    #: plan's output: this much plus ``output_reserve_per_1000`` per 1,000 arrivals
+    output_reserve_base: float = 0.3
+    #: measured at 10,000 x 20,000 (load average 4-5): the reasons for 623 unplaced took
+    #: 3.0 s; with the plan sent, read and printed 3.3 s per 10,000 arrivals was too little
+    output_reserve_per_1000: float = 0.5
 
-    def hard_limit(self, grace: float) -> float:
-        """Seconds after which a solve is stopped whatever it is doing: the time limit, the
-        explanation budget when explaining, and ``grace`` (see :class:`solver.process.RunOptions`).
-        The one place this is computed."""
-        return self.solve.time_limit + (self.explain_time_budget if self.explain else 0.0) + grace
+    def output_reserve(self, arrivals: int) -> float:
+        """Seconds kept at the end of the time limit for the reasons and the output (the one
+        place this is computed); never more than a quarter of the time limit."""
+        wanted = self.output_reserve_base + self.output_reserve_per_1000 * arrivals / 1000
+        return min(wanted, self.solve.time_limit / 4)

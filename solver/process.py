@@ -2,9 +2,9 @@
 
 OR-Tools does not always honour its time limit inside presolve, and a service must be able
 to cancel a job. So the solve runs in a child process that streams every improved plan back
-(:class:`solver.progress.ProgressEvent`); the parent waits until a hard deadline
-(:meth:`solver.options.EngineOptions.hard_limit`) or a cancellation, then kills the child and
-returns the best plan received, marked ``feasible``.
+(:class:`solver.progress.ProgressEvent`); the parent waits until the time limit and a short
+grace (:class:`Budget`, :class:`RunOptions`) or a cancellation, then kills the child and
+returns the best plan received, marked ``feasible`` unless proven.
 
 This module does not load OR-Tools itself: with ``first_plan_in_parent`` the first plan is
 built and reported before anything imports it (the command line shows it at once).
@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import threading
 import time
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from placement.context import Context
 from placement.models import Scenario
-from placement.plan import Plan
-from placement.report import Solved
+from placement.plan import Plan, Unplaced
+from placement.report import Solved, build_plan
 from solver.allocation import to_assignment
 from solver.greedy import greedy_allocation
 from solver.options import EngineOptions
@@ -32,8 +34,9 @@ from solver.units import build_units
 
 log = logging.getLogger(__name__)
 
-#: seconds a solve's child gets after its time limit and explanation budget, by default
-GRACE_SECONDS = 5.0
+#: seconds the parent waits for the child after the time limit before it kills it; the
+#: child has sent a plan without relaxations by then (see :func:`_child`)
+GRACE_SECONDS = 0.5
 #: the shortest time limit a solve is given after the parent's own work
 MIN_TIME_LIMIT = 0.1
 
@@ -47,10 +50,13 @@ class RunOptions:
     first_plan_in_parent: bool = False
     #: set it to stop the child at once
     cancel: threading.Event | None = None
-    #: seconds the child gets after its time limit and explanation budget
+    #: seconds the parent waits for the child after the time limit
     grace: float = GRACE_SECONDS
     #: multiprocessing start method; only "fork" hands over a first plan built here
     start_method: str = "fork"
+    #: ``time.monotonic()`` when the time limit started (the command line: when its process
+    #: started, :func:`process_started`); None: when :func:`solve` is called
+    started: float | None = None
 
 
 class Cancelled(Exception):
@@ -69,10 +75,13 @@ def solve(
     stops the child at once; the best plan received so far is returned (status
     ``feasible``), or :class:`Cancelled` is raised when there is none.
 
-    The time limit counts from this call: what this process spends first (the first plan)
-    is taken off it, down to ``MIN_TIME_LIMIT`` (or the limit asked, if lower).
+    The time limit covers everything from ``run.started`` (default: this call) to the plan,
+    explanations included: the solve ends early enough for the reasons and the output
+    (:meth:`EngineOptions.output_reserve`), relaxations are searched in what is left, and
+    the child is killed ``run.grace`` seconds after the limit, its plan without relaxations
+    (sent before they are searched) returned then.
     """
-    started = time.perf_counter()
+    ends = (time.monotonic() if run.started is None else run.started) + options.solve.time_limit
     watch = _Watch(on_progress)
     ctx: Context | None = None
     start: Start | None = None
@@ -82,22 +91,57 @@ def solve(
         # Load the engine (and OR-Tools) here, once the first plan is shown: the forked child
         # starts with it, and the time it takes counts against the time limit.
         import solver.engine  # noqa: F401
-    engine_options = _time_left(options, time.perf_counter() - started)
     if run.start_method != "fork":
         start = None  # would be pickled: cheaper to rebuild in the child
-    child = _ChildProcess(scenario, engine_options, start, run)
+    child = _ChildProcess(scenario, Budget(options, ends), start, run)
     plan = child.wait(watch)
     if plan is not None:
         return plan
     # Stopped early: return the best plan we have, explained without re-solves.
-    return _best_received(ctx or Context(scenario), engine_options, watch, child, run)
+    return _best_received(ctx or Context(scenario), options, watch, child, run)
 
 
-def _time_left(options: EngineOptions, spent: float) -> EngineOptions:
-    """The options with ``spent`` seconds taken off the time limit."""
-    asked = options.solve.time_limit
-    left = max(min(MIN_TIME_LIMIT, asked), asked - spent)
-    return replace(options, solve=replace(options.solve, time_limit=left))
+def process_started() -> float:
+    """The ``time.monotonic()`` value when this process started (Linux), else now: the
+    command line counts its time limit from there, interpreter start and imports included."""
+    try:
+        stat = Path("/proc/self/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.monotonic()
+    return time.monotonic() - max(0.0, age)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The options of a solve and the ``time.monotonic()`` by which its plan is due."""
+
+    options: EngineOptions
+    ends: float
+
+    def solve_options(self, arrivals: int) -> EngineOptions:
+        """The options for the solve itself: its time limit is what is left until the end,
+        less the reserve for the reasons and the output, and the explanations' share."""
+        o = self.options
+        left = self.ends - time.monotonic() - o.output_reserve(arrivals)
+        if o.explain:
+            left -= min(o.explain_time_budget, o.explain_share * o.solve.time_limit)
+        limit = max(min(MIN_TIME_LIMIT, o.solve.time_limit), left)
+        return replace(o, solve=replace(o.solve, time_limit=limit))
+
+    def explain_options(self, arrivals: int) -> EngineOptions | None:
+        """The options for the relaxations, within what is left; None when nothing is."""
+        o = self.options
+        # a re-solve under way when the budget ends still finishes: keep room for one
+        left = self.ends - time.monotonic() - o.output_reserve(arrivals) - o.relaxation_time_limit
+        if not o.explain or left <= 0:
+            return None
+        return replace(
+            o,
+            explain_time_budget=min(o.explain_time_budget, left),
+            relaxation_time_limit=min(o.relaxation_time_limit, left),
+        )
 
 
 class _Watch:
@@ -107,30 +151,36 @@ class _Watch:
         self.on_progress = on_progress
         self.best: dict[str, str] | None = None
         self.solved: Solved | None = None
+        self.last: ProgressEvent | None = None  # the last event with a plan
 
     def __call__(self, event: ProgressEvent) -> None:
         if event.is_plan:
             self.best = event.assignment
+            self.last = event
         if self.on_progress is not None:
             self.on_progress(event)
 
 
-def _child(
-    scenario: Scenario, options: EngineOptions, out: Connection, start: Start | None
-) -> None:
-    """In the child: solve, send each event, the result, then the explained plan."""
+def _child(scenario: Scenario, budget: Budget, out: Connection, start: Start | None) -> None:
+    """In the child: solve, send each event, the result, the plan with reasons only, then
+    (time allowing) the plan with verified relaxations."""
     from solver.engine import finish_plan, plan_assignment
 
     started = time.perf_counter()
     ctx = Context(scenario) if start is None else start.ctx
+    arrivals = len(scenario.arrivals)
 
     def progress(event: ProgressEvent) -> None:
         out.send(("progress", event))
 
-    assignment, status, bound = plan_assignment(ctx, options, progress, start)
-    solved = Solved(assignment, status, time.perf_counter() - started, bound)
+    solved = plan_assignment(ctx, budget.solve_options(arrivals), progress, start)
+    solved = replace(solved, seconds=time.perf_counter() - started)
     out.send(("solved", solved))
-    plan = finish_plan(ctx, solved, options)
+    plan = finish_plan(ctx, solved, budget.options, explain=False)
+    explain = budget.explain_options(arrivals)
+    if explain is not None and plan.unplaced:
+        out.send(("reasons", plan.model_dump_json()))
+        plan = finish_plan(ctx, solved, explain)
     out.send(("plan", plan.model_dump_json()))
     out.close()
 
@@ -139,19 +189,20 @@ class _ChildProcess:
     """The child process of one solve, and the pipe it reports on."""
 
     def __init__(
-        self, scenario: Scenario, options: EngineOptions, start: Start | None, run: RunOptions
+        self, scenario: Scenario, budget: Budget, start: Start | None, run: RunOptions
     ) -> None:
         self.run = run
-        self.limit = options.hard_limit(run.grace)
+        self.deadline = budget.ends + run.grace
         mp_context: Any = mp.get_context(run.start_method)
         self.receiver, sender = mp_context.Pipe(duplex=False)
         self.process = mp_context.Process(
-            target=_child, args=(scenario, options, sender, start), daemon=True
+            target=_child, args=(scenario, budget, sender, start), daemon=True
         )
         self.started = time.perf_counter()
         self.process.start()
         sender.close()
-        self.deadline = time.monotonic() + self.limit
+        #: the plan with reasons but no relaxations, sent before they are searched
+        self.reasons: str | None = None
 
     def wait(self, watch: _Watch) -> Plan | None:
         """The child's plan; None if it was stopped first (``watch`` has what came before)."""
@@ -162,9 +213,11 @@ class _ChildProcess:
                     watch(payload)
                 elif kind == "solved":
                     watch.solved = payload
+                elif kind == "reasons":
+                    self.reasons = payload
                 elif kind == "plan":
                     return Plan.model_validate_json(payload)
-            return None
+            return None if self.reasons is None else Plan.model_validate_json(self.reasons)
         finally:
             if self.process.is_alive():
                 self.process.kill()
@@ -180,7 +233,7 @@ class _ChildProcess:
                 return None
             wait = min(0.1, self.deadline - time.monotonic())
             if wait <= 0:
-                log.warning("hard time limit of %.1fs reached; stopping the solver", self.limit)
+                log.warning("time limit reached; stopping the solver")
                 return None
             if self.receiver.poll(wait):
                 try:
@@ -193,19 +246,43 @@ class _ChildProcess:
                 return None
 
 
+#: the reason given for an unplaced person when the time limit left no time to explain
+NOT_EXPLAINED = "not explained: the time limit was reached before the reasons were computed"
+
+
 def _best_received(
     ctx: Context, options: EngineOptions, watch: _Watch, child: _ChildProcess, run: RunOptions
 ) -> Plan:
     """The plan of a solve stopped early: its result if it had one, else its best plan
-    (else the greedy baseline's), explained without re-solves."""
-    from solver.engine import finish_plan
-
+    (else the greedy baseline's), explained without re-solves when time is left."""
     if watch.solved is not None:
-        return finish_plan(ctx, watch.solved, options, explain=False)
+        return _reasons_only(ctx, watch.solved, options, child)
     best = watch.best
     if best is None:
         if run.cancel is not None and run.cancel.is_set():
             raise Cancelled("cancelled before the first plan")
         best = to_assignment(units := build_units(ctx), greedy_allocation(ctx, units))
     seconds = time.perf_counter() - child.started
-    return finish_plan(ctx, Solved(best, "feasible", seconds), options, explain=False)
+    solved = Solved(best, "feasible", seconds)
+    if watch.last is not None and watch.last.bound is not None:  # what its bound proves
+        last = watch.last
+        solved = replace(solved, bound=last.bound, proven_levels=tuple(last.proven_levels))
+    return _reasons_only(ctx, solved, options, child)
+
+
+def _reasons_only(
+    ctx: Context, solved: Solved, options: EngineOptions, child: _ChildProcess
+) -> Plan:
+    """The plan with the reasons of the unplaced when they fit before the child's deadline
+    (a child that died early), else with :data:`NOT_EXPLAINED` (the time limit is kept)."""
+    from solver.engine import finish_plan
+
+    arrivals = ctx.scenario.arrivals
+    if time.monotonic() + options.output_reserve(len(arrivals)) <= child.deadline:
+        return finish_plan(ctx, solved, options, explain=False)
+    unplaced = [
+        Unplaced(arrival=a.id, priority=a.priority, persons=a.persons, reasons=[NOT_EXPLAINED])
+        for a in sorted(arrivals, key=lambda a: (-a.priority, a.id))
+        if a.id not in solved.assignment
+    ]
+    return build_plan(ctx, solved, options.solver, unplaced)

@@ -56,6 +56,21 @@ class ProgressEvent:
         return bool(self.assignment)
 
     @property
+    def proven_levels(self) -> list[int]:
+        """The levels this plan proves optimal against the bound, from 5 down: a level
+        counts only when every level above it does (the stages' LP proofs are in the
+        final plan's ``proven_levels``)."""
+        proven: list[int] = []
+        if self.bound is None or not self.is_plan:
+            return proven
+        placed = self.placed_at_or_above
+        for p in PRIORITIES:
+            if placed[p] < self.bound.get(p, placed[p] + 1):
+                break
+            proven.append(p)
+        return proven
+
+    @property
     def placed_at_or_above(self) -> dict[int, int]:
         """Persons placed at priority >= p, for p from 5 down to 1 (what the bound bounds)."""
         cumulative: dict[int, int] = {}

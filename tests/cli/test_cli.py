@@ -7,14 +7,19 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import yaml
 
 from cli.main import progress_line
 from placement.context import Context
+from placement.generate import generate_scenario, write_scenario
 from solver.engine import plan_assignment
 from solver.options import EngineOptions, SolveOptions
+from solver.process import Budget, process_started
 from solver.progress import ProgressEvent, Start
 from tests.builders import arrival, mixed_scenario, scenario, shelter
 
@@ -51,17 +56,32 @@ def test_a_given_start_is_used_and_not_reported_again():
     start = Start.build(ctx, events.append)
     assert [e.stage for e in events] == ["first plan (packing heuristic)"]
     options = EngineOptions(solve=SolveOptions(time_limit=10), explain=False)
-    assignment, status, bound = plan_assignment(ctx, options, events.append, start)
-    assert status == "optimal" and bound is not None
+    solved = plan_assignment(ctx, options, events.append, start)
+    assert solved.status == "optimal" and solved.bound is not None
+    assert solved.proven_levels == (5, 4, 3, 2, 1)
     assert [e.stage for e in events].count("first plan (packing heuristic)") == 1
     greedy = EngineOptions(solver="greedy", explain=False)
-    assert plan_assignment(ctx, greedy, None, start)[1] == "feasible"  # its units, no seed
+    assert plan_assignment(ctx, greedy, None, start).status == "feasible"  # its units, no seed
 
 
-def test_hard_limit_is_time_limit_explanations_and_grace():
-    options = EngineOptions(solve=SolveOptions(time_limit=3), explain_time_budget=7)
-    assert options.hard_limit(2) == 12
-    assert EngineOptions(solve=SolveOptions(time_limit=3), explain=False).hard_limit(2) == 5
+def test_explanations_and_output_fit_in_the_time_limit():
+    options = EngineOptions(solve=SolveOptions(time_limit=10), explain_time_budget=7)
+    budget = Budget(options, ends=time.monotonic() + 10)
+    # 10 s: 0.3 + 0.5 s kept for the reasons and output at 1,000 arrivals, 1 s (10 %) for
+    # the relaxations, the rest for the solve
+    assert budget.solve_options(1000).solve.time_limit == pytest.approx(8.2, abs=0.05)
+    explain = budget.explain_options(1000)  # 10 - 0.8 - 2 (one re-solve's room) >= 7
+    assert explain is not None and explain.explain_time_budget == 7
+    quiet = Budget(replace(options, explain=False), ends=time.monotonic() + 10)
+    assert quiet.solve_options(1000).solve.time_limit == pytest.approx(9.2, abs=0.05)
+    assert quiet.explain_options(1000) is None
+    # the reserve never takes more than a quarter of a short limit
+    short = EngineOptions(solve=SolveOptions(time_limit=0.4), explain=False)
+    assert short.output_reserve(10_000) == pytest.approx(0.1)
+
+
+def test_process_start_is_before_now():
+    assert 0 <= time.monotonic() - process_started() < 600
 
 
 def test_first_plan_is_reported_before_ortools_is_loaded():
@@ -105,6 +125,8 @@ def test_cli_json_is_the_only_thing_on_stdout(tmp_path: Path):
     ids = [p["arrival"] for p in plan["placements"]] + [u["arrival"] for u in plan["unplaced"]]
     assert sorted(ids) == sorted(f"a{i}" for i in range(20))
     assert set(plan["placed_persons_by_priority"]) == {"5", "4", "3", "2", "1"}
+    assert plan["proven_levels"] == [5, 4, 3, 2, 1] and plan["status"] == "optimal"
+    assert plan["secondary_cost_lower_bound"] == plan["secondary_cost"]
     for p in plan["placements"]:
         assert {
             "arrival",
@@ -138,3 +160,23 @@ def _write(tmp_path: Path) -> Path:
     sc = mixed_scenario()
     f.write_text(yaml.safe_dump(sc.model_dump(mode="json", by_alias=True, exclude_none=True)))
     return f
+
+
+@pytest.mark.slow
+def test_whole_command_ends_within_its_time_limit_and_a_second(tmp_path: Path):
+    # A generated instance the solve cannot finish in 3 s, explanations on: the whole
+    # process (interpreter start, loading, solve, reasons, relaxations, output) ends by 4 s.
+    f = tmp_path / "hard.json"
+    write_scenario(generate_scenario(300, 1000, seed=2, family="hard"), f)
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", "solve", str(f), "--json", "--time-limit", "3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    seconds = time.monotonic() - started
+    assert run.returncode == 0, run.stderr
+    assert seconds <= 3 + 1, seconds
+    plan = json.loads(run.stdout)
+    assert plan["unplaced"] and all(u["reasons"] for u in plan["unplaced"])

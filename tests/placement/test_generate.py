@@ -71,3 +71,37 @@ def test_cli_writes_a_loadable_file(tmp_path: Path) -> None:
     assert main(["--arrivals", "30", "--shelters", "50", "--seed", "1", "-o", str(out)]) == 0
     s = load_scenario(out)
     assert len(s.arrivals) == 30 and len(s.shelters) == 50
+
+
+def test_standard_family_is_the_default_and_unchanged() -> None:
+    # the harder families are made after the standard instance: old seeds give old instances
+    assert generate_scenario(80, 200, seed=4, family="standard") == generate_scenario(
+        80, 200, seed=4
+    )
+
+
+@pytest.mark.parametrize("family", ["tight", "households", "language", "hard"])
+def test_harder_families_are_harder_and_deterministic(family: str) -> None:
+    plain = generate_scenario(200, 400, seed=5)
+    hard = generate_scenario(200, 400, seed=5, family=family)
+    assert hard == generate_scenario(200, 400, seed=5, family=family)
+    Context(hard)  # valid: households and keep-apart links agree
+    if family in ("tight", "hard"):
+        nightly = [s.places_by_night(hard.start, 30, hard.end) for s in hard.shelters]
+        assert max(max(n) for n in nightly) <= 2
+    if family in ("households", "hard"):
+        assert sum(a.household is not None for a in hard.arrivals) > sum(
+            a.household is not None for a in plain.arrivals
+        )
+        assert sum(len(a.keep_apart) for a in hard.arrivals) > sum(
+            len(a.keep_apart) for a in plain.arrivals
+        )
+    if family in ("language", "hard"):
+        assert sum(bool(a.language_required) for a in hard.arrivals) > 60
+    if family == "hard":
+        assert hard.policy.max_per_network_per_shelter == 2
+
+
+def test_unknown_family_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="family: unknown 'easy'"):
+        generate_scenario(5, 5, family="easy")

@@ -38,7 +38,7 @@ def _check_instance(seed: int, network_cap: int) -> tuple[int, int]:
     """Check every relaxation of one instance: (relaxations checked, of which with moves)."""
     sc = generate_scenario(24, 10, seed=seed, supply=0.6, network_cap=network_cap, nights=14)
     ctx = Context(sc)
-    assignment, _, _ = plan_assignment(ctx, EngineOptions(solve=OPTIONS))
+    assignment = plan_assignment(ctx, EngineOptions(solve=OPTIONS)).assignment
     rng = random.Random(seed)
     fixed = frozenset(a for a in sorted(assignment) if rng.random() < 0.3)
     verify = Verification(feasibility_check(OPTIONS), fixed=fixed)

@@ -1,0 +1,150 @@
+"""What a plan says is proven: the levels proven optimal, the best proven bound per level and
+the secondary cost's lower bound, checked by hand and against an independent CP-SAT optimum;
+the stage passes that go back to a stage not proven."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from placement.generate import generate_scenario
+from placement.validation import validate_plan
+from solver.cpsat import (
+    Decided,
+    LexResult,
+    PlacementModel,
+    Stage,
+    StageResult,
+    is_feasible,
+    solve_lexicographic,
+)
+from solver.engine import solve_scenario
+from solver.flow_bound import flow_bound
+from solver.linear import INF, LinearModel
+from solver.lp import Pricing, lp_proof
+from solver.options import EngineOptions, SolveOptions
+from solver.packing import packing_allocation
+from tests.solver.test_lp_stages import CASES, LEVELS, instance, reference
+
+
+def _result(*stages: tuple[int | None, int, Decided, int | None]) -> LexResult:
+    return LexResult(
+        allocation={},
+        proven_optimal=False,
+        stages=[StageResult(Stage(p), v, d, "", b) for p, v, d, b in stages],
+        levels=tuple(p for p, *_ in stages if p is not None),
+    )
+
+
+def test_a_level_is_proven_only_when_every_level_above_is():
+    # level 5 proven (2 of at most 2), level 4 not (1, bound 3), level 3 proven by the LP:
+    # level 3 is not proven, as a better level 4 could leave it fewer places
+    result = _result(
+        (5, 2, Decided.FLOW_BOUND, 2),
+        (4, 1, Decided.CPSAT_FEASIBLE, 3),
+        (3, 4, Decided.LP_BOUND, 4),
+        (None, 100, Decided.CPSAT_OPTIMAL, -100),
+    )
+    assert result.proven_levels() == [5]
+    flow = {5: 9, 4: 9, 3: 9, 2: 9, 1: 9}
+    # ≥5: the stage's 2; ≥4: 2 placed at 5 (proven) + level 4's bound 3; below: the flow's
+    assert result.bounds(flow) == {5: 2, 4: 5, 3: 9, 2: 9, 1: 9}
+    assert result.cost_lower_bound is None  # the levels are not all proven
+
+
+def test_levels_without_persons_are_proven_once_the_levels_above_are():
+    # only levels 4 and 2 have persons; the cost stage proven with bound -70 (cost >= 70)
+    result = _result(
+        (4, 3, Decided.LP_BOUND, 3),
+        (2, 1, Decided.CPSAT_OPTIMAL, 1),
+        (None, 80, Decided.CPSAT_FEASIBLE, -70),
+    )
+    assert result.proven_levels() == [5, 4, 3, 2, 1]
+    assert result.bounds({5: 1, 4: 5, 3: 5, 2: 9, 1: 9}) == {5: 0, 4: 3, 3: 3, 2: 4, 1: 4}
+    assert result.cost_lower_bound == 70
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("seconds", [0.3, 20.0])
+def test_what_is_proven_holds_against_the_optimum(case: str, seconds: float) -> None:
+    # Whatever the time limit leaves proven, it must be true of the lexicographic optimum
+    # that plain CP-SAT finds stage by stage (test_lp_stages.reference).
+    ctx, units = instance(case)
+    optimum, _ = reference(case)
+    flow = flow_bound(ctx, units).cumulative
+    result = solve_lexicographic(
+        LinearModel(ctx, units),
+        SolveOptions(time_limit=seconds),
+        packing_allocation(ctx, units),
+        complete=lambda alloc: packing_allocation(ctx, units, alloc),
+        bound=flow,
+    )
+    placed = {r.stage.priority: r.value for r in result.stages}
+    best = {p: sum(optimum[: LEVELS.index(p) + 1]) for p in LEVELS}  # optimum at >= p
+    for p, bound in result.bounds(flow).items():
+        assert bound >= best[p], (p, bound, best[p])
+    for p in result.proven_levels():
+        assert placed.get(p, 0) == optimum[LEVELS.index(p)], p
+    if result.cost_lower_bound is not None:
+        assert result.cost_lower_bound <= optimum[-1]
+    if seconds == 20.0:  # time enough: everything proven, the bounds reached
+        assert result.proven_levels() == list(LEVELS)
+        assert result.bounds(flow) == best
+        assert result.cost_lower_bound == optimum[-1]
+
+
+def test_plan_carries_proven_levels_bounds_and_cost_bound():
+    sc = generate_scenario(60, 150, seed=1)
+    options = EngineOptions(solve=SolveOptions(time_limit=20), explain=False)
+    plan = solve_scenario(sc, options)
+    assert validate_plan(sc, plan) == []
+    assert plan.status == "optimal"
+    assert plan.proven_levels == [5, 4, 3, 2, 1]
+    assert plan.secondary_cost_lower_bound == plan.secondary_cost
+    bound = plan.upper_bound_persons_at_or_above
+    assert bound is not None
+    placed = 0
+    for p in "54321":  # proven: the best bound is what the plan places
+        placed += plan.placed_persons_by_priority[p]
+        assert bound[p] == placed
+
+
+def test_rows_dropped_for_a_second_pass_leave_the_first_ones():
+    ctx, units = instance("60x150-seed1")
+    lin = LinearModel(ctx, units)
+    rows = len(lin.row_lo)
+    before = lin.matrix()[0].copy()
+    lin.add_row(np.array([0, 1]), np.array([1, 1]), 1, INF, "stage")
+    assert lin.matrix()[0].shape[0] == rows + 1
+    lin.truncate_rows(rows)
+    after, lo, hi = lin.matrix()
+    assert after.shape == before.shape and (after != before).nnz == 0
+    assert len(lo) == len(hi) == len(lin.row_kind) == rows
+
+
+@pytest.mark.parametrize("case", ["80x200-seed2-short", "70x180-seed7-cap2"])
+def test_highs_and_glop_give_the_same_lp_bound(case: str) -> None:
+    ctx, units = instance(case)
+    lin = LinearModel(ctx, units)
+    x = lin.to_columns(packing_allocation(ctx, units))
+    for c in (lin.persons_at(1) + lin.persons_at(2), -lin.col_cost):
+        active = np.ones(lin.n_columns, dtype=bool)
+        proofs = [
+            lp_proof(lin, c, active, int(c @ x), 20, Pricing(max_rounds=30, backend=backend))
+            for backend in ("glop", "highs")
+        ]
+        assert all(p is not None for p in proofs)
+        glop, highs = (p.bound for p in proofs if p is not None)
+        assert glop == pytest.approx(highs, rel=1e-6, abs=1e-6)
+        assert glop >= int(c @ x) - 1e-6
+
+
+def test_a_row_left_without_columns_still_binds():
+    # regression: the CP-SAT model built from the sparse rows once skipped rows with no kept
+    # column, so "place this unit" with none of its shelters kept was feasible
+    ctx, units = instance("60x150-seed1")
+    ui = next(u.index for u in units.units if len(u.shelter_index))
+    lin = LinearModel(ctx, units, must_place={ui: 1})
+    model = PlacementModel(lin, active=np.zeros(lin.n_columns, dtype=bool))
+    assert is_feasible(model, SolveOptions(time_limit=5)) is False
+    assert is_feasible(PlacementModel(lin), SolveOptions(time_limit=5)) is True
