@@ -178,7 +178,8 @@ def _saturation(
             dep
             for dep, rows in departments.items()
             if (
-                (used[rows].sum(axis=0) >= places[rows].sum(axis=0)) & (places[rows].sum(axis=0) > 0)
+                (used[rows].sum(axis=0) >= places[rows].sum(axis=0))
+                & (places[rows].sum(axis=0) > 0)
             ).any()
         )
     )

@@ -50,7 +50,9 @@ class Saturation(Out):
 class DepartmentSaturation(Out):
     department: str
     name: str
-    full_share: Estimate = Field(description="probability that all its places are used on some night")
+    full_share: Estimate = Field(
+        description="probability that all its places are used on some night"
+    )
 
 
 class MarginalValue(Out):
@@ -145,9 +147,7 @@ def summarise(
     n = len(outcomes)
     at_or_above = {}
     for p in PRIORITIES:
-        ok = sum(
-            all(o.placed[q] == o.requested[q] for q in PRIORITIES if q >= p) for o in outcomes
-        )
+        ok = sum(all(o.placed[q] == o.requested[q] for q in PRIORITIES if q >= p) for o in outcomes)
         at_or_above[str(p)] = proportion(ok, n)
     return StressReport(
         name=name,
@@ -155,7 +155,9 @@ def summarise(
         seed=seed,
         draws=n,
         proven_optimal_draws=sum(o.status == "optimal" for o in outcomes),
-        persons_requested_mean=round(statistics.fmean(sum(o.requested.values()) for o in outcomes), 6),
+        persons_requested_mean=round(
+            statistics.fmean(sum(o.requested.values()) for o in outcomes), 6
+        ),
         all_placed=proportion(sum(o.unplaced == 0 for o in outcomes), n),
         all_placed_at_or_above=at_or_above,
         expected_unplaced=_groups(outcomes),
@@ -233,4 +235,3 @@ def _departments(network: Scenario, outcomes: Sequence[DrawOutcome]) -> list[Dep
 
 def draws_label(first: int, stop: int) -> str:
     return f"{first} to {stop - 1}"
-

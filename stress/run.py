@@ -28,8 +28,8 @@ from stress.report import (
     Timing,
     draws_label,
     network_result,
-    unplaced_result,
     summarise,
+    unplaced_result,
 )
 from stress.spec import AddPlaces, Advice, Candidate, StressSpec, Target
 from stress.stats import mean
@@ -157,8 +157,7 @@ class _Search:
                 out[i] = 0
             else:
                 todo.append(Job(i, self.changes(chosen)))
-        phase = f"advice, set {self.evaluated}"
-        for result in self.sweep.run(phase, todo):
+        for result in self.sweep.run("advice, one candidate set at a time", todo):
             out[result.index] = result.unplaced
             if result.unplaced == 0:
                 self.placed_by[result.index].append(chosen)

@@ -112,11 +112,15 @@ def _default_priorities() -> dict[int, float]:
     return {1: 1.0}
 
 
+def _default_genders() -> dict[Gender, float]:
+    return {"woman": 1.0}
+
+
 class Composition(Frozen):
     """Who the people of an operation are: each person is drawn independently."""
 
     genders: dict[Gender, Annotated[float, Field(ge=0)]] = Field(
-        default_factory=lambda: {"woman": 1.0}, description="relative weights"
+        default_factory=_default_genders, description="relative weights"
     )
     trans_women: Share = Field(default=0.0, description="share of women who are trans")
     minors: Share = Field(default=0.0, description="share of minors (aged 14 to 17)")

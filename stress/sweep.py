@@ -13,11 +13,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from placement.models import Scenario
-from stress.evaluate import DrawOutcome, solve_draw
 from stress.spec import Candidate, StressSpec
+
+if TYPE_CHECKING:
+    from stress.evaluate import DrawOutcome
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,9 @@ class SweepError(Exception):
 
 
 def _run_job(networks: dict[str, Scenario], spec: StressSpec, job: Job) -> DrawOutcome:
+    # Imported here: the command line loads this module before the engine is needed.
+    from stress.evaluate import solve_draw
+
     return solve_draw(networks[job.network], spec, job.index, job.changes, job.detail)
 
 
@@ -109,9 +114,7 @@ class Sweep:
             self.close()
             raise SweepError(f"cannot reach the cluster: {e}") from None
         # Once per worker, not per draw (hash=False: every sweep sends its own copy).
-        self._data = self._client.scatter(
-            [self.networks, self.spec], broadcast=True, hash=False
-        )
+        self._data = self._client.scatter([self.networks, self.spec], broadcast=True, hash=False)
         return self
 
     def __exit__(
@@ -142,9 +145,7 @@ class Sweep:
         if not jobs:
             return []
         networks, spec = self._data
-        futures = [
-            self._client.submit(_run_job, networks, spec, job, pure=False) for job in jobs
-        ]
+        futures = [self._client.submit(_run_job, networks, spec, job, pure=False) for job in jobs]
         position = {f.key: i for i, f in enumerate(futures)}
         out: list[DrawOutcome | None] = [None] * len(jobs)
         started = time.perf_counter()
