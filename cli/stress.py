@@ -128,7 +128,10 @@ def stress(  # noqa: PLR0913  (typer: one parameter per command-line option, as 
     from stress.run import run_stress
 
     err = Console(stderr=True, soft_wrap=True)
-    # The scheduler's and workers' INFO lines would bury the progress bar.
+    # The scheduler's INFO lines would bury the progress bar (distributed sets its level when
+    # imported, so after that).
+    import distributed  # noqa: F401
+
     logging.getLogger("distributed").setLevel(logging.WARNING)
     spec, networks = _load(spec_file, draws, err)
     with _ProgressBar(err) as bar:

@@ -96,6 +96,8 @@ class _Operation:
             a["age"] = rng.randint(14, 17)
         elif gender == "woman" and rng.random() < mix.mothers:
             a["children"] = rng.randint(mix.children.min, mix.children.max)
+        if rng.random() < mix.language_required:
+            a["language_required"] = True
         needs = [need for need, share in sorted(mix.needs.items()) if rng.random() < share]
         if needs:
             a["needs"] = needs

@@ -129,6 +129,10 @@ class Composition(Frozen):
         default=IntRange(min=1, max=2), description="children of a mother, uniformly"
     )
     origins: tuple[Origin, ...] = Field(default=(Origin(languages=("en",)),), min_length=1)
+    language_required: Share = Field(
+        default=0.0,
+        description="share who must have staff speaking their language (no interpreter)",
+    )
     needs: dict[Service, Share] = Field(
         default_factory=dict, description="probability of each need"
     )

@@ -106,7 +106,7 @@ class Sweep:
                     n_workers=min(self.options.workers, MAX_LOCAL_WORKERS),
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # no fixed port: sweeps may run side by side
                     silence_logs=logging.ERROR,
                 )
                 self._client = Client(self._cluster)

@@ -25,6 +25,7 @@ MIXED = {
         "needs": {"psychological_support": 0.5},
         "households": 0.3,
         "recruiters": 0.1,
+        "language_required": 0.5,
         "priorities": {5: 1, 3: 2, 1: 1},
         "stay": {"min": 2, "max": 5},
     },
