@@ -227,6 +227,13 @@ class Target(Frozen):
     mean_unplaced: float | None = Field(
         default=None, ge=0, le=MAX_OPERATION_SIZE, description="at most this many unplaced"
     )
+    group: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="count only this group's unplaced (a group of the report, e.g. "
+        "'speaks ro' or 'women with children'); default: everyone",
+    )
 
     @model_validator(mode="after")
     def _one(self) -> Target:
@@ -312,6 +319,22 @@ def network_problems(spec: StressSpec, network: Scenario) -> list[str]:
             )
     if spec.advice is not None:
         out += _candidate_problems(spec.advice, network)
+        group = spec.advice.target.group
+        if group is not None and group not in possible_groups(spec):
+            out.append(
+                f"advice.target.group: {group!r} is not a group of this spec's operations "
+                f"(one of: {', '.join(sorted(possible_groups(spec)))})"
+            )
+    return out
+
+
+def possible_groups(spec: StressSpec) -> set[str]:
+    """The groups the report can count (see ``stress.draws.categories``)."""
+    out = {"everyone", "women", "trans women", "women with children", "men", "minors"}
+    out |= {"nonbinary people"} | {f"priority {p}" for p in range(1, 6)}
+    for p in spec.profiles:
+        out.add(f"operation {p.name}")
+        out |= {f"speaks {tag}" for o in p.composition.origins for tag in o.languages}
     return out
 
 

@@ -138,8 +138,14 @@ class Sweep:
         """Workers connected now."""
         return len(self._client.scheduler_info()["workers"]) if self._client else 0
 
-    def run(self, phase: str, jobs: Sequence[Job]) -> list[DrawOutcome]:
-        """The outcomes of ``jobs``, in the order of ``jobs``."""
+    def run(
+        self,
+        phase: str,
+        jobs: Sequence[Job],
+        enough: Callable[[DrawOutcome], bool] | None = None,
+    ) -> list[DrawOutcome]:
+        """The outcomes of ``jobs``, in the order of ``jobs``; ``enough``: called with each
+        outcome as it comes, True stops the phase (the outcomes so far are returned)."""
         from distributed import as_completed
 
         if not jobs:
@@ -151,11 +157,15 @@ class Sweep:
         started = time.perf_counter()
         try:
             for done, future in enumerate(as_completed(futures), start=1):
-                out[position[future.key]] = future.result()
+                outcome = out[position[future.key]] = future.result()
                 if self.on_progress is not None:
                     self.on_progress(
                         SweepProgress(phase, done, len(jobs), time.perf_counter() - started)
                     )
+                if enough is not None and enough(outcome):
+                    for f in futures:
+                        f.cancel()
+                    break
         except Exception as e:
             for f in futures:
                 f.cancel()

@@ -98,6 +98,14 @@ def test_bad_spec_names_the_field(write_spec, spec: dict[str, Any], expected: st
             ),
             "advice.candidates[0].add_places.shelter: unknown shelter 'paris'",
         ),
+        # a target group no operation of the spec has (nobody speaks Romanian here)
+        (
+            tiny_spec(advice={**TINY_ADVICE, "target": {"mean_unplaced": 1, "group": "speaks ro"}}),
+            "advice.target.group: 'speaks ro' is not a group of this spec's operations (one of: "
+            "everyone, men, minors, nonbinary people, operation op, priority 1, priority 2, "
+            "priority 3, priority 4, priority 5, speaks en, trans women, women, "
+            "women with children)",
+        ),
     ],
 )
 def test_spec_that_does_not_fit_the_network(write_spec, spec: dict[str, Any], expected: str):

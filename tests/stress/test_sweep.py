@@ -96,3 +96,17 @@ def test_advice_says_when_no_candidate_set_meets_the_target():
     report = run_stress(spec, Networks(_network()), ClusterOptions(workers=1))
     assert report.advice is not None and not report.advice.met and report.advice.chosen is None
     assert report.advice.sets_evaluated == 1
+
+
+@pytest.mark.slow
+def test_advice_for_a_group_target_counts_that_group_only():
+    # Every person is a woman who speaks English: "at most 0 unplaced on average among the
+    # English speakers" is "everyone placed", so the answer is Lille's place again.
+    advice = {**TINY_ADVICE, "target": {"mean_unplaced": 0, "group": "speaks en"}}
+    spec = spec_from_data(tiny_spec(draws=40, advice=advice))
+    report = run_stress(spec, Networks(_network()), ClusterOptions(workers=1))
+    assert report.advice is not None and report.advice.chosen is not None
+    assert report.advice.chosen.candidates == ["lille-plus-one"]
+    assert report.advice.target == "at most 0 persons unplaced on average (everyone in 'speaks en')"
+    assert report.advice.in_sample is not None
+    assert report.advice.in_sample.unplaced_mean.value == 0
