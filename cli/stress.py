@@ -66,7 +66,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "advice": "capacity advice, target: {target}",
         "no_advice": "no set of candidates meets the target on the draws",
         "chosen": "cheapest: {candidates} (cost {cost:g}; {sets} sets tried, {solves} solves)",
-        "fresh": "on fresh draws {draws}: P(everyone placed) {before} -> {after}",
+        "fresh": "on fresh draws {draws}, as the target counts: P(all placed) {p}, "
+        "unplaced per draw {u}",
         "compare": "comparison with {label} on the same draws",
         "difference": "difference (after - before)",
         "timing": "{wall:.1f} s on {workers} workers, {solves} solves, median solve {median:.3f} s",
@@ -96,7 +97,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_advice": "aucun ensemble de candidats n'atteint l'objectif sur les tirages",
         "chosen": "le moins cher : {candidates} "
         "(coût {cost:g} ; {sets} ensembles, {solves} résolutions)",
-        "fresh": "sur de nouveaux tirages {draws} : P(toutes placées) {before} -> {after}",
+        "fresh": "sur de nouveaux tirages {draws}, comptés comme l'objectif : "
+        "P(toutes placées) {p}, non placées par tirage {u}",
         "compare": "comparaison avec {label} sur les mêmes tirages",
         "difference": "différence (après - avant)",
         "timing": "{wall:.1f} s sur {workers} workers, {solves} résolutions, "
@@ -292,15 +294,12 @@ def _render_advice(r: StressReport, out: Console, t: dict[str, str]) -> None:
                 ),
                 highlight=False,
             )
-        after = a.out_of_sample_after or a.out_of_sample_before
-        out.print(
-            t["fresh"].format(
-                draws=a.out_of_sample_draws,
-                before=f"{a.out_of_sample_before.all_placed.value:.1%}",
-                after=f"{after.all_placed.value:.1%}",
-            ),
-            highlight=False,
-        )
+        before, after = a.out_of_sample_before, a.out_of_sample_after
+        share, mean = f"{before.all_placed.value:.1%}", f"{before.unplaced_mean.value:.2f}"
+        if after is not None:
+            share += f" -> {after.all_placed.value:.1%}"
+            mean += f" -> {after.unplaced_mean.value:.2f}"
+        out.print(t["fresh"].format(draws=a.out_of_sample_draws, p=share, u=mean), highlight=False)
     c = r.comparison
     if c is not None:
         table = Table("", t["all"], t["unplaced"], title=t["compare"].format(label=c.label))

@@ -25,7 +25,8 @@ PLOT_UNPLACED = "Expected unplaced persons per draw, by group (95 % CI)"
 PLOT_BOTTLENECKS = "What keeps people out: persons per draw"
 PLOT_MAP = "Départements whose places all get used on some night: probability"
 PLOT_MARGINAL = "One more place: extra persons placed per draw (95 % CI, first {n} draws)"
-ADVICE = "Capacity advice ({target}): {chosen}. On fresh draws {draws}: P(everyone placed) "
+ADVICE = "Capacity advice ({target}): {chosen}. On fresh draws {draws}, as the target counts: "
+ADVICE_FRESH = "P(all placed) {p}, unplaced per draw {u}."
 ADVICE_NONE = "no set of candidates meets the target"
 COMPARISON = (
     "Comparison with {label}, same draws: P(everyone placed) {before:.1%} -> {after:.1%} "
@@ -75,12 +76,14 @@ def _advice_texts(r: StressReport) -> list[str]:
         chosen = ADVICE_NONE
         if a.chosen is not None:
             chosen = f"{', '.join(a.chosen.candidates) or 'nothing'} (cost {a.chosen.cost:g})"
-        after = a.out_of_sample_after or a.out_of_sample_before
+        before, after = a.out_of_sample_before, a.out_of_sample_after
+        share, mean = f"{before.all_placed.value:.1%}", f"{before.unplaced_mean.value:.2f}"
+        if after is not None:
+            share += f" -> {after.all_placed.value:.1%}"
+            mean += f" -> {after.unplaced_mean.value:.2f}"
         out.append(
             ADVICE.format(target=a.target, chosen=chosen, draws=a.out_of_sample_draws)
-            + f"{a.out_of_sample_before.all_placed.value:.1%} -> {after.all_placed.value:.1%}, "
-            f"unplaced per draw {a.out_of_sample_before.unplaced_mean.value:.2f} -> "
-            f"{after.unplaced_mean.value:.2f}."
+            + ADVICE_FRESH.format(p=share, u=mean)
         )
     c = r.comparison
     if c is not None:
