@@ -39,7 +39,12 @@ def main() -> None:
     profile = spec.profiles[0].model_copy(update={"size": {"min": args.size, "max": args.size}})
     profile = type(profile).model_validate(profile.model_dump(by_alias=True))
     spec = spec.model_copy(
-        update={"draws": args.draws, "profiles": (profile,), "advice": None, "marginal": {}}
+        update={
+            "draws": args.draws,
+            "profiles": (profile,),
+            "advice": None,
+            "marginal": {"draws": 0},
+        }
     )
     spec = type(spec).model_validate(spec.model_dump(by_alias=True))
     network = load_network(spec.network, SPEC)
@@ -52,7 +57,8 @@ def main() -> None:
             last: list[float] = [0.0]
 
             def on_progress(event: SweepProgress, last: list[float] = last) -> None:
-                last[0] = event.seconds
+                if event.phase == "draws":
+                    last[0] = event.seconds
 
             report = run_stress(spec, Networks(network), ClusterOptions(workers=w), on_progress)
             assert report.timing is not None
