@@ -3,7 +3,7 @@ network (issue targets: <= 2 minutes on this 2-core machine, >= 1.7x from 1 to 2
 
 Run: .venv/bin/python benchmarks/bench_stress.py [--draws 1000 --size 40 --workers 1,2 --repeat 2]
 
-The operation is the bundled spec's (scenarios/stress_national_network.yaml) with its size
+The operation is the bundled spec's (scenarios/stress/marseille_romanian_network.yaml), size
 fixed, without marginal values or advice. For each worker count (alternating, ``--repeat``
 times) it prints the whole wall time (local cluster start included), the draws phase alone,
 the median solve per draw, and checks that every run gives the same numbers. The load
@@ -21,7 +21,7 @@ from stress.run import Networks, run_stress
 from stress.spec import load_network, load_spec
 from stress.sweep import ClusterOptions, SweepProgress
 
-SPEC = Path(__file__).parents[1] / "scenarios" / "stress_national_network.yaml"
+SPEC = Path(__file__).parents[1] / "scenarios" / "stress" / "marseille_romanian_network.yaml"
 
 
 def _load() -> str:

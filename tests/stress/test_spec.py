@@ -137,6 +137,6 @@ def test_cli_bad_spec_exits_2_with_the_field_and_no_traceback(write_spec):
 
 
 def test_bundled_spec_is_valid():
-    path = Path(__file__).parents[2] / "scenarios" / "stress_national_network.yaml"
+    path = Path(__file__).parents[2] / "scenarios" / "stress" / "marseille_romanian_network.yaml"
     spec = load_spec(path)
     assert network_problems(spec, load_network(spec.network, path)) == []
