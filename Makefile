@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test quick lint bench serve clean postgres
-SOURCES := placement solver api cli tests benchmarks
+SOURCES := placement solver api cli stress tests benchmarks
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)

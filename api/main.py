@@ -29,6 +29,7 @@ from api.routes import (
     reports,
     shelters,
     stats,
+    stress,
     waitlist,
     whatif,
 )
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         placements,
         whatif,
         audit,
+        stress,
     ):
         app.include_router(module.router)
     return app

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from cli import service
+from cli import service, stress
 from placement.loading import ScenarioError, load_scenario
 from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan
@@ -133,6 +133,8 @@ app.command("purge")(service.purge)
 app.command("scheduler")(service.scheduler)
 app.command("backup")(service.backup)
 app.add_typer(service.users, name="users")
+# Scenario planning: stress tests of the network (cli/stress.py).
+app.command("stress")(stress.stress)
 
 
 def main() -> None:

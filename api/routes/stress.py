@@ -1,0 +1,56 @@
+"""``/stress``: stress jobs on the live network (coordinators and analysts). Results are
+aggregates; analysts see no location."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request, status
+
+from api.deps import CoordinatorOrAnalyst, SessionDep, SettingsDep
+from api.services import stress as service
+
+router = APIRouter(prefix="/stress", tags=["stress"])
+
+
+def get_stress_jobs(request: Request) -> service.StressJobs:
+    """The application's stress jobs (created with the first request that needs them)."""
+    state = request.app.state
+    jobs: service.StressJobs | None = getattr(state, "stress_jobs", None)
+    if jobs is None:
+        jobs = state.stress_jobs = service.StressJobs(service.StressSettings())
+    return jobs
+
+
+StressJobsDep = Annotated[service.StressJobs, Depends(get_stress_jobs)]
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED)
+def start_stress_job(
+    spec: Annotated[dict[str, Any], Body(description="a stress spec with network: {live: true}")],
+    who: CoordinatorOrAnalyst,
+    session: SessionDep,
+    settings: SettingsDep,
+    jobs: StressJobsDep,
+) -> dict[str, Any]:
+    """Start a stress test of the live network; poll its id for progress and results."""
+    checked = service.spec_for_service(spec, jobs.settings)
+    jobs.check_room()
+    job_id = service.new_job_id()
+    network = service.live_network(session, settings, jobs.settings, who, job_id)
+    service.check_fits(checked, network)
+    return jobs.start(job_id, checked, network, who).view(who)
+
+
+@router.get("/{job_id}")
+def read_stress_job(job_id: str, who: CoordinatorOrAnalyst, jobs: StressJobsDep) -> dict[str, Any]:
+    """A stress job's progress (draws done, time left) and, once done, its aggregates."""
+    return jobs.get(job_id, who).view(who)
+
+
+@router.delete("/{job_id}")
+def stop_stress_job(job_id: str, who: CoordinatorOrAnalyst, jobs: StressJobsDep) -> dict[str, Any]:
+    """Stop a running stress job (it stops after the solves under way)."""
+    job = jobs.get(job_id, who)
+    job.stop.set()
+    return job.view(who)

@@ -1,0 +1,401 @@
+"""The stress specification: a network, operation profiles, draws and a seed, validated.
+
+A YAML or JSON file, read like scenario files: every problem is one ``FILE: path: problem``
+line (``profiles[0].size.max: ...``), never a traceback. Cross-field checks that need the
+network (known départements and shelters, dates inside the horizon) are made once the
+network is loaded, by :func:`network_problems`, with the same paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from placement.loading import ScenarioError, load_scenario, parse_text, validation_problems
+from placement.models import (
+    Frozen,
+    Gender,
+    Identifier,
+    Location,
+    Policy,
+    Scenario,
+    Service,
+    Shelter,
+    _check_languages,
+    _department_code,
+)
+
+#: bounds that keep a sweep within what a cluster can do in an evening
+MAX_DRAWS = 100_000
+MAX_OPERATION_SIZE = 2_000
+MAX_CANDIDATES = 12
+Share = Annotated[float, Field(ge=0, le=1)]
+Weight = Annotated[float, Field(gt=0, le=1_000_000)]
+
+
+class StressSpecError(ScenarioError):
+    """A stress specification could not be read; one ``path: problem`` per line."""
+
+
+class NetworkSource(Frozen):
+    """Where the shelters come from: a scenario file (its shelters, start, horizon,
+    geography and policy; its arrivals are ignored), or the service's live network."""
+
+    scenario: str | None = Field(
+        default=None, min_length=1, description="scenario file, relative to the spec file"
+    )
+    live: bool = Field(default=False, description="the service's live network (service only)")
+
+    @model_validator(mode="after")
+    def _one(self) -> NetworkSource:
+        if (self.scenario is None) == (not self.live):
+            raise ValueError("give exactly one of 'scenario' (a file) or 'live: true'")
+        return self
+
+
+class Place(Frozen):
+    """Where an operation happens: a département or a point, with a weight."""
+
+    department: str | None = None
+    location: Location | None = None
+    weight: Weight = 1.0
+
+    _norm_department = field_validator("department", mode="before")(_department_code)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Place:
+        if (self.department is None) == (self.location is None):
+            raise ValueError("give exactly one of 'department' or 'location'")
+        return self
+
+
+class IntRange(Frozen):
+    """Whole numbers drawn uniformly from ``min`` to ``max`` (both included)."""
+
+    min: int = Field(ge=0, le=MAX_OPERATION_SIZE)
+    max: int = Field(ge=0, le=MAX_OPERATION_SIZE)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IntRange:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+class DateWindow(Frozen):
+    """Start dates drawn uniformly from ``from`` to ``to`` (both included)."""
+
+    from_: date = Field(alias="from")
+    to: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateWindow:
+        if self.to < self.from_:
+            raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_})")
+        return self
+
+
+class Origin(Frozen):
+    """A group of people by origin: the languages they speak, with a weight."""
+
+    languages: tuple[str, ...] = Field(min_length=1)
+    weight: Weight = 1.0
+
+    _check_languages = field_validator("languages")(_check_languages)
+
+
+def _default_priorities() -> dict[int, float]:
+    return {1: 1.0}
+
+
+def _default_genders() -> dict[Gender, float]:
+    return {"woman": 1.0}
+
+
+class Composition(Frozen):
+    """Who the people of an operation are: each person is drawn independently."""
+
+    genders: dict[Gender, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=_default_genders, description="relative weights"
+    )
+    trans_women: Share = Field(default=0.0, description="share of women who are trans")
+    minors: Share = Field(default=0.0, description="share of minors (aged 14 to 17)")
+    mothers: Share = Field(default=0.0, description="share of adult women with children")
+    children: IntRange = Field(
+        default=IntRange(min=1, max=2), description="children of a mother, uniformly"
+    )
+    origins: tuple[Origin, ...] = Field(default=(Origin(languages=("en",)),), min_length=1)
+    language_required: Share = Field(
+        default=0.0,
+        description="share who must have staff speaking their language (no interpreter)",
+    )
+    needs: dict[Service, Share] = Field(
+        default_factory=dict, description="probability of each need"
+    )
+    households: Share = Field(
+        default=0.0, description="share of adult women paired with another (sisters)"
+    )
+    recruiters: Share = Field(
+        default=0.0, description="share of suspected recruiters, kept apart from all the others"
+    )
+    priorities: dict[Annotated[int, Field(ge=1, le=5)], Annotated[float, Field(ge=0)]] = Field(
+        default_factory=_default_priorities, description="relative weights of priorities 1-5"
+    )
+    stay: IntRange | None = Field(
+        default=None, description="nights, uniformly; none: to the end of the horizon"
+    )
+
+    @model_validator(mode="after")
+    def _weights(self) -> Composition:
+        if not any(v > 0 for v in self.genders.values()):
+            raise ValueError("genders: at least one weight must be positive")
+        if not any(v > 0 for v in self.priorities.values()):
+            raise ValueError("priorities: at least one weight must be positive")
+        if self.stay is not None and self.stay.min < 1:
+            raise ValueError("stay.min: a stay is at least 1 night")
+        return self
+
+
+class Profile(Frozen):
+    """One kind of operation: where, how many, when and who. Every draw generates one
+    operation from each profile (operations of several profiles share the network)."""
+
+    name: Identifier
+    where: tuple[Place, ...] = Field(min_length=1)
+    size: IntRange
+    when: DateWindow | None = Field(default=None, description="default: the horizon's first night")
+    composition: Composition = Composition()
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _fixed_size(cls, value: Any) -> Any:
+        return {"min": value, "max": value} if isinstance(value, int) else value
+
+
+class NewShelter(Frozen):
+    """A shelter to open: its profile, as in a scenario file (its id is the candidate's)."""
+
+    department: str
+    location: Location | None = None
+    accepts: tuple[Gender, ...] = Field(min_length=1)
+    trans_inclusive: bool = True
+    age_min: int = Field(default=18, ge=0, le=120)
+    age_max: int | None = Field(default=None, ge=0, le=120)
+    children: bool = False
+    languages: tuple[str, ...] = ("fr",)
+    services: tuple[Service, ...] = ()
+    capacity: int = Field(ge=1, le=1000)
+
+    _norm_department = field_validator("department", mode="before")(_department_code)
+
+    def shelter(self, shelter_id: str) -> Shelter:
+        return Shelter.model_validate({"id": shelter_id, **self.model_dump(exclude_none=True)})
+
+
+class AddPlaces(Frozen):
+    """More places in an existing shelter, every night of the horizon."""
+
+    shelter: Identifier
+    places: int = Field(default=1, ge=1, le=1000)
+
+
+class Candidate(Frozen):
+    """A change to the network the planner could make, at a cost."""
+
+    id: Identifier
+    cost: float = Field(gt=0, le=1e9)
+    add_places: AddPlaces | None = None
+    new_shelter: NewShelter | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Candidate:
+        if (self.add_places is None) == (self.new_shelter is None):
+            raise ValueError("give exactly one of 'add_places' or 'new_shelter'")
+        return self
+
+
+class Target(Frozen):
+    """What the advice must reach over the draws: one of the two."""
+
+    all_placed_share: Share | None = Field(
+        default=None, description="everyone placed in at least this share of draws"
+    )
+    mean_unplaced: float | None = Field(
+        default=None, ge=0, le=MAX_OPERATION_SIZE, description="at most this many unplaced"
+    )
+    group: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="count only this group's unplaced (a group of the report, e.g. "
+        "'speaks ro' or 'women with children'); default: everyone",
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> Target:
+        if (self.all_placed_share is None) == (self.mean_unplaced is None):
+            raise ValueError("give exactly one of 'all_placed_share' or 'mean_unplaced'")
+        return self
+
+
+class Advice(Frozen):
+    """Capacity advice: the cheapest set of candidates that meets the target."""
+
+    target: Target
+    candidates: tuple[Candidate, ...] = Field(min_length=1, max_length=MAX_CANDIDATES)
+    check_draws: int = Field(
+        default=200, ge=1, le=MAX_DRAWS, description="fresh draws to check the advice on"
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> Advice:
+        seen: set[str] = set()
+        for i, c in enumerate(self.candidates):
+            if c.id in seen:
+                raise ValueError(f"candidates[{i}].id: duplicate id {c.id!r}")
+            seen.add(c.id)
+        return self
+
+
+class Marginal(Frozen):
+    """The marginal value of one more place per shelter, measured on the first draws."""
+
+    draws: int = Field(default=20, ge=0, le=MAX_DRAWS)
+
+
+class Compare(Frozen):
+    """A second network, solved on the same draws (common random numbers)."""
+
+    network: NetworkSource
+    label: str = Field(default="after", min_length=1, max_length=80)
+
+
+class StressSpec(Frozen):
+    """A stress test: draws of operations from profiles, against one network."""
+
+    name: str = Field(min_length=1, max_length=200)
+    network: NetworkSource
+    policy: Policy | None = Field(default=None, description="default: the network's policy")
+    profiles: tuple[Profile, ...] = Field(min_length=1, max_length=20)
+    draws: int = Field(default=200, ge=1, le=MAX_DRAWS)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    time_limit: float = Field(
+        default=10.0, gt=0, le=600, description="seconds per solve (one CP-SAT worker)"
+    )
+    marginal: Marginal = Marginal()
+    advice: Advice | None = None
+    compare: Compare | None = None
+
+    @model_validator(mode="after")
+    def _unique_profiles(self) -> StressSpec:
+        seen: set[str] = set()
+        for i, p in enumerate(self.profiles):
+            if p.name in seen:
+                raise ValueError(f"profiles[{i}].name: duplicate name {p.name!r}")
+            seen.add(p.name)
+        return self
+
+
+def network_problems(spec: StressSpec, network: Scenario) -> list[str]:
+    """What in ``spec`` does not fit ``network``: départements, shelters, dates."""
+    geo = network.geo
+    last = network.end - timedelta(days=1)
+    out: list[str] = []
+    for i, p in enumerate(spec.profiles):
+        for j, place in enumerate(p.where):
+            if place.department is not None and place.department not in geo:
+                out.append(
+                    f"profiles[{i}].where[{j}].department: unknown code {place.department!r} "
+                    f"for {geo.code}"
+                )
+        if p.when is not None and (p.when.from_ < network.start or p.when.to > last):
+            out.append(
+                f"profiles[{i}].when: {p.when.from_} to {p.when.to} is outside the network's "
+                f"horizon ({network.start} to {last})"
+            )
+    if spec.advice is not None:
+        out += _candidate_problems(spec.advice, network)
+        group = spec.advice.target.group
+        if group is not None and group not in possible_groups(spec):
+            out.append(
+                f"advice.target.group: {group!r} is not a group of this spec's operations "
+                f"(one of: {', '.join(sorted(possible_groups(spec)))})"
+            )
+    return out
+
+
+def possible_groups(spec: StressSpec) -> set[str]:
+    """The groups the report can count (see ``stress.draws.categories``)."""
+    out = {"everyone", "women", "trans women", "women with children", "men", "minors"}
+    out |= {"nonbinary people"} | {f"priority {p}" for p in range(1, 6)}
+    for p in spec.profiles:
+        out.add(f"operation {p.name}")
+        out |= {f"speaks {tag}" for o in p.composition.origins for tag in o.languages}
+    return out
+
+
+def _candidate_problems(advice: Advice, network: Scenario) -> list[str]:
+    ids = {s.id for s in network.shelters}
+    out = []
+    for i, c in enumerate(advice.candidates):
+        if c.add_places is not None and c.add_places.shelter not in ids:
+            out.append(
+                f"advice.candidates[{i}].add_places.shelter: unknown shelter "
+                f"{c.add_places.shelter!r}"
+            )
+        if c.new_shelter is not None:
+            if c.id in ids:
+                out.append(f"advice.candidates[{i}].id: {c.id!r} is already a shelter's id")
+            if c.new_shelter.department not in network.geo:
+                out.append(
+                    f"advice.candidates[{i}].new_shelter.department: unknown code "
+                    f"{c.new_shelter.department!r} for {network.geo.code}"
+                )
+    return out
+
+
+def spec_from_data(data: Any, source: str = "<stress spec>") -> StressSpec:
+    """Validate already-parsed data as a stress specification."""
+    if not isinstance(data, Mapping):
+        raise StressSpecError(source, ["top level: expected a mapping of stress spec fields"])
+    try:
+        return StressSpec.model_validate(data)
+    except ValidationError as e:
+        raise StressSpecError(source, validation_problems(e)) from None
+
+
+def load_spec(path: str | Path) -> StressSpec:
+    """Read and validate a stress specification file (without its network)."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise StressSpecError(source, [f"cannot read file: {e.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise StressSpecError(source, ["not a UTF-8 text file"]) from None
+    try:
+        data = parse_text(text, source)
+    except ScenarioError as e:
+        raise StressSpecError(source, e.problems) from None
+    return spec_from_data(data, source)
+
+
+def load_network(source: NetworkSource, spec_path: str | Path, field: str = "network") -> Scenario:
+    """The scenario file a network source names (relative to the spec file), arrivals
+    dropped: the network is its shelters, horizon, geography and policy."""
+    if source.scenario is None:
+        raise StressSpecError(
+            str(spec_path), [f"{field}.live: the live network is only available in the service"]
+        )
+    path = Path(spec_path).parent / source.scenario
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as e:
+        raise StressSpecError(
+            str(spec_path), [f"{field}.scenario: {p}" for p in str(e).splitlines()]
+        ) from None
+    return scenario.model_copy(update={"arrivals": ()})
