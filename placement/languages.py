@@ -14,7 +14,7 @@ from functools import cache
 
 # A pragmatic subset of BCP-47: a primary subtag of 2-3 letters (or 5-8 for registered ones),
 # then subtags of 1-8 alphanumerics.
-_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 # Pairs of primary subtags close enough for a partial conversation. Symmetric.
 _CLOSE_PAIRS: frozenset[frozenset[str]] = frozenset(
@@ -33,7 +33,7 @@ _CLOSE_PAIRS: frozenset[frozenset[str]] = frozenset(
 
 def is_valid_tag(tag: str) -> bool:
     """True for a syntactically plausible BCP-47 tag."""
-    return bool(_TAG.match(tag))
+    return bool(LANGUAGE_TAG.match(tag))
 
 
 def primary(tag: str) -> str:

@@ -23,8 +23,10 @@ from pydantic import (
 )
 
 from placement.geography import Geography, GeographyCode, Point, load_geography
-from placement.languages import _TAG as LANGUAGE_TAG  # the one syntax of a language tag
-from placement.languages import is_valid_tag
+from placement.languages import (
+    LANGUAGE_TAG,  # the one syntax of a language tag
+    is_valid_tag,
+)
 
 Gender = Literal["woman", "man", "nonbinary"]
 Identifier = Annotated[
