@@ -33,10 +33,11 @@ postgres:
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; \
 	fi
 
-# The HTTP service with a demo national network (SQLite in .venv unless PLACEMENT_* says
-# otherwise); prints the demo users' tokens the first time. Docs: docs/service.md.
+# The HTTP service with a demo national network, on the database every `placement` command
+# uses (PLACEMENT_DB_PATH, default placement.db here; api/config.py); prints the demo users'
+# tokens the first time. `exec`: a signal to this recipe reaches the server. Docs: docs/service.md.
 serve: $(STAMP)
-	PLACEMENT_DB_PATH=$${PLACEMENT_DB_PATH:-$(VENV)/demo-service.db} $(BIN)/placement serve --seed-demo
+	exec $(BIN)/placement serve --seed-demo
 
 # Style, complexity and parameter-list limits (ruff), formatting, types, and the
 # architecture (.importlinter: which package may import which).

@@ -1,7 +1,9 @@
 """Service settings, read from the environment with the ``PLACEMENT_`` prefix.
 
 ``PLACEMENT_DATABASE_URL`` selects PostgreSQL (``postgresql+psycopg://...``); without it the
-service uses an embedded SQLite file at ``PLACEMENT_DB_PATH``.
+service uses an embedded SQLite file at ``PLACEMENT_DB_PATH``, by default ``placement.db`` in
+the working directory: ``make serve``, ``placement serve``, ``placement users ...`` and
+``placement scheduler`` run from the same directory share it.
 """
 
 from __future__ import annotations
@@ -120,6 +122,12 @@ class Settings(BaseSettings):
                     return "postgresql+psycopg://" + url.removeprefix(plain)
             return url
         return f"sqlite:///{self.db_path}"
+
+    def describe(self) -> str:
+        """Which database this is, for an operator (never the URL's password)."""
+        if self.database_url:
+            return "the database of PLACEMENT_DATABASE_URL"
+        return f"SQLite file {self.db_path.resolve()}"
 
     @property
     def is_sqlite(self) -> bool:

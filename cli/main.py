@@ -1,4 +1,7 @@
-"""The ``placement`` console script: the only place that prints."""
+"""The ``placement`` console script: the only place that prints.
+
+``HELP`` is what ``placement --help`` shows a user; this docstring is for developers.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,12 @@ from solver.options import EngineOptions, SolveOptions
 if TYPE_CHECKING:
     from solver.progress import ProgressEvent
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+HELP = (
+    "Shelter bed and placement scheduling: plan a scenario file (solve), run the service "
+    "(serve, scheduler, users, backup, purge), or stress-test a network (stress)."
+)
+# rich_markup_mode=None: plain click help (no `<bool>` next to flags, no boxes to copy from)
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=HELP, rich_markup_mode=None)
 EXIT_BAD_INPUT = 2
 
 
@@ -118,8 +126,11 @@ def _print_plan(plan: Plan, json_output: bool) -> None:
 
 
 @app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    """Shelter bed and placement scheduling engine."""
+def _main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="debug lines of this program on stderr")
+    ] = False,
+) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

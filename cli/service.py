@@ -170,9 +170,9 @@ def serve(
         if not tokens:
             typer.echo("demo network already seeded; new tokens: placement users token HANDLE")
     engine.dispose()
-    where = settings.database_url and "PostgreSQL/other database" or str(settings.db_path)
     typer.echo(
-        f"database: {where}; docs at http://{host or settings.host}:{port or settings.port}/docs"
+        f"database: {settings.describe()}; "
+        f"docs at http://{host or settings.host}:{port or settings.port}/docs"
     )
     uvicorn.run(
         "api.main:app_from_env",

@@ -1,0 +1,97 @@
+"""The service's commands as a newcomer runs them: ``make serve`` and ``placement users``
+on one database, a server that stops with ``make``, the help texts, the scheduler."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from api.demo import SHELTER_IDS
+from tests.api.builders import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLACEMENT_")}
+    return {**env, "PLACEMENT_START_METHOD": "fork", **extra}
+
+
+def _get(url: str, token: str) -> int:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as r:
+            json.load(r)
+            return int(r.status)
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def _wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "make serve ended before the server was up"
+        try:
+            urllib.request.urlopen(url + "/openapi.json", timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError("the server did not start")
+
+
+def _is_up(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url + "/openapi.json", timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_make_serve_and_users_add_share_the_database_and_make_stops_the_server(
+    tmp_path: Path,
+) -> None:
+    """The docs' first hour: `make serve`, then `placement users add` from the same directory
+    with no PLACEMENT_DB_PATH; the token works and the demo shelter exists for the manager.
+    Then a SIGTERM to the make process stops the server."""
+    port = free_port()
+    env = _env(PLACEMENT_PORT=str(port))
+    make = subprocess.Popen(
+        ["make", "-s", "-f", str(REPO / "Makefile"), "serve", f"VENV={REPO / '.venv'}", "STAMP="],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(url, make)
+        added = subprocess.run(
+            [sys.executable, "-m", "cli", "users", "add", "mgr-first-hour"]
+            + ["--role", "shelter_manager", "--shelter", SHELTER_IDS[0]],
+            cwd=tmp_path,
+            env={**env, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert added.returncode == 0, added.stderr
+        assert _get(f"{url}/shelters/{SHELTER_IDS[0]}", added.stdout.strip()) == 200
+        assert (tmp_path / "placement.db").exists()
+        make.send_signal(signal.SIGTERM)
+        make.wait(timeout=20)
+        deadline = time.monotonic() + 10
+        while _is_up(url) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _is_up(url), "the server outlived make"
+    finally:
+        if make.poll() is None:
+            make.kill()
