@@ -53,7 +53,8 @@ def users_add(
     handle: Annotated[str, typer.Argument(help="a login handle (not a person's name)")],
     role: Annotated[str, typer.Option(help="coordinator, shelter_manager or analyst")],
     shelter: Annotated[
-        list[str] | None, typer.Option(help="shelter id a manager is bound to (repeatable)")
+        list[str] | None,
+        typer.Option(metavar="ID", help="shelter id a manager is bound to (repeatable)"),
     ] = None,
     days: Days = None,
 ) -> None:

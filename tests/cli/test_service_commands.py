@@ -95,3 +95,21 @@ def test_make_serve_and_users_add_share_the_database_and_make_stops_the_server(
     finally:
         if make.poll() is None:
             make.kill()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["solve"], ["serve"], ["scheduler"], ["users"], ["users", "add"], ["backup"], ["purge"]],
+)
+def test_help_is_for_users_and_shows_no_bool_metavar(command: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import HELP, app
+
+    result = CliRunner().invoke(app, [*command, "--help"], prog_name="placement")
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output
+    assert "only place that prints" not in result.output
+    if not command:
+        assert " ".join(result.output.split()).startswith("Usage: placement [OPTIONS] COMMAND")
+        assert " ".join(HELP.split()) in " ".join(result.output.split())
