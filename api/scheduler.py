@@ -209,8 +209,26 @@ def _waitlist(settings: Settings, now: datetime) -> Callable[[Session], None]:
     return work
 
 
-def serve(settings: Settings, engine: Engine) -> None:
-    """Run the jobs every ``scheduler_tick_seconds`` until interrupted (APScheduler 3)."""
+def describe(settings: Settings) -> str:
+    """What a scheduler over these settings does, for the operator who starts it."""
+    return (
+        f"database: {settings.describe()}; looks for due jobs every "
+        f"{settings.scheduler_tick_seconds:g}s: escalate (a proposal unanswered "
+        f"{settings.answer_deadline_hours:g} h), replan (still unanswered "
+        f"{settings.replan_after_hours:g} h later), hold-expire, waitlist (every "
+        f"{settings.waitlist_retry_minutes:g} min), purge (daily, after "
+        f"{settings.retention_days} days)"
+    )
+
+
+def ran_line(ran: Ran) -> str:
+    """One line saying which jobs one tick ran."""
+    return "ran " + (", ".join(j for j, _ in ran.jobs) or "nothing (no job was due)")
+
+
+def serve(settings: Settings, engine: Engine, on_tick: Callable[[Ran], None] | None = None) -> None:
+    """Run the jobs every ``scheduler_tick_seconds`` until interrupted (APScheduler 3);
+    ``on_tick`` is told what each tick ran."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(timezone="UTC")
@@ -218,7 +236,9 @@ def serve(settings: Settings, engine: Engine) -> None:
     def tick() -> None:
         ran = run_due_jobs(engine, settings, utcnow())
         if ran.jobs:
-            log.info("ran %s", ", ".join(j for j, _ in ran.jobs))
+            log.info(ran_line(ran))
+        if on_tick is not None:
+            on_tick(ran)
 
     scheduler.add_job(
         tick,

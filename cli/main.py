@@ -125,17 +125,31 @@ def _print_plan(plan: Plan, json_output: bool) -> None:
     render_plan(plan, Console(width=None if sys.stdout.isatty() else 140))
 
 
+#: the loggers ``-v`` turns to debug; third-party ones (alembic, APScheduler, SQLAlchemy...)
+#: stay at WARNING unless ``-vv``
+OWN_LOGGERS = ("placement", "solver", "stress", "api", "cli")
+
+
 @app.callback()
 def _main(
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="debug lines of this program on stderr")
-    ] = False,
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="debug lines of this program on stderr; -vv: of the libraries too",
+        ),
+    ] = 0,
 ) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
+        level=logging.DEBUG if verbose > 1 else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if verbose:
+        for name in OWN_LOGGERS:
+            logging.getLogger(name).setLevel(logging.DEBUG)
 
 
 # The service's commands (their heavy imports are inside them).

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from api.config import Settings
+    from api.scheduler import Ran
 
 users = typer.Typer(no_args_is_help=True, help="Users and bearer tokens of the service.")
 
@@ -214,15 +215,29 @@ def backup(
     typer.echo(f"backed up {pages} pages to {destination}")
 
 
-def scheduler() -> None:
+def scheduler(
+    once: Annotated[
+        bool, typer.Option("--once", help="run the jobs due now once, say which, and exit")
+    ] = False,
+) -> None:
     """Run the deadline and periodic jobs (escalations, re-plans, waiting list, purge).
 
     Run one next to the API; more are safe: each job runs once per due time.
     """
-    import logging
-
+    from api.scheduler import describe, ran_line, run_due_jobs
     from api.scheduler import serve as run
+    from api.tables import utcnow
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = _settings()
-    run(settings, _engine(settings))
+    engine = _engine(settings)
+    if once:
+        typer.echo(f"scheduler, once: {describe(settings)}")
+        typer.echo(ran_line(run_due_jobs(engine, settings, utcnow())))
+        return
+    typer.echo(f"scheduler started (stop: Ctrl-C): {describe(settings)}")
+
+    def said(ran: Ran) -> None:
+        if ran.jobs:
+            typer.echo(f"{utcnow().isoformat(timespec='seconds')} {ran_line(ran)}")
+
+    run(settings, engine, said)

@@ -113,3 +113,68 @@ def test_help_is_for_users_and_shows_no_bool_metavar(command: list[str]) -> None
     if not command:
         assert " ".join(result.output.split()).startswith("Usage: placement [OPTIONS] COMMAND")
         assert " ".join(HELP.split()) in " ".join(result.output.split())
+
+
+def _placement(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        cwd=tmp_path,
+        env={**_env(), "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+QUIET_LIBRARIES = ("alembic", "apscheduler", "sqlalchemy")
+
+
+def _library_lines(stderr: str) -> list[str]:
+    """Debug and info lines (``LEVEL logger: message``) of the libraries ``-v`` keeps quiet
+    (their warnings may show)."""
+    loggers = [line.split(" ")[:2] for line in stderr.splitlines()]
+    return [
+        " ".join(words)
+        for words in loggers
+        if len(words) == 2
+        and words[0] in ("DEBUG", "INFO")
+        and words[1].split(".")[0].rstrip(":").lower() in QUIET_LIBRARIES
+    ]
+
+
+def test_scheduler_once_says_what_it_does_and_runs_the_due_jobs_once(tmp_path: Path) -> None:
+    first = _placement(tmp_path, "-v", "scheduler", "--once")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert str(tmp_path / "placement.db") in lines[0]
+    for job in ("escalate", "replan", "hold-expire", "waitlist", "purge", "every 30s"):
+        assert job in lines[0]
+    assert lines[1] == "ran waitlist, purge"
+    assert not _library_lines(first.stderr), first.stderr
+    again = _placement(tmp_path, "scheduler", "--once")
+    assert again.stdout.splitlines()[1] == "ran nothing (no job was due)"
+
+
+@pytest.mark.slow
+def test_the_running_scheduler_says_it_started_and_verbose_keeps_libraries_quiet(
+    tmp_path: Path,
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "-v", "scheduler"],
+        cwd=tmp_path,
+        env={**_env(PLACEMENT_SCHEDULER_TICK_SECONDS="0.2"), "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        started = proc.stdout.readline()
+        assert started.startswith("scheduler started"), started
+        assert str(tmp_path / "placement.db") in started and "every 0.2s" in started
+        assert proc.stdout.readline().endswith("ran waitlist, purge\n")
+        time.sleep(1)  # several ticks
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert not _library_lines(err), err
