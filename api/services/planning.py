@@ -30,7 +30,7 @@ from api.plan_options import JobOptions, check_size, time_limit
 from api.schemas import PlanIn
 from api.services.capacity import capacity_problems, held_stays, is_stale, remaining
 from api.services.holds import end_hold
-from api.services.replanning import proposal_deadlines
+from api.services.replanning import proposal_deadlines, put_on_waiting_list
 from api.services.scenarios import Horizon, build_scenario
 from api.store import Page, Stay
 from api.tables import ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow, aware, utcnow
@@ -324,14 +324,16 @@ def _use_holds(c: _Commit, holds: list[Hold]) -> None:
             c.session.add(hold)
 
 
-def _waitlist_unplaced(c: _Commit) -> None:
-    """Who the plan could not place goes on the waiting list, with the engine's reasons."""
+def _waitlist_unplaced(c: _Commit) -> list[str]:
+    """Who the plan could not place goes on the waiting list, with the engine's reasons (a
+    ``no_place`` alert the first time); their ids."""
+    waiting = []
     for u in c.plan.unplaced:
         left = c.session.get(ArrivalRow, u.arrival)
         if left is not None and left.status == "waiting":
-            left.waitlisted_at = left.waitlisted_at or c.now
-            left.waiting_reasons = list(u.reasons)
-            c.session.add(left)
+            put_on_waiting_list(c.session, c.now, left, u.reasons, f"plan {c.job.id}")
+            waiting.append(left.id)
+    return waiting
 
 
 def _commit(
@@ -345,13 +347,14 @@ def _commit(
     _check_capacity(c, settings)
     rows = _write_proposals(c, settings, who)
     _use_holds(c, holds)
-    _waitlist_unplaced(c)
+    waiting = _waitlist_unplaced(c)
     c.job.committed_at, c.job.committed_by = c.now, who.id
     session.add(c.job)
     session.flush()
     audit.record(
         session, who, "write", "placement", [r.id for r in rows if r.id], f"plan {c.job.id}"
     )
+    audit.record(session, who, "write", "arrival", waiting, f"waiting list (plan {c.job.id})")
     session.commit()
     for r in rows:
         session.refresh(r)

@@ -239,19 +239,20 @@ def replan_in(
 
 
 def _wait(tx: Tx, rows: list[ArrivalRow], reasons: list[str], why: str) -> None:
-    """On the waiting list with the engine's reasons; a ``no_place`` alert the first time."""
     for row in rows:
-        first_time = row.waitlisted_at is None
-        if first_time:
-            row.waitlisted_at = tx.now
-        row.waiting_reasons = reasons
-        tx.session.add(row)
-        if first_time:
-            tx.session.add(
-                Alert(
-                    at=tx.now,
-                    kind="no_place",
-                    arrival_id=row.id,
-                    detail=f"{why}: no place; on the waiting list. " + "; ".join(reasons),
-                )
-            )
+        put_on_waiting_list(tx.session, tx.now, row, reasons, why)
+
+
+def put_on_waiting_list(
+    session: Session, now: datetime, row: ArrivalRow, reasons: Sequence[str], why: str
+) -> None:
+    """On the waiting list with the engine's reasons; a ``no_place`` alert the first time
+    (a re-plan or a commit that found no place: ``why`` says which)."""
+    first_time = row.waitlisted_at is None
+    if first_time:
+        row.waitlisted_at = now
+    row.waiting_reasons = list(reasons)
+    session.add(row)
+    if first_time:
+        detail = f"{why}: no place; on the waiting list. " + "; ".join(reasons)
+        session.add(Alert(at=now, kind="no_place", arrival_id=row.id, detail=detail[:500]))
