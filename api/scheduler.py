@@ -177,7 +177,9 @@ def _replan(settings: Settings, pid: int, now: datetime) -> Callable[[Session], 
             return
         try:
             tx = Tx.lock(session, settings, None, now)
-            outcome = decline_and_replan(tx, p, "declined", "no answer by the second deadline")
+            outcome = decline_and_replan(
+                tx, p, "declined", "no answer by the second deadline", unanswered=True
+            )
         except Conflict:  # answered meanwhile
             return
         where = outcome.shelter_id or "nowhere (waiting list)"

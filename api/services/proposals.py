@@ -47,8 +47,11 @@ def resolve_escalations(session: Session, placement_ids: list[int], now: datetim
         session.add(alert)
 
 
-def release(tx: Tx, placement: PlacementRow, status: str, reason: str | None) -> ArrivalRow:
-    """End a placement as ``status``; its arrival waits again, with the shelter excluded."""
+def release(
+    tx: Tx, placement: PlacementRow, status: str, reason: str | None, exclude: bool = True
+) -> ArrivalRow:
+    """End a placement as ``status``; its arrival waits again, with the shelter excluded for
+    good unless ``exclude`` is False (a proposal nobody answered)."""
     who, now = tx.who, tx.now
     resolve_escalations(tx.session, [placement.id or 0], now)
     placement.active, placement.status = False, status
@@ -60,7 +63,7 @@ def release(tx: Tx, placement: PlacementRow, status: str, reason: str | None) ->
     row = tx.session.get(ArrivalRow, placement.arrival_id)
     assert row is not None
     arrival = row.arrival
-    if placement.shelter_id not in arrival.exclude_shelters:
+    if exclude and placement.shelter_id not in arrival.exclude_shelters:
         excluded = (*arrival.exclude_shelters, placement.shelter_id)
         row.set_arrival(arrival.model_copy(update={"exclude_shelters": excluded}))
     row.status, row.version = "waiting", row.version + 1
@@ -78,11 +81,14 @@ def decline_and_replan(
     status: str,
     reason: str | None,
     only_proposed: bool = True,
+    unanswered: bool = False,
 ) -> Outcome:
     """Decline (or withdraw) a placement and its household's, then re-plan them elsewhere.
 
     ``Conflict`` when ``only_proposed`` and the placement was answered meanwhile (seen after
-    the locks the ``tx`` holds).
+    the locks the ``tx`` holds). ``unanswered``: nobody answered; silence is not a refusal,
+    so the shelter is avoided by this re-plan only, not added to ``exclude_shelters`` (a
+    later plan or waiting-list retry may propose it again).
     """
     tx.session.refresh(placement, with_for_update=True)
     if not placement.active or (only_proposed and placement.status != "proposed"):
@@ -90,12 +96,13 @@ def decline_and_replan(
             f"the placement is already {placement.status}", [("status", placement.status)]
         )
     group = store.household_placements(tx.session, placement)
-    arrivals = [release(tx, p, status, reason) for p in group]
+    arrivals = [release(tx, p, status, reason, exclude=not unanswered) for p in group]
     audit.record(
         tx.session, tx.who, "write", "placement", [p.id for p in group if p.id], f"{status}"
     )
     tx.session.flush()
-    return replan(tx, arrivals[0], status, placement.plan_id)
+    avoid = [placement.shelter_id] if unanswered else []
+    return replan(tx, arrivals[0], status, placement.plan_id, avoid)
 
 
 def _proposal(session: Session, placement_id: int, who: Principal) -> PlacementRow:

@@ -90,15 +90,24 @@ def _start_of(session: Session, arrival: Arrival, operation_id: int, today: date
     return max(first, today)
 
 
-def world_of_targets(tx: Tx, targets: Sequence[ArrivalRow], policy: Policy | None = None) -> World:
-    """An engine context holding the targets (waiting) and every active placement (fixed)."""
+def world_of_targets(
+    tx: Tx,
+    targets: Sequence[ArrivalRow],
+    policy: Policy | None = None,
+    avoid: Collection[str] = (),
+) -> World:
+    """An engine context holding the targets (waiting) and every active placement (fixed).
+
+    ``avoid``: shelters the targets may not use in this context only (their stored
+    ``exclude_shelters`` are left as they are).
+    """
     today = tx.now.date()
     docs = []
     for t in targets:
         a = t.arrival
-        docs.append(
-            a.model_copy(update={"arrives": _start_of(tx.session, a, t.operation_id, today)})
-        )
+        excluded = (*a.exclude_shelters, *(s for s in avoid if s not in a.exclude_shelters))
+        start = _start_of(tx.session, a, t.operation_id, today)
+        docs.append(a.model_copy(update={"arrives": start, "exclude_shelters": excluded}))
     start = min(a.arrives for a in docs if a.arrives is not None)
     end = max(
         a.arrives + timedelta(days=a.nights or DEFAULT_NIGHTS)
@@ -193,16 +202,23 @@ def _propose(
     return out
 
 
-def replan(tx: Tx, arrival: ArrivalRow, why: str, plan_id: str | None = None) -> Outcome:
+def replan(
+    tx: Tx,
+    arrival: ArrivalRow,
+    why: str,
+    plan_id: str | None = None,
+    avoid: Collection[str] = (),
+) -> Outcome:
     """Re-plan one waiting arrival (and its household): a new proposal, or the waiting list.
 
     With the policy of ``plan_id`` (the plan that first placed them: its safety distance,
-    stale-capacity choice...), or the default policy.
+    stale-capacity choice...), or the default policy; not in the ``avoid`` shelters this
+    time (they stay open to later plans).
     """
     members = store.waiting_household(tx.session, arrival)
     job = tx.session.get(PlanJob, plan_id) if plan_id else None
     policy = Policy.model_validate(job.scenario["policy"]) if job is not None else None
-    world = world_of_targets(tx, members, policy)
+    world = world_of_targets(tx, members, policy, avoid)
     world.plan_id = job.id if job is not None else None
     return replan_in(tx, world, {m.id: m for m in members}, arrival, why)
 

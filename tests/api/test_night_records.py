@@ -45,3 +45,42 @@ def test_commit_raises_no_place_for_the_unplaced_once_and_audits_the_waiting_lis
     # planned and committed again, still unplaced: no second alert for the same wait
     _commit_a_plan(world, op)
     assert [a["arrival_id"] for a in _alerts(world, "no_place")] == ["A1"]
+
+
+def test_an_unanswered_proposal_is_replanned_but_the_shelter_stays_open_to_her(
+    world: World,
+) -> None:
+    """A mother with a child: only Lyon takes children, and Lyon never answers. The re-plan
+    at the second deadline looks elsewhere (nothing), but Lyon is not excluded for good: the
+    waiting list proposes it to her again."""
+    from datetime import UTC, datetime, timedelta
+
+    from api.config import Settings
+    from api.scheduler import run_due_jobs
+
+    engine = world.client.app.state.engine  # type: ignore[attr-defined]
+    settings: Settings = world.client.app.state.settings  # type: ignore[attr-defined]
+    op = make_operation(world)
+    doc = arrival_doc("A1", children=1)
+    assert world.call("coord", "POST", f"/operations/{op}/arrivals", json=doc).status_code == 201
+    _commit_a_plan(world, op)
+    (first,) = world.call("coord", "GET", "/placements").json()
+    assert first["shelter_id"] == "S-LYON"
+    due = datetime.fromisoformat(first["answer_due_at"]).replace(tzinfo=UTC)
+    second = due + timedelta(hours=settings.replan_after_hours)
+    run_due_jobs(engine, settings, due + timedelta(minutes=1))  # the escalation
+    ran = run_due_jobs(engine, settings, second + timedelta(minutes=1))
+    assert (f"replan:{first['id']}", second) in ran.jobs
+    old = world.call("coord", "GET", f"/placements/{first['id']}").json()
+    assert (old["status"], old["active"]) == ("declined", False)
+    replanned = _alerts(world, "replanned")
+    assert [a["detail"] for a in replanned] == [
+        "unanswered by S-LYON: re-planned to nowhere (waiting list)"
+    ]
+    arrival = world.call("coord", "GET", "/arrivals/A1").json()
+    assert arrival["exclude_shelters"] == []
+    # the same tick retried the waiting list: Lyon is proposed to her again, a new deadline
+    (again,) = world.call("coord", "GET", "/placements").json()
+    assert (again["shelter_id"], again["status"]) == ("S-LYON", "proposed")
+    assert again["id"] != first["id"]
+    assert datetime.fromisoformat(again["answer_due_at"]).replace(tzinfo=UTC) > second
