@@ -8,7 +8,7 @@ per role: a type without a ``location`` field cannot leak one.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -266,20 +266,50 @@ class AlertOut(Out):
     resolved_at: dt.datetime | None
 
 
-class CompromisedIn(In):
-    """A shelter the network found."""
+CompromisedScope = Literal["everyone", "operation", "network"]
 
+
+class CompromisedIn(In):
+    """A shelter the network found, and who must never be placed there."""
+
+    scope: CompromisedScope = Field(
+        default="everyone",
+        description=(
+            "everyone (the default): the shelter is set inactive, out of every plan until a "
+            "coordinator sets it active again; operation: the operation's arrivals never go "
+            "there; network: the network's arrivals never go there"
+        ),
+    )
     network: Identifier | None = Field(
-        default=None, description="the network; its arrivals never go there again"
+        default=None, description="the network; its arrivals never go there again (any scope)"
+    )
+    operation_id: int | None = Field(
+        default=None, ge=1, description="the operation (required for the operation scope)"
     )
 
 
 class CompromisedOut(Out):
-    """The shelter, the network and the re-plans of the people who were placed there."""
+    """The shelter, the scope and the re-plans of the people who were placed there."""
 
     shelter_id: str
+    scope: CompromisedScope
     network: str | None
+    operation_id: int | None
     replans: list[ReplanOut]
+
+
+class CompromisedShelterOut(Out):
+    """A shelter marked compromised: when, by whom, for whom, and whether it is still out of
+    every plan (``shelter_active`` false)."""
+
+    id: int
+    shelter_id: str
+    scope: CompromisedScope
+    network: str | None
+    operation_id: int | None
+    at: dt.datetime
+    by: int | None
+    shelter_active: bool
 
 
 class HoldProfile(In):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
@@ -96,15 +97,20 @@ def visible_shelter(session: Session, shelter_id: str, who: Principal) -> Shelte
     return row
 
 
-def compromised_exclusions(session: Session, network: str | None) -> list[str]:
-    """Shelters compromised for ``network``."""
-    if network is None:
-        return []
-    return list(
-        session.exec(
-            select(CompromisedShelter.shelter_id).where(CompromisedShelter.network == network)
-        ).all()
+def compromised_exclusions(
+    session: Session, network: str | None, operation_id: int | None
+) -> list[str]:
+    """Shelters compromised for ``network``, or for the operation (its scope)."""
+    found = and_(
+        col(CompromisedShelter.scope) == "operation",
+        col(CompromisedShelter.operation_id) == operation_id,
     )
+    if network is not None:
+        found = or_(found, col(CompromisedShelter.network) == network)
+    rows = session.exec(
+        select(CompromisedShelter.shelter_id).where(found).order_by(col(CompromisedShelter.id))
+    ).all()
+    return list(dict.fromkeys(rows))
 
 
 # --- placements -------------------------------------------------------------------------

@@ -227,12 +227,15 @@ class JobRun(SQLModel, table=True):
 
 
 class CompromisedShelter(SQLModel, table=True):
-    """A shelter the network found: excluded for that network's arrivals from then on."""
+    """A shelter the network found (``api.services.compromised`` says what each scope does)."""
 
     __tablename__ = "compromised_shelters"
     id: int | None = Field(default=None, primary_key=True)
     shelter_id: str = Field(foreign_key="shelters.id", index=True, max_length=64)
+    #: everyone | operation | network
+    scope: str = Field(default="everyone", max_length=16)
     network: str | None = Field(default=None, max_length=64)
+    operation_id: int | None = Field(default=None, foreign_key="operations.id")
     at: datetime = Field(default_factory=utcnow)
     by: int | None = Field(default=None, foreign_key="users.id")
 

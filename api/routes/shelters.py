@@ -187,9 +187,16 @@ def mark_compromised(
     body: CompromisedIn | None = None,
 ) -> CompromisedOut:
     """The network found the shelter: everyone placed there is re-planned elsewhere, and the
-    shelter is excluded for the network's arrivals from then on (coordinators)."""
-    network = body.network if body else None
-    outcomes = compromised.mark_compromised(engine, settings, shelter_id, network, who)
+    shelter is excluded by scope: for everyone by default (set inactive until a coordinator
+    sets it active again), or for one operation's or one network's arrivals (coordinators).
+    ``GET /compromised-shelters`` lists them."""
+    body = body or CompromisedIn()
+    scope = compromised.Scope(body.scope, body.network, body.operation_id)
+    outcomes = compromised.mark_compromised(engine, settings, shelter_id, scope, who)
     return CompromisedOut(
-        shelter_id=shelter_id, network=network, replans=[replan_out(o) for o in outcomes]
+        shelter_id=shelter_id,
+        scope=body.scope,
+        network=body.network,
+        operation_id=body.operation_id,
+        replans=[replan_out(o) for o in outcomes],
     )

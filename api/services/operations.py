@@ -90,7 +90,7 @@ def _documents(session: Session, op: Operation, items: list[ArrivalIn]) -> list[
         if item.danger is None:
             doc["danger"] = op.danger
         # shelters the network found stay excluded for its people
-        found = store.compromised_exclusions(session, item.network)
+        found = store.compromised_exclusions(session, item.network, op.id)
         if found:
             have = list(item.exclude_shelters)
             doc["exclude_shelters"] = have + [s for s in found if s not in have]

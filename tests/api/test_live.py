@@ -461,3 +461,48 @@ def test_a_replan_keeps_the_policy_of_the_plan(world: World) -> None:
     # the default policy would use stale Lyon as a last resort; this plan's policy excludes it
     assert replan["shelter_id"] is None, replan
     assert any("confirmed recently" in reason for reason in replan["reasons"]), replan
+
+
+def test_compromised_shelter_protects_everyone_by_default_and_is_listed(world: World) -> None:
+    (p,) = _commit(world, [arrival_doc("A1")])
+    found = p["shelter_id"]
+    url = f"/shelters/{found}/compromised"
+    r = world.call("coord", "POST", url, json={"scope": "network"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "network"
+    r = world.call("coord", "POST", url, json={"scope": "operation", "operation_id": 999})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "operation_id"
+    assert world.call("coord", "GET", "/compromised-shelters").json() == []
+    # no network, no scope: the shelter is out of every plan
+    r = world.call("coord", "POST", url)
+    assert r.status_code == 200, r.text
+    assert (r.json()["scope"], r.json()["replans"][0]["shelter_id"]) == ("everyone", _other(found))
+    assert world.call("coord", "GET", f"/shelters/{found}").json()["active"] is False
+    assert world.call(_manager(found), "GET", "/compromised-shelters").status_code == 403
+    (listed,) = world.call("coord", "GET", "/compromised-shelters").json()
+    assert (listed["shelter_id"], listed["scope"], listed["shelter_active"]) == (
+        found,
+        "everyone",
+        False,
+    )
+    # the next plan, for another operation with no network, does not go there
+    placed = _commit(world, [arrival_doc("B1"), arrival_doc("B2")], reference="OP-2")
+    assert placed and all(q["shelter_id"] != found for q in placed)
+    # a coordinator clears it by setting it active again; the list shows it
+    r = world.call("coord", "PATCH", f"/shelters/{found}", json={"active": True})
+    assert r.status_code == 200, r.text
+    assert world.call("coord", "GET", "/compromised-shelters").json()[0]["shelter_active"]
+
+
+def test_compromised_for_one_operation_excludes_its_arrivals_only(world: World) -> None:
+    (p,) = _commit(world, [arrival_doc("A1")])
+    found = p["shelter_id"]
+    op = make_operation(world, "OP-2")
+    body = {"scope": "operation", "operation_id": op}
+    r = world.call("coord", "POST", f"/shelters/{found}/compromised", json=body)
+    assert r.status_code == 200, r.text
+    assert world.call("coord", "GET", f"/shelters/{found}").json()["active"] is True
+    r = world.call("coord", "POST", f"/operations/{op}/arrivals", json=arrival_doc("B1"))
+    assert r.json()["exclude_shelters"] == [found]
+    other = make_operation(world, "OP-3")
+    r = world.call("coord", "POST", f"/operations/{other}/arrivals", json=arrival_doc("C1"))
+    assert r.json()["exclude_shelters"] == []
