@@ -485,6 +485,9 @@ class Explainer:
             for h in self.holders.get(ctx.scenario.shelters[si].id, [])
             if h.id not in ids and any(n in ctx.stay(h) for n in need)
         ]
+        fixed = frozenset() if self.verification is None else self.verification.fixed
+        kept = sum(h.persons for h in holders if h.id in fixed)
+        holders = [h for h in holders if h.id not in fixed]
         higher = sum(h.persons for h in holders if h.priority >= priority)
         lower = sum(h.persons for h in holders if h.priority < priority)
         free = {n: max(0, int(places[n] - used[n])) for n in need}
@@ -492,8 +495,13 @@ class Explainer:
         text = (
             f"full: {format_places(runs, 'no free place', 'free place')}; "
             f"{max(need.values())} needed; "
-            f"taken by {plural(higher, 'person')} of priority ≥ {priority}"
         )
+        if kept:
+            text += f"taken by {plural(kept, 'person')} already placed (placements never move)"
+            if not holders:
+                return text
+            text += "; the rest "
+        text += f"taken by {plural(higher, 'person')} of priority ≥ {priority}"
         if lower:
             text += f" and {lower} of lower priority" + (
                 " (this keeps more people of higher priority placed overall)" if self.proven else ""

@@ -27,8 +27,10 @@ from api.services.capacity import clip, held_stays, is_stale
 from api.services.scenarios import Horizon, build_scenario
 from api.tables import Alert, ArrivalRow, Operation, PlacementRow, PlanJob, ShelterRow
 from placement.context import Context
-from placement.explain import Explainer
+from placement.explain import Explainer, Verification
 from placement.models import Arrival, Policy
+from solver.options import SolveOptions
+from solver.relaxations import feasibility_check
 from solver.replan import replan_unit
 
 log = logging.getLogger(__name__)
@@ -242,16 +244,26 @@ def replan_in(
         )
         log.info("re-plan (%s): %s -> %s", why, ",".join(result.arrival_ids), result.shelter)
         return out
-    unplaced = Explainer(world.ctx, world.fixed).explain(
-        world.ctx.arrivals[arrival.id], relax=False
-    )
-    out.reasons = list(unplaced.reasons)
+    out.reasons = why_unplaced(world, arrival.id)
     _wait(tx, [rows[aid] for aid in result.arrival_ids], out.reasons, why)
     audit.record(
         tx.session, tx.who, "write", "arrival", result.arrival_ids, f"waiting list ({why})"
     )
     log.info("re-plan (%s): no place for %s", why, ",".join(result.arrival_ids))
     return out
+
+
+def why_unplaced(world: World, arrival_id: str) -> list[str]:
+    """Why the re-plan found no shelter for ``arrival_id``: the placements in ``world`` never
+    move, and the reasons say so (``Verification.fixed``); no relaxation is searched."""
+    verification = Verification(
+        feasibility_check(SolveOptions(time_limit=1.0, workers=1)),
+        fixed=frozenset(world.fixed),
+    )
+    unplaced = Explainer(world.ctx, world.fixed, verification).explain(
+        world.ctx.arrivals[arrival_id], relax=False
+    )
+    return list(unplaced.reasons)
 
 
 def _wait(tx: Tx, rows: list[ArrivalRow], reasons: list[str], why: str) -> None:

@@ -174,3 +174,27 @@ def test_distance_below_the_floor_only_offered_with_a_warning_when_nothing_else_
     sc2 = scenario([shelter("rouen", "76")], [arrival("A", safety_distance_km=200)])
     relax2 = solve(sc2).unplaced[0].relaxations
     assert "not advised" not in relax2[0].text
+
+
+def test_fixed_placements_are_named_as_such_not_as_a_priority_choice():
+    # Regression (operation night): a re-plan explained "taken by 0 persons of priority ≥ 5
+    # and 1 of lower priority (this keeps more people of higher priority placed overall)"
+    # when the place was held by an accepted placement, which never moves.
+    from placement.explain import Explainer, Verification
+
+    sc = scenario(
+        [shelter("S", capacity=1)], [arrival("low", priority=1), arrival("X", priority=5)]
+    )
+    ctx = Context(sc)
+
+    def never(*_: object) -> object:
+        raise AssertionError("no relaxation is searched")
+
+    verification = Verification(never, fixed=frozenset({"low"}))  # type: ignore[arg-type]
+    reasons = Explainer(ctx, {"low": "S"}, verification).explain(ctx.arrivals["X"], relax=False)
+    text = " ".join(reasons.reasons)
+    assert "taken by 1 person already placed (placements never move)" in text
+    assert "lower priority" not in text and "keeps more people" not in text
+    # without the fixed set, the priority wording stays
+    plain = " ".join(Explainer(ctx, {"low": "S"}).explain(ctx.arrivals["X"], relax=False).reasons)
+    assert "and 1 of lower priority" in plain
