@@ -271,8 +271,12 @@ class Explainer:
         assignment: Assignment,
         verification: Verification | None = None,
         proven: bool = True,
+        own: frozenset[str] = frozenset(),
     ) -> None:
         self.ctx = ctx
+        #: stand-ins of the request being explained (a hold's places already picked): their
+        #: places are "of this request", not people of some priority
+        self.own = own
         self.assignment = dict(assignment)
         self.verification = verification
         self.proven = proven  # whether the plan is proven optimal: some wording depends on it
@@ -486,6 +490,8 @@ class Explainer:
             if h.id not in ids and any(n in ctx.stay(h) for n in need)
         ]
         fixed = frozenset() if self.verification is None else self.verification.fixed
+        mine = sum(h.persons for h in holders if h.id in self.own)
+        holders = [h for h in holders if h.id not in self.own]
         kept = sum(h.persons for h in holders if h.id in fixed)
         holders = [h for h in holders if h.id not in fixed]
         higher = sum(h.persons for h in holders if h.priority >= priority)
@@ -496,8 +502,11 @@ class Explainer:
             f"full: {format_places(runs, 'no free place', 'free place')}; "
             f"{max(need.values())} needed; "
         )
+        taken = [f"{plural(mine, 'place')} of this request"] if mine else []
         if kept:
-            text += f"taken by {plural(kept, 'person')} already placed (placements never move)"
+            taken.append(f"{plural(kept, 'person')} already placed (placements never move)")
+        if taken:
+            text += "taken by " + " and ".join(taken)
             if not holders:
                 return text
             text += "; the rest "

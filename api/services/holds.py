@@ -29,10 +29,9 @@ from api.services.capacity import (
     held_stays,
     stand_in,
 )
-from api.services.replanning import Tx, stand_in_world
+from api.services.replanning import Tx, stand_in_world, why_unplaced
 from api.services.waitlist import retry_waitlist
 from api.tables import Hold, Operation, ShelterRow, aware, utcnow
-from placement.explain import Explainer
 from placement.models import Arrival
 from solver.replan import replan_unit
 
@@ -148,13 +147,11 @@ def _pick_shelters(tx: Tx, op: Operation, body: HoldIn) -> dict[str, int]:
     for aid in (a.id for a in people):
         found = replan_unit(world.ctx, world.fixed, aid).shelter
         if found is None:
-            reasons = Explainer(world.ctx, world.fixed).explain(
-                world.ctx.arrivals[aid], relax=False
-            )
+            reasons = why_unplaced(world, aid, frozenset(a.id for a in people))
             raise Conflict(
                 f"only {len(world.fixed) - fixed_before} of {body.places} people of this "
                 "profile fit",
-                [("profile", r) for r in reasons.reasons] or [("places", "no room")],
+                [("profile", r) for r in reasons] or [("places", "no room")],
             )
         world.fixed[aid] = found
         picked[found] += 1 + body.profile.children

@@ -253,14 +253,15 @@ def replan_in(
     return out
 
 
-def why_unplaced(world: World, arrival_id: str) -> list[str]:
+def why_unplaced(world: World, arrival_id: str, own: frozenset[str] = frozenset()) -> list[str]:
     """Why the re-plan found no shelter for ``arrival_id``: the placements in ``world`` never
-    move, and the reasons say so (``Verification.fixed``); no relaxation is searched."""
+    move, and the reasons say so (``Verification.fixed``); ``own``: the request's own
+    stand-ins (a hold's places already picked), named as such. No relaxation is searched."""
     verification = Verification(
         feasibility_check(SolveOptions(time_limit=1.0, workers=1)),
-        fixed=frozenset(world.fixed),
+        fixed=frozenset(world.fixed) - own,
     )
-    unplaced = Explainer(world.ctx, world.fixed, verification).explain(
+    unplaced = Explainer(world.ctx, world.fixed, verification, own=own).explain(
         world.ctx.arrivals[arrival_id], relax=False
     )
     return list(unplaced.reasons)

@@ -144,3 +144,16 @@ def test_operation_plan_uses_its_held_places_first(world: World) -> None:
     other = "S-BREST" if without == ["S-LYON"] else "S-LYON"
     assert _hold(world, op, shelter_id=other, places=1).status_code == 201
     assert cpsat_plan() == [other]  # the held shelter wins over the one chosen before
+
+
+def test_profile_hold_reasons_do_not_count_its_own_stand_ins_as_people(world: World) -> None:
+    # Regression (operation night): the second mother did not fit in Lyon because the hold's
+    # first mother took its places, and the reason said "taken by 1 person of priority ≥ 1".
+    op = make_operation(world)
+    profile = {"gender": "woman", "children": 1, "languages": ["en"]}
+    r = _hold(world, op, profile=profile, places=2)
+    assert r.status_code == 409, r.text
+    problems = " ".join(e["problem"] for e in r.json()["errors"])
+    assert "S-LYON: full" in problems, problems
+    assert "taken by 2 places of this request" in problems
+    assert "of priority" not in problems
