@@ -83,6 +83,8 @@ Languages = Annotated[
 Services = Annotated[tuple[Service, ...], Field(max_length=MAX_ITEMS)]
 #: priority levels, most urgent first: the order of the lexicographic objective
 PRIORITIES = (5, 4, 3, 2, 1)
+#: an arrival's priority when none is given: the middle, neither the most nor the least urgent
+DEFAULT_PRIORITY = 3
 
 
 class Frozen(BaseModel):
@@ -293,7 +295,12 @@ class Arrival(Frozen):
         max_length=MAX_PLACES,
         description="shelters this person must not go to (declined, compromised)",
     )
-    priority: int = Field(default=1, ge=1, le=5)
+    priority: int = Field(
+        default=DEFAULT_PRIORITY,
+        ge=1,
+        le=5,
+        description="1..5, 5 most urgent; when omitted, 3 (the middle: neither least nor most)",
+    )
     arrives: Day | None = None
     nights: Nights | None = None
 

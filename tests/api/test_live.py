@@ -506,3 +506,13 @@ def test_compromised_for_one_operation_excludes_its_arrivals_only(world: World) 
     other = make_operation(world, "OP-3")
     r = world.call("coord", "POST", f"/operations/{other}/arrivals", json=arrival_doc("C1"))
     assert r.json()["exclude_shelters"] == []
+
+
+def test_priority_defaults_to_the_middle(world: World) -> None:
+    # Regression (operation night): a forgotten priority silently meant 1, the least urgent.
+    op = make_operation(world, "OP-9")
+    doc = arrival_doc("P1")
+    doc.pop("priority", None)
+    r = world.call("coord", "POST", f"/operations/{op}/arrivals", json=doc)
+    assert r.status_code == 201, r.text
+    assert r.json()["priority"] == 3

@@ -212,3 +212,10 @@ def test_cli_bad_input_exits_nonzero_without_traceback(tmp_path: Path):
     assert run.stdout == ""
     assert "arrivals[1].gender" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_scenario_without_priorities_stays_valid_and_gets_the_middle(tmp_path: Path):
+    # Regression (operation night): an omitted priority silently meant 1, the least urgent.
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump(GOOD))
+    assert [a.priority for a in load_scenario(f).arrivals] == [3, 3]
