@@ -34,6 +34,7 @@ def arrival(id: str, **kw: Any) -> dict[str, Any]:
         "gender": "woman",
         "languages": ["en"],
         "danger": [{"department": "93"}],
+        "priority": 1,
     }
     base.update(kw)
     return base
