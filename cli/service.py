@@ -8,6 +8,8 @@ load it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -49,6 +51,18 @@ def _engine(settings: Settings) -> Engine:
     return make_engine(settings)
 
 
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """A refused user command: its reason on stderr and exit code 2, never a traceback."""
+    from api.auth import UserError
+
+    try:
+        yield
+    except UserError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
 @users.command("add")
 def users_add(
     handle: Annotated[str, typer.Argument(help="a login handle (not a person's name)")],
@@ -60,14 +74,11 @@ def users_add(
     days: Days = None,
 ) -> None:
     """Create a user and print its first token (shown once; only its hash is stored)."""
-    from api.auth import UserError, add_user
+    from api.auth import add_user
 
     settings = _settings()
-    try:
+    with _user_errors():
         _, token = add_user(_engine(settings), handle, role, shelter or [], _days(days, settings))
-    except UserError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
     typer.echo(token)
 
 
@@ -77,14 +88,11 @@ def users_token(
     days: Days = None,
 ) -> None:
     """Create another token for a user and print it."""
-    from api.auth import UserError, add_token
+    from api.auth import add_token
 
     settings = _settings()
-    try:
+    with _user_errors():
         token = add_token(_engine(settings), handle, _days(days, settings))
-    except UserError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
     typer.echo(token)
 
 
@@ -97,39 +105,30 @@ def users_revoke_token(
     ] = None,
 ) -> None:
     """Revoke a user's token (or all of them): refused at once by every API worker."""
-    from api.auth import UserError, revoke_tokens
+    from api.auth import revoke_tokens
 
-    try:
+    with _user_errors():
         count = revoke_tokens(_engine(_settings()), handle, token_id)
-    except UserError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
     typer.echo(f"revoked {count} token(s) of {handle}")
 
 
 @users.command("deactivate")
 def users_deactivate(handle: Annotated[str, typer.Argument(help="the user to cut off")]) -> None:
     """Deactivate a user: every token of theirs is refused from now on."""
-    from api.auth import UserError, deactivate
+    from api.auth import deactivate
 
-    try:
+    with _user_errors():
         deactivate(_engine(_settings()), handle)
-    except UserError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
     typer.echo(f"deactivated {handle}")
 
 
 @users.command("tokens")
 def users_tokens(handle: Annotated[str, typer.Argument(help="a user's handle")]) -> None:
     """A user's tokens: id, created, expires, last used, revoked (never the token)."""
-    from api.auth import UserError, tokens
+    from api.auth import tokens
 
-    try:
+    with _user_errors():
         rows = tokens(_engine(_settings()), handle)
-    except UserError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
     typer.echo("id\tcreated\texpires\tlast_used\trevoked")
     for t in rows:
         cells = (t.created_at, t.expires_at, t.last_used_at, t.revoked_at)
