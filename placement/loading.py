@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from placement.models import Scenario
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ScenarioError(Exception):
@@ -56,14 +58,22 @@ def validation_problems(error: ValidationError) -> list[str]:
     return problems
 
 
+def validate_document(
+    model: type[M], data: Any, source: str, what: str, error: type[ScenarioError] = ScenarioError
+) -> M:
+    """Validate already-parsed data (a mapping) as ``model``; problems as ``error``, one
+    ``path: problem`` per line (``what`` names the document in the top-level problem)."""
+    if not isinstance(data, Mapping):
+        raise error(source, [f"top level: expected a mapping of {what} fields"])
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise error(source, validation_problems(e)) from None
+
+
 def scenario_from_data(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate already-parsed data (a mapping) as a scenario."""
-    if not isinstance(data, Mapping):
-        raise ScenarioError(source, ["top level: expected a mapping of scenario fields"])
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as e:
-        raise ScenarioError(source, validation_problems(e)) from None
+    return validate_document(Scenario, data, source, "scenario")
 
 
 def parse_text(text: str, source: str) -> Any:
@@ -87,8 +97,8 @@ def parse_text(text: str, source: str) -> Any:
         raise ScenarioError(source, [f"malformed YAML{where}: {problem}"]) from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
+def read_document(path: str | Path) -> Any:
+    """Read and parse a YAML or JSON file (problems as :class:`ScenarioError`)."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -96,4 +106,9 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(source, [f"cannot read file: {e.strerror}"]) from None
     except UnicodeDecodeError:
         raise ScenarioError(source, ["not a UTF-8 text file"]) from None
-    return scenario_from_data(parse_text(text, source), source)
+    return parse_text(text, source)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    return scenario_from_data(read_document(path), str(path))

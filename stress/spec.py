@@ -8,14 +8,13 @@ network is loaded, by :func:`network_problems`, with the same paths.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from placement.loading import ScenarioError, load_scenario, parse_text, validation_problems
+from placement.loading import ScenarioError, load_scenario, read_document, validate_document
 from placement.models import (
     Frozen,
     Gender,
@@ -360,28 +359,16 @@ def _candidate_problems(advice: Advice, network: Scenario) -> list[str]:
 
 def spec_from_data(data: Any, source: str = "<stress spec>") -> StressSpec:
     """Validate already-parsed data as a stress specification."""
-    if not isinstance(data, Mapping):
-        raise StressSpecError(source, ["top level: expected a mapping of stress spec fields"])
-    try:
-        return StressSpec.model_validate(data)
-    except ValidationError as e:
-        raise StressSpecError(source, validation_problems(e)) from None
+    return validate_document(StressSpec, data, source, "stress spec", StressSpecError)
 
 
 def load_spec(path: str | Path) -> StressSpec:
     """Read and validate a stress specification file (without its network)."""
-    source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        raise StressSpecError(source, [f"cannot read file: {e.strerror}"]) from None
-    except UnicodeDecodeError:
-        raise StressSpecError(source, ["not a UTF-8 text file"]) from None
-    try:
-        data = parse_text(text, source)
+        data = read_document(path)
     except ScenarioError as e:
-        raise StressSpecError(source, e.problems) from None
-    return spec_from_data(data, source)
+        raise StressSpecError(str(path), e.problems) from None
+    return spec_from_data(data, str(path))
 
 
 def load_network(source: NetworkSource, spec_path: str | Path, field: str = "network") -> Scenario:
