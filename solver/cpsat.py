@@ -230,7 +230,11 @@ class _StageProgress(cp_model.CpSolverSolutionCallback):
         self._on_stage(label, alloc, False)
 
 
-def _solver(options: SolveOptions, seconds: float, variables: int = 0) -> cp_model.CpSolver:
+def configured_solver(
+    options: SolveOptions, seconds: float, variables: int = 0
+) -> cp_model.CpSolver:
+    """A CP-SAT solver with the explicit limits and the measured parameters of ``options``
+    (every CP-SAT call goes through here: the stages, feasibility and relaxation checks)."""
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.max_time_in_seconds = max(0.01, seconds)
@@ -530,7 +534,7 @@ class _Lexicographic:
         model.model.maximize(model.expression(c))
         model.hint(lin.to_allocation(hint))
         seconds -= time.monotonic() - built  # building the model counts
-        solver = _solver(self.options, seconds, len(model.y))
+        solver = configured_solver(self.options, seconds, len(model.y))
         status = solver.solve(model.model, callback(model) if callback else None)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
@@ -568,7 +572,7 @@ def is_feasible(
     if hint is not None:
         model.hint(hint)
     model.model.clear_objective()
-    solver = _solver(options, options.time_limit)
+    solver = configured_solver(options, options.time_limit)
     status = solver.solve(model.model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return True

@@ -29,7 +29,7 @@ from placement.context import Assignment, Context
 from placement.explain import ReSolve, Resolved
 from placement.models import Scenario
 from solver.allocation import Allocation, to_allocation
-from solver.cpsat import PlacementModel
+from solver.cpsat import PlacementModel, configured_solver
 from solver.linear import INF, LinearModel
 from solver.options import SolveOptions
 from solver.replan import replan_unit
@@ -110,14 +110,11 @@ def _solve(
     model: PlacementModel, options: SolveOptions, seconds: float
 ) -> tuple[cp_model.CpSolverStatus, Allocation | None]:
     """CP-SAT's status, and its solution when it found one."""
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, seconds)
-    solver.parameters.num_workers = options.workers
-    solver.parameters.random_seed = options.seed
-    # as the stages (solver.cpsat). Measured here on a generated 100 x 300 (seed 1, supply
-    # 0.6): with the default level the re-solves took 0.44 s each and the 20 s budget ran
-    # out after 20-25 of 70 unplaced; with level 2 all 70 were searched in 5-10 s.
-    solver.parameters.linearization_level = options.linearization_level
+    # The stages' parameters (linearization level 2 among them). Measured here on a
+    # generated 100 x 300 (seed 1, supply 0.6): with the default level the re-solves took
+    # 0.44 s each and the 20 s budget ran out after 20-25 of 70 unplaced; with level 2 all
+    # 70 were searched in 5-10 s.
+    solver = configured_solver(options, seconds)
     status = solver.solve(model.model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return status, model.read(solver.value)
