@@ -50,8 +50,3 @@ def mask_indices(mask: np.ndarray) -> list[int]:
     """Indices of the shelters in a mask, ascending."""
     indices: list[int] = np.flatnonzero(mask).tolist()
     return indices
-
-
-def admissible_shelters(ctx: Context, a: Arrival) -> list[Shelter]:
-    shelters = ctx.scenario.shelters
-    return [shelters[i] for i in mask_indices(admissible_mask(ctx, a))]

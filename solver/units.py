@@ -68,9 +68,6 @@ class Units:
         shelter = [u.shelter_index.astype(np.int64) for u in self.units]
         return np.concatenate(unit or [empty]), np.concatenate(shelter or [empty])
 
-    def keep_apart_unit_pairs(self, ctx: Context) -> list[tuple[int, int]]:
-        return KeepApartRule.unit_pairs(ctx, self.unit_of)
-
 
 def _group_key(a: Arrival) -> str:
     return json.dumps(a.model_dump(mode="json", exclude={"id"}), sort_keys=True)
