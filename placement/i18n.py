@@ -1,0 +1,145 @@
+"""The message catalogue: every text a user reads, in French and in English.
+
+Texts are gettext messages (Babel). The source text of a message is its English wording with
+named ``{parameters}``; the French wording lives in a ``.po`` file of a *domain*:
+
+- ``engine`` (``placement/locale``): the engine's reasons, relaxations, rule names and errors,
+  and the command line's texts;
+- other packages ship their own domain beside their code (the web pages' ``web`` domain), so
+  that two parts of the tree never edit the same catalogue.
+
+Mark a message where it is written with :func:`N_` (or ``_`` / ``ngettext`` in a function that
+has a :class:`Translator`), so that ``tests/placement/test_catalogue.py`` can extract every
+message and fail on one that has no French translation. Render it with
+``translator(locale, domain).gettext(msgid, **params)``.
+
+The ``.po`` files are read as they are (no compiled ``.mo`` in the tree): a catalogue is
+compiled in memory the first time a process uses it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+LOCALES: tuple[str, ...] = ("fr", "en")
+"""The languages every text exists in, in order of preference for this product's users."""
+
+SOURCE_LOCALE = "en"
+"""The language of the message ids (the source texts)."""
+
+DEFAULT_LOCALE = "fr"
+"""The language of a reader who has stated none and whose browser asks for none we have."""
+
+ENGINE = "engine"
+"""The domain of the engine's and the command line's messages."""
+
+_DIRECTORIES: dict[str, Path] = {ENGINE: Path(__file__).with_name("locale")}
+
+
+def register_domain(domain: str, directory: Path) -> None:
+    """Make the catalogue of ``domain`` (``directory/<locale>/LC_MESSAGES/<domain>.po``) known."""
+    _DIRECTORIES[domain] = directory
+
+
+def catalogue_path(domain: str, locale: str) -> Path:
+    """Where the ``.po`` file of ``domain`` in ``locale`` lives."""
+    return _DIRECTORIES[domain] / locale / "LC_MESSAGES" / f"{domain}.po"
+
+
+def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "marked, not translated"
+    """Mark a text for the catalogue where it is defined; translate it where it is shown."""
+    return msgid
+
+
+def check_locale(locale: str) -> str:
+    """``locale`` if the product speaks it, else a ValueError naming the choices."""
+    if locale not in LOCALES:
+        raise ValueError(f"unknown language {locale!r}: choose one of {', '.join(LOCALES)}")
+    return locale
+
+
+def negotiate(stated: str | None = None, accept_language: str | None = None) -> str:
+    """The reader's language: their stated setting, else their browser's, else the default."""
+    if stated in LOCALES:
+        return stated
+    if accept_language:
+        wanted = []
+        for part in accept_language.split(","):
+            tag, _, q = part.strip().partition(";q=")
+            try:
+                weight = float(q) if q else 1.0
+            except ValueError:
+                continue
+            wanted.append((weight, tag.strip().replace("_", "-")))
+        for _, tag in sorted(wanted, key=lambda w: -w[0]):
+            base = tag.split("-", 1)[0].lower()
+            if base in LOCALES:
+                return base
+    return DEFAULT_LOCALE
+
+
+@cache
+def _translations(domain: str, locale: str) -> NullTranslations:
+    path = catalogue_path(domain, locale)
+    if locale == SOURCE_LOCALE and not path.exists():
+        return NullTranslations()
+    with path.open("rb") as f:
+        catalog = read_po(f, locale=locale, domain=domain)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(fp=buffer, domain=domain)
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Texts, dates and numbers for one reader's language, from one domain's catalogue."""
+
+    locale: str = DEFAULT_LOCALE
+    domain: str = ENGINE
+
+    def gettext(self, msgid: str, **params: object) -> str:
+        """The message in this language, its ``{parameters}`` filled in."""
+        text = _translations(self.domain, self.locale).gettext(msgid)
+        return text.format(**params) if params else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
+        """The singular or plural form for ``n`` (also available as ``{n}``)."""
+        text = _translations(self.domain, self.locale).ngettext(singular, plural, n)
+        return text.format(n=self.number(n), **params)
+
+    def date(self, d: date, format: str = "medium") -> str:  # noqa: A002 - Babel's name
+        """A date as a reader of this language writes it (``12 mars 2026``)."""
+        return format_date(d, format=format, locale=self.locale)
+
+    def datetime(self, d: datetime, format: str = "medium") -> str:  # noqa: A002
+        """A date and time as a reader of this language writes it."""
+        return format_datetime(d, format=format, locale=self.locale)
+
+    def number(self, x: float) -> str:
+        """A number as a reader of this language writes it (``1 234,5`` in French)."""
+        return format_decimal(x, locale=self.locale)
+
+    def language_name(self, tag: str) -> str:
+        """The name of a language tag in this language (``pcm`` -> ``pidgin nigérian``)."""
+        try:
+            return Locale.parse(tag.replace("-", "_")).get_display_name(self.locale) or tag
+        except (UnknownLocaleError, ValueError):
+            return tag
+
+
+@cache
+def translator(locale: str = DEFAULT_LOCALE, domain: str = ENGINE) -> Translator:
+    """The translator of ``domain`` in ``locale`` (checked)."""
+    return Translator(check_locale(locale), domain)
