@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
 from api.db import begin_write
-from api.tables import AuditRecord, User
+from api.tables import AuditRecord, User, utcnow
 
 #: the object id of one record that stands for every object of its type (a whole list read)
 EVERY = "*"
@@ -29,18 +30,23 @@ def record(
     object_ids: Iterable[str | int],
     detail: str = "",
 ) -> None:
-    """Append one record per object, in the caller's transaction (written iff it commits)."""
-    session.add_all(
-        AuditRecord(
-            user_id=who.id if who else None,
-            role=who.role if who else "system",
-            action=action,
-            object_type=object_type,
-            object_id=str(oid),
-            detail=detail[:200],
-        )
+    """Append one record per object, in the caller's transaction (written iff it commits):
+    one INSERT for them all (the ORM would issue one per row on SQLite)."""
+    at = utcnow()
+    rows = [
+        {
+            "at": at,
+            "user_id": who.id if who else None,
+            "role": who.role if who else "system",
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(oid),
+            "detail": detail[:200],
+        }
         for oid in object_ids
-    )
+    ]
+    if rows:
+        session.execute(insert(AuditRecord), rows)
 
 
 def record_reads(

@@ -36,6 +36,7 @@ from api.routes import (
 )
 from api.services.waitlist import Retries
 from api.solve_slots import SolveRate
+from api.timing import ServerTiming
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     errors.install(app)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ServerTiming)  # outermost: the whole of the service's time
     for module in (  # one router per URL prefix
         me,
         stats,

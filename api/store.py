@@ -14,11 +14,13 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
 from api.domain_errors import NotFound
 from api.tables import (
+    SHELTER_DOCUMENTS,
     ArrivalRow,
     CompromisedShelter,
     Hold,
@@ -29,7 +31,7 @@ from api.tables import (
     User,
     aware,
 )
-from placement.models import Arrival
+from placement.models import Arrival, Shelter
 
 Q = TypeVar("Q", bound=Any)
 #: the longest page a list answers, and the page when none is asked for
@@ -81,12 +83,30 @@ def lock_shelters(session: Session, ids: Collection[str]) -> dict[str, ShelterRo
     return {r.id: r for r in rows}
 
 
+def read_shelters(session: Session, query: Any) -> list[ShelterRow]:
+    """The shelter rows of ``query`` (a ``select(ShelterRow)``) for reading, their documents
+    parsed: the ``data`` column is read only for the documents this process has not parsed
+    at their version (``tables.SHELTER_DOCUMENTS``), in one more query."""
+    rows = list(session.exec(query.options(defer(ShelterRow.data))).all())
+    missing = {
+        r.id: key for r in rows if (key := r.document_key) and not SHELTER_DOCUMENTS.get(key)
+    }
+    if missing:
+        found = session.exec(
+            select(ShelterRow.id, ShelterRow.data).where(col(ShelterRow.id).in_(list(missing)))
+        ).all()
+        for shelter_id, data in found:
+            SHELTER_DOCUMENTS.put(missing[shelter_id], Shelter.model_validate(data))
+    return rows
+
+
 def active_shelters(session: Session, only: Collection[str] | None = None) -> list[ShelterRow]:
-    """Active shelters (``only`` these ids when given), in no particular order."""
+    """Active shelters (``only`` these ids when given), in no particular order, for reading
+    (``read_shelters``)."""
     query = select(ShelterRow).where(col(ShelterRow.active))
     if only is not None:
         query = query.where(col(ShelterRow.id).in_(list(only)))
-    return list(session.exec(query).all())
+    return read_shelters(session, query)
 
 
 def visible_shelter(session: Session, shelter_id: str, who: Principal) -> ShelterRow:

@@ -9,10 +9,12 @@ engine's models, with the engine's defaults), write it with ``set_shelter`` / ``
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, inspect
 from sqlmodel import Field, SQLModel
 
 from placement.models import Arrival, Shelter
@@ -64,6 +66,44 @@ class Token(SQLModel, table=True):
     last_used_at: datetime | None = None
 
 
+#: a shelter document's identity: id, version, time of the last change (both set by every
+#: change, the time to the microsecond, so no two committed documents share one)
+DocumentKey = tuple[str, int, datetime]
+
+
+class ShelterDocuments:
+    """The shelters' documents as the engine's ``Shelter``, parsed once per process and kept
+    by ``DocumentKey`` (at most ``size``, least recently used dropped). Always correct:
+    every change bumps the version in the row that is read with the key, so a changed
+    shelter is a new key (on every worker process); ``Shelter`` is frozen, so sharing is safe.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._docs: OrderedDict[DocumentKey, Shelter] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: DocumentKey) -> Shelter | None:
+        """The document, when parsed before."""
+        with self._lock:
+            found = self._docs.get(key)
+            if found is not None:
+                self._docs.move_to_end(key)
+            return found
+
+    def put(self, key: DocumentKey, shelter: Shelter) -> None:
+        """Keep the parsed document."""
+        with self._lock:
+            self._docs[key] = shelter
+            self._docs.move_to_end(key)
+            while len(self._docs) > self.size:
+                self._docs.popitem(last=False)
+
+
+#: this process's parsed shelter documents (a national network has about 500 shelters)
+SHELTER_DOCUMENTS = ShelterDocuments(size=5000)
+
+
 class ShelterRow(SQLModel, table=True):
     """A shelter: the engine's shelter document plus who changed it and when."""
 
@@ -79,9 +119,25 @@ class ShelterRow(SQLModel, table=True):
     capacity_updated_by: int | None = Field(default=None, foreign_key="users.id")
 
     @property
+    def document_key(self) -> DocumentKey | None:
+        """The key of the stored document; None while the row has unsaved changes."""
+        state = inspect(self)
+        if not state.persistent or state.modified:
+            return None
+        return (self.id, self.version, self.updated_at)
+
+    @property
     def shelter(self) -> Shelter:
-        """The stored document as the engine's shelter."""
-        return Shelter.model_validate(self.data)
+        """The stored document as the engine's shelter (parsed once per version and process,
+        ``SHELTER_DOCUMENTS``; the ``data`` column need not be loaded when it was)."""
+        key = self.document_key
+        found = None if key is None else SHELTER_DOCUMENTS.get(key)
+        if found is not None:
+            return found
+        shelter = Shelter.model_validate(self.data)
+        if key is not None:
+            SHELTER_DOCUMENTS.put(key, shelter)
+        return shelter
 
     def set_shelter(self, shelter: Shelter) -> None:
         """Store ``shelter`` as the document."""

@@ -46,7 +46,7 @@ def audit_location_reads(
 ) -> None:
     """Record a read of the location of each shelter ``who`` sees one of; when ``every``
     shelter was read (a coordinator's whole list), one record says so (``audit.EVERY``)."""
-    seen = [r.id for r in rows if who.sees_location(r.id) and r.data.get("location")]
+    seen = [r.id for r in rows if who.sees_location(r.id) and r.shelter.location]
     if every and who.role == "coordinator" and len(seen) > 1:
         audit.record_reads(session, who, "shelter_location", [audit.EVERY], f"{len(seen)} shelters")
         return
@@ -81,7 +81,7 @@ def shelters(
     if stale is not None:
         before = col(ShelterRow.capacity_updated_at) < stale_before(settings)
         query = query.where(before if stale else ~before)
-    return list(session.exec(page.apply(query)).all())
+    return store.read_shelters(session, page.apply(query))
 
 
 @dataclass(frozen=True)

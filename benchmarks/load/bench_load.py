@@ -3,6 +3,10 @@
 and 200 concurrent users. Prints requests/s, p50/p95/p99 latency, failures (any 5xx, other
 4xx or timeout) and load shed (503/429 with Retry-After) per run, with the load average.
 
+Locust runs on the same machine. So that its share is visible, each run also prints the
+service's own p50/p99 (from its ``Server-Timing`` header, ``api.timing``) and the CPU the
+service's processes and Locust used, in cores (CPU seconds per second of the run).
+
     .venv/bin/python benchmarks/load/bench_load.py                     # the README's figures
     .venv/bin/python benchmarks/load/bench_load.py --users 50 --seconds 20 --databases sqlite
 
@@ -25,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -139,9 +144,32 @@ def postgresql(workdir: Path) -> Iterator[str]:
         executor.stop()
 
 
+def _ticks(pid: int) -> int:
+    """CPU clock ticks (user + system) of ``pid`` and its descendants, alive now."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12]) + sum(_ticks(int(c)) for c in children)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` and its live descendants."""
+    return _ticks(pid) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Service:
+    """The service under load: its URL and its process."""
+
+    url: str
+    pid: int
+
+
 @contextmanager
-def service(env: dict[str, str], workers: int) -> Iterator[str]:
-    """``placement serve --workers N`` on the benchmark database; yields its URL."""
+def service(env: dict[str, str], workers: int) -> Iterator[Service]:
+    """``placement serve --workers N`` on the benchmark database; yields it."""
     port = _free_port()
     cmd = [str(Path(sys.executable).with_name("placement")), "serve", "--port", str(port)]
     proc = subprocess.Popen(
@@ -162,7 +190,7 @@ def service(env: dict[str, str], workers: int) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the service did not start")
             time.sleep(0.2)
-        yield url
+        yield Service(url, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -183,11 +211,20 @@ def first_plan(url: str, tokens: dict[str, object]) -> str:
     return str(job["id"])
 
 
-def run_locust(url: str, users: int, seconds: int, workdir: Path) -> dict[str, float]:
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def run_locust(server: Service, users: int, seconds: int, workdir: Path) -> dict[str, float]:
     """One headless Locust run; the aggregated figures."""
+    url = server.url
     prefix = workdir / f"locust-{users}"
     shed = workdir / f"shed-{users}.json"
     env = {**os.environ, "PLACEMENT_LOAD_SHED": str(shed)}
+    before = os.times()
+    server_before = cpu_seconds(server.pid)
+    wall = time.monotonic()
     subprocess.run(
         [
             str(Path(sys.executable).with_name("locust")),
@@ -213,11 +250,22 @@ def run_locust(url: str, users: int, seconds: int, workdir: Path) -> dict[str, f
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    wall = time.monotonic() - wall
+    server_cpu = (cpu_seconds(server.pid) - server_before) / wall
+    after = os.times()
+    locust_cpu = (
+        after.children_user + after.children_system - before.children_user - before.children_system
+    ) / wall
+    measured = json.loads(shed.read_text()) if shed.exists() else {}
+    server_ms: dict[str, list[float]] = measured.get("server_ms", {})
+    every = [ms for values in server_ms.values() for ms in values]
     with open(f"{prefix}_stats.csv") as f:
         rows = list(csv.DictReader(f))
     total = next(r for r in rows if r["Name"] == "Aggregated")
     by_name = ", ".join(
-        f"{r['Name']} p50 {r['50%']} p99 {r['99%']} ({r['Request Count']})"
+        f"{r['Name']} p50 {r['50%']} p99 {r['99%']}"
+        f" [service p50 {_percentile(server_ms.get(r['Name'], []), 0.5):.0f}"
+        f" p99 {_percentile(server_ms.get(r['Name'], []), 0.99):.0f}] ({r['Request Count']})"
         for r in rows
         if r["Name"] != "Aggregated"
     )
@@ -230,7 +278,11 @@ def run_locust(url: str, users: int, seconds: int, workdir: Path) -> dict[str, f
         "p99": float(total["99%"]),
         "max": float(total["Max Response Time"]),
         "failures": float(total["Failure Count"]),
-        "shed": float(json.loads(shed.read_text())["count"]) if shed.exists() else 0.0,
+        "shed": float(measured.get("count", 0)),
+        "service_p50": _percentile(every, 0.5),
+        "service_p99": _percentile(every, 0.99),
+        "service_cpu": server_cpu,
+        "locust_cpu": locust_cpu,
     }
 
 
@@ -245,17 +297,18 @@ def bench(database: str, args: argparse.Namespace, workdir: Path) -> None:
             settings = Settings(db_path=workdir / "load.db")
         tokens = seed(settings)
         os.environ.update(env)
-        with service(env, args.workers) as url:
-            tokens["plan"] = first_plan(url, tokens)
+        with service(env, args.workers) as server:
+            tokens["plan"] = first_plan(server.url, tokens)
             Path(env["PLACEMENT_LOAD_TOKENS"]).write_text(json.dumps(tokens))
             for users in args.users:
-                r = run_locust(url, users, args.seconds, workdir)
+                r = run_locust(server, users, args.seconds, workdir)
                 load = os.getloadavg()[0]
                 print(
                     f"| {database}, {args.workers} | {users} | {r['rps']:.1f} | {r['p50']:.0f} ms"
                     f" | {r['p95']:.0f} ms | {r['p99']:.0f} ms | {r['max']:.0f} ms"
                     f" | {r['failures']:.0f} of {r['requests']:.0f} | {r['shed']:.0f}"
-                    f" | {load:.2f} |",
+                    f" | {r['service_p50']:.0f} ms | {r['service_p99']:.0f} ms"
+                    f" | {r['service_cpu']:.2f} | {r['locust_cpu']:.2f} | {load:.2f} |",
                     flush=True,
                 )
 
@@ -280,9 +333,10 @@ def main() -> None:
     )
     print(
         "| database, workers | users | requests/s | p50 | p95 | p99 | max | failures "
-        "| shed (503/429) | load avg (1 min) |"
+        "| shed (503/429) | service p50 | service p99 | service cores | Locust cores "
+        "| load avg (1 min) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for database in args.databases.split(","):
         with tempfile.TemporaryDirectory(prefix="placement-load-") as tmp:
             os.chmod(tmp, 0o755)

@@ -5,6 +5,11 @@ written by ``bench_load.py``.
 
 A 503 or 429 with ``Retry-After`` is the service shedding load as designed: counted apart
 ("shed"), not as a failure; any other non-2xx answer, a 5xx or a timeout is a failure.
+
+Beside Locust's own (client-side) times, the service's own time for each answer (its
+``Server-Timing`` header, ``api.timing``) is kept per request name and written with the
+shed count to ``PLACEMENT_LOAD_SHED``: when the load generator shares the service's cores,
+the two tell apart the service's latency and the machine's queueing.
 """
 
 from __future__ import annotations
@@ -19,6 +24,14 @@ from locust import HttpUser, between, events, task
 
 TOKENS: dict[str, Any] = json.loads(Path(os.environ["PLACEMENT_LOAD_TOKENS"]).read_text())
 SHED: dict[str, int] = {"count": 0}
+#: the service's own milliseconds per answer (Server-Timing), by request name
+SERVER_MS: dict[str, list[float]] = {}
+
+
+def _server_ms(name: str, response: Any) -> None:
+    timing = response.headers.get("Server-Timing", "")
+    if "dur=" in timing:
+        SERVER_MS.setdefault(name, []).append(float(timing.split("dur=")[1].split(",")[0]))
 
 
 def _check(response: Any) -> None:
@@ -41,6 +54,7 @@ class Night(HttpUser):
         with self.client.request(
             method, url, name=name, headers=headers, catch_response=True, timeout=60, **kw
         ) as response:
+            _server_ms(name, response)
             _check(response)
 
 
@@ -112,4 +126,4 @@ def _report(environment: Any, **_kw: Any) -> None:
     path = os.environ.get("PLACEMENT_LOAD_SHED")
     if path:
         with open(path, "w") as f:
-            json.dump(SHED, f)
+            json.dump({**SHED, "server_ms": SERVER_MS}, f)
