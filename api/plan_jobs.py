@@ -1,7 +1,10 @@
 """Where plan jobs run: each solve in a killable child process, with a hard time limit.
 
 A job is a row in ``plan_jobs``; a thread pool in the API process drives the child process
-(``solver.process.solve``). Cancellation is a status in the database, so a
+(``solver.process.solve``). The scenario goes to the job in memory, from the request that
+built it: the row keeps only what reading the plan later needs (``PlanBasis``), and, once
+the plan is made, the versions of the shelters it places people in. A job left queued by a
+process that stopped is failed by ``recover``. Cancellation is a status in the database, so a
 ``DELETE`` handled by another API worker process still stops the solve: the thread that
 drives it watches the row.
 """
@@ -83,9 +86,9 @@ class JobRunner:
         self._cancels: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
-    def submit(self, job_id: str) -> None:
-        """Start the job when a slot is free."""
-        self.pool.submit(self._run, job_id)
+    def submit(self, job_id: str, scenario: dict[str, Any]) -> None:
+        """Solve ``scenario`` (the scenario format's JSON) for the job when a slot is free."""
+        self.pool.submit(self._run, job_id, scenario)
 
     def shutdown(self) -> None:
         """Stop every running solve and wait for the threads."""
@@ -112,21 +115,27 @@ class JobRunner:
             session.commit()
 
     # --- one job ----------------------------------------------------------------------
-    def _run(self, job_id: str) -> None:
+    def _run(self, job_id: str, scenario: dict[str, Any]) -> None:
         try:
             with self.slots.held(wait=None):
-                self._solve(job_id)
+                self._solve(job_id, scenario)
         except ValidationError as e:
             log.warning("plan job %s: invalid scenario", job_id)
-            self._finish(job_id, "failed", error=invalid_scenario(e, self._scenario(job_id)))
+            self._finish(job_id, "failed", error=invalid_scenario(e, scenario))
         except Exception as e:
             log.exception("plan job %s failed", job_id)
             self._finish(job_id, "failed", error=f"{SOLVER_FAILED}: {type(e).__name__}: {e}")
 
-    def _scenario(self, job_id: str) -> dict[str, Any]:
+    def _versions_used(self, job_id: str, plan: Plan | None) -> dict[str, int]:
+        """The recorded versions of the shelters ``plan`` places people in (a commit checks
+        only those; none without a plan)."""
+        if plan is None:
+            return {}
+        used = {p.shelter for p in plan.placements}
         with Session(reading(self.engine)) as session:
             job = session.get(PlanJob, job_id)
-            return job.scenario if job is not None else {}
+            versions = {} if job is None else job.shelter_versions
+        return {sid: v for sid, v in versions.items() if sid in used}
 
     def _status(self, job_id: str) -> str | None:
         with Session(reading(self.engine)) as session:
@@ -144,15 +153,15 @@ class JobRunner:
             session.commit()
             return bool(getattr(result, "rowcount", 0))
 
-    def _solve(self, job_id: str) -> None:
+    def _solve(self, job_id: str, document: dict[str, Any]) -> None:
         if not self._transition(job_id, ("queued",), status="running", started_at=utcnow()):
             # cancelled before it started (or unknown)
             self._transition(job_id, ("cancelling",), status="cancelled", finished_at=utcnow())
             return
+        scenario = Scenario.model_validate(document)
         with Session(reading(self.engine)) as session:
             job = session.get(PlanJob, job_id)
             assert job is not None
-            scenario = Scenario.model_validate(job.scenario)
             options = JobOptions.model_validate(job.options)
         cancel = threading.Event()
         with self._lock:
@@ -229,7 +238,7 @@ class JobRunner:
             error = f"{INVALID_PLAN}: {'; '.join(problems)}"
             self._finish(job_id, "failed", error=error[:MAX_ERROR])
             return
-        self._finish(job_id, "done", result=plan.model_dump(mode="json"))
+        self._finish(job_id, "done", result=plan.model_dump(mode="json"), plan=plan)
 
     def _finish(
         self,
@@ -237,10 +246,17 @@ class JobRunner:
         status: str,
         result: dict[str, Any] | None = None,
         error: str | None = None,
+        plan: Plan | None = None,
     ) -> None:
         now = utcnow()
         done = self._transition(
-            job_id, ("running",), status=status, result=result, error=error, finished_at=now
+            job_id,
+            ("running",),
+            status=status,
+            result=result,
+            error=error,
+            finished_at=now,
+            shelter_versions=self._versions_used(job_id, plan),
         )
         if not done:  # a cancellation arrived meanwhile: it wins
             self._transition(job_id, ("cancelling", "queued"), status="cancelled", finished_at=now)

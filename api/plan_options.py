@@ -1,15 +1,18 @@
 """Options of a solve, for plan jobs and what-if alike: the typed ``JobOptions`` a plan job
-stores (the stored JSON keeps its shape), and the one check of time limit and size.
+stores (the stored JSON keeps its shape), what a plan job keeps of its scenario
+(``PlanBasis``), and the one check of time limit and size.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from api.config import Settings
 from api.domain_errors import Invalid, TooLarge
+from placement.models import Policy, Scenario
 from solver.names import SolverName
 
 
@@ -29,6 +32,40 @@ class JobOptions(BaseModel):
     def stored(self) -> dict[str, object]:
         """The JSON stored with a job (and shown with it): only the options it has."""
         return self.model_dump(mode="json", exclude_none=True)
+
+
+class PlanBasis(BaseModel):
+    """What a plan job keeps of the scenario it was solved on, stored as JSON with it: what
+    reading and explaining the plan later needs, not the scenario itself (the shelters and
+    arrivals are the stored rows, at the versions the job records). The scenario goes to
+    the solver in memory (``api.plan_jobs.JobRunner.submit``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: the plan's policy (its re-plans keep its safety distance, stale-capacity choice...)
+    policy: Policy
+    #: shelters whose places were not confirmed recently when it was solved
+    stale_shelters: list[str]
+    #: shelters holding places for this plan's operation
+    held_shelters: list[str]
+    #: how many shelters and arrivals the solve was given
+    shelters: int
+    arrivals: int
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> PlanBasis:
+        """The basis of a plan solved on ``scenario``."""
+        return cls(
+            policy=scenario.policy,
+            stale_shelters=sorted(s.id for s in scenario.shelters if s.stale),
+            held_shelters=sorted(s.id for s in scenario.shelters if s.held),
+            shelters=len(scenario.shelters),
+            arrivals=len(scenario.arrivals),
+        )
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON stored with the job."""
+        return self.model_dump(mode="json", by_alias=True)
 
 
 class TimeLimitOutOfRange(Invalid):

@@ -206,7 +206,10 @@ class PlanJob(SQLModel, table=True):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     options: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    scenario: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    #: what reading and explaining the plan needs of its scenario (``plan_options.PlanBasis``)
+    basis: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    #: the versions the plan was solved with: every shelter while it runs, then only those
+    #: the plan places people in (a commit checks those)
     shelter_versions: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
     arrival_versions: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.auth import Principal
 from api.config import Settings
-from api.plan_options import JobOptions
+from api.plan_options import JobOptions, PlanBasis
 from api.schemas import (
     AlertOut,
     ArrivalOut,
@@ -31,7 +31,6 @@ from api.services.capacity import is_stale
 from api.services.replanning import Outcome
 from api.store import handles
 from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow
-from placement.models import Policy
 from placement.plan import Plan
 
 
@@ -203,10 +202,12 @@ def replan_out(o: Outcome) -> ReplanOut:
 
 def stale_note(job: PlanJob, plan: Plan | None) -> StaleNote:
     """Which shelters were stale when the plan was solved, and who it puts there."""
-    stale = sorted(s["id"] for s in job.scenario.get("shelters", ()) if s.get("stale"))
-    policy = Policy.model_validate(job.scenario.get("policy", {})).stale_capacity
+    basis = PlanBasis.model_validate(job.basis)
+    stale = basis.stale_shelters
     placed = sorted(p.arrival for p in plan.placements if p.shelter in stale) if plan else []
-    return StaleNote(policy=policy, stale_shelters=stale, placed_in_stale=placed)
+    return StaleNote(
+        policy=basis.policy.stale_capacity, stale_shelters=stale, placed_in_stale=placed
+    )
 
 
 def job_out(job: PlanJob, with_result: bool = True) -> PlanJobOut:

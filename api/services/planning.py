@@ -26,7 +26,7 @@ from api.config import Settings
 from api.db import begin_write, with_retry
 from api.domain_errors import Conflict, Invalid, split_problems
 from api.plan_jobs import ACTIVE, JobRunner
-from api.plan_options import JobOptions, check_size, time_limit
+from api.plan_options import JobOptions, PlanBasis, check_size, time_limit
 from api.schemas import PlanIn
 from api.services.capacity import capacity_problems, held_stays, is_stale, remaining
 from api.services.holds import end_hold
@@ -128,7 +128,7 @@ def request_plan(
         operation_id=body.operation_id,
         requested_by=who.id,
         options=options.stored(),
-        scenario=scenario.model_dump(mode="json", by_alias=True),
+        basis=PlanBasis.of(scenario).stored(),
         shelter_versions={r.id: r.version for r in places.shelters},
         arrival_versions={a.id: a.version for a in arrivals},
     )
@@ -138,7 +138,7 @@ def request_plan(
     session.add(job)
     audit.record(session, who, "read", "arrival", [a.id for a in arrivals], f"plan {job.id}")
     session.commit()
-    runner.submit(job.id)
+    runner.submit(job.id, scenario.model_dump(mode="json", by_alias=True))
     return job
 
 

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
+from api.plan_options import PlanBasis
 from api.services.capacity import clip, held_stays, is_stale
 from api.services.scenarios import Horizon, build_scenario
 from api.tables import Alert, ArrivalRow, Operation, PlacementRow, PlanJob, ShelterRow
@@ -219,7 +220,7 @@ def replan(
     """
     members = store.waiting_household(tx.session, arrival)
     job = tx.session.get(PlanJob, plan_id) if plan_id else None
-    policy = Policy.model_validate(job.scenario["policy"]) if job is not None else None
+    policy = PlanBasis.model_validate(job.basis).policy if job is not None else None
     world = world_of_targets(tx, members, policy, avoid)
     world.plan_id = job.id if job is not None else None
     return replan_in(tx, world, {m.id: m for m in members}, arrival, why)

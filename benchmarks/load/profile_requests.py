@@ -15,6 +15,7 @@ functions seen in most samples, inclusive; needs ``pip install py-spy``).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -104,6 +105,7 @@ def main() -> None:
             app = create_app(settings)
             with TestClient(app) as client:
                 tokens["plan"] = first_plan_in(client, tokens)
+                stored_bytes(app.state.engine, tokens["plan"])
                 sql = Statements(app.state.engine)
                 print(f"{args.database}, load average {os.getloadavg()[0]:.2f}")
                 print("| request | wall ms | CPU ms | SQL statements | bytes |")
@@ -156,6 +158,20 @@ def sample(client: TestClient, call: Callable[[TestClient], Any], seconds: float
     hot = [(f, n) for f, n in inclusive.most_common() if any(k in f for k in keep)]
     for frame, n in hot[:40]:
         print(f"{100 * n / total:5.1f}%  {frame[:150]}")
+
+
+def stored_bytes(engine: Any, job_id: str) -> None:
+    """Print the bytes the plan job's row stores, column by column (JSON as stored)."""
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM plan_jobs WHERE id = :id"), {"id": job_id})
+        values = row.mappings().one()
+    sizes = {
+        k: len(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))
+        for k, v in values.items()
+        if v is not None and not isinstance(v, int | float)
+    }
+    big = ", ".join(f"{k} {n}" for k, n in sorted(sizes.items(), key=lambda kv: -kv[1])[:6])
+    print(f"plan job row: {sum(sizes.values())} bytes ({big})")
 
 
 def first_plan_in(client: TestClient, tokens: dict[str, Any]) -> str:

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from api.plan_options import PlanBasis
 from api.tables import PlanJob
+from placement.models import Scenario
 from tests.api.builders import TINY_SCENARIO, World, make_operation, wait_plan
 
 BIG = 2**63  # 9223372036854775808: one past the largest 64-bit integer
@@ -128,21 +130,21 @@ def test_schema_bounds_match_the_validators(world: World) -> None:
 
 
 def test_failed_plan_job_says_why_and_names_the_shelter(world: World) -> None:
-    """A job whose stored scenario holds a value stored before the bounds existed (a
+    """A job given a scenario that holds a value stored before the bounds existed (a
     capacity of 2^63) fails saying so, naming the shelter by id, not 'internal error'."""
     app: Any = world.client.app
     scenario = _whatif_with(("shelters", 1, "capacity"), BIG)
     job = PlanJob(
         id="f" * 32,
         options={"solver": "greedy", "time_limit": 1.0, "explain": False},
-        scenario=scenario,
+        basis=PlanBasis.of(Scenario.model_validate(TINY_SCENARIO)).stored(),
         shelter_versions={},
         arrival_versions={},
     )
     with Session(app.state.engine) as session:
         session.add(job)
         session.commit()
-    app.state.runner.submit("f" * 32)
+    app.state.runner.submit("f" * 32, scenario)
     body = wait_plan(world, "f" * 32)
     assert body["status"] == "failed"
     assert body["error"].startswith("the stored scenario is invalid: shelters[S-lille].capacity")

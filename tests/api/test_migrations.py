@@ -94,3 +94,42 @@ def test_plans_stored_before_exact_relaxations_still_read(settings: Settings) ->
     assert entry.relaxations == [] and entry.search == "not_searched"
     assert entry.reasons[0] == "S-lyon: full"
     assert "plan again" in entry.reasons[-1]
+
+
+def test_stored_scenarios_become_plan_bases(settings: Settings) -> None:
+    # Plan jobs stored their whole scenario; after the upgrade they keep its basis (policy,
+    # stale and held shelters, counts), and a job still queued cannot run any more: failed.
+    from sqlalchemy import text
+
+    from api.plan_options import PlanBasis
+
+    cfg = _config(settings.url())
+    command.downgrade(cfg, "0008")
+    scenario = {
+        "policy": {"safety_distance_km": 150, "stale_capacity": "exclude"},
+        "shelters": [{"id": "S1", "stale": True}, {"id": "S2", "held": True}, {"id": "S3"}],
+        "arrivals": [{"id": "A1"}],
+    }
+    engine = make_engine(settings)
+    with engine.begin() as conn:
+        for job_id, status in (("done1", "done"), ("queued1", "queued")):
+            conn.execute(
+                text(
+                    "INSERT INTO plan_jobs (id, status, created_at, options, scenario, "
+                    "shelter_versions, arrival_versions) VALUES (:id, :status, "
+                    "'2026-11-01 00:00:00', '{}', :scenario, '{}', '{}')"
+                ),
+                {"id": job_id, "status": status, "scenario": json.dumps(scenario)},
+            )
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, status, basis, error FROM plan_jobs")).all()
+    engine.dispose()
+    stored = {r[0]: (r[1], json.loads(r[2]) if isinstance(r[2], str) else r[2], r[3]) for r in rows}
+    basis = PlanBasis.model_validate(stored["done1"][1])
+    assert basis.policy.safety_distance_km == 150
+    assert basis.policy.stale_capacity == "exclude"
+    assert (basis.stale_shelters, basis.held_shelters) == (["S1"], ["S2"])
+    assert (basis.shelters, basis.arrivals) == (3, 1)
+    assert stored["done1"][0] == "done"
+    assert stored["queued1"][0] == "failed" and "upgraded" in stored["queued1"][2]
