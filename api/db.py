@@ -164,17 +164,42 @@ def is_busy(error: BaseException) -> bool:
     return "database is locked" in str(error.orig)
 
 
-def with_retry(fn: Callable[[], T], attempts: int = 6) -> T:
-    """Run a whole transaction, retrying it on deadlock / serialization failure."""
-    for attempt in range(attempts):
+#: how many times a write transaction is run before a conflict is given up
+WRITE_ATTEMPTS = 6
+
+
+def write(session: Session, work: Callable[[Session], T]) -> T:
+    """Run ``work`` as a write transaction of ``session`` (``begin_write``) and commit it.
+
+    The one place where writers are retried: on a deadlock or a serialization failure
+    (PostgreSQL) the transaction is rolled back and ``work`` runs again on the same session,
+    from the start, up to ``WRITE_ATTEMPTS`` times. ``work`` reads everything it decides on
+    inside the transaction and never commits: the commit is this function's. Any other
+    error rolls back and propagates.
+    """
+    for attempt in range(WRITE_ATTEMPTS):
+        begin_write(session)
         try:
-            return fn()
+            result = work(session)
+            session.commit()
+            return result
         except DBAPIError as e:
-            if attempt == attempts - 1 or not is_retryable(e):
+            session.rollback()
+            if attempt == WRITE_ATTEMPTS - 1 or not is_retryable(e):
                 raise
             log.info("transaction conflict (%s); retrying", type(e.orig).__name__)
             time.sleep(0.05 * (attempt + 1))
+        except BaseException:
+            session.rollback()
+            raise
     raise AssertionError("unreachable")
+
+
+def transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    """``write`` on a session of its own, for work outside a request (the scheduler, the
+    waiting list retried after an answer was sent)."""
+    with request_session(engine) as session:
+        return write(session, work)
 
 
 def migrate(url: str) -> None:

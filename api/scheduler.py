@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.config import Settings
-from api.db import with_retry
+from api.db import transaction
 from api.domain_errors import Conflict
 from api.services.holds import expire_hold
 from api.services.proposals import decline_and_replan
@@ -74,25 +74,18 @@ def _claim_and_run(
     engine: Engine, job: str, due: datetime, runner: str, work: Callable[[Session], None]
 ) -> bool:
 
-    def transaction() -> bool:
-        with Session(engine) as session:
-            if session.get(JobRun, (job, due)) is not None:
-                return False
-            session.add(JobRun(job=job, due_at=due, ran_at=utcnow(), runner=runner[:64]))
-            try:
-                session.flush()  # a concurrent claim waits here, then conflicts
-            except IntegrityError:
-                session.rollback()
-                return False
-            work(session)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                return False
-            return True
+    def claim_and_work(session: Session) -> bool:
+        if session.get(JobRun, (job, due)) is not None:
+            return False
+        session.add(JobRun(job=job, due_at=due, ran_at=utcnow(), runner=runner[:64]))
+        session.flush()  # a concurrent claim waits here, then conflicts
+        work(session)
+        return True
 
-    return with_retry(transaction)
+    try:
+        return transaction(engine, claim_and_work)
+    except IntegrityError:  # another scheduler claimed it first (at the flush or the commit)
+        return False
 
 
 def run_due_jobs(

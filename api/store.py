@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from api.auth import Principal
 from api.domain_errors import NotFound
@@ -83,11 +84,12 @@ def lock_shelters(session: Session, ids: Collection[str]) -> dict[str, ShelterRo
     return {r.id: r for r in rows}
 
 
-def read_shelters(session: Session, query: Any) -> list[ShelterRow]:
+def read_shelters(session: Session, query: SelectOfScalar[ShelterRow]) -> list[ShelterRow]:
     """The shelter rows of ``query`` (a ``select(ShelterRow)``) for reading, their documents
     parsed: the ``data`` column is read only for the documents this process has not parsed
     at their version (``tables.SHELTER_DOCUMENTS``), in one more query."""
-    rows = list(session.exec(query.options(defer(ShelterRow.data))).all())
+    document: Any = ShelterRow.data  # the column attribute (typed as its value by SQLModel)
+    rows = list(session.exec(query.options(defer(document))).all())
     missing = {
         r.id: key for r in rows if (key := r.document_key) and not SHELTER_DOCUMENTS.get(key)
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import Coordinator, EngineDep, RowId
+from api.deps import Coordinator, RowId, SessionDep
 from api.schemas import HoldOut
 from api.services import holds as service
 from api.views import hold_out
@@ -14,6 +14,6 @@ router = APIRouter(prefix="/holds", tags=["holds"])
 
 
 @router.delete("/{hold_id}")
-def release_hold(hold_id: RowId, who: Coordinator, engine: EngineDep) -> HoldOut:
+def release_hold(hold_id: RowId, who: Coordinator, session: SessionDep) -> HoldOut:
     """Give the held places back before the hold expires."""
-    return hold_out(service.release_hold(engine, hold_id, who))
+    return hold_out(service.release_hold(session, hold_id, who))

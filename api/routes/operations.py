@@ -8,7 +8,6 @@ from sqlmodel import Session
 
 from api.deps import (
     Coordinator,
-    EngineDep,
     PageDep,
     RowId,
     SessionDep,
@@ -102,14 +101,14 @@ def create_holds(
     operation_id: RowId,
     body: HoldIn,
     who: Coordinator,
-    engine: EngineDep,
+    session: SessionDep,
     settings: SettingsDep,
     slot: SolveSlot,
 ) -> list[HoldOut]:
     """Hold places for the operation until they expire: at a named shelter, or ``places``
     matching a ``profile`` in shelters the engine picks (all or nothing). Other plans do not
     see held places; the operation's own plans do."""
-    return [hold_out(h) for h in holds.create_holds(engine, settings, operation_id, body, who)]
+    return [hold_out(h) for h in holds.create_holds(session, settings, operation_id, body, who)]
 
 
 @router.get("/{operation_id}/holds", tags=["holds"])

@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from api.deps import (
     Coordinator,
     CoordinatorOrManager,
-    EngineDep,
     PageDep,
     RowId,
     SessionDep,
@@ -51,23 +50,23 @@ def read_placement(
 def free_placement(
     placement_id: RowId,
     who: Coordinator,
-    engine: EngineDep,
+    session: SessionDep,
     settings: SettingsDep,
     slot: SolveSlot,
 ) -> PlacementOut:
     """Free a committed placement: its places return, its arrival waits again."""
-    return placement_out(service.free(engine, settings, placement_id, who))
+    return placement_out(service.free(session, settings, placement_id, who))
 
 
 @router.post("/{placement_id}/accept", tags=["live operations"])
 def accept(
     placement_id: RowId,
     who: CoordinatorOrManager,
-    engine: EngineDep,
+    session: SessionDep,
     body: AnswerIn | None = None,
 ) -> AnswerOut:
     """The shelter accepts a proposed placement (its managers; coordinators on their behalf)."""
-    answer = proposals.accept(engine, placement_id, who, body.reason if body else None)
+    answer = proposals.accept(session, placement_id, who, body.reason if body else None)
     return AnswerOut(
         placement_id=answer.placement_id, status=answer.status, answer_reason=answer.answer_reason
     )
@@ -77,7 +76,7 @@ def accept(
 def decline(
     placement_id: RowId,
     who: CoordinatorOrManager,
-    engine: EngineDep,
+    session: SessionDep,
     settings: SettingsDep,
     slot: SolveSlot,
     body: AnswerIn | None = None,
@@ -88,7 +87,7 @@ def decline(
     person goes on the waiting list with the engine's reasons. Freed places are then offered
     to the waiting list.
     """
-    answer = proposals.decline(engine, settings, placement_id, who, body.reason if body else None)
+    answer = proposals.decline(session, settings, placement_id, who, body.reason if body else None)
     # where the person goes is for coordinators only
     shown = answer.replan if who.role == "coordinator" else None
     return AnswerOut(

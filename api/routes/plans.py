@@ -8,7 +8,6 @@ from fastapi import APIRouter, status
 
 from api.deps import (
     Coordinator,
-    EngineDep,
     PageDep,
     RunnerDep,
     SessionDep,
@@ -62,12 +61,12 @@ def cancel_plan(
 
 @router.post("/{plan_id}/commit")
 def commit_plan(
-    plan_id: str, who: Coordinator, engine: EngineDep, settings: SettingsDep
+    plan_id: str, who: Coordinator, session: SessionDep, settings: SettingsDep
 ) -> CommitOut:
     """Turn the plan into placements, all or nothing.
 
     409, writing nothing, if any shelter the plan places people in, or any of its arrivals,
     changed after the solve.
     """
-    rows = planning.commit_plan(engine, settings, plan_id, who)
+    rows = planning.commit_plan(session, settings, plan_id, who)
     return CommitOut(plan_id=plan_id, placements=[placement_out(r) for r in rows])

@@ -4,18 +4,16 @@ managers keep their own places current."""
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.auth import Principal
 from api.config import Settings
-from api.db import with_retry
+from api.db import write
 from api.deps import (
     AfterChange,
     Coordinator,
     CoordinatorOrManager,
     CurrentUser,
-    EngineDep,
     PageDep,
     SessionDep,
     SettingsDep,
@@ -39,6 +37,7 @@ from api.services import compromised, placements
 from api.services import shelters as service
 from api.services.shelters import Change
 from api.store import FIRST_PAGE, handles, visible_shelter
+from api.tables import ShelterRow
 from api.views import placements_out, replan_out, shelter_out, shelters_out
 from placement.models import Day
 
@@ -84,19 +83,17 @@ def get_shelter(
 
 
 def _changed(
-    engine: Engine, settings: Settings, shelter_id: str, who: Principal, change: Change
+    session: Session, settings: Settings, shelter_id: str, who: Principal, change: Change
 ) -> ShelterOut | ShelterPublicOut:
-    """Apply the change (retried on conflicts) and show the shelter (the read audited)."""
+    """Apply the change (``api.db.write``: retried on conflicts) and show the shelter (its
+    read audited in the same transaction)."""
 
-    def transaction() -> ShelterOut | ShelterPublicOut:
-        with Session(engine) as session:
-            row = service.change_shelter(session, settings, shelter_id, who, change)
-            out = shelter_out(session, row, who, settings)
-            service.audit_location_reads(session, who, [row])
-            session.commit()
-            return out
+    def work(session: Session) -> ShelterRow:
+        row = service.change_shelter(session, settings, shelter_id, who, change)
+        service.record_location_reads(session, who, [row])
+        return row
 
-    return with_retry(transaction)
+    return shelter_out(session, write(session, work), who, settings)
 
 
 @router.patch("/{shelter_id}", response_model=ShelterOut, tags=["shelters"])
@@ -104,13 +101,13 @@ def edit_shelter(
     shelter_id: str,
     body: ShelterEditIn,
     who: Coordinator,
-    engine: EngineDep,
+    session: SessionDep,
     settings: SettingsDep,
 ) -> ShelterOut | ShelterPublicOut:
     """Edit any attribute of a shelter, its location included (coordinators)."""
     changes = body.model_dump(exclude_unset=True, by_alias=True)
     active = changes.pop("active", None)
-    return _changed(engine, settings, shelter_id, who, Change("edit", changes, active))
+    return _changed(session, settings, shelter_id, who, Change("edit", changes, active))
 
 
 @router.patch("/{shelter_id}/attributes", response_model=ShelterOut, tags=["shelters"])
@@ -118,12 +115,12 @@ def update_attributes(
     shelter_id: str,
     body: ShelterAttributesIn,
     who: CoordinatorOrManager,
-    engine: EngineDep,
+    session: SessionDep,
     settings: SettingsDep,
 ) -> ShelterOut | ShelterPublicOut:
     """Languages, services and who the shelter accepts (its managers, or coordinators)."""
     changes = body.model_dump(exclude_unset=True, by_alias=True)
-    return _changed(engine, settings, shelter_id, who, Change("attributes", changes))
+    return _changed(session, settings, shelter_id, who, Change("attributes", changes))
 
 
 @router.put("/{shelter_id}/availability", response_model=ShelterOut, tags=["shelters"])
@@ -131,7 +128,7 @@ def set_availability(
     shelter_id: str,
     body: CalendarIn,
     who: CoordinatorOrManager,
-    engine: EngineDep,
+    session: SessionDep,
     settings: SettingsDep,
     after: AfterChange,
 ) -> ShelterOut | ShelterPublicOut:
@@ -142,7 +139,7 @@ def set_availability(
         if body.availability is None
         else [a.model_dump(by_alias=True) for a in body.availability],
     }
-    out = _changed(engine, settings, shelter_id, who, Change("availability", changes))
+    out = _changed(session, settings, shelter_id, who, Change("availability", changes))
     after.retry_waitlist()  # places may have freed up: retried once the answer is sent
     return out
 
@@ -181,7 +178,7 @@ def shelter_placements(
 def mark_compromised(
     shelter_id: str,
     who: Coordinator,
-    engine: EngineDep,
+    session: SessionDep,
     settings: SettingsDep,
     slot: SolveSlot,
     body: CompromisedIn | None = None,
@@ -192,7 +189,7 @@ def mark_compromised(
     ``GET /compromised-shelters`` lists them."""
     body = body or CompromisedIn()
     scope = compromised.Scope(body.scope, body.network, body.operation_id)
-    outcomes = compromised.mark_compromised(engine, settings, shelter_id, scope, who)
+    outcomes = compromised.mark_compromised(session, settings, shelter_id, scope, who)
     return CompromisedOut(
         shelter_id=shelter_id,
         scope=body.scope,

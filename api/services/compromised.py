@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api import audit
 from api.auth import Principal
 from api.config import Settings
-from api.db import with_retry
+from api.db import write
 from api.domain_errors import Invalid, NotFound
 from api.services.proposals import decline_and_replan
 from api.services.replanning import Outcome, Tx
@@ -91,7 +90,7 @@ def _deactivate(tx: Tx, shelter_id: str) -> None:
 
 
 def mark_compromised(
-    engine: Engine, settings: Settings, shelter_id: str, scope: Scope, who: Principal
+    session: Session, settings: Settings, shelter_id: str, scope: Scope, who: Principal
 ) -> list[Outcome]:
     """Record the shelter as compromised for ``scope`` and re-plan everyone placed there.
 
@@ -99,33 +98,31 @@ def mark_compromised(
     operation.
     """
 
-    def transaction() -> list[Outcome]:
-        with Session(engine) as session:
-            tx = Tx.lock(session, settings, who, utcnow())
-            if shelter_id not in tx.shelters:
-                raise NotFound("shelter")
-            _check(session, scope)
-            session.add(
-                CompromisedShelter(
-                    shelter_id=shelter_id,
-                    scope=scope.scope,
-                    network=scope.network,
-                    operation_id=scope.operation_id,
-                    at=tx.now,
-                    by=who.id,
-                )
+    def work(session: Session) -> list[Outcome]:
+        tx = Tx.lock(session, settings, who, utcnow())
+        if shelter_id not in tx.shelters:
+            raise NotFound("shelter")
+        _check(session, scope)
+        session.add(
+            CompromisedShelter(
+                shelter_id=shelter_id,
+                scope=scope.scope,
+                network=scope.network,
+                operation_id=scope.operation_id,
+                at=tx.now,
+                by=who.id,
             )
-            if scope.scope == "everyone":
-                _deactivate(tx, shelter_id)
-            _exclude_for(tx, shelter_id, scope)
-            what = f"compromised scope={scope.scope} network={scope.network or ''}"
-            what += f" operation={scope.operation_id or ''}"
-            audit.record(session, who, "write", "shelter", [shelter_id], what)
-            outcomes = _replan_everyone_there(tx, shelter_id)
-            session.commit()
-            return outcomes
+        )
+        if scope.scope == "everyone":
+            _deactivate(tx, shelter_id)
+        _exclude_for(tx, shelter_id, scope)
+        what = f"compromised scope={scope.scope} network={scope.network or ''}"
+        what += f" operation={scope.operation_id or ''}"
+        audit.record(session, who, "write", "shelter", [shelter_id], what)
+        outcomes = _replan_everyone_there(tx, shelter_id)
+        return outcomes
 
-    return with_retry(transaction)
+    return write(session, work)
 
 
 def compromised_list(session: Session, who: Principal) -> list[tuple[CompromisedShelter, bool]]:

@@ -13,13 +13,12 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
-from api.db import with_retry
+from api.db import write
 from api.domain_errors import Conflict, Invalid, NotFound
 from api.schemas import HoldIn
 from api.services.capacity import (
@@ -56,28 +55,24 @@ def _check(body: HoldIn) -> None:
 
 
 def create_holds(
-    engine: Engine, settings: Settings, operation_id: int, body: HoldIn, who: Principal
+    session: Session, settings: Settings, operation_id: int, body: HoldIn, who: Principal
 ) -> list[Hold]:
     """Hold places for the operation until they expire: at a named shelter, or ``places``
     people matching a ``profile`` in shelters the engine picks (all or nothing)."""
     _check(body)
 
-    def transaction() -> list[Hold]:
-        with Session(engine) as session:
-            op = store.get_operation(session, operation_id)
-            tx = Tx.lock(session, settings, None, utcnow())
-            if body.shelter_id is not None:
-                holds = _named(tx, op, body, body.shelter_id)
-            else:
-                holds = _by_profile(tx, op, body)
-            session.flush()
-            audit.record(session, who, "write", "hold", [h.id for h in holds if h.id])
-            session.commit()
-            for h in holds:
-                session.refresh(h)
-            return holds
+    def work(session: Session) -> list[Hold]:
+        op = store.get_operation(session, operation_id)
+        tx = Tx.lock(session, settings, None, utcnow())
+        if body.shelter_id is not None:
+            holds = _named(tx, op, body, body.shelter_id)
+        else:
+            holds = _by_profile(tx, op, body)
+        session.flush()
+        audit.record(session, who, "write", "hold", [h.id for h in holds if h.id])
+        return holds
 
-    return with_retry(transaction)
+    return write(session, work)
 
 
 def _new_hold(op: Operation, shelter: ShelterRow, places: int, body: HoldIn) -> Hold:
@@ -184,26 +179,23 @@ def operation_holds(session: Session, operation_id: int, who: Principal) -> list
     return rows
 
 
-def release_hold(engine: Engine, hold_id: int, who: Principal) -> Hold:
+def release_hold(session: Session, hold_id: int, who: Principal) -> Hold:
     """Give the held places back before the hold expires."""
 
-    def transaction() -> Hold:
-        with Session(engine) as session:
-            hold = session.get(Hold, hold_id)
-            if hold is None:
-                raise NotFound("hold")
-            store.lock_all_shelters(session)
-            session.refresh(hold)
-            now = utcnow()
-            if hold.status != "active" or aware(hold.expires_at) <= now:
-                raise Conflict(f"the hold is not active ({hold.status})", [("status", hold.status)])
-            end_hold(session, hold, "released", now)
-            audit.record(session, who, "write", "hold", [hold_id], "released")
-            session.commit()
-            session.refresh(hold)
-            return hold
+    def work(session: Session) -> Hold:
+        hold = session.get(Hold, hold_id)
+        if hold is None:
+            raise NotFound("hold")
+        store.lock_all_shelters(session)
+        session.refresh(hold)
+        now = utcnow()
+        if hold.status != "active" or aware(hold.expires_at) <= now:
+            raise Conflict(f"the hold is not active ({hold.status})", [("status", hold.status)])
+        end_hold(session, hold, "released", now)
+        audit.record(session, who, "write", "hold", [hold_id], "released")
+        return hold
 
-    return with_retry(transaction)
+    return write(session, work)
 
 
 def expire_hold(session: Session, settings: Settings, hold_id: int, now: datetime) -> None:

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
-from api.db import with_retry
+from api.db import write
 from api.domain_errors import Conflict, NotFound
 from api.services import waitlist
 from api.store import FIRST_PAGE, Page
@@ -51,34 +50,31 @@ def read_placement(
     return row, arrival
 
 
-def free(engine: Engine, settings: Settings, placement_id: int, who: Principal) -> PlacementRow:
+def free(session: Session, settings: Settings, placement_id: int, who: Principal) -> PlacementRow:
     """Free a committed placement: its places return, its arrival waits again; the freed
     places go to the waiting list (not to the freed person)."""
 
-    def transaction() -> PlacementRow:
-        with Session(engine) as session:
-            row = session.get(PlacementRow, placement_id)
-            if row is None:
-                raise NotFound("placement")
-            shelter = store.lock_shelters(session, [row.shelter_id]).get(row.shelter_id)
-            session.refresh(row)
-            if not row.active:
-                raise Conflict("placement already freed", [("active", "false")])
-            row.active, row.released_at, row.released_by = False, utcnow(), who.id
-            arrival = session.get(ArrivalRow, row.arrival_id)
-            if arrival is not None:
-                arrival.status = "waiting"
-                arrival.version += 1
-                session.add(arrival)
-            if shelter is not None:
-                shelter.version += 1
-                session.add(shelter)
-            session.add(row)
-            audit.record(session, who, "write", "placement", [placement_id], detail="freed")
-            session.commit()
-            session.refresh(row)
-            return row
+    def work(session: Session) -> PlacementRow:
+        row = session.get(PlacementRow, placement_id)
+        if row is None:
+            raise NotFound("placement")
+        shelter = store.lock_shelters(session, [row.shelter_id]).get(row.shelter_id)
+        session.refresh(row)
+        if not row.active:
+            raise Conflict("placement already freed", [("active", "false")])
+        row.active, row.released_at, row.released_by = False, utcnow(), who.id
+        arrival = session.get(ArrivalRow, row.arrival_id)
+        if arrival is not None:
+            arrival.status = "waiting"
+            arrival.version += 1
+            session.add(arrival)
+        if shelter is not None:
+            shelter.version += 1
+            session.add(shelter)
+        session.add(row)
+        audit.record(session, who, "write", "placement", [placement_id], detail="freed")
+        return row
 
-    out = with_retry(transaction)
-    waitlist.retry_in_new_transaction(engine, settings)
+    out = write(session, work)
+    waitlist.retry(session, settings)
     return out

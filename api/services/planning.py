@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
-from api.db import begin_write, with_retry
+from api.db import begin_write, write
 from api.domain_errors import Conflict, Invalid, split_problems
 from api.plan_jobs import ACTIVE, JobRunner
 from api.plan_options import JobOptions, PlanBasis, check_size, time_limit
@@ -355,14 +354,11 @@ def _commit(
         session, who, "write", "placement", [r.id for r in rows if r.id], f"plan {c.job.id}"
     )
     audit.record(session, who, "write", "arrival", waiting, f"waiting list (plan {c.job.id})")
-    session.commit()
-    for r in rows:
-        session.refresh(r)
     return rows
 
 
 def commit_plan(
-    engine: Engine, settings: Settings, plan_id: str, who: Principal
+    session: Session, settings: Settings, plan_id: str, who: Principal
 ) -> list[PlacementRow]:
     """Turn the plan into proposed placements, all or nothing.
 
@@ -370,8 +366,4 @@ def commit_plan(
     arrivals, changed after the solve, or a hold it uses ended.
     """
 
-    def transaction() -> list[PlacementRow]:
-        with Session(engine) as session:
-            return _commit(session, plan_id, who, settings)
-
-    return with_retry(transaction)
+    return write(session, lambda session: _commit(session, plan_id, who, settings))

@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
-from api.db import with_retry
+from api.db import write
 from api.domain_errors import Conflict
 from api.services import waitlist
 from api.services.replanning import Outcome, Tx, replan
@@ -112,40 +111,36 @@ def _proposal(session: Session, placement_id: int, who: Principal) -> PlacementR
     return row
 
 
-def accept(engine: Engine, placement_id: int, who: Principal, reason: str | None) -> Answer:
+def accept(session: Session, placement_id: int, who: Principal, reason: str | None) -> Answer:
     """The shelter accepts a proposed placement (its managers; coordinators on their behalf)."""
 
-    def transaction() -> Answer:
-        with Session(engine) as session:
-            row = _proposal(session, placement_id, who)
-            session.refresh(row, with_for_update=True)  # a concurrent decline is seen
-            row = _proposal(session, placement_id, who)
-            now = utcnow()
-            row.status, row.answered_at, row.answered_by = "accepted", now, who.id
-            resolve_escalations(session, [placement_id], now)
-            row.answer_reason = reason
-            session.add(row)
-            audit.record(session, who, "write", "placement", [placement_id], "accepted")
-            session.commit()
-            return Answer(placement_id, "accepted", row.answer_reason)
+    def work(session: Session) -> Answer:
+        row = _proposal(session, placement_id, who)
+        session.refresh(row, with_for_update=True)  # a concurrent decline is seen
+        row = _proposal(session, placement_id, who)
+        now = utcnow()
+        row.status, row.answered_at, row.answered_by = "accepted", now, who.id
+        resolve_escalations(session, [placement_id], now)
+        row.answer_reason = reason
+        session.add(row)
+        audit.record(session, who, "write", "placement", [placement_id], "accepted")
+        return Answer(placement_id, "accepted", row.answer_reason)
 
-    return with_retry(transaction)
+    return write(session, work)
 
 
 def decline(
-    engine: Engine, settings: Settings, placement_id: int, who: Principal, reason: str | None
+    session: Session, settings: Settings, placement_id: int, who: Principal, reason: str | None
 ) -> Answer:
     """Decline a proposed placement: the place is freed and the person re-planned elsewhere
     (the declining shelter excluded, no one else moved); then the waiting list is retried."""
 
-    def transaction() -> Answer:
-        with Session(engine) as session:
-            row = _proposal(session, placement_id, who)
-            tx = Tx.lock(session, settings, who, utcnow())
-            outcome = decline_and_replan(tx, row, "declined", reason)
-            session.commit()
-            return Answer(placement_id, "declined", row.answer_reason, outcome)
+    def work(session: Session) -> Answer:
+        row = _proposal(session, placement_id, who)
+        tx = Tx.lock(session, settings, who, utcnow())
+        outcome = decline_and_replan(tx, row, "declined", reason)
+        return Answer(placement_id, "declined", row.answer_reason, outcome)
 
-    answer = with_retry(transaction)
-    waitlist.retry_in_new_transaction(engine, settings)
+    answer = write(session, work)
+    waitlist.retry(session, settings)
     return answer

@@ -41,16 +41,28 @@ def checked_shelter(data: dict[str, Any], settings: Settings) -> Shelter:
     return shelter
 
 
+def _locations_seen(who: Principal, rows: list[ShelterRow], every: bool) -> tuple[list[str], str]:
+    """The shelters ``who`` sees the location of, and the detail to record; when ``every``
+    shelter was read (a coordinator's whole list), one id stands for all (``audit.EVERY``)."""
+    seen = [r.id for r in rows if who.sees_location(r.id) and r.shelter.location]
+    if every and who.role == "coordinator" and len(seen) > 1:
+        return [audit.EVERY], f"{len(seen)} shelters"
+    return seen, ""
+
+
 def audit_location_reads(
     session: Session, who: Principal, rows: list[ShelterRow], every: bool = False
 ) -> None:
-    """Record a read of the location of each shelter ``who`` sees one of; when ``every``
-    shelter was read (a coordinator's whole list), one record says so (``audit.EVERY``)."""
-    seen = [r.id for r in rows if who.sees_location(r.id) and r.shelter.location]
-    if every and who.role == "coordinator" and len(seen) > 1:
-        audit.record_reads(session, who, "shelter_location", [audit.EVERY], f"{len(seen)} shelters")
-        return
-    audit.record_reads(session, who, "shelter_location", seen)
+    """Record, after the read transaction, a read of the location of each shelter ``who``
+    sees one of (one record for a coordinator's whole list)."""
+    seen, detail = _locations_seen(who, rows, every)
+    audit.record_reads(session, who, "shelter_location", seen, detail)
+
+
+def record_location_reads(session: Session, who: Principal, rows: list[ShelterRow]) -> None:
+    """Record the location reads of ``rows`` in the caller's write transaction."""
+    seen, detail = _locations_seen(who, rows, every=False)
+    audit.record(session, who, "read", "shelter_location", seen, detail)
 
 
 def create_shelter(
@@ -118,9 +130,9 @@ def _record_update(session: Session, row: ShelterRow, who: Principal, change: Ch
 def change_shelter(
     session: Session, settings: Settings, shelter_id: str, who: Principal, change: Change
 ) -> ShelterRow:
-    """Apply ``change`` and commit; committed placements must still fit (else ``Conflict``).
-    Managers change only their own shelters (``NotFound`` otherwise). Call it inside
-    ``api.db.with_retry``: the shelter row is locked first."""
+    """Apply ``change``; committed placements must still fit (else ``Conflict``). Managers
+    change only their own shelters (``NotFound`` otherwise). The work of an ``api.db.write``
+    transaction: the shelter row is locked first."""
     if who.role == "shelter_manager" and not who.manages(shelter_id):
         raise NotFound("shelter")
     row = store.lock_shelters(session, [shelter_id]).get(shelter_id)
@@ -138,8 +150,6 @@ def change_shelter(
     if change.active is not None:
         row.active = change.active
     _record_update(session, row, who, change)
-    session.commit()
-    session.refresh(row)
     return row
 
 

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from api import store
 from api.auth import Principal
 from api.config import Settings
-from api.db import with_retry
+from api.db import transaction, write
 from api.services.replanning import Outcome, Tx, replan_in, world_of_targets
 from api.solve_slots import SolveSlots
 from api.tables import ArrivalRow, utcnow
@@ -64,7 +64,9 @@ def retry_after_change(
     try:
         with slots.if_free() as free:
             if free:
-                retry_in_new_transaction(engine, settings)
+                transaction(
+                    engine, lambda session: retry_waitlist(session, settings, None, utcnow())
+                )
     except DBAPIError as e:
         log.warning("waiting list not retried after a change: %s", e)
     finally:
@@ -103,15 +105,6 @@ def retry_waitlist(
     return out
 
 
-def retry_in_new_transaction(
-    engine: Engine, settings: Settings, who: Principal | None = None
-) -> list[Outcome]:
-    """Retry the waiting list in a transaction of its own (retried on conflicts), committed."""
-
-    def transaction() -> list[Outcome]:
-        with Session(engine) as session:
-            done = retry_waitlist(session, settings, who, utcnow())
-            session.commit()
-            return done
-
-    return with_retry(transaction)
+def retry(session: Session, settings: Settings, who: Principal | None = None) -> list[Outcome]:
+    """Retry the waiting list in a write transaction of ``session`` of its own, committed."""
+    return write(session, lambda session: retry_waitlist(session, settings, who, utcnow()))

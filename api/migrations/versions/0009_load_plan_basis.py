@@ -83,7 +83,7 @@ def downgrade() -> None:
     for job_id, basis in conn.execute(sa.select(jobs.c.id, jobs.c.basis)).all():
         data = json.loads(basis) if isinstance(basis, str) else basis
         policy = (data or {}).get("policy") or {}
-        scenario = {"policy": policy, "shelters": [], "arrivals": []}
+        scenario: dict[str, Any] = {"policy": policy, "shelters": [], "arrivals": []}
         conn.execute(jobs.update().where(jobs.c.id == job_id).values(scenario=scenario))
     with op.batch_alter_table("plan_jobs", schema=None) as batch_op:
         batch_op.alter_column("scenario", existing_type=sa.JSON(), nullable=False)
