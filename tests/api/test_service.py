@@ -103,6 +103,8 @@ def test_operations_and_arrivals(world: World) -> None:
     assert len(world.call("coord", "GET", "/arrivals?status=waiting").json()) == 4
     r = world.call("coord", "DELETE", "/arrivals/B2")
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+    # a DELETE withdraws: the arrival stays readable (tests/api/schemathesis.toml)
+    assert world.call("coord", "GET", "/arrivals/B2").json()["status"] == "withdrawn"
     assert world.call("coord", "GET", f"/operations/{op}").json()["arrivals_waiting"] == 3
     r = world.call("coord", "POST", f"/operations/{op}/arrivals", json=arrival_doc("A1"))
     assert r.status_code == 409 and r.json()["errors"][0]["field"] == "id"
