@@ -90,15 +90,15 @@ def read_shelters(session: Session, query: SelectOfScalar[ShelterRow]) -> list[S
     at their version (``tables.SHELTER_DOCUMENTS``), in one more query."""
     document: Any = ShelterRow.data  # the column attribute (typed as its value by SQLModel)
     rows = list(session.exec(query.options(defer(document))).all())
-    missing = {
-        r.id: key for r in rows if (key := r.document_key) and not SHELTER_DOCUMENTS.get(key)
-    }
+    missing = [r.id for r in rows if (key := r.document_key) and not SHELTER_DOCUMENTS.get(key)]
     if missing:
-        found = session.exec(
-            select(ShelterRow.id, ShelterRow.data).where(col(ShelterRow.id).in_(list(missing)))
-        ).all()
-        for shelter_id, data in found:
-            SHELTER_DOCUMENTS.put(missing[shelter_id], Shelter.model_validate(data))
+        # each document under the version read with it (a row read above at an older version
+        # then reads its column itself: ``ShelterRow.shelter``)
+        columns = (ShelterRow.id, ShelterRow.version, ShelterRow.updated_at, ShelterRow.data)
+        found = session.exec(select(*columns).where(col(ShelterRow.id).in_(missing))).all()
+        for shelter_id, version, updated_at, data in found:
+            key = (shelter_id, version, updated_at)
+            SHELTER_DOCUMENTS.put(key, Shelter.model_validate(data))
     return rows
 
 

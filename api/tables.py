@@ -134,8 +134,11 @@ class ShelterRow(SQLModel, table=True):
         found = None if key is None else SHELTER_DOCUMENTS.get(key)
         if found is not None:
             return found
+        # kept only when the document was read with the row's version: a deferred column
+        # loaded now may be of a later version (PostgreSQL reads each statement afresh)
+        loaded_with_row = "data" in inspect(self).dict
         shelter = Shelter.model_validate(self.data)
-        if key is not None:
+        if key is not None and loaded_with_row:
             SHELTER_DOCUMENTS.put(key, shelter)
         return shelter
 

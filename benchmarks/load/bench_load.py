@@ -270,6 +270,14 @@ def run_locust(server: Service, users: int, seconds: int, workdir: Path) -> dict
         if r["Name"] != "Aggregated"
     )
     print(f"  {users} users, by request (ms): {by_name}", file=sys.stderr, flush=True)
+    with open(f"{prefix}_failures.csv") as f:
+        for failure in csv.DictReader(f):
+            print(
+                f"  failed {failure['Occurrences']}x: {failure['Method']} {failure['Name']}: "
+                f"{failure['Error'][:300]}",
+                file=sys.stderr,
+                flush=True,
+            )
     return {
         "requests": float(total["Request Count"]),
         "rps": float(total["Requests/s"]),
