@@ -4,8 +4,9 @@ and 200 concurrent users. Prints requests/s, p50/p95/p99 latency, failures (any 
 4xx or timeout) and load shed (503/429 with Retry-After) per run, with the load average.
 
 Locust runs on the same machine. So that its share is visible, each run also prints the
-service's own p50/p99 (from its ``Server-Timing`` header, ``api.timing``) and the CPU the
-service's processes and Locust used, in cores (CPU seconds per second of the run).
+service's own p50/p99 (from its ``Server-Timing`` header, ``api.timing``), the CPU the
+service's processes and Locust used, in cores (CPU seconds per second of the run), and the
+service's CPU per request (its cores over the requests per second).
 
     .venv/bin/python benchmarks/load/bench_load.py                     # the README's figures
     .venv/bin/python benchmarks/load/bench_load.py --users 50 --seconds 20 --databases sqlite
@@ -316,7 +317,8 @@ def bench(database: str, args: argparse.Namespace, workdir: Path) -> None:
                     f" | {r['p95']:.0f} ms | {r['p99']:.0f} ms | {r['max']:.0f} ms"
                     f" | {r['failures']:.0f} of {r['requests']:.0f} | {r['shed']:.0f}"
                     f" | {r['service_p50']:.0f} ms | {r['service_p99']:.0f} ms"
-                    f" | {r['service_cpu']:.2f} | {r['locust_cpu']:.2f} | {load:.2f} |",
+                    f" | {r['service_cpu']:.2f} | {1000 * r['service_cpu'] / r['rps']:.1f} ms"
+                    f" | {r['locust_cpu']:.2f} | {load:.2f} |",
                     flush=True,
                 )
 
@@ -341,10 +343,10 @@ def main() -> None:
     )
     print(
         "| database, workers | users | requests/s | p50 | p95 | p99 | max | failures "
-        "| shed (503/429) | service p50 | service p99 | service cores | Locust cores "
-        "| load avg (1 min) |"
+        "| shed (503/429) | service p50 | service p99 | service cores | service CPU per request "
+        "| Locust cores | load avg (1 min) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for database in args.databases.split(","):
         with tempfile.TemporaryDirectory(prefix="placement-load-") as tmp:
             os.chmod(tmp, 0o755)
