@@ -57,6 +57,11 @@ def catalogue_path(domain: str, locale: str) -> Path:
     return _DIRECTORIES[domain] / locale / "LC_MESSAGES" / f"{domain}.po"
 
 
+#: the locale whose date formats a language's readers get: English as written in Europe
+#: ("4 Dec 2026": day first, and no comma to clash with the commas of a list of dates)
+_DATE_LOCALES = {"en": "en_GB"}
+
+
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "marked, not translated"
     """Mark a text for the catalogue where it is defined; translate it where it is shown."""
     return msgid
@@ -120,12 +125,12 @@ class Translator:
         return text.format(n=self.number(n), **params)
 
     def date(self, d: date, format: str = "medium") -> str:  # noqa: A002 - Babel's name
-        """A date as a reader of this language writes it (``12 mars 2026``)."""
-        return format_date(d, format=format, locale=self.locale)
+        """A date as a reader of this language writes it (``12 mars 2026``, ``12 Mar 2026``)."""
+        return format_date(d, format=format, locale=_DATE_LOCALES.get(self.locale, self.locale))
 
     def datetime(self, d: datetime, format: str = "medium") -> str:  # noqa: A002
         """A date and time as a reader of this language writes it."""
-        return format_datetime(d, format=format, locale=self.locale)
+        return format_datetime(d, format=format, locale=_DATE_LOCALES.get(self.locale, self.locale))
 
     def number(self, x: float) -> str:
         """A number as a reader of this language writes it (``1 234,5`` in French)."""

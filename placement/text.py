@@ -1,0 +1,127 @@
+"""Messages kept as data, rendered in the reader's language when they are shown.
+
+The engine's reasons, relaxations, rule requirements and scenario errors are built as
+:class:`Text` values: a catalogue message id (the English source text with ``{named}``
+parameters, see :mod:`placement.i18n`) and its parameters. A ``Text`` is JSON (a plan stored
+by the service keeps it), and is rendered for one reader by :meth:`Text.render` or
+:func:`render`::
+
+    render(unplaced.reason_texts[0], "fr")   # "plein : aucune place libre du ..."
+
+Parameters are numbers (written the reader's way: ``1 234``), plain strings (identifiers,
+shown as they are), :class:`Day` (a date: ``12 mars 2026``), :class:`Language` (a language
+tag, shown by its name: ``pidgin nigérian``), :class:`Items` (a list, joined the reader's
+way) or another ``Text``. Mark the message where it is written with :func:`message` or
+:func:`plural_message`: the catalogue test extracts them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal, Union
+
+from babel.lists import format_list
+from pydantic import BaseModel, ConfigDict
+
+from placement.i18n import SOURCE_LOCALE, Translator, translator
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Day(_Frozen):
+    """A date parameter, written as the reader's language writes dates."""
+
+    day: date
+
+
+class Language(_Frozen):
+    """A language tag parameter, shown by the language's name in the reader's language."""
+
+    language: str
+
+
+class Items(_Frozen):
+    """A list parameter: ``and`` (``a, b and c`` / ``a, b et c``), ``or``, or plain
+    separators (``comma``: ``a, b, c``; ``semicolon``: ``a; b; c``)."""
+
+    items: tuple[Param, ...]
+    join: Literal["and", "or", "comma", "semicolon"] = "comma"
+
+
+#: what a parameter of a message may be (a bool is not one: say it in the message)
+Param = Union["Text", Day, Language, Items, int, float, str]  # noqa: UP007 - forward refs
+
+
+class Text(_Frozen):
+    """A message of the catalogue with its parameters, not yet in any language.
+
+    ``msgid``: the English source text; ``plural`` and ``n`` for a message whose wording
+    depends on a count (``n`` is also the parameter ``{n}``).
+    """
+
+    msgid: str
+    plural: str | None = None
+    n: int | None = None
+    params: dict[str, Param] = {}
+
+    def render(self, t: Translator) -> str:
+        """This message in ``t``'s language, its parameters written the same way."""
+        params = {k: _param(v, t) for k, v in self.params.items()}
+        if self.plural is not None:
+            return t.ngettext(self.msgid, self.plural, self.n or 0, **params)
+        return t.gettext(self.msgid, **params)
+
+    def __str__(self) -> str:
+        """The English text (logs, developers' checks)."""
+        return self.render(ENGLISH)
+
+
+Items.model_rebuild()
+Text.model_rebuild()
+
+ENGLISH = translator(SOURCE_LOCALE)
+"""The translator of the source language: texts rendered where no reader is known."""
+
+
+def _param(value: Param, t: Translator) -> str:
+    if isinstance(value, Text):
+        return value.render(t)
+    if isinstance(value, Day):
+        return t.date(value.day)
+    if isinstance(value, Language):
+        return t.language_name(value.language)
+    if isinstance(value, Items):
+        parts = [_param(v, t) for v in value.items]
+        if parts and value.join == "and":
+            return format_list(parts, style="standard", locale=t.locale)
+        if parts and value.join == "or":
+            return format_list(parts, style="or", locale=t.locale)
+        return (", " if value.join == "comma" else "; ").join(parts)
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a message parameter")
+    if isinstance(value, int | float):
+        return t.number(value)
+    return value
+
+
+def message(msgid: str, /, **params: Param) -> Text:
+    """A message to render later: ``message("full: {free}", free=...)``."""
+    return Text(msgid=msgid, params=params)
+
+
+def plural_message(singular: str, plural: str, n: int, /, **params: Param) -> Text:
+    """A message whose wording depends on the count ``n`` (available as ``{n}``)."""
+    return Text(msgid=singular, plural=plural, n=n, params=params)
+
+
+def render(value: Text | str | None, locale: str | Translator = SOURCE_LOCALE) -> str:
+    """A message (or an already rendered string, or nothing) in ``locale``: the one function
+    templates call (``{{ render(u.reason_texts[0], lang) }}``)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    t = locale if isinstance(locale, Translator) else translator(locale)
+    return value.render(t)
