@@ -57,7 +57,7 @@ from placement.rules import (
     TransInclusionRule,
     load_of,
 )
-from placement.text import ENGLISH, Day, Items, Param, Text, message, plural_message
+from placement.text import ENGLISH, Date, Items, Param, Text, message, plural_message
 from placement.validation import plan_violations
 
 log = logging.getLogger(__name__)
@@ -127,8 +127,8 @@ def format_ranges(ranges: list[tuple[date, date]]) -> str:
 def on_nights(first: date, last: date) -> Text:
     """``on 4 Dec 2026`` or ``on 4 Dec 2026 to 8 Dec 2026`` (``le ...``, ``du ... au ...``)."""
     if first == last:
-        return message("on {day}", day=Day(day=first))
-    return message("on {first} to {last}", first=Day(day=first), last=Day(day=last))
+        return message("on {day}", day=Date(day=first))
+    return message("on {first} to {last}", first=Date(day=first), last=Date(day=last))
 
 
 def runs_by_night(sc: Scenario, values: dict[int, int]) -> list[tuple[int, date, date]]:

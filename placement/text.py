@@ -9,7 +9,7 @@ by the service keeps it), and is rendered for one reader by :meth:`Text.render` 
     render(unplaced.reason_texts[0], "fr")   # "plein : aucune place libre du ..."
 
 Parameters are numbers (written the reader's way: ``1 234``), plain strings (identifiers,
-shown as they are), :class:`Day` (a date: ``12 mars 2026``), :class:`Language` (a language
+shown as they are), :class:`Date` (a date: ``12 mars 2026``), :class:`Language` (a language
 tag, shown by its name: ``pidgin nigérian``), :class:`Items` (a list, joined the reader's
 way) or another ``Text``. Mark the message where it is written with :func:`message` or
 :func:`plural_message`: the catalogue test extracts them.
@@ -30,7 +30,7 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Day(_Frozen):
+class Date(_Frozen):
     """A date parameter, written as the reader's language writes dates."""
 
     day: date
@@ -51,7 +51,7 @@ class Items(_Frozen):
 
 
 #: what a parameter of a message may be (a bool is not one: say it in the message)
-Param = Union["Text", Day, Language, Items, int, float, str]  # noqa: UP007 - forward refs
+Param = Union["Text", Date, Language, Items, int, float, str]  # noqa: UP007 - forward refs
 
 
 class Text(_Frozen):
@@ -88,7 +88,7 @@ ENGLISH = translator(SOURCE_LOCALE)
 def _param(value: Param, t: Translator) -> str:
     if isinstance(value, Text):
         return value.render(t)
-    if isinstance(value, Day):
+    if isinstance(value, Date):
         return t.date(value.day)
     if isinstance(value, Language):
         return t.language_name(value.language)
