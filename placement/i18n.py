@@ -29,7 +29,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 LOCALES: tuple[str, ...] = ("fr", "en")
@@ -132,9 +132,14 @@ class Translator:
         """A date and time as a reader of this language writes it."""
         return format_datetime(d, format=format, locale=_DATE_LOCALES.get(self.locale, self.locale))
 
-    def number(self, x: float) -> str:
-        """A number as a reader of this language writes it (``1 234,5`` in French)."""
-        return format_decimal(x, locale=self.locale)
+    def number(self, x: float, format: str | None = None) -> str:  # noqa: A002 - Babel's
+        """A number as a reader of this language writes it (``1 234,5`` in French);
+        ``format``: a Babel pattern such as ``0.00`` (two decimals)."""
+        return format_decimal(x, format=format, locale=self.locale)
+
+    def percent(self, x: float, format: str | None = None) -> str:  # noqa: A002
+        """A share as a percentage (``12,5 %`` in French); ``format``: e.g. ``0.0%``."""
+        return format_percent(x, format=format, locale=self.locale)
 
     def language_name(self, tag: str) -> str:
         """The name of a language tag in this language (``pcm`` -> ``pidgin nigérian``)."""
