@@ -119,19 +119,30 @@ def progress_line(event: ProgressEvent, seconds: float, t: Translator = ENGLISH)
     if not event.is_plan:  # a note
         return t.gettext("{seconds}s {stage}", **params)
     placed = "/".join(t.number(event.placed_at_or_above[p]) for p in PRIORITIES)
-    bound = event.bound
-    if bound is None:
-        line = t.gettext(
-            "{seconds}s {stage}: placed at ≥5/≥4/≥3/≥2/≥1 {placed}", placed=placed, **params
-        )
-    else:
-        line = t.gettext(
-            "{seconds}s {stage}: placed at ≥5/≥4/≥3/≥2/≥1 {placed} of at most {bound}",
+    bound = "" if event.bound is None else "/".join(t.number(event.bound[p]) for p in PRIORITIES)
+    if bound and event.proven:
+        return t.gettext(
+            "{seconds}s {stage}: placed at ≥5/≥4/≥3/≥2/≥1 {placed} of at most {bound} (proven)",
             placed=placed,
-            bound="/".join(t.number(bound[p]) for p in PRIORITIES),
+            bound=bound,
             **params,
         )
-    return t.gettext("{progress} (proven)", progress=line) if event.proven else line
+    if bound:
+        return t.gettext(
+            "{seconds}s {stage}: placed at ≥5/≥4/≥3/≥2/≥1 {placed} of at most {bound}",
+            placed=placed,
+            bound=bound,
+            **params,
+        )
+    if event.proven:
+        return t.gettext(
+            "{seconds}s {stage}: placed at ≥5/≥4/≥3/≥2/≥1 {placed} (proven)",
+            placed=placed,
+            **params,
+        )
+    return t.gettext(
+        "{seconds}s {stage}: placed at ≥5/≥4/≥3/≥2/≥1 {placed}", placed=placed, **params
+    )
 
 
 def _print_plan(plan: Plan, json_output: bool, t: Translator) -> None:

@@ -68,23 +68,27 @@ def _bound_line(plan: Plan, t: Translator) -> str | None:
         p: sum(v for q, v in plan.placed_persons_by_priority.items() if q >= p) for p in bound
     }
     proven = plan.proven_levels
-    line = t.gettext(
-        "upper bound on persons placeable at priority ≥5/≥4/≥3/≥2/≥1: {bound} — placed "
-        "{placed} — proven optimal: {levels}",
-        bound="/".join(t.number(bound[p]) for p in bound),
-        placed="/".join(t.number(cumulative[p]) for p in bound),
-        levels=", ".join(f"P{p}" for p in proven) if proven else t.gettext("no level"),
-    )
-    if plan.secondary_cost_lower_bound is not None:
-        low = plan.secondary_cost_lower_bound
-        gap = (plan.secondary_cost - low) / plan.secondary_cost if plan.secondary_cost else 0.0
-        line += t.gettext(
-            " — secondary cost {cost} ≥ {low} proven (gap {gap})",
-            cost=t.number(plan.secondary_cost),
-            low=t.number(low),
-            gap=t.percent(gap, "0.0%"),
+    params = {
+        "bound": "/".join(t.number(bound[p]) for p in bound),
+        "placed": "/".join(t.number(cumulative[p]) for p in bound),
+        "levels": ", ".join(f"P{p}" for p in proven) if proven else t.gettext("no level"),
+    }
+    low = plan.secondary_cost_lower_bound
+    if low is None:
+        return t.gettext(
+            "upper bound on persons placeable at priority ≥5/≥4/≥3/≥2/≥1: {bound} — placed "
+            "{placed} — proven optimal: {levels}",
+            **params,
         )
-    return line
+    gap = (plan.secondary_cost - low) / plan.secondary_cost if plan.secondary_cost else 0.0
+    return t.gettext(
+        "upper bound on persons placeable at priority ≥5/≥4/≥3/≥2/≥1: {bound} — placed "
+        "{placed} — proven optimal: {levels} — secondary cost {cost} ≥ {low} proven (gap {gap})",
+        cost=t.number(plan.secondary_cost),
+        low=t.number(low),
+        gap=t.percent(gap, "0.0%"),
+        **params,
+    )
 
 
 def _placements(plan: Plan, t: Translator) -> Table:
@@ -119,13 +123,16 @@ def _language(p: Placement, t: Translator) -> str:
             "{language} ({tag})", language=t.language_name(p.shared_language), tag=p.shared_language
         )
     if p.language_match == "close":
-        return f"[yellow]{t.gettext('close language')}[/yellow]"
-    return f"[yellow]{t.gettext('interpreter')}[/yellow]"
+        close = t.gettext("close language")
+        return f"[yellow]{close}[/yellow]"
+    interpreter = t.gettext("interpreter")
+    return f"[yellow]{interpreter}[/yellow]"
 
 
 def _print_unplaced(plan: Plan, console: Console, t: Translator) -> None:
     if not plan.unplaced:
-        console.print(f"[green]{t.gettext('Everyone is placed.')}[/green]")
+        everyone = t.gettext("Everyone is placed.")
+        console.print(f"[green]{everyone}[/green]")
         return
     unplaced = t.gettext("Unplaced ({count})", count=t.number(len(plan.unplaced)))
     console.print(f"[bold red]{unplaced}[/bold red]")

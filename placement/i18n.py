@@ -25,12 +25,12 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
+from langcodes import Language, LanguageTagError, tag_is_valid
 
 LOCALES: tuple[str, ...] = ("fr", "en")
 """The languages every text exists in, in order of preference for this product's users."""
@@ -95,6 +95,18 @@ def negotiate(stated: str | None = None, accept_language: str | None = None) -> 
 
 
 @cache
+def _language_name(tag: str, locale: str) -> str:
+    try:
+        language = Language.get(tag)
+    except (LanguageTagError, ValueError):
+        return tag
+    if not language.language or not tag_is_valid(tag):
+        return tag
+    name = str(language.display_name(locale))
+    return tag if name.endswith(f"[{tag}]") else name  # "Unknown language [qqq]": no name
+
+
+@cache
 def _translations(domain: str, locale: str) -> NullTranslations:
     path = catalogue_path(domain, locale)
     if locale == SOURCE_LOCALE and not path.exists():
@@ -142,11 +154,10 @@ class Translator:
         return format_percent(x, format=format, locale=self.locale)
 
     def language_name(self, tag: str) -> str:
-        """The name of a language tag in this language (``pcm`` -> ``pidgin nigérian``)."""
-        try:
-            return Locale.parse(tag.replace("-", "_")).get_display_name(self.locale) or tag
-        except (UnknownLocaleError, ValueError):
-            return tag
+        """The name of a language tag in this language (``pcm`` -> ``pidgin nigérian``), from
+        CLDR through langcodes (the English name where CLDR has none in this language; the
+        tag itself for a tag the registry does not know)."""
+        return _language_name(tag, self.locale)
 
 
 @cache

@@ -17,16 +17,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from placement.geography import Geography, GeographyCode, Point, load_geography
-from placement.languages import (
-    LANGUAGE_TAG,  # the one syntax of a language tag
-    is_valid_tag,
-)
+from placement.languages import normalise_tag
 from placement.problems import TextError
 from placement.text import Date, Text, message
 
@@ -66,19 +62,29 @@ Nights = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS, strict=True)]
 
 
 def _check_languages(tags: tuple[str, ...]) -> tuple[str, ...]:
+    """Every tag registered and naming a language, in its standard form (``iw`` -> ``he``)."""
+    normalised, problems = [], []
     for i, tag in enumerate(tags):
-        if not is_valid_tag(tag):
-            raise ValueError(f"item {i}: {tag!r} is not a BCP-47 language tag (e.g. 'en', 'ro')")
-    return tags
+        standard = normalise_tag(tag)
+        if standard is None:
+            problems.append(
+                (
+                    f"[{i}]",
+                    message(
+                        "'{tag}' is not a known language tag (BCP-47, e.g. 'en', 'ro', 'pcm')",
+                        tag=tag,
+                    ),
+                )
+            )
+        normalised.append(standard or tag)
+    if problems:
+        raise TextError(*problems)
+    return tuple(dict.fromkeys(normalised))  # ``iw`` and ``he`` given together: once
 
 
-#: a BCP-47 language tag: checked by ``placement.languages`` (``Languages``), whose pattern
-#: the schema shows
-LanguageTag = Annotated[
-    str,
-    Field(max_length=35),
-    WithJsonSchema({"type": "string", "maxLength": 35, "pattern": LANGUAGE_TAG.pattern}),
-]
+#: a BCP-47 language tag: checked against the registry by ``placement.languages``
+#: (``Languages``)
+LanguageTag = Annotated[str, Field(max_length=35)]
 Languages = Annotated[
     tuple[LanguageTag, ...], Field(max_length=MAX_ITEMS), AfterValidator(_check_languages)
 ]

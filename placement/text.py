@@ -98,7 +98,12 @@ def _param(value: Param, t: Translator) -> str:
             return format_list(parts, style="standard", locale=t.locale)
         if parts and value.join == "or":
             return format_list(parts, style="or", locale=t.locale)
-        return (", " if value.join == "comma" else "; ").join(parts)
+        if value.join == "comma" or not parts:
+            return ", ".join(parts)
+        text = parts[0]
+        for part in parts[1:]:  # French puts a space before a semicolon
+            text = t.gettext("{list}; {item}", list=text, item=part)
+        return text
     if isinstance(value, bool):
         raise TypeError("a bool is not a message parameter")
     if isinstance(value, int | float):
