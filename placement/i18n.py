@@ -20,12 +20,15 @@ compiled in memory the first time a process uses it.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -57,9 +60,9 @@ def catalogue_path(domain: str, locale: str) -> Path:
     return _DIRECTORIES[domain] / locale / "LC_MESSAGES" / f"{domain}.po"
 
 
-#: the locale whose date formats a language's readers get: English as written in Europe
-#: ("4 Dec 2026": day first, and no comma to clash with the commas of a list of dates)
-_DATE_LOCALES = {"en": "en_GB"}
+#: the locale whose date and list formats a language's readers get: English as written in
+#: Europe ("4 Dec 2026": day first, no comma to clash with a list's; "a, b or c")
+_FORMAT_LOCALES = {"en": "en_GB"}
 
 
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "marked, not translated"
@@ -138,16 +141,25 @@ class Translator:
 
     def date(self, d: date, format: str = "medium") -> str:  # noqa: A002 - Babel's name
         """A date as a reader of this language writes it (``12 mars 2026``, ``12 Mar 2026``)."""
-        return format_date(d, format=format, locale=_DATE_LOCALES.get(self.locale, self.locale))
+        return format_date(d, format=format, locale=_FORMAT_LOCALES.get(self.locale, self.locale))
 
     def datetime(self, d: datetime, format: str = "medium") -> str:  # noqa: A002
         """A date and time as a reader of this language writes it."""
-        return format_datetime(d, format=format, locale=_DATE_LOCALES.get(self.locale, self.locale))
+        return format_datetime(
+            d, format=format, locale=_FORMAT_LOCALES.get(self.locale, self.locale)
+        )
 
     def number(self, x: float, format: str | None = None) -> str:  # noqa: A002 - Babel's
         """A number as a reader of this language writes it (``1 234,5`` in French);
         ``format``: a Babel pattern such as ``0.00`` (two decimals)."""
         return format_decimal(x, format=format, locale=self.locale)
+
+    def join(self, items: Sequence[str], style: Literal["and", "or"] = "and") -> str:
+        """Items joined as a reader of this language writes a list (``a, b et c``)."""
+        if not items:
+            return ""
+        locale = _FORMAT_LOCALES.get(self.locale, self.locale)
+        return format_list(list(items), style="standard" if style == "and" else "or", locale=locale)
 
     def percent(self, x: float, format: str | None = None) -> str:  # noqa: A002
         """A share as a percentage (``12,5 %`` in French); ``format``: e.g. ``0.0%``."""

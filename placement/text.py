@@ -20,7 +20,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal, Union
 
-from babel.lists import format_list
 from pydantic import BaseModel, ConfigDict
 
 from placement.i18n import SOURCE_LOCALE, Translator, translator
@@ -94,10 +93,8 @@ def _param(value: Param, t: Translator) -> str:
         return t.language_name(value.language)
     if isinstance(value, Items):
         parts = [_param(v, t) for v in value.items]
-        if parts and value.join == "and":
-            return format_list(parts, style="standard", locale=t.locale)
-        if parts and value.join == "or":
-            return format_list(parts, style="or", locale=t.locale)
+        if value.join in ("and", "or"):
+            return t.join(parts, "and" if value.join == "and" else "or")
         if value.join == "comma" or not parts:
             return ", ".join(parts)
         text = parts[0]
