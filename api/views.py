@@ -31,8 +31,10 @@ from api.services.capacity import is_stale
 from api.services.replanning import Outcome
 from api.store import handles
 from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow
+from placement.i18n import Translator
 from placement.models import Policy
 from placement.plan import Plan
+from placement.text import ENGLISH
 
 
 def shelter_out(
@@ -209,9 +211,9 @@ def stale_note(job: PlanJob, plan: Plan | None) -> StaleNote:
     return StaleNote(policy=policy, stale_shelters=stale, placed_in_stale=placed)
 
 
-def job_out(job: PlanJob, with_result: bool = True) -> PlanJobOut:
-    """A job as coordinators see it."""
-    plan = Plan.model_validate(job.result) if with_result and job.result else None
+def job_out(job: PlanJob, with_result: bool = True, t: Translator = ENGLISH) -> PlanJobOut:
+    """A job as coordinators see it (the plan's reasons and relaxations in ``t``'s language)."""
+    plan = Plan.model_validate(job.result).localized(t) if with_result and job.result else None
     return PlanJobOut(
         id=job.id,
         status=job.status,

@@ -77,8 +77,10 @@ def check_locale(locale: str) -> str:
     return locale
 
 
-def negotiate(stated: str | None = None, accept_language: str | None = None) -> str:
-    """The reader's language: their stated setting, else their browser's, else the default."""
+def negotiate(
+    stated: str | None = None, accept_language: str | None = None, default: str = DEFAULT_LOCALE
+) -> str:
+    """The reader's language: their stated setting, else their browser's, else ``default``."""
     if stated in LOCALES:
         return stated
     if accept_language:
@@ -94,7 +96,7 @@ def negotiate(stated: str | None = None, accept_language: str | None = None) -> 
             base = tag.split("-", 1)[0].lower()
             if base in LOCALES:
                 return base
-    return DEFAULT_LOCALE
+    return default
 
 
 @cache
