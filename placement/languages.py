@@ -35,6 +35,10 @@ from functools import cache
 
 from langcodes import Language, standardize_tag, tag_distance, tag_is_valid
 
+#: the syntax of a tag, for schemas (a generated client refuses what is surely wrong); the
+#: registry check (:func:`normalise_tag`) is the one that decides
+TAG_SYNTAX = r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$"
+
 #: the largest CLDR language-matching distance counted as a close language (see above)
 CLOSE_DISTANCE = 25
 

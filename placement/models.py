@@ -17,12 +17,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from placement.geography import Geography, GeographyCode, Point, load_geography
-from placement.languages import normalise_tag
+from placement.languages import TAG_SYNTAX, normalise_tag
 from placement.problems import TextError
 from placement.text import Date, Text, message
 
@@ -84,7 +85,11 @@ def _check_languages(tags: tuple[str, ...]) -> tuple[str, ...]:
 
 #: a BCP-47 language tag: checked against the registry by ``placement.languages``
 #: (``Languages``)
-LanguageTag = Annotated[str, Field(max_length=35)]
+LanguageTag = Annotated[
+    str,
+    Field(max_length=35),
+    WithJsonSchema({"type": "string", "maxLength": 35, "pattern": TAG_SYNTAX}),
+]
 Languages = Annotated[
     tuple[LanguageTag, ...], Field(max_length=MAX_ITEMS), AfterValidator(_check_languages)
 ]

@@ -61,9 +61,11 @@ def _alternatives(expected: str) -> Items:
 
 
 def _ctx(key: str) -> Callable[[Mapping[str, Any]], Param]:
+    """A value of the error's context as it would be typed in the file (``100000``, not
+    ``100,000``: the reader compares it with what she typed)."""
+
     def get(ctx: Mapping[str, Any]) -> Param:
-        value = ctx.get(key, "")
-        return value if isinstance(value, int | float | str) else str(value)
+        return str(ctx.get(key, ""))
 
     return get
 

@@ -13,7 +13,6 @@ import re
 import string
 from pathlib import Path
 
-import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
