@@ -7,6 +7,7 @@ of a placement (``ManagerPlacementOut``) holds nothing else about the case.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlmodel import Session
 
@@ -34,7 +35,7 @@ from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob
 from placement.i18n import Translator
 from placement.models import Policy
 from placement.plan import Plan
-from placement.text import ENGLISH
+from placement.text import ENGLISH, Text
 
 
 def shelter_out(
@@ -83,8 +84,8 @@ def _shelter_view(
     return ShelterPublicOut(**common)
 
 
-def arrival_out(row: ArrivalRow) -> ArrivalOut:
-    """An arrival as a coordinator sees it."""
+def arrival_out(row: ArrivalRow, t: Translator = ENGLISH) -> ArrivalOut:
+    """An arrival as a coordinator sees it (why it waits, in ``t``'s language)."""
     return ArrivalOut.model_validate(
         {
             **row.data,
@@ -92,9 +93,16 @@ def arrival_out(row: ArrivalRow) -> ArrivalOut:
             "status": row.status,
             "created_at": row.created_at,
             "waitlisted_at": row.waitlisted_at,
-            "waiting_reasons": row.waiting_reasons,
+            "waiting_reasons": stored_reasons(row.waiting_reasons, t),
         }
     )
+
+
+def stored_reasons(reasons: list[str | dict[str, Any]] | None, t: Translator) -> list[str] | None:
+    """Stored reasons (messages, or strings stored before they were) in ``t``'s language."""
+    if reasons is None:
+        return None
+    return [r if isinstance(r, str) else Text.model_validate(r).render(t) for r in reasons]
 
 
 def placement_out(row: PlacementRow) -> PlacementOut:
@@ -191,15 +199,15 @@ def alert_out(r: Alert) -> AlertOut:
     )
 
 
-def replan_out(o: Outcome) -> ReplanOut:
-    """An engine re-plan as coordinators see it."""
+def replan_out(o: Outcome, t: Translator = ENGLISH) -> ReplanOut:
+    """An engine re-plan as coordinators see it (its reasons in ``t``'s language)."""
     return ReplanOut(
         arrival_ids=o.arrival_ids,
         shelter_id=o.shelter_id,
         placement_ids=o.placement_ids,
         admissible=o.admissible,
         with_room=o.with_room,
-        reasons=o.reasons,
+        reasons=[r.render(t) for r in o.reasons],
     )
 
 

@@ -331,7 +331,7 @@ def _waitlist_unplaced(c: _Commit) -> list[str]:
     for u in c.plan.unplaced:
         left = c.session.get(ArrivalRow, u.arrival)
         if left is not None and left.status == "waiting":
-            put_on_waiting_list(c.session, c.now, left, u.reasons, f"plan {c.job.id}")
+            put_on_waiting_list(c.session, c.now, left, u.reason_messages, f"plan {c.job.id}")
             waiting.append(left.id)
     return waiting
 

@@ -31,6 +31,21 @@ def test_a_stored_plan_reads_in_french_and_in_english(world: World) -> None:
     assert french["result"]["unplaced"][0]["reason_messages"] == english["reason_messages"]
 
 
+def test_the_waiting_lists_reasons_are_stored_as_messages_and_read_in_french(
+    world: World,
+) -> None:
+    op = make_operation(world)
+    world.call("coord", "POST", f"/operations/{op}/arrivals", json=arrival_doc("M1", gender="man"))
+    r = world.call("coord", "POST", "/plans", json={"solver": "greedy", "operation_id": op})
+    wait_plan(world, r.json()["id"])
+    assert world.call("coord", "POST", f"/plans/{r.json()['id']}/commit").status_code == 200
+    english = world.call("coord", "GET", "/arrivals/M1").json()["waiting_reasons"]
+    french = world.call("coord", "GET", "/arrivals/M1?lang=fr").json()["waiting_reasons"]
+    assert english[0].startswith("no shelter passes the rules"), english
+    assert french[0].startswith("aucun hébergement ne respecte les règles"), french
+    assert len(english) == len(french)
+
+
 def test_a_language_the_product_does_not_speak_is_refused_naming_the_parameter(
     world: World,
 ) -> None:
