@@ -13,7 +13,7 @@ from rich.table import Table
 
 from placement.explain import search_text
 from placement.i18n import Translator
-from placement.plan import Placement, Plan
+from placement.plan import LANGUAGE_MATCH_LABELS, STATUS_LABELS, Placement, Plan
 from placement.text import ENGLISH
 
 
@@ -37,7 +37,7 @@ def _summary(plan: Plan, t: Translator) -> str:
         for p in plan.placed_persons_by_priority
         if plan.requested_persons_by_priority[p]
     )
-    status = t.gettext("optimal") if plan.status == "optimal" else t.gettext("feasible")
+    status = t.gettext(STATUS_LABELS[plan.status])
     scenario = f"[bold]{escape(plan.scenario)}[/bold]"
     text = t.ngettext(
         "{scenario} — {placed} of {n} person placed ({placements} placements, {unplaced} "
@@ -122,11 +122,8 @@ def _language(p: Placement, t: Translator) -> str:
         return t.gettext(
             "{language} ({tag})", language=t.language_name(p.shared_language), tag=p.shared_language
         )
-    if p.language_match == "close":
-        close = t.gettext("close language")
-        return f"[yellow]{close}[/yellow]"
-    interpreter = t.gettext("interpreter")
-    return f"[yellow]{interpreter}[/yellow]"
+    label = t.gettext(LANGUAGE_MATCH_LABELS[p.language_match])
+    return f"[yellow]{label}[/yellow]"
 
 
 def _print_unplaced(plan: Plan, console: Console, t: Translator) -> None:

@@ -13,7 +13,12 @@ whose placement is fixed, i.e. accepted: :attr:`Verification.fixed`), whose para
 changes, and the places missing night by night. The statement is checked before it is
 reported: applied to the scenario (:func:`apply_relaxation`), the stated plan breaks no rule,
 and on the unchanged scenario it breaks one (else the change would not be needed). The text
-is rendered from the statement (:func:`relaxation_text`), never the other way round.
+is stated from the statement (:func:`relaxation_message`), never the other way round.
+
+Every reason and relaxation is a catalogue message (:class:`placement.text.Text`, in
+``Unplaced.reason_messages`` and ``Relaxation.message``), rendered in English in the plan's
+strings and in any reader's language by :meth:`placement.plan.Plan.localized` or
+:func:`placement.text.render`.
 """
 
 from __future__ import annotations
@@ -163,6 +168,15 @@ def places_by_night(runs: Iterable[tuple[int, date, date]], free: bool = False) 
             )
     return Items(items=tuple(out))
 
+
+#: each kind of relaxation as a reader sees it (catalogue message ids: translate to show)
+RELAXATION_KINDS: dict[str, str] = {
+    "add_places": N_("more places"),
+    "safety_distance": N_("a shorter safety distance"),
+    "drop_language_requirement": N_("an interpreter instead of a shared language"),
+    "drop_need": N_("doing without a need"),
+    "shelter_change": N_("a change in a shelter"),
+}
 
 #: the shelter attributes a ``shelter_change`` relaxation sets, and how it reads
 SHELTER_CHANGE_WORDS = {

@@ -8,9 +8,11 @@ named ``{parameters}``; the French wording lives in a ``.po`` file of a *domain*
 - other packages ship their own domain beside their code (the web pages' ``web`` domain), so
   that two parts of the tree never edit the same catalogue.
 
-Mark a message where it is written with :func:`N_` (or ``_`` / ``ngettext`` in a function that
-has a :class:`Translator`), so that ``tests/placement/test_catalogue.py`` can extract every
-message and fail on one that has no French translation. Render it with
+Mark a message where it is written with :func:`N_` (or ``gettext`` / ``ngettext`` in a function
+that has a :class:`Translator`, or :func:`placement.text.message` for an engine text kept as
+data in a plan and rendered for each reader later), so that
+``tests/placement/test_catalogue.py`` can extract every message and fail on one that has no
+French translation. Render it with
 ``translator(locale, domain).gettext(msgid, **params)``.
 
 The ``.po`` files are read as they are (no compiled ``.mo`` in the tree): a catalogue is
@@ -23,10 +25,11 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
@@ -99,6 +102,22 @@ def negotiate(
     return default
 
 
+# Babel parses the locale on every call: an explanation writes thousands of dates and numbers.
+@lru_cache(maxsize=4096)
+def _date(d: date, format: str, locale: str) -> str:  # noqa: A002 - Babel's name
+    return format_date(d, format=format, locale=_babel_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def _number(x: float, format: str | None, locale: str) -> str:  # noqa: A002
+    return format_decimal(x, format=format, locale=_babel_locale(locale))
+
+
+@cache
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(_FORMAT_LOCALES.get(locale, locale))
+
+
 @cache
 def _language_name(tag: str, locale: str) -> str:
     try:
@@ -143,7 +162,7 @@ class Translator:
 
     def date(self, d: date, format: str = "medium") -> str:  # noqa: A002 - Babel's name
         """A date as a reader of this language writes it (``12 mars 2026``, ``12 Mar 2026``)."""
-        return format_date(d, format=format, locale=_FORMAT_LOCALES.get(self.locale, self.locale))
+        return _date(d, format, self.locale)
 
     def datetime(self, d: datetime, format: str = "medium") -> str:  # noqa: A002
         """A date and time as a reader of this language writes it."""
@@ -154,7 +173,7 @@ class Translator:
     def number(self, x: float, format: str | None = None) -> str:  # noqa: A002 - Babel's
         """A number as a reader of this language writes it (``1 234,5`` in French);
         ``format``: a Babel pattern such as ``0.00`` (two decimals)."""
-        return format_decimal(x, format=format, locale=self.locale)
+        return _number(x, format, self.locale)
 
     def join(self, items: Sequence[str], style: Literal["and", "or"] = "and") -> str:
         """Items joined as a reader of this language writes a list (``a, b et c``)."""

@@ -7,10 +7,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from placement.i18n import Translator
+from placement.i18n import N_, Translator
 from placement.text import Text
 
 Status = Literal["optimal", "feasible"]
+
+#: each status and language match as a reader sees it (catalogue message ids)
+STATUS_LABELS: dict[str, str] = {"optimal": N_("optimal"), "feasible": N_("feasible")}
+LANGUAGE_MATCH_LABELS: dict[str, str] = {
+    "shared": N_("shared language"),
+    "close": N_("close language"),
+    "interpreter": N_("interpreter"),
+}
 
 
 class Out(BaseModel):

@@ -17,6 +17,7 @@ way) or another ``Text``. Mark the message where it is written with :func:`messa
 
 from __future__ import annotations
 
+import numbers
 from datetime import date
 from typing import Literal, Union
 
@@ -108,14 +109,27 @@ def _param(value: Param, t: Translator) -> str:
     return value
 
 
+def _plain(params: dict[str, Param]) -> dict[str, Param]:
+    """The parameters with numpy numbers as Python ones. The helpers below build a Text
+    without pydantic's validation (thousands per plan): the code's types are trusted."""
+    return {
+        k: v
+        if isinstance(v, str | Text | Date | Language | Items)
+        else int(v)
+        if isinstance(v, numbers.Integral)
+        else float(v)
+        for k, v in params.items()
+    }
+
+
 def message(msgid: str, /, **params: Param) -> Text:
     """A message to render later: ``message("full: {free}", free=...)``."""
-    return Text(msgid=msgid, params=params)
+    return Text.model_construct(msgid=msgid, plural=None, n=None, params=_plain(params))
 
 
 def plural_message(singular: str, plural: str, n: int, /, **params: Param) -> Text:
     """A message whose wording depends on the count ``n`` (available as ``{n}``)."""
-    return Text(msgid=singular, plural=plural, n=n, params=params)
+    return Text.model_construct(msgid=singular, plural=plural, n=int(n), params=_plain(params))
 
 
 def render(value: Text | str | None, locale: str | Translator = SOURCE_LOCALE) -> str:
