@@ -27,6 +27,7 @@ from api.domain_errors import Conflict, Invalid, NotFound, ServiceError, TooLarg
 from api.openapi import allowed_methods
 from placement.i18n import SOURCE_LOCALE, Translator, negotiate, translator
 from placement.loading import format_location
+from placement.problems import error_problems
 from placement.text import ENGLISH, render
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,9 @@ def body(detail: str, errors: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:
     return {"detail": detail, "errors": [{"field": f, "problem": p} for f, p in errors]}
 
 
-def _validation_errors(exc: RequestValidationError) -> list[tuple[str, str]]:
+def _validation_errors(
+    exc: RequestValidationError, t: Translator = ENGLISH
+) -> list[tuple[str, str]]:
     out = []
     for e in exc.errors():
         loc = tuple(
@@ -121,8 +124,10 @@ def _validation_errors(exc: RequestValidationError) -> list[tuple[str, str]]:
         field = format_location(tuple(p for p in loc if isinstance(p, str | int)))
         if where in ("query", "path", "header") and field:
             field = f"{where}.{field}"
-        for line in msg.split("\n"):
-            out.append((field or "body", line))
+        if e.get("type") in ("extra_forbidden", "json_invalid"):
+            out += [(field or "body", line) for line in msg.split("\n")]
+        else:  # the engine's messages, in the reader's language
+            out += [(f or "body", render(p, t)) for f, p in error_problems(e, field)]
     return out
 
 
@@ -151,8 +156,9 @@ def install(app: FastAPI) -> None:
         return JSONResponse(payload, status, headers=retry)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(body("invalid request", _validation_errors(exc)), 422)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc, reader_translator(request))
+        return JSONResponse(body("invalid request", errors), 422)
 
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
 

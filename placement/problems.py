@@ -141,16 +141,22 @@ def validation_problems(error: ValidationError) -> list[Problem]:
     for e in error.errors():
         # Union members and aliases add noise to the location; keep the data path.
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        path = format_location(loc)
-        cause = e.get("ctx", {}).get("error")
-        if isinstance(cause, TextError):
-            problems += [(_sub(path, sub), text) for sub, text in cause.problems]
-        elif e["type"] == "extra_forbidden" and loc[-1:] == ("name",) and "arrivals" in loc:
-            problems.append((path, message("unknown field (this system stores no names)")))
-        elif e["type"] in PYDANTIC_MESSAGES:
-            problems.append((path, PYDANTIC_MESSAGES[e["type"]](e.get("ctx", {}))))
+        if e["type"] == "extra_forbidden" and loc[-1:] == ("name",) and "arrivals" in loc:
+            problem = message("unknown field (this system stores no names)")
+            problems.append((format_location(loc), problem))
         else:
-            problems += [
-                (path, line) for line in e["msg"].removeprefix("Value error, ").split("\n")
-            ]
+            problems += error_problems(e, format_location(loc))
     return problems
+
+
+def error_problems(e: Mapping[str, Any], path: str) -> list[Problem]:
+    """One pydantic error (an item of ``ValidationError.errors()``) at ``path``, as problems:
+    our validators' messages, pydantic's mapped ones, else pydantic's English lines."""
+    ctx = e.get("ctx") or {}
+    cause = ctx.get("error")
+    if isinstance(cause, TextError):
+        return [(_sub(path, sub), text) for sub, text in cause.problems]
+    if e.get("type") in PYDANTIC_MESSAGES:
+        return [(path, PYDANTIC_MESSAGES[e["type"]](ctx))]
+    lines = str(e.get("msg", "invalid")).removeprefix("Value error, ").split("\n")
+    return [(path, line) for line in lines]

@@ -80,3 +80,15 @@ def test_whatif_plans_in_french_on_request(world: World) -> None:
         "aucun hébergement ne respecte les règles (sur 2) : accueille des personnes non "
         "binaires : 2 exclus"
     ]
+
+
+def test_a_refused_request_body_says_why_in_french(world: World) -> None:
+    op = make_operation(world)
+    bad = arrival_doc("A9", gender="female", languages=["en", "qqq"])
+    r = world.client.post(
+        f"/operations/{op}/arrivals", json=bad, headers={**world.as_("coord"), **FR}
+    )
+    assert r.status_code == 422, r.text
+    problems = {e["field"]: e["problem"] for e in r.json()["errors"]}
+    assert problems["gender"] == "La valeur doit être 'woman', 'man' ou 'nonbinary'", problems
+    assert problems["languages[1]"].startswith("« qqq » n’est pas une étiquette"), problems
