@@ -62,7 +62,7 @@ from placement.rules import (
     TransInclusionRule,
     load_of,
 )
-from placement.text import ENGLISH, Date, Items, Param, Text, message, plural_message
+from placement.text import ENGLISH, Items, Param, Text, day, listed, message, plural_message
 from placement.validation import plan_violations
 
 log = logging.getLogger(__name__)
@@ -132,8 +132,8 @@ def format_ranges(ranges: list[tuple[date, date]]) -> str:
 def on_nights(first: date, last: date) -> Text:
     """``on 4 Dec 2026`` or ``on 4 Dec 2026 to 8 Dec 2026`` (``le ...``, ``du ... au ...``)."""
     if first == last:
-        return message("on {day}", day=Date(day=first))
-    return message("on {first} to {last}", first=Date(day=first), last=Date(day=last))
+        return message("on {day}", day=day(first))
+    return message("on {first} to {last}", first=day(first), last=day(last))
 
 
 def runs_by_night(sc: Scenario, values: dict[int, int]) -> list[tuple[int, date, date]]:
@@ -166,7 +166,7 @@ def places_by_night(runs: Iterable[tuple[int, date, date]], free: bool = False) 
             out.append(
                 plural_message("{n} place {nights}", "{n} places {nights}", v, nights=nights)
             )
-    return Items(items=tuple(out))
+    return listed(out)
 
 
 #: each kind of relaxation as a reader sees it (catalogue message ids: translate to show)
@@ -215,8 +215,8 @@ def _change_message(r: Relaxation) -> Param:
             )
             for m in r.members
         )
-        return Items(items=distances, join="and")
-    whose = Items(items=tuple(_whose(r, m) for m in r.members))
+        return listed(distances, "and")
+    whose = listed(_whose(r, m) for m in r.members)
     if r.kind == "drop_need":
         return message(
             "do without '{need}' for {whose}", need=r.members[0].drop_need or "", whose=whose
@@ -352,11 +352,11 @@ def _funnel_text(
                 "{requirement}: {n} more", "{requirement}: {n} more", removed, requirement=req
             )
         parts.append(part)
-    return Items(items=tuple(parts), join="semicolon")
+    return listed(parts, "semicolon")
 
 
 def _listed(ids: list[str]) -> Param:
-    shown = Items(items=tuple(ids[:MAX_LISTED_SHELTERS]))
+    shown = listed(ids[:MAX_LISTED_SHELTERS])
     if len(ids) <= MAX_LISTED_SHELTERS:
         return shown
     return message(
@@ -447,7 +447,7 @@ class Explainer:
                     "one of {count} identical people left unplaced ({people}): each change "
                     "below places one of them",
                     count=len(alike),
-                    people=Items(items=tuple(x.id for x in alike)),
+                    people=listed(x.id for x in alike),
                 )
             )
         if len(members) > 1:
@@ -570,7 +570,7 @@ class Explainer:
             message(
                 "{shelter}: {why}",
                 shelter=shelters[si].id,
-                why=Items(items=tuple(self._why_blocked(members, load, si)), join="semicolon"),
+                why=listed(self._why_blocked(members, load, si), "semicolon"),
             )
             for si in index[np.flatnonzero(flagged)[:MAX_LISTED_SHELTERS]].tolist()
         ]
@@ -614,7 +614,7 @@ class Explainer:
                 message(
                     "{shelters} would have room: this plan is not proven optimal (baseline "
                     "solver or time limit)",
-                    shelters=Items(items=tuple(room[:MAX_LISTED_SHELTERS])),
+                    shelters=listed(room[:MAX_LISTED_SHELTERS]),
                 )
             )
         return out
@@ -627,7 +627,7 @@ class Explainer:
             why.append(
                 message(
                     "holds {people}, who must be kept apart",
-                    people=Items(items=tuple(together)),
+                    people=listed(together),
                 )
             )
         cap = self.occupancy.network_cap.cap
@@ -850,7 +850,7 @@ def _taken_by_fixed(mine: int, kept: int) -> Items | None:
                 kept,
             )
         )
-    return Items(items=tuple(taken), join="and") if taken else None
+    return listed(taken, "and") if taken else None
 
 
 # --- applying a relaxation -----------------------------------------------------------

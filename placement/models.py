@@ -25,7 +25,7 @@ from pydantic import (
 from placement.geography import Geography, GeographyCode, Point, load_geography
 from placement.languages import TAG_SYNTAX, normalise_tag
 from placement.problems import TextError
-from placement.text import Date, Text, message
+from placement.text import Text, day, message
 
 Gender = Literal["woman", "man", "nonbinary"]
 Identifier = Annotated[
@@ -188,8 +188,8 @@ class Availability(Frozen):
             raise TextError(
                 message(
                     "'to' ({to}) must be after 'from' ({start})",
-                    to=Date(day=self.to),
-                    start=Date(day=self.from_),
+                    to=day(self.to),
+                    start=day(self.from_),
                 )
             )
         return self
@@ -240,8 +240,8 @@ class Shelter(Frozen):
                         message(
                             "availability ranges overlap: the one from {first} and the one "
                             "from {second}",
-                            first=Date(day=before.from_),
-                            second=Date(day=after.from_),
+                            first=day(before.from_),
+                            second=day(after.from_),
                         )
                     )
         return self
@@ -434,8 +434,8 @@ def _unknown_code(code: str | None, s: Scenario) -> Text:
 def _after_horizon(d: date, s: Scenario) -> Text:
     return message(
         "{day} is after the horizon (last night {last})",
-        day=Date(day=d),
-        last=Date(day=s.end - timedelta(days=1)),
+        day=day(d),
+        last=day(s.end - timedelta(days=1)),
     )
 
 
@@ -493,8 +493,8 @@ def _arrival_reference_problems(
     if arrives < s.start:
         before = message(
             "{day} is before the first night {start}",
-            day=Date(day=arrives),
-            start=Date(day=s.start),
+            day=day(arrives),
+            start=day(s.start),
         )
         out.append((f"arrivals[{i}].arrives", before))
     elif arrives >= s.end:

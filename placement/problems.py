@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from placement.text import Items, Param, Text, message, plural_message
+from placement.text import Items, Param, Text, listed, message, plural_message
 
 #: a field path (``arrivals[3].gender``, or ``""`` for the document) and its problem
 Problem = tuple[str, Text | str]
@@ -57,7 +57,7 @@ def _sub(path: str, sub: str) -> str:
 
 def _alternatives(expected: str) -> Items:
     """``'woman', 'man' or 'nonbinary'`` (pydantic's English) as a list to join with "or"."""
-    return Items(items=tuple(re.split(r", | or ", expected)), join="or")
+    return listed(re.split(r", | or ", expected), "or")
 
 
 def _ctx(key: str) -> Callable[[Mapping[str, Any]], Param]:

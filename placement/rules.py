@@ -29,7 +29,7 @@ from placement.context import Assignment, Context
 from placement.i18n import N_
 from placement.languages import shared_language
 from placement.models import Arrival, Shelter
-from placement.text import Items, Language, Text, message
+from placement.text import Text, language, listed, message
 
 # ======================================================================================
 # Pair rules
@@ -149,7 +149,7 @@ class NeedsRule(PairRule):
         return set(a.needs) <= set(s.services)
 
     def requirement(self, ctx: Context, a: Arrival) -> Text:
-        return message("offers {needs}", needs=Items(items=a.needs))
+        return message("offers {needs}", needs=listed(a.needs))
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return frozenset(a.needs)
@@ -195,7 +195,7 @@ class NeighbouringDepartmentRule(PairRule):
         )
 
     def requirement(self, ctx: Context, a: Arrival) -> Text:
-        codes = Items(items=tuple(sorted(set(self.danger_departments(a)))))
+        codes = listed(sorted(set(self.danger_departments(a))))
         return message("outside {areas} and the areas bordering them", areas=codes)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
@@ -213,7 +213,7 @@ class LanguageRule(PairRule):
         return not ctx.language_required(a) or shared_language(a.languages, s.languages) is not None
 
     def requirement(self, ctx: Context, a: Arrival) -> Text:
-        spoken = Items(items=tuple(Language(language=t) for t in a.languages), join="or")
+        spoken = listed([language(t) for t in a.languages], "or")
         return message("speaks {languages}", languages=spoken)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
@@ -238,7 +238,7 @@ class ExcludedShelterRule(PairRule):
         return mask
 
     def requirement(self, ctx: Context, a: Arrival) -> Text:
-        excluded = Items(items=a.exclude_shelters)
+        excluded = listed(a.exclude_shelters)
         return message("not {shelters} (excluded for this person)", shelters=excluded)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:

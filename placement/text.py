@@ -18,6 +18,7 @@ way) or another ``Text``. Mark the message where it is written with :func:`messa
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 from datetime import date
 from typing import Literal, Union
 
@@ -42,12 +43,15 @@ class Language(_Frozen):
     language: str
 
 
+Join = Literal["and", "or", "comma", "semicolon"]
+
+
 class Items(_Frozen):
     """A list parameter: ``and`` (``a, b and c`` / ``a, b et c``), ``or``, or plain
     separators (``comma``: ``a, b, c``; ``semicolon``: ``a; b; c``)."""
 
     items: tuple[Param, ...]
-    join: Literal["and", "or", "comma", "semicolon"] = "comma"
+    join: Join = "comma"
 
 
 #: what a parameter of a message may be (a bool is not one: say it in the message)
@@ -120,6 +124,21 @@ def _plain(params: dict[str, Param]) -> dict[str, Param]:
         else float(v)
         for k, v in params.items()
     }
+
+
+def listed(values: Iterable[Param], join: Join = "comma") -> Items:
+    """A list parameter (built without validation, as :func:`message` builds a Text)."""
+    return Items.model_construct(items=tuple(_plain({"": v})[""] for v in values), join=join)
+
+
+def day(d: date) -> Date:
+    """A date parameter."""
+    return Date.model_construct(day=d)
+
+
+def language(tag: str) -> Language:
+    """A language parameter (shown by its name)."""
+    return Language.model_construct(language=tag)
 
 
 def message(msgid: str, /, **params: Param) -> Text:
