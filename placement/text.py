@@ -160,3 +160,10 @@ def render(value: Text | str | None, locale: str | Translator = SOURCE_LOCALE) -
         return value
     t = locale if isinstance(locale, Translator) else translator(locale)
     return value.render(t)
+
+
+def label(msgid: str, locale: str | Translator = SOURCE_LOCALE) -> str:
+    """A catalogue label (a rule's name ``RULE_LABELS[...]``, a relaxation's kind
+    ``RELAXATION_KINDS[...]``, ``STATUS_LABELS``, ``LANGUAGE_MATCH_LABELS``) in ``locale``."""
+    t = locale if isinstance(locale, Translator) else translator(locale)
+    return t.gettext(msgid)
