@@ -152,15 +152,7 @@ def test_lp_fixing_from_an_empty_start(case: str) -> None:
 
 def lp_optimum(lin: LinearModel, c: np.ndarray) -> float:
     """max c.x over the LP relaxation of the model, by HiGHS (independent of GLOP)."""
-    rows = np.concatenate([np.full(len(cols), i) for i, cols in enumerate(lin.row_cols)])
-    matrix = sp.csr_matrix(
-        (
-            np.concatenate(lin.row_coefs).astype(float),
-            (rows, np.concatenate(lin.row_cols)),
-        ),
-        shape=(len(lin.row_cols), lin.n_columns),
-    )
-    lo, hi = np.asarray(lin.row_lo), np.asarray(lin.row_hi)
+    matrix, lo, hi = lin.matrix()
     upper, lower = np.isfinite(hi), np.isfinite(lo)
     result = linprog(
         -c.astype(float),
@@ -279,11 +271,11 @@ def test_broken_column_vectors_are_rejected(case: str) -> None:
         # Fill the columns of the first row of this kind (distinct units: one column per
         # unit and shelter) to their bounds: the row overflows, the rules say the same.
         i = lin.row_kind.index(kind)
-        cols = lin.row_cols[i]
+        cols, coefs = lin.row(i)
         assert len(set(lin.col_unit[cols].tolist())) == len(cols), kind
         full = np.zeros(lin.n_columns, dtype=np.int64)
         full[cols] = lin.col_ub[cols]
-        assert int(lin.row_coefs[i] @ full[cols]) > lin.row_hi[i], kind
+        assert int(coefs @ full[cols]) > lin.row_hi[i], kind
         assert not lin.satisfies(full), kind
         assert any(v.startswith(f"{kind}:") for v in violations(lin, full)), kind
     # Too many copies of a unit (over its count, each column within its bound).
