@@ -103,11 +103,14 @@ class LinearModel:
     def to_columns(self, allocation: Allocation) -> np.ndarray:
         """The column values of an allocation (which must only use columns of this model)."""
         x = np.zeros(self.n_columns, dtype=np.int64)
+        index = self.ctx.index
         for ui, where in allocation.items():
-            cols = self.columns_of(ui)
-            position = {self.shelter_id(j): j for j in cols.tolist()}
-            for sid, copies in where.items():
-                x[position[sid]] = copies
+            start, stop = self._unit_start[ui], self._unit_start[ui + 1]
+            shelters = np.fromiter((index(sid) for sid in where), dtype=np.int64)
+            at = start + np.searchsorted(self.col_shelter[start:stop], shelters)
+            if (at >= stop).any() or (self.col_shelter[np.minimum(at, stop - 1)] != shelters).any():
+                raise KeyError(f"unit {ui}: a shelter without a column in {sorted(where)}")
+            x[at] = list(where.values())
         return x
 
     def to_allocation(self, x: np.ndarray) -> Allocation:
