@@ -28,7 +28,7 @@ from ortools.sat.python import cp_model
 from placement.models import PRIORITIES
 from solver.allocation import Allocation
 from solver.linear import INF, LinearModel
-from solver.lp import Pricing, lp_proof
+from solver.lp import LpProof, Pricing, lp_proof
 from solver.options import SolveOptions
 
 log = logging.getLogger(__name__)
@@ -430,6 +430,7 @@ class _Lexicographic:
         self.active = np.ones(lin.n_columns, dtype=bool)
         self.cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
         self.support_before = np.zeros(lin.n_columns, dtype=bool)
+        self.proof: LpProof | None = None  # the last stage's LP proof
         self.pricing_rounds = Pricing.max_rounds
 
     def stage(
@@ -438,6 +439,7 @@ class _Lexicographic:
         """Decide one stage (``relevant``: the columns it involves): by the LP when it
         proves the incumbent, else by CP-SAT."""
         in_play = self.active & relevant
+        self.proof = None
         # c . x <= sum of max(c_j, 0) ub_j: with c <= 0 (the cost stage) the bound is 0
         trivial = int(np.maximum(c[in_play], 0) @ self.lin.col_ub[in_play])
         step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", trivial)
@@ -447,6 +449,13 @@ class _Lexicographic:
                 return step
         if step.decided is Decided.CPSAT_OPTIMAL:  # CP-SAT proved it on the LP's columns
             return step
+        too_many = in_play.sum() > self.options.cpsat_max_columns
+        if self.proof is not None:  # a better plan near the LP's may meet its bound
+            share = (self.deadline - time.monotonic()) / stages_left
+            until = time.monotonic() + (share if too_many else share / 2)
+            step, in_play = self._neighbourhoods(c, in_play, step, until)
+            if step.decided is Decided.LP_BOUND:
+                return step
         if in_play.sum() > self.options.cpsat_max_columns:
             step.log += f"not proven ({int(in_play.sum())} columns: too many for CP-SAT)"
             step.decided = Decided.TOO_MANY_COLUMNS
@@ -519,6 +528,7 @@ class _Lexicographic:
                 self.active &= ~more
                 in_play = in_play & ~more
         self.support_before = proof.values > 1e-6
+        self.proof = proof
         if proof.proves(step.z):
             step.log += "incumbent proven by LP"
             step.decided = Decided.LP_BOUND
@@ -527,6 +537,41 @@ class _Lexicographic:
             step.decided = Decided.CPSAT_OPTIMAL
         else:
             step.log += f"{int(in_play.sum())} columns left; "
+        return step, in_play
+
+    def _neighbourhoods(
+        self, c: np.ndarray, in_play: np.ndarray, step: _Step, until: float
+    ) -> tuple[_Step, np.ndarray]:
+        """Search for a better plan with CP-SAT on neighbourhoods of the incumbent until
+        ``until``: its columns, the LP solution's, and those the LP's duals price best
+        (least negative reduced cost), ``neighbourhood_columns`` of them, twice as many
+        each time CP-SAT finds nothing better on one. Decided ``LP_BOUND`` when a plan
+        meets the LP bound (the columns it fixes against a better plan are dropped)."""
+        proof = self.proof
+        assert proof is not None
+        size, tries = self.options.neighbourhood_columns, 0
+        ranked = np.flatnonzero(in_play)
+        ranked = ranked[np.argsort(-proof.reduced[ranked], kind="stable")]
+        while time.monotonic() < until - 0.05 and not proof.proves(step.z):
+            chosen = in_play & ((step.x > 0) | (proof.values > 1e-6))
+            more = ranked[in_play[ranked] & ~chosen[ranked]]
+            chosen[more[: max(0, size - int(chosen.sum()))]] = True
+            seconds = min(until - time.monotonic(), self.options.support_time_limit)
+            found = self._cpsat(chosen, c, step.x, seconds)
+            tries += 1
+            if found is not None and int(c @ found.x) > step.z:
+                step.x, step.z = found.x, int(c @ found.x)
+                fixed = proof.fixed_for(step.z)
+                self.active &= ~fixed
+                in_play = in_play & ~fixed
+            elif found is None or not found.optimal or (chosen == in_play).all():
+                break  # nothing better in its time, or on every column: larger will not do
+            else:
+                size *= 2
+        step.log += f"{tries} neighbourhoods (up to {size} columns): {step.z}; "
+        if proof.proves(step.z):
+            step.log += "incumbent proven by LP"
+            step.decided = Decided.LP_BOUND
         return step, in_play
 
     def _rounded(self, values: np.ndarray, relevant: np.ndarray) -> np.ndarray | None:
