@@ -449,10 +449,9 @@ class _Lexicographic:
                 return step
         if step.decided is Decided.CPSAT_OPTIMAL:  # CP-SAT proved it on the LP's columns
             return step
-        too_many = in_play.sum() > self.options.cpsat_max_columns
-        if self.proof is not None:  # a better plan near the LP's may meet its bound
-            share = (self.deadline - time.monotonic()) / stages_left
-            until = time.monotonic() + (share if too_many else share / 2)
+        if in_play.sum() > self.options.cpsat_max_columns and self.proof is not None:
+            # no proof by CP-SAT on every column: a better plan near the LP's may meet its bound
+            until = time.monotonic() + (self.deadline - time.monotonic()) / stages_left
             step, in_play = self._neighbourhoods(c, in_play, step, until)
             if step.decided is Decided.LP_BOUND:
                 return step

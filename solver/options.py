@@ -38,8 +38,11 @@ class SolveOptions:
     #: 57.5-67.7 s. The level LPs decide what is proven within 10 s: GLOP
     lp_solver: Literal["glop", "highs"] = "glop"
     #: above this many decision variables, presolve is kept light (probing off, one pass):
-    #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
-    light_presolve_above: int = 50_000
+    #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit;
+    #: on the hard family's priority-3 stage (20,774 variables, load 10-12) the default
+    #: presolve had no bound after 8 s (2,313 after 15 s) where the light one proved the
+    #: stage in 9.8-13.7 s (the stage's model exported and solved alone; README, Performance)
+    light_presolve_above: int = 10_000
     #: each stage's LP starts from each unit's N cheapest columns (and the incumbent's, and
     #: the previous LP solution's); pricing adds the others it needs
     lp_start_columns: int = 5
