@@ -129,6 +129,29 @@ def test_lp_fixing_reaches_the_same_optimum_on_every_stage(case: str) -> None:
 
 
 @pytest.mark.parametrize("case", ["80x200-seed2-short", "70x180-seed7-cap2"])
+def test_neighbourhoods_when_cpsat_may_not_take_every_column(case: str) -> None:
+    # CP-SAT limited to 40 columns: stages the LP leaves open are searched on neighbourhoods
+    # of the incumbent. What they claim proven is the optimum, the plan is valid, and no
+    # level is below the start's (the search only keeps better plans).
+    ctx, units = instance(case)
+    optimum, _ = reference(case)
+    start = packing_allocation(ctx, units)
+    lin = LinearModel(ctx, units)
+    options = SolveOptions(time_limit=20, cpsat_max_columns=40, neighbourhood_columns=10)
+    result = solve_lexicographic(lin, options, start)
+    fresh = LinearModel(ctx, units)
+    assert fresh.satisfies(fresh.to_columns(result.allocation))
+    reached = values(fresh, result.allocation)
+    assert reached[:5] >= values(fresh, start)[:5]
+    by_level = dict(zip(LEVELS, reached, strict=False))
+    for p in result.proven_levels():
+        assert by_level[p] == dict(zip(LEVELS, optimum, strict=False))[p], (p, result.stages)
+    if result.proven_optimal:
+        assert reached == optimum
+    assert any("neighbourhoods" in r.log for r in result.stages), result.stages
+
+
+@pytest.mark.parametrize("case", ["80x200-seed2-short", "70x180-seed7-cap2"])
 def test_lp_fixing_from_an_empty_start(case: str) -> None:
     ctx, units = instance(case)
     optimum, _ = reference(case)
