@@ -499,7 +499,7 @@ class _Lexicographic:
         step.log = (
             f"LP {proof.seconds:.2f}s bound {proof.bound:.2f}, {int(in_play.sum())} columns left; "
         )
-        rounded = self._rounded(proof.values, relevant)
+        rounded = None if proof.proves(step.z) else self._rounded(proof.values, relevant)
         if rounded is not None and int(c @ rounded) > step.z:
             step.x, step.z = rounded, int(c @ rounded)
             step.log += f"LP solution rounded and filled: {step.z}; "
