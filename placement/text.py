@@ -90,6 +90,8 @@ ENGLISH = translator(SOURCE_LOCALE)
 
 
 def _param(value: Param, t: Translator) -> str:
+    if type(value) is str:  # identifiers, the most frequent parameter
+        return value
     if isinstance(value, Text):
         return value.render(t)
     if isinstance(value, Date):
