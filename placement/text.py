@@ -99,20 +99,24 @@ def _param(value: Param, t: Translator) -> str:
     if isinstance(value, Language):
         return t.language_name(value.language)
     if isinstance(value, Items):
-        parts = [_param(v, t) for v in value.items]
-        if value.join in ("and", "or"):
-            return t.join(parts, "and" if value.join == "and" else "or")
-        if value.join == "comma" or not parts:
-            return ", ".join(parts)
-        text = parts[0]
-        for part in parts[1:]:  # French puts a space before a semicolon
-            text = t.gettext("{list}; {item}", list=text, item=part)
-        return text
+        return _items(value, t)
     if isinstance(value, bool):
         raise TypeError("a bool is not a message parameter")
     if isinstance(value, int | float):
         return t.number(value)
     return value
+
+
+def _items(value: Items, t: Translator) -> str:
+    parts = [_param(v, t) for v in value.items]
+    if value.join in ("and", "or"):
+        return t.join(parts, "and" if value.join == "and" else "or")
+    if value.join == "comma" or not parts:
+        return ", ".join(parts)
+    text = parts[0]
+    for part in parts[1:]:  # French puts a space before a semicolon
+        text = t.gettext("{list}; {item}", list=text, item=part)
+    return text
 
 
 def _plain(params: dict[str, Param]) -> dict[str, Param]:
