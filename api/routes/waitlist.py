@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import Coordinator, SessionDep, SettingsDep, SolveSlot
+from api.deps import Coordinator, ReaderDep, SessionDep, SettingsDep, SolveSlot
 from api.schemas import ReplanOut
 from api.services import waitlist
 from api.views import replan_out
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/waitlist", tags=["live operations"])
 
 @router.post("/retry")
 def retry(
-    who: Coordinator, session: SessionDep, settings: SettingsDep, slot: SolveSlot
+    who: Coordinator, session: SessionDep, settings: SettingsDep, slot: SolveSlot, t: ReaderDep
 ) -> list[ReplanOut]:
     """Retry the waiting list now (it is also retried by the scheduler and when places free)."""
-    return [replan_out(o) for o in waitlist.retry(session, settings, who)]
+    return [replan_out(o, t) for o in waitlist.retry(session, settings, who)]
