@@ -284,7 +284,10 @@ class CompromisedIn(In):
         default=None, description="the network; its arrivals never go there again (any scope)"
     )
     operation_id: int | None = Field(
-        default=None, ge=1, description="the operation (required for the operation scope)"
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="the operation (required for the operation scope)",
     )
 
 
