@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -59,7 +60,7 @@ def _days(text: str, default: float | None) -> float | None:
     return days
 
 
-def _header_problems(fields: list[str] | None) -> list[str]:
+def _header_problems(fields: Sequence[str] | None) -> list[str]:
     if not fields:
         return ["row 1: the file is empty (a header row handle,role,shelters is expected)"]
     names = [f.strip() for f in fields]
