@@ -48,6 +48,7 @@ curl() {
   code=${out##*$'\n'}
   body=${out%$'\n'*}
   printf '%s\n' "$body"
+  printf '%s %s %s\n' "$DOCLINE" "$code" "$body" >>"$DOCS_TRANSCRIPT"
   if [ -n "$expect" ]; then
     [ "$code" = "$expect" ] && return 0
     echo "$DOCLINE: the doc announces $expect, the service answered $code: $body" >>"$DOCS_LOG"
@@ -142,7 +143,12 @@ def test_readme_and_walkthroughs_run_against_make_serve(tmp_path: Path) -> None:
         ran = subprocess.run(
             ["bash", str(tmp_path / "walkthrough.sh")],
             cwd=ROOT,
-            env={**env, "DOCS_LOG": str(failures), "PATH": _path_with_venv()},
+            env={
+                **env,
+                "DOCS_LOG": str(failures),
+                "DOCS_TRANSCRIPT": str(tmp_path / "transcript.txt"),
+                "PATH": _path_with_venv(),
+            },
             capture_output=True,
             text=True,
             timeout=600,
