@@ -146,7 +146,9 @@ def _about(session: Session, arrival_id: str) -> ColumnElement[bool]:
         for p in session.exec(select(PlacementRow.id).where(PlacementRow.arrival_id == arrival_id))
     ]
     versions = col(PlanJob.arrival_versions)
-    plans = list(session.exec(select(PlanJob.id).where(versions[arrival_id].is_not(None))))
+    # as_integer: SQLite's JSON_QUOTE would turn a missing key into the string 'null'
+    has_arrival = versions[arrival_id].as_integer().is_not(None)
+    plans = list(session.exec(select(PlanJob.id).where(has_arrival)))
     alerts = [str(a) for a in session.exec(select(Alert.id).where(Alert.arrival_id == arrival_id))]
     about = [
         ("arrival", [arrival_id]),
