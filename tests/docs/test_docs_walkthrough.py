@@ -167,3 +167,59 @@ def test_readme_and_walkthroughs_run_against_make_serve(tmp_path: Path) -> None:
 def _path_with_venv() -> str:
     """The docs call ``.venv/bin/...``; the tests' own interpreter comes first on PATH."""
     return f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def _run_block(text: str, url: str, tmp_path: Path) -> tuple[int, str]:
+    """Run one doc block as the walk-through test does; its exit code and failures."""
+    failures = tmp_path / "failures.txt"
+    failures.write_text("")
+    script = PRELUDE + script_of(Block("doc.md", 1, text), url)
+    ran = subprocess.run(
+        ["bash", "-c", script],
+        env={
+            **os.environ,
+            "DOCS_LOG": str(failures),
+            "DOCS_TRANSCRIPT": str(tmp_path / "transcript.txt"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return ran.returncode, failures.read_text()
+
+
+def test_a_doc_step_that_breaks_fails_and_an_announced_status_passes(tmp_path: Path) -> None:
+    # A server that answers 404 to everything: a doc that expects success fails, naming its
+    # line; one that announces the 404 passes; one that announces a 409 it does not get fails.
+    import http.server
+    import threading
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server convention
+            self.send_response(404)
+            self.end_headers()
+            self.wfile.write(b'{"detail": "not found"}')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        code, failures = _run_block("curl -s http://127.0.0.1:8000/x\necho after", url, tmp_path)
+        assert code != 0 and failures.startswith("doc.md:1: 404 (not announced)")
+        code, failures = _run_block(
+            "curl -s http://127.0.0.1:8000/x\n# -> 404 gone\ncurl -s http://127.0.0.1:8000/y\n",
+            url,
+            tmp_path,
+        )
+        assert code != 0 and failures.startswith("doc.md:3: 404 (not announced)")
+        code, failures = _run_block("curl -s http://127.0.0.1:8000/x\n# -> 404\n", url, tmp_path)
+        assert (code, failures) == (0, "")
+        code, failures = _run_block(
+            "V=$(curl -s http://127.0.0.1:8000/x)\n# -> 409 taken\n", url, tmp_path
+        )
+        assert code != 0 and "announces 409, the service answered 404" in failures
+    finally:
+        server.shutdown()
