@@ -23,6 +23,7 @@ from api.web.engine_texts import engine_text
 from api.web.forms import document, field_errors, pydantic_problems, split_field
 from api.web.labels import FIELD_LABELS, GENDERS, STATUSES, label
 from api.web.render import render, web_translator
+from placement.geography import load_geography
 from placement.i18n import N_, Translator
 
 router = APIRouter()
@@ -95,6 +96,7 @@ def operation_page(page: CoordinatorPage, operation_id: int, **extra: Any) -> HT
     shelter_ids = [r.id for r in active_shelters(session)]
     session.commit()  # the reads' audit records
     t = web_translator(page.request)
+    geo = load_geography(page.settings.geography)
     context: dict[str, Any] = {
         "errors": {},
         "values": {},
@@ -115,6 +117,7 @@ def operation_page(page: CoordinatorPage, operation_id: int, **extra: Any) -> HT
         holds=op_holds,
         shelter_ids=shelter_ids,
         genders=[(k, t.gettext(v)) for k, v in GENDERS.items()],
+        area_name=lambda code: geo.area(code).name if code in geo else code,
         field_label=lambda name: label(t, FIELD_LABELS, name),
         status_label=lambda s: label(t, STATUSES, s),
         **context,

@@ -125,7 +125,9 @@ def plan_progress(plan_id: str, page: CoordinatorPageDep) -> JSONResponse:
     progress = job.progress or {}
     if progress:
         status = t.gettext(
-            SOLVING, seconds=t.number(progress.get("seconds", 0)), stage=progress.get("stage", "")
+            SOLVING,
+            seconds=t.number(progress.get("seconds", 0)),
+            stage=engine_text(t, str(progress.get("stage", ""))),
         )
     else:
         status = t.gettext(WAITING_FOR_SOLVER)
