@@ -125,7 +125,9 @@ def shelter_page(
         session, settings, shelter_id, who, today(), service.CALENDAR_DAYS
     )
     proposed = [
-        p for p, _ in placements.shelter_placements(session, shelter_id, who) if p.status == "proposed"
+        p
+        for p, _ in placements.shelter_placements(session, shelter_id, who)
+        if p.status == "proposed"
     ]
     names = handles(session, {row.capacity_updated_by})
     session.commit()  # the reads' audit records
