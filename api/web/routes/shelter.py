@@ -35,6 +35,8 @@ router = APIRouter()
 #: as written
 NEED_NAMES = {
     "psychological_support": N_("psychological support"),
+    "psychological": N_("psychological support"),
+    "trafficking": N_("specialised in trafficking"),
     "medical": N_("medical care"),
     "trafficking_specialised": N_("specialised in trafficking"),
     "disability_access": N_("disability access"),
