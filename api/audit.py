@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -72,6 +73,9 @@ class AuditFilter:
     action: str | None = None
     limit: int = 200
     offset: int = 0
+    #: records at or after ``since`` and before ``until`` (the web page's date filter)
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 def records(session: Session, f: AuditFilter) -> list[AuditRecord]:
@@ -88,4 +92,8 @@ def records(session: Session, f: AuditFilter) -> list[AuditRecord]:
         query = query.where(col(AuditRecord.object_id).in_([f.object_id, EVERY]))
     if f.action:
         query = query.where(AuditRecord.action == f.action)
+    if f.since is not None:
+        query = query.where(col(AuditRecord.at) >= f.since)
+    if f.until is not None:
+        query = query.where(col(AuditRecord.at) < f.until)
     return list(session.exec(query).all())

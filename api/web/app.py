@@ -22,7 +22,16 @@ from api.errors import ApiError
 from api.web import HERE
 from api.web.deps import FormExpired, LoginRequired, PageError
 from api.web.render import render, web_translator
-from api.web.routes import auth, dashboard, operations, plans
+from api.web.routes import (  # the field pages
+    auth,
+    dashboard,
+    operations,
+    plan_map,
+    plans,
+    shelter,
+    shelters,
+    whatif,
+)
 from placement.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -121,6 +130,8 @@ def install(app: FastAPI) -> None:
     _install_error_pages(app)
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="web-static")
     for module in (auth, dashboard, operations, plans):
+        app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
+    for module in (plan_map, shelter, shelters, whatif):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
 
     @app.middleware("http")

@@ -127,7 +127,9 @@ def test_coordinator_plans_an_operation_from_a_file_and_follows_a_decline(
     assert progress.is_visible(), "the solve ended before its progress could be seen"
     screenshot(page, f"coordinator_{lang}_4_solving")
     summary.wait_for(timeout=120_000)
-    assert page.locator("#plan-map").count() == 1
+    # the map: Leaflet has drawn the départements, the danger circle and the shelters
+    page.locator("#plan-map path").first.wait_for()
+    assert page.locator("#plan-map path").count() > 10
     placed = page.locator("#placements tbody tr").count()
     assert placed > 0
     look(page, f"coordinator_{lang}_5_plan")
@@ -177,7 +179,7 @@ def test_time_to_render_the_plan_page_of_a_40_person_operation(page: Any, servic
     )
     rows = arrivals_csv(prefix, 40).splitlines()[1:]
     arrivals = []
-    for n, line in enumerate(rows):
+    for n, _line in enumerate(rows):
         arrivals.append(
             {
                 "id": f"{prefix}-{n + 1:02d}",

@@ -17,6 +17,7 @@ from api.domain_errors import Conflict, Invalid, TooLarge, TooMany
 from api.plan_jobs import ACTIVE
 from api.schemas import PlanIn
 from api.services import alerts, operations, placements, planning
+from api.services.plan_map import plan_map
 from api.solve_slots import SolveRate
 from api.store import MAX_PAGE, Page
 from api.tables import PlanJob
@@ -159,9 +160,10 @@ def plan_page(page: CoordinatorPage, plan_id: str, **extra: Any) -> HTMLResponse
         if job.operation_id is None
         else operations.read_operation(page.session, job.operation_id, page.who)
     )
+    plan = Plan.model_validate(job.result) if job.result else None
+    payload = plan_map(page.session, job.id, page.who) if plan is not None else None
     page.session.commit()  # the reads' audit records
     t = web_translator(page.request)
-    plan = Plan.model_validate(job.result) if job.result else None
     context: dict[str, Any] = {"notice": None, "conflicts": [], "commit_error": None, **extra}
     return render(
         page.request,
@@ -170,6 +172,7 @@ def plan_page(page: CoordinatorPage, plan_id: str, **extra: Any) -> HTMLResponse
         job=job,
         op=op,
         plan=plan,
+        map_payload=payload,
         solving=job.status in ACTIVE,
         levels=levels(job, plan),
         level_text=lambda lv: lv.text(t),
