@@ -197,11 +197,12 @@ def check_accessibility(page: Any, name: str) -> None:
         raise AccessibilityError(f"{name}: " + "\n".join(lines))
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot as ``ARTIFACTS/<name>.png``."""
+def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot (of the whole page, or of what the window shows) as
+    ``ARTIFACTS/<name>.png``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

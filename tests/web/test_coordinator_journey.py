@@ -134,6 +134,8 @@ def test_coordinator_plans_an_operation_from_a_file_and_follows_a_decline(
     placed = page.locator("#placements tbody tr").count()
     assert placed > 0
     look(page, f"coordinator_{lang}_5_plan")
+    page.get_by_role("heading", name=words["summary"]).scroll_into_view_if_needed()
+    screenshot(page, f"coordinator_{lang}_5_plan_window", full_page=False)  # the README's
 
     # commit: the proposals page
     page.get_by_role("button", name=words["commit"]).click()
