@@ -128,9 +128,9 @@ def test_coordinator_plans_an_operation_from_a_file_and_follows_a_decline(
     screenshot(page, f"coordinator_{lang}_4_solving")
     summary.wait_for(timeout=120_000)
     # the map: Leaflet has drawn the départements, the danger circle and the shelters
-    drawn = page.locator('#plan-map path:not([d="M0 0"])')
-    drawn.first.wait_for()
-    assert drawn.count() > 10
+    page.wait_for_function(
+        """() => document.querySelectorAll('#plan-map path:not([d="M0 0"])').length > 10"""
+    )
     placed = page.locator("#placements tbody tr").count()
     assert placed > 0
     look(page, f"coordinator_{lang}_5_plan")
