@@ -143,7 +143,7 @@ def shelter_page(
         weeks=weeks(nights),
         weekdays=weekdays(t),
         stale=is_stale(row, settings),
-        confirmed_ago=age_text(t, hours),
+        confirmed_ago=age_text(t, hours) if hours >= 1 else None,
         confirmed_by=names.get(row.capacity_updated_by or 0),
         proposed=len(proposed),
         done=_message(request, "done", DONE),
