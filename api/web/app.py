@@ -18,9 +18,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.domain_errors import NotFound, ServiceError
-from api.errors import ApiError
+from api.errors import ApiError, refusal
 from api.web import HERE
 from api.web.deps import FormExpired, LoginRequired, PageError
+from api.web.engine_texts import engine_text
 from api.web.render import render, web_translator
 from api.web.routes import (  # the field pages
     auth,
@@ -32,7 +33,7 @@ from api.web.routes import (  # the field pages
     shelters,
     whatif,
 )
-from placement.i18n import N_
+from placement.i18n import N_, Translator
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +82,8 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", status=status, message=message)
 
 
-def _page_refusal(request: Request, exc: Exception) -> Response | None:
-    """The page answering ``exc`` on a page, or None to leave it to the JSON handlers."""
+def _page_refusal(request: Request, exc: Exception) -> Response:
+    """The page answering ``exc`` on a page (the JSON API keeps its own handlers)."""
     t = web_translator(request)
     if isinstance(exc, LoginRequired):
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
@@ -99,18 +100,27 @@ def _page_refusal(request: Request, exc: Exception) -> Response | None:
         return _error_page(request, 404, t.gettext(BAD_ADDRESS))
     if isinstance(exc, StarletteHTTPException) and exc.status_code in (404, 405):
         return _error_page(request, exc.status_code, t.gettext(NOT_FOUND))
-    return None
+    return _other_refusal(request, t, exc)
+
+
+def _other_refusal(request: Request, t: Translator, exc: Exception) -> Response:
+    """A refusal no page handled itself (a conflict, a limit...), or an unexpected error."""
+    if isinstance(exc, ServiceError):
+        status, _ = refusal(exc)
+        problems = [exc.detail, *(p for _, p in exc.errors)]
+        return _error_page(request, status, "; ".join(engine_text(t, p) for p in problems))
+    if isinstance(exc, ApiError):
+        return _error_page(request, exc.status, engine_text(t, exc.detail))
+    if isinstance(exc, StarletteHTTPException) and exc.status_code < 500:
+        return _error_page(request, exc.status_code, t.gettext(BAD_ADDRESS))
+    log.error("page error", exc_info=exc)
+    return _error_page(request, 500, t.gettext(UNEXPECTED))
 
 
 def _wrap(previous: Handler | None) -> Handler:
     async def handle(request: Request, exc: Any) -> Response:
-        if is_page(request):
-            page = _page_refusal(request, exc)
-            if page is not None:
-                return page
-            if previous is None or isinstance(exc, ServiceError | ApiError):
-                log.exception("page error")
-                return _error_page(request, 500, web_translator(request).gettext(UNEXPECTED))
+        if is_page(request) or previous is None:
+            return _page_refusal(request, exc)
         assert previous is not None
         answer = previous(request, exc)
         return await answer if inspect.isawaitable(answer) else answer

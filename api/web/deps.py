@@ -11,12 +11,16 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from api.auth import Principal
+from api.config import Settings
 from api.deps import (
     COORDINATORS,
     COORDINATORS_OR_ANALYSTS,
@@ -129,3 +133,30 @@ def new_pre_csrf(request: Request) -> str:
 def client_address(request: Request) -> str:
     """The client's address, for throttling failed log-ins."""
     return request.client.host if request.client else "unknown"
+
+
+@dataclass(frozen=True)
+class CoordinatorPage:
+    """What a coordinator's page handler works with: the request, the coordinator, the
+    request's database session, the settings and the engine (for services that open their
+    own transactions)."""
+
+    request: Request
+    who: Principal
+    session: Session
+    settings: Settings
+    engine: Engine
+
+
+def coordinator_page(
+    request: Request,
+    who: PageCoordinator,
+    session: SessionDep,
+    settings: SettingsDep,
+    engine: EngineDep,
+) -> CoordinatorPage:
+    """A coordinator's page (``LoginRequired`` / 403 otherwise)."""
+    return CoordinatorPage(request, who, session, settings, engine)
+
+
+CoordinatorPageDep = Annotated[CoordinatorPage, Depends(coordinator_page)]

@@ -27,6 +27,8 @@ ENV = Environment(
 )
 
 ENV.filters["engine_text"] = engine_text_filter
+ENV.filters["pair"] = lambda value: (value, value)  # an option whose value is its text
+ENV.globals["dict"] = dict
 
 #: the languages offered by the switch, each named in its own language
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}

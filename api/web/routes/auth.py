@@ -94,7 +94,7 @@ def _with_pre_csrf(request: Request, settings: SettingsDep, page: Response, toke
 
 
 @router.get("/login")
-def login_page(request: Request, settings: SettingsDep, next: str = "/app/") -> Response:  # noqa: A002
+def login_page(request: Request, settings: SettingsDep, next: str = "/app/") -> Response:
     """The log-in form."""
     token = new_pre_csrf(request)
     page = render(request, "login.html", pre_csrf=token, next=_safe_next(next), error=None)
