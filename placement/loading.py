@@ -95,6 +95,8 @@ def parse_text(text: str, source: str) -> Any:
             where = f" at line {mark.line + 1}, column {mark.column + 1}"
         problem = getattr(e, "problem", None) or str(e)
         raise ScenarioError(source, [f"malformed YAML{where}: {problem}"]) from None
+    except ValueError as e:  # a YAML value that cannot be what it looks like: 2026-13-01
+        raise ScenarioError(source, [f"malformed YAML: {e}"]) from None
 
 
 def read_document(path: str | Path) -> Any:

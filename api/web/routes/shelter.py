@@ -65,6 +65,15 @@ ERRORS = {
 }
 
 
+def freshness(t: Translator, since: datetime) -> str:
+    """How long ago places were confirmed, as a phrase ("3 hours ago", "less than an hour
+    ago") in the reader's language."""
+    hours = (utcnow() - aware(since)).total_seconds() / 3600
+    if hours < 1:
+        return t.gettext("less than an hour ago")
+    return t.gettext("{age} ago", age=age_text(t, hours))
+
+
 def today() -> date:
     """Tonight's date (the service counts nights in UTC, like the engine and the scheduler)."""
     return utcnow().date()
@@ -134,7 +143,6 @@ def shelter_page(
     names = handles(session, {row.capacity_updated_by})
     session.commit()  # the reads' audit records
     t = web_translator(request)
-    hours = (utcnow() - aware(row.capacity_updated_at)).total_seconds() / 3600
     return render(
         request,
         "shelter.html",
@@ -143,7 +151,7 @@ def shelter_page(
         weeks=weeks(nights),
         weekdays=weekdays(t),
         stale=is_stale(row, settings),
-        confirmed_ago=age_text(t, hours),
+        confirmed_ago=freshness(t, row.capacity_updated_at),
         confirmed_by=names.get(row.capacity_updated_by or 0),
         proposed=len(proposed),
         done=_message(request, "done", DONE),

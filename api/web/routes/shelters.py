@@ -28,10 +28,10 @@ from api.services import shelters as service
 from api.services.capacity import is_stale
 from api.services.shelters import Change
 from api.store import MAX_PAGE, Page, handles, visible_shelter
-from api.tables import ShelterRow, aware, utcnow
+from api.tables import ShelterRow, aware
 from api.web.deps import CheckedForm, PageCoordinator
 from api.web.render import render, web_translator
-from api.web.routes.dashboard import age_text
+from api.web.routes.shelter import freshness
 from placement.i18n import N_, Translator
 
 router = APIRouter()
@@ -150,8 +150,7 @@ def _form_page(request: Request, row: ShelterRow | None, **context: Any) -> HTML
 
 
 def _freshness(t: Translator, row: ShelterRow, settings: Settings) -> tuple[str, bool]:
-    hours = (utcnow() - aware(row.capacity_updated_at)).total_seconds() / 3600
-    return age_text(t, hours), is_stale(row, settings)
+    return freshness(t, row.capacity_updated_at), is_stale(row, settings)
 
 
 @router.get("/shelters", response_class=HTMLResponse)
