@@ -37,6 +37,7 @@ from api.routes import (
 from api.services.waitlist import Retries
 from api.solve_slots import SolveRate
 from api.timing import ServerTiming
+from api.web.app import install as install_web
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,6 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     errors.install(app)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(ServerTiming)  # outermost: the whole of the service's time
     for module in (  # one router per URL prefix
         me,
         stats,
@@ -96,6 +96,8 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         stress,
     ):
         app.include_router(module.router)
+    install_web(app)  # the web pages, under /app/
+    app.add_middleware(ServerTiming)  # added last, so outermost: the whole of the service's time
     return app
 
 

@@ -279,6 +279,23 @@ def get_plan_job(session: Session, plan_id: str) -> PlanJob:
     return job
 
 
+def plan_shelters(session: Session, job: PlanJob) -> list[ShelterRow]:
+    """The shelters a plan job was solved with, as stored now (a job keeps their versions,
+    not their documents): every one offered while it solves, those its plan places people
+    in once done; by id."""
+    ids = sorted(job.shelter_versions)
+    query = select(ShelterRow).where(col(ShelterRow.id).in_(ids)).order_by(col(ShelterRow.id))
+    return read_shelters(session, query) if ids else []
+
+
+def plan_arrivals(session: Session, job: PlanJob) -> list[ArrivalRow]:
+    """The arrivals a plan job was given, as stored now (those a purge removed are gone);
+    by id."""
+    ids = sorted(job.arrival_versions)
+    query = select(ArrivalRow).where(col(ArrivalRow.id).in_(ids)).order_by(col(ArrivalRow.id))
+    return list(session.exec(query).all()) if ids else []
+
+
 def handles(session: Session, ids: Sequence[int | None] | set[int | None]) -> dict[int, str]:
     """User handles by id."""
     wanted = [i for i in ids if i is not None]
