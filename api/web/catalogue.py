@@ -50,7 +50,15 @@ def update() -> list[str]:
     for locale in LOCALES:
         path = catalogue_path(WEB, locale)
         old = read(locale) if path.exists() else Catalog(locale=locale, domain=WEB)
-        new = Catalog(locale=locale, domain=WEB, project="placement", fuzzy=False)
+        # the old dates are kept, so that an unchanged catalogue is rewritten unchanged
+        new = Catalog(
+            locale=locale,
+            domain=WEB,
+            project="placement",
+            fuzzy=False,
+            creation_date=old.creation_date,
+            revision_date=old.revision_date,
+        )
         for msgid, plural in sorted(messages.items()):
             key = (msgid, plural) if plural else msgid
             before = old.get(msgid)

@@ -197,11 +197,12 @@ def check_accessibility(page: Any, name: str) -> None:
         raise AccessibilityError(f"{name}: " + "\n".join(lines))
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot as ``ARTIFACTS/<name>.png``."""
+def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot (of the whole page, or of what the window shows) as
+    ``ARTIFACTS/<name>.png``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
@@ -241,3 +242,43 @@ def watch_responses(page: Any) -> SeenResponses:
 def everything_seen(page: Any, seen: SeenResponses) -> str:
     """The current DOM and every recorded response body, as one text to search."""
     return "\n".join([page.content(), *(body for _url, body in seen.bodies)])
+
+
+#: links a crawl never follows (they change state or end the session)
+NOT_CRAWLED = ("/app/logout", "/app/login")
+#: the most pages one crawl visits
+MAX_CRAWL = 80
+
+
+def crawl(page: Any, service: Service, start: list[str], limit: int = MAX_CRAWL) -> list[str]:
+    """Visit ``start`` (paths, reachable or not for this user) and every page of the app
+    linked from what was visited (GET only); the paths visited."""
+    queue = list(dict.fromkeys(start))
+    visited: list[str] = []
+    while queue and len(visited) < limit:
+        path = queue.pop(0)
+        if path in visited:
+            continue
+        visited.append(path)
+        page.goto(service.url + path)
+        if "text/html" not in (page.evaluate("document.contentType") or ""):
+            continue
+        for href in page.eval_on_selector_all(
+            "a[href]", "els => els.map(e => e.getAttribute('href'))"
+        ):
+            target = href.split("#", 1)[0]
+            if (
+                target.startswith("/app/")
+                and not target.startswith(NOT_CRAWLED)
+                and not target.startswith("/app/static/")
+                and target not in visited
+            ):
+                queue.append(target)
+    return visited
+
+
+def number_forms(value: float) -> list[str]:
+    """The ways a coordinate may be written on a page: in full and to 3 and 4 decimals, with
+    a decimal point or a decimal comma (French)."""
+    forms = {repr(value), f"{value:.4f}", f"{value:.3f}"}
+    return sorted(forms | {f.replace(".", ",") for f in forms})

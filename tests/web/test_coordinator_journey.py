@@ -128,11 +128,14 @@ def test_coordinator_plans_an_operation_from_a_file_and_follows_a_decline(
     screenshot(page, f"coordinator_{lang}_4_solving")
     summary.wait_for(timeout=120_000)
     # the map: Leaflet has drawn the départements, the danger circle and the shelters
-    page.locator("#plan-map path").first.wait_for()
-    assert page.locator("#plan-map path").count() > 10
+    page.wait_for_function(
+        """() => document.querySelectorAll('#plan-map path:not([d="M0 0"])').length > 10"""
+    )
     placed = page.locator("#placements tbody tr").count()
     assert placed > 0
     look(page, f"coordinator_{lang}_5_plan")
+    page.get_by_role("heading", name=words["summary"]).scroll_into_view_if_needed()
+    screenshot(page, f"coordinator_{lang}_5_plan_window", full_page=False)  # the README's
 
     # commit: the proposals page
     page.get_by_role("button", name=words["commit"]).click()

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
+from api.demo import DEMO_PASSWORDS
 from tests.web.harness import Service, log_in, look
 
 
@@ -64,3 +67,11 @@ def test_pages_carry_the_security_headers(page: Any, service: Service) -> None:
     csp = headers["content-security-policy"]
     assert "default-src 'self'" in csp and "script-src 'self'" in csp
     assert "http" not in csp  # no third-party origin
+
+
+@pytest.mark.slow
+def test_serve_prints_the_address_and_the_demo_log_ins(service: Service) -> None:
+    printed = service.log.read_text()
+    assert f"web app: {service.url}/app/" in printed
+    for handle, password in DEMO_PASSWORDS.items():
+        assert f"{handle} / {password}" in printed

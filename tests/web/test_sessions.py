@@ -158,3 +158,29 @@ def test_pages_are_not_stored_and_forbid_third_party_origins(client: TestClient)
     assert answer.headers["cache-control"] == "no-store"
     assert answer.headers["content-security-policy"].startswith("default-src 'self'")
     assert "cache-control" not in client.get("/me").headers  # the JSON API is unchanged
+
+
+def test_admin_commands_set_a_password_and_print_a_one_time_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app as cli
+
+    monkeypatch.setenv("PLACEMENT_DB_PATH", str(tmp_path / "cli.db"))
+    monkeypatch.setenv("PLACEMENT_PORT", "8123")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["users", "add", "web-admin", "--role", "coordinator"]).exit_code == 0
+    short = runner.invoke(
+        cli, ["users", "set-password", "web-admin", "--password-stdin"], "short\n"
+    )
+    assert short.exit_code == 2 and "at least" in short.output
+    done = runner.invoke(
+        cli, ["users", "set-password", "web-admin", "--password-stdin"], "a long enough one\n"
+    )
+    assert done.exit_code == 0, done.output
+    link = runner.invoke(cli, ["users", "login-link", "web-admin"])
+    assert link.exit_code == 0
+    assert link.output.startswith("http://127.0.0.1:8123/app/login/link/")
+    unknown = runner.invoke(cli, ["users", "login-link", "nobody"])
+    assert unknown.exit_code == 2 and "no user" in unknown.output
