@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -139,9 +140,10 @@ def install(app: FastAPI) -> None:
     """Add the pages, their assets, their headers and their error pages to ``app``."""
     _install_error_pages(app)
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="web-static")
-    for module in (auth, dashboard, operations, plans):
-        app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
-    for module in (plan_map, shelter, shelters, whatif):
+    for module in (auth, dashboard, operations, plans, plan_map, shelter, shelters, whatif):
+        for route in module.router.routes:  # pages are not part of the API's document
+            if isinstance(route, APIRoute):
+                route.include_in_schema = False
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
 
     @app.middleware("http")

@@ -189,3 +189,31 @@ def test_a_commit_after_a_shelter_changed_names_it_and_offers_a_new_plan(
     assert refused.status_code == 409
     assert f"Centre {shelter.group(1)} :" in refused.text
     assert "Replanifier avec les places libres maintenant" in refused.text
+
+
+def test_places_are_held_at_a_shelter_until_released_and_bad_numbers_are_said(
+    client: TestClient,
+) -> None:
+    op = _operation(client, "OP-HOLD")
+    refused = client.post(
+        f"{op}/holds",
+        data={"csrf_token": _csrf(client), "shelter_id": "", "places": "deux", "nights": "5"},
+    )
+    assert refused.status_code == 422
+    assert '<p class="field-error" id="error-places">nombre entier attendu</p>' in refused.text
+    shelter = re.findall(r'<option value="(SH-\d+)"', refused.text)[0]
+    held = client.post(
+        f"{op}/holds",
+        data={
+            "csrf_token": _csrf(client),
+            "shelter_id": shelter,
+            "places": "1",
+            "nights": "5",
+            "expires_in_hours": "6",
+        },
+    )
+    assert held.status_code == 200 and "Places réservées." in held.text
+    release = re.search(r'action="(/app/holds/\d+/release)"', held.text)
+    assert release and f"<td>{shelter}" in held.text
+    client.post(release.group(1), data={"csrf_token": _csrf(client)})
+    assert "libérée" in client.get(op).text
