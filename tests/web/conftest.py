@@ -29,9 +29,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """The service under test, shared by the browser tests (each makes its own data)."""
+    """The service under test, one per test module: a module's journeys fill the demo
+    network's places, and the next module starts from a fresh one."""
     with running_service(tmp_path_factory.mktemp("web-service")) as running:
         yield running
 
