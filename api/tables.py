@@ -129,8 +129,11 @@ class ArrivalRow(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="users.id")
     #: on the waiting list (retried when places free up) since then; None: not on it
     waitlisted_at: datetime | None = None
-    #: why the last re-plan found no place (the engine's explanation)
-    waiting_reasons: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: why the last re-plan found no place (the engine's explanation): catalogue messages
+    #: (``placement.text.Text`` as JSON; plain strings from before they were)
+    waiting_reasons: list[str | dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
     @property
     def arrival(self) -> Arrival:

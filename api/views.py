@@ -7,6 +7,7 @@ of a placement (``ManagerPlacementOut``) holds nothing else about the case.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlmodel import Session
 
@@ -31,8 +32,10 @@ from api.services.capacity import is_stale
 from api.services.replanning import Outcome
 from api.store import handles
 from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow
+from placement.i18n import Translator
 from placement.models import Policy
 from placement.plan import Plan
+from placement.text import ENGLISH, Text
 
 
 def shelter_out(
@@ -81,8 +84,8 @@ def _shelter_view(
     return ShelterPublicOut(**common)
 
 
-def arrival_out(row: ArrivalRow) -> ArrivalOut:
-    """An arrival as a coordinator sees it."""
+def arrival_out(row: ArrivalRow, t: Translator = ENGLISH) -> ArrivalOut:
+    """An arrival as a coordinator sees it (why it waits, in ``t``'s language)."""
     return ArrivalOut.model_validate(
         {
             **row.data,
@@ -90,9 +93,16 @@ def arrival_out(row: ArrivalRow) -> ArrivalOut:
             "status": row.status,
             "created_at": row.created_at,
             "waitlisted_at": row.waitlisted_at,
-            "waiting_reasons": row.waiting_reasons,
+            "waiting_reasons": stored_reasons(row.waiting_reasons, t),
         }
     )
+
+
+def stored_reasons(reasons: list[str | dict[str, Any]] | None, t: Translator) -> list[str] | None:
+    """Stored reasons (messages, or strings stored before they were) in ``t``'s language."""
+    if reasons is None:
+        return None
+    return [r if isinstance(r, str) else Text.model_validate(r).render(t) for r in reasons]
 
 
 def placement_out(row: PlacementRow) -> PlacementOut:
@@ -189,15 +199,15 @@ def alert_out(r: Alert) -> AlertOut:
     )
 
 
-def replan_out(o: Outcome) -> ReplanOut:
-    """An engine re-plan as coordinators see it."""
+def replan_out(o: Outcome, t: Translator = ENGLISH) -> ReplanOut:
+    """An engine re-plan as coordinators see it (its reasons in ``t``'s language)."""
     return ReplanOut(
         arrival_ids=o.arrival_ids,
         shelter_id=o.shelter_id,
         placement_ids=o.placement_ids,
         admissible=o.admissible,
         with_room=o.with_room,
-        reasons=o.reasons,
+        reasons=[r.render(t) for r in o.reasons],
     )
 
 
@@ -209,9 +219,9 @@ def stale_note(job: PlanJob, plan: Plan | None) -> StaleNote:
     return StaleNote(policy=policy, stale_shelters=stale, placed_in_stale=placed)
 
 
-def job_out(job: PlanJob, with_result: bool = True) -> PlanJobOut:
-    """A job as coordinators see it."""
-    plan = Plan.model_validate(job.result) if with_result and job.result else None
+def job_out(job: PlanJob, with_result: bool = True, t: Translator = ENGLISH) -> PlanJobOut:
+    """A job as coordinators see it (the plan's reasons and relaxations in ``t``'s language)."""
+    plan = Plan.model_validate(job.result).localized(t) if with_result and job.result else None
     return PlanJobOut(
         id=job.id,
         status=job.status,

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli.language import cli_translator
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -59,7 +61,7 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except UserError as e:
-        typer.echo(f"error: {e}", err=True)
+        typer.echo(cli_translator().gettext("error: {problem}", problem=str(e)), err=True)
         raise typer.Exit(2) from None
 
 
@@ -109,7 +111,12 @@ def users_revoke_token(
 
     with _user_errors():
         count = revoke_tokens(_engine(_settings()), handle, token_id)
-    typer.echo(f"revoked {count} token(s) of {handle}")
+    t = cli_translator()
+    typer.echo(
+        t.ngettext(
+            "revoked {n} token of {handle}", "revoked {n} tokens of {handle}", count, handle=handle
+        )
+    )
 
 
 @users.command("deactivate")
@@ -119,7 +126,7 @@ def users_deactivate(handle: Annotated[str, typer.Argument(help="the user to cut
 
     with _user_errors():
         deactivate(_engine(_settings()), handle)
-    typer.echo(f"deactivated {handle}")
+    typer.echo(cli_translator().gettext("deactivated {handle}", handle=handle))
 
 
 @users.command("tokens")
@@ -195,6 +202,7 @@ def serve(
     """Start the HTTP service (OpenAPI docs at /docs)."""
     import uvicorn
 
+    t = cli_translator()
     settings = _settings()
     engine = _engine(settings)
     if seed_demo:
@@ -205,16 +213,22 @@ def serve(
         for handle, token in tokens.items():
             typer.echo(f"{handle}: {token}")
         if not tokens:
-            typer.echo("demo network already seeded; new tokens: placement users token HANDLE")
+            typer.echo(
+                t.gettext("demo network already seeded; new tokens: placement users token HANDLE")
+            )
         address = f"http://{host or settings.host}:{port or settings.port}"
-        typer.echo(f"web app: {address}/app/  (demo log-ins below; a link: users login-link)")
+        typer.echo(
+            t.gettext(
+                "web app: {address}/app/  (demo log-ins below; a link: users login-link)",
+                address=address,
+            )
+        )
         for handle, password in DEMO_PASSWORDS.items():
             typer.echo(f"  {handle} / {password}")
     engine.dispose()
+    docs = f"http://{host or settings.host}:{port or settings.port}/docs"
     typer.echo(
-        f"database: {settings.describe()}; "
-        f"web app at http://{host or settings.host}:{port or settings.port}/app/, "
-        f"API docs at http://{host or settings.host}:{port or settings.port}/docs"
+        t.gettext("database: {database}; docs at {docs}", database=settings.describe(), docs=docs)
     )
     uvicorn.run(
         "api.main:app_from_env",
@@ -233,8 +247,14 @@ def purge(
 
     result = run(_engine(_settings()), days)
     typer.echo(
-        f"purged {result.arrivals} arrivals, {result.placements} placements, "
-        f"{result.plans} plans, {result.operations} operations"
+        cli_translator().gettext(
+            "purged {arrivals} arrivals, {placements} placements, {plans} plans, "
+            "{operations} operations",
+            arrivals=result.arrivals,
+            placements=result.placements,
+            plans=result.plans,
+            operations=result.operations,
+        )
     )
 
 
@@ -250,9 +270,13 @@ def backup(
     try:
         pages = backup_sqlite(_settings(), Path(destination))
     except BackupError as e:
-        typer.echo(f"error: {e}", err=True)
+        typer.echo(cli_translator().gettext("error: {problem}", problem=str(e)), err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"backed up {pages} pages to {destination}")
+    typer.echo(
+        cli_translator().gettext(
+            "backed up {pages} pages to {destination}", pages=pages, destination=destination
+        )
+    )
 
 
 def scheduler(
@@ -268,13 +292,14 @@ def scheduler(
     from api.scheduler import serve as run
     from api.tables import utcnow
 
+    t = cli_translator()
     settings = _settings()
     engine = _engine(settings)
     if once:
-        typer.echo(f"scheduler, once: {describe(settings)}")
+        typer.echo(t.gettext("scheduler, once: {jobs}", jobs=describe(settings)))
         typer.echo(ran_line(run_due_jobs(engine, settings, utcnow())))
         return
-    typer.echo(f"scheduler started (stop: Ctrl-C): {describe(settings)}")
+    typer.echo(t.gettext("scheduler started (stop: Ctrl-C): {jobs}", jobs=describe(settings)))
 
     def said(ran: Ran) -> None:
         if ran.jobs:

@@ -21,13 +21,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from placement.context import Assignment, Context
+from placement.i18n import N_
 from placement.languages import shared_language
 from placement.models import Arrival, Shelter
+from placement.text import Text, language, listed, message
+
+if TYPE_CHECKING:  # scipy is imported where rows are built (not on the way to a first plan)
+    from scipy.sparse import spmatrix as SparseRows
 
 # ======================================================================================
 # Pair rules
@@ -39,11 +44,13 @@ class PairRule:
 
     #: short stable identifier, used in JSON and tests
     name: str = ""
+    #: the rule's name as a reader sees it (a catalogue message id: translate it to show it)
+    label: str = ""
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         raise NotImplementedError
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
         """What a shelter must satisfy for ``a``, in a coordinator's words."""
         raise NotImplementedError
 
@@ -63,14 +70,17 @@ class PairRule:
 
 class GenderRule(PairRule):
     name = "gender"
+    label = N_("gender accepted")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return a.gender in s.accepts
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return {"woman": "accepts women", "man": "accepts men", "nonbinary": "accepts nonbinary"}[
-            a.gender
-        ]
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return {
+            "woman": message("accepts women"),
+            "man": message("accepts men"),
+            "nonbinary": message("accepts nonbinary people"),
+        }[a.gender]
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return a.gender
@@ -81,12 +91,13 @@ class GenderRule(PairRule):
 
 class TransInclusionRule(PairRule):
     name = "trans_inclusive"
+    label = N_("trans inclusion")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return not a.trans or s.trans_inclusive
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return "trans-inclusive"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return message("trans-inclusive")
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return a.trans
@@ -97,14 +108,17 @@ class TransInclusionRule(PairRule):
 
 class AgeRule(PairRule):
     name = "age"
+    label = N_("age")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         age = a.effective_age
         return s.age_min <= age and (s.age_max is None or age <= s.age_max)
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
         age = a.effective_age
-        return f"takes age {age}" + (" (minor)" if age < 18 else "")
+        if age < 18:
+            return message("takes age {age} (minor)", age=age)
+        return message("takes age {age}", age=age)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return a.effective_age
@@ -115,12 +129,13 @@ class AgeRule(PairRule):
 
 class ChildrenRule(PairRule):
     name = "children"
+    label = N_("children")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return a.children == 0 or s.children
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return f"takes children ({a.children})"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return message("takes children ({children})", children=a.children)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return a.children > 0
@@ -131,12 +146,13 @@ class ChildrenRule(PairRule):
 
 class NeedsRule(PairRule):
     name = "needs"
+    label = N_("needs")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return set(a.needs) <= set(s.services)
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return "offers " + ", ".join(a.needs)
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return message("offers {needs}", needs=listed(a.needs))
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return frozenset(a.needs)
@@ -147,6 +163,7 @@ class NeedsRule(PairRule):
 
 class SafetyDistanceRule(PairRule):
     name = "safety_distance"
+    label = N_("safety distance")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return bool(ctx.rule_mask(self, a)[ctx.index(s)])
@@ -155,8 +172,8 @@ class SafetyDistanceRule(PairRule):
         mask: np.ndarray = ctx.distances(a) >= ctx.safety_distance_km(a)
         return mask
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return f"≥ {ctx.safety_distance_km(a):g} km from every danger location"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return message("≥ {km} km from every danger location", km=ctx.safety_distance_km(a))
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return (ctx.danger_points(a), ctx.safety_distance_km(a))
@@ -167,6 +184,7 @@ class SafetyDistanceRule(PairRule):
 
 class NeighbouringDepartmentRule(PairRule):
     name = "neighbouring_department"
+    label = N_("neighbouring départements")
 
     def danger_departments(self, a: Arrival) -> list[str]:
         return [d.department for d in a.danger if d.department is not None]
@@ -185,9 +203,9 @@ class NeighbouringDepartmentRule(PairRule):
         """Every area of the geography this rule keeps ``a`` out of (what a map shades)."""
         return frozenset(c for c in ctx.scenario.geo.areas if not self.admits_area(ctx, a, c))
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        codes = ", ".join(sorted(set(self.danger_departments(a))))
-        return f"outside {codes} and the areas bordering it"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        codes = listed(sorted(set(self.danger_departments(a))))
+        return message("outside {areas} and the areas bordering them", areas=codes)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return tuple(self.danger_departments(a))
@@ -198,12 +216,14 @@ class NeighbouringDepartmentRule(PairRule):
 
 class LanguageRule(PairRule):
     name = "language"
+    label = N_("shared language")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return not ctx.language_required(a) or shared_language(a.languages, s.languages) is not None
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return "speaks " + " or ".join(a.languages)
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        spoken = listed([language(t) for t in a.languages], "or")
+        return message("speaks {languages}", languages=spoken)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return (ctx.language_required(a), a.languages)
@@ -216,6 +236,7 @@ class ExcludedShelterRule(PairRule):
     """Shelters named in ``exclude_shelters`` (declined, compromised for the network)."""
 
     name = "excluded_shelter"
+    label = N_("excluded shelters")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return s.id not in a.exclude_shelters
@@ -225,8 +246,9 @@ class ExcludedShelterRule(PairRule):
         mask[[ctx.index(sid) for sid in a.exclude_shelters if sid in ctx.shelters]] = False
         return mask
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return "not " + ", ".join(a.exclude_shelters) + " (excluded for this person)"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        excluded = listed(a.exclude_shelters)
+        return message("not {shelters} (excluded for this person)", shelters=excluded)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return frozenset(a.exclude_shelters)
@@ -240,12 +262,13 @@ class StaleCapacityRule(PairRule):
     used. (With ``last_resort`` they are used after fresh ones, through a cost.)"""
 
     name = "stale_capacity"
+    label = N_("unconfirmed places")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return not (s.stale and ctx.scenario.policy.stale_capacity == "exclude")
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return "capacity confirmed recently"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return message("capacity confirmed recently")
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return None
@@ -341,6 +364,9 @@ class LinearRows(Protocol):
     def add_row(
         self, cols: np.ndarray, coefs: np.ndarray, lo: float, hi: float, kind: str
     ) -> None: ...
+    def add_rows(self, block: SparseRows, lo: np.ndarray, hi: np.ndarray, kind: str) -> None:
+        """Rows in bulk: row *i* of ``block`` (a scipy sparse matrix, rows x columns) reads
+        ``lo[i] <= block[i] . x <= hi[i]``."""
 
 
 INF = float("inf")
@@ -350,6 +376,7 @@ class CapacityRule:
     """On every night, the places used by the stays covering it ≤ the places of that night."""
 
     name = "capacity"
+    label = N_("places by night")
 
     @staticmethod
     def places(a: Arrival) -> int:
@@ -378,18 +405,18 @@ class CapacityRule:
         return used
 
     @staticmethod
-    def critical_nights(ctx: Context, s: Shelter, arrivals: Iterable[Arrival]) -> list[int]:
-        """Nights on which capacity must be checked for ``s`` given who might go there.
+    def critical_nights(places: np.ndarray, starts: np.ndarray, covered: np.ndarray) -> np.ndarray:
+        """Nights on which capacity must be checked (shelters x nights, bool), given the
+        places and, over the stays that might go to each shelter, the nights on which one
+        starts (``starts``) and the nights they cover (``covered``).
 
         Usage only rises when a stay starts, and places only fall when availability changes,
         so checking those nights (inside some stay) is enough.
         """
-        places = ctx.nightly_places(s)
-        stays = [ctx.stay(a) for a in arrivals]
-        starts = {r.start for r in stays if len(r)}
-        changes = {n for n in range(1, len(places)) if places[n] < places[n - 1]}
-        covered = set().union(*stays) if changes - starts else set()
-        return sorted(starts | (changes & covered))
+        falls = np.zeros(places.shape, dtype=bool)
+        falls[:, 1:] = places[:, 1:] < places[:, :-1]
+        critical: np.ndarray = starts | (falls & covered)
+        return critical
 
     def check(self, ctx: Context, assignment: Assignment) -> list[str]:
         out = []
@@ -406,25 +433,70 @@ class CapacityRule:
 
     def add_rows(self, model: LinearRows) -> None:
         """Places used in a shelter on each critical night ≤ its places that night (rows that
-        cannot bind, even with every column at its bound, are left out)."""
+        cannot bind, even with every column at its bound, are left out). Built in bulk: per
+        shelter and night, sums over its columns as one sparse product."""
+        import scipy.sparse as sp  # only the linear model needs it: not on the first plan
+
         ctx = model.ctx
-        order = np.argsort(model.col_shelter, kind="stable")
-        shelters = model.col_shelter[order]
-        starts = np.flatnonzero(np.diff(shelters, prepend=-1))
-        bounds = [*starts.tolist(), len(order)]
-        for k, start in enumerate(starts.tolist()):
-            cols = order[start : bounds[k + 1]]
-            shelter = ctx.scenario.shelters[int(shelters[start])]
-            places = ctx.nightly_places(shelter)
-            unit_list = [model.unit_list[u] for u in model.col_unit[cols].tolist()]
-            members = [m for u in unit_list for m in u.members]
-            ubs = model.col_ub[cols]
-            for n in CapacityRule.critical_nights(ctx, shelter, members):
-                need = np.array([u.usage.get(n, 0) for u in unit_list], dtype=np.int64)
-                if int(need @ ubs) <= places[n]:
-                    continue  # cannot bind
-                used = need > 0
-                model.add_row(cols[used], need[used], -INF, places[n], "capacity")
+        need, starts, covered = CapacityRule._unit_nights(ctx, model.unit_list)
+        shelters, ub = model.col_shelter, model.col_ub
+        incidence = sp.csr_matrix(
+            (ub.astype(np.int64), (shelters, model.col_unit)),
+            shape=(len(ctx.scenario.shelters), len(model.unit_list)),
+        )  # shelters x units: the bound of the column of each pair
+        present = incidence.astype(bool).astype(np.int64)
+        places = ctx.places_matrix()
+        critical = CapacityRule.critical_nights(
+            places, (present @ starts) > 0, (present @ covered) > 0
+        )
+        binding = critical & (incidence @ need > places)  # all at their bounds: over
+        row_of = np.full(places.shape, -1, dtype=np.int32)
+        row_of[binding] = np.arange(int(binding.sum()))  # by shelter, then night
+        # Terms column by column (units, hence columns, in order): a block by columns.
+        terms = [
+            CapacityRule._terms(model, unit.index, need[unit.index], row_of)
+            for unit in model.unit_list
+        ]
+        counts, rows, coefs = (np.concatenate([t[k] for t in terms]) for k in range(3))
+        hi = places[binding]
+        block = sp.csc_matrix(
+            (coefs, rows, np.concatenate([[0], np.cumsum(counts)])),
+            shape=(len(hi), len(model.col_unit)),
+        )
+        model.add_rows(block, np.full(len(hi), -INF), hi, "capacity")
+
+    @staticmethod
+    def _unit_nights(
+        ctx: Context, units: Sequence[UnitView]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Units x nights: places a copy uses (its ``usage``), where a member's stay starts,
+        the nights the members' stays cover."""
+        shape = (len(units), ctx.scenario.horizon_days)
+        need = np.zeros(shape, dtype=np.int64)
+        starts = np.zeros(shape, dtype=np.int64)
+        covered = np.zeros(shape, dtype=np.int64)
+        for unit in units:
+            for n, k in unit.usage.items():
+                need[unit.index, n] = k
+            for m in unit.members:
+                stay = ctx.stay(m)
+                if len(stay):
+                    starts[unit.index, stay.start] = 1
+                    covered[unit.index, stay.start : stay.stop] = 1
+        return need, starts, covered
+
+    @staticmethod
+    def _terms(
+        model: LinearRows, ui: int, need: np.ndarray, row_of: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Unit ``ui``'s columns in the capacity rows: per column its number of terms, then
+        the terms' rows and places, column by column."""
+        nights = np.flatnonzero(need)
+        cols = model.columns_of(ui)
+        rows = row_of[np.ix_(model.col_shelter[cols], nights)]  # columns x nights
+        hit = rows >= 0
+        places = np.broadcast_to(need[nights].astype(float), rows.shape)
+        return hit.sum(axis=1), rows[hit], places[hit]
 
     @staticmethod
     def tracker(ctx: Context) -> CapacityTracker:
@@ -477,6 +549,7 @@ class HouseholdRule:
     """
 
     name = "household"
+    label = N_("households together")
 
     @staticmethod
     def groups(ctx: Context) -> dict[str, list[str]]:
@@ -514,6 +587,7 @@ class KeepApartRule:
     """People linked by ``keep_apart`` are never in the same shelter (the link is symmetric)."""
 
     name = "keep_apart"
+    label = N_("kept apart")
 
     @staticmethod
     def pairs(ctx: Context) -> list[tuple[str, str]]:
@@ -546,13 +620,23 @@ class KeepApartRule:
 
     def add_rows(self, model: LinearRows) -> None:
         """Two linked units never in the same shelter: one row per shelter they share."""
+        import scipy.sparse as sp
+
+        firsts, seconds = [], []
         for x, y in self.unit_pairs(model.ctx, model.unit_of):
             cx, cy = model.columns_of(x), model.columns_of(y)
             _, ix, iy = np.intersect1d(
                 model.col_shelter[cx], model.col_shelter[cy], return_indices=True
             )
-            for a, b in zip(cx[ix].tolist(), cy[iy].tolist(), strict=True):
-                model.add_row(np.array([a, b]), np.ones(2), -INF, 1, "keep_apart")
+            firsts.append(cx[ix])
+            seconds.append(cy[iy])
+        empty = [np.empty(0, dtype=np.int64)]
+        a, b = np.concatenate(firsts or empty), np.concatenate(seconds or empty)
+        block = sp.csr_matrix(
+            (np.ones(2 * len(a)), np.column_stack([a, b]).ravel(), np.arange(len(a) + 1) * 2),
+            shape=(len(a), len(model.col_unit)),
+        )
+        model.add_rows(block, np.full(len(a), -INF), np.ones(len(a)), "keep_apart")
 
     @staticmethod
     def tracker(ctx: Context) -> KeepApartTracker:
@@ -603,6 +687,7 @@ class NetworkCapRule:
     """
 
     name = "network_cap"
+    label = N_("people of one network per shelter")
 
     @staticmethod
     def cap(ctx: Context) -> int | None:
@@ -644,21 +729,34 @@ class NetworkCapRule:
 
     def add_rows(self, model: LinearRows) -> None:
         """People of one network in one shelter ≤ the cap (rows that cannot bind left out)."""
+        import scipy.sparse as sp
+
         cap = self.cap(model.ctx)
         if cap is None:
             return
-        terms: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+        networks = sorted({net for unit in model.unit_list for net in unit.networks})
+        number = {net: i for i, net in enumerate(networks)}
+        shelters = len(model.ctx.scenario.shelters)
+        keys, cols, coefs = [], [], []  # key: network number x shelters + shelter
         for unit in model.unit_list:
-            if not unit.networks:
-                continue
-            for j in model.columns_of(unit.index).tolist():
-                for net, k in unit.networks.items():
-                    terms[(net, int(model.col_shelter[j]))].append((j, k))
-        for _, pairs in sorted(terms.items()):
-            cols = np.array([j for j, _ in pairs], dtype=np.int64)
-            coefs = np.array([k for _, k in pairs], dtype=np.int64)
-            if int(coefs @ model.col_ub[cols]) > cap:
-                model.add_row(cols, coefs, -INF, cap, "network_cap")
+            at = model.columns_of(unit.index)
+            for net, k in unit.networks.items():
+                keys.append(number[net] * shelters + model.col_shelter[at])
+                cols.append(at)
+                coefs.append(np.full(len(at), k, dtype=np.int64))
+        if not keys:
+            return
+        key, col, coef = np.concatenate(keys), np.concatenate(cols), np.concatenate(coefs)
+        distinct, row = np.unique(key, return_inverse=True)  # by network, then shelter
+        most = np.bincount(row, weights=coef * model.col_ub[col], minlength=len(distinct))
+        binding = most > cap
+        new_row = np.cumsum(binding) - 1
+        keep = binding[row]
+        hi = np.full(int(binding.sum()), float(cap))
+        block = sp.coo_matrix(
+            (coef[keep], (new_row[row[keep]], col[keep])), shape=(len(hi), len(model.col_unit))
+        )
+        model.add_rows(block, np.full(len(hi), -INF), hi, "network_cap")
 
     @staticmethod
     def tracker(ctx: Context) -> NetworkCapTracker:
@@ -720,3 +818,6 @@ PLAN_RULES: tuple[CapacityRule | HouseholdRule | KeepApartRule | NetworkCapRule,
     KeepApartRule(),
     NetworkCapRule(),
 )
+
+#: every rule's name as a reader sees it, by its identifier (catalogue message ids)
+RULE_LABELS: dict[str, str] = {r.name: r.label for r in (*PAIR_RULES, *PLAN_RULES)}

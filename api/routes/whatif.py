@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import CoordinatorOrAnalyst, RunnerDep, SettingsDep, SolveRequester
+from api.errors import reader_translator
 from api.plan_options import JobOptions
 from api.schemas import TimeLimit
 from api.services import whatif as service
@@ -60,4 +61,6 @@ async def what_if(
     limit = service.checked(data, query.time_limit, settings)
     parsed = service.scenario_of(data)
     options = JobOptions(solver=query.solver, time_limit=limit, explain=query.explain)
-    return await run_in_threadpool(service.solve_in_a_slot, runner.slots, settings, parsed, options)
+    plan = await run_in_threadpool(service.solve_in_a_slot, runner.slots, settings, parsed, options)
+    # the reasons in the language of ?lang= or Accept-Language (English by default)
+    return plan.localized(reader_translator(request))

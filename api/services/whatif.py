@@ -13,7 +13,7 @@ from typing import Any
 
 from api import plan_options
 from api.config import Settings
-from api.domain_errors import Invalid, split_problems
+from api.domain_errors import Invalid
 from api.errors import TOO_DEEP
 from api.plan_jobs import engine_options
 from api.plan_options import JobOptions, TimeLimitOutOfRange, check_size
@@ -30,7 +30,7 @@ def document(raw: bytes, source: str) -> dict[str, Any]:
     try:
         data: Any = parse_text(raw.decode("utf-8"), source)
     except ScenarioError as e:
-        raise Invalid("invalid scenario", [("body", p) for p in e.problems]) from None
+        raise Invalid("invalid scenario", [("body", p) for _, p in e.messages]) from None
     except UnicodeDecodeError:
         raise Invalid("invalid scenario", [("body", "not UTF-8 text")]) from None
     except RecursionError:
@@ -60,7 +60,7 @@ def scenario_of(data: dict[str, Any]) -> Scenario:
     try:
         return scenario_from_data(data, "scenario")
     except ScenarioError as e:
-        raise Invalid("invalid scenario", split_problems(e.problems)) from None
+        raise Invalid("invalid scenario", e.messages) from None
 
 
 def solve_in_a_slot(

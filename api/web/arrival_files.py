@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from placement.i18n import N_
+from placement.text import Text
 
 #: the columns of the scenario format's arrivals (``placement.models.Arrival``)
 COLUMNS = (
@@ -58,7 +59,7 @@ class RowProblem:
 
     line: int | None
     column: str | None
-    message: str
+    message: str | Text
     params: tuple[tuple[str, object], ...] = ()
     engine: bool = False
 

@@ -13,17 +13,19 @@ from typing import Any
 
 from jinja2 import pass_context
 
-from placement.i18n import Translator
+from placement.i18n import Translator, translator
+from placement.text import Text, render
 
 
-def engine_text(t: Translator, text: str) -> str:
-    """An engine text (a reason, a relaxation, a problem) for a reader of ``t.locale``."""
-    del t  # the engine's texts are not in the catalogue yet: shown as the plan holds them
-    return text
+def engine_text(t: Translator, text: str | Text) -> str:
+    """An engine text (a reason, a relaxation, a problem) for a reader of ``t.locale``: a
+    catalogue message (``placement.text``) is rendered from the ``engine`` domain in that
+    language; a plain string is shown as it is."""
+    return render(text, translator(t.locale))
 
 
 @pass_context
-def engine_text_filter(context: Any, text: str) -> str:
+def engine_text_filter(context: Any, text: str | Text) -> str:
     """``{{ reason|engine_text }}`` in a template: :func:`engine_text` with the page's
     translator."""
     return engine_text(context["t"], text)

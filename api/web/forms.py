@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from api.domain_errors import FieldProblem
 from placement.i18n import N_, Translator
 
 #: list cells: values separated by commas, semicolons, vertical bars or spaces
@@ -93,10 +94,10 @@ def document(cells: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     return doc, bad
 
 
-def pydantic_problems(error: ValidationError) -> list[tuple[str, str]]:
+def pydantic_problems(error: ValidationError) -> list[FieldProblem]:
     """``(field, problem)`` pairs of a validation error; the field is the first part of the
     location (``languages`` for ``languages.2``)."""
-    out = []
+    out: list[FieldProblem] = []
     for e in error.errors():
         loc = [str(p) for p in e.get("loc", ()) if not str(p).startswith("function-")]
         out.append((loc[0] if loc else "", str(e.get("msg", "invalid"))))
@@ -116,7 +117,7 @@ def split_field(path: str) -> tuple[int | None, str]:
     return index, found.group(2) or ""
 
 
-def field_errors(t: Translator, problems: Iterable[tuple[str, str]], render: Any) -> dict[str, str]:
+def field_errors(t: Translator, problems: Iterable[FieldProblem], render: Any) -> dict[str, str]:
     """``{field: message}`` for a form: problems of one field joined; ``render`` turns an
     engine or model text into the reader's language (``api.web.engine_texts``)."""
     out: dict[str, str] = {}

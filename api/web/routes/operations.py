@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from api.db import begin_write
 from api.deps import RowId, SolveSlot
-from api.domain_errors import Conflict, Invalid, ServiceError, TooLarge, TooMany
+from api.domain_errors import Conflict, FieldProblem, Invalid, ServiceError, TooLarge, TooMany
 from api.schemas import ArrivalIn, HoldIn, OperationIn
 from api.services import holds, operations
 from api.store import active_shelters
@@ -40,7 +40,10 @@ HOLD_MADE = N_("Places held.")
 
 
 def _problem_text(t: Translator, p: RowProblem) -> str:
-    problem = engine_text(t, p.message) if p.engine else t.gettext(p.message, **dict(p.params))
+    if p.engine or not isinstance(p.message, str):
+        problem = engine_text(t, p.message)
+    else:
+        problem = t.gettext(p.message, **dict(p.params))
     if p.line is None:
         return problem
     if p.column is None:
@@ -69,7 +72,7 @@ def create_operation(page: CoordinatorPageDep, form: CheckedForm) -> Response:
     """Record the operation and open its page; the form again with each problem otherwise."""
     t = web_translator(page.request)
     values, data, bad = _operation_input(form)
-    problems: list[tuple[str, str]] = [(k, t.gettext(v)) for k, v in bad.items()]
+    problems: list[FieldProblem] = [(k, t.gettext(v)) for k, v in bad.items()]
     try:
         body = OperationIn.model_validate(data)
     except ValidationError as e:
@@ -136,7 +139,7 @@ def add_arrival(operation_id: RowId, page: CoordinatorPageDep, form: CheckedForm
     t = web_translator(page.request)
     values = {name: str(form.get(name) or "") for name in ARRIVAL_FIELDS}
     doc, bad = document(values)
-    problems: list[tuple[str, str]] = [(k, t.gettext(v)) for k, v in bad.items()]
+    problems: list[FieldProblem] = [(k, t.gettext(v)) for k, v in bad.items()]
     item = None
     try:
         item = ArrivalIn.model_validate(doc)
@@ -231,7 +234,7 @@ def create_hold(
     """Hold places at a named shelter, or for a profile (the engine picks the shelters)."""
     t = web_translator(page.request)
     values, data, bad = _hold_input(form)
-    problems: list[tuple[str, str]] = [(k, t.gettext(v)) for k, v in bad.items()]
+    problems: list[FieldProblem] = [(k, t.gettext(v)) for k, v in bad.items()]
     try:
         if problems:
             raise Invalid("invalid hold", problems)

@@ -23,13 +23,14 @@ from api.auth import Principal
 from api.config import Settings
 from api.db import begin_write, with_retry
 from api.deps import EngineDep, SessionDep, SettingsDep
-from api.domain_errors import Conflict, Invalid
+from api.domain_errors import Conflict, FieldProblem, Invalid
 from api.services import shelters as service
 from api.services.capacity import is_stale
 from api.services.shelters import Change
 from api.store import MAX_PAGE, Page, handles, visible_shelter
 from api.tables import ShelterRow, aware
 from api.web.deps import CheckedForm, PageCoordinator
+from api.web.engine_texts import engine_text
 from api.web.render import render, web_translator
 from api.web.routes.shelter import freshness
 from placement.i18n import N_, Translator
@@ -99,13 +100,13 @@ def shelter_document(form: FormData, with_places: bool) -> dict[str, Any]:
     return doc
 
 
-def field_errors(errors: list[tuple[str, str]]) -> dict[str, str]:
-    """Problems by form field (``location.lat`` is the ``lat`` field, ``accepts[0]`` the
-    ``accepts`` group)."""
+def field_errors(t: Translator, errors: list[FieldProblem]) -> dict[str, str]:
+    """Problems by form field, in the reader's language (``location.lat`` is the ``lat``
+    field, ``accepts[0]`` the ``accepts`` group)."""
     out: dict[str, str] = {}
     for name, problem in errors:
         key = name.split(".")[-1] if name.startswith("location") else name.split("[")[0]
-        out.setdefault(key.split(".")[0], problem)
+        out.setdefault(key.split(".")[0], engine_text(t, problem))
     return out
 
 
@@ -196,7 +197,7 @@ def create_shelter(
         session.rollback()
         t = web_translator(request)
         return _form_page(
-            request, None, form=form, errors=field_errors(e.errors), alert=t.gettext(NOT_SAVED)
+            request, None, form=form, errors=field_errors(t, e.errors), alert=t.gettext(NOT_SAVED)
         )
     return RedirectResponse("/app/shelters?done=1", status_code=303)
 
@@ -257,7 +258,7 @@ async def edit_shelter(
             row = visible_shelter(session, shelter_id, who)
         t = web_translator(request)
         return _form_page(
-            request, row, form=form, errors=field_errors(e.errors), alert=t.gettext(NOT_SAVED)
+            request, row, form=form, errors=field_errors(t, e.errors), alert=t.gettext(NOT_SAVED)
         )
     return RedirectResponse("/app/shelters?done=1", status_code=303)
 
