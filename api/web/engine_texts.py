@@ -17,15 +17,17 @@ from placement.i18n import Translator, translator
 from placement.text import Text, render
 
 
-def engine_text(t: Translator, text: str | Text) -> str:
+def engine_text(t: Translator, text: str | Text | dict[str, Any]) -> str:
     """An engine text (a reason, a relaxation, a problem) for a reader of ``t.locale``: a
-    catalogue message (``placement.text``) is rendered from the ``engine`` domain in that
-    language; a plain string is shown as it is."""
+    catalogue message (``placement.text``; stored ones come back from the database as
+    dicts) is rendered from the ``engine`` domain in that language; a string as it is."""
+    if isinstance(text, dict):
+        text = Text.model_validate(text)
     return render(text, translator(t.locale))
 
 
 @pass_context
-def engine_text_filter(context: Any, text: str | Text) -> str:
+def engine_text_filter(context: Any, text: str | Text | dict[str, Any]) -> str:
     """``{{ reason|engine_text }}`` in a template: :func:`engine_text` with the page's
     translator."""
     return engine_text(context["t"], text)
