@@ -207,6 +207,9 @@ class AuditRecord(SQLModel, table=True):
     object_type: str = Field(max_length=32)
     object_id: str = Field(max_length=64)
     detail: str = Field(default="", max_length=200)
+    #: the system's acts (``role`` "system"): whose act started it (a user id), and what
+    on_behalf_of: int | None = None
+    trigger: str = Field(default="", max_length=32)
 
 
 class Alert(SQLModel, table=True):

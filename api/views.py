@@ -6,9 +6,10 @@ of a placement (``ManagerPlacementOut``) holds nothing else about the case.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Collection, Mapping
+from typing import Any, cast
 
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from api.auth import Principal
@@ -17,6 +18,8 @@ from api.plan_options import JobOptions
 from api.schemas import (
     AlertOut,
     ArrivalOut,
+    CompromisedScope,
+    CompromiseNote,
     Freshness,
     HoldOut,
     ManagerPlacementOut,
@@ -29,6 +32,7 @@ from api.schemas import (
     StaleNote,
 )
 from api.services.capacity import is_stale
+from api.services.compromised import compromises_of
 from api.services.replanning import Outcome
 from api.store import handles
 from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow
@@ -50,7 +54,36 @@ def shelters_out(
 ) -> list[ShelterOut | ShelterPublicOut]:
     """The views of these shelters that ``who`` may have (the handles read in one query)."""
     names = handles(session, {u for r in rows for u in (r.updated_by, r.capacity_updated_by)})
-    return [_shelter_view(r, who, settings, names) for r in rows]
+    views = [_shelter_view(r, who, settings, names) for r in rows]
+    if who.role == "coordinator":
+        notes = compromise_notes(session, [r.id for r in rows])
+        for view in views:
+            if isinstance(view, ShelterOut):
+                view.compromised = notes.get(view.id, [])
+    return views
+
+
+def compromise_notes(
+    session: Session | None, shelter_ids: Collection[str]
+) -> dict[str, list[CompromiseNote]]:
+    """Each shelter's compromise records (coordinators' views only); none without a session
+    (a row read in a transaction already closed)."""
+    if session is None:
+        return {}
+    return {
+        sid: [
+            CompromiseNote(
+                shelter_id=sid,
+                scope=cast(CompromisedScope, c.scope),
+                network=c.network,
+                operation_id=c.operation_id,
+                at=c.at,
+                shelter_active=active,
+            )
+            for c, active in records
+        ]
+        for sid, records in compromises_of(session, shelter_ids).items()
+    }
 
 
 def _shelter_view(
@@ -106,9 +139,16 @@ def stored_reasons(reasons: list[str | dict[str, Any]] | None, t: Translator) ->
 
 
 def placement_out(row: PlacementRow) -> PlacementOut:
-    """A placement as a coordinator sees it."""
+    """A placement as a coordinator sees it (with its shelter's compromise records when the
+    row is still in its request's session)."""
+    notes = compromise_notes(object_session(row), [row.shelter_id])  # type: ignore[arg-type]
+    return _placement_out(row, notes.get(row.shelter_id, []))
+
+
+def _placement_out(row: PlacementRow, compromised: list[CompromiseNote]) -> PlacementOut:
     assert row.id is not None
     return PlacementOut(
+        compromised=compromised,
         id=row.id,
         arrival_id=row.arrival_id,
         shelter_id=row.shelter_id,
@@ -152,7 +192,9 @@ def placements_out(
 ) -> list[PlacementOut] | list[ManagerPlacementOut]:
     """Placements as coordinators see them, or as the receiving shelters' managers do."""
     if who.role == "coordinator":
-        return [placement_out(p) for p, _ in rows]
+        session = object_session(rows[0][0]) if rows else None
+        notes = compromise_notes(session, {p.shelter_id for p, _ in rows})  # type: ignore[arg-type]
+        return [_placement_out(p, notes.get(p.shelter_id, [])) for p, _ in rows]
     return [manager_placement_out(p, a) for p, a in rows]
 
 
@@ -220,9 +262,13 @@ def stale_note(job: PlanJob, plan: Plan | None) -> StaleNote:
 
 
 def job_out(job: PlanJob, with_result: bool = True, t: Translator = ENGLISH) -> PlanJobOut:
-    """A job as coordinators see it (the plan's reasons and relaxations in ``t``'s language)."""
+    """A job as coordinators see it (the plan's reasons and relaxations in ``t``'s language);
+    with its result, the shelters it uses that were marked compromised."""
     plan = Plan.model_validate(job.result).localized(t) if with_result and job.result else None
+    used = {p.shelter for p in plan.placements} if plan else set()
+    notes = compromise_notes(object_session(job), used)  # type: ignore[arg-type]
     return PlanJobOut(
+        compromised_shelters=[n for sid in sorted(notes) for n in notes[sid]],
         id=job.id,
         status=job.status,
         operation_id=job.operation_id,

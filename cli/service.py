@@ -84,6 +84,38 @@ def users_add(
     typer.echo(token)
 
 
+@users.command("import")
+def users_import(
+    file: Annotated[str, typer.Argument(help="a CSV file: handle,role,shelters[,days]")],
+    days: Days = None,
+) -> None:
+    """Create many users from a CSV file in one transaction (all or none); print each new
+    user's first token once, as handle<TAB>token.
+
+    Columns: handle, role, shelters (a manager's shelter ids separated by ";"), days
+    (optional). A bad row refuses the whole file: every problem is named by row and column.
+    """
+    from pathlib import Path
+
+    from api.user_import import ImportRefused, import_users
+
+    try:
+        text = Path(file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        typer.echo(f"error: {file}: {e}", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings()
+    try:
+        created = import_users(_engine(settings), text, _days(days, settings))
+    except ImportRefused as e:
+        for problem in e.problems:
+            typer.echo(f"{file}: {problem}", err=True)
+        typer.echo(f"error: {file}: refused, no user created", err=True)
+        raise typer.Exit(2) from None
+    for handle, token in created:
+        typer.echo(f"{handle}\t{token}")
+
+
 @users.command("token")
 def users_token(
     handle: Annotated[str, typer.Argument(help="an existing user's handle")],
@@ -228,7 +260,12 @@ def serve(
     engine.dispose()
     docs = f"http://{host or settings.host}:{port or settings.port}/docs"
     typer.echo(
-        t.gettext("database: {database}; docs at {docs}", database=settings.describe(), docs=docs)
+        t.gettext(
+            "database: {database}; web app at {app}, API docs at {docs}",
+            database=settings.describe(),
+            app=f"http://{host or settings.host}:{port or settings.port}/app/",
+            docs=docs,
+        )
     )
     uvicorn.run(
         "api.main:app_from_env",

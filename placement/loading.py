@@ -96,8 +96,9 @@ def parse_text(text: str, source: str) -> Any:
             )
         raise ScenarioError(source, [("", malformed)]) from None
     except ValueError as e:  # a YAML value that cannot be what it looks like: 2026-13-01
-        malformed = message("malformed YAML: {problem}", problem=str(e))
-        raise ScenarioError(source, [("", malformed)]) from None
+        raise ScenarioError(
+            source, [("", message("malformed YAML: {problem}", problem=str(e)))]
+        ) from None
 
 
 def read_document(path: str | Path) -> Any:

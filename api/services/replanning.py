@@ -229,7 +229,9 @@ def replan(
 def replan_in(
     tx: Tx, world: World, rows: dict[str, ArrivalRow], arrival: ArrivalRow, why: str
 ) -> Outcome:
-    """Re-plan ``arrival`` (its household among ``rows``) in ``world``; write the outcome."""
+    """Re-plan ``arrival`` (its household among ``rows``) in ``world``; write the outcome,
+    recorded as the system's act (the engine chose), on behalf of whoever started it."""
+    by = audit.system_act(why, tx.who)
     result = replan_unit(world.ctx, world.fixed, arrival.id)
     out = Outcome(
         arrival_ids=list(result.arrival_ids),
@@ -240,16 +242,12 @@ def replan_in(
     if result.shelter is not None:
         made = _propose(tx, world, rows, result.arrival_ids, result.shelter)
         out.placement_ids = [p.id for p in made if p.id is not None]
-        audit.record(
-            tx.session, tx.who, "write", "placement", out.placement_ids, f"proposed ({why})"
-        )
+        audit.record(tx.session, by, "write", "placement", out.placement_ids, f"proposed ({why})")
         log.info("re-plan (%s): %s -> %s", why, ",".join(result.arrival_ids), result.shelter)
         return out
     out.reasons = why_unplaced(world, arrival.id)
     _wait(tx, [rows[aid] for aid in result.arrival_ids], out.reasons, why)
-    audit.record(
-        tx.session, tx.who, "write", "arrival", result.arrival_ids, f"waiting list ({why})"
-    )
+    audit.record(tx.session, by, "write", "arrival", result.arrival_ids, f"waiting list ({why})")
     log.info("re-plan (%s): no place for %s", why, ",".join(result.arrival_ids))
     return out
 

@@ -1,10 +1,10 @@
 """The one place where the engine's texts (reasons why someone was not placed, relaxations,
 problems found in input) are rendered for a page.
 
-Until the engine's messages go through the ``engine`` catalogue (the branch that moves
-``placement/explain.py`` and the loading texts to it), the plan and the services hold them
-as English strings: they are shown as they are. When the engine gives message ids with
-parameters, this function renders them in the reader's language, and no page changes.
+The engine keeps them as messages (:class:`placement.text.Text`: a catalogue id and its
+parameters), in plans, in stored waiting-list reasons (as JSON) and in the problems it
+raises; they are rendered here in the reader's language. Texts stored as plain strings (by
+an older version, or texts that never were messages) are shown as they are.
 """
 
 from __future__ import annotations
@@ -13,21 +13,27 @@ from typing import Any
 
 from jinja2 import pass_context
 
-from placement.i18n import Translator, translator
+from placement.i18n import ENGINE, Translator, translator
+from placement.plan import Plan
 from placement.text import Text, render
 
 
-def engine_text(t: Translator, text: str | Text | dict[str, Any]) -> str:
-    """An engine text (a reason, a relaxation, a problem) for a reader of ``t.locale``: a
-    catalogue message (``placement.text``; stored ones come back from the database as
-    dicts) is rendered from the ``engine`` domain in that language; a string as it is."""
+def engine_text(t: Translator, text: Text | str | dict[str, Any] | None) -> str:
+    """An engine text (a reason, a relaxation, a problem) for a reader of ``t.locale``, from
+    the engine's catalogue (``t`` is usually the page's, of the ``web`` domain)."""
+    engine = translator(t.locale, ENGINE)
     if isinstance(text, dict):
-        text = Text.model_validate(text)
-    return render(text, translator(t.locale))
+        return Text.model_validate(text).render(engine)
+    return render(text, engine)
+
+
+def engine_plan(t: Translator, plan: Plan) -> Plan:
+    """A plan whose reasons and relaxations read in ``t``'s language."""
+    return plan.localized(translator(t.locale, ENGINE))
 
 
 @pass_context
-def engine_text_filter(context: Any, text: str | Text | dict[str, Any]) -> str:
+def engine_text_filter(context: Any, text: Text | str | dict[str, Any] | None) -> str:
     """``{{ reason|engine_text }}`` in a template: :func:`engine_text` with the page's
     translator."""
     return engine_text(context["t"], text)

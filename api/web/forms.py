@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from api.domain_errors import FieldProblem
 from placement.i18n import N_, Translator
+from placement.problems import error_problems, format_location
 
 #: list cells: values separated by commas, semicolons, vertical bars or spaces
 LIST_SEPARATOR = re.compile(r"[,;|\s]+")
@@ -95,12 +96,14 @@ def document(cells: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def pydantic_problems(error: ValidationError) -> list[FieldProblem]:
-    """``(field, problem)`` pairs of a validation error; the field is the first part of the
-    location (``languages`` for ``languages.2``)."""
+    """``(field, problem)`` pairs of a validation error, the problems as the engine's
+    messages (``placement.problems``); the field is the first part of the location
+    (``languages`` for ``languages[2]``)."""
     out: list[FieldProblem] = []
     for e in error.errors():
-        loc = [str(p) for p in e.get("loc", ()) if not str(p).startswith("function-")]
-        out.append((loc[0] if loc else "", str(e.get("msg", "invalid"))))
+        loc = tuple(p for p in e.get("loc", ()) if not str(p).startswith("function-"))
+        field = str(loc[0]) if loc else ""
+        out += [(field, problem) for _, problem in error_problems(e, format_location(loc))]
     return out
 
 

@@ -40,10 +40,11 @@ HOLD_MADE = N_("Places held.")
 
 
 def _problem_text(t: Translator, p: RowProblem) -> str:
-    if p.engine or not isinstance(p.message, str):
-        problem = engine_text(t, p.message)
-    else:
-        problem = t.gettext(p.message, **dict(p.params))
+    problem = (
+        engine_text(t, p.message)
+        if p.engine or not isinstance(p.message, str)
+        else t.gettext(p.message, **dict(p.params))
+    )
     if p.line is None:
         return problem
     if p.column is None:

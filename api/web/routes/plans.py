@@ -22,7 +22,7 @@ from api.solve_slots import SolveRate
 from api.store import MAX_PAGE, Page
 from api.tables import PlanJob
 from api.web.deps import CheckedForm, CoordinatorPage, CoordinatorPageDep
-from api.web.engine_texts import engine_text
+from api.web.engine_texts import engine_plan, engine_text
 from api.web.labels import STATUSES, label
 from api.web.render import render, web_translator
 from api.web.routes.operations import operation_page
@@ -160,10 +160,10 @@ def plan_page(page: CoordinatorPage, plan_id: str, **extra: Any) -> HTMLResponse
         if job.operation_id is None
         else operations.read_operation(page.session, job.operation_id, page.who)
     )
-    plan = Plan.model_validate(job.result) if job.result else None
+    t = web_translator(page.request)
+    plan = engine_plan(t, Plan.model_validate(job.result)) if job.result else None
     payload = plan_map(page.session, job.id, page.who) if plan is not None else None
     page.session.commit()  # the reads' audit records
-    t = web_translator(page.request)
     context: dict[str, Any] = {"notice": None, "conflicts": [], "commit_error": None, **extra}
     return render(
         page.request,
