@@ -13,21 +13,23 @@ from typing import Any
 
 from jinja2 import pass_context
 
-from placement.i18n import Translator
+from placement.i18n import ENGINE, Translator, translator
 from placement.plan import Plan
 from placement.text import Text, render
 
 
 def engine_text(t: Translator, text: Text | str | dict[str, Any] | None) -> str:
-    """An engine text (a reason, a relaxation, a problem) for a reader of ``t.locale``."""
+    """An engine text (a reason, a relaxation, a problem) for a reader of ``t.locale``, from
+    the engine's catalogue (``t`` is usually the page's, of the ``web`` domain)."""
+    engine = translator(t.locale, ENGINE)
     if isinstance(text, dict):
-        return Text.model_validate(text).render(t)
-    return render(text, t)
+        return Text.model_validate(text).render(engine)
+    return render(text, engine)
 
 
 def engine_plan(t: Translator, plan: Plan) -> Plan:
     """A plan whose reasons and relaxations read in ``t``'s language."""
-    return plan.localized(t)
+    return plan.localized(translator(t.locale, ENGINE))
 
 
 @pass_context

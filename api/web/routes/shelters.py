@@ -26,7 +26,7 @@ from api.domain_errors import Conflict, FieldProblem, Invalid
 from api.services import shelters as service
 from api.services.capacity import is_stale
 from api.services.shelters import Change
-from api.store import MAX_PAGE, Page, handles, visible_shelter
+from api.store import MAX_PAGE, Page, handles, lock_shelters, visible_shelter
 from api.tables import ShelterRow, aware
 from api.web.deps import CheckedForm, PageCoordinator
 from api.web.engine_texts import engine_text
@@ -214,9 +214,27 @@ def edit_shelter_page(
 def _edit(
     session: Session, settings: Settings, shelter_id: str, who: Principal, change: Change
 ) -> None:
-    write(
-        session, lambda session: service.change_shelter(session, settings, shelter_id, who, change)
-    )
+    """Apply the fields the form changed (a form sends them all: the unchanged ones are
+    left out, so the shelter's history and the audit log name only real changes). One
+    ``api.db.write`` transaction; the row is locked before it is compared."""
+
+    def work(session: Session) -> None:
+        lock_shelters(session, [shelter_id])  # first: the row compared is the locked one
+        row = visible_shelter(session, shelter_id, who)  # NotFound alike: missing, forbidden
+        before = row.shelter
+        after = service.checked_shelter(
+            {**before.model_dump(by_alias=True), **change.fields}, settings
+        )
+        changed = {
+            k: v for k, v in change.fields.items() if getattr(after, k) != getattr(before, k)
+        }
+        active = None if change.active in (None, row.active) else change.active
+        if changed or active is not None:  # else nothing to record
+            service.change_shelter(
+                session, settings, shelter_id, who, Change(change.kind, changed, active)
+            )
+
+    write(session, work)
 
 
 @router.post("/shelters/{shelter_id}/edit", response_class=HTMLResponse)
