@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from placement.explain import format_ranges, night_ranges
 from placement.models import PRIORITIES, Scenario
 from stress.evaluate import DrawOutcome
+from stress.spec import Target
 from stress.stats import Estimate, mean, proportion
 
 #: bottlenecks, shelters and départements listed in a report, at most
@@ -76,13 +77,24 @@ class AdviceResult(Out):
     """The cheapest set of candidates; its figures count the target's group (everyone by
     default): in sample (the sweep's draws), and before/after on fresh draws."""
 
-    target: str
-    met: bool = Field(description="whether some set of candidates meets the target on the draws")
+    target: Target
+    met: bool = Field(description="whether a set of candidates meets the target on the draws")
+    proven: bool = Field(
+        description="met: the set is proven the cheapest; not met: proven that no set meets "
+        "the target (else the model's time limit or rounds ran out)"
+    )
+    cost_bound: float | None = Field(
+        description="no set meeting the target costs less (the model's bound)"
+    )
     chosen: CandidateSet | None
-    sets_evaluated: int
+    model_rounds: int = Field(description="solves of the sample-average model")
+    model_draws: int = Field(description="draws in the model (those leaving someone out)")
+    model_variables: int
+    model_seconds: float = Field(description="varies with timing")
+    sets_evaluated: int = Field(description="sets the engine checked on the draws")
     solves: int = Field(
-        description="solves it took; varies with timing (a set is dropped as soon as it "
-        "misses the target, whichever draws came back first)"
+        description="engine solves it took; varies with timing (a set is dropped as soon as "
+        "it misses the target, whichever draws came back first)"
     )
     in_sample: NetworkResult | None
     out_of_sample_before: NetworkResult
@@ -131,7 +143,7 @@ class StressReport(Out):
 
     def numbers(self) -> dict[str, object]:
         """Everything but the timing: equal for equal spec, networks and seed."""
-        return self.model_dump(exclude={"timing": True, "advice": {"solves"}})
+        return self.model_dump(exclude={"timing": True, "advice": {"solves", "model_seconds"}})
 
 
 def unplaced_result(unplaced: Sequence[int]) -> NetworkResult:

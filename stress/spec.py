@@ -31,7 +31,8 @@ from placement.models import (
 #: bounds that keep a sweep within what a cluster can do in an evening
 MAX_DRAWS = 100_000
 MAX_OPERATION_SIZE = 2_000
-MAX_CANDIDATES = 12
+#: candidates of capacity advice: one boolean each in one CP-SAT model (solver/saa.py)
+MAX_CANDIDATES = 500
 Share = Annotated[float, Field(ge=0, le=1)]
 Weight = Annotated[float, Field(gt=0, le=1_000_000)]
 
@@ -249,6 +250,10 @@ class Advice(Frozen):
     check_draws: int = Field(
         default=200, ge=1, le=MAX_DRAWS, description="fresh draws to check the advice on"
     )
+    time_limit: float = Field(
+        default=60.0, gt=0, le=3600, description="seconds per solve of the advice model"
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="CP-SAT workers of the advice model")
 
     @model_validator(mode="after")
     def _unique(self) -> Advice:

@@ -1,0 +1,230 @@
+"""Capacity advice as one sample-average optimisation: the cheapest set of additions to the
+network with which the draws meet a target, in one CP-SAT model over all the draws together.
+
+Variables: ``y[c]`` (candidate addition *c* chosen or not) and, for every draw *d*, the columns
+of its linear model (:class:`solver.linear.LinearModel`): copies of each unit in each
+admissible shelter, a unit being a household or a group of identical persons (so a draw of
+40 persons is a few dozen integers per shelter, not 40 booleans). Each draw's rows are its
+plan rules' own rows (``add_rows`` in :mod:`placement.rules`), written against the network
+*without* the additions (its new shelters with no place); the capacity rows then get the
+places each chosen addition brings to their shelter: ``used <= places + sum_c k[c,s] y[c]``.
+Columns and admissibility come from the network with every addition made (the most any set
+allows). The target is over the draws: everyone (of a group) placed in at least a number of
+draws (``z[d]`` per draw), or at most a number of persons unplaced in total. The objective
+is the cost of the additions.
+
+The model maximises who is placed where the engine places by priority levels first, so it is
+a relaxation: a set the engine says meets the target meets it here. Its cheapest set is
+checked by the engine (by the caller) and, if the engine disagrees, cut off (``cuts``) and
+the model solved again: the first set the engine confirms is the cheapest, when each model
+solve was proven optimal. With a time limit reached, the result is the best set found and
+the model's bound on the cost (no set costs less).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from placement.context import Context
+from placement.models import Arrival, Scenario
+from solver.linear import INF, LinearModel
+from solver.units import build_units
+
+#: costs are integers in CP-SAT: hundredths of the planner's unit
+COST_SCALE = 100
+#: the most integer variables one model may have (draws x columns): beyond, it is refused
+#: rather than left to exhaust memory (about 1 KB per variable in CP-SAT's presolve)
+MAX_VARIABLES = 2_000_000
+
+SaaStatus = Literal["optimal", "feasible", "infeasible", "unknown"]
+
+
+@dataclass(frozen=True)
+class Addition:
+    """One candidate: its cost and the places it adds, every night, per shelter position
+    (in the scenario with every addition made)."""
+
+    cost: float
+    places: dict[int, int]
+
+
+@dataclass(frozen=True)
+class SaaDraw:
+    """One draw as the model reads it: its linear model and the persons the target counts in
+    one copy of each unit."""
+
+    model: LinearModel
+    counted: np.ndarray  # per unit
+
+    @property
+    def total(self) -> int:
+        """Persons the target counts in the draw."""
+        counts = np.array([u.count for u in self.model.unit_list], dtype=np.int64)
+        return int(self.counted @ counts) if len(counts) else 0
+
+
+@dataclass(frozen=True)
+class SaaTarget:
+    """What the chosen set must reach over the modelled draws: one of the two.
+
+    ``all_placed_draws``: draws in which everyone counted is placed, at least;
+    ``unplaced_total``: persons counted left unplaced, over all the draws, at most."""
+
+    all_placed_draws: int | None = None
+    unplaced_total: int | None = None
+
+
+@dataclass(frozen=True)
+class SaaOptions:
+    """Explicit solver settings of one model solve."""
+
+    time_limit: float = 60.0
+    workers: int = 1
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SaaResult:
+    """The cheapest set found (candidate indices), whether it is proven cheapest, and the
+    bound: no set meeting the target in the model costs less."""
+
+    status: SaaStatus
+    chosen: frozenset[int] | None
+    cost: float | None
+    bound: float | None
+    seconds: float
+    variables: int
+    draws: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def saa_draw(full: Scenario, without: Scenario, counted: Callable[[Arrival], int]) -> SaaDraw:
+    """A draw's model: ``full`` is the draw against the network with every addition made,
+    ``without`` the same draw against the network without them (same shelters, in the same
+    order, new ones with no place); ``counted``: persons the target counts of an arrival."""
+    units = build_units(Context(full))
+    model = LinearModel(Context(without), units)
+    per_unit = np.array([sum(counted(m) for m in u.members) for u in units.units], dtype=np.int64)
+    return SaaDraw(model, per_unit)
+
+
+def solve_saa(
+    draws: Sequence[SaaDraw],
+    additions: Sequence[Addition],
+    target: SaaTarget,
+    options: SaaOptions = SaaOptions(),
+    cuts: Sequence[tuple[frozenset[int], bool]] = (),
+) -> SaaResult:
+    """The cheapest set of ``additions`` meeting ``target`` over ``draws``.
+
+    ``cuts``: sets ruled out by the engine, each with whether every subset is ruled out
+    too (True when fewer places can only do worse for the target), so a chosen set must
+    differ from each (or add something outside it)."""
+    started = time.perf_counter()
+    variables = sum(d.model.n_columns for d in draws) + len(additions) + len(draws)
+    if variables > MAX_VARIABLES:
+        return SaaResult(
+            "unknown",
+            None,
+            None,
+            None,
+            0.0,
+            variables,
+            len(draws),
+            [f"{variables} variables: more than {MAX_VARIABLES}; use fewer draws"],
+        )
+    builder = _Builder(additions)
+    for draw in draws:
+        builder.add_draw(draw)
+    builder.target(target)
+    builder.cut(cuts)
+    return builder.solve(options, started, len(draws))
+
+
+class _Builder:
+    """The CP-SAT model, draw by draw."""
+
+    def __init__(self, additions: Sequence[Addition]) -> None:
+        self.model = cp_model.CpModel()
+        self.additions = additions
+        self.y = [self.model.new_bool_var(f"y{c}") for c in range(len(additions))]
+        #: per shelter position: (places, y) of the additions there
+        self.adds_at: dict[int, list[tuple[int, cp_model.IntVar]]] = {}
+        for c, a in enumerate(additions):
+            for s, k in a.places.items():
+                self.adds_at.setdefault(s, []).append((k, self.y[c]))
+        #: per draw: (persons counted placed, persons counted)
+        self.placed: list[tuple[cp_model.LinearExpr, int]] = []
+        self.variables = len(self.y)
+
+    def add_draw(self, draw: SaaDraw) -> None:
+        lin = draw.model
+        d = len(self.placed)
+        x = [self.model.new_int_var(0, int(ub), f"x{d}_{j}") for j, ub in enumerate(lin.col_ub)]
+        self.variables += len(x)
+        for cols, coefs, lo, hi, kind in zip(
+            lin.row_cols, lin.row_coefs, lin.row_lo, lin.row_hi, lin.row_kind, strict=True
+        ):
+            expr = cp_model.LinearExpr.weighted_sum([x[j] for j in cols], coefs.tolist())
+            if kind == "capacity":
+                extra = self.adds_at.get(int(lin.col_shelter[cols[0]]), [])
+                expr = expr - cp_model.LinearExpr.weighted_sum(
+                    [v for _, v in extra], [k for k, _ in extra]
+                )
+            if lo > -INF:
+                self.model.add(expr >= int(lo))
+            if hi < INF:
+                self.model.add(expr <= int(hi))
+        weights = draw.counted[lin.col_unit].tolist() if lin.n_columns else []
+        placed = cp_model.LinearExpr.weighted_sum(x, weights)
+        self.placed.append((placed, draw.total))
+
+    def target(self, target: SaaTarget) -> None:
+        if target.all_placed_draws is not None:
+            ok = []
+            for d, (placed, total) in enumerate(self.placed):
+                z = self.model.new_bool_var(f"z{d}")
+                self.model.add(placed >= total).only_enforce_if(z)
+                ok.append(z)
+            self.variables += len(ok)
+            self.model.add(sum(ok) >= target.all_placed_draws)
+        else:
+            assert target.unplaced_total is not None  # one of the two, by construction
+            unplaced = sum(total - placed for placed, total in self.placed)
+            self.model.add(unplaced <= target.unplaced_total)
+
+    def cut(self, cuts: Sequence[tuple[frozenset[int], bool]]) -> None:
+        for chosen, with_subsets in cuts:
+            outside: list[cp_model.LiteralT] = [v for c, v in enumerate(self.y) if c not in chosen]
+            if with_subsets:  # every subset fails too: something outside it is needed
+                self.model.add_bool_or(outside)
+            else:
+                # not exactly this set: one of it left out, or something outside it
+                self.model.add_bool_or([*outside, *(self.y[c].negated() for c in sorted(chosen))])
+
+    def solve(self, options: SaaOptions, started: float, draws: int) -> SaaResult:
+        costs = [round(a.cost * COST_SCALE) for a in self.additions]
+        self.model.minimize(cp_model.LinearExpr.weighted_sum(self.y, costs))
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.max_time_in_seconds = options.time_limit
+        p.num_workers = options.workers
+        p.random_seed = options.seed
+        code = solver.solve(self.model)
+        seconds = time.perf_counter() - started
+        if code == cp_model.INFEASIBLE:
+            return SaaResult("infeasible", None, None, None, seconds, self.variables, draws)
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            bound = solver.best_objective_bound / COST_SCALE if self.additions else 0.0
+            return SaaResult("unknown", None, None, bound, seconds, self.variables, draws)
+        chosen = frozenset(c for c, v in enumerate(self.y) if solver.value(v))
+        cost = sum(self.additions[c].cost for c in chosen)
+        bound = solver.best_objective_bound / COST_SCALE
+        status: SaaStatus = "optimal" if code == cp_model.OPTIMAL else "feasible"
+        return SaaResult(status, chosen, cost, min(bound, cost), seconds, self.variables, draws)
