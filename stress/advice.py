@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from placement.i18n import N_
 from placement.models import Arrival, Scenario, Shelter
 from solver.saa import Addition, SaaOptions, SaaResult, SaaTarget, saa_draw, solve_saa
 from stress.draws import categories, draw_scenario, profile_of
 from stress.evaluate import DrawOutcome, with_changes
-from stress.report import AdviceResult, CandidateSet, NetworkResult, draws_label, unplaced_result
+from stress.report import AdviceResult, CandidateSet, NetworkResult, unplaced_result
 from stress.spec import Advice, Candidate, StressSpec, Target
 from stress.sweep import Job, Sweep
 
@@ -154,7 +155,7 @@ class _Check:
         # shows it soonest there.
         todo.sort(key=lambda job: (-self.base[job.index], job.index))
         missed = _Budget(self.advice.target, len(out))
-        results = self.sweep.run("advice: the engine checks a set", todo, missed.spend)
+        results = self.sweep.run(N_("advice: the engine checks a set"), todo, missed.spend)
         for result in results:
             out[result.index] = counted(self.advice.target, result)
             if result.unplaced == 0:
@@ -213,7 +214,7 @@ class _Rounds:
         for _ in range(MAX_ROUNDS):
             self.rounds += 1
             result = self.sweep.call(
-                "advice: the sample-average model",
+                N_("advice: the sample-average model"),
                 solve_model,
                 self.indices,
                 self.target,
@@ -240,7 +241,7 @@ def advise(
     check = rounds.check
     fresh = range(first_fresh, first_fresh + advice.check_draws)
     detail = advice.target.group is not None
-    before = sweep.run("advice: fresh draws, before", [Job(i, detail=detail) for i in fresh])
+    before = sweep.run(N_("advice: fresh draws, before"), [Job(i, detail=detail) for i in fresh])
     after: list[DrawOutcome] | None = None
     in_sample: NetworkResult | None = None
     chosen_set = None
@@ -248,7 +249,7 @@ def advise(
         changes = check.changes(chosen)
         chosen_set = CandidateSet(candidates=[c.id for c in changes], cost=check.cost(chosen))
         after = sweep.run(
-            "advice: fresh draws, after", [Job(i, changes, detail=detail) for i in fresh]
+            N_("advice: fresh draws, after"), [Job(i, changes, detail=detail) for i in fresh]
         )
         in_sample = unplaced_result(check.results.get(chosen, list(check.base.values())))
     last = rounds.last
@@ -269,7 +270,8 @@ def advise(
         out_of_sample_after=(
             None if after is None else unplaced_result([counted(advice.target, o) for o in after])
         ),
-        out_of_sample_draws=draws_label(fresh.start, fresh.stop),
+        out_of_sample_first=fresh.start,
+        out_of_sample_last=fresh.stop - 1,
         out_of_sample_target_met=(
             None
             if after is None

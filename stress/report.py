@@ -9,10 +9,11 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from placement.explain import format_ranges, night_ranges
+from placement.explain import night_ranges
 from placement.models import PRIORITIES, Scenario
 from stress.evaluate import DrawOutcome
 from stress.spec import Target
@@ -41,11 +42,18 @@ class Bottleneck(Out):
     persons_mean: float = Field(description="persons it kept out per draw, on average")
 
 
+class NightRange(Out):
+    first: date
+    last: date
+
+
 class Saturation(Out):
     shelter: str
     department: str
     full_share: Estimate = Field(description="probability that it is full on some night")
-    usual_full_nights: str = Field(description="nights it is usually full on, when full")
+    usual_full_nights: list[NightRange] = Field(
+        description="nights it is usually full on, when full"
+    )
 
 
 class DepartmentSaturation(Out):
@@ -99,7 +107,8 @@ class AdviceResult(Out):
     in_sample: NetworkResult | None
     out_of_sample_before: NetworkResult
     out_of_sample_after: NetworkResult | None
-    out_of_sample_draws: str = Field(description="the fresh draw indices it was checked on")
+    out_of_sample_first: int = Field(description="the first fresh draw it was checked on")
+    out_of_sample_last: int = Field(description="the last fresh draw it was checked on")
     out_of_sample_target_met: bool | None
 
 
@@ -234,7 +243,9 @@ def _shelters(network: Scenario, outcomes: Sequence[DrawOutcome]) -> list[Satura
                 shelter=s.id,
                 department=s.department,
                 full_share=proportion(len(full), n),
-                usual_full_nights=format_ranges(night_ranges(network, usual)),
+                usual_full_nights=[
+                    NightRange(first=a, last=b) for a, b in night_ranges(network, usual)
+                ],
             )
         )
     return sorted(out, key=lambda x: (-x.full_share.value, x.shelter))[:TOP]
@@ -249,7 +260,3 @@ def _departments(network: Scenario, outcomes: Sequence[DrawOutcome]) -> list[Dep
         for d, c in counts.items()
     ]
     return sorted(out, key=lambda x: (-x.full_share.value, x.department))
-
-
-def draws_label(first: int, stop: int) -> str:
-    return f"{first} to {stop - 1}"

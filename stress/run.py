@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from placement.i18n import N_
 from placement.models import Scenario
 from stress.advice import advise
 from stress.evaluate import DrawOutcome
@@ -46,7 +47,7 @@ def run_stress(
     """Every figure the spec asks for, computed on the cluster ``options`` names."""
     started = time.perf_counter()
     with Sweep(networks.by_name(), spec, options, on_progress) as sweep:
-        outcomes = sweep.run("draws", [Job(i, detail=True) for i in range(spec.draws)])
+        outcomes = sweep.run(N_("draws"), [Job(i, detail=True) for i in range(spec.draws)])
         report = summarise(networks.base, spec.name, spec.seed, outcomes)
         solves = len(outcomes)
         marginal, count = marginal_values(sweep, spec, networks.base, outcomes)
@@ -86,7 +87,7 @@ def marginal_values(
     short = [o for o in sample if o.unplaced > 0]
     shelters = [s.id for s in network.shelters]
     jobs = [Job(o.index, (one_more_place(sid),)) for o in short for sid in shelters]
-    results = sweep.run("marginal value", jobs)
+    results = sweep.run(N_("marginal value"), jobs)
     gains: dict[str, list[int]] = {sid: [0] * (len(sample) - len(short)) for sid in shelters}
     for job, result in zip(jobs, results, strict=True):
         before = next(o for o in short if o.index == job.index)
@@ -99,7 +100,7 @@ def marginal_values(
 
 def compare(sweep: Sweep, label: str, outcomes: Sequence[DrawOutcome]) -> Comparison:
     """The second network on the same draws: each draw's difference, then its mean."""
-    after = sweep.run("comparison", [Job(o.index, network="compare") for o in outcomes])
+    after = sweep.run(N_("comparison"), [Job(o.index, network="compare") for o in outcomes])
     return Comparison(
         label=label,
         before=network_result(outcomes),

@@ -27,6 +27,7 @@ from placement.models import (
     _check_languages,
     _department_code,
 )
+from stress.groups import FIXED_GROUPS, OPERATION, PRIORITY, SPEAKS
 
 #: bounds that keep a sweep within what a cluster can do in an evening
 MAX_DRAWS = 100_000
@@ -334,11 +335,10 @@ def network_problems(spec: StressSpec, network: Scenario) -> list[str]:
 
 def possible_groups(spec: StressSpec) -> set[str]:
     """The groups the report can count (see ``stress.draws.categories``)."""
-    out = {"everyone", "women", "trans women", "women with children", "men", "minors"}
-    out |= {"nonbinary people"} | {f"priority {p}" for p in range(1, 6)}
+    out = set(FIXED_GROUPS) | {f"{PRIORITY}{p}" for p in range(1, 6)}
     for p in spec.profiles:
-        out.add(f"operation {p.name}")
-        out |= {f"speaks {tag}" for o in p.composition.origins for tag in o.languages}
+        out.add(f"{OPERATION}{p.name}")
+        out |= {f"{SPEAKS}{tag}" for o in p.composition.origins for tag in o.languages}
     return out
 
 

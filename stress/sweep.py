@@ -1,7 +1,8 @@
 """Draws on a Dask cluster: a local one on this machine's cores, or an existing one.
 
 Each worker receives each network once (scattered to every worker before the first draw) and
-then only draw indices; the results come back keyed by index and are put in index order, so
+then only batches of draw indices (a few tasks per worker and phase: a task's overhead is paid
+per batch, not per draw); the results come back keyed by index and are put in index order, so
 the report does not depend on which worker solved what, nor on how many there are. A worker
 that dies mid-sweep loses nothing: the scheduler gives its draws to the others.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from placement.i18n import N_
 from placement.models import Scenario
 from stress.spec import Candidate, StressSpec
 
@@ -75,7 +77,13 @@ OnProgress = Callable[[SweepProgress], None]
 
 
 class SweepError(Exception):
-    """The cluster could not be reached or a draw failed on every try."""
+    """The cluster could not be reached or a draw failed on every try: ``msgid`` (of the
+    ``stress`` catalogue) with its ``params``; ``str()`` is the English text."""
+
+    def __init__(self, msgid: str, **params: str) -> None:
+        super().__init__(msgid.format(**params))
+        self.msgid = msgid
+        self.params = params
 
 
 def _run_batch(
@@ -131,7 +139,7 @@ class Sweep:
                 self._client = Client(self._cluster)
         except OSError as e:  # includes timeouts reaching the scheduler
             self.close()
-            raise SweepError(f"cannot reach the cluster: {e}") from None
+            raise SweepError(N_("cannot reach the cluster: {error}"), error=str(e)) from None
         # Once per worker, not per draw (hash=False: every sweep sends its own copy).
         self._data = self._client.scatter([self.networks, self.spec], broadcast=True, hash=False)
         return self
@@ -194,7 +202,9 @@ class Sweep:
         except Exception as e:
             for f in futures:
                 f.cancel()
-            raise SweepError(f"{phase}: a draw failed: {e}") from e
+            raise SweepError(
+                N_("{phase}: a draw failed: {error}"), phase=phase, error=str(e)
+            ) from e
         return [o for o in out if o is not None]
 
     def call(self, phase: str, fn: Callable[..., T], *args: Any) -> T:
@@ -218,7 +228,7 @@ class Sweep:
             result: T = future.result()
         except Exception as e:
             future.cancel()
-            raise SweepError(f"{phase}: failed: {e}") from e
+            raise SweepError(N_("{phase}: failed: {error}"), phase=phase, error=str(e)) from e
         if self.on_progress is not None:
             self.on_progress(SweepProgress(phase, 1, 1, time.perf_counter() - started))
         return result

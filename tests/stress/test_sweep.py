@@ -72,7 +72,7 @@ def test_advice_finds_the_cheapest_addition_and_the_comparison_pairs_draws():
     advice = report.advice
     assert advice is not None and advice.chosen is not None
     assert advice.chosen.candidates == ["lille-plus-one"] and advice.chosen.cost == 2
-    assert advice.out_of_sample_draws == "60 to 119"
+    assert (advice.out_of_sample_first, advice.out_of_sample_last) == (60, 119)
     assert advice.out_of_sample_after is not None
     assert advice.out_of_sample_after.all_placed.value == 1.0
     assert advice.out_of_sample_target_met
