@@ -164,14 +164,28 @@ class _Builder:
         self.variables = len(self.y)
 
     def add_draw(self, draw: SaaDraw) -> None:
+        """The draw's columns and rows. Columns of units the target does not count are left
+        out (at 0) when every row is an upper bound with non-negative terms (the plan rules'
+        rows are): leaving someone out never breaks one, and the target does not miss them."""
         lin = draw.model
         d = len(self.placed)
-        x = [self.model.new_int_var(0, int(ub), f"x{d}_{j}") for j, ub in enumerate(lin.col_ub)]
+        weights = draw.counted[lin.col_unit] if lin.n_columns else np.zeros(0, dtype=np.int64)
+        only_upper = all(lo == -INF for lo in lin.row_lo)
+        keep = weights > 0 if only_upper else np.ones(lin.n_columns, dtype=bool)
+        x: dict[int, cp_model.IntVar] = {
+            j: self.model.new_int_var(0, int(lin.col_ub[j]), f"x{d}_{j}")
+            for j in np.flatnonzero(keep).tolist()
+        }
         self.variables += len(x)
         for cols, coefs, lo, hi, kind in zip(
             lin.row_cols, lin.row_coefs, lin.row_lo, lin.row_hi, lin.row_kind, strict=True
         ):
-            expr = cp_model.LinearExpr.weighted_sum([x[j] for j in cols], coefs.tolist())
+            terms = [
+                (x[j], int(k)) for j, k in zip(cols.tolist(), coefs.tolist(), strict=True) if j in x
+            ]
+            if not terms:
+                continue  # every term at 0: an upper bound of 0 or more holds
+            expr = cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [k for _, k in terms])
             if kind == "capacity":
                 extra = self.adds_at.get(int(lin.col_shelter[cols[0]]), [])
                 expr = expr - cp_model.LinearExpr.weighted_sum(
@@ -181,8 +195,7 @@ class _Builder:
                 self.model.add(expr >= int(lo))
             if hi < INF:
                 self.model.add(expr <= int(hi))
-        weights = draw.counted[lin.col_unit].tolist() if lin.n_columns else []
-        placed = cp_model.LinearExpr.weighted_sum(x, weights)
+        placed = cp_model.LinearExpr.weighted_sum(list(x.values()), [int(weights[j]) for j in x])
         self.placed.append((placed, draw.total))
 
     def target(self, target: SaaTarget) -> None:

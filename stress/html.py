@@ -218,14 +218,24 @@ class _Plots:
             (t.gettext("everyone at priority {p} or above", p=p), e)
             for p, e in r.all_placed_at_or_above.items()
         ]
+        # In percent, with the reader's percent sign (plotly's "%" format has no space).
         fig = self._bar(
             [k for k, _ in estimates],
-            [e.value for _, e in estimates],
-            ([e.low for _, e in estimates], [e.high for _, e in estimates]),
+            [100 * e.value for _, e in estimates],
+            ([100 * e.low for _, e in estimates], [100 * e.high for _, e in estimates]),
             t.gettext("probability, with its 95 % confidence interval"),
         )
-        fig.update_xaxes(range=[0, 1], tickformat=".0%")
+        fig.update_xaxes(range=[0, 102], **self.percent_ticks())
         return fig
+
+    def percent_ticks(self) -> dict[str, Any]:
+        """Ticks of an axis in percent (0 to 100), written the reader's way (``20 %``)."""
+        values = list(range(0, 101, 20))
+        return {
+            "tickmode": "array",
+            "tickvals": values,
+            "ticktext": [self.t.percent(v / 100, digits=0) for v in values],
+        }
 
     def unplaced(self) -> Any:
         t, rows = self.t, self.r.expected_unplaced[:ROWS]
@@ -264,6 +274,7 @@ class _Plots:
         codes = sorted({s.department for s in network.shelters})
         points = [geo.area(c).reference_point for c in codes]
         values = [share.get(c, 0.0) for c in codes]
+        percents = [100 * v for v in values]
         hover = [
             t.gettext(
                 "{code} {name}: all places used on some night in {p} of draws",
@@ -284,12 +295,12 @@ class _Plots:
                 hoverinfo="text",
                 marker={
                     "size": [8 + 30 * v for v in values],
-                    "color": values,
+                    "color": percents,
                     "cmin": 0,
-                    "cmax": 1,
+                    "cmax": 100,
                     "colorscale": "Reds",
                     "showscale": True,
-                    "colorbar": {"tickformat": ".0%"},
+                    "colorbar": self.percent_ticks(),
                     "line": {"width": 1, "color": "#555"},
                 },
             )
