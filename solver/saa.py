@@ -23,9 +23,11 @@ the model's bound on the cost (no set costs less).
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -41,6 +43,10 @@ COST_SCALE = 100
 #: the most integer variables one model may have (draws x columns): beyond, it is refused
 #: rather than left to exhaust memory (about 1 KB per variable in CP-SAT's presolve)
 MAX_VARIABLES = 2_000_000
+
+#: CP-SAT's linearization level: 2 keeps the LP relaxation of the rows in the search (as the
+#: engine measured for its placement models, solver/options.py)
+LINEARIZATION = 2
 
 SaaStatus = Literal["optimal", "feasible", "infeasible", "unknown"]
 
@@ -139,12 +145,206 @@ def solve_saa(
             len(draws),
             [f"{variables} variables: more than {MAX_VARIABLES}; use fewer draws"],
         )
+    # With every addition made, each draw's most persons counted placed: a complete hint
+    # for the model (every addition, these placements), and, when each is proven and the
+    # target is missed even so, the proof that no set meets it.
+    best = [_best_with_everything(d, additions, options, len(draws)) for d in draws]
+    if not _meets(target, [(b.bound, d.total) for b, d in zip(best, draws, strict=True)]):
+        seconds = time.perf_counter() - started
+        return SaaResult("infeasible", None, None, None, seconds, variables, len(draws))
     builder = _Builder(additions)
-    for draw in draws:
-        builder.add_draw(draw)
+    for draw, hint in zip(draws, best, strict=True):
+        builder.add_draw(draw, hint)
     builder.target(target)
     builder.cut(cuts)
-    return builder.solve(options, started, len(draws))
+    deadline = started + options.time_limit
+    # Half of what is left for the model over all draws, the rest to prove its set the
+    # cheapest (or find a cheaper one) set by set.
+    left = max(0.1, (deadline - time.perf_counter()) / 2)
+    found = builder.solve(replace(options, time_limit=left), started, len(draws))
+    if found.status == "feasible":
+        found = _prove(draws, additions, target, found, deadline)
+    return replace(found, seconds=time.perf_counter() - started)
+
+
+def _meets(target: SaaTarget, placed: Sequence[tuple[int, int]]) -> bool:
+    """Whether (persons counted placed, persons counted) per draw meet the target."""
+    if target.all_placed_draws is not None:
+        return sum(p >= t for p, t in placed) >= target.all_placed_draws
+    assert target.unplaced_total is not None  # one of the two, by construction
+    return sum(t - p for p, t in placed) <= target.unplaced_total
+
+
+@dataclass(frozen=True)
+class _Best:
+    """A draw's placements with some additions made (column -> copies), the persons counted
+    it places, whether that is proven the most, and the most it could be."""
+
+    x: dict[int, int]
+    placed: int
+    proven: bool
+    bound: int
+
+
+def _columns(draw: SaaDraw) -> tuple[np.ndarray, np.ndarray]:
+    """The per-column weights (persons counted per copy) and the columns modelled: those of
+    units the target does not count are left out (at 0) when every row is an upper bound
+    with non-negative terms (the plan rules' rows are): leaving someone out never breaks
+    one, and the target does not miss them."""
+    lin = draw.model
+    weights = draw.counted[lin.col_unit] if lin.n_columns else np.zeros(0, dtype=np.int64)
+    only_upper = all(lo == -INF for lo in lin.row_lo)
+    keep = weights > 0 if only_upper else np.ones(lin.n_columns, dtype=bool)
+    return weights, keep
+
+
+def _add_rows(
+    model: cp_model.CpModel,
+    draw: SaaDraw,
+    prefix: str,
+    extra: Callable[[int], tuple[int, list[tuple[int, cp_model.IntVar]]]],
+) -> tuple[dict[int, cp_model.IntVar], cp_model.LinearExprT]:
+    """A draw's columns and rows in ``model``: ``extra(shelter)`` gives the places that
+    additions bring to a shelter's capacity rows, as a constant and as (places, y) terms.
+    Returns the columns and the persons counted placed."""
+    lin = draw.model
+    weights, keep = _columns(draw)
+    x: dict[int, cp_model.IntVar] = {
+        j: model.new_int_var(0, int(lin.col_ub[j]), f"{prefix}_{j}")
+        for j in np.flatnonzero(keep).tolist()
+    }
+    for cols, coefs, lo, hi, kind in zip(
+        lin.row_cols, lin.row_coefs, lin.row_lo, lin.row_hi, lin.row_kind, strict=True
+    ):
+        terms = [
+            (x[j], int(k)) for j, k in zip(cols.tolist(), coefs.tolist(), strict=True) if j in x
+        ]
+        if not terms:
+            continue  # every term at 0: an upper bound of 0 or more holds
+        expr = cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [k for _, k in terms])
+        more = 0
+        if kind == "capacity":
+            more, added = extra(int(lin.col_shelter[cols[0]]))
+            if added:
+                expr = expr - cp_model.LinearExpr.weighted_sum(
+                    [v for _, v in added], [k for k, _ in added]
+                )
+        if lo > -INF:
+            model.add(expr >= int(lo))
+        if hi < INF:
+            model.add(expr <= int(hi) + more)
+    placed = cp_model.LinearExpr.weighted_sum(list(x.values()), [int(weights[j]) for j in x])
+    return x, placed
+
+
+#: share of the time limit the per-draw solves with every addition may take, in all
+HINT_SHARE = 0.25
+
+
+def _places(additions: Sequence[Addition], chosen: Iterable[int]) -> dict[int, int]:
+    """Places per shelter position that the ``chosen`` additions bring."""
+    out: dict[int, int] = {}
+    for c in chosen:
+        for s, k in additions[c].places.items():
+            out[s] = out.get(s, 0) + k
+    return out
+
+
+def _most_placed(draw: SaaDraw, places: dict[int, int], seed: int, seconds: float) -> _Best:
+    """The most persons counted a draw can place with ``places`` added (its own small model,
+    one worker); ``_Best.proven``: that most is proven."""
+    model = cp_model.CpModel()
+    x, placed = _add_rows(model, draw, "h", lambda s: (places.get(s, 0), []))
+    model.maximize(placed)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, seconds)
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    solver.parameters.linearization_level = LINEARIZATION
+    code = solver.solve(model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _Best({}, 0, False, draw.total)
+    values = {j: int(solver.value(v)) for j, v in x.items()}
+    bound = min(draw.total, math.floor(solver.best_objective_bound + 1e-6))
+    return _Best(values, int(solver.objective_value), code == cp_model.OPTIMAL, bound)
+
+
+def _best_with_everything(
+    draw: SaaDraw, additions: Sequence[Addition], options: SaaOptions, draws: int
+) -> _Best:
+    """The most persons counted a draw can place with every addition made."""
+    seconds = HINT_SHARE * options.time_limit / draws
+    return _most_placed(draw, _places(additions, range(len(additions))), options.seed, seconds)
+
+
+#: the most candidate sets the proof by sets enumerates
+MAX_PROOF_SETS = 256
+
+
+def _prove(
+    draws: Sequence[SaaDraw],
+    additions: Sequence[Addition],
+    target: SaaTarget,
+    found: SaaResult,
+    deadline: float,
+) -> SaaResult:
+    """Proves the model's best set the cheapest, or finds a cheaper one, set by set.
+
+    With the additions fixed the draws are independent, and each draw's most persons placed
+    can only grow with more places: every set cheaper than the one found is judged, in
+    increasing cost, by its draws' own small models, skipping the subsets of a set that
+    missed the target; the first that meets it is the cheapest. Left undecided (time, too
+    many sets), the bound is the cost of the cheapest set not ruled out."""
+    assert found.cost is not None
+    cost = [a.cost for a in additions]
+    cheaper = [
+        frozenset(c)
+        for k in range(len(additions) + 1)
+        for c in itertools.combinations(range(len(additions)), k)
+        if sum(cost[i] for i in c) < found.cost - 1e-9
+    ]
+    if len(cheaper) > MAX_PROOF_SETS:
+        return found
+    cheaper.sort(key=lambda c: (sum(cost[i] for i in c), len(c), sorted(c)))
+    missed: list[frozenset[int]] = []
+    for chosen in cheaper:
+        if any(chosen <= m for m in missed):
+            continue
+        verdict = _judge(draws, additions, target, chosen, deadline)
+        if verdict is None:  # undecided: nothing cheaper than this set is left
+            bound = max(found.bound or 0.0, sum(cost[i] for i in chosen))
+            return replace(found, bound=bound)
+        if verdict:
+            value = sum(cost[i] for i in chosen)
+            return replace(found, status="optimal", chosen=chosen, cost=value, bound=value)
+        missed.append(chosen)
+    return replace(found, status="optimal", bound=found.cost)
+
+
+def _judge(
+    draws: Sequence[SaaDraw],
+    additions: Sequence[Addition],
+    target: SaaTarget,
+    chosen: frozenset[int],
+    deadline: float,
+) -> bool | None:
+    """Whether ``chosen`` meets the target in the model (None: not decided in time)."""
+    places = _places(additions, chosen)
+    reached: list[tuple[int, int]] = []  # (placed, total): what the draws reach
+    best: list[tuple[int, int]] = []  # (bound, total): the most they could reach
+    for i, draw in enumerate(draws):
+        seconds = (deadline - time.perf_counter()) / (len(draws) - i)
+        if seconds <= 0:
+            return None
+        result = _most_placed(draw, places, 0, seconds)
+        reached.append((result.placed, draw.total))
+        best.append((result.bound, draw.total))
+        rest = [(d.total, d.total) for d in draws[i + 1 :]]
+        if not _meets(target, best + rest):
+            return False  # even at best, with everyone placed in the draws left
+    if _meets(target, reached):
+        return True
+    return None if _meets(target, best) is not False else False
 
 
 class _Builder:
@@ -159,44 +359,23 @@ class _Builder:
         for c, a in enumerate(additions):
             for s, k in a.places.items():
                 self.adds_at.setdefault(s, []).append((k, self.y[c]))
-        #: per draw: (persons counted placed, persons counted)
-        self.placed: list[tuple[cp_model.LinearExpr, int]] = []
+        #: per draw: (persons counted placed, persons counted), and the hint's placed
+        self.placed: list[tuple[cp_model.LinearExprT, int]] = []
+        self.hints: list[int] = []
         self.variables = len(self.y)
+        for v in self.y:
+            self.model.add_hint(v, 1)
 
-    def add_draw(self, draw: SaaDraw) -> None:
-        """The draw's columns and rows. Columns of units the target does not count are left
-        out (at 0) when every row is an upper bound with non-negative terms (the plan rules'
-        rows are): leaving someone out never breaks one, and the target does not miss them."""
-        lin = draw.model
+    def add_draw(self, draw: SaaDraw, hint: _Best) -> None:
+        """The draw's columns and rows, the capacity rows raised by the chosen additions'
+        places; ``hint``: its placements with every addition made."""
         d = len(self.placed)
-        weights = draw.counted[lin.col_unit] if lin.n_columns else np.zeros(0, dtype=np.int64)
-        only_upper = all(lo == -INF for lo in lin.row_lo)
-        keep = weights > 0 if only_upper else np.ones(lin.n_columns, dtype=bool)
-        x: dict[int, cp_model.IntVar] = {
-            j: self.model.new_int_var(0, int(lin.col_ub[j]), f"x{d}_{j}")
-            for j in np.flatnonzero(keep).tolist()
-        }
+        x, placed = _add_rows(self.model, draw, f"x{d}", lambda s: (0, self.adds_at.get(s, [])))
         self.variables += len(x)
-        for cols, coefs, lo, hi, kind in zip(
-            lin.row_cols, lin.row_coefs, lin.row_lo, lin.row_hi, lin.row_kind, strict=True
-        ):
-            terms = [
-                (x[j], int(k)) for j, k in zip(cols.tolist(), coefs.tolist(), strict=True) if j in x
-            ]
-            if not terms:
-                continue  # every term at 0: an upper bound of 0 or more holds
-            expr = cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [k for _, k in terms])
-            if kind == "capacity":
-                extra = self.adds_at.get(int(lin.col_shelter[cols[0]]), [])
-                expr = expr - cp_model.LinearExpr.weighted_sum(
-                    [v for _, v in extra], [k for k, _ in extra]
-                )
-            if lo > -INF:
-                self.model.add(expr >= int(lo))
-            if hi < INF:
-                self.model.add(expr <= int(hi))
-        placed = cp_model.LinearExpr.weighted_sum(list(x.values()), [int(weights[j]) for j in x])
+        for j, v in x.items():
+            self.model.add_hint(v, hint.x.get(j, 0))
         self.placed.append((placed, draw.total))
+        self.hints.append(hint.placed)
 
     def target(self, target: SaaTarget) -> None:
         if target.all_placed_draws is not None:
@@ -204,6 +383,7 @@ class _Builder:
             for d, (placed, total) in enumerate(self.placed):
                 z = self.model.new_bool_var(f"z{d}")
                 self.model.add(placed >= total).only_enforce_if(z)
+                self.model.add_hint(z, self.hints[d] >= total)
                 ok.append(z)
             self.variables += len(ok)
             self.model.add(sum(ok) >= target.all_placed_draws)
@@ -229,6 +409,7 @@ class _Builder:
         p.max_time_in_seconds = options.time_limit
         p.num_workers = options.workers
         p.random_seed = options.seed
+        p.linearization_level = LINEARIZATION
         code = solver.solve(self.model)
         seconds = time.perf_counter() - started
         if code == cp_model.INFEASIBLE:
