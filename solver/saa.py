@@ -213,12 +213,12 @@ def _add_rows(
         j: model.new_int_var(0, int(lin.col_ub[j]), f"{prefix}_{j}")
         for j in np.flatnonzero(keep).tolist()
     }
-    for cols, coefs, lo, hi, kind in zip(
-        lin.row_cols, lin.row_coefs, lin.row_lo, lin.row_hi, lin.row_kind, strict=True
-    ):
-        terms = [
-            (x[j], int(k)) for j, k in zip(cols.tolist(), coefs.tolist(), strict=True) if j in x
-        ]
+    matrix, lows, highs = lin.matrix()  # rows x columns, and the rows' bounds
+    for i, kind in enumerate(lin.row_kind):
+        start, stop = int(matrix.indptr[i]), int(matrix.indptr[i + 1])
+        cols = matrix.indices[start:stop].tolist()
+        coefs = matrix.data[start:stop].astype(np.int64).tolist()
+        terms = [(x[j], k) for j, k in zip(cols, coefs, strict=True) if j in x]
         if not terms:
             continue  # every term at 0: an upper bound of 0 or more holds
         expr = cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [k for _, k in terms])
@@ -229,6 +229,7 @@ def _add_rows(
                 expr = expr - cp_model.LinearExpr.weighted_sum(
                     [v for _, v in added], [k for k, _ in added]
                 )
+        lo, hi = float(lows[i]), float(highs[i])
         if lo > -INF:
             model.add(expr >= int(lo))
         if hi < INF:
