@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/bench_solver.py                      # 100x300, 300x1000
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --cli
     .venv/bin/python benchmarks/bench_solver.py --sizes 10000x20000 --solvers flow,packing,cpsat
+    .venv/bin/python benchmarks/bench_solver.py --solvers flow --cli --against ../main  # A/B
+    .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --supply 100 --build
 
 Each solver run happens in a fresh child process (this script with ``--child``), so peak
 memory is that run's own ``ru_maxrss`` (scenario generation included: it is measured too, as
@@ -58,8 +60,9 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             write_scenario(scenario, path)
             del scenario
             started = time.perf_counter()
+            placement = args.placement or str(ROOT / ".venv/bin/placement")
             proc = subprocess.Popen(
-                [str(ROOT / ".venv/bin/placement"), "solve", str(path), "--json", "--no-explain",
+                [placement, "solve", str(path), "--json", "--no-explain",
                  "--time-limit", str(args.time_limit), "--workers", str(args.workers)],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
@@ -249,11 +252,37 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     print(f"| total | {total:.2f} | | |")
 
 
-def run_child(solver: str, size: str, args: argparse.Namespace, limit: float) -> dict[str, Any]:
+def model_build(size: str, args: argparse.Namespace) -> None:
+    """Time building the linear model (every plan rule's rows), twice, in this process."""
+    from placement.context import Context
+    from placement.generate import generate_scenario
+    from placement.rules import PLAN_RULES
+    from solver.linear import LinearModel
+    from solver.units import build_units
+
+    arrivals, shelters = (int(x) for x in size.split("x"))
+    ctx = Context(generate_scenario(arrivals, shelters, **_shape(args)))
+    units = build_units(ctx)
+    pairs = sum(len(u.shelter_index) for u in units.units)
+    for run in (1, 2):
+        started = time.perf_counter()
+        model = LinearModel(ctx, units)
+        matrix = model.matrix()[0]
+        seconds = time.perf_counter() - started
+        kinds = {r.name: model.row_kind.count(r.name) for r in PLAN_RULES}
+        print(f"{size} {args.family} run {run}: {pairs} pairs, {matrix.shape[0]} rows "
+              f"({kinds}), {matrix.nnz} non-zeros, built in {seconds:.2f} s, "
+              f"peak {_peak_mb():.0f} MB, load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+
+
+def run_child(
+    solver: str, size: str, args: argparse.Namespace, limit: float, placement: str | None = None
+) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", solver, "--size", size, "--seed", str(args.seed),
            "--nights", str(args.nights), "--time-limit", str(limit),
            "--workers", str(args.workers), "--family", args.family,
-           *(["--supply", str(args.supply)] if args.supply is not None else [])]  # fmt: skip
+           *(["--supply", str(args.supply)] if args.supply is not None else []),
+           *(["--placement", placement] if placement else [])]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:80]}
@@ -274,10 +303,13 @@ def table_rows(size: str, solvers: list[str], args: argparse.Namespace, notes: l
     limit = args.time_limit or DEFAULT_LIMITS.get(arrivals, 60.0)
     bound: dict[int, int] | None = None
     order = sorted(solvers, key=lambda s: s != "flow")  # the bound first
+    if "cli" in order and args.against:  # the other tree's command, right after this one's
+        order.insert(order.index("cli") + 1, "cli-against")
     for solver in order:
         if solver == "naive" and arrivals > args.naive_max:
             continue
-        r = run_child(solver, size, args, limit)
+        against = f"{args.against}/.venv/bin/placement" if solver == "cli-against" else None
+        r = run_child("cli" if against else solver, size, args, limit, against)
         if "error" in r:
             print(f"| {size} | {solver} | – | | error: {r['error']} | | | | | |")
             continue
@@ -339,6 +371,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--supply", type=float, default=None, help="default: the generator's")
     parser.add_argument("--naive-max", type=int, default=300, help="largest arrivals for naive")
     parser.add_argument("--phases", action="store_true", help="time each CP-SAT phase instead")
+    parser.add_argument("--build", action="store_true", help="time the linear model's build")
+    parser.add_argument(
+        "--against",
+        help="another worktree (with its .venv): its CLI in the same run, row cli-against",
+    )
+    parser.add_argument("--placement", help=argparse.SUPPRESS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -346,6 +384,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(args)))
         return 0
 
+    if args.build:
+        for size in args.sizes.split(","):
+            model_build(size, args)
+        return 0
     if args.phases:
         for size in args.sizes.split(","):
             limit = args.time_limit or DEFAULT_LIMITS.get(int(size.split("x")[0]), 60.0)

@@ -21,13 +21,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from placement.context import Assignment, Context
 from placement.languages import shared_language
 from placement.models import Arrival, Shelter
+
+if TYPE_CHECKING:  # scipy is imported where rows are built (not on the way to a first plan)
+    from scipy.sparse import spmatrix as SparseRows
 
 # ======================================================================================
 # Pair rules
@@ -335,6 +338,9 @@ class LinearRows(Protocol):
     def add_row(
         self, cols: np.ndarray, coefs: np.ndarray, lo: float, hi: float, kind: str
     ) -> None: ...
+    def add_rows(self, block: SparseRows, lo: np.ndarray, hi: np.ndarray, kind: str) -> None:
+        """Rows in bulk: row *i* of ``block`` (a scipy sparse matrix, rows x columns) reads
+        ``lo[i] <= block[i] . x <= hi[i]``."""
 
 
 INF = float("inf")
@@ -372,18 +378,18 @@ class CapacityRule:
         return used
 
     @staticmethod
-    def critical_nights(ctx: Context, s: Shelter, arrivals: Iterable[Arrival]) -> list[int]:
-        """Nights on which capacity must be checked for ``s`` given who might go there.
+    def critical_nights(places: np.ndarray, starts: np.ndarray, covered: np.ndarray) -> np.ndarray:
+        """Nights on which capacity must be checked (shelters x nights, bool), given the
+        places and, over the stays that might go to each shelter, the nights on which one
+        starts (``starts``) and the nights they cover (``covered``).
 
         Usage only rises when a stay starts, and places only fall when availability changes,
         so checking those nights (inside some stay) is enough.
         """
-        places = ctx.nightly_places(s)
-        stays = [ctx.stay(a) for a in arrivals]
-        starts = {r.start for r in stays if len(r)}
-        changes = {n for n in range(1, len(places)) if places[n] < places[n - 1]}
-        covered = set().union(*stays) if changes - starts else set()
-        return sorted(starts | (changes & covered))
+        falls = np.zeros(places.shape, dtype=bool)
+        falls[:, 1:] = places[:, 1:] < places[:, :-1]
+        critical: np.ndarray = starts | (falls & covered)
+        return critical
 
     def check(self, ctx: Context, assignment: Assignment) -> list[str]:
         out = []
@@ -400,25 +406,70 @@ class CapacityRule:
 
     def add_rows(self, model: LinearRows) -> None:
         """Places used in a shelter on each critical night ≤ its places that night (rows that
-        cannot bind, even with every column at its bound, are left out)."""
+        cannot bind, even with every column at its bound, are left out). Built in bulk: per
+        shelter and night, sums over its columns as one sparse product."""
+        import scipy.sparse as sp  # only the linear model needs it: not on the first plan
+
         ctx = model.ctx
-        order = np.argsort(model.col_shelter, kind="stable")
-        shelters = model.col_shelter[order]
-        starts = np.flatnonzero(np.diff(shelters, prepend=-1))
-        bounds = [*starts.tolist(), len(order)]
-        for k, start in enumerate(starts.tolist()):
-            cols = order[start : bounds[k + 1]]
-            shelter = ctx.scenario.shelters[int(shelters[start])]
-            places = ctx.nightly_places(shelter)
-            unit_list = [model.unit_list[u] for u in model.col_unit[cols].tolist()]
-            members = [m for u in unit_list for m in u.members]
-            ubs = model.col_ub[cols]
-            for n in CapacityRule.critical_nights(ctx, shelter, members):
-                need = np.array([u.usage.get(n, 0) for u in unit_list], dtype=np.int64)
-                if int(need @ ubs) <= places[n]:
-                    continue  # cannot bind
-                used = need > 0
-                model.add_row(cols[used], need[used], -INF, places[n], "capacity")
+        need, starts, covered = CapacityRule._unit_nights(ctx, model.unit_list)
+        shelters, ub = model.col_shelter, model.col_ub
+        incidence = sp.csr_matrix(
+            (ub.astype(np.int64), (shelters, model.col_unit)),
+            shape=(len(ctx.scenario.shelters), len(model.unit_list)),
+        )  # shelters x units: the bound of the column of each pair
+        present = incidence.astype(bool).astype(np.int64)
+        places = ctx.places_matrix()
+        critical = CapacityRule.critical_nights(
+            places, (present @ starts) > 0, (present @ covered) > 0
+        )
+        binding = critical & (incidence @ need > places)  # all at their bounds: over
+        row_of = np.full(places.shape, -1, dtype=np.int32)
+        row_of[binding] = np.arange(int(binding.sum()))  # by shelter, then night
+        # Terms column by column (units, hence columns, in order): a block by columns.
+        terms = [
+            CapacityRule._terms(model, unit.index, need[unit.index], row_of)
+            for unit in model.unit_list
+        ]
+        counts, rows, coefs = (np.concatenate([t[k] for t in terms]) for k in range(3))
+        hi = places[binding]
+        block = sp.csc_matrix(
+            (coefs, rows, np.concatenate([[0], np.cumsum(counts)])),
+            shape=(len(hi), len(model.col_unit)),
+        )
+        model.add_rows(block, np.full(len(hi), -INF), hi, "capacity")
+
+    @staticmethod
+    def _unit_nights(
+        ctx: Context, units: Sequence[UnitView]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Units x nights: places a copy uses (its ``usage``), where a member's stay starts,
+        the nights the members' stays cover."""
+        shape = (len(units), ctx.scenario.horizon_days)
+        need = np.zeros(shape, dtype=np.int64)
+        starts = np.zeros(shape, dtype=np.int64)
+        covered = np.zeros(shape, dtype=np.int64)
+        for unit in units:
+            for n, k in unit.usage.items():
+                need[unit.index, n] = k
+            for m in unit.members:
+                stay = ctx.stay(m)
+                if len(stay):
+                    starts[unit.index, stay.start] = 1
+                    covered[unit.index, stay.start : stay.stop] = 1
+        return need, starts, covered
+
+    @staticmethod
+    def _terms(
+        model: LinearRows, ui: int, need: np.ndarray, row_of: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Unit ``ui``'s columns in the capacity rows: per column its number of terms, then
+        the terms' rows and places, column by column."""
+        nights = np.flatnonzero(need)
+        cols = model.columns_of(ui)
+        rows = row_of[np.ix_(model.col_shelter[cols], nights)]  # columns x nights
+        hit = rows >= 0
+        places = np.broadcast_to(need[nights].astype(float), rows.shape)
+        return hit.sum(axis=1), rows[hit], places[hit]
 
     @staticmethod
     def tracker(ctx: Context) -> CapacityTracker:
@@ -540,13 +591,23 @@ class KeepApartRule:
 
     def add_rows(self, model: LinearRows) -> None:
         """Two linked units never in the same shelter: one row per shelter they share."""
+        import scipy.sparse as sp
+
+        firsts, seconds = [], []
         for x, y in self.unit_pairs(model.ctx, model.unit_of):
             cx, cy = model.columns_of(x), model.columns_of(y)
             _, ix, iy = np.intersect1d(
                 model.col_shelter[cx], model.col_shelter[cy], return_indices=True
             )
-            for a, b in zip(cx[ix].tolist(), cy[iy].tolist(), strict=True):
-                model.add_row(np.array([a, b]), np.ones(2), -INF, 1, "keep_apart")
+            firsts.append(cx[ix])
+            seconds.append(cy[iy])
+        empty = [np.empty(0, dtype=np.int64)]
+        a, b = np.concatenate(firsts or empty), np.concatenate(seconds or empty)
+        block = sp.csr_matrix(
+            (np.ones(2 * len(a)), np.column_stack([a, b]).ravel(), np.arange(len(a) + 1) * 2),
+            shape=(len(a), len(model.col_unit)),
+        )
+        model.add_rows(block, np.full(len(a), -INF), np.ones(len(a)), "keep_apart")
 
     @staticmethod
     def tracker(ctx: Context) -> KeepApartTracker:
@@ -638,21 +699,34 @@ class NetworkCapRule:
 
     def add_rows(self, model: LinearRows) -> None:
         """People of one network in one shelter ≤ the cap (rows that cannot bind left out)."""
+        import scipy.sparse as sp
+
         cap = self.cap(model.ctx)
         if cap is None:
             return
-        terms: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+        networks = sorted({net for unit in model.unit_list for net in unit.networks})
+        number = {net: i for i, net in enumerate(networks)}
+        shelters = len(model.ctx.scenario.shelters)
+        keys, cols, coefs = [], [], []  # key: network number x shelters + shelter
         for unit in model.unit_list:
-            if not unit.networks:
-                continue
-            for j in model.columns_of(unit.index).tolist():
-                for net, k in unit.networks.items():
-                    terms[(net, int(model.col_shelter[j]))].append((j, k))
-        for _, pairs in sorted(terms.items()):
-            cols = np.array([j for j, _ in pairs], dtype=np.int64)
-            coefs = np.array([k for _, k in pairs], dtype=np.int64)
-            if int(coefs @ model.col_ub[cols]) > cap:
-                model.add_row(cols, coefs, -INF, cap, "network_cap")
+            at = model.columns_of(unit.index)
+            for net, k in unit.networks.items():
+                keys.append(number[net] * shelters + model.col_shelter[at])
+                cols.append(at)
+                coefs.append(np.full(len(at), k, dtype=np.int64))
+        if not keys:
+            return
+        key, col, coef = np.concatenate(keys), np.concatenate(cols), np.concatenate(coefs)
+        distinct, row = np.unique(key, return_inverse=True)  # by network, then shelter
+        most = np.bincount(row, weights=coef * model.col_ub[col], minlength=len(distinct))
+        binding = most > cap
+        new_row = np.cumsum(binding) - 1
+        keep = binding[row]
+        hi = np.full(int(binding.sum()), float(cap))
+        block = sp.coo_matrix(
+            (coef[keep], (new_row[row[keep]], col[keep])), shape=(len(hi), len(model.col_unit))
+        )
+        model.add_rows(block, np.full(len(hi), -INF), hi, "network_cap")
 
     @staticmethod
     def tracker(ctx: Context) -> NetworkCapTracker:

@@ -28,7 +28,7 @@ from ortools.sat.python import cp_model
 from placement.models import PRIORITIES
 from solver.allocation import Allocation
 from solver.linear import INF, LinearModel
-from solver.lp import Pricing, lp_proof
+from solver.lp import LpProof, Pricing, lp_proof
 from solver.options import SolveOptions
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ def solve_lexicographic(
     the time; it stops when every stage is proven, the time is up, or a pass changes
     nothing.
     """
-    passes = _Passes(lin, _Lexicographic(lin, options, on_stage), complete, bound)
+    passes = _Passes(lin, _Lexicographic(lin, options, on_stage, complete), complete, bound)
     passes.run(start)
     return passes.result()
 
@@ -370,8 +370,7 @@ class _Passes:
         reached = sum(max(r.value, 0) for r in self.results if r.stage.priority is not None)
         if level is not None and self.flow is not None and reached + z >= self.flow.get(level, -1):
             return _Step(x_stage, z, Decided.FLOW_BOUND, "incumbent reaches the flow bound", z)
-        in_play = self.search.active & relevant
-        return self.search.stage(stage, c, in_play, x_stage, len(self.plan) - k)
+        return self.search.stage(stage, c, relevant, x_stage, len(self.plan) - k)
 
     @property
     def proven(self) -> bool:
@@ -421,29 +420,41 @@ class _Lexicographic:
         lin: LinearModel,
         options: SolveOptions,
         on_stage: Callable[[str, Allocation, bool], None] | None,
+        complete: Callable[[Allocation], Allocation] | None = None,
     ) -> None:
         self.lin = lin
         self.options = options
         self.on_stage = on_stage
+        self.complete = complete
         self.deadline = time.monotonic() + options.time_limit
         self.active = np.ones(lin.n_columns, dtype=bool)
         self.cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
         self.support_before = np.zeros(lin.n_columns, dtype=bool)
+        self.proof: LpProof | None = None  # the last stage's LP proof
         self.pricing_rounds = Pricing.max_rounds
 
     def stage(
-        self, stage: Stage, c: np.ndarray, in_play: np.ndarray, x: np.ndarray, stages_left: int
+        self, stage: Stage, c: np.ndarray, relevant: np.ndarray, x: np.ndarray, stages_left: int
     ) -> _Step:
-        """Decide one stage: by the LP when it proves the incumbent, else by CP-SAT."""
+        """Decide one stage (``relevant``: the columns it involves): by the LP when it
+        proves the incumbent, else by CP-SAT."""
+        in_play = self.active & relevant
+        self.proof = None
         # c . x <= sum of max(c_j, 0) ub_j: with c <= 0 (the cost stage) the bound is 0
         trivial = int(np.maximum(c[in_play], 0) @ self.lin.col_ub[in_play])
         step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", trivial)
         if self.options.lp_fixing:
-            step, in_play = self._lp(c, in_play, step, stages_left)
+            step, in_play = self._lp(c, relevant, step, stages_left)
             if step.decided is Decided.LP_BOUND:
                 return step
         if step.decided is Decided.CPSAT_OPTIMAL:  # CP-SAT proved it on the LP's columns
             return step
+        if in_play.sum() > self.options.cpsat_max_columns and self.proof is not None:
+            # no proof by CP-SAT on every column: a better plan near the LP's may meet its bound
+            until = time.monotonic() + (self.deadline - time.monotonic()) / stages_left
+            step, in_play = self._neighbourhoods(c, in_play, step, until)
+            if step.decided is Decided.LP_BOUND:
+                return step
         if in_play.sum() > self.options.cpsat_max_columns:
             step.log += f"not proven ({int(in_play.sum())} columns: too many for CP-SAT)"
             step.decided = Decided.TOO_MANY_COLUMNS
@@ -469,10 +480,12 @@ class _Lexicographic:
         return step
 
     def _lp(
-        self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int
+        self, c: np.ndarray, relevant: np.ndarray, step: _Step, stages_left: int
     ) -> tuple[_Step, np.ndarray]:
-        """The LP relaxation's bound and column fixing, and quick CP-SAT solves on the LP's
-        columns; decided ``LP_BOUND`` when the bound proves the best plan found."""
+        """The LP relaxation's bound and column fixing, the LP solution rounded, and quick
+        CP-SAT solves on the LP's columns; decided ``LP_BOUND`` when the bound proves the
+        best plan found."""
+        in_play = self.active & relevant
         start_columns = (step.x > 0) | self.support_before | self.cheapest
         left = self.deadline - time.monotonic()
         pricing = Pricing(start_columns, self.pricing_rounds, self.options.lp_solver)
@@ -486,6 +499,13 @@ class _Lexicographic:
         step.log = (
             f"LP {proof.seconds:.2f}s bound {proof.bound:.2f}, {int(in_play.sum())} columns left; "
         )
+        rounded = None if proof.proves(step.z) else self._rounded(proof.values, relevant)
+        if rounded is not None and int(c @ rounded) > step.z:
+            step.x, step.z = rounded, int(c @ rounded)
+            step.log += f"LP solution rounded and filled: {step.z}; "
+            more = proof.fixed_for(step.z)
+            self.active &= ~more
+            in_play = in_play & ~more
         # The LP solution is nearly integral: the best plan using only its columns and the
         # incumbent's is often optimal, and quick to find; if not, the best plan on all the
         # columns the LP was solved on.
@@ -507,6 +527,7 @@ class _Lexicographic:
                 self.active &= ~more
                 in_play = in_play & ~more
         self.support_before = proof.values > 1e-6
+        self.proof = proof
         if proof.proves(step.z):
             step.log += "incumbent proven by LP"
             step.decided = Decided.LP_BOUND
@@ -516,6 +537,50 @@ class _Lexicographic:
         else:
             step.log += f"{int(in_play.sum())} columns left; "
         return step, in_play
+
+    def _neighbourhoods(
+        self, c: np.ndarray, in_play: np.ndarray, step: _Step, until: float
+    ) -> tuple[_Step, np.ndarray]:
+        """Search for a better plan with CP-SAT on neighbourhoods of the incumbent until
+        ``until``: its columns, the LP solution's, and those the LP's duals price best
+        (least negative reduced cost), ``neighbourhood_columns`` of them, twice as many
+        each time CP-SAT finds nothing better on one. Decided ``LP_BOUND`` when a plan
+        meets the LP bound (the columns it fixes against a better plan are dropped)."""
+        proof = self.proof
+        assert proof is not None
+        size, tries = self.options.neighbourhood_columns, 0
+        ranked = np.flatnonzero(in_play)
+        ranked = ranked[np.argsort(-proof.reduced[ranked], kind="stable")]
+        while time.monotonic() < until - 0.05 and not proof.proves(step.z):
+            chosen = in_play & ((step.x > 0) | (proof.values > 1e-6))
+            more = ranked[in_play[ranked] & ~chosen[ranked]]
+            chosen[more[: max(0, size - int(chosen.sum()))]] = True
+            seconds = min(until - time.monotonic(), self.options.support_time_limit)
+            found = self._cpsat(chosen, c, step.x, seconds)
+            tries += 1
+            if found is not None and int(c @ found.x) > step.z:
+                step.x, step.z = found.x, int(c @ found.x)
+                fixed = proof.fixed_for(step.z)
+                self.active &= ~fixed
+                in_play = in_play & ~fixed
+            elif found is None or not found.optimal or (chosen == in_play).all():
+                break  # nothing better in its time, or on every column: larger will not do
+            else:
+                size *= 2
+        step.log += f"{tries} neighbourhoods (up to {size} columns): {step.z}; "
+        if proof.proves(step.z):
+            step.log += "incumbent proven by LP"
+            step.decided = Decided.LP_BOUND
+        return step, in_play
+
+    def _rounded(self, values: np.ndarray, relevant: np.ndarray) -> np.ndarray | None:
+        """The LP solution rounded down, its room filled (``complete``), on the stage's
+        columns; None when it breaks a row (a stage row the rounding undid)."""
+        x = np.floor(values + 1e-6).astype(np.int64)
+        if self.complete is not None and time.monotonic() < self.deadline:
+            x = self.lin.to_columns(self.complete(self.lin.to_allocation(x)))
+        x = np.where(relevant, x, 0)
+        return x if self.lin.satisfies(x) else None
 
     def _cpsat(
         self,

@@ -42,12 +42,14 @@ class LinearModel:
         self.ctx = ctx
         self.units = units
         self._columns()
-        self.row_cols: list[np.ndarray] = []
-        self.row_coefs: list[np.ndarray] = []
         self.row_lo: list[float] = []
         self.row_hi: list[float] = []
         self.row_kind: list[str] = []
-        self._matrix: sp.csr_matrix | None = None
+        #: the rows as one sparse matrix, then the blocks added since (in order), then the
+        #: single rows added since the last block (columns, coefficients)
+        self._matrix: sp.csr_matrix = sp.csr_matrix((0, self.n_columns))
+        self._blocks: list[sp.csr_matrix] = []
+        self._single: list[tuple[np.ndarray, np.ndarray]] = []
         self._unit_rows()
         for rule in PLAN_RULES:
             rule.add_rows(self)
@@ -101,11 +103,14 @@ class LinearModel:
     def to_columns(self, allocation: Allocation) -> np.ndarray:
         """The column values of an allocation (which must only use columns of this model)."""
         x = np.zeros(self.n_columns, dtype=np.int64)
+        index = self.ctx.index
         for ui, where in allocation.items():
-            cols = self.columns_of(ui)
-            position = {self.shelter_id(j): j for j in cols.tolist()}
-            for sid, copies in where.items():
-                x[position[sid]] = copies
+            start, stop = self._unit_start[ui], self._unit_start[ui + 1]
+            shelters = np.fromiter((index(sid) for sid in where), dtype=np.int64)
+            at = start + np.searchsorted(self.col_shelter[start:stop], shelters)
+            if (at >= stop).any() or (self.col_shelter[np.minimum(at, stop - 1)] != shelters).any():
+                raise KeyError(f"unit {ui}: a shelter without a column in {sorted(where)}")
+            x[at] = list(where.values())
         return x
 
     def to_allocation(self, x: np.ndarray) -> Allocation:
@@ -116,45 +121,74 @@ class LinearModel:
 
     # --- rows: one method per plan rule -----------------------------------------------
     def add_row(self, cols: np.ndarray, coefs: np.ndarray, lo: float, hi: float, kind: str) -> None:
-        self.row_cols.append(np.asarray(cols, dtype=np.int64))
-        self.row_coefs.append(np.asarray(coefs, dtype=np.int64))
+        """One row, its terms in the order given."""
+        self._single.append((np.asarray(cols, dtype=np.int64), np.asarray(coefs, dtype=np.int64)))
         self.row_lo.append(lo)
         self.row_hi.append(hi)
         self.row_kind.append(kind)
 
-    def truncate_rows(self, count: int) -> None:
-        """Drop every row after the first ``count`` (stage rows of a lexicographic pass that
-        is run again)."""
-        for rows in (self.row_cols, self.row_coefs, self.row_lo, self.row_hi, self.row_kind):
-            del rows[count:]
-        if self._matrix is not None and self._matrix.shape[0] > count:
-            self._matrix = sp.csr_matrix(self._matrix[:count])
+    def add_rows(self, block: sp.spmatrix, lo: np.ndarray, hi: np.ndarray, kind: str) -> None:
+        """Rows in bulk: row *i* of ``block`` (sparse, rows x columns) reads
+        ``lo[i] <= block[i] . x <= hi[i]``."""
+        self._flush_single()
+        block = sp.csr_matrix(block, dtype=float)
+        block.sort_indices()  # each row's terms by column
+        self._blocks.append(block)
+        self.row_lo += np.asarray(lo, dtype=float).tolist()
+        self.row_hi += np.asarray(hi, dtype=float).tolist()
+        self.row_kind += [kind] * len(lo)
 
-    def _unit_rows(self) -> None:
-        for unit in self.units.units:
-            cols = self.columns_of(unit.index)
-            if len(cols) > 1:
-                self.add_row(cols, np.ones(len(cols)), -INF, unit.count, "unit")
-
-    def matrix(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-        """All rows as a sparse matrix (rows x columns) with their bounds; cached, and
-        extended when rows are added."""
-        done = 0 if self._matrix is None else self._matrix.shape[0]
-        if done < len(self.row_lo):
-            cols, coefs = self.row_cols[done:], self.row_coefs[done:]
-            lengths = [len(c) for c in cols]
-            block = sp.csr_matrix(
+    def _flush_single(self) -> None:
+        if not self._single:
+            return
+        cols = [c for c, _ in self._single]
+        lengths = [len(c) for c in cols]
+        self._blocks.append(
+            sp.csr_matrix(
                 (
-                    np.concatenate(coefs).astype(float) if cols else np.empty(0),
-                    np.concatenate(cols) if cols else np.empty(0, dtype=np.int64),
+                    np.concatenate([k for _, k in self._single]).astype(float),
+                    np.concatenate(cols),
                     np.concatenate([[0], np.cumsum(lengths)]),
                 ),
                 shape=(len(cols), self.n_columns),
             )
-            self._matrix = block if self._matrix is None else sp.vstack([self._matrix, block])
-            self._matrix = sp.csr_matrix(self._matrix)
-        if self._matrix is None:  # no row at all
-            self._matrix = sp.csr_matrix((0, self.n_columns))
+        )
+        self._single = []
+
+    def truncate_rows(self, count: int) -> None:
+        """Drop every row after the first ``count`` (stage rows of a lexicographic pass that
+        is run again)."""
+        matrix = self.matrix()[0]
+        for rows in (self.row_lo, self.row_hi, self.row_kind):
+            del rows[count:]
+        if matrix.shape[0] > count:
+            self._matrix = sp.csr_matrix(matrix[:count])
+
+    def _unit_rows(self) -> None:
+        """Copies of a unit placed anywhere <= its count (units with one column: its bound)."""
+        counts = np.diff(self._unit_start)
+        several = np.flatnonzero(counts > 1)
+        if not len(several):
+            return
+        cols = np.concatenate([self.columns_of(int(u)) for u in several])
+        rows = np.repeat(np.arange(len(several)), counts[several])
+        hi = np.array([self.units.units[int(u)].count for u in several], dtype=float)
+        block = sp.coo_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(hi), self.n_columns))
+        self.add_rows(block, np.full(len(several), -INF), hi, "unit")
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row ``i``'s columns and integer coefficients."""
+        matrix = self.matrix()[0]
+        start, stop = matrix.indptr[i], matrix.indptr[i + 1]
+        return matrix.indices[start:stop].astype(np.int64), matrix.data[start:stop].astype(np.int64)
+
+    def matrix(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """All rows as a sparse matrix (rows x columns) with their bounds; cached, and
+        extended when rows are added."""
+        self._flush_single()
+        if self._blocks:
+            self._matrix = sp.csr_matrix(sp.vstack([self._matrix, *self._blocks], format="csr"))
+            self._blocks = []
         return (
             self._matrix,
             np.asarray(self.row_lo, dtype=float),
@@ -166,10 +200,6 @@ class LinearModel:
         """Whether integer column values respect every row and bound."""
         if (x < 0).any() or (x > self.col_ub).any():
             return False
-        for cols, coefs, lo, hi in zip(
-            self.row_cols, self.row_coefs, self.row_lo, self.row_hi, strict=True
-        ):
-            value = int(coefs @ x[cols])
-            if value < lo or value > hi:
-                return False
-        return True
+        matrix, lo, hi = self.matrix()
+        activity = matrix @ x.astype(float)
+        return bool(((activity >= lo) & (activity <= hi)).all())

@@ -27,9 +27,10 @@ class SolveOptions:
     #: seconds to build the linear model, per admissible (unit, shelter) pair: the exact
     #: path (LP and CP-SAT) runs when the model's estimated build takes at most half the
     #: time left, else the plan is the packing heuristic's and its moves' (never called
-    #: optimal), with the flow bound. Measured 5.7-11.7 us per pair at 1,000 x 3,000
-    #: (127k-950k pairs, load average 6); the LP itself prices every pair in numpy
-    model_seconds_per_pair: float = 8e-6
+    #: optimal), with the flow bound. Measured 2.4-3.5 us per pair at 1,000 x 3,000 with
+    #: every shelter open (950k pairs, load average 7.7; the rows are built in bulk, it was
+    #: 5.7-11.7 us); the LP itself prices every pair in numpy
+    model_seconds_per_pair: float = 3e-6
     #: the LP solver of the relaxation: "glop" (OR-Tools) or "highs" (HiGHS's dual simplex
     #: through scipy). Measured at 1,000 x 3,000 (README, "Performance"): on the priority
     #: levels' LPs GLOP's rounds take 0.3-0.5 s where HiGHS's take 1.3-3.9 s (its duals also
@@ -37,14 +38,21 @@ class SolveOptions:
     #: 57.5-67.7 s. The level LPs decide what is proven within 10 s: GLOP
     lp_solver: Literal["glop", "highs"] = "glop"
     #: above this many decision variables, presolve is kept light (probing off, one pass):
-    #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit
-    light_presolve_above: int = 50_000
+    #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit;
+    #: on the hard family's priority-3 stage (20,774 variables, load 10-12) the default
+    #: presolve had no bound after 8 s (2,313 after 15 s) where the light one proved the
+    #: stage in 9.8-13.7 s (the stage's model exported and solved alone; README, Performance)
+    light_presolve_above: int = 10_000
     #: each stage's LP starts from each unit's N cheapest columns (and the incumbent's, and
     #: the previous LP solution's); pricing adds the others it needs
     lp_start_columns: int = 5
     #: seconds for the quick CP-SAT solve on the LP solution's columns, per stage (the solve
     #: on all the columns the LP saw gets a fair share of the time left instead)
     support_time_limit: float = 2.0
+    #: CP-SAT's first neighbourhood of the incumbent when the LP does not prove it: the
+    #: incumbent's and the LP solution's columns, then those with the best reduced costs, up
+    #: to this many (doubled while CP-SAT proves there is nothing better on it)
+    neighbourhood_columns: int = 4000
     #: a stage the LP leaves with more columns than this is not given to CP-SAT whole:
     #: measured at 1,000 x 3,000, CP-SAT found no bound in 25 s on 46k-75k columns
     cpsat_max_columns: int = 30_000

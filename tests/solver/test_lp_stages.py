@@ -129,6 +129,29 @@ def test_lp_fixing_reaches_the_same_optimum_on_every_stage(case: str) -> None:
 
 
 @pytest.mark.parametrize("case", ["80x200-seed2-short", "70x180-seed7-cap2"])
+def test_neighbourhoods_when_cpsat_may_not_take_every_column(case: str) -> None:
+    # CP-SAT limited to 40 columns: stages the LP leaves open are searched on neighbourhoods
+    # of the incumbent. What they claim proven is the optimum, the plan is valid, and no
+    # level is below the start's (the search only keeps better plans).
+    ctx, units = instance(case)
+    optimum, _ = reference(case)
+    start = packing_allocation(ctx, units)
+    lin = LinearModel(ctx, units)
+    options = SolveOptions(time_limit=20, cpsat_max_columns=40, neighbourhood_columns=10)
+    result = solve_lexicographic(lin, options, start)
+    fresh = LinearModel(ctx, units)
+    assert fresh.satisfies(fresh.to_columns(result.allocation))
+    reached = values(fresh, result.allocation)
+    assert reached[:5] >= values(fresh, start)[:5]
+    by_level = dict(zip(LEVELS, reached, strict=False))
+    for p in result.proven_levels():
+        assert by_level[p] == dict(zip(LEVELS, optimum, strict=False))[p], (p, result.stages)
+    if result.proven_optimal:
+        assert reached == optimum
+    assert any("neighbourhoods" in r.log for r in result.stages), result.stages
+
+
+@pytest.mark.parametrize("case", ["80x200-seed2-short", "70x180-seed7-cap2"])
 def test_lp_fixing_from_an_empty_start(case: str) -> None:
     ctx, units = instance(case)
     optimum, _ = reference(case)
@@ -152,15 +175,7 @@ def test_lp_fixing_from_an_empty_start(case: str) -> None:
 
 def lp_optimum(lin: LinearModel, c: np.ndarray) -> float:
     """max c.x over the LP relaxation of the model, by HiGHS (independent of GLOP)."""
-    rows = np.concatenate([np.full(len(cols), i) for i, cols in enumerate(lin.row_cols)])
-    matrix = sp.csr_matrix(
-        (
-            np.concatenate(lin.row_coefs).astype(float),
-            (rows, np.concatenate(lin.row_cols)),
-        ),
-        shape=(len(lin.row_cols), lin.n_columns),
-    )
-    lo, hi = np.asarray(lin.row_lo), np.asarray(lin.row_hi)
+    matrix, lo, hi = lin.matrix()
     upper, lower = np.isfinite(hi), np.isfinite(lo)
     result = linprog(
         -c.astype(float),
@@ -279,11 +294,11 @@ def test_broken_column_vectors_are_rejected(case: str) -> None:
         # Fill the columns of the first row of this kind (distinct units: one column per
         # unit and shelter) to their bounds: the row overflows, the rules say the same.
         i = lin.row_kind.index(kind)
-        cols = lin.row_cols[i]
+        cols, coefs = lin.row(i)
         assert len(set(lin.col_unit[cols].tolist())) == len(cols), kind
         full = np.zeros(lin.n_columns, dtype=np.int64)
         full[cols] = lin.col_ub[cols]
-        assert int(lin.row_coefs[i] @ full[cols]) > lin.row_hi[i], kind
+        assert int(coefs @ full[cols]) > lin.row_hi[i], kind
         assert not lin.satisfies(full), kind
         assert any(v.startswith(f"{kind}:") for v in violations(lin, full)), kind
     # Too many copies of a unit (over its count, each column within its bound).
