@@ -63,6 +63,41 @@ def new_token(session: Session, user: User, days: float | None = None) -> str:
     return token
 
 
+def user_problems(
+    session: Session, handle: str, role: str, shelters: Sequence[str]
+) -> list[tuple[str, str]]:
+    """Why this user cannot be created, as (field, problem) pairs; empty when it can. Managers
+    must be bound to existing shelters, other roles to none; a handle is unique."""
+    problems = []
+    if role not in ROLES:
+        problems.append(("role", f"must be one of {', '.join(ROLES)}, not {role!r}"))
+    if role == "shelter_manager" and not shelters:
+        problems.append(("shelter", "a shelter manager needs at least one shelter"))
+    if role != "shelter_manager" and shelters:
+        problems.append(("shelter", "only a shelter manager is bound to shelters"))
+    if session.exec(select(User.id).where(User.handle == handle)).first() is not None:
+        problems.append(("handle", f"{handle!r} already exists"))
+    known = set(session.exec(select(ShelterRow.id).where(col(ShelterRow.id).in_(shelters))))
+    missing = [s for s in shelters if s not in known]
+    if missing:
+        problems.append(("shelter", f"unknown shelter(s) {', '.join(missing)}"))
+    return problems
+
+
+def create_user(
+    session: Session, handle: str, role: str, shelters: Sequence[str], days: float | None
+) -> tuple[User, str]:
+    """Add a user checked by ``user_problems``, its shelters and a first token to the
+    session's transaction (the caller commits); the token in clear."""
+    user = User(handle=handle, role=role)
+    session.add(user)
+    session.flush()
+    assert user.id is not None
+    for sid in dict.fromkeys(shelters):
+        session.add(UserShelter(user_id=user.id, shelter_id=sid))
+    return user, new_token(session, user, days)
+
+
 def add_user(
     engine: Engine,
     handle: str,
@@ -70,28 +105,13 @@ def add_user(
     shelters: Sequence[str] = (),
     days: float | None = None,
 ) -> tuple[User, str]:
-    """Create a user (and a first token, expiring after ``days``). Managers must be bound
-    to existing shelters."""
-    if role not in ROLES:
-        raise UserError(f"role: must be one of {', '.join(ROLES)}, not {role!r}")
-    if role == "shelter_manager" and not shelters:
-        raise UserError("shelter: a shelter manager needs at least one --shelter")
-    if role != "shelter_manager" and shelters:
-        raise UserError("shelter: only a shelter manager is bound to shelters")
+    """Create a user (and a first token, expiring after ``days``); ``UserError`` naming the
+    first problem (``user_problems``)."""
     with Session(engine) as session:
-        if session.exec(select(User).where(User.handle == handle)).first() is not None:
-            raise UserError(f"handle: {handle!r} already exists")
-        known = set(session.exec(select(ShelterRow.id).where(col(ShelterRow.id).in_(shelters))))
-        missing = [s for s in shelters if s not in known]
-        if missing:
-            raise UserError(f"shelter: unknown shelter(s) {', '.join(missing)}")
-        user = User(handle=handle, role=role)
-        session.add(user)
-        session.flush()
-        assert user.id is not None
-        for sid in dict.fromkeys(shelters):
-            session.add(UserShelter(user_id=user.id, shelter_id=sid))
-        token = new_token(session, user, days)
+        problems = user_problems(session, handle, role, shelters)
+        if problems:
+            raise UserError(f"{problems[0][0]}: {problems[0][1]}")
+        user, token = create_user(session, handle, role, shelters, days)
         session.commit()
         session.refresh(user)
         return user, token

@@ -14,11 +14,12 @@ from sqlmodel import Session
 from api.auth import Principal, authenticate, note_use
 from api.config import Settings
 from api.db import begin_write, request_session
-from api.errors import ApiError
+from api.errors import ApiError, reader_translator
 from api.plan_jobs import JobRunner
 from api.services.waitlist import Retries, retry_after_change
 from api.solve_slots import SolveRate
 from api.store import DEFAULT_PAGE, MAX_PAGE, Page
+from placement.i18n import LOCALES, Translator
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `placement users add`")
 
@@ -41,7 +42,25 @@ def get_runner(request: Request) -> JobRunner:
     return runner
 
 
+def get_reader(
+    request: Request,
+    lang: Annotated[
+        str | None,
+        Query(
+            description="language of the engine's texts: fr or en (default: Accept-Language, "
+            "else en)"
+        ),
+    ] = None,
+) -> Translator:
+    """The reader's language for the engine's reasons, relaxations and problems
+    (``?lang=``, else ``Accept-Language``, else English); 422 for a language not spoken."""
+    if lang is not None and lang not in LOCALES:
+        raise ApiError(422, "invalid language", [("query.lang", f"one of {', '.join(LOCALES)}")])
+    return reader_translator(request)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ReaderDep = Annotated[Translator, Depends(get_reader)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 

@@ -12,11 +12,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+from placement.text import Text
+
+#: a field and its problem: a string, or a catalogue message rendered in the reader's language
+FieldProblem = tuple[str, str | Text]
+
 
 class ServiceError(Exception):
     """A refusal: a message and the (field, problem) pairs it concerns."""
 
-    def __init__(self, detail: str, errors: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(self, detail: str, errors: Iterable[FieldProblem] = ()) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors)
@@ -46,7 +51,7 @@ class TooMany(ServiceError):
     """Over a limit that time lifts (solver slots, solve requests a minute): retry later."""
 
     def __init__(
-        self, detail: str, retry_after: float, errors: Iterable[tuple[str, str]] = ()
+        self, detail: str, retry_after: float, errors: Iterable[FieldProblem] = ()
     ) -> None:
         super().__init__(detail, errors)
         self.retry_after = max(1, math.ceil(retry_after))

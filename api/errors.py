@@ -25,9 +25,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.db import is_busy
 from api.domain_errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, TooMany
 from api.openapi import allowed_methods
+from placement.i18n import SOURCE_LOCALE, Translator, negotiate, translator
 from placement.loading import format_location
+from placement.problems import error_problems
+from placement.text import ENGLISH, render
 
 log = logging.getLogger(__name__)
+
+
+def reader_translator(request: Request) -> Translator:
+    """The language of the engine's texts in an answer: ``?lang=fr``, else the first language
+    of ``Accept-Language`` that the product speaks, else English (the JSON API's default, so
+    that clients written against it keep reading what they read)."""
+    return translator(
+        negotiate(
+            request.query_params.get("lang"),
+            request.headers.get("accept-language"),
+            default=SOURCE_LOCALE,
+        )
+    )
 
 
 class ApiError(Exception):
@@ -57,13 +73,14 @@ STATUS: dict[type[ServiceError], int] = {
 }
 
 
-def refusal(exc: ServiceError) -> tuple[int, dict[str, Any]]:
-    """The status and JSON body of a domain error."""
+def refusal(exc: ServiceError, t: Translator = ENGLISH) -> tuple[int, dict[str, Any]]:
+    """The status and JSON body of a domain error (the engine's problems in ``t``'s
+    language)."""
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
     if isinstance(exc, NotFound):
         # the same answer whether the object is missing or not the caller's to see
         return status, body(exc.detail, [(f"path.{exc.kind}_id", "not found")])
-    return status, body(exc.detail, exc.errors)
+    return status, body(exc.detail, [(f, render(p, t)) for f, p in exc.errors])
 
 
 TOO_DEEP = "nested too deeply (arrays or objects within one another)"
@@ -86,7 +103,9 @@ def body(detail: str, errors: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:
     return {"detail": detail, "errors": [{"field": f, "problem": p} for f, p in errors]}
 
 
-def _validation_errors(exc: RequestValidationError) -> list[tuple[str, str]]:
+def _validation_errors(
+    exc: RequestValidationError, t: Translator = ENGLISH
+) -> list[tuple[str, str]]:
     out = []
     for e in exc.errors():
         loc = tuple(
@@ -105,8 +124,10 @@ def _validation_errors(exc: RequestValidationError) -> list[tuple[str, str]]:
         field = format_location(tuple(p for p in loc if isinstance(p, str | int)))
         if where in ("query", "path", "header") and field:
             field = f"{where}.{field}"
-        for line in msg.split("\n"):
-            out.append((field or "body", line))
+        if e.get("type") in ("extra_forbidden", "json_invalid"):
+            out += [(field or "body", line) for line in msg.split("\n")]
+        else:  # the engine's messages, in the reader's language
+            out += [(f or "body", render(p, t)) for f, p in error_problems(e, field)]
     return out
 
 
@@ -129,14 +150,15 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body(exc.detail, exc.errors), exc.status, headers=exc.headers)
 
     @app.exception_handler(ServiceError)
-    async def _refused(_request: Request, exc: ServiceError) -> JSONResponse:
-        status, payload = refusal(exc)
+    async def _refused(request: Request, exc: ServiceError) -> JSONResponse:
+        status, payload = refusal(exc, reader_translator(request))
         retry = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else None
         return JSONResponse(payload, status, headers=retry)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(body("invalid request", _validation_errors(exc)), 422)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc, reader_translator(request))
+        return JSONResponse(body("invalid request", errors), 422)
 
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
 

@@ -107,6 +107,21 @@ class Freshness(Out):
     )
 
 
+CompromisedScope = Literal["everyone", "operation", "network"]
+
+
+class CompromiseNote(Out):
+    """A shelter was marked compromised: for whom (its scope), when, and whether it is still
+    out of every plan."""
+
+    shelter_id: str
+    scope: CompromisedScope
+    network: str | None
+    operation_id: int | None
+    at: dt.datetime
+    shelter_active: bool
+
+
 class ShelterPublicOut(Out):
     """A shelter without anything that says where it is (analysts)."""
 
@@ -129,6 +144,11 @@ class ShelterOut(ShelterPublicOut):
 
     department: str
     location: Location | None
+    compromised: list[CompromiseNote] | None = Field(
+        default=None,
+        description="coordinators: every time the shelter was marked compromised (empty: "
+        "never); absent for its managers",
+    )
 
 
 class ShelterUpdateOut(Out):
@@ -208,6 +228,11 @@ class PlacementOut(Out):
     answered_at: dt.datetime | None
     answer_due_at: dt.datetime | None
     escalated_at: dt.datetime | None
+    compromised: list[CompromiseNote] = Field(
+        default_factory=list,
+        description="the shelter was marked compromised (empty: never); not in the answers "
+        "of a commit or a free",
+    )
 
 
 class ManagerPlacementOut(Out):
@@ -264,9 +289,6 @@ class AlertOut(Out):
     shelter_id: str | None
     detail: str
     resolved_at: dt.datetime | None
-
-
-CompromisedScope = Literal["everyone", "operation", "network"]
 
 
 class CompromisedIn(In):
@@ -421,6 +443,11 @@ class PlanJobOut(Out):
     committed_at: dt.datetime | None
     result: Plan | None
     stale: StaleNote | None = None
+    compromised_shelters: list[CompromiseNote] = Field(
+        default_factory=list,
+        description="shelters the plan places people in that were marked compromised (before "
+        "or after the solve); a commit into an inactive one is refused",
+    )
     progress: dict[str, Any] | None = Field(
         default=None,
         description="while solving: the stage, seconds, persons placed by priority so far, "
@@ -456,6 +483,14 @@ class AuditOut(Out):
     object_type: str
     object_id: str
     detail: str
+    on_behalf_of: str | None = Field(
+        default=None, description="the system's acts: the handle whose act started it"
+    )
+    trigger: str | None = Field(
+        default=None,
+        description="the system's acts: what started it (declined, unanswered, compromised, "
+        "waiting list)",
+    )
 
 
 class StatsOut(Out):

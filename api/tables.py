@@ -125,8 +125,11 @@ class ArrivalRow(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="users.id")
     #: on the waiting list (retried when places free up) since then; None: not on it
     waitlisted_at: datetime | None = None
-    #: why the last re-plan found no place (the engine's explanation)
-    waiting_reasons: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: why the last re-plan found no place (the engine's explanation): catalogue messages
+    #: (``placement.text.Text`` as JSON; plain strings from before they were)
+    waiting_reasons: list[str | dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
     @property
     def arrival(self) -> Arrival:
@@ -200,6 +203,9 @@ class AuditRecord(SQLModel, table=True):
     object_type: str = Field(max_length=32)
     object_id: str = Field(max_length=64)
     detail: str = Field(default="", max_length=200)
+    #: the system's acts (``role`` "system"): whose act started it (a user id), and what
+    on_behalf_of: int | None = None
+    trigger: str = Field(default="", max_length=32)
 
 
 class Alert(SQLModel, table=True):

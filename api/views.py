@@ -6,8 +6,10 @@ of a placement (``ManagerPlacementOut``) holds nothing else about the case.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from typing import Any, cast
 
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from api.auth import Principal
@@ -16,6 +18,8 @@ from api.plan_options import JobOptions
 from api.schemas import (
     AlertOut,
     ArrivalOut,
+    CompromisedScope,
+    CompromiseNote,
     Freshness,
     HoldOut,
     ManagerPlacementOut,
@@ -28,11 +32,14 @@ from api.schemas import (
     StaleNote,
 )
 from api.services.capacity import is_stale
+from api.services.compromised import compromises_of
 from api.services.replanning import Outcome
 from api.store import handles
 from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow
+from placement.i18n import Translator
 from placement.models import Policy
 from placement.plan import Plan
+from placement.text import ENGLISH, Text
 
 
 def shelter_out(
@@ -47,7 +54,36 @@ def shelters_out(
 ) -> list[ShelterOut | ShelterPublicOut]:
     """The views of these shelters that ``who`` may have (the handles read in one query)."""
     names = handles(session, {u for r in rows for u in (r.updated_by, r.capacity_updated_by)})
-    return [_shelter_view(r, who, settings, names) for r in rows]
+    views = [_shelter_view(r, who, settings, names) for r in rows]
+    if who.role == "coordinator":
+        notes = compromise_notes(session, [r.id for r in rows])
+        for view in views:
+            if isinstance(view, ShelterOut):
+                view.compromised = notes.get(view.id, [])
+    return views
+
+
+def compromise_notes(
+    session: Session | None, shelter_ids: Collection[str]
+) -> dict[str, list[CompromiseNote]]:
+    """Each shelter's compromise records (coordinators' views only); none without a session
+    (a row read in a transaction already closed)."""
+    if session is None:
+        return {}
+    return {
+        sid: [
+            CompromiseNote(
+                shelter_id=sid,
+                scope=cast(CompromisedScope, c.scope),
+                network=c.network,
+                operation_id=c.operation_id,
+                at=c.at,
+                shelter_active=active,
+            )
+            for c, active in records
+        ]
+        for sid, records in compromises_of(session, shelter_ids).items()
+    }
 
 
 def _shelter_view(
@@ -81,8 +117,8 @@ def _shelter_view(
     return ShelterPublicOut(**common)
 
 
-def arrival_out(row: ArrivalRow) -> ArrivalOut:
-    """An arrival as a coordinator sees it."""
+def arrival_out(row: ArrivalRow, t: Translator = ENGLISH) -> ArrivalOut:
+    """An arrival as a coordinator sees it (why it waits, in ``t``'s language)."""
     return ArrivalOut.model_validate(
         {
             **row.data,
@@ -90,15 +126,29 @@ def arrival_out(row: ArrivalRow) -> ArrivalOut:
             "status": row.status,
             "created_at": row.created_at,
             "waitlisted_at": row.waitlisted_at,
-            "waiting_reasons": row.waiting_reasons,
+            "waiting_reasons": stored_reasons(row.waiting_reasons, t),
         }
     )
 
 
+def stored_reasons(reasons: list[str | dict[str, Any]] | None, t: Translator) -> list[str] | None:
+    """Stored reasons (messages, or strings stored before they were) in ``t``'s language."""
+    if reasons is None:
+        return None
+    return [r if isinstance(r, str) else Text.model_validate(r).render(t) for r in reasons]
+
+
 def placement_out(row: PlacementRow) -> PlacementOut:
-    """A placement as a coordinator sees it."""
+    """A placement as a coordinator sees it (with its shelter's compromise records when the
+    row is still in its request's session)."""
+    notes = compromise_notes(object_session(row), [row.shelter_id])  # type: ignore[arg-type]
+    return _placement_out(row, notes.get(row.shelter_id, []))
+
+
+def _placement_out(row: PlacementRow, compromised: list[CompromiseNote]) -> PlacementOut:
     assert row.id is not None
     return PlacementOut(
+        compromised=compromised,
         id=row.id,
         arrival_id=row.arrival_id,
         shelter_id=row.shelter_id,
@@ -142,7 +192,9 @@ def placements_out(
 ) -> list[PlacementOut] | list[ManagerPlacementOut]:
     """Placements as coordinators see them, or as the receiving shelters' managers do."""
     if who.role == "coordinator":
-        return [placement_out(p) for p, _ in rows]
+        session = object_session(rows[0][0]) if rows else None
+        notes = compromise_notes(session, {p.shelter_id for p, _ in rows})  # type: ignore[arg-type]
+        return [_placement_out(p, notes.get(p.shelter_id, [])) for p, _ in rows]
     return [manager_placement_out(p, a) for p, a in rows]
 
 
@@ -189,15 +241,15 @@ def alert_out(r: Alert) -> AlertOut:
     )
 
 
-def replan_out(o: Outcome) -> ReplanOut:
-    """An engine re-plan as coordinators see it."""
+def replan_out(o: Outcome, t: Translator = ENGLISH) -> ReplanOut:
+    """An engine re-plan as coordinators see it (its reasons in ``t``'s language)."""
     return ReplanOut(
         arrival_ids=o.arrival_ids,
         shelter_id=o.shelter_id,
         placement_ids=o.placement_ids,
         admissible=o.admissible,
         with_room=o.with_room,
-        reasons=o.reasons,
+        reasons=[r.render(t) for r in o.reasons],
     )
 
 
@@ -209,10 +261,14 @@ def stale_note(job: PlanJob, plan: Plan | None) -> StaleNote:
     return StaleNote(policy=policy, stale_shelters=stale, placed_in_stale=placed)
 
 
-def job_out(job: PlanJob, with_result: bool = True) -> PlanJobOut:
-    """A job as coordinators see it."""
-    plan = Plan.model_validate(job.result) if with_result and job.result else None
+def job_out(job: PlanJob, with_result: bool = True, t: Translator = ENGLISH) -> PlanJobOut:
+    """A job as coordinators see it (the plan's reasons and relaxations in ``t``'s language);
+    with its result, the shelters it uses that were marked compromised."""
+    plan = Plan.model_validate(job.result).localized(t) if with_result and job.result else None
+    used = {p.shelter for p in plan.placements} if plan else set()
+    notes = compromise_notes(object_session(job), used)  # type: ignore[arg-type]
     return PlanJobOut(
+        compromised_shelters=[n for sid in sorted(notes) for n in notes[sid]],
         id=job.id,
         status=job.status,
         operation_id=job.operation_id,

@@ -14,11 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cli import service, stress
+from cli.language import LangOption, choose, cli_translator
+from placement.i18n import Translator
 from placement.loading import ScenarioError, load_scenario
 from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan
+from placement.text import ENGLISH
 from solver.names import SolverName
 from solver.options import EngineOptions, SolveOptions
 
@@ -54,11 +58,13 @@ def solve(  # noqa: PLR0913  (typer: one parameter per command-line option)
         bool, typer.Option(help="search verified relaxations for the unplaced")
     ] = True,
     quiet: Annotated[bool, typer.Option(help="no progress lines on stderr")] = False,
+    lang: LangOption = None,
 ) -> None:
     """Plan a scenario: who goes where, who could not be placed, why, and what would help."""
+    t = cli_translator(lang)
     err = Console(stderr=True, soft_wrap=True)
-    scenario = _load(file, err)
-    on_progress = None if quiet else ProgressPrinter(err)
+    scenario = _load(file, err, t)
+    on_progress = None if quiet else ProgressPrinter(err, t)
     # solver.process does not load OR-Tools: the first plan is shown before it is.
     from solver.process import RunOptions, process_started
     from solver.process import solve as run_solve
@@ -74,7 +80,7 @@ def solve(  # noqa: PLR0913  (typer: one parameter per command-line option)
         # the time limit counts from this process's start: imports and loading included
         RunOptions(first_plan_in_parent=solver == "cpsat", started=process_started()),
     )
-    _print_plan(plan, json_output)
+    _print_plan(plan, json_output, t)
     # Done: skip the interpreter's teardown of a large scenario's objects (about a second
     # at 10,000 x 20,000), which the time limit would otherwise not cover.
     sys.stdout.flush()
@@ -82,47 +88,70 @@ def solve(  # noqa: PLR0913  (typer: one parameter per command-line option)
     os._exit(0)
 
 
-def _load(file: Path, err: Console) -> Scenario:
-    """The scenario, or its problems on stderr and exit code 2."""
+def _load(file: Path, err: Console, t: Translator) -> Scenario:
+    """The scenario, or its problems on stderr (``FILE: path: problem``) and exit code 2."""
     try:
         return load_scenario(file)
     except ScenarioError as e:
-        for line in str(e).splitlines():
-            err.print(f"[red]error:[/red] {line}", highlight=False)
+        label = t.gettext("error:")
+        for problem in e.in_language(t):
+            err.print(f"[red]{label}[/red] {escape(e.source)}: {escape(problem)}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 class ProgressPrinter:
     """Prints each progress event on stderr, with the seconds since it was created."""
 
-    def __init__(self, err: Console) -> None:
+    def __init__(self, err: Console, t: Translator = ENGLISH) -> None:
         self.err = err
+        self.t = t
         self.started = time.perf_counter()
 
     def __call__(self, event: ProgressEvent) -> None:
-        line = progress_line(event, time.perf_counter() - self.started)
-        self.err.print(f"[dim]{line}[/dim]", highlight=False)
+        line = progress_line(event, time.perf_counter() - self.started, self.t)
+        self.err.print(f"[dim]{escape(line)}[/dim]", highlight=False)
 
 
-def progress_line(event: ProgressEvent, seconds: float) -> str:
-    """``  0.42s priority_5: placed at ≥5/≥4/≥3/≥2/≥1 4/7/14/20/23 of at most ... (proven)``"""
-    line = f"{seconds:6.2f}s {event.stage}"
+def progress_line(event: ProgressEvent, seconds: float, t: Translator = ENGLISH) -> str:
+    """``  0.42s priority_5: placed at ≥5/≥4/≥3/≥2/≥1 4/7/14/20/23 of at most ... (proven)``
+    (the stage's name and the solver's notes are the solver's own, in English)."""
+    params = {"seconds": t.number(seconds, "0.00").rjust(6), "stage": event.stage}
     if not event.is_plan:  # a note
-        return line
-    placed = event.placed_at_or_above
-    line += ": placed at ≥5/≥4/≥3/≥2/≥1 " + "/".join(str(placed[p]) for p in PRIORITIES)
-    if event.bound is not None:
-        line += " of at most " + "/".join(str(event.bound[p]) for p in PRIORITIES)
-    return line + (" (proven)" if event.proven else "")
+        return t.gettext("{seconds}s {stage}", **params)
+    placed = "/".join(t.number(event.placed_at_or_above[p]) for p in PRIORITIES)
+    bound = "" if event.bound is None else "/".join(t.number(event.bound[p]) for p in PRIORITIES)
+    if bound and event.proven:
+        return t.gettext(
+            "{seconds}s {stage}: placed at ≥5/≥4/≥3/≥2/≥1 {placed} of at most {bound} (proven)",
+            placed=placed,
+            bound=bound,
+            **params,
+        )
+    if bound:
+        return t.gettext(
+            "{seconds}s {stage}: placed at ≥5/≥4/≥3/≥2/≥1 {placed} of at most {bound}",
+            placed=placed,
+            bound=bound,
+            **params,
+        )
+    if event.proven:
+        return t.gettext(
+            "{seconds}s {stage}: placed at ≥5/≥4/≥3/≥2/≥1 {placed} (proven)",
+            placed=placed,
+            **params,
+        )
+    return t.gettext(
+        "{seconds}s {stage}: placed at ≥5/≥4/≥3/≥2/≥1 {placed}", placed=placed, **params
+    )
 
 
-def _print_plan(plan: Plan, json_output: bool) -> None:
-    if json_output:
-        sys.stdout.write(plan.model_dump_json(indent=2) + "\n")
+def _print_plan(plan: Plan, json_output: bool, t: Translator) -> None:
+    if json_output:  # the reasons and relaxations in the reader's language (English default)
+        sys.stdout.write(plan.localized(t).model_dump_json(indent=2) + "\n")
         return
     from cli.render import render_plan
 
-    render_plan(plan, Console(width=None if sys.stdout.isatty() else 140))
+    render_plan(plan, Console(width=None if sys.stdout.isatty() else 140), t)
 
 
 #: the loggers ``-v`` turns to debug; third-party ones (alembic, APScheduler, SQLAlchemy...)
@@ -141,7 +170,9 @@ def _main(
             help="debug lines of this program on stderr; -vv: of the libraries too",
         ),
     ] = 0,
+    lang: LangOption = None,
 ) -> None:
+    choose(lang)
     logging.basicConfig(
         level=logging.DEBUG if verbose > 1 else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli.language import cli_translator
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -59,7 +61,7 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except UserError as e:
-        typer.echo(f"error: {e}", err=True)
+        typer.echo(cli_translator().gettext("error: {problem}", problem=str(e)), err=True)
         raise typer.Exit(2) from None
 
 
@@ -80,6 +82,38 @@ def users_add(
     with _user_errors():
         _, token = add_user(_engine(settings), handle, role, shelter or [], _days(days, settings))
     typer.echo(token)
+
+
+@users.command("import")
+def users_import(
+    file: Annotated[str, typer.Argument(help="a CSV file: handle,role,shelters[,days]")],
+    days: Days = None,
+) -> None:
+    """Create many users from a CSV file in one transaction (all or none); print each new
+    user's first token once, as handle<TAB>token.
+
+    Columns: handle, role, shelters (a manager's shelter ids separated by ";"), days
+    (optional). A bad row refuses the whole file: every problem is named by row and column.
+    """
+    from pathlib import Path
+
+    from api.user_import import ImportRefused, import_users
+
+    try:
+        text = Path(file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        typer.echo(f"error: {file}: {e}", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings()
+    try:
+        created = import_users(_engine(settings), text, _days(days, settings))
+    except ImportRefused as e:
+        for problem in e.problems:
+            typer.echo(f"{file}: {problem}", err=True)
+        typer.echo(f"error: {file}: refused, no user created", err=True)
+        raise typer.Exit(2) from None
+    for handle, token in created:
+        typer.echo(f"{handle}\t{token}")
 
 
 @users.command("token")
@@ -109,7 +143,12 @@ def users_revoke_token(
 
     with _user_errors():
         count = revoke_tokens(_engine(_settings()), handle, token_id)
-    typer.echo(f"revoked {count} token(s) of {handle}")
+    t = cli_translator()
+    typer.echo(
+        t.ngettext(
+            "revoked {n} token of {handle}", "revoked {n} tokens of {handle}", count, handle=handle
+        )
+    )
 
 
 @users.command("deactivate")
@@ -119,7 +158,7 @@ def users_deactivate(handle: Annotated[str, typer.Argument(help="the user to cut
 
     with _user_errors():
         deactivate(_engine(_settings()), handle)
-    typer.echo(f"deactivated {handle}")
+    typer.echo(cli_translator().gettext("deactivated {handle}", handle=handle))
 
 
 @users.command("tokens")
@@ -160,6 +199,7 @@ def serve(
     """Start the HTTP service (OpenAPI docs at /docs)."""
     import uvicorn
 
+    t = cli_translator()
     settings = _settings()
     engine = _engine(settings)
     if seed_demo:
@@ -169,11 +209,13 @@ def serve(
         for handle, token in tokens.items():
             typer.echo(f"{handle}: {token}")
         if not tokens:
-            typer.echo("demo network already seeded; new tokens: placement users token HANDLE")
+            typer.echo(
+                t.gettext("demo network already seeded; new tokens: placement users token HANDLE")
+            )
     engine.dispose()
+    docs = f"http://{host or settings.host}:{port or settings.port}/docs"
     typer.echo(
-        f"database: {settings.describe()}; "
-        f"docs at http://{host or settings.host}:{port or settings.port}/docs"
+        t.gettext("database: {database}; docs at {docs}", database=settings.describe(), docs=docs)
     )
     uvicorn.run(
         "api.main:app_from_env",
@@ -192,8 +234,14 @@ def purge(
 
     result = run(_engine(_settings()), days)
     typer.echo(
-        f"purged {result.arrivals} arrivals, {result.placements} placements, "
-        f"{result.plans} plans, {result.operations} operations"
+        cli_translator().gettext(
+            "purged {arrivals} arrivals, {placements} placements, {plans} plans, "
+            "{operations} operations",
+            arrivals=result.arrivals,
+            placements=result.placements,
+            plans=result.plans,
+            operations=result.operations,
+        )
     )
 
 
@@ -209,9 +257,13 @@ def backup(
     try:
         pages = backup_sqlite(_settings(), Path(destination))
     except BackupError as e:
-        typer.echo(f"error: {e}", err=True)
+        typer.echo(cli_translator().gettext("error: {problem}", problem=str(e)), err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"backed up {pages} pages to {destination}")
+    typer.echo(
+        cli_translator().gettext(
+            "backed up {pages} pages to {destination}", pages=pages, destination=destination
+        )
+    )
 
 
 def scheduler(
@@ -227,13 +279,14 @@ def scheduler(
     from api.scheduler import serve as run
     from api.tables import utcnow
 
+    t = cli_translator()
     settings = _settings()
     engine = _engine(settings)
     if once:
-        typer.echo(f"scheduler, once: {describe(settings)}")
+        typer.echo(t.gettext("scheduler, once: {jobs}", jobs=describe(settings)))
         typer.echo(ran_line(run_due_jobs(engine, settings, utcnow())))
         return
-    typer.echo(f"scheduler started (stop: Ctrl-C): {describe(settings)}")
+    typer.echo(t.gettext("scheduler started (stop: Ctrl-C): {jobs}", jobs=describe(settings)))
 
     def said(ran: Ran) -> None:
         if ran.jobs:

@@ -13,7 +13,12 @@ whose placement is fixed, i.e. accepted: :attr:`Verification.fixed`), whose para
 changes, and the places missing night by night. The statement is checked before it is
 reported: applied to the scenario (:func:`apply_relaxation`), the stated plan breaks no rule,
 and on the unchanged scenario it breaks one (else the change would not be needed). The text
-is rendered from the statement (:func:`relaxation_text`), never the other way round.
+is stated from the statement (:func:`relaxation_message`), never the other way round.
+
+Every reason and relaxation is a catalogue message (:class:`placement.text.Text`, in
+``Unplaced.reason_messages`` and ``Relaxation.message``), rendered in English in the plan's
+strings and in any reader's language by :meth:`placement.plan.Plan.localized` or
+:func:`placement.text.render`.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import numpy as np
 
 from placement.admissibility import admissible_for_all, mask_indices
 from placement.context import Assignment, Context
+from placement.i18n import N_, Translator
 from placement.models import Arrival, Scenario, Shelter
 from placement.occupancy import Occupancy
 from placement.plan import (
@@ -56,6 +62,7 @@ from placement.rules import (
     TransInclusionRule,
     load_of,
 )
+from placement.text import ENGLISH, Items, Param, Text, day, listed, message, plural_message
 from placement.validation import plan_violations
 
 log = logging.getLogger(__name__)
@@ -99,6 +106,8 @@ MAX_LISTED_SHELTERS = 5
 
 
 # --- texts ---------------------------------------------------------------------------
+# Every text is a catalogue message (placement.text) with named parameters, rendered in the
+# reader's language when shown; the string fields of a plan hold the English rendering.
 def night_ranges(sc: Scenario, nights: Iterable[int]) -> list[tuple[date, date]]:
     """Consecutive night indices as (first night, last night) date pairs."""
     out: list[tuple[date, date]] = []
@@ -112,11 +121,19 @@ def night_ranges(sc: Scenario, nights: Iterable[int]) -> list[tuple[date, date]]
 
 
 def format_range(first: date, last: date) -> str:
+    """``2026-12-04 to 2026-12-08`` (ISO dates, for reports that are not translated)."""
     return str(first) if first == last else f"{first} to {last}"
 
 
 def format_ranges(ranges: list[tuple[date, date]]) -> str:
     return ", ".join(format_range(a, b) for a, b in ranges)
+
+
+def on_nights(first: date, last: date) -> Text:
+    """``on 4 Dec 2026`` or ``on 4 Dec 2026 to 8 Dec 2026`` (``le ...``, ``du ... au ...``)."""
+    if first == last:
+        return message("on {day}", day=day(first))
+    return message("on {first} to {last}", first=day(first), last=day(last))
 
 
 def runs_by_night(sc: Scenario, values: dict[int, int]) -> list[tuple[int, date, date]]:
@@ -130,86 +147,162 @@ def runs_by_night(sc: Scenario, values: dict[int, int]) -> list[tuple[int, date,
     return [(v, sc.night(ns[0]), sc.night(ns[-1])) for v, ns in runs]
 
 
-def format_places(runs: Iterable[tuple[int, date, date]], none: str, word: str = "place") -> str:
-    """``no place at all on 2026-12-04, 1 place on 2026-12-05 to 2026-12-08, 2 places ...``
-    (``none``: what a 0 reads as)."""
-    return ", ".join(
-        f"{none} on {format_range(a, b)}"
-        if v == 0
-        else f"{plural(v, word)} on {format_range(a, b)}"
-        for v, a, b in runs
-    )
+def places_by_night(runs: Iterable[tuple[int, date, date]], free: bool = False) -> Items:
+    """``no place at all on ..., 1 place on ..., 2 places on ...`` (``free``: free places)."""
+    out: list[Param] = []
+    for v, a, b in runs:
+        nights = on_nights(a, b)
+        if v == 0 and free:
+            out.append(message("no free place {nights}", nights=nights))
+        elif v == 0:
+            out.append(message("no place at all {nights}", nights=nights))
+        elif free:
+            out.append(
+                plural_message(
+                    "{n} free place {nights}", "{n} free places {nights}", v, nights=nights
+                )
+            )
+        else:
+            out.append(
+                plural_message("{n} place {nights}", "{n} places {nights}", v, nights=nights)
+            )
+    return listed(out)
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+#: each kind of relaxation as a reader sees it (catalogue message ids: translate to show)
+RELAXATION_KINDS: dict[str, str] = {
+    "add_places": N_("more places"),
+    "safety_distance": N_("a shorter safety distance"),
+    "drop_language_requirement": N_("an interpreter instead of a shared language"),
+    "drop_need": N_("doing without a need"),
+    "shelter_change": N_("a change in a shelter"),
+}
 
-
+#: the shelter attributes a ``shelter_change`` relaxation sets, and how it reads
 SHELTER_CHANGE_WORDS = {
-    "trans_inclusive": "became trans-inclusive",
-    "children": "took children",
-    "stale": "confirmed its places",
+    "trans_inclusive": N_("{shelter} became trans-inclusive"),
+    "children": N_("{shelter} took children"),
+    "stale": N_("{shelter} confirmed its places"),
 }
 
 
-def _change_text(r: Relaxation) -> str:
+def _change_message(r: Relaxation) -> Param:
     """What changes, and for whom: the first part of a relaxation's text."""
     s = r.shelter_change
     if r.kind == "add_places" and s is not None:
-        nights = ", ".join(
-            f"{n.places} on {format_range(n.first_night, n.last_night)}" for n in s.add_places
+        nights = Items(
+            items=tuple(
+                plural_message(
+                    "{n} place {nights}",
+                    "{n} places {nights}",
+                    n.places,
+                    nights=on_nights(n.first_night, n.last_night),
+                )
+                for n in s.add_places
+            )
         )
-        return f"more places in {s.shelter}: {nights}"
+        return message("more places in {shelter}: {nights}", shelter=s.shelter, nights=nights)
     if r.kind == "shelter_change" and s is not None:
         attribute = next(k for k in SHELTER_CHANGE_WORDS if getattr(s, k) is not None)
-        return f"{s.shelter} {SHELTER_CHANGE_WORDS[attribute]}"
+        return message(SHELTER_CHANGE_WORDS[attribute], shelter=s.shelter)
     if r.kind == "safety_distance":
-        return " and ".join(
-            f"a safety distance of {m.safety_distance_km:g} km instead of "
-            f"{m.previous_safety_distance_km:g} km for {_whose(r, m)}"
+        distances = tuple(
+            message(
+                "a safety distance of {km} km instead of {previous} km for {whose}",
+                km=m.safety_distance_km or 0.0,
+                previous=m.previous_safety_distance_km or 0.0,
+                whose=_whose(r, m),
+            )
             for m in r.members
         )
-    whose = ", ".join(_whose(r, m) for m in r.members)
+        return listed(distances, "and")
+    whose = listed(_whose(r, m) for m in r.members)
     if r.kind == "drop_need":
-        return f"do without '{r.members[0].drop_need}' for {whose}"
-    return f"accept an interpreter instead of a shared language for {whose}"
+        return message(
+            "do without '{need}' for {whose}", need=r.members[0].drop_need or "", whose=whose
+        )
+    return message("accept an interpreter instead of a shared language for {whose}", whose=whose)
 
 
-def _whose(r: Relaxation, m: MemberChange) -> str:
-    return m.arrival if m.arrival == r.arrival else f"household member {m.arrival}"
+def _whose(r: Relaxation, m: MemberChange) -> Param:
+    if m.arrival == r.arrival:
+        return m.arrival
+    return message("household member {arrival}", arrival=m.arrival)
 
 
-def relaxation_text(r: Relaxation) -> str:
-    """The text of a relaxation, rendered from its fields only."""
-    text = f"{_change_text(r)}; placed in {r.placed_in}"
+def relaxation_message(r: Relaxation) -> Text:
+    """The text of a relaxation, stated from its fields only."""
+    change = _change_message(r)
     if r.moves:
-        people = plural(len(r.moves), "person") if len(r.moves) > 1 else "1 person"
-        verb = "moves" if len(r.moves) == 1 else "move"
-        text += f"; {people} planned (not yet accepted) {verb}: " + ", ".join(
-            f"{m.arrival} from {m.from_shelter} to {m.to_shelter}" for m in r.moves
+        moves = Items(
+            items=tuple(
+                message(
+                    "{arrival} from {from_shelter} to {to_shelter}",
+                    arrival=m.arrival,
+                    from_shelter=m.from_shelter,
+                    to_shelter=m.to_shelter,
+                )
+                for m in r.moves
+            )
+        )
+        text = plural_message(
+            "{change}; placed in {shelter}; {n} person planned (not yet accepted) moves: {moves}",
+            "{change}; placed in {shelter}; {n} persons planned (not yet accepted) move: {moves}",
+            len(r.moves),
+            change=change,
+            shelter=r.placed_in,
+            moves=moves,
         )
     else:
-        text += ", nobody else moves"
+        text = message(
+            "{change}; placed in {shelter}, nobody else moves", change=change, shelter=r.placed_in
+        )
     if r.below_floor_km is not None:
-        text += f" — below the policy floor of {r.below_floor_km:g} km: not advised"
+        return message(
+            "{relaxation} — below the policy floor of {km} km: not advised",
+            relaxation=text,
+            km=r.below_floor_km,
+        )
     return text
 
 
-def search_text(u: Unplaced) -> str | None:
+def relaxation_text(r: Relaxation, t: Translator = ENGLISH) -> str:
+    """The text of a relaxation in ``t``'s language, stated from its fields only."""
+    return relaxation_message(r).render(t)
+
+
+def with_message(r: Relaxation) -> Relaxation:
+    """``r`` with its message and its (English) text stated from its fields."""
+    m = relaxation_message(r)
+    return r.model_copy(update={"message": m, "text": str(m)})
+
+
+def search_message(u: Unplaced) -> Text | None:
     """What a reader must know about how far the search for relaxations went, if anything."""
-    unverified = (
-        f"{plural(u.unverified, 'possible change')} not verified (re-solve time limit, size "
-        "of the scenario, or the limit of changes tried per person): they may work"
+    unverified = plural_message(
+        "{n} possible change not verified (re-solve time limit, size of the scenario, or the "
+        "limit of changes tried per person): it may work",
+        "{n} possible changes not verified (re-solve time limit, size of the scenario, or the "
+        "limit of changes tried per person): they may work",
+        u.unverified,
     )
     if u.search == "not_searched":
-        return "changes not searched: time budget reached"
-    if u.search == "stopped":
-        return "search for changes stopped: time budget reached" + (
-            f"; {unverified}" if u.unverified else ""
+        return message("changes not searched: time budget reached")
+    if u.search == "stopped" and u.unverified:
+        return message(
+            "search for changes stopped: time budget reached; {unverified}", unverified=unverified
         )
+    if u.search == "stopped":
+        return message("search for changes stopped: time budget reached")
     if u.unverified:
         return unverified
     return None
+
+
+def search_text(u: Unplaced, t: Translator = ENGLISH) -> str | None:
+    """:func:`search_message` in ``t``'s language."""
+    note = search_message(u)
+    return None if note is None else note.render(t)
 
 
 # --- the pair-rule funnel ------------------------------------------------------------
@@ -232,24 +325,43 @@ def funnel(
     return out
 
 
-def _funnel_text(ctx: Context, a: Arrival, steps: list[tuple[PairRule, int]], emptied: bool) -> str:
+def _funnel_text(
+    ctx: Context, a: Arrival, steps: list[tuple[PairRule, int]], emptied: bool
+) -> Items:
     """``accepts women: 6 excluded; ...: 54 more; ...: the last 2`` (``emptied``: nothing is
     left after the last step)."""
-    parts = []
+    parts: list[Param] = []
     for i, (rule, removed) in enumerate(steps):
         req = rule.requirement(ctx, a)
         if i == 0:
-            parts.append(f"{req}: {removed} excluded")
+            part = plural_message(
+                "{requirement}: {n} excluded",
+                "{requirement}: {n} excluded",
+                removed,
+                requirement=req,
+            )
         elif i == len(steps) - 1 and emptied:
-            parts.append(f"{req}: the last {removed}")
+            part = plural_message(
+                "{requirement}: the last one",
+                "{requirement}: the last {n}",
+                removed,
+                requirement=req,
+            )
         else:
-            parts.append(f"{req}: {removed} more")
-    return "; ".join(parts)
+            part = plural_message(
+                "{requirement}: {n} more", "{requirement}: {n} more", removed, requirement=req
+            )
+        parts.append(part)
+    return listed(parts, "semicolon")
 
 
-def _listed(ids: list[str]) -> str:
-    shown = ", ".join(ids[:MAX_LISTED_SHELTERS])
-    return shown + (f" and {len(ids) - MAX_LISTED_SHELTERS} more" if len(ids) > 5 else "")
+def _listed(ids: list[str]) -> Param:
+    shown = listed(ids[:MAX_LISTED_SHELTERS])
+    if len(ids) <= MAX_LISTED_SHELTERS:
+        return shown
+    return message(
+        "{shelters} and {more} more", shelters=shown, more=len(ids) - MAX_LISTED_SHELTERS
+    )
 
 
 # --- the explainer -------------------------------------------------------------------
@@ -328,17 +440,25 @@ class Explainer:
         """Why ``a`` (with her household) is not placed, and what would change that.
         ``alike``: the unplaced people identical to her (herself included)."""
         members = HouseholdRule.members_of(self.ctx, a)
-        reasons: list[str] = []
+        reasons: list[Text] = []
         if len(alike) > 1 and len(members) == 1:
             reasons.append(
-                f"one of {len(alike)} identical people left unplaced "
-                f"({', '.join(x.id for x in alike)}): each change below places one of them"
+                message(
+                    "one of {count} identical people left unplaced ({people}): each change "
+                    "below places one of them",
+                    count=len(alike),
+                    people=listed(x.id for x in alike),
+                )
             )
         if len(members) > 1:
-            persons = sum(m.persons for m in members)
             reasons.append(
-                f"household {a.household}: its {len(members)} members ({persons} persons) are "
-                "placed together or not at all"
+                message(
+                    "household {household}: its {members} members ({persons} persons) are "
+                    "placed together or not at all",
+                    household=a.household or "",
+                    members=len(members),
+                    persons=sum(m.persons for m in members),
+                )
             )
         mask = admissible_for_all(self.ctx, members)
         index = np.flatnonzero(mask)  # nearest first (to the first member's danger), then id
@@ -357,25 +477,29 @@ class Explainer:
             arrival=a.id,
             priority=a.priority,
             persons=a.persons,
-            reasons=reasons,
+            reasons=[str(r) for r in reasons],
+            reason_messages=reasons,
             relaxations=found.relaxations,
             search=found.search,
             unverified=found.unverified,
         )
 
     # --- reasons --------------------------------------------------------------------
-    def _no_candidate_reasons(self, members: list[Arrival]) -> list[str]:
+    def _no_candidate_reasons(self, members: list[Arrival]) -> list[Text]:
         total = len(self.ctx.scenario.shelters)
         if len(members) == 1:
             m = members[0]
             steps = funnel(self.ctx, m)
             return [
-                f"no shelter passes the rules (of {total}): "
-                + _funnel_text(self.ctx, m, steps, emptied=True)
+                message(
+                    "no shelter passes the rules (of {total}): {funnel}",
+                    total=total,
+                    funnel=_funnel_text(self.ctx, m, steps, emptied=True),
+                )
             ]
         return self._household_reasons(members)
 
-    def _household_reasons(self, members: list[Arrival]) -> list[str]:
+    def _household_reasons(self, members: list[Arrival]) -> list[Text]:
         """No shelter passes for every member: which pass for each, and which member rules
         out which of the shelters that pass for another."""
         ctx = self.ctx
@@ -385,29 +509,52 @@ class Explainer:
         for m in members:
             ids = [ctx.scenario.shelters[i].id for i in mask_indices(passes[m.id])]
             if ids:
-                verb = "passes" if len(ids) == 1 else "pass"
-                listed = _listed(ids)
-                out.append(f"{m.id}: {plural(len(ids), 'shelter')} {verb} every rule ({listed})")
+                out.append(
+                    plural_message(
+                        "{member}: {n} shelter passes every rule ({shelters})",
+                        "{member}: {n} shelters pass every rule ({shelters})",
+                        len(ids),
+                        member=m.id,
+                        shelters=_listed(ids),
+                    )
+                )
             else:
                 text = _funnel_text(ctx, m, funnel(ctx, m), emptied=True)
-                out.append(f"{m.id}: no shelter passes the rules (of {total}): {text}")
+                out.append(
+                    message(
+                        "{member}: no shelter passes the rules (of {total}): {funnel}",
+                        member=m.id,
+                        total=total,
+                        funnel=text,
+                    )
+                )
         union = np.logical_or.reduce([passes[m.id] for m in members])
         if all(passes[m.id].any() for m in members):
             out.append(
-                f"but no shelter passes for all {len(members)} members at once; of the "
-                f"{plural(int(union.sum()), 'shelter')} that pass for some member:"
+                plural_message(
+                    "but no shelter passes for all {members} members at once; of the {n} "
+                    "shelter that passes for some member:",
+                    "but no shelter passes for all {members} members at once; of the {n} "
+                    "shelters that pass for some member:",
+                    int(union.sum()),
+                    members=len(members),
+                )
             )
         for m in members:
             ruled_out = union & ~passes[m.id]
             if passes[m.id].any() and ruled_out.any():
                 steps = funnel(ctx, m, among=union)
                 out.append(
-                    f"{m.id} rules out {int(ruled_out.sum())}: "
-                    + _funnel_text(ctx, m, steps, emptied=False)
+                    message(
+                        "{member} rules out {count}: {funnel}",
+                        member=m.id,
+                        count=int(ruled_out.sum()),
+                        funnel=_funnel_text(ctx, m, steps, emptied=False),
+                    )
                 )
         return out
 
-    def _blocked_reasons(self, members: list[Arrival], index: np.ndarray) -> list[str]:
+    def _blocked_reasons(self, members: list[Arrival], index: np.ndarray) -> list[Text]:
         """Why the admissible shelters (positions in the scenario, nearest first) cannot
         take the unit in this plan."""
         load = load_of(self.ctx, members)
@@ -420,45 +567,83 @@ class Explainer:
         room = [shelters[i].id for i in index[with_room[:MAX_LISTED_SHELTERS]].tolist()]
         blocked = int(flagged.sum())
         lines = [
-            f"{shelters[si].id}: " + "; ".join(self._why_blocked(members, load, si))
+            message(
+                "{shelter}: {why}",
+                shelter=shelters[si].id,
+                why=listed(self._why_blocked(members, load, si), "semicolon"),
+            )
             for si in index[np.flatnonzero(flagged)[:MAX_LISTED_SHELTERS]].tolist()
         ]
-        out = [
-            f"{len(index)} shelter(s) pass every rule"
-            + (", but none has room for the whole stay" if not room else "")
-        ]
+        if room:
+            out = [
+                plural_message(
+                    "{n} shelter passes every rule", "{n} shelters pass every rule", len(index)
+                )
+            ]
+        else:
+            out = [
+                plural_message(
+                    "{n} shelter passes every rule, but it has no room for the whole stay",
+                    "{n} shelters pass every rule, but none has room for the whole stay",
+                    len(index),
+                )
+            ]
         cap = self.occupancy.network_cap.cap
         out += [
-            f"its members include {k} people of network {net}, over the cap of {cap} per "
-            "shelter: no shelter may take them together"
+            message(
+                "its members include {count} people of network {network}, over the cap of "
+                "{cap} per shelter: no shelter may take them together",
+                count=k,
+                network=net,
+                cap=cap,
+            )
             for net, k in sorted(load.networks.items())
             if cap is not None and k > cap
         ]
         out += lines
         if blocked > len(lines):
-            out.append(f"... and {blocked - len(lines)} more shelters, full or blocked")
+            out.append(
+                plural_message(
+                    "... and {n} more shelter, full or blocked",
+                    "... and {n} more shelters, full or blocked",
+                    blocked - len(lines),
+                )
+            )
         if room:
             out.append(
-                f"{', '.join(room[:MAX_LISTED_SHELTERS])} would have room: this plan is not "
-                "proven optimal (baseline solver or time limit)"
+                message(
+                    "{shelters} would have room: this plan is not proven optimal (baseline "
+                    "solver or time limit)",
+                    shelters=listed(room[:MAX_LISTED_SHELTERS]),
+                )
             )
         return out
 
-    def _why_blocked(self, members: list[Arrival], load: Load, si: int) -> list[str]:
+    def _why_blocked(self, members: list[Arrival], load: Load, si: int) -> list[Text]:
         """What each plan rule counts against one more copy of ``load`` in shelter ``si``."""
         why = self._capacity_reason(members, load, si)
         together = self.occupancy.keep_apart.together(load, si)
         if together:
-            why.append(f"holds {', '.join(together)}, who must be kept apart")
+            why.append(
+                message(
+                    "holds {people}, who must be kept apart",
+                    people=listed(together),
+                )
+            )
         cap = self.occupancy.network_cap.cap
         why += [
-            f"already holds {there} of network {net} (cap {cap})"
+            message(
+                "already holds {count} of network {network} (cap {cap})",
+                count=there,
+                network=net,
+                cap=cap or 0,
+            )
             for net, there in self.occupancy.network_cap.over(load, si)
             if load.networks[net] <= (cap or 0)  # else the unit alone is over the cap
         ]
         return why
 
-    def _capacity_reason(self, members: list[Arrival], load: Load, si: int) -> list[str]:
+    def _capacity_reason(self, members: list[Arrival], load: Load, si: int) -> list[Text]:
         """Every night of the stay that blocks, in runs: too small even when empty, or full
         (and by whom)."""
         ctx = self.ctx
@@ -471,14 +656,17 @@ class Explainer:
         if small:
             runs = runs_by_night(ctx.scenario, small)
             out.append(
-                f"too small even when empty: {format_places(runs, 'no place at all')}; "
-                f"{max(need[n] for n in small)} needed"
+                message(
+                    "too small even when empty: {places}; {needed} needed",
+                    places=places_by_night(runs),
+                    needed=max(need[n] for n in small),
+                )
             )
         if short:
             out.append(self._full_reason(members, si, {n: need[n] for n in short}))
         return out
 
-    def _full_reason(self, members: list[Arrival], si: int, need: dict[int, int]) -> str:
+    def _full_reason(self, members: list[Arrival], si: int, need: dict[int, int]) -> Text:
         """Full on the nights of ``need`` (night -> places needed), and who holds the places."""
         ctx = self.ctx
         places, used = ctx.places_matrix()[si], self.used[si]
@@ -494,28 +682,61 @@ class Explainer:
         holders = [h for h in holders if h.id not in self.own]
         kept = sum(h.persons for h in holders if h.id in fixed)
         holders = [h for h in holders if h.id not in fixed]
+        free = {n: max(0, int(places[n] - used[n])) for n in need}
+        full = places_by_night(runs_by_night(ctx.scenario, free), free=True)
+        needed = max(need.values())
+        taken = _taken_by_fixed(mine, kept)
+        if taken is not None and not holders:
+            return message(
+                "full: {free}; {needed} needed; taken by {taken}",
+                free=full,
+                needed=needed,
+                taken=taken,
+            )
+        by_priority = self._taken_by_priority(holders, priority)
+        if taken is not None:
+            return message(
+                "full: {free}; {needed} needed; taken by {taken}; the rest taken by {holders}",
+                free=full,
+                needed=needed,
+                taken=taken,
+                holders=by_priority,
+            )
+        return message(
+            "full: {free}; {needed} needed; taken by {holders}",
+            free=full,
+            needed=needed,
+            holders=by_priority,
+        )
+
+    def _taken_by_priority(self, holders: list[Arrival], priority: int) -> Text:
+        """``1 person of priority ≥ 3 and 2 of lower priority (...)``."""
         higher = sum(h.persons for h in holders if h.priority >= priority)
         lower = sum(h.persons for h in holders if h.priority < priority)
-        free = {n: max(0, int(places[n] - used[n])) for n in need}
-        runs = runs_by_night(ctx.scenario, free)
-        text = (
-            f"full: {format_places(runs, 'no free place', 'free place')}; "
-            f"{max(need.values())} needed; "
-        )
-        taken = [f"{plural(mine, 'place')} of this request"] if mine else []
-        if kept:
-            taken.append(f"{plural(kept, 'person')} already placed (placements never move)")
-        if taken:
-            text += "taken by " + " and ".join(taken)
-            if not holders:
-                return text
-            text += "; the rest "
-        text += f"taken by {plural(higher, 'person')} of priority ≥ {priority}"
-        if lower:
-            text += f" and {lower} of lower priority" + (
-                " (this keeps more people of higher priority placed overall)" if self.proven else ""
+        if not lower:
+            return plural_message(
+                "{n} person of priority ≥ {priority}",
+                "{n} persons of priority ≥ {priority}",
+                higher,
+                priority=priority,
             )
-        return text
+        if self.proven:
+            return plural_message(
+                "{n} person of priority ≥ {priority} and {lower} of lower priority (this "
+                "keeps more people of higher priority placed overall)",
+                "{n} persons of priority ≥ {priority} and {lower} of lower priority (this "
+                "keeps more people of higher priority placed overall)",
+                higher,
+                priority=priority,
+                lower=lower,
+            )
+        return plural_message(
+            "{n} person of priority ≥ {priority} and {lower} of lower priority",
+            "{n} persons of priority ≥ {priority} and {lower} of lower priority",
+            higher,
+            priority=priority,
+            lower=lower,
+        )
 
     # --- relaxations ----------------------------------------------------------------
     def _relaxations(self, a: Arrival, members: list[Arrival], nearest: list[Shelter]) -> _Found:
@@ -581,7 +802,7 @@ class Explainer:
         relaxation = relaxation.model_copy(
             update={"arrival": a.id, "placed_in": target, "moves": moves}
         )
-        relaxation = relaxation.model_copy(update={"text": relaxation_text(relaxation)})
+        relaxation = with_message(relaxation)
         assert self.verification is not None
         moved_fixed = {m.arrival for m in moves} & self.verification.fixed
         problems = plan_violations(Context(apply_relaxation(ctx.scenario, relaxation)), placed)
@@ -603,7 +824,7 @@ def _for_arrival(u: Unplaced, a: Arrival, same_person: bool) -> Unplaced:
             for m in r.members
         ]
         r = r.model_copy(update={"arrival": a.id, "members": members})
-        relaxations.append(r.model_copy(update={"text": relaxation_text(r)}))
+        relaxations.append(with_message(r))
     return u.model_copy(
         update={
             "arrival": a.id,
@@ -612,6 +833,24 @@ def _for_arrival(u: Unplaced, a: Arrival, same_person: bool) -> Unplaced:
             "relaxations": relaxations,
         }
     )
+
+
+def _taken_by_fixed(mine: int, kept: int) -> Items | None:
+    """Places of the request itself and of placements that never move, if any."""
+    taken: list[Param] = []
+    if mine:
+        taken.append(
+            plural_message("{n} place of this request", "{n} places of this request", mine)
+        )
+    if kept:
+        taken.append(
+            plural_message(
+                "{n} person already placed (placements never move)",
+                "{n} persons already placed (placements never move)",
+                kept,
+            )
+        )
+    return listed(taken, "and") if taken else None
 
 
 # --- applying a relaxation -----------------------------------------------------------

@@ -8,9 +8,11 @@ named ``{parameters}``; the French wording lives in a ``.po`` file of a *domain*
 - other packages ship their own domain beside their code (the web pages' ``web`` domain), so
   that two parts of the tree never edit the same catalogue.
 
-Mark a message where it is written with :func:`N_` (or ``_`` / ``ngettext`` in a function that
-has a :class:`Translator`), so that ``tests/placement/test_catalogue.py`` can extract every
-message and fail on one that has no French translation. Render it with
+Mark a message where it is written with :func:`N_` (or ``gettext`` / ``ngettext`` in a function
+that has a :class:`Translator`, or :func:`placement.text.message` for an engine text kept as
+data in a plan and rendered for each reader later), so that
+``tests/placement/test_catalogue.py`` can extract every message and fail on one that has no
+French translation. Render it with
 ``translator(locale, domain).gettext(msgid, **params)``.
 
 The ``.po`` files are read as they are (no compiled ``.mo`` in the tree): a catalogue is
@@ -20,17 +22,21 @@ compiled in memory the first time a process uses it.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import Literal
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
+from langcodes import Language, LanguageTagError, tag_is_valid
 
 LOCALES: tuple[str, ...] = ("fr", "en")
 """The languages every text exists in, in order of preference for this product's users."""
@@ -57,6 +63,11 @@ def catalogue_path(domain: str, locale: str) -> Path:
     return _DIRECTORIES[domain] / locale / "LC_MESSAGES" / f"{domain}.po"
 
 
+#: the locale whose date and list formats a language's readers get: English as written in
+#: Europe ("4 Dec 2026": day first, no comma to clash with a list's; "a, b or c")
+_FORMAT_LOCALES = {"en": "en_GB"}
+
+
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "marked, not translated"
     """Mark a text for the catalogue where it is defined; translate it where it is shown."""
     return msgid
@@ -69,8 +80,10 @@ def check_locale(locale: str) -> str:
     return locale
 
 
-def negotiate(stated: str | None = None, accept_language: str | None = None) -> str:
-    """The reader's language: their stated setting, else their browser's, else the default."""
+def negotiate(
+    stated: str | None = None, accept_language: str | None = None, default: str = DEFAULT_LOCALE
+) -> str:
+    """The reader's language: their stated setting, else their browser's, else ``default``."""
     if stated in LOCALES:
         return stated
     if accept_language:
@@ -86,7 +99,35 @@ def negotiate(stated: str | None = None, accept_language: str | None = None) -> 
             base = tag.split("-", 1)[0].lower()
             if base in LOCALES:
                 return base
-    return DEFAULT_LOCALE
+    return default
+
+
+# Babel parses the locale on every call: an explanation writes thousands of dates and numbers.
+@lru_cache(maxsize=4096)
+def _date(d: date, format: str, locale: str) -> str:  # noqa: A002 - Babel's name
+    return format_date(d, format=format, locale=_babel_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def _number(x: float, format: str | None, locale: str) -> str:  # noqa: A002
+    return format_decimal(x, format=format, locale=_babel_locale(locale))
+
+
+@cache
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(_FORMAT_LOCALES.get(locale, locale))
+
+
+@cache
+def _language_name(tag: str, locale: str) -> str:
+    try:
+        language = Language.get(tag)
+    except (LanguageTagError, ValueError):
+        return tag
+    if not language.language or not tag_is_valid(tag):
+        return tag
+    name = str(language.display_name(locale))
+    return tag if name.endswith(f"[{tag}]") else name  # "Unknown language [qqq]": no name
 
 
 @cache
@@ -120,23 +161,36 @@ class Translator:
         return text.format(n=self.number(n), **params)
 
     def date(self, d: date, format: str = "medium") -> str:  # noqa: A002 - Babel's name
-        """A date as a reader of this language writes it (``12 mars 2026``)."""
-        return format_date(d, format=format, locale=self.locale)
+        """A date as a reader of this language writes it (``12 mars 2026``, ``12 Mar 2026``)."""
+        return _date(d, format, self.locale)
 
     def datetime(self, d: datetime, format: str = "medium") -> str:  # noqa: A002
         """A date and time as a reader of this language writes it."""
-        return format_datetime(d, format=format, locale=self.locale)
+        return format_datetime(
+            d, format=format, locale=_FORMAT_LOCALES.get(self.locale, self.locale)
+        )
 
-    def number(self, x: float) -> str:
-        """A number as a reader of this language writes it (``1 234,5`` in French)."""
-        return format_decimal(x, locale=self.locale)
+    def number(self, x: float, format: str | None = None) -> str:  # noqa: A002 - Babel's
+        """A number as a reader of this language writes it (``1 234,5`` in French);
+        ``format``: a Babel pattern such as ``0.00`` (two decimals)."""
+        return _number(x, format, self.locale)
+
+    def join(self, items: Sequence[str], style: Literal["and", "or"] = "and") -> str:
+        """Items joined as a reader of this language writes a list (``a, b et c``)."""
+        if not items:
+            return ""
+        locale = _FORMAT_LOCALES.get(self.locale, self.locale)
+        return format_list(list(items), style="standard" if style == "and" else "or", locale=locale)
+
+    def percent(self, x: float, format: str | None = None) -> str:  # noqa: A002
+        """A share as a percentage (``12,5 %`` in French); ``format``: e.g. ``0.0%``."""
+        return format_percent(x, format=format, locale=self.locale)
 
     def language_name(self, tag: str) -> str:
-        """The name of a language tag in this language (``pcm`` -> ``pidgin nigérian``)."""
-        try:
-            return Locale.parse(tag.replace("-", "_")).get_display_name(self.locale) or tag
-        except (UnknownLocaleError, ValueError):
-            return tag
+        """The name of a language tag in this language (``pcm`` -> ``pidgin nigérian``), from
+        CLDR through langcodes (the English name where CLDR has none in this language; the
+        tag itself for a tag the registry does not know)."""
+        return _language_name(tag, self.locale)
 
 
 @cache

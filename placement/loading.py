@@ -1,61 +1,51 @@
 """Reading scenario files (YAML or JSON) into a validated :class:`Scenario`.
 
 Every problem is reported as ``FILE: path: problem`` (``arrivals[3].gender: ...``), never as
-a traceback.
+a traceback; the problem is a catalogue message (:mod:`placement.problems`), in English in
+``ScenarioError.problems`` and in any language with ``ScenarioError.in_language``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from placement.i18n import Translator
 from placement.models import Scenario
+from placement.problems import Problem, format_location, join_path
+from placement.problems import validation_problems as problem_messages
+from placement.text import ENGLISH, message, render
+
+__all__ = ["ScenarioError", "format_location", "load_scenario", "validation_problems"]
 
 M = TypeVar("M", bound=BaseModel)
 
 
 class ScenarioError(Exception):
-    """A scenario could not be read; ``problems`` holds one ``path: problem`` per line."""
+    """A scenario could not be read: ``messages`` holds its problems as ``(path, problem)``
+    pairs (catalogue messages: render them with :meth:`in_language`), ``problems`` the same
+    as English ``path: problem`` lines."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(self, source: str, problems: Sequence[Problem | str]) -> None:
         self.source = source
-        self.problems = problems
-        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+        self.messages: list[Problem] = [p if isinstance(p, tuple) else ("", p) for p in problems]
+        self.problems = self.in_language(ENGLISH)
+        super().__init__("\n".join(f"{source}: {p}" for p in self.problems))
 
-
-def format_location(loc: tuple[int | str, ...]) -> str:
-    """``('arrivals', 3, 'gender')`` -> ``arrivals[3].gender``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
-    return out
+    def in_language(self, t: Translator) -> list[str]:
+        """One ``path: problem`` line per problem, in ``t``'s language."""
+        return [join_path(path, render(text, t)) for path, text in self.messages]
 
 
 def validation_problems(error: ValidationError) -> list[str]:
-    """Readable ``path: problem`` lines from a pydantic error."""
-    problems = []
-    for e in error.errors():
-        # Union members and aliases add noise to the location; keep the data path.
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field" + (
-                " (this system stores no names)"
-                if loc[-1:] == ("name",) and "arrivals" in loc
-                else ""
-            )
-        path = format_location(loc)
-        for line in msg.split("\n"):
-            problems.append(f"{path}: {line}" if path else line)
-    return problems
+    """Readable English ``path: problem`` lines from a pydantic error (see
+    :func:`placement.problems.validation_problems` for the messages)."""
+    return [join_path(path, render(text)) for path, text in problem_messages(error)]
 
 
 def validate_document(
@@ -64,11 +54,12 @@ def validate_document(
     """Validate already-parsed data (a mapping) as ``model``; problems as ``error``, one
     ``path: problem`` per line (``what`` names the document in the top-level problem)."""
     if not isinstance(data, Mapping):
-        raise error(source, [f"top level: expected a mapping of {what} fields"])
+        top = message("expected a mapping of {what} fields", what=what)
+        raise error(source, [("top level", top)])
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise error(source, validation_problems(e)) from None
+        raise error(source, problem_messages(e)) from None
 
 
 def scenario_from_data(data: Any, source: str = "<scenario>") -> Scenario:
@@ -85,16 +76,25 @@ def parse_text(text: str, source: str) -> Any:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except json.JSONDecodeError as e:
-        raise ScenarioError(
-            source, [f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}"]
-        ) from None
+        malformed = message(
+            "malformed JSON at line {line}, column {column}: {problem}",
+            line=e.lineno,
+            column=e.colno,
+            problem=e.msg,
+        )
+        raise ScenarioError(source, [("", malformed)]) from None
     except yaml.YAMLError as e:
-        where = ""
         mark = getattr(e, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
         problem = getattr(e, "problem", None) or str(e)
-        raise ScenarioError(source, [f"malformed YAML{where}: {problem}"]) from None
+        malformed = message("malformed YAML: {problem}", problem=problem)
+        if mark is not None:
+            malformed = message(
+                "malformed YAML at line {line}, column {column}: {problem}",
+                line=mark.line + 1,
+                column=mark.column + 1,
+                problem=problem,
+            )
+        raise ScenarioError(source, [("", malformed)]) from None
 
 
 def read_document(path: str | Path) -> Any:
@@ -103,9 +103,10 @@ def read_document(path: str | Path) -> Any:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
-        raise ScenarioError(source, [f"cannot read file: {e.strerror}"]) from None
+        unreadable = message("cannot read file: {problem}", problem=e.strerror or "")
+        raise ScenarioError(source, [("", unreadable)]) from None
     except UnicodeDecodeError:
-        raise ScenarioError(source, ["not a UTF-8 text file"]) from None
+        raise ScenarioError(source, [("", message("not a UTF-8 text file"))]) from None
     return parse_text(text, source)
 
 

@@ -23,10 +23,9 @@ from pydantic import (
 )
 
 from placement.geography import Geography, GeographyCode, Point, load_geography
-from placement.languages import (
-    LANGUAGE_TAG,  # the one syntax of a language tag
-    is_valid_tag,
-)
+from placement.languages import TAG_SYNTAX, normalise_tag
+from placement.problems import TextError
+from placement.text import Text, day, message
 
 Gender = Literal["woman", "man", "nonbinary"]
 Identifier = Annotated[
@@ -64,18 +63,32 @@ Nights = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS, strict=True)]
 
 
 def _check_languages(tags: tuple[str, ...]) -> tuple[str, ...]:
+    """Every tag registered and naming a language, in its standard form (``iw`` -> ``he``)."""
+    normalised, problems = [], []
     for i, tag in enumerate(tags):
-        if not is_valid_tag(tag):
-            raise ValueError(f"item {i}: {tag!r} is not a BCP-47 language tag (e.g. 'en', 'ro')")
-    return tags
+        standard = normalise_tag(tag)
+        if standard is None:
+            problems.append(
+                (
+                    f"[{i}]",
+                    message(
+                        "'{tag}' is not a known language tag (BCP-47, e.g. 'en', 'ro', 'pcm')",
+                        tag=tag,
+                    ),
+                )
+            )
+        normalised.append(standard or tag)
+    if problems:
+        raise TextError(*problems)
+    return tuple(dict.fromkeys(normalised))  # ``iw`` and ``he`` given together: once
 
 
-#: a BCP-47 language tag: checked by ``placement.languages`` (``Languages``), whose pattern
-#: the schema shows
+#: a BCP-47 language tag: checked against the registry by ``placement.languages``
+#: (``Languages``)
 LanguageTag = Annotated[
     str,
     Field(max_length=35),
-    WithJsonSchema({"type": "string", "maxLength": 35, "pattern": LANGUAGE_TAG.pattern}),
+    WithJsonSchema({"type": "string", "maxLength": 35, "pattern": TAG_SYNTAX}),
 ]
 Languages = Annotated[
     tuple[LanguageTag, ...], Field(max_length=MAX_ITEMS), AfterValidator(_check_languages)
@@ -172,7 +185,13 @@ class Availability(Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> Availability:
         if self.to is not None and self.to <= self.from_:
-            raise ValueError(f"'to' ({self.to}) must be after 'from' ({self.from_})")
+            raise TextError(
+                message(
+                    "'to' ({to}) must be after 'from' ({start})",
+                    to=day(self.to),
+                    start=day(self.from_),
+                )
+            )
         return self
 
 
@@ -204,16 +223,26 @@ class Shelter(Frozen):
     @model_validator(mode="after")
     def _places(self) -> Shelter:
         if self.age_max is not None and self.age_max < self.age_min:
-            raise ValueError(f"age_max ({self.age_max}) is below age_min ({self.age_min})")
+            raise TextError(
+                message(
+                    "age_max ({age_max}) is below age_min ({age_min})",
+                    age_max=self.age_max,
+                    age_min=self.age_min,
+                )
+            )
         if (self.capacity is None) == (self.availability is None):
-            raise ValueError("give exactly one of 'capacity' or 'availability'")
+            raise TextError(message("give exactly one of 'capacity' or 'availability'"))
         if self.availability is not None:
             ranges = sorted(self.availability, key=lambda r: r.from_)
             for before, after in zip(ranges, ranges[1:], strict=False):
                 if before.to is None or before.to > after.from_:
-                    raise ValueError(
-                        f"availability ranges overlap: the one from {before.from_} and the one "
-                        f"from {after.from_}"
+                    raise TextError(
+                        message(
+                            "availability ranges overlap: the one from {first} and the one "
+                            "from {second}",
+                            first=day(before.from_),
+                            second=day(after.from_),
+                        )
                     )
         return self
 
@@ -264,9 +293,9 @@ class Danger(Frozen):
     @model_validator(mode="after")
     def _somewhere(self) -> Danger:
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both 'lat' and 'lon', or neither")
+            raise TextError(message("give both 'lat' and 'lon', or neither"))
         if self.department is None and self.lat is None:
-            raise ValueError("give a 'department' and/or 'lat'/'lon'")
+            raise TextError(message("give a 'department' and/or 'lat'/'lon'"))
         return self
 
 
@@ -307,7 +336,9 @@ class Arrival(Frozen):
     @model_validator(mode="after")
     def _age_consistent(self) -> Arrival:
         if self.age is not None and self.minor is not None and self.minor != (self.age < 18):
-            raise ValueError(f"age {self.age} contradicts minor: {str(self.minor).lower()}")
+            if self.minor:
+                raise TextError(message("age {age} contradicts minor: true", age=self.age))
+            raise TextError(message("age {age} contradicts minor: false", age=self.age))
         return self
 
     @property
@@ -336,9 +367,9 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
-        problems = list(_reference_problems(self))
+        problems = _reference_problems(self)
         if problems:
-            raise ValueError("\n".join(problems))
+            raise TextError(*problems)
         return self
 
     # --- time -------------------------------------------------------------------------
@@ -374,13 +405,14 @@ class Scenario(Frozen):
         return self.geo.area(danger.department).reference_point
 
 
-def _reference_problems(s: Scenario) -> list[str]:
+def _reference_problems(s: Scenario) -> list[tuple[str, Text]]:
     """Problems that involve more than one field, each prefixed with its path."""
     out, shelter_ids = _shelter_problems(s)
     ids: dict[str, int] = {}
     for i, a in enumerate(s.arrivals):
         if a.id in ids:
-            out.append(f"arrivals[{i}].id: duplicate id {a.id!r} (also arrivals[{ids[a.id]}])")
+            also = f"arrivals[{ids[a.id]}]"
+            out.append((f"arrivals[{i}].id", _duplicate(a.id, also)))
         ids[a.id] = i
     households: dict[str, set[str]] = {}
     for a in s.arrivals:
@@ -391,24 +423,37 @@ def _reference_problems(s: Scenario) -> list[str]:
     return out
 
 
-def _shelter_problems(s: Scenario) -> tuple[list[str], dict[str, int]]:
+def _duplicate(id_: str, also: str) -> Text:
+    return message("duplicate id '{id}' (also {other})", id=id_, other=also)
+
+
+def _unknown_code(code: str | None, s: Scenario) -> Text:
+    return message("unknown code '{code}' for {geography}", code=code or "", geography=s.geo.code)
+
+
+def _after_horizon(d: date, s: Scenario) -> Text:
+    return message(
+        "{day} is after the horizon (last night {last})",
+        day=day(d),
+        last=day(s.end - timedelta(days=1)),
+    )
+
+
+def _shelter_problems(s: Scenario) -> tuple[list[tuple[str, Text]], dict[str, int]]:
     """Duplicate ids, unknown départements and ranges after the horizon; and the position
     of each shelter id."""
-    out: list[str] = []
+    out: list[tuple[str, Text]] = []
     seen: dict[str, int] = {}
     for i, sh in enumerate(s.shelters):
         if sh.id in seen:
-            out.append(f"shelters[{i}].id: duplicate id {sh.id!r} (also shelters[{seen[sh.id]}])")
+            out.append((f"shelters[{i}].id", _duplicate(sh.id, f"shelters[{seen[sh.id]}]")))
         seen[sh.id] = i
         if sh.department not in s.geo:
-            out.append(f"shelters[{i}].department: unknown code {sh.department!r} for {s.geo.code}")
+            out.append((f"shelters[{i}].department", _unknown_code(sh.department, s)))
         for j, r in enumerate(sh.availability or ()):
             if r.from_ >= s.end:
                 # Harmless but almost always a typo: say so rather than silently ignore it.
-                out.append(
-                    f"shelters[{i}].availability[{j}].from: {r.from_} is after the horizon "
-                    f"(last night {s.end - timedelta(days=1)})"
-                )
+                out.append((f"shelters[{i}].availability[{j}].from", _after_horizon(r.from_, s)))
     return out, seen
 
 
@@ -418,37 +463,40 @@ def _arrival_reference_problems(
     shelter_ids: dict[str, int],
     ids: dict[str, int],
     households: dict[str, set[str]],
-) -> list[str]:
+) -> list[tuple[str, Text]]:
     """The cross-references of ``arrivals[i]``: départements, shelters, keep-apart, dates."""
     a = s.arrivals[i]
     out = [
-        f"arrivals[{i}].danger[{j}].department: unknown code {d.department!r} for {s.geo.code}"
+        (f"arrivals[{i}].danger[{j}].department", _unknown_code(d.department, s))
         for j, d in enumerate(a.danger)
         if d.department is not None and d.department not in s.geo
     ]
     out += [
-        f"arrivals[{i}].exclude_shelters[{j}]: unknown shelter {sid!r}"
+        (f"arrivals[{i}].exclude_shelters[{j}]", message("unknown shelter '{id}'", id=sid))
         for j, sid in enumerate(a.exclude_shelters)
         if sid not in shelter_ids
     ]
     for j, other in enumerate(a.keep_apart):
+        path = f"arrivals[{i}].keep_apart[{j}]"
         if other not in ids:
-            out.append(f"arrivals[{i}].keep_apart[{j}]: unknown arrival {other!r}")
+            out.append((path, message("unknown arrival '{id}'", id=other)))
         elif other == a.id:
-            out.append(
-                f"arrivals[{i}].keep_apart[{j}]: an arrival cannot be kept apart from itself"
-            )
+            out.append((path, message("an arrival cannot be kept apart from itself")))
         elif a.household is not None and other in households[a.household]:
-            out.append(
-                f"arrivals[{i}].keep_apart[{j}]: {other!r} is in the same household "
-                f"{a.household!r}, which must stay together"
+            text = message(
+                "'{id}' is in the same household '{household}', which must stay together",
+                id=other,
+                household=a.household,
             )
+            out.append((path, text))
     arrives = a.arrives or s.start
     if arrives < s.start:
-        out.append(f"arrivals[{i}].arrives: {arrives} is before the first night {s.start}")
-    elif arrives >= s.end:
-        out.append(
-            f"arrivals[{i}].arrives: {arrives} is after the horizon "
-            f"(last night {s.end - timedelta(days=1)})"
+        before = message(
+            "{day} is before the first night {start}",
+            day=day(arrives),
+            start=day(s.start),
         )
+        out.append((f"arrivals[{i}].arrives", before))
+    elif arrives >= s.end:
+        out.append((f"arrivals[{i}].arrives", _after_horizon(arrives, s)))
     return out

@@ -7,7 +7,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from placement.i18n import N_, Translator
+from placement.text import Text
+
 Status = Literal["optimal", "feasible"]
+
+#: each status and language match as a reader sees it (catalogue message ids)
+STATUS_LABELS: dict[str, str] = {"optimal": N_("optimal"), "feasible": N_("feasible")}
+LANGUAGE_MATCH_LABELS: dict[str, str] = {
+    "shared": N_("shared language"),
+    "close": N_("close language"),
+    "interpreter": N_("interpreter"),
+}
 
 
 class Out(BaseModel):
@@ -78,13 +89,17 @@ class Relaxation(Out):
 
     Exact: applying ``members`` and ``shelter_change`` to the scenario, the ``moves`` to the
     plan and the person (with her household) to ``placed_in`` gives a valid plan.
-    ``text`` is rendered from these fields (:func:`placement.explain.relaxation_text`).
+    ``message`` is stated from these fields (:func:`placement.explain.relaxation_message`);
+    ``text`` is that message rendered (in English unless the plan was localized).
     """
 
     kind: Literal[
         "add_places", "safety_distance", "drop_language_requirement", "drop_need", "shelter_change"
     ]
     text: str
+    message: Text | None = Field(
+        default=None, description="``text`` as a catalogue message, to render in any language"
+    )
     arrival: str = Field(description="the unplaced person this change places")
     placed_in: str = Field(description="where the re-solve placed her (and her household)")
     members: list[MemberChange] = Field(
@@ -110,6 +125,9 @@ class Unplaced(Out):
     priority: int
     persons: int
     reasons: list[str]
+    reason_messages: list[Text] = Field(
+        default=[], description="``reasons`` as catalogue messages, to render in any language"
+    )
     relaxations: list[Relaxation] = []
     search: Search = Field(
         default="off",
@@ -156,3 +174,18 @@ class Plan(Out):
 
     def assignment(self) -> dict[str, str]:
         return {p.arrival: p.shelter for p in self.placements}
+
+    def localized(self, t: Translator) -> Plan:
+        """The plan with its texts (reasons, relaxations) in ``t``'s language."""
+        return self.model_copy(update={"unplaced": [localized(u, t) for u in self.unplaced]})
+
+
+def localized(u: Unplaced, t: Translator) -> Unplaced:
+    """``u`` with its reasons and relaxations rendered in ``t``'s language (texts stored
+    without their messages, by an older version, stay as they are)."""
+    reasons = [m.render(t) for m in u.reason_messages] if u.reason_messages else u.reasons
+    relaxations = [
+        r.model_copy(update={"text": r.message.render(t)}) if r.message is not None else r
+        for r in u.relaxations
+    ]
+    return u.model_copy(update={"reasons": reasons, "relaxations": relaxations})

@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from placement.context import Assignment, Context
+from placement.i18n import N_
 from placement.languages import shared_language
 from placement.models import Arrival, Shelter
+from placement.text import Text, language, listed, message
 
 if TYPE_CHECKING:  # scipy is imported where rows are built (not on the way to a first plan)
     from scipy.sparse import spmatrix as SparseRows
@@ -42,11 +44,13 @@ class PairRule:
 
     #: short stable identifier, used in JSON and tests
     name: str = ""
+    #: the rule's name as a reader sees it (a catalogue message id: translate it to show it)
+    label: str = ""
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         raise NotImplementedError
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
         """What a shelter must satisfy for ``a``, in a coordinator's words."""
         raise NotImplementedError
 
@@ -66,14 +70,17 @@ class PairRule:
 
 class GenderRule(PairRule):
     name = "gender"
+    label = N_("gender accepted")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return a.gender in s.accepts
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return {"woman": "accepts women", "man": "accepts men", "nonbinary": "accepts nonbinary"}[
-            a.gender
-        ]
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return {
+            "woman": message("accepts women"),
+            "man": message("accepts men"),
+            "nonbinary": message("accepts nonbinary people"),
+        }[a.gender]
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return a.gender
@@ -84,12 +91,13 @@ class GenderRule(PairRule):
 
 class TransInclusionRule(PairRule):
     name = "trans_inclusive"
+    label = N_("trans inclusion")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return not a.trans or s.trans_inclusive
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return "trans-inclusive"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return message("trans-inclusive")
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return a.trans
@@ -100,14 +108,17 @@ class TransInclusionRule(PairRule):
 
 class AgeRule(PairRule):
     name = "age"
+    label = N_("age")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         age = a.effective_age
         return s.age_min <= age and (s.age_max is None or age <= s.age_max)
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
         age = a.effective_age
-        return f"takes age {age}" + (" (minor)" if age < 18 else "")
+        if age < 18:
+            return message("takes age {age} (minor)", age=age)
+        return message("takes age {age}", age=age)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return a.effective_age
@@ -118,12 +129,13 @@ class AgeRule(PairRule):
 
 class ChildrenRule(PairRule):
     name = "children"
+    label = N_("children")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return a.children == 0 or s.children
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return f"takes children ({a.children})"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return message("takes children ({children})", children=a.children)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return a.children > 0
@@ -134,12 +146,13 @@ class ChildrenRule(PairRule):
 
 class NeedsRule(PairRule):
     name = "needs"
+    label = N_("needs")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return set(a.needs) <= set(s.services)
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return "offers " + ", ".join(a.needs)
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return message("offers {needs}", needs=listed(a.needs))
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return frozenset(a.needs)
@@ -150,6 +163,7 @@ class NeedsRule(PairRule):
 
 class SafetyDistanceRule(PairRule):
     name = "safety_distance"
+    label = N_("safety distance")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return bool(ctx.rule_mask(self, a)[ctx.index(s)])
@@ -158,8 +172,8 @@ class SafetyDistanceRule(PairRule):
         mask: np.ndarray = ctx.distances(a) >= ctx.safety_distance_km(a)
         return mask
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return f"≥ {ctx.safety_distance_km(a):g} km from every danger location"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return message("≥ {km} km from every danger location", km=ctx.safety_distance_km(a))
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return (ctx.danger_points(a), ctx.safety_distance_km(a))
@@ -170,6 +184,7 @@ class SafetyDistanceRule(PairRule):
 
 class NeighbouringDepartmentRule(PairRule):
     name = "neighbouring_department"
+    label = N_("neighbouring départements")
 
     def danger_departments(self, a: Arrival) -> list[str]:
         return [d.department for d in a.danger if d.department is not None]
@@ -182,9 +197,9 @@ class NeighbouringDepartmentRule(PairRule):
             geo.is_same_or_bordering(d, s.department) for d in self.danger_departments(a)
         )
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        codes = ", ".join(sorted(set(self.danger_departments(a))))
-        return f"outside {codes} and the areas bordering it"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        codes = listed(sorted(set(self.danger_departments(a))))
+        return message("outside {areas} and the areas bordering them", areas=codes)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return tuple(self.danger_departments(a))
@@ -195,12 +210,14 @@ class NeighbouringDepartmentRule(PairRule):
 
 class LanguageRule(PairRule):
     name = "language"
+    label = N_("shared language")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return not ctx.language_required(a) or shared_language(a.languages, s.languages) is not None
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return "speaks " + " or ".join(a.languages)
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        spoken = listed([language(t) for t in a.languages], "or")
+        return message("speaks {languages}", languages=spoken)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return (ctx.language_required(a), a.languages)
@@ -213,6 +230,7 @@ class ExcludedShelterRule(PairRule):
     """Shelters named in ``exclude_shelters`` (declined, compromised for the network)."""
 
     name = "excluded_shelter"
+    label = N_("excluded shelters")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return s.id not in a.exclude_shelters
@@ -222,8 +240,9 @@ class ExcludedShelterRule(PairRule):
         mask[[ctx.index(sid) for sid in a.exclude_shelters if sid in ctx.shelters]] = False
         return mask
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return "not " + ", ".join(a.exclude_shelters) + " (excluded for this person)"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        excluded = listed(a.exclude_shelters)
+        return message("not {shelters} (excluded for this person)", shelters=excluded)
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return frozenset(a.exclude_shelters)
@@ -237,12 +256,13 @@ class StaleCapacityRule(PairRule):
     used. (With ``last_resort`` they are used after fresh ones, through a cost.)"""
 
     name = "stale_capacity"
+    label = N_("unconfirmed places")
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
         return not (s.stale and ctx.scenario.policy.stale_capacity == "exclude")
 
-    def requirement(self, ctx: Context, a: Arrival) -> str:
-        return "capacity confirmed recently"
+    def requirement(self, ctx: Context, a: Arrival) -> Text:
+        return message("capacity confirmed recently")
 
     def arrival_key(self, ctx: Context, a: Arrival) -> Hashable:
         return None
@@ -350,6 +370,7 @@ class CapacityRule:
     """On every night, the places used by the stays covering it ≤ the places of that night."""
 
     name = "capacity"
+    label = N_("places by night")
 
     @staticmethod
     def places(a: Arrival) -> int:
@@ -522,6 +543,7 @@ class HouseholdRule:
     """
 
     name = "household"
+    label = N_("households together")
 
     @staticmethod
     def groups(ctx: Context) -> dict[str, list[str]]:
@@ -559,6 +581,7 @@ class KeepApartRule:
     """People linked by ``keep_apart`` are never in the same shelter (the link is symmetric)."""
 
     name = "keep_apart"
+    label = N_("kept apart")
 
     @staticmethod
     def pairs(ctx: Context) -> list[tuple[str, str]]:
@@ -658,6 +681,7 @@ class NetworkCapRule:
     """
 
     name = "network_cap"
+    label = N_("people of one network per shelter")
 
     @staticmethod
     def cap(ctx: Context) -> int | None:
@@ -788,3 +812,6 @@ PLAN_RULES: tuple[CapacityRule | HouseholdRule | KeepApartRule | NetworkCapRule,
     KeepApartRule(),
     NetworkCapRule(),
 )
+
+#: every rule's name as a reader sees it, by its identifier (catalogue message ids)
+RULE_LABELS: dict[str, str] = {r.name: r.label for r in (*PAIR_RULES, *PLAN_RULES)}

@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 
-from api.deps import Coordinator, PageDep, SessionDep, WriteSessionDep
+from api.deps import Coordinator, PageDep, ReaderDep, SessionDep, WriteSessionDep
 from api.schemas import ArrivalOut
 from api.services import arrivals as service
 from api.store import FIRST_PAGE
@@ -19,17 +19,21 @@ router = APIRouter(prefix="/arrivals", tags=["arrivals"])
 def list_arrivals(
     who: Coordinator,
     session: SessionDep,
+    t: ReaderDep,
     status: Literal["waiting", "placed", "withdrawn"] | None = None,
     page: PageDep = FIRST_PAGE,
 ) -> list[ArrivalOut]:
-    """Arrivals, optionally by status."""
-    return [arrival_out(r) for r in service.arrivals(session, who, status, page)]
+    """Arrivals, optionally by status (why one waits: in the language of ``?lang=`` or
+    ``Accept-Language``, English by default)."""
+    return [arrival_out(r, t) for r in service.arrivals(session, who, status, page)]
 
 
 @router.get("/{arrival_id}")
-def read_arrival(arrival_id: str, who: Coordinator, session: SessionDep) -> ArrivalOut:
+def read_arrival(
+    arrival_id: str, who: Coordinator, session: SessionDep, t: ReaderDep
+) -> ArrivalOut:
     """One arrival, with its danger locations."""
-    return arrival_out(service.read_arrival(session, arrival_id, who))
+    return arrival_out(service.read_arrival(session, arrival_id, who), t)
 
 
 @router.delete("/{arrival_id}")

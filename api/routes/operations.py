@@ -10,6 +10,7 @@ from api.deps import (
     Coordinator,
     EngineDep,
     PageDep,
+    ReaderDep,
     RowId,
     SessionDep,
     SettingsDep,
@@ -91,10 +92,10 @@ def add_arrivals(
 
 @router.get("/{operation_id}/arrivals", tags=["operations"])
 def operation_arrivals(
-    operation_id: RowId, who: Coordinator, session: SessionDep
+    operation_id: RowId, who: Coordinator, session: SessionDep, t: ReaderDep
 ) -> list[ArrivalOut]:
     """The arrivals of an operation (coordinators)."""
-    return [arrival_out(r) for r in service.operation_arrivals(session, operation_id, who)]
+    return [arrival_out(r, t) for r in service.operation_arrivals(session, operation_id, who)]
 
 
 @router.post("/{operation_id}/holds", status_code=status.HTTP_201_CREATED, tags=["holds"])

@@ -10,6 +10,7 @@ from api.deps import (
     Coordinator,
     EngineDep,
     PageDep,
+    ReaderDep,
     RunnerDep,
     SessionDep,
     SettingsDep,
@@ -47,9 +48,10 @@ def list_plans(
 
 
 @router.get("/{plan_id}")
-def read_plan(plan_id: str, who: Coordinator, session: SessionDep) -> PlanJobOut:
-    """The job's status, then its plan with the engine's explanations."""
-    return job_out(planning.read_plan(session, plan_id, who))
+def read_plan(plan_id: str, who: Coordinator, session: SessionDep, t: ReaderDep) -> PlanJobOut:
+    """The job's status, then its plan with the engine's explanations (in the language of
+    ``?lang=`` or ``Accept-Language``; English by default)."""
+    return job_out(planning.read_plan(session, plan_id, who), t=t)
 
 
 @router.delete("/{plan_id}", status_code=status.HTTP_202_ACCEPTED)

@@ -11,8 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from api import plan_options
 from api.config import Settings
 from api.deps import CoordinatorOrAnalyst, RunnerDep, SettingsDep, SolveRequester
-from api.domain_errors import Invalid, split_problems
-from api.errors import TOO_DEEP
+from api.domain_errors import Invalid
+from api.errors import TOO_DEEP, reader_translator
 from api.plan_jobs import engine_options
 from api.plan_options import JobOptions, TimeLimitOutOfRange, check_size
 from api.schemas import TimeLimit
@@ -44,7 +44,7 @@ async def _document(request: Request) -> dict[str, Any]:
     try:
         data: Any = parse_text((await request.body()).decode("utf-8"), source)
     except ScenarioError as e:
-        raise Invalid("invalid scenario", [("body", p) for p in e.problems]) from None
+        raise Invalid("invalid scenario", [("body", p) for _, p in e.messages]) from None
     except UnicodeDecodeError:
         raise Invalid("invalid scenario", [("body", "not UTF-8 text")]) from None
     except RecursionError:
@@ -73,7 +73,7 @@ def _scenario(data: dict[str, Any]) -> Scenario:
     try:
         return scenario_from_data(data, "scenario")
     except ScenarioError as e:
-        raise Invalid("invalid scenario", split_problems(e.problems)) from None
+        raise Invalid("invalid scenario", e.messages) from None
 
 
 @dataclass(frozen=True)
@@ -110,4 +110,6 @@ async def what_if(
     limit = _checked(data, query.time_limit, settings)
     parsed = _scenario(data)
     options = JobOptions(solver=query.solver, time_limit=limit, explain=query.explain)
-    return await run_in_threadpool(_solve_in_a_slot, runner.slots, settings, parsed, options)
+    plan = await run_in_threadpool(_solve_in_a_slot, runner.slots, settings, parsed, options)
+    # the reasons in the language of ?lang= or Accept-Language (English by default)
+    return plan.localized(reader_translator(request))

@@ -13,6 +13,7 @@ shelter is set active again). ``store.compromised_exclusions`` gives the exclusi
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -137,3 +138,22 @@ def compromised_list(session: Session, who: Principal) -> list[tuple[Compromised
     ).all()
     audit.record_reads(session, who, "shelter", sorted({c.shelter_id for c, _ in rows}))
     return [(c, s.active) for c, s in rows]
+
+
+def compromises_of(
+    session: Session, shelter_ids: Collection[str]
+) -> dict[str, list[tuple[CompromisedShelter, bool]]]:
+    """The compromise records of these shelters, newest first, with whether each shelter is
+    active (one query); shelters never marked are absent."""
+    if not shelter_ids:
+        return {}
+    rows = session.exec(
+        select(CompromisedShelter, ShelterRow.active)
+        .join(ShelterRow, col(ShelterRow.id) == col(CompromisedShelter.shelter_id))
+        .where(col(CompromisedShelter.shelter_id).in_(list(shelter_ids)))
+        .order_by(col(CompromisedShelter.id).desc())
+    ).all()
+    out: dict[str, list[tuple[CompromisedShelter, bool]]] = {}
+    for c, active in rows:
+        out.setdefault(c.shelter_id, []).append((c, active))
+    return out

@@ -12,13 +12,13 @@ from sqlmodel import Session, col, func, select
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
-from api.domain_errors import Conflict, Invalid, TooLarge, split_problems
+from api.domain_errors import Conflict, Invalid, TooLarge
 from api.schemas import ArrivalIn, OperationIn
 from api.store import Page
 from api.tables import ArrivalRow, Operation, ShelterRow
 from placement.geography import load_geography
-from placement.loading import validation_problems
 from placement.models import Arrival, Scenario
+from placement.problems import validation_problems as problem_messages
 
 
 def arrival_counts(session: Session, operation_id: int | None) -> dict[str, int]:
@@ -133,10 +133,10 @@ def _checked(
             }
         )
     except ValidationError as e:
-        problems = validation_problems(e)
+        problems = problem_messages(e)
         if prefix == "":
-            problems = [p.removeprefix("arrivals[0].") for p in problems]
-        raise Invalid("invalid arrival", split_problems(problems)) from None
+            problems = [(f.removeprefix("arrivals[0]").removeprefix("."), p) for f, p in problems]
+        raise Invalid("invalid arrival", problems) from None
     return list(scenario.arrivals[: len(docs)])
 
 

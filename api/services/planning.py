@@ -24,7 +24,7 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import begin_write, with_retry
-from api.domain_errors import Conflict, Invalid, split_problems
+from api.domain_errors import Conflict, Invalid
 from api.plan_jobs import ACTIVE, JobRunner
 from api.plan_options import JobOptions, check_size, time_limit
 from api.schemas import PlanIn
@@ -98,7 +98,7 @@ def _scenario(
             name, horizon, shelters, [a.arrival for a in arrivals], body.policy, places.committed
         )
     except ScenarioError as e:
-        raise Invalid("cannot plan these arrivals", split_problems(e.problems)) from None
+        raise Invalid("cannot plan these arrivals", e.messages) from None
 
 
 def request_plan(
@@ -331,7 +331,7 @@ def _waitlist_unplaced(c: _Commit) -> list[str]:
     for u in c.plan.unplaced:
         left = c.session.get(ArrivalRow, u.arrival)
         if left is not None and left.status == "waiting":
-            put_on_waiting_list(c.session, c.now, left, u.reasons, f"plan {c.job.id}")
+            put_on_waiting_list(c.session, c.now, left, u.reason_messages, f"plan {c.job.id}")
             waiting.append(left.id)
     return waiting
 

@@ -97,12 +97,12 @@ def decline_and_replan(
         )
     group = store.household_placements(tx.session, placement)
     arrivals = [release(tx, p, status, reason, exclude=not unanswered) for p in group]
-    audit.record(
-        tx.session, tx.who, "write", "placement", [p.id for p in group if p.id], f"{status}"
-    )
+    why = "unanswered" if unanswered else status
+    by = tx.who or audit.SystemAct(why)
+    audit.record(tx.session, by, "write", "placement", [p.id for p in group if p.id], status)
     tx.session.flush()
     avoid = [placement.shelter_id] if unanswered else []
-    return replan(tx, arrivals[0], status, placement.plan_id, avoid)
+    return replan(tx, arrivals[0], why, placement.plan_id, avoid)
 
 
 def _proposal(session: Session, placement_id: int, who: Principal) -> PlacementRow:

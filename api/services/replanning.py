@@ -29,6 +29,7 @@ from api.tables import Alert, ArrivalRow, Operation, PlacementRow, PlanJob, Shel
 from placement.context import Context
 from placement.explain import Explainer, Verification
 from placement.models import Arrival, Policy
+from placement.text import Text
 from solver.options import SolveOptions
 from solver.relaxations import feasibility_check
 from solver.replan import replan_unit
@@ -64,7 +65,7 @@ class Outcome:
     placement_ids: list[int] = field(default_factory=list)
     admissible: int = 0
     with_room: int = 0
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Text] = field(default_factory=list)
 
 
 @dataclass
@@ -228,7 +229,9 @@ def replan(
 def replan_in(
     tx: Tx, world: World, rows: dict[str, ArrivalRow], arrival: ArrivalRow, why: str
 ) -> Outcome:
-    """Re-plan ``arrival`` (its household among ``rows``) in ``world``; write the outcome."""
+    """Re-plan ``arrival`` (its household among ``rows``) in ``world``; write the outcome,
+    recorded as the system's act (the engine chose), on behalf of whoever started it."""
+    by = audit.system_act(why, tx.who)
     result = replan_unit(world.ctx, world.fixed, arrival.id)
     out = Outcome(
         arrival_ids=list(result.arrival_ids),
@@ -239,24 +242,21 @@ def replan_in(
     if result.shelter is not None:
         made = _propose(tx, world, rows, result.arrival_ids, result.shelter)
         out.placement_ids = [p.id for p in made if p.id is not None]
-        audit.record(
-            tx.session, tx.who, "write", "placement", out.placement_ids, f"proposed ({why})"
-        )
+        audit.record(tx.session, by, "write", "placement", out.placement_ids, f"proposed ({why})")
         log.info("re-plan (%s): %s -> %s", why, ",".join(result.arrival_ids), result.shelter)
         return out
     out.reasons = why_unplaced(world, arrival.id)
     _wait(tx, [rows[aid] for aid in result.arrival_ids], out.reasons, why)
-    audit.record(
-        tx.session, tx.who, "write", "arrival", result.arrival_ids, f"waiting list ({why})"
-    )
+    audit.record(tx.session, by, "write", "arrival", result.arrival_ids, f"waiting list ({why})")
     log.info("re-plan (%s): no place for %s", why, ",".join(result.arrival_ids))
     return out
 
 
-def why_unplaced(world: World, arrival_id: str, own: frozenset[str] = frozenset()) -> list[str]:
+def why_unplaced(world: World, arrival_id: str, own: frozenset[str] = frozenset()) -> list[Text]:
     """Why the re-plan found no shelter for ``arrival_id``: the placements in ``world`` never
     move, and the reasons say so (``Verification.fixed``); ``own``: the request's own
-    stand-ins (a hold's places already picked), named as such. No relaxation is searched."""
+    stand-ins (a hold's places already picked), named as such. No relaxation is searched.
+    The reasons are catalogue messages: rendered in each reader's language when shown."""
     verification = Verification(
         feasibility_check(SolveOptions(time_limit=1.0, workers=1)),
         fixed=frozenset(world.fixed) - own,
@@ -264,24 +264,25 @@ def why_unplaced(world: World, arrival_id: str, own: frozenset[str] = frozenset(
     unplaced = Explainer(world.ctx, world.fixed, verification, own=own).explain(
         world.ctx.arrivals[arrival_id], relax=False
     )
-    return list(unplaced.reasons)
+    return list(unplaced.reason_messages)
 
 
-def _wait(tx: Tx, rows: list[ArrivalRow], reasons: list[str], why: str) -> None:
+def _wait(tx: Tx, rows: list[ArrivalRow], reasons: list[Text], why: str) -> None:
     for row in rows:
         put_on_waiting_list(tx.session, tx.now, row, reasons, why)
 
 
 def put_on_waiting_list(
-    session: Session, now: datetime, row: ArrivalRow, reasons: Sequence[str], why: str
+    session: Session, now: datetime, row: ArrivalRow, reasons: Sequence[Text], why: str
 ) -> None:
-    """On the waiting list with the engine's reasons; a ``no_place`` alert the first time
-    (a re-plan or a commit that found no place: ``why`` says which)."""
+    """On the waiting list with the engine's reasons (stored as messages, shown in each
+    reader's language); a ``no_place`` alert the first time (a re-plan or a commit that found
+    no place: ``why`` says which; the alert's detail is English)."""
     first_time = row.waitlisted_at is None
     if first_time:
         row.waitlisted_at = now
-    row.waiting_reasons = list(reasons)
+    row.waiting_reasons = [r.model_dump(mode="json", exclude_defaults=True) for r in reasons]
     session.add(row)
     if first_time:
-        detail = f"{why}: no place; on the waiting list. " + "; ".join(reasons)
+        detail = f"{why}: no place; on the waiting list. " + "; ".join(map(str, reasons))
         session.add(Alert(at=now, kind="no_place", arrival_id=row.id, detail=detail[:500]))

@@ -16,8 +16,9 @@ from pydantic import ValidationError
 
 from api.store import Stay
 from placement.geography import GeographyCode
-from placement.loading import ScenarioError, validation_problems
+from placement.loading import ScenarioError
 from placement.models import Arrival, Policy, Scenario, Shelter
+from placement.problems import validation_problems as problem_messages
 
 _INDEX = re.compile(r"\b(arrivals|shelters)\[(\d+)\]")
 
@@ -89,5 +90,5 @@ def build_scenario(
         def by_id(m: re.Match[str]) -> str:
             return f"{m[1]}[{names[m[1]][int(m[2])]}]"
 
-        problems = [_INDEX.sub(by_id, p) for p in validation_problems(e)]
+        problems = [(_INDEX.sub(by_id, path), p) for path, p in problem_messages(e)]
         raise ScenarioError(name, problems) from None

@@ -17,13 +17,13 @@ from sqlmodel import Session, col, select
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
-from api.domain_errors import Conflict, Invalid, NotFound, split_problems
+from api.domain_errors import Conflict, Invalid, NotFound
 from api.services.capacity import capacity_problems, stale_before
 from api.store import Page
 from api.tables import ShelterRow, ShelterUpdate, utcnow
 from placement.geography import load_geography
-from placement.loading import validation_problems
 from placement.models import Shelter
+from placement.problems import validation_problems as problem_messages
 
 
 def checked_shelter(data: dict[str, Any], settings: Settings) -> Shelter:
@@ -31,7 +31,7 @@ def checked_shelter(data: dict[str, Any], settings: Settings) -> Shelter:
     try:
         shelter = Shelter.model_validate(data)
     except ValidationError as e:
-        raise Invalid("invalid shelter", split_problems(validation_problems(e))) from None
+        raise Invalid("invalid shelter", problem_messages(e)) from None
     geo = load_geography(settings.geography)
     if shelter.department not in geo:
         raise Invalid(

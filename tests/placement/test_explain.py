@@ -33,8 +33,8 @@ def test_full_shelter_reason_names_nights_and_who_holds_them():
     plan = solve(sc)
     u = plan.unplaced[0]
     assert u.arrival == "second"
-    assert "1 shelter(s) pass every rule, but none has room" in u.reasons[0]
-    assert "S: full: no free place on 2026-12-01 to 2026-12-05; 1 needed" in u.reasons[1]
+    assert "1 shelter passes every rule, but it has no room" in u.reasons[0]
+    assert "S: full: no free place on 1 Dec 2026 to 5 Dec 2026; 1 needed" in u.reasons[1]
     assert "taken by 1 person of priority ≥ 2" in u.reasons[1]
 
 
@@ -49,12 +49,13 @@ def test_explanations_show_places_night_by_night():
     plan = solve(sc)
     reasons = " ".join(plan.unplaced[0].reasons)
     assert (
-        "too small even when empty: 1 place on 2026-12-01 to 2026-12-04, 2 places on "
-        "2026-12-05 to 2026-12-10; 3 needed" in reasons
+        "too small even when empty: 1 place on 1 Dec 2026 to 4 Dec 2026, 2 places on "
+        "5 Dec 2026 to 10 Dec 2026; 3 needed" in reasons
     )
     relax = plan.unplaced[0].relaxations[0]
     assert relax.text == (
-        "more places in S: 2 on 2026-12-01 to 2026-12-04, 1 on 2026-12-05 to 2026-12-10; "
+        "more places in S: 2 places on 1 Dec 2026 to 4 Dec 2026, 1 place on 5 Dec 2026 to "
+        "10 Dec 2026; "
         "placed in S, nobody else moves"
     )
 

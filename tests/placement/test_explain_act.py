@@ -165,7 +165,9 @@ def test_places_are_stated_per_run_of_nights_not_over_the_whole_span():
         NightPlaces(first_night=date(2026, 12, 3), last_night=date(2026, 12, 5), places=1),
         NightPlaces(first_night=date(2026, 12, 8), last_night=date(2026, 12, 9), places=1),
     ]
-    assert r.text.startswith("more places in S: 1 on 2026-12-03 to 2026-12-05, 1 on 2026-12-08")
+    assert r.text.startswith(
+        "more places in S: 1 place on 3 Dec 2026 to 5 Dec 2026, 1 place on 8 Dec 2026"
+    )
     changed = apply_relaxation(sc, r)
     assert plan_violations(Context(changed), _stated_plan(plan.assignment(), r)) == []
     # One place fewer on any of those nights would not do.
@@ -231,6 +233,6 @@ def test_every_blocking_night_is_listed_no_place_at_all_and_full():
     u = solve(sc).unplaced[0]
     line = next(r for r in u.reasons if r.startswith("S: "))
     assert (
-        "too small even when empty: no place at all on 2026-12-01 to 2026-12-02; 1 needed" in line
+        "too small even when empty: no place at all on 1 Dec 2026 to 2 Dec 2026; 1 needed" in line
     )
-    assert "full: no free place on 2026-12-03; 1 needed; taken by 1 person" in line
+    assert "full: no free place on 3 Dec 2026; 1 needed; taken by 1 person" in line

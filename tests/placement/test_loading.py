@@ -132,8 +132,22 @@ BAD = [
     (
         "bad language tag",
         _with("arrivals.0.languages", ["english!"]),
-        "arrivals[0].languages",
+        "arrivals[0].languages[0]",
         "BCP-47",
+    ),
+    # two letters, but no language has the code xx
+    (
+        "unregistered language",
+        _with("arrivals.0.languages", ["en", "xx"]),
+        "arrivals[0].languages[1]",
+        "'xx' is not a known language tag",
+    ),
+    # qaa..qtz are for private use: they name no language anyone else knows
+    (
+        "private-use language",
+        _with("shelters.0.languages", ["qqq"]),
+        "shelters[0].languages[0]",
+        "'qqq' is not a known",
     ),
     ("bad date", _with("start", "tomorrow"), "start", "date"),
     ("minor without age is valid", _with("arrivals.0.minor", True), None, None),  # counts as 17

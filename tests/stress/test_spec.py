@@ -37,7 +37,7 @@ def _profile(**changes: Any) -> list[dict[str, Any]]:
         # a language that is not a language tag
         (
             tiny_spec(profiles=_profile(composition={"origins": [{"languages": ["english!"]}]})),
-            "profiles[0].composition.origins[0].languages: item 0: 'english!' is not a BCP-47",
+            "profiles[0].composition.origins[0].languages[0]: 'english!' is not a known language",
         ),
         # a place with neither département nor point
         (
