@@ -2,7 +2,7 @@
 across restarts.
 
 Revision ID: 0009_stress2
-Revises: 0008
+Revises: 0009_night3
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from sqlmodel.sql import sqltypes
 
 revision: str = "0009_stress2"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009_night3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
