@@ -280,6 +280,7 @@ def _render_advice(r: StressReport, out: Console, t: Texts) -> None:
             if a.proven
             else t.gettext("no cheaper set below {bound}", bound=t.decimal(a.cost_bound or 0)),
         )
+        text += " " + t.found_by(a.found_by)
     out.print(text, highlight=False)
     text = t.gettext(
         "model solves: {rounds}; sets checked by the engine: {sets}; engine solves: {solves}",

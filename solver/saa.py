@@ -152,18 +152,25 @@ def solve_saa(
     if not _meets(target, [(b.bound, d.total) for b, d in zip(best, draws, strict=True)]):
         seconds = time.perf_counter() - started
         return SaaResult("infeasible", None, None, None, seconds, variables, len(draws))
+    problem = _Problem(target, cuts, [b.bound for b in best])
+    deadline = started + options.time_limit
+    if 2 ** len(additions) <= MAX_PROOF_SETS:
+        # Few candidates: every set judged in cost order, each draw alone, is exact and far
+        # quicker than the model over all draws (which would only starve this proof).
+        nothing = SaaResult("unknown", None, None, None, 0.0, variables, len(draws))
+        found = _prove(draws, additions, problem, nothing, deadline)
+        return replace(found, seconds=time.perf_counter() - started)
     builder = _Builder(additions)
     for draw, hint in zip(draws, best, strict=True):
         builder.add_draw(draw, hint)
     builder.target(target)
     builder.cut(cuts)
-    deadline = started + options.time_limit
     # Half of what is left for the model over all draws, the rest to prove its set the
     # cheapest (or find a cheaper one) set by set.
     left = max(0.1, (deadline - time.perf_counter()) / 2)
     found = builder.solve(replace(options, time_limit=left), started, len(draws))
     if found.status == "feasible":
-        found = _prove(draws, additions, target, found, deadline)
+        found = _prove(draws, additions, problem, found, deadline)
     return replace(found, seconds=time.perf_counter() - started)
 
 
@@ -278,74 +285,145 @@ def _best_with_everything(
     return _most_placed(draw, _places(additions, range(len(additions))), options.seed, seconds)
 
 
-#: the most candidate sets the proof by sets enumerates
+#: the most candidate sets a search in cost order enumerates
 MAX_PROOF_SETS = 256
+
+#: a set's verdict: True meets the target, False misses it, None undecided (time)
+Verdict = bool | None
+
+
+@dataclass(frozen=True)
+class SetSearch:
+    """What a search over sets in cost order decided: the first set that meets the target
+    (None: none did), ``bound`` (no set meeting the target costs less), ``complete`` (every
+    set cheaper than the limit was decided) and the sets judged."""
+
+    chosen: frozenset[int] | None
+    bound: float
+    complete: bool
+    judged: int
+
+
+def search_by_cost(
+    costs: Sequence[float],
+    below: float,
+    judge: Callable[[frozenset[int]], Verdict],
+    subsets_miss: bool,
+    skip: Callable[[frozenset[int]], bool] = lambda _: False,
+) -> SetSearch | None:
+    """Every set of candidates (indices of ``costs``) cheaper than ``below``, in increasing
+    cost (then size), judged by ``judge`` until one meets the target: that one is the
+    cheapest. ``subsets_miss``: a set that misses rules out its subsets (not judged);
+    ``skip``: sets already ruled out elsewhere. An undecided verdict stops the search (the
+    bound is then that set's cost). None: more than ``MAX_PROOF_SETS`` sets to judge.
+
+    The one search in cost order: the model's proof set by set (each draw's own model as
+    judge) and the capacity advice (the engine as judge) both run it."""
+    n = len(costs)
+    cheaper = [
+        frozenset(c)
+        for k in range(n + 1)
+        for c in itertools.combinations(range(n), k)
+        if sum(costs[i] for i in c) < below - 1e-9
+    ]
+    if len(cheaper) > MAX_PROOF_SETS:
+        return None
+    cheaper.sort(key=lambda c: (sum(costs[i] for i in c), len(c), sorted(c)))
+    missed: list[frozenset[int]] = []
+    judged = 0
+    for chosen in cheaper:
+        if skip(chosen) or (subsets_miss and any(chosen <= m for m in missed)):
+            continue
+        judged += 1
+        verdict = judge(chosen)
+        value = sum(costs[i] for i in chosen)
+        if verdict is None:
+            return SetSearch(None, value, False, judged)
+        if verdict:
+            return SetSearch(chosen, value, True, judged)
+        missed.append(chosen)
+    return SetSearch(None, below, True, judged)
+
+
+def _cut_off(cuts: Sequence[tuple[frozenset[int], bool]]) -> Callable[[frozenset[int]], bool]:
+    """Whether a set is ruled out by the cuts (the set itself, or a subset of it too)."""
+
+    def cut(chosen: frozenset[int]) -> bool:
+        return any(chosen == c or (with_subsets and chosen <= c) for c, with_subsets in cuts)
+
+    return cut
 
 
 def _prove(
     draws: Sequence[SaaDraw],
     additions: Sequence[Addition],
-    target: SaaTarget,
+    problem: _Problem,
     found: SaaResult,
     deadline: float,
 ) -> SaaResult:
     """Proves the model's best set the cheapest, or finds a cheaper one, set by set.
 
     With the additions fixed the draws are independent, and each draw's most persons placed
-    can only grow with more places: every set cheaper than the one found is judged, in
-    increasing cost, by its draws' own small models, skipping the subsets of a set that
-    missed the target; the first that meets it is the cheapest. Left undecided (time, too
-    many sets), the bound is the cost of the cheapest set not ruled out."""
-    assert found.cost is not None
-    cost = [a.cost for a in additions]
-    cheaper = [
-        frozenset(c)
-        for k in range(len(additions) + 1)
-        for c in itertools.combinations(range(len(additions)), k)
-        if sum(cost[i] for i in c) < found.cost - 1e-9
-    ]
-    if len(cheaper) > MAX_PROOF_SETS:
+    can only grow with more places: every set cheaper than the one found (and not cut off)
+    is judged, in increasing cost, by its draws' own small models (:func:`search_by_cost`);
+    the first that meets the target is the cheapest. Left undecided (time, too many sets),
+    the bound is the cost of the cheapest set not ruled out."""
+    below = math.inf if found.cost is None else found.cost
+    costs = [a.cost for a in additions]
+
+    def judge(chosen: frozenset[int]) -> Verdict:
+        return _judge(draws, additions, problem, chosen, deadline)
+
+    search = search_by_cost(costs, below, judge, True, _cut_off(problem.cuts))
+    if search is None:
         return found
-    cheaper.sort(key=lambda c: (sum(cost[i] for i in c), len(c), sorted(c)))
-    missed: list[frozenset[int]] = []
-    for chosen in cheaper:
-        if any(chosen <= m for m in missed):
-            continue
-        verdict = _judge(draws, additions, target, chosen, deadline)
-        if verdict is None:  # undecided: nothing cheaper than this set is left
-            bound = max(found.bound or 0.0, sum(cost[i] for i in chosen))
-            return replace(found, bound=bound)
-        if verdict:
-            value = sum(cost[i] for i in chosen)
-            return replace(found, status="optimal", chosen=chosen, cost=value, bound=value)
-        missed.append(chosen)
-    return replace(found, status="optimal", bound=found.cost)
+    if search.chosen is not None:
+        value = sum(costs[i] for i in search.chosen)
+        return replace(found, status="optimal", chosen=search.chosen, cost=value, bound=value)
+    if search.complete:
+        if found.chosen is None:  # no set at all meets the target
+            return replace(found, status="infeasible", bound=None)
+        return replace(found, status="optimal", bound=found.cost)
+    return replace(found, bound=max(found.bound or 0.0, search.bound))
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """The target, the sets cut off, and each draw's most persons counted placed with every
+    addition made (no set places more: the draws not yet solved are judged by it)."""
+
+    target: SaaTarget
+    cuts: Sequence[tuple[frozenset[int], bool]]
+    most: Sequence[int]
 
 
 def _judge(
     draws: Sequence[SaaDraw],
     additions: Sequence[Addition],
-    target: SaaTarget,
+    problem: _Problem,
     chosen: frozenset[int],
     deadline: float,
-) -> bool | None:
-    """Whether ``chosen`` meets the target in the model (None: not decided in time)."""
+) -> Verdict:
+    """Whether ``chosen`` meets the target in the model (None: not decided in time). The
+    draws that lose the most against every addition first: a set that misses shows it
+    soonest there."""
     places = _places(additions, chosen)
-    reached: list[tuple[int, int]] = []  # (placed, total): what the draws reach
-    best: list[tuple[int, int]] = []  # (bound, total): the most they could reach
-    for i, draw in enumerate(draws):
-        seconds = (deadline - time.perf_counter()) / (len(draws) - i)
+    target = problem.target
+    order = sorted(range(len(draws)), key=lambda d: (problem.most[d] - draws[d].total, d))
+    reached: dict[int, tuple[int, int]] = {}  # (placed, total): what the draws reach
+    best = {d: (problem.most[d], draws[d].total) for d in order}  # the most they could
+    for i, d in enumerate(order):
+        seconds = (deadline - time.perf_counter()) / (len(order) - i)
         if seconds <= 0:
             return None
-        result = _most_placed(draw, places, 0, seconds)
-        reached.append((result.placed, draw.total))
-        best.append((result.bound, draw.total))
-        rest = [(d.total, d.total) for d in draws[i + 1 :]]
-        if not _meets(target, best + rest):
-            return False  # even at best, with everyone placed in the draws left
-    if _meets(target, reached):
+        result = _most_placed(draws[d], places, 0, seconds)
+        reached[d] = (result.placed, draws[d].total)
+        best[d] = (min(result.bound, problem.most[d]), draws[d].total)
+        if not _meets(target, list(best.values())):
+            return False  # even at best in the draws left
+    if _meets(target, list(reached.values())):
         return True
-    return None if _meets(target, best) is not False else False
+    return None
 
 
 class _Builder:

@@ -9,16 +9,32 @@ if not, the set is cut off and the model solved again. A cut also removes the se
 when fewer places can only do worse: for "everyone placed" with nobody left out, the engine's
 lexicographic optimum places everyone whenever anyone could. The model's solve runs on the
 cluster (a worker process, stopped with the sweep).
+
+The model is a relaxation, and its time may run out: unless it proved its set the cheapest,
+the search in cost order (:func:`solver.saa.search_by_cost`, the engine as judge) then
+tries every cheaper set within what is left of ``advice.time_limit``. The advice is the
+cheapest set the engine confirmed, whichever found it, never dearer than that search's.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 from placement.i18n import N_
 from placement.models import Arrival, Scenario, Shelter
-from solver.saa import Addition, SaaOptions, SaaResult, SaaTarget, saa_draw, solve_saa
+from solver.saa import (
+    Addition,
+    SaaOptions,
+    SaaResult,
+    SaaTarget,
+    SetSearch,
+    Verdict,
+    saa_draw,
+    search_by_cost,
+    solve_saa,
+)
 from stress.draws import categories, draw_scenario, profile_of
 from stress.evaluate import DrawOutcome, with_changes
 from stress.report import AdviceResult, CandidateSet, NetworkResult, unplaced_result
@@ -29,6 +45,9 @@ from stress.sweep import Job, Sweep
 TOLERANCE = 1e-9
 #: model solves at most (each followed by the engine's check of its set)
 MAX_ROUNDS = 20
+#: share of ``advice.time_limit`` for the model's rounds; the search in cost order by the
+#: engine has the rest (and whatever the rounds leave)
+MODEL_SHARE = 0.5
 
 
 def meets(target: Target, unplaced: Sequence[int]) -> bool:
@@ -101,6 +120,7 @@ def solve_model(
     indices: tuple[int, ...],
     target: SaaTarget,
     cuts: tuple[tuple[frozenset[int], bool], ...],
+    seconds: float,
 ) -> SaaResult:
     """On a worker: the draws ``indices`` as one model, solved (see :mod:`solver.saa`)."""
     assert spec.advice is not None  # only called for a spec with advice
@@ -114,7 +134,7 @@ def solve_model(
         )
         for i in indices
     ]
-    options = SaaOptions(time_limit=advice.time_limit, workers=advice.workers, seed=spec.seed)
+    options = SaaOptions(time_limit=seconds, workers=advice.workers, seed=spec.seed)
     return solve_saa(draws, additions(network, advice.candidates), target, options, cuts)
 
 
@@ -194,9 +214,12 @@ class _Budget:
 class _Rounds:
     """Model, engine check, cut; until the engine confirms a set or the model has none."""
 
-    def __init__(self, sweep: Sweep, advice: Advice, outcomes: Sequence[DrawOutcome]) -> None:
+    def __init__(
+        self, sweep: Sweep, advice: Advice, outcomes: Sequence[DrawOutcome], deadline: float
+    ) -> None:
         self.sweep = sweep
         self.advice = advice
+        self.deadline = deadline
         self.check = _Check(sweep, advice, outcomes)
         modelled = tuple(o.index for o in outcomes if counted(advice.target, o) > 0)
         self.indices = modelled
@@ -212,6 +235,9 @@ class _Rounds:
         if meets(self.advice.target, list(self.check.base.values())):
             return frozenset(), True
         for _ in range(MAX_ROUNDS):
+            seconds = self.deadline - time.perf_counter()
+            if seconds <= 0:
+                break
             self.rounds += 1
             result = self.sweep.call(
                 N_("advice: the sample-average model"),
@@ -219,6 +245,7 @@ class _Rounds:
                 self.indices,
                 self.target,
                 tuple(self.cuts),
+                seconds,
             )
             self.last = result
             self.model_seconds += result.seconds
@@ -231,13 +258,51 @@ class _Rounds:
         return None, False
 
 
+def _search(rounds: _Rounds, found: frozenset[int] | None, deadline: float) -> SetSearch | None:
+    """Every set cheaper than ``found`` (every set, with none), in cost order, judged by the
+    engine on the draws until ``deadline``; the sets the engine already refused are not
+    judged again."""
+    check, advice = rounds.check, rounds.advice
+
+    def judge(chosen: frozenset[int]) -> Verdict:
+        if time.perf_counter() >= deadline:
+            return None
+        return check.unplaced(chosen) is not None
+
+    below = math.inf if found is None else check.cost(found)
+    refused = {c for c, _ in rounds.cuts}
+    costs = [c.cost for c in advice.candidates]
+    return search_by_cost(costs, below, judge, monotone(advice.target), refused.__contains__)
+
+
+def _cheapest(
+    rounds: _Rounds, deadline: float
+) -> tuple[frozenset[int] | None, bool, str | None, float | None]:
+    """The cheapest set the engine confirmed, whether it is proven the cheapest, which method
+    found it (``model`` or ``search``) and the bound on the cost of any set meeting the target."""
+    chosen, proven = rounds.cheapest()
+    last = rounds.last
+    bound = None if last is None or last.bound is None else last.bound
+    by = None if chosen is None else "model"
+    if proven:
+        return chosen, proven, by, bound
+    search = _search(rounds, chosen, deadline)
+    if search is None:
+        return chosen, False, by, bound
+    if search.chosen is not None:
+        chosen, by = search.chosen, "search"
+    bound = max(bound or 0.0, search.bound)
+    return chosen, search.complete, by, bound
+
+
 def advise(
     sweep: Sweep, advice: Advice, outcomes: Sequence[DrawOutcome], first_fresh: int
 ) -> AdviceResult:
     """The cheapest set meeting the target on the draws, checked on ``advice.check_draws``
     fresh draws (indices from ``first_fresh`` on) that it was not chosen on."""
-    rounds = _Rounds(sweep, advice, outcomes)
-    chosen, proven = rounds.cheapest()
+    started = time.perf_counter()
+    rounds = _Rounds(sweep, advice, outcomes, started + MODEL_SHARE * advice.time_limit)
+    chosen, proven, found_by, bound = _cheapest(rounds, started + advice.time_limit)
     check = rounds.check
     fresh = range(first_fresh, first_fresh + advice.check_draws)
     detail = advice.target.group is not None
@@ -252,12 +317,15 @@ def advise(
             N_("advice: fresh draws, after"), [Job(i, changes, detail=detail) for i in fresh]
         )
         in_sample = unplaced_result(check.results.get(chosen, list(check.base.values())))
+        if proven:
+            bound = check.cost(chosen)
     last = rounds.last
     return AdviceResult(
         target=advice.target,
         met=chosen is not None,
         proven=proven,
-        cost_bound=None if last is None or last.bound is None else round(last.bound, 6),
+        found_by=found_by,
+        cost_bound=None if bound is None else round(bound, 6),
         chosen=chosen_set,
         model_rounds=rounds.rounds,
         model_draws=len(rounds.indices),

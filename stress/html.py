@@ -123,6 +123,7 @@ def _advice(t: Texts, a: AdviceResult) -> str:
                 bound=t.decimal(a.cost_bound or 0),
             )
         )
+        lines.append(t.found_by(a.found_by))
     lines.append(_fresh(t, a))
     heading = escape(t.gettext("Capacity advice"))
     return f"<h2>{heading}</h2>" + "".join(_p(line) for line in lines)

@@ -10,6 +10,7 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,8 +92,13 @@ class AdviceResult(Out):
         description="met: the set is proven the cheapest; not met: proven that no set meets "
         "the target (else the model's time limit or rounds ran out)"
     )
+    found_by: Literal["model", "search"] | None = Field(
+        default=None,
+        description="which method found the set: the sample-average model, or the search "
+        "over sets in cost order (each judged by the engine on the draws)",
+    )
     cost_bound: float | None = Field(
-        description="no set meeting the target costs less (the model's bound)"
+        description="no set meeting the target costs less (the model's and the search's bound)"
     )
     chosen: CandidateSet | None
     model_rounds: int = Field(description="solves of the sample-average model")

@@ -252,7 +252,11 @@ class Advice(Frozen):
         default=200, ge=1, le=MAX_DRAWS, description="fresh draws to check the advice on"
     )
     time_limit: float = Field(
-        default=60.0, gt=0, le=3600, description="seconds per solve of the advice model"
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="seconds for the advice's search: the model's rounds get half, the "
+        "search over sets in cost order by the engine the rest",
     )
     workers: int = Field(default=1, ge=1, le=64, description="CP-SAT workers of the advice model")
 

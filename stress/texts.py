@@ -140,3 +140,14 @@ class Texts:
         return self.gettext(
             "at most {n} persons of '{group}' unplaced per draw on average", n=n, group=group
         )
+
+    def found_by(self, method: str | None) -> str:
+        """Which method found the advice's set, in words."""
+        if method == "search":
+            return self.gettext(
+                "Found by the search over the sets in increasing cost, each checked by the "
+                "engine on the draws."
+            )
+        return self.gettext(
+            "Found by the sample-average model over the draws, then confirmed by the engine."
+        )

@@ -152,3 +152,48 @@ def test_no_set_meets_an_unreachable_target_and_the_model_proves_it():
     spec = _spec(PAIR_CANDIDATES[1:2])
     result = _advise(spec)
     assert not result.met and result.chosen is None and result.proven
+
+
+# Women of priority 5 or 1, half each, 1 to 4 per operation; the target counts only those of
+# priority 1. The model may leave out whoever the target does not count, so it lets the
+# priority-1 women have every place: a loose relaxation, since the engine places the
+# priority-5 women first. Its cheapest set (fewer places) is then refused by the engine.
+MIXED = [
+    {
+        "name": "op",
+        "where": [{"department": "13"}],
+        "size": {"min": 1, "max": 4},
+        "composition": {"priorities": {5: 0.5, 1: 0.5}},
+    }
+]
+
+
+def _mixed_spec(seed: int) -> StressSpec:
+    advice = {
+        "target": {"all_placed_share": 1.0, "group": "priority 1"},
+        "check_draws": 10,
+        "candidates": PAIR_CANDIDATES,
+        "time_limit": 30,
+        "workers": 1,
+    }
+    return spec_from_data(tiny_spec(draws=30, seed=seed, profiles=MIXED, advice=advice))
+
+
+@pytest.mark.slow
+def test_a_loose_group_relaxation_still_gives_the_cheaper_set_found_in_cost_order(monkeypatch):
+    # One model round only (as when its time runs out): the set it proposes is refused by
+    # the engine, and the search over sets in cost order, the engine as judge, finds the
+    # cheapest set; the advice is that set, never the model's dearer one or none.
+    monkeypatch.setattr("stress.advice.MAX_ROUNDS", 1)
+    spec = _mixed_spec(seed=1)
+    result = _advise(spec)
+    reference = cost_order_search(Scenario.model_validate(TINY_NETWORK), spec)
+    assert reference is not None
+    assert result.model_rounds == 1 and result.sets_evaluated >= 2
+    assert result.found_by == "search"
+    assert _chosen(result) == reference
+    assert result.proven and result.cost_bound == reference[1]
+    # With its rounds, the model finds it too: each set the engine refused is cut off.
+    monkeypatch.setattr("stress.advice.MAX_ROUNDS", 20)
+    again = _advise(spec)
+    assert _chosen(again) == reference and again.proven and again.model_rounds >= 2
