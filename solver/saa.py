@@ -108,6 +108,9 @@ class SaaResult:
     variables: int
     draws: int = 0
     notes: list[str] = field(default_factory=list)
+    #: sets found to miss the target in the model, so in the engine too (a relaxation), and
+    #: their subsets with them
+    missed: tuple[frozenset[int], ...] = ()
 
 
 def saa_draw(full: Scenario, without: Scenario, counted: Callable[[Arrival], int]) -> SaaDraw:
@@ -302,6 +305,7 @@ class SetSearch:
     bound: float
     complete: bool
     judged: int
+    missed: tuple[frozenset[int], ...] = ()
 
 
 def search_by_cost(
@@ -338,11 +342,11 @@ def search_by_cost(
         verdict = judge(chosen)
         value = sum(costs[i] for i in chosen)
         if verdict is None:
-            return SetSearch(None, value, False, judged)
+            return SetSearch(None, value, False, judged, tuple(missed))
         if verdict:
-            return SetSearch(chosen, value, True, judged)
+            return SetSearch(chosen, value, True, judged, tuple(missed))
         missed.append(chosen)
-    return SetSearch(None, below, True, judged)
+    return SetSearch(None, below, True, judged, tuple(missed))
 
 
 def _cut_off(cuts: Sequence[tuple[frozenset[int], bool]]) -> Callable[[frozenset[int]], bool]:
@@ -377,6 +381,7 @@ def _prove(
     search = search_by_cost(costs, below, judge, True, _cut_off(problem.cuts))
     if search is None:
         return found
+    found = replace(found, missed=search.missed)
     if search.chosen is not None:
         value = sum(costs[i] for i in search.chosen)
         return replace(found, status="optimal", chosen=search.chosen, cost=value, bound=value)

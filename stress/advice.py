@@ -225,6 +225,8 @@ class _Rounds:
         self.indices = modelled
         self.target = saa_target(advice.target, len(outcomes), len(modelled))
         self.cuts: list[tuple[frozenset[int], bool]] = []
+        #: sets (and their subsets) the model found to miss the target: the engine would too
+        self.missed: set[frozenset[int]] = set()
         self.last: SaaResult | None = None
         self.rounds = 0
         self.model_seconds = 0.0
@@ -244,10 +246,12 @@ class _Rounds:
                 solve_model,
                 self.indices,
                 self.target,
-                tuple(self.cuts),
+                # and what the model already found to miss: not judged again
+                (*self.cuts, *((m, True) for m in sorted(self.missed, key=sorted))),
                 seconds,
             )
             self.last = result
+            self.missed.update(result.missed)
             self.model_seconds += result.seconds
             if result.chosen is None:
                 return None, result.status == "infeasible"
@@ -260,8 +264,8 @@ class _Rounds:
 
 def _search(rounds: _Rounds, found: frozenset[int] | None, deadline: float) -> SetSearch | None:
     """Every set cheaper than ``found`` (every set, with none), in cost order, judged by the
-    engine on the draws until ``deadline``; the sets the engine already refused are not
-    judged again."""
+    engine on the draws until ``deadline``; the sets the engine already refused, and those
+    the model (a relaxation) found to miss the target with their subsets, are not judged."""
     check, advice = rounds.check, rounds.advice
 
     def judge(chosen: frozenset[int]) -> Verdict:
@@ -271,8 +275,12 @@ def _search(rounds: _Rounds, found: frozenset[int] | None, deadline: float) -> S
 
     below = math.inf if found is None else check.cost(found)
     refused = {c for c, _ in rounds.cuts}
+
+    def ruled_out(chosen: frozenset[int]) -> bool:
+        return chosen in refused or any(chosen <= m for m in rounds.missed)
+
     costs = [c.cost for c in advice.candidates]
-    return search_by_cost(costs, below, judge, monotone(advice.target), refused.__contains__)
+    return search_by_cost(costs, below, judge, monotone(advice.target), ruled_out)
 
 
 def _cheapest(
