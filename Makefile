@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test quick lint bench serve clean postgres
+.PHONY: demo test quick lint bench serve clean postgres chromium
 SOURCES := placement solver api cli stress tests benchmarks
 
 $(BIN)/python:
@@ -18,7 +18,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/placement solve scenarios/seine_saint_denis_nigerian_network.yaml --time-limit 20
 
-test: lint postgres
+test: lint postgres chromium
 	$(BIN)/pytest
 
 # While working: the tests not marked slow (about a minute).
@@ -31,6 +31,13 @@ postgres:
 	@if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; else \
 		echo "installing the Debian postgresql package for the service tests"; \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; \
+	fi
+
+# The browser tests (tests/web) drive Debian's Chromium with Playwright.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; else \
+		echo "installing the Debian chromium package for the browser tests"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; \
 	fi
 
 # The HTTP service with a demo national network, on the database every `placement` command

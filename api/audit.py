@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
@@ -114,6 +115,9 @@ class AuditFilter:
     limit: int = 200
     before: int | None = None
     offset: int = 0
+    #: records at or after ``since`` and before ``until`` (the web page's date filter)
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 def records(session: Session, f: AuditFilter) -> list[AuditRecord]:
@@ -134,6 +138,10 @@ def records(session: Session, f: AuditFilter) -> list[AuditRecord]:
         query = query.where(AuditRecord.action == f.action)
     if f.arrival:
         query = query.where(_about(session, f.arrival))
+    if f.since is not None:
+        query = query.where(col(AuditRecord.at) >= f.since)
+    if f.until is not None:
+        query = query.where(col(AuditRecord.at) < f.until)
     return list(session.exec(query).all())
 
 

@@ -213,13 +213,18 @@ def authenticate(session: Session, token: str) -> Authenticated | None:
     if found is None or not usable(*found, now):
         return None
     row, user = found
+    due = row.last_used_at is None or now - aware(row.last_used_at) > LAST_USED_EVERY
+    return Authenticated(principal_of(session, user), row.id if due else None)
+
+
+def principal_of(session: Session, user: User) -> Principal:
+    """The principal of an authenticated user: the same for a bearer token and a web
+    session (``api.web.sessions``), so both paths meet the same role rules."""
     assert user.id is not None
     shelters = frozenset(
         session.exec(select(UserShelter.shelter_id).where(UserShelter.user_id == user.id))
     )
-    due = row.last_used_at is None or now - aware(row.last_used_at) > LAST_USED_EVERY
-    who = Principal(id=user.id, handle=user.handle, role=user.role, shelters=shelters)
-    return Authenticated(who, row.id if due else None)
+    return Principal(id=user.id, handle=user.handle, role=user.role, shelters=shelters)
 
 
 def note_use(engine: Engine, token_id: int) -> None:

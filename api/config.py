@@ -111,6 +111,29 @@ class Settings(BaseSettings):
         le=3660,
         description="a new token expires this long after it is issued (unless told otherwise)",
     )
+    session_idle_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        le=24 * 60,
+        description="a web session unused this long ends (log in again)",
+    )
+    session_absolute_hours: float = Field(
+        default=12.0, gt=0, le=7 * 24, description="a web session ends this long after log-in"
+    )
+    login_link_minutes: float = Field(
+        default=60.0, gt=0, le=7 * 24 * 60, description="a one-time log-in link expires after"
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="mark the session cookie Secure (set it when the service is behind HTTPS; "
+        "it is also set whenever a request arrives over HTTPS)",
+    )
+    public_url: str = Field(
+        default="",
+        max_length=200,
+        description="the address users reach the service at, for log-in links "
+        "(default: http://host:port)",
+    )
     start_method: Literal["fork", "forkserver", "spawn"] = "forkserver"
 
     def url(self) -> str:

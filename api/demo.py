@@ -11,10 +11,18 @@ from sqlmodel import Session, func, select
 
 from api.auth import add_user
 from api.tables import ArrivalRow, Operation, ShelterRow, ShelterUpdate
+from api.web.sessions import set_password
 from placement.geography import load_geography
 from placement.models import Arrival, Shelter
 
 log = logging.getLogger(__name__)
+
+#: the demo users' web log-ins (``make serve`` prints them): a demo network only, never real
+DEMO_PASSWORDS = {
+    "demo-coordinator": "demo-coordinator-pass",
+    "demo-manager": "demo-manager-pass",
+    "demo-analyst": "demo-analyst-pass",
+}
 
 #: (département, accepts, children, services) of the demo shelters
 NETWORK = [
@@ -105,5 +113,6 @@ def seed_demo(engine: Engine) -> dict[str, str]:
         ("demo-analyst", "analyst", []),
     ):
         tokens[handle] = add_user(engine, handle, role, shelters)[1]
+        set_password(engine, handle, DEMO_PASSWORDS[handle])
     log.info("demo network seeded: %d shelters", len(NETWORK))
     return tokens

@@ -173,20 +173,31 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
     """A dependency that admits only ``roles`` (403 for any other authenticated caller)."""
 
     def check(who: CurrentUser) -> Principal:
-        if who.role not in roles:
-            raise ApiError(
-                403,
-                f"not allowed for the role {who.role}",
-                [("role", f"{who.role} may not use this endpoint")],
-            )
-        return who
+        return admit(who, roles)
 
     return check
 
 
-Coordinator = Annotated[Principal, Depends(require("coordinator"))]
-CoordinatorOrManager = Annotated[Principal, Depends(require("coordinator", "shelter_manager"))]
-CoordinatorOrAnalyst = Annotated[Principal, Depends(require("coordinator", "analyst"))]
+def admit(who: Principal, roles: tuple[str, ...]) -> Principal:
+    """``who`` if their role is one of ``roles``, else a 403 ``ApiError``: the one role check
+    of the JSON API and the web pages (``api.web.deps``)."""
+    if who.role not in roles:
+        raise ApiError(
+            403,
+            f"not allowed for the role {who.role}",
+            [("role", f"{who.role} may not use this endpoint")],
+        )
+    return who
+
+
+#: who may use what: the JSON API's dependencies below and the web pages' share these
+COORDINATORS = ("coordinator",)
+COORDINATORS_OR_MANAGERS = ("coordinator", "shelter_manager")
+COORDINATORS_OR_ANALYSTS = ("coordinator", "analyst")
+
+Coordinator = Annotated[Principal, Depends(require(*COORDINATORS))]
+CoordinatorOrManager = Annotated[Principal, Depends(require(*COORDINATORS_OR_MANAGERS))]
+CoordinatorOrAnalyst = Annotated[Principal, Depends(require(*COORDINATORS_OR_ANALYSTS))]
 
 
 def page(

@@ -36,6 +36,7 @@ from api.routes import (
 )
 from api.services.waitlist import Retries
 from api.solve_slots import SolveRate
+from api.web.app import install as install_web
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         stress,
     ):
         app.include_router(module.router)
+    install_web(app)  # the web pages, under /app/
     return app
 
 

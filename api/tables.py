@@ -39,6 +39,10 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=32)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    #: argon2 hash of the web log-in password (``api.web.sessions``); None: no password
+    password_hash: str | None = Field(default=None, max_length=256)
+    #: the language of the web pages (``placement.i18n.LOCALES``); None: the browser's
+    language: str | None = Field(default=None, max_length=8)
 
 
 class UserShelter(SQLModel, table=True):
@@ -304,3 +308,39 @@ class StressJobRow(SQLModel, table=True):
     finished_at: datetime | None = None
     report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     error: str | None = Field(default=None, max_length=2000)
+
+
+class WebSession(SQLModel, table=True):
+    """A browser's log-in (``api.web.sessions``): the cookie is stored only as its hash."""
+
+    __tablename__ = "web_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    #: the session-bound anti-CSRF token every form carries
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+
+
+class LoginLink(SQLModel, table=True):
+    """A one-time log-in link made by ``placement users login-link`` (stored as its hash)."""
+
+    __tablename__ = "login_links"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed web log-in, counted per handle and per address to throttle guessing."""
+
+    __tablename__ = "login_failures"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    handle: str = Field(max_length=64, index=True)
+    address: str = Field(max_length=64, index=True)

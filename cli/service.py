@@ -175,6 +175,41 @@ def users_tokens(handle: Annotated[str, typer.Argument(help="a user's handle")])
         typer.echo("\t".join([str(t.id), *when]))
 
 
+@users.command("set-password")
+def users_set_password(
+    handle: Annotated[str, typer.Argument(help="an existing user's handle")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Set the user's web log-in password (asked twice, not echoed; stored as argon2)."""
+    import sys
+
+    from api.web.sessions import set_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with _user_errors():
+        set_password(_engine(_settings()), handle, password)
+    typer.echo(f"password set for {handle}")
+
+
+@users.command("login-link")
+def users_login_link(
+    handle: Annotated[str, typer.Argument(help="an existing user's handle")],
+) -> None:
+    """Print a one-time web log-in link for the user (expires after
+    PLACEMENT_LOGIN_LINK_MINUTES; give it by a channel only they read)."""
+    from api.web.sessions import login_link_url, new_login_link
+
+    settings = _settings()
+    with _user_errors():
+        token = new_login_link(_engine(settings), settings, handle)
+    typer.echo(login_link_url(settings, token))
+
+
 @users.command("list")
 def users_list() -> None:
     """List users: handle, role, shelters."""
@@ -203,6 +238,7 @@ def serve(
     settings = _settings()
     engine = _engine(settings)
     if seed_demo:
+        from api.demo import DEMO_PASSWORDS
         from api.demo import seed_demo as seed
 
         tokens = seed(engine)
@@ -212,10 +248,24 @@ def serve(
             typer.echo(
                 t.gettext("demo network already seeded; new tokens: placement users token HANDLE")
             )
+        address = f"http://{host or settings.host}:{port or settings.port}"
+        typer.echo(
+            t.gettext(
+                "web app: {address}/app/  (demo log-ins below; a link: users login-link)",
+                address=address,
+            )
+        )
+        for handle, password in DEMO_PASSWORDS.items():
+            typer.echo(f"  {handle} / {password}")
     engine.dispose()
     docs = f"http://{host or settings.host}:{port or settings.port}/docs"
     typer.echo(
-        t.gettext("database: {database}; docs at {docs}", database=settings.describe(), docs=docs)
+        t.gettext(
+            "database: {database}; web app at {app}, API docs at {docs}",
+            database=settings.describe(),
+            app=f"http://{host or settings.host}:{port or settings.port}/app/",
+            docs=docs,
+        )
     )
     uvicorn.run(
         "api.main:app_from_env",

@@ -95,6 +95,10 @@ def parse_text(text: str, source: str) -> Any:
                 problem=problem,
             )
         raise ScenarioError(source, [("", malformed)]) from None
+    except ValueError as e:  # a YAML value that cannot be what it looks like: 2026-13-01
+        raise ScenarioError(
+            source, [("", message("malformed YAML: {problem}", problem=str(e)))]
+        ) from None
 
 
 def read_document(path: str | Path) -> Any:

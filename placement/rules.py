@@ -190,12 +190,18 @@ class NeighbouringDepartmentRule(PairRule):
         return [d.department for d in a.danger if d.department is not None]
 
     def admits(self, ctx: Context, a: Arrival, s: Shelter) -> bool:
+        return self.admits_area(ctx, a, s.department)
+
+    def admits_area(self, ctx: Context, a: Arrival, area: str) -> bool:
+        """False when the policy keeps ``a`` out of ``area`` (a département or canton)."""
         if not ctx.scenario.policy.avoid_neighbouring_departments:
             return True
         geo = ctx.scenario.geo
-        return not any(
-            geo.is_same_or_bordering(d, s.department) for d in self.danger_departments(a)
-        )
+        return not any(geo.is_same_or_bordering(d, area) for d in self.danger_departments(a))
+
+    def excluded_areas(self, ctx: Context, a: Arrival) -> frozenset[str]:
+        """Every area of the geography this rule keeps ``a`` out of (what a map shades)."""
+        return frozenset(c for c in ctx.scenario.geo.areas if not self.admits_area(ctx, a, c))
 
     def requirement(self, ctx: Context, a: Arrival) -> Text:
         codes = listed(sorted(set(self.danger_departments(a))))

@@ -9,6 +9,7 @@ committed (``capacity_problems``). Whether a shelter's places are stale is decid
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from api.config import Settings
@@ -16,7 +17,7 @@ from api.store import Stay
 from api.tables import Hold, ShelterRow, aware, utcnow
 from placement.context import Context
 from placement.geography import GeographyCode
-from placement.models import Arrival, Availability, Scenario, Shelter
+from placement.models import EARLIEST_DATE, Arrival, Availability, Scenario, Shelter
 from placement.rules import CapacityRule
 
 MAX_WINDOW_DAYS = 366
@@ -151,3 +152,70 @@ def held_stays(holds: Sequence[Hold], but_operations: Collection[int] = ()) -> l
         for h in holds
         if h.operation_id not in but_operations
     ]
+
+
+# --- a shelter's calendar, night by night (the manager's page) ---------------------------
+@dataclass(frozen=True)
+class Night:
+    """One night of a shelter's calendar: its places, and those committed placements and
+    holds take."""
+
+    night: date
+    places: int
+    taken: int
+
+    @property
+    def free(self) -> int:
+        """Places still free that night (never below 0, even when over-committed)."""
+        return max(0, self.places - self.taken)
+
+
+def nights(
+    shelter: Shelter, stays: Sequence[Stay], start: date, days: int, geography: GeographyCode
+) -> list[Night]:
+    """The shelter's places and what ``stays`` take of them, on ``days`` nights from
+    ``start`` (usage counted by ``CapacityRule``, like every capacity check)."""
+    days = max(1, min(days, MAX_WINDOW_DAYS))
+    scenario, assignment = stays_scenario([shelter], stays, start, days, geography)
+    ctx = Context(scenario)
+    places = ctx.nightly_places(scenario.shelters[0])
+    used = CapacityRule.usage_by_shelter(ctx, assignment).get(shelter.id, [0] * days)
+    return [Night(start + timedelta(days=i), places[i], used[i]) for i in range(days)]
+
+
+def _ranges(shelter: Shelter) -> list[tuple[date, date | None, int]]:
+    if shelter.capacity is not None:
+        return [(EARLIEST_DATE, None, shelter.capacity)]
+    return [(r.from_, r.to, r.places) for r in shelter.availability or ()]
+
+
+def _merged(ranges: list[tuple[date, date | None, int]]) -> list[tuple[date, date | None, int]]:
+    out: list[tuple[date, date | None, int]] = []
+    for lo, hi, places in sorted(ranges, key=lambda r: r[0]):
+        if out and out[-1][1] == lo and out[-1][2] == places:
+            out[-1] = (out[-1][0], hi, places)
+        else:
+            out.append((lo, hi, places))
+    return out
+
+
+def with_night_places(shelter: Shelter, night: date, places: int) -> Shelter:
+    """The shelter with ``places`` places on ``night`` and its calendar unchanged on every
+    other night (a constant ``capacity`` becomes availability ranges)."""
+    after = night + timedelta(days=1)
+    ranges: list[tuple[date, date | None, int]] = [(night, after, places)]
+    for lo, hi, n in _ranges(shelter):
+        if hi is not None and hi <= night or lo > night:
+            ranges.append((lo, hi, n))
+            continue
+        if lo < night:
+            ranges.append((lo, night, n))
+        if hi is None or hi > after:
+            ranges.append((after, hi, n))
+    docs = [{"from": lo, "to": hi, "places": n} for lo, hi, n in _merged(ranges)]
+    return shelter.model_copy(
+        update={
+            "capacity": None,
+            "availability": tuple(Availability.model_validate(d) for d in docs),
+        }
+    )

@@ -9,20 +9,30 @@ Reads and writes of a location are audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
+from api.db import with_retry
 from api.domain_errors import Conflict, Invalid, NotFound
-from api.services.capacity import capacity_problems, stale_before
+from api.services.capacity import (
+    Night,
+    capacity_problems,
+    held_stays,
+    nights,
+    stale_before,
+    with_night_places,
+)
 from api.store import Page
 from api.tables import ShelterRow, ShelterUpdate, utcnow
 from placement.geography import load_geography
-from placement.models import Shelter
+from placement.models import MAX_PLACES, Shelter
 from placement.problems import validation_problems as problem_messages
 
 
@@ -154,3 +164,80 @@ def shelter_updates(
         .order_by(col(ShelterUpdate.id))
     )
     return list(session.exec(page.apply(query)).all())
+
+
+# --- the manager's page: places by night, tonight's free places, "still the same" -------
+CALENDAR_DAYS = 28  # four weeks: what a manager plans ahead for
+
+
+def _taken(session: Session, settings: Settings, row: ShelterRow, night: date) -> int:
+    stays = store.committed_stays(session, [row.id])
+    stays += held_stays(store.active_holds(session, utcnow(), [row.id]))
+    return nights(row.shelter, stays, night, 1, settings.geography)[0].taken
+
+
+def shelter_nights(
+    session: Session, settings: Settings, shelter_id: str, who: Principal, start: date, days: int
+) -> list[Night]:
+    """The shelter's places night by night from ``start``, and what committed placements and
+    holds take of them (managers: only their own shelters, ``NotFound`` otherwise)."""
+    row = store.visible_shelter(session, shelter_id, who)
+    stays = store.committed_stays(session, [shelter_id])
+    stays += held_stays(store.active_holds(session, utcnow(), [shelter_id]))
+    return nights(row.shelter, stays, start, days, settings.geography)
+
+
+def set_free_places(
+    engine: Engine, settings: Settings, shelter_id: str, who: Principal, night: date, free: int
+) -> ShelterRow:
+    """Set the places of ``night`` so that ``free`` places are free beyond what committed
+    placements and holds take that night; other nights unchanged. A calendar change like
+    ``PUT /availability`` (managers: their own shelters), checked the same way."""
+    if not 0 <= free <= MAX_PLACES:
+        raise Invalid("invalid places", [("free", f"must be between 0 and {MAX_PLACES}")])
+
+    def transaction() -> ShelterRow:
+        with Session(engine) as session:
+            row = store.visible_shelter(session, shelter_id, who)
+            store.lock_shelters(session, [shelter_id])
+            places = _taken(session, settings, row, night) + free
+            shelter = with_night_places(row.shelter, night, min(places, MAX_PLACES))
+            fields = {
+                "capacity": None,
+                "availability": [
+                    a.model_dump(by_alias=True, mode="json") for a in shelter.availability or ()
+                ],
+            }
+            return change_shelter(
+                session, settings, shelter_id, who, Change("availability", fields)
+            )
+
+    return with_retry(transaction)
+
+
+def confirm_places(engine: Engine, shelter_id: str, who: Principal) -> ShelterRow:
+    """The manager (or a coordinator) confirms the places are still the same: they are fresh
+    again (``capacity_updated_at``), the shelter's version is unchanged (a plan made before
+    still commits); recorded in ``shelter_updates`` and the audit log."""
+
+    def transaction() -> ShelterRow:
+        with Session(engine) as session:
+            if who.role == "shelter_manager" and not who.manages(shelter_id):
+                raise NotFound("shelter")
+            row = store.lock_shelters(session, [shelter_id]).get(shelter_id)
+            if row is None:
+                raise NotFound("shelter")
+            now = utcnow()
+            row.capacity_updated_at, row.capacity_updated_by = now, who.id
+            session.add(row)
+            session.add(
+                ShelterUpdate(
+                    shelter_id=shelter_id, at=now, user_id=who.id, kind="confirmed", fields=[]
+                )
+            )
+            audit.record(session, who, "write", "shelter", [shelter_id], "places confirmed")
+            session.commit()
+            session.refresh(row)
+            return row
+
+    return with_retry(transaction)

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from api.auth import add_user
 from api.config import Settings
 from api.main import create_app
-from api.routes import whatif
+from api.services import whatif
 from tests.api.builders import TINY_SCENARIO
 from tests.api.builders import test_settings as quick_settings
 

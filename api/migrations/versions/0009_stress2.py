@@ -12,7 +12,7 @@ from alembic import op
 from sqlmodel.sql import sqltypes
 
 revision: str = "0009_stress2"
-down_revision: str | None = "0009_night3"
+down_revision: str | None = "0009_web"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,131 @@
+"""From what a person typed to the services' inputs, and from the services' refusals back to
+a message next to each field.
+
+A cell or a form field is text; ``cell_value`` turns it into the scenario format's value
+(lists, yes/no, numbers are left to the models' own checks). ``field_errors`` turns a
+pydantic error or a service's ``(field, problem)`` pairs into ``{field: message}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from api.domain_errors import FieldProblem
+from placement.i18n import N_, Translator
+from placement.problems import error_problems, format_location
+
+#: list cells: values separated by commas, semicolons, vertical bars or spaces
+LIST_SEPARATOR = re.compile(r"[,;|\s]+")
+TRUE = {"true", "yes", "y", "1", "oui", "o", "vrai", "x"}
+FALSE = {"false", "no", "n", "0", "non", "faux"}
+#: fields that hold a list in the scenario format
+LIST_FIELDS = {"languages", "needs", "wishes", "keep_apart", "exclude_shelters", "danger"}
+#: fields that hold yes or no
+BOOL_FIELDS = {"trans", "minor", "language_required", "children_allowed"}
+#: fields that hold a whole number
+INT_FIELDS = {"age", "children", "priority", "nights", "places"}
+#: fields that hold a number
+NUMBER_FIELDS = {"safety_distance_km", "expires_in_hours", "lat", "lon"}
+#: a cell longer than this is refused before anything else (no field needs more)
+MAX_CELL = 500
+
+
+TOO_LONG = N_("this value is too long")
+NOT_YES_NO = N_("expected yes or no")
+NOT_WHOLE = N_("expected a whole number")
+NOT_NUMBER = N_("expected a number")
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its field's kind of value (the message is a msgid)."""
+
+
+def cell_value(name: str, raw: str) -> Any:
+    """The value of ``raw`` for field ``name``; None for an empty cell (the default)."""
+    text = raw.strip()
+    if not text:
+        return None
+    if len(text) > MAX_CELL:
+        raise CellError(TOO_LONG)
+    if name in LIST_FIELDS:
+        items = [v for v in LIST_SEPARATOR.split(text) if v]
+        if name == "danger":
+            return [{"department": code} for code in items]
+        return items
+    if name in INT_FIELDS or name in NUMBER_FIELDS:
+        return _number(name, text)
+    if name in BOOL_FIELDS:
+        low = text.lower()
+        if low in TRUE:
+            return True
+        if low in FALSE:
+            return False
+        raise CellError(NOT_YES_NO)
+    return text
+
+
+def _number(name: str, text: str) -> int | float:
+    try:
+        value = float(text.replace(",", ".").replace("\u202f", "").replace(" ", ""))
+    except ValueError:
+        raise CellError(NOT_WHOLE if name in INT_FIELDS else NOT_NUMBER) from None
+    if name in INT_FIELDS:
+        if not value.is_integer():
+            raise CellError(NOT_WHOLE)
+        return int(value)
+    return value
+
+
+def document(cells: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The scenario document of a row of cells, and the cells that cannot be read."""
+    doc: dict[str, Any] = {}
+    bad: dict[str, str] = {}
+    for name, raw in cells.items():
+        try:
+            value = cell_value(name, raw)
+        except CellError as e:
+            bad[name] = str(e)
+            continue
+        if value is not None:
+            doc[name] = value
+    return doc, bad
+
+
+def pydantic_problems(error: ValidationError) -> list[FieldProblem]:
+    """``(field, problem)`` pairs of a validation error, the problems as the engine's
+    messages (``placement.problems``); the field is the first part of the location
+    (``languages`` for ``languages[2]``)."""
+    out: list[FieldProblem] = []
+    for e in error.errors():
+        loc = tuple(p for p in e.get("loc", ()) if not str(p).startswith("function-"))
+        field = str(loc[0]) if loc else ""
+        out += [(field, problem) for _, problem in error_problems(e, format_location(loc))]
+    return out
+
+
+FIELD_PATH = re.compile(r"^(?:arrivals\[(\d+)\]\.?)?([A-Za-z_]+)?")
+
+
+def split_field(path: str) -> tuple[int | None, str]:
+    """``arrivals[3].gender`` -> ``(3, "gender")``; ``danger[0].department`` -> ``(None,
+    "danger")``; ``gender`` -> ``(None, "gender")``."""
+    found = FIELD_PATH.match(path)
+    if found is None:
+        return None, path
+    index = int(found.group(1)) if found.group(1) is not None else None
+    return index, found.group(2) or ""
+
+
+def field_errors(t: Translator, problems: Iterable[FieldProblem], render: Any) -> dict[str, str]:
+    """``{field: message}`` for a form: problems of one field joined; ``render`` turns an
+    engine or model text into the reader's language (``api.web.engine_texts``)."""
+    out: dict[str, str] = {}
+    for path, problem in problems:
+        _, name = split_field(path)
+        text = render(t, problem)
+        out[name] = f"{out[name]} {text}" if name in out else text
+    return out

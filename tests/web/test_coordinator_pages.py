@@ -1,0 +1,219 @@
+"""The coordinator's pages without a browser: the file import's problems at their line and
+column (CSV and XLSX), forms that refuse without a 500, roles, and a commit refused because a
+shelter changed (409, naming it, offering a new plan)."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.config import Settings
+from api.demo import DEMO_PASSWORDS, seed_demo
+from api.main import create_app
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(
+        db_path=tmp_path / "pages.db",
+        default_solve_seconds=3,
+        explain_seconds=2,
+        start_method="fork",
+    )
+    app = create_app(settings)
+    tokens = seed_demo(app.state.engine)
+    with TestClient(app) as c:
+        c.get("/app/login")
+        c.post(
+            "/app/login",
+            data={
+                "handle": "demo-coordinator",
+                "password": DEMO_PASSWORDS["demo-coordinator"],
+                "csrf_token": c.cookies.get("placement_csrf") or "",
+            },
+        )
+        c.tokens = tokens  # type: ignore[attr-defined]
+        yield c
+
+
+def _csrf(client: TestClient) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/app/dashboard").text)
+    assert found
+    return found.group(1)
+
+
+def _operation(client: TestClient, reference: str) -> str:
+    answer = client.post(
+        "/app/operations",
+        data={
+            "csrf_token": _csrf(client),
+            "reference": reference,
+            "date": date.today().isoformat(),
+            "danger": "93",
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    return str(answer.headers["location"])
+
+
+def _problems(html: str) -> list[str]:
+    block = html.split('id="import-problems"', 1)[1].split("</div>", 1)[0]
+    return re.findall(r"<li>([^<]*)</li>", block)
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_xlsx_with_bad_cells_stores_nothing_and_says_where(client: TestClient) -> None:
+    op = _operation(client, "OP-XLSX")
+    rows: list[list[object]] = [
+        ["id", "gender", "age", "languages", "priority", "trans"],
+        ["X-1", "woman", 30, "ro", 5, "non"],
+        ["X-2", "woman", "trente", "ro", 4, "non"],  # line 3: age is not a number
+        ["X-3", "woman", 25, "ro", 9, "peut-être"],  # line 4: priority 9, trans not yes/no
+    ]
+    answer = client.post(
+        f"{op}/arrivals/import",
+        data={"csrf_token": _csrf(client)},
+        files={"file": ("arrivals.xlsx", _xlsx(rows), "application/octet-stream")},
+    )
+    assert answer.status_code == 422
+    problems = _problems(answer.text)
+    assert problems[0] == "ligne 3, âge : nombre entier attendu"
+    assert any(p.startswith("ligne 4, priorité : ") for p in problems)
+    assert "ligne 4, trans : oui ou non attendu" in problems
+    assert ">0 arrivée</h2>" in client.get(op).text  # nothing stored
+
+
+def test_a_file_naming_an_unknown_column_or_reusing_an_id_is_refused_whole(
+    client: TestClient,
+) -> None:
+    op = _operation(client, "OP-CSV")
+    unknown = "id;gender;name\nX-1;woman;Alice\n"  # a name is exactly what must never enter
+    answer = client.post(
+        f"{op}/arrivals/import",
+        data={"csrf_token": _csrf(client)},
+        files={"file": ("a.csv", unknown.encode(), "text/csv")},
+    )
+    assert answer.status_code == 422
+    assert _problems(answer.text)[0].startswith("ligne 1, name : colonne inconnue")
+    twice = "id,gender,languages\nDUP-1,woman,en\nDUP-1,woman,en\n"
+    answer = client.post(
+        f"{op}/arrivals/import",
+        data={"csrf_token": _csrf(client)},
+        files={"file": ("a.csv", twice.encode(), "text/csv")},
+    )
+    assert answer.status_code == 422
+    assert any("DUP-1" in p for p in _problems(answer.text))
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"reference": "", "date": "2026-12-01", "danger": "93"}, "reference"),  # empty
+        ({"reference": "OP-D", "date": "2026-13-01", "danger": "93"}, "date"),  # month 13
+        ({"reference": "OP-Z", "date": "2026-12-01", "danger": "ZZ"}, "danger"),  # no such code
+    ],
+)
+def test_a_bad_operation_form_says_which_field_and_is_never_a_500(
+    client: TestClient, form: dict[str, str], field: str
+) -> None:
+    answer = client.post("/app/operations", data={"csrf_token": _csrf(client), **form})
+    assert answer.status_code == 422
+    assert f'id="error-{field}"' in answer.text
+
+
+def test_missing_objects_and_other_roles_get_pages_not_json(client: TestClient) -> None:
+    missing = client.get("/app/operations/999999")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert client.get("/app/plans/nope").status_code == 404
+    assert client.get("/app/operations/abc").status_code == 404
+    client.post("/app/logout", data={"csrf_token": _csrf(client)})
+    client.get("/app/login")
+    client.post(
+        "/app/login",
+        data={
+            "handle": "demo-manager",
+            "password": DEMO_PASSWORDS["demo-manager"],
+            "csrf_token": client.cookies.get("placement_csrf") or "",
+        },
+    )
+    refused = client.get("/app/operations/1")
+    assert refused.status_code == 403 and "Votre rôle" in refused.text
+
+
+@pytest.mark.slow
+def test_a_commit_after_a_shelter_changed_names_it_and_offers_a_new_plan(
+    client: TestClient,
+) -> None:
+    op = _operation(client, "OP-409")
+    rows = "id,gender,languages,priority\n" + "".join(f"C-{n},woman,en,5\n" for n in range(4))
+    client.post(
+        f"{op}/arrivals/import",
+        data={"csrf_token": _csrf(client)},
+        files={"file": ("a.csv", rows.encode(), "text/csv")},
+    )
+    planned = client.post(f"{op}/plan", data={"csrf_token": _csrf(client)}, follow_redirects=False)
+    plan = planned.headers["location"]
+    deadline = time.monotonic() + 60
+    while not client.get(f"{plan}/progress.json").json()["finished"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    page = client.get(plan).text
+    shelter = re.search(r"<td>[^<]*</td><td>(SH-\d+)</td>", page)
+    assert shelter
+    token = client.tokens["demo-coordinator"]  # type: ignore[attr-defined]
+    changed = client.put(
+        f"/shelters/{shelter.group(1)}/availability",
+        json={"capacity": 9},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert changed.status_code == 200
+    refused = client.post(f"{plan}/commit", data={"csrf_token": _csrf(client)})
+    assert refused.status_code == 409
+    assert f"Centre {shelter.group(1)} :" in refused.text
+    assert "Replanifier avec les places libres maintenant" in refused.text
+
+
+def test_places_are_held_at_a_shelter_until_released_and_bad_numbers_are_said(
+    client: TestClient,
+) -> None:
+    op = _operation(client, "OP-HOLD")
+    refused = client.post(
+        f"{op}/holds",
+        data={"csrf_token": _csrf(client), "shelter_id": "", "places": "deux", "nights": "5"},
+    )
+    assert refused.status_code == 422
+    assert '<p class="field-error" id="error-places">nombre entier attendu</p>' in refused.text
+    shelter = re.findall(r'<option value="(SH-\d+)"', refused.text)[0]
+    held = client.post(
+        f"{op}/holds",
+        data={
+            "csrf_token": _csrf(client),
+            "shelter_id": shelter,
+            "places": "1",
+            "nights": "5",
+            "expires_in_hours": "6",
+        },
+    )
+    assert held.status_code == 200 and "Places réservées." in held.text
+    release = re.search(r'action="(/app/holds/\d+/release)"', held.text)
+    assert release and f"<td>{shelter}" in held.text
+    client.post(release.group(1), data={"csrf_token": _csrf(client)})
+    assert "libérée" in client.get(op).text

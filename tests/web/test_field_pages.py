@@ -1,0 +1,179 @@
+"""The field pages without a browser: who may open and post what (the JSON API's role rules),
+CSRF on every form, tonight's places as the calendar shows them, the audit log's date filter,
+a what-if file with errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from api.config import Settings
+from api.demo import DEMO_PASSWORDS, SHELTER_IDS, seed_demo
+from api.main import create_app
+from api.services.capacity import Night
+from api.tables import ShelterRow
+from api.web.routes.shelter import today, weeks
+
+MINE, OTHER = SHELTER_IDS[0], SHELTER_IDS[1]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One service with the demo network for the module (seeding it takes seconds)."""
+    app = create_app(Settings(db_path=tmp_path_factory.mktemp("field") / "web.db"))
+    seed_demo(app.state.engine)
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def client(service: TestClient) -> TestClient:
+    """The module's service, logged out (each test logs in as whom it needs)."""
+    service.cookies.clear()
+    return service
+
+
+def _log_in(client: TestClient, handle: str) -> None:
+    client.get("/app/login")
+    answer = client.post(
+        "/app/login",
+        data={
+            "handle": handle,
+            "password": DEMO_PASSWORDS[handle],
+            "csrf_token": client.cookies.get("placement_csrf") or "",
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+
+
+def _csrf(client: TestClient, path: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert found
+    return found.group(1)
+
+
+def _row(client: TestClient, shelter_id: str) -> ShelterRow:
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        row = session.get(ShelterRow, shelter_id)
+        assert row is not None
+        return row
+
+
+def test_weeks_start_on_monday_with_blank_days_before_the_first_night() -> None:
+    # 2026-12-03 is a Thursday: three blanks, then Thursday to Sunday; then a full week
+    nights = [Night(date(2026, 12, 3) + timedelta(days=i), 2, 0) for i in range(11)]
+    rows = weeks(nights)
+    assert [n is None for n in rows[0].nights] == [True] * 3 + [False] * 4
+    assert [n.night.day for n in rows[1].nights if n] == [7, 8, 9, 10, 11, 12, 13]
+    assert len(rows) == 2
+
+
+def test_manager_sets_tonights_free_places_and_the_calendar_shows_them(
+    client: TestClient,
+) -> None:
+    _log_in(client, "demo-manager")
+    token = _csrf(client, f"/app/shelter/{MINE}")
+    client.post(f"/app/shelter/{MINE}/tonight", data={"free": "0", "csrf_token": token})
+    page = client.get(f"/app/shelter/{MINE}").text
+    assert (
+        'id="f-free" name="free" type="number" inputmode="numeric" min="0" max="999" value="0"'
+        in page
+    )
+    row = _row(client, MINE)
+    end = today() + timedelta(days=30)
+    places = row.shelter.places_by_night(today(), 2, end)
+    assert places[0] == 0 and places[1] > 0  # tonight only
+
+
+def test_a_bad_number_of_places_is_refused_and_nothing_changes(client: TestClient) -> None:
+    _log_in(client, "demo-manager")
+    before = _row(client, MINE).version
+    token = _csrf(client, f"/app/shelter/{MINE}")
+    page = client.post(f"/app/shelter/{MINE}/tonight", data={"free": "-3", "csrf_token": token})
+    assert 'role="alert"' in page.text
+    assert _row(client, MINE).version == before
+
+
+def test_manager_of_another_shelter_finds_nothing_there(client: TestClient) -> None:
+    _log_in(client, "demo-manager")
+    token = _csrf(client, f"/app/shelter/{MINE}")
+    before = _row(client, OTHER)
+    for path in (f"/app/shelter/{OTHER}", f"/app/shelter/{OTHER}/proposals"):
+        assert client.get(path).status_code == 404
+    for path in (f"/app/shelter/{OTHER}/tonight", f"/app/shelter/{OTHER}/confirm"):
+        answer = client.post(path, data={"free": "1", "csrf_token": token})
+        assert answer.status_code == 404
+    after = _row(client, OTHER)
+    assert (after.version, after.capacity_updated_at) == (
+        before.version,
+        before.capacity_updated_at,
+    )
+
+
+def test_forms_without_their_csrf_token_are_refused(client: TestClient) -> None:
+    _log_in(client, "demo-manager")
+    before = _row(client, MINE).capacity_updated_at
+    for path in (f"/app/shelter/{MINE}/confirm", f"/app/shelter/{MINE}/tonight"):
+        assert client.post(path, data={"free": "1"}).status_code == 403
+    assert _row(client, MINE).capacity_updated_at == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/app/shelters", "/app/shelters/new", f"/app/shelters/{MINE}/edit", "/app/audit"],
+)
+def test_analysts_and_managers_may_not_open_the_coordinators_pages(
+    client: TestClient, path: str
+) -> None:
+    for handle in ("demo-analyst", "demo-manager"):
+        _log_in(client, handle)
+        assert client.get(path).status_code == 403, handle
+
+
+def test_managers_may_not_use_the_what_if(client: TestClient) -> None:
+    _log_in(client, "demo-manager")
+    assert client.get("/app/whatif").status_code == 403
+
+
+def test_a_what_if_file_with_errors_names_each_field_and_plans_nothing(
+    client: TestClient,
+) -> None:
+    _log_in(client, "demo-analyst")
+    token = _csrf(client, "/app/whatif")
+    answer = client.post(
+        "/app/whatif",
+        data={"csrf_token": token},
+        files={
+            "scenario": ("bad.yaml", b"name: x\nstart: 2026-12-01\nhorizon_days: 0\n", "text/yaml")
+        },
+    )
+    assert answer.status_code == 400
+    problems = re.findall(r"<li>([^<]*)</li>", answer.text)
+    assert any(p.startswith("horizon_days:") for p in problems), problems
+    assert any(p.startswith("shelters:") for p in problems), problems
+    # a date that cannot be (a regression: it was a traceback, a 500)
+    answer = client.post(
+        "/app/whatif",
+        data={"csrf_token": token},
+        files={"scenario": ("bad.yaml", b"name: x\nstart: 2026-13-01\n", "text/yaml")},
+    )
+    assert answer.status_code == 400
+    assert "malformed YAML: month must be in 1..12" in answer.text
+
+
+def test_audit_log_filters_by_date_and_actor(client: TestClient) -> None:
+    _log_in(client, "demo-manager")
+    token = _csrf(client, f"/app/shelter/{MINE}")
+    client.post(f"/app/shelter/{MINE}/confirm", data={"csrf_token": token})
+    _log_in(client, "demo-coordinator")
+    tomorrow = (today() + timedelta(days=1)).isoformat()
+    found = client.get(f"/app/audit?user=demo-manager&from={today().isoformat()}").text
+    assert "places confirmed" in found
+    assert "places confirmed" not in client.get(f"/app/audit?from={tomorrow}").text
+    assert "places confirmed" not in client.get("/app/audit?user=demo-analyst").text
