@@ -2,7 +2,7 @@
 across restarts.
 
 Revision ID: 0009_stress2
-Revises: 0009_night3
+Revises: 0009_web
 """
 
 from collections.abc import Sequence
