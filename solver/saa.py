@@ -349,7 +349,7 @@ def search_by_cost(
     return SetSearch(None, below, True, judged, tuple(missed))
 
 
-def _cut_off(cuts: Sequence[tuple[frozenset[int], bool]]) -> Callable[[frozenset[int]], bool]:
+def cut_off(cuts: Sequence[tuple[frozenset[int], bool]]) -> Callable[[frozenset[int]], bool]:
     """Whether a set is ruled out by the cuts (the set itself, or a subset of it too)."""
 
     def cut(chosen: frozenset[int]) -> bool:
@@ -378,7 +378,7 @@ def _prove(
     def judge(chosen: frozenset[int]) -> Verdict:
         return _judge(draws, additions, problem, chosen, deadline)
 
-    search = search_by_cost(costs, below, judge, True, _cut_off(problem.cuts))
+    search = search_by_cost(costs, below, judge, True, cut_off(problem.cuts))
     if search is None:
         return found
     found = replace(found, missed=search.missed)

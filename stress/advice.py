@@ -31,6 +31,7 @@ from solver.saa import (
     SaaTarget,
     SetSearch,
     Verdict,
+    cut_off,
     saa_draw,
     search_by_cost,
     solve_saa,
@@ -274,10 +275,10 @@ def _search(rounds: _Rounds, found: frozenset[int] | None, deadline: float) -> S
         return check.unplaced(chosen) is not None
 
     below = math.inf if found is None else check.cost(found)
-    refused = {c for c, _ in rounds.cuts}
+    refused = cut_off(rounds.cuts)
 
     def ruled_out(chosen: frozenset[int]) -> bool:
-        return chosen in refused or any(chosen <= m for m in rounds.missed)
+        return refused(chosen) or any(chosen <= m for m in rounds.missed)
 
     costs = [c.cost for c in advice.candidates]
     return search_by_cost(costs, below, judge, monotone(advice.target), ruled_out)
