@@ -56,7 +56,7 @@ def test_revoked_token_and_deactivated_user_are_refused_by_both_workers(
     lost_id = ids[-2]  # the older of the two tokens just made
     done = _cli(settings, "revoke-token", "coord", "--id", str(lost_id))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "revoked 1 token(s) of coord"
+    assert done.stdout.strip() == "revoked 1 token of coord"
     assert _me(servers, lost) == [401, 401]  # at once, on both workers
     assert _me(servers, kept) == [200, 200]  # the user's other tokens still work
 

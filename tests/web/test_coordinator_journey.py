@@ -133,6 +133,10 @@ def test_coordinator_plans_an_operation_from_a_file_and_follows_a_decline(
     )
     placed = page.locator("#placements tbody tr").count()
     assert placed > 0
+    if lang == "fr" and page.locator("#unplaced").count():
+        # the engine's reasons in the reader's language, not the English source texts
+        reasons = page.locator("#unplaced").inner_text()
+        assert not re.search(r"\b(full|passes every rule|needed|nobody else moves)\b", reasons)
     look(page, f"coordinator_{lang}_5_plan")
     page.get_by_role("heading", name=words["summary"]).scroll_into_view_if_needed()
     screenshot(page, f"coordinator_{lang}_5_plan_window", full_page=False)  # the README's

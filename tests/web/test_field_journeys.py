@@ -19,14 +19,17 @@ import pytest
 from api.demo import SHELTER_IDS
 from tests.web.harness import (
     Service,
+    add_user,
     everything_seen,
     log_in,
     look,
     watch_responses,
 )
 
-#: the manager's shelter (demo-manager keeps the first demo shelter, in Finistère)
-MINE = SHELTER_IDS[0]
+#: the manager's shelter and its manager, made by the tests: a shelter for minors only, so
+#: that no other test's waiting list fills it (the age rule keeps adults out)
+MINE = "FIELD-HOME"
+MANAGER = "field-manager"
 #: planted by the tests: another shelter's location, and an operation's danger location
 CANARY_SHELTER = "CANARY-56"
 CANARY_LAT, CANARY_LON = 47.613579, -2.468024
@@ -52,6 +55,25 @@ def plant(service: Service, lang: str) -> str:
     Returns the plan's id."""
     token = service.token("demo-coordinator")
     shelters = {s["id"] for s in service.api("GET", "/shelters?limit=500", token)}
+    if MINE not in shelters:
+        service.api(
+            "POST",
+            "/shelters",
+            token,
+            {
+                "id": MINE,
+                "department": "29",
+                "accepts": ["woman"],
+                "age_min": 0,
+                "age_max": 17,
+                "children": True,
+                "languages": ["fr", "en"],
+                "services": ["psychological"],
+                "capacity": 8,
+            },
+        )
+        shelters.add(MINE)
+        add_user(service, MANAGER, "shelter_manager", [MINE])
     if CANARY_SHELTER not in shelters:
         service.api(
             "POST",
@@ -66,7 +88,6 @@ def plant(service: Service, lang: str) -> str:
             },
         )
         shelters.add(CANARY_SHELTER)
-        service.api("PUT", f"/shelters/{MINE}/availability", token, {"capacity": 8})
     today = datetime.now(UTC).date().isoformat()
     op = service.api(
         "POST",
@@ -83,6 +104,7 @@ def plant(service: Service, lang: str) -> str:
         {
             "id": f"FIELD-{lang}-{n}",
             "gender": "woman",
+            "age": 16,
             "languages": ["pcm", "en"] if n == 1 else ["ro"],
             "children": 1 if n == 2 else 0,
             "needs": ["psychological"] if n == 1 else [],
@@ -98,7 +120,7 @@ def plant(service: Service, lang: str) -> str:
     )
     done = _wait_plan(service, token, job["id"])
     assert done["status"] == "done", done
-    assert len(done["result"]["placements"]) == 2, done["result"]
+    assert len(done["result"]["placements"]) == 2, done["result"]["unplaced"]
     service.api("POST", f"/plans/{job['id']}/commit", token)
     return str(job["id"])
 
@@ -117,7 +139,7 @@ def test_manager_changes_tonights_places_in_three_taps_and_answers_proposals(
     phone: Any, service: Service, planted: dict[str, str], lang: str
 ) -> None:
     seen = watch_responses(phone)
-    log_in(phone, service, "shelter_manager")
+    log_in(phone, service, "shelter_manager", handle=MANAGER)
     assert phone.url.endswith(f"/app/shelter/{MINE}")
     look(phone, f"manager_start_{lang}")
     free = phone.get_by_label(_text(lang, "Places libres cette nuit", "Free places tonight"))
@@ -254,7 +276,8 @@ def test_coordinator_shelters_list_edit_and_audit_log(
     log_in(page, service, "coordinator")
     page.goto(service.url + "/app/shelters")
     look(page, f"coordinator_shelters_{lang}")
-    page.get_by_role("link", name=_text(lang, f"Modifier {MINE}", f"Edit {MINE}")).click()
+    edited = SHELTER_IDS[2]  # a demo shelter for adults
+    page.get_by_role("link", name=_text(lang, f"Modifier {edited}", f"Edit {edited}")).click()
     look(page, f"coordinator_shelter_edit_{lang}")
     age = page.get_by_label(_text(lang, "Âge minimum", "Minimum age"))
     age.fill("not a number")

@@ -215,9 +215,25 @@ def edit_shelter_page(
 def _edit(
     engine: Engine, settings: Settings, shelter_id: str, who: Principal, change: Change
 ) -> None:
+    """Apply the fields the form changed (a form sends them all: the unchanged ones are
+    left out, so the shelter's history and the audit log name only real changes)."""
+
     def transaction() -> None:
         with Session(engine) as session:
-            service.change_shelter(session, settings, shelter_id, who, change)
+            row = visible_shelter(session, shelter_id, who)
+            before = row.shelter
+            after = service.checked_shelter(
+                {**before.model_dump(by_alias=True), **change.fields}, settings
+            )
+            changed = {
+                k: v for k, v in change.fields.items() if getattr(after, k) != getattr(before, k)
+            }
+            active = None if change.active in (None, row.active) else change.active
+            session.rollback()  # the read ends; change_shelter locks and re-reads the row
+            if changed or active is not None:  # else nothing to record
+                service.change_shelter(
+                    session, settings, shelter_id, who, Change(change.kind, changed, active)
+                )
 
     with_retry(transaction)
 

@@ -20,8 +20,11 @@ from api.plan_options import JobOptions
 from api.services import whatif as service
 from api.solve_slots import SolveRate
 from api.web.deps import CheckedForm, PageCoordinatorOrAnalyst
-from api.web.render import render, web_translator
-from placement.i18n import N_
+from api.web.render import render as render_page
+from api.web.render import web_translator
+from placement.i18n import N_, translator
+from placement.problems import join_path
+from placement.text import render
 
 router = APIRouter()
 
@@ -55,7 +58,7 @@ def bars(rows: list[tuple[str, int, int]]) -> list[Bar]:
 @router.get("/whatif", response_class=HTMLResponse)
 def whatif_page(request: Request, who: PageCoordinatorOrAnalyst) -> HTMLResponse:
     """The upload form."""
-    return render(request, "whatif.html", problems=[], figures=None, name=None)
+    return render_page(request, "whatif.html", problems=[], figures=None, name=None)
 
 
 async def _document(form: CheckedForm) -> tuple[str, dict[str, object]]:
@@ -82,10 +85,12 @@ async def whatif_run(
         limit = service.checked(data, None, settings)
         scenario = service.scenario_of(data)
     except (Invalid, TooLarge) as e:
+        engine = translator(t.locale)  # the engine's problems, in the reader's language
         problems = [
-            f"{field}: {problem}" if problem else t.gettext(NO_FILE) for field, problem in e.errors
+            join_path(field, render(problem, engine)) if problem else t.gettext(NO_FILE)
+            for field, problem in e.errors
         ]
-        return render(
+        return render_page(
             request, "whatif.html", status=400, problems=problems, figures=None, name=None
         )
     rate: SolveRate = request.app.state.solve_rate
@@ -100,7 +105,7 @@ async def whatif_run(
         for r in figures.priorities
         if r.requested
     ]
-    return render(
+    return render_page(
         request,
         "whatif.html",
         problems=[],

@@ -78,17 +78,12 @@
           style: function (f) {
             return excluded.has(f.properties.code) ? STYLE.excluded : STYLE.area;
           }
-        }).addTo(map).bringToBack();
+        }).addTo(map);
         if (labels.source) map.attributionControl.addAttribution(labels.source);
       });
   }
 
-  function draw(el) {
-    var data = readJSON(el.getAttribute("data-payload"));
-    var labels = readJSON(el.getAttribute("data-labels")) || {};
-    if (!data) return;
-    var map = L.map(el, { zoomSnap: 0.25, attributionControl: true });
-    map.attributionControl.setPrefix("Leaflet");
+  function drawOverlays(map, data, labels) {
     var bounds = L.latLngBounds([]);
     data.dangers.forEach(function (d) {
       var circle = L.circle([d.lat, d.lon], Object.assign({ radius: d.radius_km * 1000 },
@@ -103,17 +98,28 @@
     });
     if (bounds.isValid() && data.shelters.length + data.dangers.length > 1) {
       map.fitBounds(bounds.pad(0.2));
-    } else {
-      map.fitBounds(FRANCE);
     }
+  }
+
+  // The areas first, then what lies on them: once anything is drawn, the whole map is
+  // (tests and readers never see the circles without the départements).
+  function draw(el) {
+    var data = readJSON(el.getAttribute("data-payload"));
+    var labels = readJSON(el.getAttribute("data-labels")) || {};
+    if (!data) return;
+    var map = L.map(el, { zoomSnap: 0.25, attributionControl: true });
+    map.attributionControl.setPrefix("Leaflet");
+    map.fitBounds(FRANCE);
     legend(labels).addTo(map);
-    if (data.polygons) {
-      var root = el.getAttribute("data-static") || "/static/";
-      drawAreas(map, root + data.polygons, new Set(data.excluded_areas), labels)
-        .then(function () { el.setAttribute("data-ready", "true"); });
-    } else {
-      el.setAttribute("data-ready", "true");
-    }
+    var areas = data.polygons
+      ? drawAreas(map, (el.getAttribute("data-static") || "/static/") + data.polygons,
+                  new Set(data.excluded_areas), labels)
+      : Promise.resolve();
+    areas.catch(function () { /* no polygons: the plain background stays */ })
+      .then(function () {
+        drawOverlays(map, data, labels);
+        el.setAttribute("data-ready", "true");
+      });
   }
 
   function start() {
