@@ -351,6 +351,27 @@ class ReportCount(SQLModel, table=True):
     compromised: int = 0
 
 
+class StressJobRow(SQLModel, table=True):
+    """A stress job (``api.services.stress``): its progress and, once done, its report's
+    aggregates, stored without any case and without any shelter's location."""
+
+    __tablename__ = "stress_jobs"
+    id: str = Field(primary_key=True, max_length=32)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    status: str = Field(default="running", max_length=16)
+    phase: str = Field(default="starting", max_length=80)
+    done: int = 0
+    total: int = 0
+    seconds_left: float | None = None
+    stop_requested: bool = False
+    started_at: datetime = Field(default_factory=utcnow)
+    #: written every few seconds by the process that runs it: older, that process is gone
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: str | None = Field(default=None, max_length=2000)
+
+
 class WebSession(SQLModel, table=True):
     """A browser's log-in (``api.web.sessions``): the cookie is stored only as its hash."""
 

@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from stress.groups import EVERYONE
 from stress.spec import (
     MAX_DRAWS,
     StressSpec,
@@ -30,6 +31,7 @@ from stress.spec import (
     network_problems,
 )
 from stress.sweep import MAX_LOCAL_WORKERS, ClusterOptions, SweepError, SweepProgress
+from stress.texts import Texts
 
 if TYPE_CHECKING:
     # The engine (OR-Tools) is loaded only when a sweep runs.
@@ -40,72 +42,7 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 #: rows per table in the summary
 ROWS = 10
-Lang = Literal["en", "fr"]
-
-#: every text of the summary, by language
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "{name}: {draws} draws against {network} (seed {seed}; {proven} proven optimal)",
-        "persons": "persons per draw on average: {persons:.1f}",
-        "all": "P(everyone placed)",
-        "at_or_above": "P(everyone at priority ≥{p} placed)",
-        "probability": "probability",
-        "ci": "95 % CI",
-        "group": "group",
-        "requested": "persons per draw",
-        "unplaced": "unplaced per draw",
-        "bottleneck": "what keeps people out",
-        "draws_share": "share of draws",
-        "persons_mean": "persons per draw",
-        "shelter": "shelter",
-        "department": "département",
-        "full": "P(full on some night)",
-        "nights": "usually full",
-        "marginal": "one more place: extra persons per draw (on {n} draws)",
-        "extra": "extra persons",
-        "advice": "capacity advice, target: {target}",
-        "no_advice": "no set of candidates meets the target on the draws",
-        "chosen": "cheapest: {candidates} (cost {cost:g}; {sets} sets tried, {solves} solves)",
-        "fresh": "on fresh draws {draws}, as the target counts: P(all placed) {p}, "
-        "unplaced per draw {u}",
-        "compare": "comparison with {label} on the same draws",
-        "difference": "difference (after - before)",
-        "timing": "{wall:.1f} s on {workers} workers, {solves} solves, median solve {median:.3f} s",
-        "report": "report written to {path}",
-    },
-    "fr": {
-        "title": "{name} : {draws} tirages sur {network} "
-        "(graine {seed} ; {proven} optimaux prouvés)",
-        "persons": "personnes par tirage en moyenne : {persons:.1f}",
-        "all": "P(toutes placées)",
-        "at_or_above": "P(toutes celles de priorité ≥{p} placées)",
-        "probability": "probabilité",
-        "ci": "IC 95 %",
-        "group": "groupe",
-        "requested": "personnes par tirage",
-        "unplaced": "non placées par tirage",
-        "bottleneck": "ce qui empêche le placement",
-        "draws_share": "part des tirages",
-        "persons_mean": "personnes par tirage",
-        "shelter": "structure",
-        "department": "département",
-        "full": "P(complète une nuit)",
-        "nights": "complète en général",
-        "marginal": "une place de plus : personnes en plus par tirage (sur {n} tirages)",
-        "extra": "personnes en plus",
-        "advice": "conseil de capacité, objectif : {target}",
-        "no_advice": "aucun ensemble de candidats n'atteint l'objectif sur les tirages",
-        "chosen": "le moins cher : {candidates} "
-        "(coût {cost:g} ; {sets} ensembles, {solves} résolutions)",
-        "fresh": "sur de nouveaux tirages {draws}, comptés comme l'objectif : "
-        "P(toutes placées) {p}, non placées par tirage {u}",
-        "compare": "comparaison avec {label} sur les mêmes tirages",
-        "difference": "différence (après - avant)",
-        "timing": "{wall:.1f} s sur {workers} workers, {solves} résolutions, "
-        "médiane {median:.3f} s",
-        "report": "rapport écrit dans {path}",
-    },
-}
+Lang = Literal["en", "fr"]  # placement.i18n.LOCALES
 
 
 def stress(  # noqa: PLR0913  (typer: one parameter per command-line option, as `solve`)
@@ -124,36 +61,45 @@ def stress(  # noqa: PLR0913  (typer: one parameter per command-line option, as 
     report: Annotated[
         Path | None, typer.Option(help="write an HTML report with plots to this file")
     ] = None,
-    lang: Annotated[Lang, typer.Option(help="language of the summary")] = "en",
+    lang: Annotated[
+        Lang, typer.Option(help="language of the summary, the progress bar and the report")
+    ] = "en",
 ) -> None:
     """Stress-test the network: probability that everyone is placed, bottlenecks, advice."""
     from stress.run import run_stress
 
+    t = Texts(lang)
     err = Console(stderr=True, soft_wrap=True)
     # The scheduler's INFO lines would bury the progress bar (distributed sets its level when
     # imported, so after that).
     import distributed  # noqa: F401
 
     logging.getLogger("distributed").setLevel(logging.WARNING)
-    spec, networks = _load(spec_file, draws, err)
-    with _ProgressBar(err) as bar:
+    spec, networks = _load(spec_file, draws, err, t)
+    with _ProgressBar(err, t) as bar:
         try:
             result = run_stress(spec, networks, ClusterOptions(cluster, workers), bar.update)
         except SweepError as e:
-            err.print(f"[red]error:[/red] {e}", highlight=False)
+            params = dict(e.params)
+            if "phase" in params:  # a phase's name is a msgid too
+                params["phase"] = t.gettext(params["phase"])
+            problem = t.gettext(e.msgid, **params)
+            err.print(t.gettext("error: {problem}", problem=problem), style="red", markup=False)
             raise typer.Exit(EXIT_FAILED) from None
     if report is not None:
         from stress.html import html_report
 
-        report.write_text(html_report(result, networks.base), encoding="utf-8")
-        err.print(TEXTS[lang]["report"].format(path=report), highlight=False)
+        report.write_text(html_report(result, networks.base, lang), encoding="utf-8")
+        err.print(t.gettext("report written to {path}", path=report), highlight=False)
     if json_output:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
-        render_summary(result, Console(width=None if sys.stdout.isatty() else 140), lang)
+        render_summary(result, Console(width=None if sys.stdout.isatty() else 140), t)
 
 
-def _load(spec_file: Path, draws: int | None, err: Console) -> tuple[StressSpec, Networks]:
+def _load(
+    spec_file: Path, draws: int | None, err: Console, t: Texts
+) -> tuple[StressSpec, Networks]:
     """The spec and its networks, or every problem on stderr and exit code 2."""
     from stress.run import Networks
 
@@ -172,7 +118,7 @@ def _load(spec_file: Path, draws: int | None, err: Console) -> tuple[StressSpec,
             raise StressSpecError(str(spec_file), problems)
     except StressSpecError as e:
         for line in str(e).splitlines():
-            err.print(f"[red]error:[/red] {line}", highlight=False)
+            err.print(t.gettext("error: {problem}", problem=line), style="red", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     return spec, Networks(base, compare)
 
@@ -180,11 +126,13 @@ def _load(spec_file: Path, draws: int | None, err: Console) -> tuple[StressSpec,
 class _ProgressBar:
     """A bar per phase on stderr: solves done, of how many, and the time left."""
 
-    def __init__(self, err: Console) -> None:
+    def __init__(self, err: Console, t: Texts) -> None:
+        self.t = t
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
+            TextColumn(t.gettext("time left")),
             TimeRemainingColumn(),
             console=err,
             transient=False,
@@ -201,114 +149,187 @@ class _ProgressBar:
     def update(self, event: SweepProgress) -> None:
         task = self.tasks.get(event.phase)
         if task is None:
-            task = self.tasks[event.phase] = self.progress.add_task(event.phase, total=event.total)
+            # the phase's name is a msgid of the stress catalogue (N_ where it is named)
+            description = self.t.gettext(event.phase)
+            task = self.tasks[event.phase] = self.progress.add_task(description, total=event.total)
         self.progress.update(task, completed=event.done, total=event.total)
 
 
-def _ci(low: float, high: float, percent: bool = True) -> str:
-    return f"{low:.1%} – {high:.1%}" if percent else f"{low:.2f} – {high:.2f}"
-
-
-def render_summary(r: StressReport, out: Console, lang: Lang = "en") -> None:
-    """The report as tables."""
-    t = TEXTS[lang]
+def render_summary(r: StressReport, out: Console, t: Texts) -> None:
+    """The report as tables, in the reader's language."""
     out.print(
-        t["title"].format(
+        t.ngettext(
+            "{name}: {n} draw against {network} (seed {seed}; {proven} proven optimal)",
+            "{name}: {n} draws against {network} (seed {seed}; {proven} proven optimal)",
+            r.draws,
             name=r.name,
-            draws=r.draws,
             network=r.network,
             seed=r.seed,
-            proven=r.proven_optimal_draws,
+            proven=t.integer(r.proven_optimal_draws),
         ),
         highlight=False,
     )
-    out.print(t["persons"].format(persons=r.persons_requested_mean), highlight=False)
-    table = Table(t["probability"], "", t["ci"])
-    table.add_row(t["all"], f"{r.all_placed.value:.1%}", _ci(r.all_placed.low, r.all_placed.high))
+    out.print(
+        t.gettext(
+            "Persons per draw on average: {persons}", persons=t.decimal(r.persons_requested_mean, 1)
+        ),
+        highlight=False,
+    )
+    ci = t.gettext("95 % CI")
+    table = Table(t.gettext("everyone placed"), t.gettext("probability"), ci)
+    table.add_row(
+        t.gettext(EVERYONE),
+        t.percent(r.all_placed.value),
+        t.ci(r.all_placed.low, r.all_placed.high),
+    )
     for p, e in r.all_placed_at_or_above.items():
-        table.add_row(t["at_or_above"].format(p=p), f"{e.value:.1%}", _ci(e.low, e.high))
+        table.add_row(
+            t.gettext("everyone at priority {p} or above", p=p),
+            t.percent(e.value),
+            t.ci(e.low, e.high),
+        )
     out.print(table)
     _render_groups(r, out, t)
     _render_saturation(r, out, t)
     _render_advice(r, out, t)
+    _render_comparison(r, out, t)
     if r.timing is not None:
         out.print(
-            t["timing"].format(
-                wall=r.timing.wall_seconds,
-                workers=r.timing.workers,
-                solves=r.timing.solves,
-                median=r.timing.median_solve_seconds,
+            t.ngettext(
+                "{wall} s on {n} worker, {solves} solves, median solve {median} s",
+                "{wall} s on {n} workers, {solves} solves, median solve {median} s",
+                r.timing.workers,
+                wall=t.decimal(r.timing.wall_seconds, 1),
+                solves=t.integer(r.timing.solves),
+                median=t.decimal(r.timing.median_solve_seconds, 3),
             ),
             highlight=False,
         )
 
 
-def _render_groups(r: StressReport, out: Console, t: dict[str, str]) -> None:
-    table = Table(t["group"], t["requested"], t["unplaced"], t["ci"])
+def _render_groups(r: StressReport, out: Console, t: Texts) -> None:
+    table = Table(
+        t.gettext("group"),
+        t.gettext("persons per draw"),
+        t.gettext("unplaced per draw"),
+        t.gettext("95 % CI"),
+    )
     for g in r.expected_unplaced[:ROWS]:
         table.add_row(
-            g.group,
-            f"{g.requested_mean:.2f}",
-            f"{g.unplaced.value:.2f}",
-            _ci(g.unplaced.low, g.unplaced.high, percent=False),
+            t.group(g.group),
+            t.decimal(g.requested_mean),
+            t.decimal(g.unplaced.value),
+            t.ci(g.unplaced.low, g.unplaced.high, percent=False),
         )
     out.print(table)
-    table = Table(t["bottleneck"], t["draws_share"], t["persons_mean"])
+    table = Table(
+        t.gettext("what keeps people out"),
+        t.gettext("share of draws"),
+        t.gettext("persons per draw"),
+    )
     for b in r.bottlenecks[:ROWS]:
-        table.add_row(b.reason, f"{b.draws_share:.1%}", f"{b.persons_mean:.2f}")
+        table.add_row(t.bottleneck(b.reason), t.percent(b.draws_share), t.decimal(b.persons_mean))
     out.print(table)
 
 
-def _render_saturation(r: StressReport, out: Console, t: dict[str, str]) -> None:
-    table = Table(t["shelter"], t["department"], t["full"], t["nights"])
+def _render_saturation(r: StressReport, out: Console, t: Texts) -> None:
+    full = t.gettext("P(full on some night)")
+    table = Table(t.gettext("shelter"), t.gettext("département"), full, t.gettext("usually full"))
     for s in r.shelters_saturated[:ROWS]:
-        table.add_row(s.shelter, s.department, f"{s.full_share.value:.1%}", s.usual_full_nights)
+        nights = t.night_ranges([(n.first, n.last) for n in s.usual_full_nights])
+        table.add_row(s.shelter, s.department, t.percent(s.full_share.value), nights)
     out.print(table)
-    table = Table(t["department"], "", t["full"])
+    table = Table(t.gettext("département"), "", t.gettext("P(all its places used on some night)"))
     for d in r.departments_saturated[:ROWS]:
-        table.add_row(d.department, d.name, f"{d.full_share.value:.1%}")
+        table.add_row(d.department, d.name, t.percent(d.full_share.value))
     out.print(table)
     if r.marginal_value:
+        title = t.ngettext(
+            "One more place: more persons placed per draw (on the first draw)",
+            "One more place: more persons placed per draw (on the first {n} draws)",
+            r.marginal_draws,
+        )
         table = Table(
-            t["shelter"], t["extra"], t["ci"], title=t["marginal"].format(n=r.marginal_draws)
+            t.gettext("shelter"), t.gettext("more persons"), t.gettext("95 % CI"), title=title
         )
         for m in r.marginal_value[:ROWS]:
             e = m.extra_persons
-            table.add_row(m.shelter, f"{e.value:.2f}", _ci(e.low, e.high, percent=False))
+            table.add_row(m.shelter, t.decimal(e.value), t.ci(e.low, e.high, percent=False))
         out.print(table)
 
 
-def _render_advice(r: StressReport, out: Console, t: dict[str, str]) -> None:
+def _render_advice(r: StressReport, out: Console, t: Texts) -> None:
     a = r.advice
-    if a is not None:
-        out.print(t["advice"].format(target=a.target), highlight=False)
-        if a.chosen is None:
-            out.print(t["no_advice"], highlight=False)
-        else:
-            out.print(
-                t["chosen"].format(
-                    candidates=", ".join(a.chosen.candidates) or "-",
-                    cost=a.chosen.cost,
-                    sets=a.sets_evaluated,
-                    solves=a.solves,
-                ),
-                highlight=False,
-            )
-        before, after = a.out_of_sample_before, a.out_of_sample_after
-        share, mean = f"{before.all_placed.value:.1%}", f"{before.unplaced_mean.value:.2f}"
-        if after is not None:
-            share += f" -> {after.all_placed.value:.1%}"
-            mean += f" -> {after.unplaced_mean.value:.2f}"
-        out.print(t["fresh"].format(draws=a.out_of_sample_draws, p=share, u=mean), highlight=False)
-    c = r.comparison
-    if c is not None:
-        table = Table("", t["all"], t["unplaced"], title=t["compare"].format(label=c.label))
-        for label, res in (("before", c.before), ("after", c.after)):
-            table.add_row(label, f"{res.all_placed.value:.1%}", f"{res.unplaced_mean.value:.2f}")
-        d, u = c.all_placed_difference, c.unplaced_difference
-        table.add_row(
-            t["difference"],
-            f"{d.value:+.1%} ({_ci(d.low, d.high)})",
-            f"{u.value:+.2f} ({_ci(u.low, u.high, percent=False)})",
+    if a is None:
+        return
+    out.print(
+        t.gettext("Capacity advice, target: {target}", target=t.target(a.target)), highlight=False
+    )
+    if a.chosen is None:
+        text = (
+            t.gettext("No set of candidates meets the target on the draws (proven).")
+            if a.proven
+            else t.gettext("No set of candidates was found to meet the target in the time given.")
         )
-        out.print(table)
+    else:
+        text = t.gettext(
+            "Cheapest set: {chosen}, cost {cost} ({proof})",
+            chosen=", ".join(a.chosen.candidates) or t.gettext("nothing to add"),
+            cost=t.decimal(a.chosen.cost),
+            proof=t.gettext("proven the cheapest")
+            if a.proven
+            else t.gettext("no cheaper set below {bound}", bound=t.decimal(a.cost_bound or 0)),
+        )
+        text += " " + t.found_by(a.found_by)
+    out.print(text, highlight=False)
+    text = t.gettext(
+        "model solves: {rounds}; sets checked by the engine: {sets}; engine solves: {solves}",
+        rounds=t.integer(a.model_rounds),
+        sets=t.integer(a.sets_evaluated),
+        solves=t.integer(a.solves),
+    )
+    out.print(text, highlight=False)
+    before, after = a.out_of_sample_before, a.out_of_sample_after
+    table = Table(
+        "",
+        t.gettext("everyone placed"),
+        t.gettext("unplaced per draw"),
+        title=t.gettext(
+            "On fresh draws {first} to {last}, as the target counts",
+            first=t.integer(a.out_of_sample_first),
+            last=t.integer(a.out_of_sample_last),
+        ),
+    )
+    table.add_row(
+        t.gettext("before"),
+        t.percent(before.all_placed.value),
+        t.decimal(before.unplaced_mean.value),
+    )
+    if after is not None:
+        table.add_row(
+            t.gettext("after"),
+            t.percent(after.all_placed.value),
+            t.decimal(after.unplaced_mean.value),
+        )
+    out.print(table)
+
+
+def _render_comparison(r: StressReport, out: Console, t: Texts) -> None:
+    c = r.comparison
+    if c is None:
+        return
+    title = t.gettext("Comparison with {label}, on the same draws", label=c.label)
+    table = Table("", t.gettext("everyone placed"), t.gettext("unplaced per draw"), title=title)
+    for label, res in ((t.gettext("before"), c.before), (t.gettext("after"), c.after)):
+        table.add_row(label, t.percent(res.all_placed.value), t.decimal(res.unplaced_mean.value))
+    d, u = c.all_placed_difference, c.unplaced_difference
+    table.add_row(
+        t.gettext("difference (after - before)"),
+        t.gettext("{value} ({ci})", value=t.percent(d.value, sign=True), ci=t.ci(d.low, d.high)),
+        t.gettext(
+            "{value} ({ci})",
+            value=t.decimal(u.value, sign=True),
+            ci=t.ci(u.low, u.high, percent=False),
+        ),
+    )
+    out.print(table)

@@ -9,6 +9,18 @@ from datetime import date, timedelta
 from typing import Any
 
 from placement.models import Arrival, Policy, Scenario, Shelter
+from stress.groups import (
+    EVERYONE,
+    MEN,
+    MINORS,
+    MOTHERS,
+    NONBINARY,
+    OPERATION,
+    PRIORITY,
+    SPEAKS,
+    TRANS_WOMEN,
+    WOMEN,
+)
 from stress.spec import Composition, Profile, StressSpec
 
 
@@ -133,18 +145,18 @@ class _Operation:
 
 def categories(a: Arrival, profile_name: str) -> list[str]:
     """The groups an arrival counts in for "expected unplaced by profile"."""
-    out = ["everyone", f"operation {profile_name}", f"priority {a.priority}"]
+    out = [EVERYONE, f"{OPERATION}{profile_name}", f"{PRIORITY}{a.priority}"]
     if a.effective_age < 18:
-        out.append("minors")
+        out.append(MINORS)
     elif a.gender == "woman":
-        out.append("women")
+        out.append(WOMEN)
         if a.trans:
-            out.append("trans women")
+            out.append(TRANS_WOMEN)
         if a.children:
-            out.append("women with children")
+            out.append(MOTHERS)
     elif a.gender == "man":
-        out.append("men")
+        out.append(MEN)
     else:
-        out.append("nonbinary people")
-    out += [f"speaks {tag}" for tag in a.languages]
+        out.append(NONBINARY)
+    out += [f"{SPEAKS}{tag}" for tag in a.languages]
     return out

@@ -16,6 +16,7 @@ import numpy as np
 from placement.admissibility import admissible_for_all
 from placement.context import Context
 from placement.explain import funnel
+from placement.i18n import N_
 from placement.models import Arrival, Scenario, Shelter
 from placement.occupancy import Occupancy
 from placement.rules import HouseholdRule, load_of
@@ -24,8 +25,11 @@ from solver.options import EngineOptions, SolveOptions
 from stress.draws import categories, draw_scenario, profile_of
 from stress.spec import Candidate, StressSpec
 
-#: bottleneck keys: ``no shelter: <rule>``, ``full: <shelter>``, and this one
-OTHER_PLAN_RULES = "room, but keep-apart or the network cap"
+#: bottleneck keys: ``no shelter: <rule>``, ``full: <shelter>``, and this one (a msgid of the
+#: ``stress`` catalogue: ``stress.texts`` says them all in the reader's words)
+NO_SHELTER = "no shelter: "
+FULL = "full: "
+OTHER_PLAN_RULES = N_("room, but keep-apart or the network cap")
 
 
 @dataclass(frozen=True)
@@ -146,14 +150,14 @@ def bottlenecks(ctx: Context, occupancy: Occupancy, unplaced: Sequence[Arrival])
         mask = admissible_for_all(ctx, members)
         if not mask.any():
             removed = funnel(ctx, a)
-            out[f"no shelter: {removed[-1][0].name if removed else 'household'}"] += a.persons
+            out[f"{NO_SHELTER}{removed[-1][0].name if removed else 'household'}"] += a.persons
             continue
         candidates = np.flatnonzero(mask)
         room = occupancy.room(load_of(ctx, members), candidates)
         if room.any():
             out[OTHER_PLAN_RULES] += a.persons
         for si in candidates[~room]:
-            out[f"full: {ctx.scenario.shelters[si].id}"] += a.persons
+            out[f"{FULL}{ctx.scenario.shelters[si].id}"] += a.persons
     return dict(out)
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from placement.explain import format_ranges, night_ranges
+from placement.explain import night_ranges
 from placement.models import PRIORITIES, Scenario
 from stress.evaluate import DrawOutcome
+from stress.spec import Target
 from stress.stats import Estimate, mean, proportion
 
 #: bottlenecks, shelters and départements listed in a report, at most
@@ -40,11 +43,18 @@ class Bottleneck(Out):
     persons_mean: float = Field(description="persons it kept out per draw, on average")
 
 
+class NightRange(Out):
+    first: date
+    last: date
+
+
 class Saturation(Out):
     shelter: str
     department: str
     full_share: Estimate = Field(description="probability that it is full on some night")
-    usual_full_nights: str = Field(description="nights it is usually full on, when full")
+    usual_full_nights: list[NightRange] = Field(
+        description="nights it is usually full on, when full"
+    )
 
 
 class DepartmentSaturation(Out):
@@ -76,18 +86,35 @@ class AdviceResult(Out):
     """The cheapest set of candidates; its figures count the target's group (everyone by
     default): in sample (the sweep's draws), and before/after on fresh draws."""
 
-    target: str
-    met: bool = Field(description="whether some set of candidates meets the target on the draws")
+    target: Target
+    met: bool = Field(description="whether a set of candidates meets the target on the draws")
+    proven: bool = Field(
+        description="met: the set is proven the cheapest; not met: proven that no set meets "
+        "the target (else the model's time limit or rounds ran out)"
+    )
+    found_by: Literal["model", "search"] | None = Field(
+        default=None,
+        description="which method found the set: the sample-average model, or the search "
+        "over sets in cost order (each judged by the engine on the draws)",
+    )
+    cost_bound: float | None = Field(
+        description="no set meeting the target costs less (the model's and the search's bound)"
+    )
     chosen: CandidateSet | None
-    sets_evaluated: int
+    model_rounds: int = Field(description="solves of the sample-average model")
+    model_draws: int = Field(description="draws in the model (those leaving someone out)")
+    model_variables: int
+    model_seconds: float = Field(description="varies with timing")
+    sets_evaluated: int = Field(description="sets the engine checked on the draws")
     solves: int = Field(
-        description="solves it took; varies with timing (a set is dropped as soon as it "
-        "misses the target, whichever draws came back first)"
+        description="engine solves it took; varies with timing (a set is dropped as soon as "
+        "it misses the target, whichever draws came back first)"
     )
     in_sample: NetworkResult | None
     out_of_sample_before: NetworkResult
     out_of_sample_after: NetworkResult | None
-    out_of_sample_draws: str = Field(description="the fresh draw indices it was checked on")
+    out_of_sample_first: int = Field(description="the first fresh draw it was checked on")
+    out_of_sample_last: int = Field(description="the last fresh draw it was checked on")
     out_of_sample_target_met: bool | None
 
 
@@ -131,7 +158,7 @@ class StressReport(Out):
 
     def numbers(self) -> dict[str, object]:
         """Everything but the timing: equal for equal spec, networks and seed."""
-        return self.model_dump(exclude={"timing": True, "advice": {"solves"}})
+        return self.model_dump(exclude={"timing": True, "advice": {"solves", "model_seconds"}})
 
 
 def unplaced_result(unplaced: Sequence[int]) -> NetworkResult:
@@ -222,7 +249,9 @@ def _shelters(network: Scenario, outcomes: Sequence[DrawOutcome]) -> list[Satura
                 shelter=s.id,
                 department=s.department,
                 full_share=proportion(len(full), n),
-                usual_full_nights=format_ranges(night_ranges(network, usual)),
+                usual_full_nights=[
+                    NightRange(first=a, last=b) for a, b in night_ranges(network, usual)
+                ],
             )
         )
     return sorted(out, key=lambda x: (-x.full_share.value, x.shelter))[:TOP]
@@ -237,7 +266,3 @@ def _departments(network: Scenario, outcomes: Sequence[DrawOutcome]) -> list[Dep
         for d, c in counts.items()
     ]
     return sorted(out, key=lambda x: (-x.full_share.value, x.department))
-
-
-def draws_label(first: int, stop: int) -> str:
-    return f"{first} to {stop - 1}"

@@ -27,11 +27,13 @@ from placement.models import (
     _check_languages,
     _department_code,
 )
+from stress.groups import FIXED_GROUPS, OPERATION, PRIORITY, SPEAKS
 
 #: bounds that keep a sweep within what a cluster can do in an evening
 MAX_DRAWS = 100_000
 MAX_OPERATION_SIZE = 2_000
-MAX_CANDIDATES = 12
+#: candidates of capacity advice: one boolean each in one CP-SAT model (solver/saa.py)
+MAX_CANDIDATES = 500
 Share = Annotated[float, Field(ge=0, le=1)]
 Weight = Annotated[float, Field(gt=0, le=1_000_000)]
 
@@ -249,6 +251,14 @@ class Advice(Frozen):
     check_draws: int = Field(
         default=200, ge=1, le=MAX_DRAWS, description="fresh draws to check the advice on"
     )
+    time_limit: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="seconds for the advice's search: the model's rounds get half, the "
+        "search over sets in cost order by the engine the rest",
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="CP-SAT workers of the advice model")
 
     @model_validator(mode="after")
     def _unique(self) -> Advice:
@@ -329,11 +339,10 @@ def network_problems(spec: StressSpec, network: Scenario) -> list[str]:
 
 def possible_groups(spec: StressSpec) -> set[str]:
     """The groups the report can count (see ``stress.draws.categories``)."""
-    out = {"everyone", "women", "trans women", "women with children", "men", "minors"}
-    out |= {"nonbinary people"} | {f"priority {p}" for p in range(1, 6)}
+    out = set(FIXED_GROUPS) | {f"{PRIORITY}{p}" for p in range(1, 6)}
     for p in spec.profiles:
-        out.add(f"operation {p.name}")
-        out |= {f"speaks {tag}" for o in p.composition.origins for tag in o.languages}
+        out.add(f"{OPERATION}{p.name}")
+        out |= {f"{SPEAKS}{tag}" for o in p.composition.origins for tag in o.languages}
     return out
 
 

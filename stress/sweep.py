@@ -1,7 +1,8 @@
 """Draws on a Dask cluster: a local one on this machine's cores, or an existing one.
 
 Each worker receives each network once (scattered to every worker before the first draw) and
-then only draw indices; the results come back keyed by index and are put in index order, so
+then only batches of draw indices (a few tasks per worker and phase: a task's overhead is paid
+per batch, not per draw); the results come back keyed by index and are put in index order, so
 the report does not depend on which worker solved what, nor on how many there are. A worker
 that dies mid-sweep loses nothing: the scheduler gives its draws to the others.
 """
@@ -9,12 +10,14 @@ that dies mid-sweep loses nothing: the scheduler gives its draws to the others.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from placement.i18n import N_
 from placement.models import Scenario
 from stress.spec import Candidate, StressSpec
 
@@ -23,8 +26,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 #: the most local workers a sweep starts (bounded: each is a process with its own engine)
 MAX_LOCAL_WORKERS = 64
+#: draws are sent in batches, one task each (per-task overhead: scheduling, a round trip);
+#: about this many tasks per worker per phase, of at most MAX_BATCH draws
+TASKS_PER_WORKER = 8
+MAX_BATCH = 25
+#: seconds between progress events while a single long task runs (so it can be stopped)
+POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -66,14 +77,30 @@ OnProgress = Callable[[SweepProgress], None]
 
 
 class SweepError(Exception):
-    """The cluster could not be reached or a draw failed on every try."""
+    """The cluster could not be reached or a draw failed on every try: ``msgid`` (of the
+    ``stress`` catalogue) with its ``params``; ``str()`` is the English text."""
+
+    def __init__(self, msgid: str, **params: str) -> None:
+        super().__init__(msgid.format(**params))
+        self.msgid = msgid
+        self.params = params
 
 
-def _run_job(networks: dict[str, Scenario], spec: StressSpec, job: Job) -> DrawOutcome:
+def _run_batch(
+    networks: dict[str, Scenario], spec: StressSpec, jobs: tuple[Job, ...]
+) -> list[DrawOutcome]:
     # Imported here: the command line loads this module before the engine is needed.
     from stress.evaluate import solve_draw
 
-    return solve_draw(networks[job.network], spec, job.index, job.changes, job.detail)
+    return [solve_draw(networks[j.network], spec, j.index, j.changes, j.detail) for j in jobs]
+
+
+def batches(jobs: Sequence[Job], workers: int) -> list[tuple[Job, ...]]:
+    """Jobs in consecutive batches, one task each: about ``TASKS_PER_WORKER`` tasks per
+    worker (so that the faster workers take more, and a lost worker loses little), of at
+    most ``MAX_BATCH`` jobs (so that progress moves)."""
+    size = max(1, min(MAX_BATCH, math.ceil(len(jobs) / (max(1, workers) * TASKS_PER_WORKER))))
+    return [tuple(jobs[i : i + size]) for i in range(0, len(jobs), size)]
 
 
 class Sweep:
@@ -112,7 +139,7 @@ class Sweep:
                 self._client = Client(self._cluster)
         except OSError as e:  # includes timeouts reaching the scheduler
             self.close()
-            raise SweepError(f"cannot reach the cluster: {e}") from None
+            raise SweepError(N_("cannot reach the cluster: {error}"), error=str(e)) from None
         # Once per worker, not per draw (hash=False: every sweep sends its own copy).
         self._data = self._client.scatter([self.networks, self.spec], broadcast=True, hash=False)
         return self
@@ -151,23 +178,57 @@ class Sweep:
         if not jobs:
             return []
         networks, spec = self._data
-        futures = [self._client.submit(_run_job, networks, spec, job, pure=False) for job in jobs]
-        position = {f.key: i for i, f in enumerate(futures)}
+        groups = batches(jobs, self.workers or 1)
+        futures = [
+            self._client.submit(_run_batch, networks, spec, group, pure=False) for group in groups
+        ]
+        first = {f.key: sum(len(g) for g in groups[:i]) for i, f in enumerate(futures)}
         out: list[DrawOutcome | None] = [None] * len(jobs)
         started = time.perf_counter()
+        done = 0
         try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                outcome = out[position[future.key]] = future.result()
+            for future in as_completed(futures):
+                results = future.result()
+                out[first[future.key] : first[future.key] + len(results)] = results
+                done += len(results)
                 if self.on_progress is not None:
                     self.on_progress(
                         SweepProgress(phase, done, len(jobs), time.perf_counter() - started)
                     )
-                if enough is not None and enough(outcome):
+                if enough is not None and any(enough(o) for o in results):
                     for f in futures:
                         f.cancel()
                     break
         except Exception as e:
             for f in futures:
                 f.cancel()
-            raise SweepError(f"{phase}: a draw failed: {e}") from e
+            raise SweepError(
+                N_("{phase}: a draw failed: {error}"), phase=phase, error=str(e)
+            ) from e
         return [o for o in out if o is not None]
+
+    def call(self, phase: str, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(networks, spec, *args)`` as one task on the cluster (a worker process, which
+        closing the sweep stops), with a progress event every ``POLL_SECONDS``."""
+        from distributed import TimeoutError as DaskTimeout
+        from distributed import wait
+
+        networks, spec = self._data
+        future = self._client.submit(fn, networks, spec, *args, pure=False)
+        started = time.perf_counter()
+        try:
+            while True:
+                try:
+                    wait(future, timeout=POLL_SECONDS)
+                    break
+                except DaskTimeout:
+                    pass
+                if self.on_progress is not None:
+                    self.on_progress(SweepProgress(phase, 0, 1, time.perf_counter() - started))
+            result: T = future.result()
+        except Exception as e:
+            future.cancel()
+            raise SweepError(N_("{phase}: failed: {error}"), phase=phase, error=str(e)) from e
+        if self.on_progress is not None:
+            self.on_progress(SweepProgress(phase, 1, 1, time.perf_counter() - started))
+        return result

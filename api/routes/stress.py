@@ -7,18 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, status
 
-from api.deps import CoordinatorOrAnalyst, SessionDep, SettingsDep
+from api.deps import CoordinatorOrAnalyst, EngineDep, SessionDep, SettingsDep
 from api.services import stress as service
 
 router = APIRouter(prefix="/stress", tags=["stress"])
 
 
-def get_stress_jobs(request: Request) -> service.StressJobs:
+def get_stress_jobs(request: Request, engine: EngineDep) -> service.StressJobs:
     """The application's stress jobs (created with the first request that needs them)."""
     state = request.app.state
     jobs: service.StressJobs | None = getattr(state, "stress_jobs", None)
     if jobs is None:
-        jobs = state.stress_jobs = service.StressJobs(service.StressSettings())
+        jobs = state.stress_jobs = service.StressJobs(service.StressSettings(), engine)
     return jobs
 
 
@@ -35,22 +35,25 @@ def start_stress_job(
 ) -> dict[str, Any]:
     """Start a stress test of the live network; poll its id for progress and results."""
     checked = service.spec_for_service(spec, jobs.settings)
-    jobs.check_room()
+    jobs.check_room(session)
     job_id = service.new_job_id()
     network = service.live_network(session, settings, jobs.settings, who, job_id)
     service.check_fits(checked, network)
-    return jobs.start(job_id, checked, network, who).view(who)
+    return service.view(session, jobs.start(session, job_id, checked, network, who), who)
 
 
 @router.get("/{job_id}")
-def read_stress_job(job_id: str, who: CoordinatorOrAnalyst, jobs: StressJobsDep) -> dict[str, Any]:
+def read_stress_job(
+    job_id: str, who: CoordinatorOrAnalyst, session: SessionDep, jobs: StressJobsDep
+) -> dict[str, Any]:
     """A stress job's progress (draws done, time left) and, once done, its aggregates."""
-    return jobs.get(job_id, who).view(who)
+    return service.view(session, jobs.get(session, job_id, who), who)
 
 
 @router.delete("/{job_id}")
-def stop_stress_job(job_id: str, who: CoordinatorOrAnalyst, jobs: StressJobsDep) -> dict[str, Any]:
-    """Stop a running stress job (it stops after the solves under way)."""
-    job = jobs.get(job_id, who)
-    job.stop.set()
-    return job.view(who)
+def stop_stress_job(
+    job_id: str, who: CoordinatorOrAnalyst, session: SessionDep, jobs: StressJobsDep
+) -> dict[str, Any]:
+    """Stop a running stress job (it stops after the solves under way, in whichever
+    process runs it)."""
+    return service.view(session, jobs.stop(session, job_id, who), who)

@@ -2,32 +2,37 @@
 analyst, watched while it runs, stopped on request.
 
 The sweep is :func:`stress.run.run_stress`, on a local Dask cluster or on the one
-``PLACEMENT_STRESS_CLUSTER`` names; it runs in a thread of its own per job. Jobs live in
-memory (in ``app.state``), not in the database: a restart forgets them, and their results are
-aggregates that can be recomputed from the spec and its seed. Analysts see aggregates only:
-no case (there is none in a report) and no location (the départements of the shelters are
-removed from what they see).
+``PLACEMENT_STRESS_CLUSTER`` names, in a thread of the API process that accepted the job.
+The job is a row of ``stress_jobs``: its progress, a heartbeat and, once done, its report,
+so every API process sees it, a ``DELETE`` handled by another process stops it (the running
+thread reads the row), and a restart keeps the finished ones. A job whose heartbeat stopped
+(its process is gone) reads as failed. The row holds aggregates only: no case (there is none
+in a report) and no shelter's location (the shelters' départements are put back from the
+shelters' table when a coordinator reads it; analysts never see them).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Any, Literal
+from datetime import date, timedelta
+from typing import Any
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlmodel import Session
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
+from api.db import begin_write, reading
 from api.domain_errors import Conflict, Invalid, NotFound, split_problems
 from api.services.capacity import held_stays, remaining
-from api.tables import utcnow
+from api.tables import ShelterRow, StressJobRow, aware, utcnow
 from placement.loading import validation_problems
 from placement.models import Scenario
 from stress.report import StressReport
@@ -36,9 +41,15 @@ from stress.sweep import ClusterOptions, SweepError, SweepProgress
 
 log = logging.getLogger(__name__)
 
-JobStatus = Literal["running", "done", "failed", "stopped"]
-#: finished jobs kept in memory, at most (the oldest are forgotten first)
-KEPT_JOBS = 50
+#: seconds between two writes of a running job's progress (and reads of its stop request)
+WRITE_SECONDS = 1.0
+#: seconds between two heartbeats of a running job
+HEARTBEAT_SECONDS = 5.0
+#: a running job without a heartbeat for this long belongs to a process that is gone
+STALE_SECONDS = 60.0
+INTERRUPTED = "interrupted: the service stopped while it ran"
+INTERNAL = "internal error (see the service log)"
+MAX_ERROR = 2000
 
 
 class StressSettings(BaseSettings):
@@ -59,116 +70,203 @@ class _Stopped(Exception):
     """Raised from the progress callback to stop a sweep."""
 
 
-@dataclass
-class StressJob:
-    """One sweep: who started it, how far it is, and its report once done."""
-
-    id: str
-    owner: int
-    status: JobStatus = "running"
-    phase: str = "starting"
-    done: int = 0
-    total: int = 0
-    seconds_left: float | None = None
-    report: StressReport | None = None
-    error: str | None = None
-    started: datetime = field(default_factory=lambda: datetime.now(UTC))
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def visible_to(self, who: Principal) -> bool:
-        return who.role == "coordinator" or who.id == self.owner
-
-    def view(self, who: Principal) -> dict[str, Any]:
-        """What ``who`` may see of this job: analysts get no location."""
-        out: dict[str, Any] = {
-            "id": self.id,
-            "status": self.status,
-            "progress": {
-                "phase": self.phase,
-                "done": self.done,
-                "total": self.total,
-                "seconds_left": None if self.seconds_left is None else round(self.seconds_left),
-            },
-            "started": self.started.isoformat(),
-            "error": self.error,
-            "report": None,
-        }
-        if self.report is not None:
-            out["report"] = aggregates_for(self.report, who)
-        return out
-
-
-def aggregates_for(report: StressReport, who: Principal) -> dict[str, Any]:
-    """The report as ``who`` may see it: coordinators all of it; others without the
-    départements where shelters are (shelters by id only)."""
+def stored_report(report: StressReport) -> dict[str, Any]:
+    """The report as stored: aggregates, without the shelters' départements."""
     data = report.model_dump(mode="json")
+    for row in data["shelters_saturated"]:
+        row["department"] = ""
+    return data
+
+
+def _stale(row: StressJobRow) -> bool:
+    return row.status == "running" and aware(row.heartbeat_at) < utcnow() - timedelta(
+        seconds=STALE_SECONDS
+    )
+
+
+def view(session: Session, row: StressJobRow, who: Principal) -> dict[str, Any]:
+    """What ``who`` may see of a job: coordinators the shelters' départements (read from
+    the shelters' table, audited) and the départements saturated; others neither."""
+    status, error = row.status, row.error
+    if _stale(row):
+        status, error = "failed", INTERRUPTED
+    out: dict[str, Any] = {
+        "id": row.id,
+        "status": status,
+        "progress": {
+            "phase": row.phase,
+            "done": row.done,
+            "total": row.total,
+            "seconds_left": None if row.seconds_left is None else round(row.seconds_left),
+        },
+        "started": aware(row.started_at).isoformat(),
+        "error": error,
+        "report": None,
+    }
+    if row.report is not None:
+        out["report"] = _aggregates_for(session, row, who)
+    return out
+
+
+def _aggregates_for(session: Session, row: StressJobRow, who: Principal) -> dict[str, Any]:
+    assert row.report is not None
+    data = {**row.report, "shelters_saturated": [dict(s) for s in row.report["shelters_saturated"]]}
     if who.role != "coordinator":
         data["departments_saturated"] = []
-        for row in data["shelters_saturated"]:
-            row["department"] = ""
+        return data
+    ids = [s["shelter"] for s in data["shelters_saturated"]]
+    where = {
+        r.id: r.shelter.department
+        for r in session.exec(select(ShelterRow).where(col(ShelterRow.id).in_(ids))).all()
+    }
+    for s in data["shelters_saturated"]:
+        s["department"] = where.get(s["shelter"], "")
+    audit.record_reads(session, who, "shelter", sorted(where), f"stress job {row.id}")
     return data
 
 
 class StressJobs:
-    """The running and recent stress jobs of one application."""
+    """The stress jobs of the service, in the database; the sweeps this process runs."""
 
-    def __init__(self, settings: StressSettings) -> None:
+    def __init__(self, settings: StressSettings, engine: Engine) -> None:
         self.settings = settings
-        self._jobs: dict[str, StressJob] = {}
-        self._lock = threading.Lock()
+        self.engine = engine
 
-    def check_room(self) -> None:
+    def running(self, session: Session) -> int:
+        """Jobs running now (whose process is alive), in any API process."""
+        cutoff = utcnow() - timedelta(seconds=STALE_SECONDS)
+        query = (
+            select(func.count())
+            .select_from(StressJobRow)
+            .where(col(StressJobRow.status) == "running", col(StressJobRow.heartbeat_at) >= cutoff)
+        )
+        return int(session.exec(query).one())
+
+    def check_room(self, session: Session) -> None:
         """``Conflict`` when as many jobs run as the settings allow."""
-        running = sum(j.status == "running" for j in self._jobs.values())
-        if running >= self.settings.max_running:
+        if self.running(session) >= self.settings.max_running:
             raise Conflict(
                 "too many stress jobs running",
                 [("jobs", f"at most {self.settings.max_running} at once; stop one or wait")],
             )
 
-    def start(self, job_id: str, spec: StressSpec, network: Scenario, who: Principal) -> StressJob:
-        """Start a sweep in a thread of its own; ``Conflict`` when too many run already."""
-        with self._lock:
-            self.check_room()
-            job = StressJob(id=job_id, owner=who.id)
-            self._jobs[job.id] = job
-            self._forget_old()
+    def start(
+        self, session: Session, job_id: str, spec: StressSpec, network: Scenario, who: Principal
+    ) -> StressJobRow:
+        """Store the job and start its sweep in a thread; ``Conflict`` when too many run
+        (checked again in the write transaction that stores it)."""
+        begin_write(session)
+        self.check_room(session)
+        row = StressJobRow(id=job_id, owner_id=who.id)
+        session.add(row)
+        session.commit()
+        session.refresh(row)
         thread = threading.Thread(
-            target=self._run, args=(job, spec, network), name=f"stress-{job.id}", daemon=True
+            target=self._run, args=(job_id, spec, network), name=f"stress-{job_id}", daemon=True
         )
         thread.start()
-        return job
+        return row
 
-    def get(self, job_id: str, who: Principal) -> StressJob:
-        job = self._jobs.get(job_id)
-        if job is None or not job.visible_to(who):
+    def get(self, session: Session, job_id: str, who: Principal) -> StressJobRow:
+        row = session.get(StressJobRow, job_id)
+        if row is None or not (who.role == "coordinator" or who.id == row.owner_id):
             raise NotFound("stress job")
-        return job
+        return row
 
-    def _forget_old(self) -> None:
-        finished = [j for j in self._jobs.values() if j.status != "running"]
-        for job in sorted(finished, key=lambda j: j.started)[: max(0, len(finished) - KEPT_JOBS)]:
-            del self._jobs[job.id]
+    def stop(self, session: Session, job_id: str, who: Principal) -> StressJobRow:
+        """Ask the job to stop (the process running it reads the request)."""
+        self.get(session, job_id, who)
+        begin_write(session)
+        session.execute(
+            update(StressJobRow)
+            .where(col(StressJobRow.id) == job_id, col(StressJobRow.status) == "running")
+            .values(stop_requested=True)
+        )
+        session.commit()
+        row = session.get(StressJobRow, job_id)
+        assert row is not None
+        session.refresh(row)
+        return row
 
-    def _run(self, job: StressJob, spec: StressSpec, network: Scenario) -> None:
+    # --- the sweep, in its thread ---------------------------------------------------------
+    def _write(self, job_id: str, **values: Any) -> bool:
+        """Set ``values`` on the running job; whether a stop was asked for."""
+        with Session(self.engine) as session:
+            session.execute(
+                update(StressJobRow)
+                .where(col(StressJobRow.id) == job_id, col(StressJobRow.status) == "running")
+                .values(heartbeat_at=utcnow(), **values)
+            )
+            session.commit()
+        with Session(reading(self.engine)) as session:
+            row = session.get(StressJobRow, job_id)
+            return row is None or row.stop_requested
+
+    def _run(self, job_id: str, spec: StressSpec, network: Scenario) -> None:
         from stress.run import Networks, run_stress
 
-        def on_progress(event: SweepProgress) -> None:
-            if job.stop.is_set():
-                raise _Stopped
-            job.phase, job.done, job.total = event.phase, event.done, event.total
-            job.seconds_left = event.seconds_left
-
+        watch = _Watch(self, job_id)
         options = ClusterOptions(self.settings.cluster, self.settings.workers)
+        values: dict[str, Any]
         try:
-            job.report = run_stress(spec, Networks(network), options, on_progress)
-            job.status = "done"
-        except SweepError as e:
-            job.status = "stopped" if job.stop.is_set() else "failed"
-            job.error = None if job.stop.is_set() else str(e)
+            report = run_stress(spec, Networks(network), options, watch.on_progress)
+            values = {"status": "done", "report": stored_report(report)}
+        except (SweepError, _Stopped) as e:
+            stopped = watch.stop.is_set()
+            values = {"status": "stopped" if stopped else "failed"}
+            values["error"] = None if stopped else str(e)[:MAX_ERROR]
         except Exception:  # a job's failure must not take the service down
-            log.exception("stress job %s failed", job.id)
-            job.status, job.error = "failed", "internal error (see the service log)"
+            log.exception("stress job %s failed", job_id)
+            values = {"status": "failed", "error": INTERNAL}
+        finally:
+            watch.close()
+        try:
+            self._write(job_id, finished_at=utcnow(), seconds_left=None, **values)
+        except Exception:
+            log.exception("stress job %s: its result could not be stored", job_id)
+
+
+class _Watch:
+    """A running job's link to its row: progress written at most every ``WRITE_SECONDS``,
+    a heartbeat every ``HEARTBEAT_SECONDS``, and the stop request read back."""
+
+    def __init__(self, jobs: StressJobs, job_id: str) -> None:
+        self.jobs = jobs
+        self.job_id = job_id
+        self.stop = threading.Event()
+        self.last_write = 0.0
+        self._done = threading.Event()
+        self._beat = threading.Thread(target=self._heartbeat, daemon=True, name=f"beat-{job_id}")
+        self._beat.start()
+
+    def _heartbeat(self) -> None:
+        while not self._done.wait(HEARTBEAT_SECONDS):
+            try:
+                if self.jobs._write(self.job_id):
+                    self.stop.set()
+            except Exception:
+                log.exception("stress job %s: heartbeat failed", self.job_id)
+
+    def on_progress(self, event: SweepProgress) -> None:
+        if self.stop.is_set():
+            raise _Stopped
+        now = time.monotonic()
+        if now - self.last_write < WRITE_SECONDS and event.done < event.total:
+            return
+        self.last_write = now
+        left = event.seconds_left
+        if self.jobs._write(
+            self.job_id,
+            phase=event.phase[:80],
+            done=event.done,
+            total=event.total,
+            seconds_left=left,
+        ):
+            self.stop.set()
+            raise _Stopped
+
+    def close(self) -> None:
+        self._done.set()
 
 
 def new_job_id() -> str:

@@ -3,11 +3,20 @@ watch it; results are aggregates, and analysts see no location."""
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
+from api.config import Settings
+from api.main import create_app
+from api.services.stress import INTERRUPTED, STALE_SECONDS
+from api.tables import StressJobRow, User, utcnow
 from tests.api.builders import CANARIES, World
 
 SPEC: dict[str, Any] = {
@@ -51,12 +60,52 @@ def test_analyst_runs_a_stress_job_and_sees_aggregates_without_locations(world: 
     assert world.call("mgr_brest", "GET", f"/stress/{job['id']}").status_code == 403
 
 
+@pytest.fixture
+def other_process(settings: Settings) -> Iterator[TestClient]:
+    """A second application on the same database: what another API process, or the service
+    after a restart, sees (it shares nothing in memory with the first)."""
+    with TestClient(create_app(settings, run_migrations=False)) as c:
+        yield c
+
+
 @pytest.mark.slow
-def test_a_stress_job_can_be_stopped(world: World):
+def test_a_stress_job_is_stored_and_seen_by_another_process(
+    world: World, other_process: TestClient
+):
+    job_id = world.call("analyst", "POST", "/stress", json=SPEC).json()["id"]
+    done = _wait(world, "analyst", job_id)
+    seen = other_process.get(f"/stress/{job_id}", headers=world.headers["analyst"])
+    assert seen.status_code == 200 and seen.json()["report"] == done["report"]
+    # The row holds aggregates only: no shelter's département, no location.
+    engine = world.client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        row = session.get(StressJobRow, job_id)
+        assert row is not None and row.status == "done" and row.report is not None
+        assert all(s["department"] == "" for s in row.report["shelters_saturated"])
+        assert not any(canary in json.dumps(row.report) for canary in CANARIES)
+
+
+@pytest.mark.slow
+def test_a_stress_job_can_be_stopped_from_another_process(world: World, other_process: TestClient):
     r = world.call("coord", "POST", "/stress", json={**SPEC, "draws": 2000})
     assert r.status_code == 202, r.text
-    assert world.call("coord", "DELETE", f"/stress/{r.json()['id']}").status_code == 200
+    stop = other_process.delete(f"/stress/{r.json()['id']}", headers=world.headers["coord"])
+    assert stop.status_code == 200, stop.text
     assert _wait(world, "coord", r.json()["id"])["status"] == "stopped"
+
+
+def test_a_job_whose_process_is_gone_reads_as_failed_and_leaves_room(world: World):
+    engine = world.client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        coord = session.exec(select(User.id).where(User.handle == "coord")).one()
+        assert coord is not None
+        beat = utcnow() - timedelta(seconds=STALE_SECONDS + 5)
+        session.add(StressJobRow(id="gone", owner_id=coord, heartbeat_at=beat, total=30))
+        session.commit()
+    job = world.call("coord", "GET", "/stress/gone").json()
+    assert job["status"] == "failed" and job["error"] == INTERRUPTED
+    # It does not hold the one running slot: a new job starts.
+    assert world.call("coord", "POST", "/stress", json=SPEC).status_code == 202
 
 
 @pytest.mark.parametrize(
