@@ -104,7 +104,7 @@ def test_stored_scenarios_become_plan_bases(settings: Settings) -> None:
     from api.plan_options import PlanBasis
 
     cfg = _config(settings.url())
-    command.downgrade(cfg, "0009_web")
+    command.downgrade(cfg, "0009_stress2")
     scenario = {
         "policy": {"safety_distance_km": 150, "stale_capacity": "exclude"},
         "shelters": [{"id": "S1", "stale": True}, {"id": "S2", "held": True}, {"id": "S3"}],

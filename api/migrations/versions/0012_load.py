@@ -9,8 +9,8 @@ memory; this revision turns each stored scenario into its basis and drops the co
 still queued or running cannot be solved without it: they end ``failed``, said so (the
 service is stopped for an upgrade: they were interrupted anyway).
 
-Revision ID: 0011_load
-Revises: 0009_web
+Revision ID: 0012_load
+Revises: 0009_stress2 (file 0011_stress2.py)
 """
 
 import json
@@ -21,8 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_load"
-down_revision: str | None = "0009_web"
+revision: str = "0012_load"
+down_revision: str | None = "0009_stress2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
