@@ -123,9 +123,13 @@ def _error_response(code: int) -> dict[str, Any]:
 
 def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
     """The methods of every operation on the request's path (``Allow`` of a 405): the
-    routers are separate, so the framework's own answer lists only one router's."""
+    routers are separate, so the framework's own answer lists only one router's. Routes
+    outside the document are left out (the web pages: an included router's own routes keep
+    their paths without the ``/app`` prefix)."""
     methods: set[str] = set()
     for route in _api_routes(app.routes):
+        if not route.include_in_schema:
+            continue
         match, _ = route.matches({**scope, "method": "GET"})
         if match != Match.NONE or route.path_regex.match(scope.get("path", "")):
             methods |= set(route.methods or ())
