@@ -217,3 +217,34 @@ def test_places_are_held_at_a_shelter_until_released_and_bad_numbers_are_said(
     assert release and f"<td>{shelter}" in held.text
     client.post(release.group(1), data={"csrf_token": _csrf(client)})
     assert "libérée" in client.get(op).text
+
+
+def test_a_plan_using_a_shelter_marked_compromised_says_so(client: TestClient) -> None:
+    op = _operation(client, "OP-COMP")
+    rows = "id,gender,languages,priority\n" + "".join(f"K-{n},woman,en,5\n" for n in range(3))
+    client.post(
+        f"{op}/arrivals/import",
+        data={"csrf_token": _csrf(client)},
+        files={"file": ("a.csv", rows.encode(), "text/csv")},
+    )
+    planned = client.post(f"{op}/plan", data={"csrf_token": _csrf(client)}, follow_redirects=False)
+    plan = planned.headers["location"]
+    deadline = time.monotonic() + 60
+    while not client.get(f"{plan}/progress.json").json()["finished"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    page = client.get(plan).text
+    assert 'id="compromised"' not in page
+    shelter = re.search(r"<td>[^<]*</td><td>(SH-\d+)</td>", page)
+    assert shelter
+    token = client.tokens["demo-coordinator"]  # type: ignore[attr-defined]
+    marked = client.post(
+        f"/shelters/{shelter.group(1)}/compromised",
+        json={},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert marked.status_code == 200, marked.text
+    page = client.get(plan).text
+    assert 'id="compromised"' in page
+    assert f"{shelter.group(1)} : signalé compromis le" in page
+    assert "portée : tout le monde" in page

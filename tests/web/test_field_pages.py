@@ -198,3 +198,23 @@ def test_an_edit_records_only_the_fields_it_changed(client: TestClient) -> None:
     assert updates[-1].fields == ["age_max"]
     assert _row(client, sid).version == before + 1
     assert writes == []
+
+
+def test_a_compromised_shelter_is_flagged_on_the_shelters_page(client: TestClient) -> None:
+    from api.auth import principal_of
+    from api.services.compromised import Scope, mark_compromised
+    from api.tables import User
+
+    sid = SHELTER_IDS[5]
+    _log_in(client, "demo-coordinator")
+    line = re.compile(rf"<tr>\s*<td>{sid}[^\n]*")
+    before = line.search(client.get("/app/shelters").text)
+    assert before and "compromis" not in before.group(0)
+    app = client.app
+    with Session(app.state.engine) as session:  # type: ignore[attr-defined]
+        user = session.exec(select(User).where(User.handle == "demo-coordinator")).one()
+        who = principal_of(session, user)
+        settings = app.state.settings  # type: ignore[attr-defined]
+        mark_compromised(session, settings, sid, Scope("network", network="NET-X"), who)
+    after = line.search(client.get("/app/shelters").text)
+    assert after and "compromis" in after.group(0)  # the French page: "compromis"

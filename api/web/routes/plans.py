@@ -23,6 +23,7 @@ from api.services.plan_map import plan_map
 from api.solve_slots import SolveRate
 from api.store import MAX_PAGE, Page
 from api.tables import PlanJob
+from api.views import compromise_notes
 from api.web.deps import CheckedForm, CoordinatorPage, CoordinatorPageDep
 from api.web.engine_texts import engine_plan, engine_text
 from api.web.labels import STATUSES, label
@@ -39,6 +40,12 @@ _ALL = Page(MAX_PAGE, 0)
 
 SOLVING = N_("Solving: {seconds} s, stage {stage}")
 WAITING_FOR_SOLVER = N_("Waiting for a solver…")
+#: the scope of a compromised mark, as a coordinator reads it
+COMPROMISED_SCOPES = {
+    "everyone": N_("everyone"),
+    "operation": N_("this operation"),
+    "network": N_("this network"),
+}
 COMMITTED = N_("Plan committed: the shelters have been asked. Follow their answers here.")
 OUT_OF_DATE = N_(
     "The plan is out of date: something changed since it was made. Nothing was committed."
@@ -167,6 +174,8 @@ def plan_page(page: CoordinatorPage, plan_id: str, **extra: Any) -> HTMLResponse
     )
     t = web_translator(page.request)
     plan = engine_plan(t, Plan.model_validate(job.result)) if job.result else None
+    used = {p.shelter for p in plan.placements} if plan is not None else set()
+    compromised = compromise_notes(page.session, used)
     payload = plan_map(page.session, page.settings, job.id, page.who) if plan is not None else None
     page.session.commit()  # the reads' audit records
     context: dict[str, Any] = {"notice": None, "conflicts": [], "commit_error": None, **extra}
@@ -178,6 +187,8 @@ def plan_page(page: CoordinatorPage, plan_id: str, **extra: Any) -> HTMLResponse
         op=op,
         plan=plan,
         map_payload=payload,
+        compromised=compromised,
+        scope_label=lambda scope: t.gettext(COMPROMISED_SCOPES[scope]),
         solving=job.status in ACTIVE,
         levels=levels(page.session, job, plan),
         level_text=lambda lv: lv.text(t),

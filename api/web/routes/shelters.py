@@ -28,6 +28,7 @@ from api.services.capacity import is_stale
 from api.services.shelters import Change
 from api.store import MAX_PAGE, Page, handles, lock_shelters, visible_shelter
 from api.tables import ShelterRow, aware
+from api.views import compromise_notes
 from api.web.deps import CheckedForm, PageCoordinator
 from api.web.engine_texts import engine_text
 from api.web.render import render, web_translator
@@ -169,6 +170,7 @@ def shelters_page(
         request,
         "shelters.html",
         lines=lines,
+        compromised=compromise_notes(session, [row.id for row in rows]),
         accepts_text=lambda gs: ", ".join(t.gettext(GENDERS[g]) if g in GENDERS else g for g in gs),
         done=t.gettext(SAVED) if request.query_params.get("done") else None,
     )
