@@ -16,20 +16,17 @@ import numpy as np
 from placement.admissibility import admissible_for_all
 from placement.context import Context
 from placement.explain import funnel
-from placement.i18n import N_
 from placement.models import Arrival, Scenario, Shelter
 from placement.occupancy import Occupancy
 from placement.rules import HouseholdRule, load_of
 from solver.engine import solve_scenario
 from solver.options import EngineOptions, SolveOptions
 from stress.draws import categories, draw_scenario, profile_of
+from stress.groups import FULL, NO_SHELTER, OTHER_PLAN_RULES
 from stress.spec import Candidate, StressSpec
 
 #: bottleneck keys: ``no shelter: <rule>``, ``full: <shelter>``, and this one (a msgid of the
 #: ``stress`` catalogue: ``stress.texts`` says them all in the reader's words)
-NO_SHELTER = "no shelter: "
-FULL = "full: "
-OTHER_PLAN_RULES = N_("room, but keep-apart or the network cap")
 
 
 @dataclass(frozen=True)

@@ -18,3 +18,9 @@ FIXED_GROUPS = (EVERYONE, MINORS, WOMEN, TRANS_WOMEN, MOTHERS, MEN, NONBINARY)
 SPEAKS = "speaks "
 OPERATION = "operation "
 PRIORITY = "priority "
+
+#: what keeps people out, as bottleneck keys (``stress.evaluate``) and their texts
+#: (``stress.texts``): here so that reading the texts does not load the engine
+NO_SHELTER = "no shelter: "
+FULL = "full: "
+OTHER_PLAN_RULES = N_("room, but keep-apart or the network cap")

@@ -18,7 +18,7 @@ from babel.numbers import NumberPattern, parse_pattern
 
 from placement.i18n import N_, register_domain, translator
 from stress import groups
-from stress.evaluate import FULL, NO_SHELTER, OTHER_PLAN_RULES
+from stress.groups import FULL, NO_SHELTER, OTHER_PLAN_RULES
 from stress.spec import Target
 
 STRESS = "stress"
