@@ -64,6 +64,27 @@ def _operation(client: TestClient, reference: str) -> str:
     return str(answer.headers["location"])
 
 
+def _planned(client: TestClient, reference: str, prefix: str, women: int) -> tuple[str, str]:
+    """An operation of ``women`` women imported from a CSV, planned to the end: the plan
+    page's address and its HTML."""
+    op = _operation(client, reference)
+    rows = "id,gender,languages,priority\n" + "".join(
+        f"{prefix}-{n},woman,en,5\n" for n in range(women)
+    )
+    client.post(
+        f"{op}/arrivals/import",
+        data={"csrf_token": _csrf(client)},
+        files={"file": ("a.csv", rows.encode(), "text/csv")},
+    )
+    planned = client.post(f"{op}/plan", data={"csrf_token": _csrf(client)}, follow_redirects=False)
+    plan = planned.headers["location"]
+    deadline = time.monotonic() + 60
+    while not client.get(f"{plan}/progress.json").json()["finished"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    return plan, client.get(plan).text
+
+
 def _problems(html: str) -> list[str]:
     block = html.split('id="import-problems"', 1)[1].split("</div>", 1)[0]
     return re.findall(r"<li>([^<]*)</li>", block)
@@ -162,20 +183,7 @@ def test_missing_objects_and_other_roles_get_pages_not_json(client: TestClient) 
 def test_a_commit_after_a_shelter_changed_names_it_and_offers_a_new_plan(
     client: TestClient,
 ) -> None:
-    op = _operation(client, "OP-409")
-    rows = "id,gender,languages,priority\n" + "".join(f"C-{n},woman,en,5\n" for n in range(4))
-    client.post(
-        f"{op}/arrivals/import",
-        data={"csrf_token": _csrf(client)},
-        files={"file": ("a.csv", rows.encode(), "text/csv")},
-    )
-    planned = client.post(f"{op}/plan", data={"csrf_token": _csrf(client)}, follow_redirects=False)
-    plan = planned.headers["location"]
-    deadline = time.monotonic() + 60
-    while not client.get(f"{plan}/progress.json").json()["finished"]:
-        assert time.monotonic() < deadline
-        time.sleep(0.3)
-    page = client.get(plan).text
+    plan, page = _planned(client, "OP-409", "C", 4)
     shelter = re.search(r"<td>[^<]*</td><td>(SH-\d+)</td>", page)
     assert shelter
     token = client.tokens["demo-coordinator"]  # type: ignore[attr-defined]
@@ -219,21 +227,9 @@ def test_places_are_held_at_a_shelter_until_released_and_bad_numbers_are_said(
     assert "libérée" in client.get(op).text
 
 
+@pytest.mark.slow
 def test_a_plan_using_a_shelter_marked_compromised_says_so(client: TestClient) -> None:
-    op = _operation(client, "OP-COMP")
-    rows = "id,gender,languages,priority\n" + "".join(f"K-{n},woman,en,5\n" for n in range(3))
-    client.post(
-        f"{op}/arrivals/import",
-        data={"csrf_token": _csrf(client)},
-        files={"file": ("a.csv", rows.encode(), "text/csv")},
-    )
-    planned = client.post(f"{op}/plan", data={"csrf_token": _csrf(client)}, follow_redirects=False)
-    plan = planned.headers["location"]
-    deadline = time.monotonic() + 60
-    while not client.get(f"{plan}/progress.json").json()["finished"]:
-        assert time.monotonic() < deadline
-        time.sleep(0.3)
-    page = client.get(plan).text
+    plan, page = _planned(client, "OP-COMP", "K", 3)
     assert 'id="compromised"' not in page
     shelter = re.search(r"<td>[^<]*</td><td>(SH-\d+)</td>", page)
     assert shelter
