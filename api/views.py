@@ -85,6 +85,14 @@ def compromise_notes(
     }
 
 
+def plan_compromise_notes(
+    session: Session | None, plan: Plan | None
+) -> dict[str, list[CompromiseNote]]:
+    """The compromise records of the shelters a plan places people in (none without a plan)."""
+    used = {p.shelter for p in plan.placements} if plan is not None else set()
+    return compromise_notes(session, used)
+
+
 def _shelter_view(
     row: ShelterRow, who: Principal, settings: Settings, names: Mapping[int, str]
 ) -> ShelterOut | ShelterPublicOut:
@@ -266,8 +274,7 @@ def job_out(job: PlanJob, with_result: bool = True, t: Translator = ENGLISH) -> 
     """A job as coordinators see it (the plan's reasons and relaxations in ``t``'s language);
     with its result, the shelters it uses that were marked compromised."""
     plan = Plan.model_validate(job.result).localized(t) if with_result and job.result else None
-    used = {p.shelter for p in plan.placements} if plan else set()
-    notes = compromise_notes(object_session(job), used)  # type: ignore[arg-type]
+    notes = plan_compromise_notes(object_session(job), plan)  # type: ignore[arg-type]
     return PlanJobOut(
         compromised_shelters=[n for sid in sorted(notes) for n in notes[sid]],
         id=job.id,

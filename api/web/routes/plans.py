@@ -23,7 +23,7 @@ from api.services.plan_map import plan_map
 from api.solve_slots import SolveRate
 from api.store import MAX_PAGE, Page
 from api.tables import PlanJob
-from api.views import compromise_notes
+from api.views import plan_compromise_notes
 from api.web.deps import CheckedForm, CoordinatorPage, CoordinatorPageDep
 from api.web.engine_texts import engine_plan, engine_text
 from api.web.labels import STATUSES, label
@@ -174,8 +174,7 @@ def plan_page(page: CoordinatorPage, plan_id: str, **extra: Any) -> HTMLResponse
     )
     t = web_translator(page.request)
     plan = engine_plan(t, Plan.model_validate(job.result)) if job.result else None
-    used = {p.shelter for p in plan.placements} if plan is not None else set()
-    compromised = compromise_notes(page.session, used)
+    compromised = plan_compromise_notes(page.session, plan)
     payload = plan_map(page.session, page.settings, job.id, page.who) if plan is not None else None
     page.session.commit()  # the reads' audit records
     context: dict[str, Any] = {"notice": None, "conflicts": [], "commit_error": None, **extra}
