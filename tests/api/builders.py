@@ -4,7 +4,10 @@ fixtures stay in conftest.py."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +15,8 @@ from typing import Any
 import httpx
 import psycopg
 from fastapi.testclient import TestClient
+
+from api.config import Settings
 
 #: a place that must never reach a role that may not see it
 CANARY_LAT, CANARY_LON = 47.613579, -2.468024
@@ -142,3 +147,19 @@ def wait_ready(urls: list[str]) -> None:
                 pass
             assert time.monotonic() < deadline, "the API processes did not start"
             time.sleep(0.1)
+
+
+def users_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """``placement users ...`` as an operator runs it, on the test's database."""
+    env = dict(os.environ)
+    if settings.database_url:
+        env["PLACEMENT_DATABASE_URL"] = settings.database_url
+    else:
+        env["PLACEMENT_DB_PATH"] = str(settings.db_path)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "users", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

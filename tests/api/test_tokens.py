@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -15,23 +12,7 @@ from sqlmodel import Session, select
 from api.auth import add_token, add_user, tokens
 from api.config import Settings
 from api.tables import Token, utcnow
-from tests.api.builders import World, wait_ready
-
-
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """``placement users ...`` as an operator runs it, on the test's database."""
-    env = dict(os.environ)
-    if settings.database_url:
-        env["PLACEMENT_DATABASE_URL"] = settings.database_url
-    else:
-        env["PLACEMENT_DB_PATH"] = str(settings.db_path)
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "users", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.api.builders import World, users_cli, wait_ready
 
 
 def _me(urls: list[str], token: str) -> list[int]:
@@ -54,19 +35,19 @@ def test_revoked_token_and_deactivated_user_are_refused_by_both_workers(
 
     ids = [t.id for t in tokens(engine, "coord")]
     lost_id = ids[-2]  # the older of the two tokens just made
-    done = _cli(settings, "revoke-token", "coord", "--id", str(lost_id))
+    done = users_cli(settings, "revoke-token", "coord", "--id", str(lost_id))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "revoked 1 token of coord"
     assert _me(servers, lost) == [401, 401]  # at once, on both workers
     assert _me(servers, kept) == [200, 200]  # the user's other tokens still work
 
-    done = _cli(settings, "deactivate", "mgr_extra")
+    done = users_cli(settings, "deactivate", "mgr_extra")
     assert done.returncode == 0, done.stderr
     assert _me(servers, manager) == [401, 401]
-    refused = _cli(settings, "token", "mgr_extra")
+    refused = users_cli(settings, "token", "mgr_extra")
     assert refused.returncode == 2 and "deactivated" in refused.stderr
 
-    listing = _cli(settings, "tokens", "coord")
+    listing = users_cli(settings, "tokens", "coord")
     line = next(r for r in listing.stdout.splitlines() if r.startswith(f"{lost_id}\t"))
     assert line.split("\t")[4] != "-"  # revoked at
 
@@ -88,13 +69,13 @@ def test_expired_token_is_refused(world: World) -> None:
 
 def test_cli_tokens_expire_after_the_default_days(world: World, settings: Settings) -> None:
     engine = world.client.app.state.engine  # type: ignore[attr-defined]
-    done = _cli(settings, "token", "analyst")
+    done = users_cli(settings, "token", "analyst")
     assert done.returncode == 0, done.stderr
     newest = tokens(engine, "analyst")[-1]
     assert newest.expires_at is not None
     days = (newest.expires_at - newest.created_at).total_seconds() / 86400
     assert abs(days - settings.token_days) < 0.01
-    done = _cli(settings, "token", "analyst", "--days", "2")
+    done = users_cli(settings, "token", "analyst", "--days", "2")
     assert done.returncode == 0, done.stderr
     newest = tokens(engine, "analyst")[-1]
     assert newest.expires_at is not None

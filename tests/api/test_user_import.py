@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,22 +10,7 @@ from sqlmodel import Session, select
 from api.config import Settings
 from api.tables import User
 from api.user_import import MAX_ROWS, ImportRefused, import_users
-from tests.api.builders import World
-
-
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    if settings.database_url:
-        env["PLACEMENT_DATABASE_URL"] = settings.database_url
-    else:
-        env["PLACEMENT_DB_PATH"] = str(settings.db_path)
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "users", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.api.builders import World, users_cli
 
 
 def _handles(world: World) -> set[str]:
@@ -47,7 +29,7 @@ def test_import_creates_every_user_with_a_token_that_works(
         "mgr-b,shelter_manager,S-BREST;S-LYON,7\n"
         "coord-b,coordinator,,\n"
     )
-    done = _cli(settings, "import", str(csv))
+    done = users_cli(settings, "import", str(csv))
     assert done.returncode == 0, done.stderr
     tokens = dict(line.split("\t") for line in done.stdout.splitlines())
     assert set(tokens) == {"mgr-a", "mgr-b", "coord-b"}
@@ -69,7 +51,7 @@ def test_a_bad_row_refuses_the_whole_file_naming_row_and_column(
         "mgr-ok,shelter_manager,S-LYON\n"  # row 5: the handle is on row 2
         "coord,coordinator,\n"  # row 6: exists already (the world's coordinator)
     )
-    done = _cli(settings, "import", str(csv))
+    done = users_cli(settings, "import", str(csv))
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
