@@ -514,10 +514,7 @@ class _Lexicographic:
                 break
             support = in_play & (support | (step.x > 0))
             seconds = (self.deadline - time.monotonic()) / stages_left  # a fair share
-            if small or in_play.sum() > self.options.cpsat_max_columns:
-                # the neighbourhoods search further: measured at 1,000 x 3,000 standard,
-                # level 1: 8.4 s on the LP's 9,086 columns found 334, then a neighbourhood
-                # of 4,000 columns 335 in under 1 s
+            if small:
                 seconds = min(seconds, self.options.support_time_limit)
             found = self._cpsat(support, c, step.x, seconds)
             if found is not None and (support == in_play).all():
