@@ -129,6 +129,19 @@ class LexResult:
             return None
         return -last.bound
 
+    def cost_lower_bound_for(self, placed: dict[int, int]) -> int | None:
+        """A proven lower bound on the secondary cost of every plan that places at least
+        ``placed[p]`` persons at each priority p, or None: the cost stage's bound holds for
+        every plan that keeps its rows (each level's value reached), so for these plans when
+        ``placed`` reaches every level's value. With every level proven, it bounds the cost
+        of the lexicographically best plans (:attr:`cost_lower_bound`)."""
+        last = self.stages[-1] if self.stages else None
+        if last is None or last.stage.priority is not None or last.bound is None:
+            return None
+        if any(placed.get(r.stage.priority, 0) < r.value for r in self.stages[:-1]):
+            return None
+        return -last.bound
+
 
 class PlacementModel:
     """The CP-SAT model of a :class:`LinearModel`, on some of its columns."""

@@ -86,10 +86,13 @@ FLOW_NOTE = "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/�
 def _solved(
     start: Start, best: Allocation, result: LexResult | None, flow: Bound, started: float
 ) -> Solved:
-    """The plan with what is proven: the best bounds, the levels proven, the cost bound."""
+    """The plan with what is proven: the best bounds, the levels proven, and a lower bound
+    on the secondary cost of every plan placing at least as many persons at each level (with
+    every level proven: of the lexicographically best plans)."""
     ctx, units = start.ctx, start.units
     bound = flow if result is None else result.bounds(flow)
     placed = _lexicographic(ctx, units, best)  # persons at priority 5, 4, ..., 1
+    per_level = dict(zip(PRIORITIES, placed, strict=True))
     proven: list[int] = []
     reached = 0
     for p, persons in zip(PRIORITIES, placed, strict=True):
@@ -104,7 +107,7 @@ def _solved(
         time.perf_counter() - started,
         bound,
         tuple(proven),
-        None if result is None or len(proven) < len(PRIORITIES) else result.cost_lower_bound,
+        None if result is None else result.cost_lower_bound_for(per_level),
     )
 
 
