@@ -138,7 +138,8 @@ class LexResult:
         last = self.stages[-1] if self.stages else None
         if last is None or last.stage.priority is not None or last.bound is None:
             return None
-        if any(placed.get(r.stage.priority, 0) < r.value for r in self.stages[:-1]):
+        reached = {r.stage.priority: r.value for r in self.stages[:-1]}
+        if any(placed.get(p, 0) < value for p, value in reached.items() if p is not None):
             return None
         return -last.bound
 
@@ -457,7 +458,11 @@ class _Lexicographic:
         trivial = int(np.maximum(c[in_play], 0) @ self.lin.col_ub[in_play])
         step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", trivial)
         if self.options.lp_fixing:
-            step, in_play = self._lp(c, relevant, step, stages_left)
+            # the LP's time: a level's fair share (the LP is what proves a level); part of
+            # what is left for the cost stage, whose search for cheaper plans needs the rest
+            left = self.deadline - time.monotonic()
+            lp_seconds = left / stages_left if stage.priority else left * self.options.cost_lp_share
+            step, in_play = self._lp(c, relevant, step, stages_left, lp_seconds)
             if step.decided is Decided.LP_BOUND:
                 return step
         if step.decided is Decided.CPSAT_OPTIMAL:  # CP-SAT proved it on the LP's columns
@@ -493,16 +498,20 @@ class _Lexicographic:
         return step
 
     def _lp(
-        self, c: np.ndarray, relevant: np.ndarray, step: _Step, stages_left: int
+        self,
+        c: np.ndarray,
+        relevant: np.ndarray,
+        step: _Step,
+        stages_left: int,
+        lp_seconds: float,
     ) -> tuple[_Step, np.ndarray]:
-        """The LP relaxation's bound and column fixing, the LP solution rounded, and quick
-        CP-SAT solves on the LP's columns; decided ``LP_BOUND`` when the bound proves the
-        best plan found."""
+        """The LP relaxation's bound and column fixing (in ``lp_seconds`` at most), the LP
+        solution rounded, and quick CP-SAT solves on the LP's columns; decided ``LP_BOUND``
+        when the bound proves the best plan found."""
         in_play = self.active & relevant
         start_columns = (step.x > 0) | self.support_before | self.cheapest
-        left = self.deadline - time.monotonic()
         pricing = Pricing(start_columns, self.pricing_rounds, self.options.lp_solver)
-        proof = lp_proof(self.lin, c, in_play, step.z, left, pricing)
+        proof = lp_proof(self.lin, c, in_play, step.z, lp_seconds, pricing)
         if proof is None:
             return step, in_play
         step.bound = _lowest(step.bound, proof.integer_bound)
