@@ -141,6 +141,8 @@ class LexResult:
         reached = {r.stage.priority: r.value for r in self.stages[:-1]}
         if any(placed.get(p, 0) < value for p, value in reached.items() if p is not None):
             return None
+        if -last.bound <= 0 < last.value:
+            return None  # costs are never negative: a bound of 0 proves nothing
         return -last.bound
 
 

@@ -57,6 +57,12 @@ def test_a_level_is_proven_only_when_every_level_above_is():
     assert result.cost_lower_bound_for({**placed, 3: 3}) is None  # fewer at level 3: not
 
 
+def test_no_cost_bound_when_the_cost_stage_proved_only_that_costs_are_not_negative():
+    # the cost stage had no time for its LP: its bound is the trivial 0, against a cost of 80
+    result = _result((5, 2, Decided.FLOW_BOUND, 2), (None, 80, Decided.NOTHING_FOUND, 0))
+    assert result.cost_lower_bound_for({5: 2}) is None
+
+
 def test_no_cost_bound_without_the_cost_stage():
     # the time ran out after level 4: no stage bounds the cost
     result = _result((5, 2, Decided.FLOW_BOUND, 2), (4, 1, Decided.CPSAT_FEASIBLE, 3))
