@@ -15,10 +15,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from placement.i18n import N_
 from placement.text import Items, Param, Text, listed, message, plural_message
 
 #: a field path (``arrivals[3].gender``, or ``""`` for the document) and its problem
 Problem = tuple[str, Text | str]
+
+UNKNOWN_FIELD = N_("unknown field")
+NO_NAMES = N_("unknown field (this system stores no names)")
 
 
 class TextError(ValueError):
@@ -74,7 +78,7 @@ def _ctx(key: str) -> Callable[[Mapping[str, Any]], Param]:
 #: error's context
 PYDANTIC_MESSAGES: dict[str, Callable[[Mapping[str, Any]], Text]] = {
     "missing": lambda c: message("Field required"),
-    "extra_forbidden": lambda c: message("unknown field"),
+    "extra_forbidden": lambda c: message(UNKNOWN_FIELD),
     "literal_error": lambda c: message(
         "Input should be {expected}", expected=_alternatives(str(c.get("expected", "")))
     ),
@@ -142,7 +146,7 @@ def validation_problems(error: ValidationError) -> list[Problem]:
         # Union members and aliases add noise to the location; keep the data path.
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         if e["type"] == "extra_forbidden" and loc[-1:] == ("name",) and "arrivals" in loc:
-            problem = message("unknown field (this system stores no names)")
+            problem = message(NO_NAMES)
             problems.append((format_location(loc), problem))
         else:
             problems += error_problems(e, format_location(loc))

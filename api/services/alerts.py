@@ -14,6 +14,7 @@ from api.auth import Principal
 from api.domain_errors import Conflict, NotFound
 from api.store import FIRST_PAGE, Page
 from api.tables import Alert, utcnow
+from placement.text import message
 
 
 def alerts(
@@ -42,7 +43,7 @@ def resolve_alert(session: Session, alert_id: int, who: Principal) -> Alert:
     if row is None:
         raise NotFound("alert")
     if row.resolved_at is not None:
-        raise Conflict("alert already resolved", [("resolved_at", str(row.resolved_at))])
+        raise Conflict(message("alert already resolved"), [("resolved_at", str(row.resolved_at))])
     row.resolved_at = utcnow()
     session.add(row)
     audit.record(session, who, "write", "alert", [alert_id], "resolved")

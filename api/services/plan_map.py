@@ -37,6 +37,7 @@ from placement.loading import ScenarioError
 from placement.models import Arrival, Scenario, Shelter
 from placement.plan import Plan
 from placement.rules import CapacityRule, NeighbouringDepartmentRule
+from placement.text import message
 
 #: where the areas' polygons are, per geography (static files of the web app); None: no
 #: polygons shipped (the map then shows a plain background)
@@ -131,7 +132,7 @@ def job_scenario(session: Session, settings: Settings, job: PlanJob) -> Scenario
         return build_scenario(f"plan {job.id}", horizon, shelters, arrivals, policy)
     except ScenarioError as e:
         raise Conflict(
-            "the plan's shelters or arrivals changed since; plan again", e.messages
+            message("the plan's shelters or arrivals changed since; plan again"), e.messages
         ) from None
 
 
