@@ -38,7 +38,8 @@ from api.store import handles
 from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow
 from placement.i18n import Translator
 from placement.plan import Plan
-from placement.text import ENGLISH, Text
+from placement.text import ENGLISH, Text, render
+from solver.progress import stage_text
 
 
 def shelter_out(
@@ -288,5 +289,12 @@ def job_out(job: PlanJob, with_result: bool = True, t: Translator = ENGLISH) -> 
         committed_at=job.committed_at,
         result=plan,
         stale=stale_note(job, plan) if with_result else None,
-        progress=job.progress,
+        progress=progress_in(job.progress, t),
     )
+
+
+def progress_in(progress: dict[str, Any] | None, t: Translator) -> dict[str, Any] | None:
+    """A job's stored progress with its stage named in ``t``'s language."""
+    if not progress or "stage" not in progress:
+        return progress
+    return {**progress, "stage": render(stage_text(str(progress["stage"])), t)}
