@@ -31,6 +31,7 @@ from api.schemas import (
     ShelterPublicOut,
     StaleNote,
 )
+from api.services.alerts import alert_detail
 from api.services.capacity import is_stale
 from api.services.compromised import compromises_of
 from api.services.replanning import Outcome
@@ -235,8 +236,8 @@ def hold_out(h: Hold) -> HoldOut:
     )
 
 
-def alert_out(r: Alert) -> AlertOut:
-    """An alert as coordinators see it."""
+def alert_out(r: Alert, t: Translator = ENGLISH) -> AlertOut:
+    """An alert as coordinators see it (its detail in ``t``'s language)."""
     return AlertOut(
         id=r.id or 0,
         at=r.at,
@@ -244,7 +245,7 @@ def alert_out(r: Alert) -> AlertOut:
         placement_id=r.placement_id,
         arrival_id=r.arrival_id,
         shelter_id=r.shelter_id,
-        detail=r.detail,
+        detail=alert_detail(r, t),
         resolved_at=r.resolved_at,
     )
 

@@ -180,3 +180,45 @@ def test_a_refusal_kept_as_data_renders_in_both_languages() -> None:
     text: Text = message("the plan is {status}, not done", status=message("running"))
     assert render(text) == "the plan is running, not done"
     assert render(text, "fr") == "le plan a le statut « en cours de calcul », il n'est pas terminé"
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_alerts_read_in_french_and_in_english_as_before(world: World) -> None:
+    """A mother with a child, only Lyon takes children and never answers: the escalation and
+    the re-plan's alerts; a second person excluded from Lyon has no place (no_place)."""
+    from datetime import UTC, datetime, timedelta
+
+    from api.scheduler import run_due_jobs
+
+    engine = world.client.app.state.engine  # type: ignore[attr-defined]
+    settings = world.client.app.state.settings  # type: ignore[attr-defined]
+    op = make_operation(world)
+    docs = [
+        arrival_doc("A1", children=1),
+        arrival_doc("A2", children=1, exclude_shelters=["S-LYON"]),
+    ]
+    world.call("coord", "POST", f"/operations/{op}/arrivals/batch", json={"arrivals": docs})
+    r = world.call("coord", "POST", "/plans", json={"solver": "greedy", "operation_id": op})
+    plan = wait_plan(world, r.json()["id"])
+    assert world.call("coord", "POST", f"/plans/{plan['id']}/commit").status_code == 200
+    (first,) = world.call("coord", "GET", "/placements").json()
+    due = datetime.fromisoformat(first["answer_due_at"]).replace(tzinfo=UTC)
+    run_due_jobs(engine, settings, due + timedelta(minutes=1))
+    run_due_jobs(engine, settings, due + timedelta(hours=settings.replan_after_hours, minutes=2))
+    english = world.call("coord", "GET", "/alerts?open=false").json()
+    french = world.call("coord", "GET", "/alerts?open=false&lang=fr").json()
+    assert [a["id"] for a in english] == [a["id"] for a in french]
+    kinds = {a["kind"] for a in english}
+    assert kinds == {"no_place", "escalation", "replanned"}, english
+    by_kind = {a["kind"]: (a["detail"], f["detail"]) for a, f in zip(english, french, strict=True)}
+    assert by_kind["replanned"] == (
+        "unanswered by S-LYON: re-planned to nowhere (waiting list)",
+        "sans réponse de S-LYON : replanifié vers nulle part (liste d'attente)",
+    )
+    assert by_kind["escalation"][0].startswith("no answer from S-LYON by the deadline")
+    assert by_kind["escalation"][1].startswith("pas de réponse de S-LYON dans le délai")
+    first_no_place = next(a for a in english if a["kind"] == "no_place")["detail"]
+    assert first_no_place.startswith(f"plan {plan['id']}: no place; on the waiting list. ")
+    assert any(a["detail"].startswith("sans réponse : aucune place") for a in french), french
+    for alert in french:
+        assert english_left({"detail": alert["detail"], "errors": []}) == [], alert
