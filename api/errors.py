@@ -55,16 +55,17 @@ def reader_translator(request: Request) -> Translator:
 
 
 class ApiError(Exception):
-    """A refusal with a status code, a message and the fields concerned."""
+    """A refusal with a status code, a message and the fields concerned (catalogue messages,
+    rendered in the reader's language, as a domain error's)."""
 
     def __init__(
         self,
         status: int,
-        detail: str,
-        errors: Iterable[tuple[str, str]] = (),
+        detail: Text | str,
+        errors: Iterable[tuple[str, Text | str]] = (),
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(str(detail))
         self.status = status
         self.detail = detail
         self.errors = list(errors)
@@ -183,8 +184,10 @@ def install(app: FastAPI) -> None:
     """Register the error handlers on ``app``."""
 
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(body(exc.detail, exc.errors), exc.status, headers=exc.headers)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        t = reader_translator(request)
+        errors = [(f, render(p, t)) for f, p in exc.errors]
+        return JSONResponse(body(render(exc.detail, t), errors), exc.status, headers=exc.headers)
 
     @app.exception_handler(ServiceError)
     async def _refused(request: Request, exc: ServiceError) -> JSONResponse:

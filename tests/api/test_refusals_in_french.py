@@ -1,5 +1,5 @@
-"""The service's refusals read in the reader's language: 404, 409 (a commit that no longer
-fits), 422 with field problems, 413 and 429, asked with ``Accept-Language: fr``, carry no
+"""The service's refusals read in the reader's language: 401, 403, 404, 409 (a commit that
+no longer fits), 422 with field problems, 413 and 429, asked with ``Accept-Language: fr``, carry no
 English source text of the catalogues; asked without, they read exactly as before."""
 
 from __future__ import annotations
@@ -86,6 +86,10 @@ def test_404_409_and_422_refusals_are_french_when_asked_and_english_as_before(
         "errors": [{"field": "path.shelter_id", "problem": "not found"}],
     }
     _french(client.get("/no/such/page", headers=fr), 404)
+    # 401 without a token, 403 for a role the route does not admit
+    _french(client.get("/shelters", headers=FR), 401)
+    body = _french(client.get("/operations", headers={**world.as_("analyst"), **FR}), 403)
+    assert body["detail"] == "non autorisé pour le rôle analyst", body
     # 409: a shelter id and an operation reference already taken
     body = _french(client.post("/shelters", json=shelter_doc("S-LYON", "69"), headers=fr), 409)
     assert body == {
