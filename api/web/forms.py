@@ -3,7 +3,8 @@ a message next to each field.
 
 A cell or a form field is text; ``cell_value`` turns it into the scenario format's value
 (lists, yes/no, numbers are left to the models' own checks). ``field_errors`` turns a
-pydantic error or a service's ``(field, problem)`` pairs into ``{field: message}``.
+service's ``(field, problem)`` pairs (``pydantic_problems`` for a model's error) into
+``{field: message}``: the one place every form's problems are put next to their fields.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.domain_errors import FieldProblem
+from api.web.engine_texts import engine_text
 from placement.i18n import N_, Translator
 from placement.problems import error_problems, format_location
 
@@ -120,12 +122,23 @@ def split_field(path: str) -> tuple[int | None, str]:
     return index, found.group(2) or ""
 
 
-def field_errors(t: Translator, problems: Iterable[FieldProblem], render: Any) -> dict[str, str]:
-    """``{field: message}`` for a form: problems of one field joined; ``render`` turns an
-    engine or model text into the reader's language (``api.web.engine_texts``)."""
+#: form fields named otherwise than the document's path (a shelter's ``location.lat`` is typed in
+#: the ``lat`` field)
+FORM_FIELDS = {"location.lat": "lat", "location.lon": "lon"}
+
+
+def form_field(path: str) -> str:
+    """The form field of a problem's path: ``arrivals[3].gender`` -> ``gender``,
+    ``accepts[0]`` -> ``accepts``, ``location.lat`` -> ``lat``."""
+    return FORM_FIELDS.get(path) or split_field(path)[1]
+
+
+def field_errors(t: Translator, problems: Iterable[FieldProblem]) -> dict[str, str]:
+    """``{field: message}`` for a form, in the reader's language: the problems of one field
+    joined, each an engine or model text rendered by ``api.web.engine_texts``."""
     out: dict[str, str] = {}
     for path, problem in problems:
-        _, name = split_field(path)
-        text = render(t, problem)
+        name = form_field(path)
+        text = engine_text(t, problem)
         out[name] = f"{out[name]} {text}" if name in out else text
     return out

@@ -86,7 +86,7 @@ def create_operation(page: CoordinatorPageDep, form: CheckedForm) -> Response:
         except (Invalid, Conflict) as e:
             page.session.rollback()
             problems += e.errors
-    errors = field_errors(t, problems, engine_text)
+    errors = field_errors(t, problems)
     return render(page.request, "operation_new.html", status=422, errors=errors, values=values)
 
 
@@ -154,7 +154,7 @@ def add_arrival(operation_id: RowId, page: CoordinatorPageDep, form: CheckedForm
         except (Invalid, Conflict) as e:
             page.session.rollback()
             problems += e.errors
-    errors = field_errors(t, problems, engine_text)
+    errors = field_errors(t, problems)
     return operation_page(page, operation_id, status=422, errors=errors, values=values)
 
 
@@ -246,7 +246,7 @@ def create_hold(
         problems = pydantic_problems(e)
     except (Invalid, Conflict, TooMany) as e:
         problems = e.errors or [("places", e.detail)]
-    errors = field_errors(t, problems, engine_text)
+    errors = field_errors(t, problems)
     return operation_page(page, operation_id, status=422, hold_errors=errors, hold_values=values)
 
 

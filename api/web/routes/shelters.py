@@ -22,7 +22,7 @@ from api.auth import Principal
 from api.config import Settings
 from api.db import begin_write, write
 from api.deps import SessionDep, SettingsDep
-from api.domain_errors import Conflict, FieldProblem, Invalid
+from api.domain_errors import Conflict, Invalid
 from api.services import shelters as service
 from api.services.capacity import is_stale
 from api.services.shelters import Change
@@ -30,7 +30,7 @@ from api.store import MAX_PAGE, Page, handles, lock_shelters, visible_shelter
 from api.tables import ShelterRow, aware
 from api.views import compromise_notes
 from api.web.deps import CheckedForm, PageCoordinator
-from api.web.engine_texts import engine_text
+from api.web.forms import field_errors
 from api.web.render import render, web_translator
 from api.web.routes.shelter import freshness
 from placement.i18n import N_, Translator
@@ -98,16 +98,6 @@ def shelter_document(form: FormData, with_places: bool) -> dict[str, Any]:
     if with_places:
         doc["id"] = str(form.get("id", "")).strip()
     return doc
-
-
-def field_errors(t: Translator, errors: list[FieldProblem]) -> dict[str, str]:
-    """Problems by form field, in the reader's language (``location.lat`` is the ``lat``
-    field, ``accepts[0]`` the ``accepts`` group)."""
-    out: dict[str, str] = {}
-    for name, problem in errors:
-        key = name.split(".")[-1] if name.startswith("location") else name.split("[")[0]
-        out.setdefault(key.split(".")[0], engine_text(t, problem))
-    return out
 
 
 def _values(row: ShelterRow | None, form: FormData | None) -> dict[str, Any]:
