@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -286,3 +286,34 @@ def test_a_compromised_shelter_is_flagged_on_the_shelters_page(client: TestClien
         mark_compromised(session, settings, sid, Scope("network", network="NET-X"), who)
     after = line.search(client.get("/app/shelters").text)
     assert after and "compromis" in after.group(0)  # the French page: "compromis"
+
+
+@pytest.mark.parametrize(
+    ("at", "shown"),
+    [
+        # Paris is UTC+2 in summer and UTC+1 in winter; the UTC hour must not be shown
+        (datetime(2026, 7, 1, 12, 0, tzinfo=UTC), "01/07/2026 14:00"),
+        (datetime(2026, 1, 15, 23, 30, tzinfo=UTC), "16/01/2026 00:30"),
+    ],
+)
+def test_times_are_shown_in_the_services_time_zone(
+    client: TestClient, at: datetime, shown: str
+) -> None:
+    object_id = f"tz-{at:%m%d%H%M}"
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        session.add(
+            AuditRecord(
+                at=at, role="system", action="read", object_type="plan", object_id=object_id
+            )
+        )
+        session.commit()
+    _log_in(client, "demo-coordinator")
+    page = client.get(f"/app/audit?object_id={object_id}").text
+    assert shown in page  # Europe/Paris, the default PLACEMENT_TIME_ZONE
+    assert f"{at:%H:%M}" not in page
+
+
+def test_an_unknown_time_zone_is_refused_with_the_setting_named() -> None:
+    with pytest.raises(ValueError, match="time_zone") as refused:
+        Settings(time_zone="Europe/Atlantis")
+    assert "unknown time zone 'Europe/Atlantis'" in str(refused.value)
