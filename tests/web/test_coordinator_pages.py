@@ -5,6 +5,7 @@ shelter changed (409, naming it, offering a new plan)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.config import Settings
-from api.demo import DEMO_PASSWORDS, seed_demo
+from api.demo import DEMO_PASSWORDS, SHELTER_IDS, seed_demo
 from api.main import create_app
 
 
@@ -244,3 +245,23 @@ def test_a_plan_using_a_shelter_marked_compromised_says_so(client: TestClient) -
     assert 'id="compromised"' in page
     assert f"{shelter.group(1)} : signalé compromis le" in page
     assert "portée : tout le monde" in page
+
+
+@pytest.mark.slow
+def test_a_done_plans_map_shows_every_shelter_of_the_network_and_says_so_in_text(
+    client: TestClient,
+) -> None:
+    # a done job keeps only the versions of the shelters its plan uses; the map still shows
+    # the whole demo network (every active shelter), the unused ones with 0 placed
+    plan, _ = _planned(client, "OP-MAP", "M", 3)
+    page = client.get(f"{plan}/map").text
+    data = re.search(r'<script type="application/json" id="plan-map-data">(.*?)</script>', page)
+    assert data
+    markers = {m["id"]: m["placed"] for m in json.loads(data.group(1))["shelters"]}
+    assert sorted(markers) == sorted(SHELTER_IDS)
+    assert 1 <= sum(markers.values()) <= 3  # three women (on each shelter's busiest night)
+    assert sum(1 for placed in markers.values() if placed == 0) >= len(SHELTER_IDS) - 3
+    # the text alternative: the map's description and one table row per shelter
+    assert 'aria-describedby="plan-map-summary"' in page
+    assert f"La carte montre {len(SHELTER_IDS)} hébergements" in page
+    assert page.split('id="plan-map-shelters"', 1)[1].count('<th scope="row">') == len(markers)

@@ -13,8 +13,8 @@
 (function () {
   "use strict";
 
-  // Metropolitan France, when there is nothing to fit the view to.
-  var FRANCE = [[41.3, -5.2], [51.1, 9.6]];
+  // The country (metropolitan France, Switzerland), when there is nothing to fit the view to.
+  var COUNTRY = { fr: [[41.3, -5.2], [51.1, 9.6]], ch: [[45.8, 5.9], [47.9, 10.5]] };
   var STYLE = {
     area: { color: "#7a8691", weight: 0.8, fillColor: "#ffffff", fillOpacity: 1 },
     excluded: { color: "#7a8691", weight: 0.8, fillColor: "#d9534f", fillOpacity: 0.35 },
@@ -109,7 +109,7 @@
     if (!data) return;
     var map = L.map(el, { zoomSnap: 0.25, attributionControl: true });
     map.attributionControl.setPrefix("Leaflet");
-    map.fitBounds(FRANCE);
+    map.fitBounds(COUNTRY[data.geography] || COUNTRY.fr);
     legend(labels).addTo(map);
     var areas = data.polygons
       ? drawAreas(map, (el.getAttribute("data-static") || "/static/") + data.polygons,
