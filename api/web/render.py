@@ -19,6 +19,7 @@ from api.config import Settings
 from api.tables import aware
 from api.web import HERE, WEB
 from api.web.engine_texts import engine_text_filter
+from api.web.forms import date_hint
 from api.web.sessions import Visitor
 from placement.i18n import LOCALES, Translator, negotiate, translator
 
@@ -36,6 +37,7 @@ ENV = Environment(
 ENV.filters["engine_text"] = engine_text_filter
 ENV.filters["pair"] = lambda value: (value, value)  # an option whose value is its text
 ENV.globals["dict"] = dict
+ENV.globals["date_hint"] = date_hint
 
 #: the languages offered by the switch, each named in its own language
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from api.config import Settings
 from api.demo import DEMO_PASSWORDS, SHELTER_IDS, seed_demo
@@ -265,3 +266,20 @@ def test_a_done_plans_map_shows_every_shelter_of_the_network_and_says_so_in_text
     assert 'aria-describedby="plan-map-summary"' in page
     assert f"La carte montre {len(SHELTER_IDS)} hébergements" in page
     assert page.split('id="plan-map-shelters"', 1)[1].count('<th scope="row">') == len(markers)
+
+
+def test_an_operation_date_is_typed_as_the_reader_writes_it(client: TestClient) -> None:
+    def create(typed: str) -> Response:
+        data = {"csrf_token": _csrf(client), "reference": "OP-DATE", "date": typed, "danger": "93"}
+        return client.post("/app/operations", data=data, follow_redirects=False)
+
+    refused = create("31/02/2026")  # no such day: said next to the field, in French
+    assert refused.status_code == 422
+    assert (
+        '<p class="field-error" id="error-date">date attendue, au format jour/mois/année</p>'
+        in refused.text
+    )
+    assert "Jour/mois/année, par exemple 22/11/2033." in refused.text  # the field's hint
+    created = create("03/12/2026")
+    assert created.status_code == 303
+    assert "3 déc. 2026" in client.get(created.headers["location"]).text

@@ -30,7 +30,7 @@ from api.store import MAX_PAGE, Page, handles, lock_shelters, visible_shelter
 from api.tables import ShelterRow, aware
 from api.views import compromise_notes
 from api.web.deps import CheckedForm, PageCoordinator
-from api.web.forms import field_errors
+from api.web.forms import CellError, field_errors, read_date
 from api.web.render import render, web_translator
 from api.web.routes.shelter import freshness
 from placement.i18n import N_, Translator
@@ -254,10 +254,13 @@ async def edit_shelter(
 
 
 # --- the audit log ----------------------------------------------------------------------
-def _day(raw: str | None) -> date | None:
+def _day(t: Translator, raw: str | None, errors: dict[str, str], name: str) -> date | None:
+    """The date of a filter as the reader typed it (``forms.read_date``); a problem in
+    ``errors`` and no filter when it is not a date."""
     try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
+        return read_date(t, raw or "")
+    except CellError as e:
+        errors[name] = t.gettext(str(e))
         return None
 
 
@@ -273,7 +276,9 @@ def _text(raw: str | None, limit: int) -> str | None:
 def audit_page(request: Request, who: PageCoordinator, session: SessionDep) -> HTMLResponse:
     """The audit log, newest first, filtered by actor, action, object and dates."""
     q = request.query_params
-    since, until = _day(q.get("from")), _day(q.get("to"))
+    t = web_translator(request)
+    errors: dict[str, str] = {}
+    since, until = _day(t, q.get("from"), errors, "from"), _day(t, q.get("to"), errors, "to")
     offset = int(q["offset"]) if q.get("offset", "").isdigit() else 0
     filters = audit.AuditFilter(
         object_type=q.get("object_type") if q.get("object_type") in OBJECT_TYPES else None,
@@ -287,7 +292,6 @@ def audit_page(request: Request, who: PageCoordinator, session: SessionDep) -> H
     )
     rows = audit.records(session, filters)
     names = handles(session, {r.user_id for r in rows})
-    t = web_translator(request)
     more = len(rows) > AUDIT_PAGE
     query = {k: v for k, v in q.items() if k != "offset" and v}
     return render(
@@ -295,6 +299,7 @@ def audit_page(request: Request, who: PageCoordinator, session: SessionDep) -> H
         "audit.html",
         rows=rows[:AUDIT_PAGE],
         names=names,
+        errors=errors,
         filters=query,
         actions=[("", t.gettext("any"))] + [(k, t.gettext(v)) for k, v in ACTIONS.items()],
         object_types=[("", t.gettext("any"))]
