@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -240,8 +241,9 @@ def test_audit_log_filters_by_date_and_actor(client: TestClient) -> None:
     token = _csrf(client, f"/app/shelter/{MINE}")
     client.post(f"/app/shelter/{MINE}/confirm", data={"csrf_token": token})
     _log_in(client, "demo-coordinator")
-    tomorrow = (today() + timedelta(days=1)).isoformat()
-    found = client.get(f"/app/audit?user=demo-manager&from={today().isoformat()}").text
+    day = datetime.now(ZoneInfo("Europe/Paris")).date()  # the days of the service's zone
+    tomorrow = (day + timedelta(days=1)).isoformat()
+    found = client.get(f"/app/audit?user=demo-manager&from={day.isoformat()}").text
     assert "places confirmed" in found
     assert "places confirmed" not in client.get(f"/app/audit?from={tomorrow}").text
     assert "places confirmed" not in client.get("/app/audit?user=demo-analyst").text
@@ -317,3 +319,17 @@ def test_an_unknown_time_zone_is_refused_with_the_setting_named() -> None:
     with pytest.raises(ValueError, match="time_zone") as refused:
         Settings(time_zone="Europe/Atlantis")
     assert "unknown time zone 'Europe/Atlantis'" in str(refused.value)
+
+
+def test_the_audit_logs_days_are_the_days_of_the_time_zone(client: TestClient) -> None:
+    # 23:30 UTC on 15 January is 00:30 on the 16th in Paris: it is a record of the 16th
+    object_id = "tz-day"
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        fields = {"role": "system", "action": "read", "object_type": "plan"}
+        at = datetime(2026, 1, 15, 23, 30, tzinfo=UTC)
+        session.add(AuditRecord(at=at, object_id=object_id, **fields))
+        session.commit()
+    _log_in(client, "demo-coordinator")
+    found = f"/app/audit?object_id={object_id}"
+    assert "16/01/2026 00:30" in client.get(f"{found}&from=16/01/2026&to=16/01/2026").text
+    assert "16/01/2026 00:30" not in client.get(f"{found}&from=15/01/2026&to=15/01/2026").text

@@ -8,7 +8,7 @@ next to their fields; location reads and writes are audited as in the API.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,7 +31,7 @@ from api.tables import ShelterRow, aware
 from api.views import compromise_notes
 from api.web.deps import CheckedForm, PageCoordinator
 from api.web.forms import CellError, field_errors, read_date
-from api.web.render import render, web_translator
+from api.web.render import render, web_translator, zone_of
 from api.web.routes.shelter import freshness
 from placement.i18n import N_, Translator
 
@@ -264,8 +264,9 @@ def _day(t: Translator, raw: str | None, errors: dict[str, str], name: str) -> d
         return None
 
 
-def _start(d: date | None) -> datetime | None:
-    return None if d is None else datetime.combine(d, time.min, tzinfo=UTC)
+def _start(d: date | None, zone: tzinfo) -> datetime | None:
+    """The first moment of day ``d`` in the zone the pages show times in (UTC to compare)."""
+    return None if d is None else datetime.combine(d, time.min, tzinfo=zone).astimezone(UTC)
 
 
 def _text(raw: str | None, limit: int) -> str | None:
@@ -287,8 +288,8 @@ def audit_page(request: Request, who: PageCoordinator, session: SessionDep) -> H
         action=q.get("action") if q.get("action") in ACTIONS else None,
         limit=AUDIT_PAGE + 1,
         offset=min(offset, 2**31 - 1),
-        since=_start(since),
-        until=_start(until + timedelta(days=1)) if until else None,
+        since=_start(since, zone_of(request)),
+        until=_start(until + timedelta(days=1), zone_of(request)) if until else None,
     )
     rows = audit.records(session, filters)
     names = handles(session, {r.user_id for r in rows})
