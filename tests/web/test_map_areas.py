@@ -87,7 +87,8 @@ def test_a_swiss_plans_map_draws_the_cantons_and_says_what_it_shows() -> None:
     assert "BE" in payload.excluded_areas and geo.area("BE").name in payload.excluded_names
     assert 'aria-describedby="plan-map-summary"' in html
     assert "The map shows 3 shelters; this plan places people in 1 of them." in html
-    assert "cantons are shaded: no one may be placed there (" in html
+    # each a whole sentence, a space between them (a regression: "distance.12 cantons")
+    assert "its safety distance. 12 cantons are shaded: no one may be placed there (" in html
     assert "OpenStreetMap contributors (ODbL)" in html  # the polygons' attribution
     # one row per shelter, the empty ones with 0 placed
     rows = html.split('id="plan-map-shelters"', 1)[1].count('<th scope="row">')
