@@ -307,6 +307,12 @@ def test_coordinator_sees_the_plan_map_with_the_danger_circle(
     assert _text(lang, f"La carte montre {rows.count()} hébergements", "The map shows") in summary
     described = page.get_by_role("region", name=_text(lang, "Carte du plan", "Map of the plan"))
     assert described.get_attribute("aria-describedby") == "plan-map-summary"
+    # the shelter the plan uses is drawn above the empty one at the same point (both in
+    # Finistère without a location of their own: the chef-lieu)
+    used = page.locator(f'.shelter-marker[title^="{MINE} "]').element_handle()
+    on_top = """m => { const b = m.firstElementChild.getBoundingClientRect();
+        return m.contains(document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2)); }"""
+    assert page.evaluate(on_top, used)
     page.get_by_text(_text(lang, "Ce que montre la carte", "What the map shows")).click()
     look(page, f"coordinator_map_{lang}")
     # the control of the canary searches: the coordinator must see the danger location

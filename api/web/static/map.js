@@ -49,7 +49,10 @@
     badge.textContent = s.placed + "/" + s.places;
     var icon = L.divIcon({ className: "shelter-marker", html: badge, iconSize: null });
     var title = s.id + " \u2014 " + text;
-    return L.marker([s.lat, s.lon], { icon: icon, title: title, alt: title, keyboard: true })
+    // Shelters the plan uses above the empty ones (shelters without a location of their own
+    // share their département's chef-lieu, and one badge would hide the other).
+    return L.marker([s.lat, s.lon], { icon: icon, title: title, alt: title, keyboard: true,
+                                      zIndexOffset: s.placed > 0 ? 1000 : 0 })
       .bindTooltip(title);
   }
 
