@@ -273,7 +273,7 @@ def create_hold(
     problems: list[FieldProblem] = [(k, t.gettext(v)) for k, v in bad.items()]
     try:
         if problems:
-            raise Invalid("invalid hold", problems)
+            raise Invalid(holds.INVALID_HOLD, problems)
         body = HoldIn.model_validate(data)
         holds.create_holds(page.session, page.settings, operation_id, body, page.who)
         return operation_page(page, operation_id, notice=t.gettext(HOLD_MADE))
