@@ -285,6 +285,10 @@ class Alert(SQLModel, table=True):
     arrival_id: str | None = Field(default=None, max_length=64, index=True)
     shelter_id: str | None = Field(default=None, max_length=64)
     detail: str = Field(default="", max_length=500)
+    #: the detail as a ``placement.text.Text`` (JSON), read in each reader's language
+    detail_message: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     resolved_at: datetime | None = None
 
 

@@ -51,11 +51,21 @@ ENGINE = "engine"
 """The domain of the engine's and the command line's messages."""
 
 _DIRECTORIES: dict[str, Path] = {ENGINE: Path(__file__).with_name("locale")}
+#: domains whose messages are kept as :class:`placement.text.Text` values beside the engine's:
+#: the engine's translator falls back on their catalogues
+_TEXT_DOMAINS: list[str] = []
 
 
-def register_domain(domain: str, directory: Path) -> None:
-    """Make the catalogue of ``domain`` (``directory/<locale>/LC_MESSAGES/<domain>.po``) known."""
+def register_domain(domain: str, directory: Path, texts: bool = False) -> None:
+    """Make the catalogue of ``domain`` (``directory/<locale>/LC_MESSAGES/<domain>.po``) known.
+
+    ``texts``: the domain's messages are :class:`placement.text.Text` values too (the
+    service's refusals), rendered wherever the engine's are, by the engine's translator,
+    which then looks them up in this catalogue after its own."""
     _DIRECTORIES[domain] = directory
+    if texts and domain not in _TEXT_DOMAINS:
+        _TEXT_DOMAINS.append(domain)
+        _translations.cache_clear()  # an engine catalogue compiled before lacks the fallback
 
 
 def catalogue_path(domain: str, locale: str) -> Path:
@@ -140,7 +150,12 @@ def _translations(domain: str, locale: str) -> NullTranslations:
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
-    return Translations(fp=buffer, domain=domain)
+    translations = Translations(fp=buffer, domain=domain)
+    if domain == ENGINE:
+        for other in _TEXT_DOMAINS:
+            if catalogue_path(other, locale).exists():
+                translations.add_fallback(_translations(other, locale))
+    return translations
 
 
 @dataclass(frozen=True)

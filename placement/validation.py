@@ -13,6 +13,7 @@ from placement.context import Assignment, Context, persons_by_priority
 from placement.models import Scenario
 from placement.plan import Plan
 from placement.rules import PLAN_RULES
+from placement.text import Text, message
 
 
 def validate_plan(scenario: Scenario, plan: Plan, ctx: Context | None = None) -> list[str]:
@@ -46,19 +47,35 @@ def validate_plan(scenario: Scenario, plan: Plan, ctx: Context | None = None) ->
 
 
 def plan_violations(ctx: Context, assignment: Assignment) -> list[str]:
-    """Every hard-rule violation of an assignment, pair rules and plan rules alike."""
+    """Every hard-rule violation of an assignment, pair rules and plan rules alike, in
+    English (:func:`violation_texts` gives them as messages, for a reader)."""
+    return [str(text) for text in violation_texts(ctx, assignment)]
+
+
+def violation_texts(ctx: Context, assignment: Assignment) -> list[Text]:
+    """Every hard-rule violation of an assignment as catalogue messages: each names the
+    rule (``capacity: ...``) and what breaks it."""
     out = []
     for aid, sid in sorted(assignment.items()):
         if aid not in ctx.arrivals:
-            out.append(f"unknown arrival {aid!r}")
+            out.append(message("unknown arrival {arrival}", arrival=repr(aid)))
             continue
         if sid not in ctx.shelters:
-            out.append(f"{aid}: unknown shelter {sid!r}")
-            continue
-        for rule in failed_pair_rules(ctx, ctx.arrivals[aid], ctx.shelters[sid]):
             out.append(
-                f"{rule.name}: {aid} in {sid} breaks '{rule.requirement(ctx, ctx.arrivals[aid])}'"
+                message("{arrival}: unknown shelter {shelter}", arrival=aid, shelter=repr(sid))
             )
+            continue
+        a = ctx.arrivals[aid]
+        out += [
+            message(
+                "{rule}: {arrival} in {shelter} breaks '{requirement}'",
+                rule=rule.name,
+                arrival=aid,
+                shelter=sid,
+                requirement=rule.requirement(ctx, a),
+            )
+            for rule in failed_pair_rules(ctx, a, ctx.shelters[sid])
+        ]
     if out:
         return out
     for plan_rule in PLAN_RULES:

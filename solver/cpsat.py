@@ -30,6 +30,7 @@ from solver.allocation import Allocation
 from solver.linear import INF, LinearModel
 from solver.lp import LpProof, Pricing, lp_proof
 from solver.options import SolveOptions
+from solver.progress import improving_stage
 
 log = logging.getLogger(__name__)
 
@@ -242,8 +243,7 @@ class _StageProgress(cp_model.CpSolverSolutionCallback):
         self._last = now
         alloc = self._model.read(self.value)
         gap = abs(self.best_objective_bound - self.objective_value)
-        label = f"{self._stage} improving (objective {self.objective_value:.0f}, gap {gap:.0f})"
-        self._on_stage(label, alloc, False)
+        self._on_stage(improving_stage(self._stage, self.objective_value, gap), alloc, False)
 
 
 def configured_solver(

@@ -24,7 +24,14 @@ from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
 from solver.options import EngineOptions
 from solver.packing import augment, cheaper_moves, packing_allocation
-from solver.progress import Bound, Progress, ProgressEvent, Start
+from solver.progress import (
+    CHEAPER_STAGE,
+    MAKE_ROOM_STAGE,
+    Bound,
+    Progress,
+    ProgressEvent,
+    Start,
+)
 from solver.relaxations import feasibility_check
 from solver.units import Units, build_units
 
@@ -121,9 +128,9 @@ def _heuristic_only(
     """
     ctx, units = start.ctx, start.units
     better = augment(ctx, units, start.seed, deadline=deadline)
-    report("plan after moves that make room", to_assignment(units, better))
+    report(MAKE_ROOM_STAGE, to_assignment(units, better))
     best = cheaper_moves(ctx, units, better, deadline=deadline)
-    report("plan after moves to cheaper places", to_assignment(units, best))
+    report(CHEAPER_STAGE, to_assignment(units, best))
     return best
 
 

@@ -6,18 +6,53 @@ it before OR-Tools is even loaded (see :func:`solver.process.solve`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from placement.context import Context, persons_by_priority
+from placement.i18n import N_
 from placement.models import PRIORITIES
+from placement.text import Text, message
 from solver.allocation import Allocation, to_assignment
 from solver.packing import first_plan
 from solver.units import Units, build_units
 
 Bound = dict[int, int]  # priority p -> upper bound on persons placed at priority >= p
 
-FIRST_PLAN_STAGE = "first plan (packing heuristic)"
+# The stages a solve reports plans from. A stage is kept as its English name (the command
+# line's progress lines, the service's stored progress); ``stage_text`` gives it as a message
+# for a reader, from the names and formats written here, once.
+FIRST_PLAN_STAGE = N_("first plan (packing heuristic)")
+MAKE_ROOM_STAGE = N_("plan after moves that make room")
+CHEAPER_STAGE = N_("plan after moves to cheaper places")
+COST_STAGE = N_("secondary_cost")
+#: a CP-SAT stage's improving plan: ``priority_5 improving (objective 12, gap 3)``
+IMPROVING = N_("{stage} improving (objective {objective}, gap {gap})")
+#: the names of the stages (a stage's English name is its msgid: English reads as before)
+_NAMED = {FIRST_PLAN_STAGE, MAKE_ROOM_STAGE, CHEAPER_STAGE, COST_STAGE}
+_LEVEL = re.compile(r"priority_(\d)")
+_IMPROVING = re.compile(r"(\S+) improving \(objective (-?\d+), gap (-?\d+)\)")
+
+
+def improving_stage(stage: str, objective: float, gap: float) -> str:
+    """The name of a CP-SAT stage's improving plan (``IMPROVING``)."""
+    return IMPROVING.format(stage=stage, objective=f"{objective:.0f}", gap=f"{gap:.0f}")
+
+
+def stage_text(stage: str) -> Text | str:
+    """A stage's name as a message for a reader (``priority_5`` -> "priorité 5" in French,
+    the same name in English); a name it does not know, as it is."""
+    if stage in _NAMED:
+        return message(stage)
+    level = _LEVEL.fullmatch(stage)
+    if level:
+        return message("priority_{priority}", priority=level.group(1))
+    improving = _IMPROVING.fullmatch(stage)
+    if improving:
+        name, objective, gap = improving.groups()
+        return message(IMPROVING, stage=stage_text(name), objective=objective, gap=gap)
+    return stage
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import write
-from api.domain_errors import Conflict, Invalid, NotFound
+from api.domain_errors import Conflict, Invalid, NotFound, state
 from api.schemas import HoldIn
 from api.services.capacity import (
     MAX_HOLD_PLACES,
@@ -32,9 +32,12 @@ from api.services.replanning import Tx, stand_in_world, why_unplaced
 from api.services.waitlist import retry_waitlist
 from api.tables import Hold, Operation, ShelterRow, aware, utcnow
 from placement.models import Arrival
+from placement.text import message, plural_message
 from solver.replan import replan_unit
 
 log = logging.getLogger(__name__)
+
+INVALID_HOLD = message("invalid hold")
 
 
 def end_hold(session: Session, hold: Hold, status: str, now: datetime) -> None:
@@ -49,9 +52,12 @@ def end_hold(session: Session, hold: Hold, status: str, now: datetime) -> None:
 
 def _check(body: HoldIn) -> None:
     if (body.shelter_id is None) == (body.profile is None):
-        raise Invalid("invalid hold", [("shelter_id", "give either a shelter_id or a profile")])
+        raise Invalid(
+            INVALID_HOLD, [("shelter_id", message("give either a shelter_id or a profile"))]
+        )
     if body.shelter_id is not None and body.places > MAX_HOLD_PLACES:
-        raise Invalid("invalid hold", [("places", f"at most {MAX_HOLD_PLACES} per shelter")])
+        most = message("at most {most} per shelter", most=str(MAX_HOLD_PLACES))
+        raise Invalid(INVALID_HOLD, [("places", most)])
 
 
 def create_holds(
@@ -94,7 +100,10 @@ def _new_hold(op: Operation, shelter: ShelterRow, places: int, body: HoldIn) -> 
 def _named(tx: Tx, op: Operation, body: HoldIn, sid: str) -> list[Hold]:
     row = tx.shelters.get(sid)
     if row is None or not row.active:
-        raise Invalid("invalid hold", [("shelter_id", f"no active shelter {sid!r}")])
+        raise Invalid(
+            INVALID_HOLD,
+            [("shelter_id", message("no active shelter {shelter}", shelter=repr(sid)))],
+        )
     hold = _new_hold(op, row, body.places, body)
     stays = (
         store.committed_stays(tx.session, [sid])
@@ -105,8 +114,11 @@ def _named(tx: Tx, op: Operation, body: HoldIn, sid: str) -> list[Hold]:
     if problems:
         shown = [("places", p) for p in problems[:3]]
         if len(problems) > 3:
-            shown.append(("places", f"and {len(problems) - 3} more nights"))
-        raise Conflict("not enough free places to hold", shown)
+            left = len(problems) - 3
+            shown.append(
+                ("places", plural_message("and {n} more night", "and {n} more nights", left))
+            )
+        raise Conflict(message("not enough free places to hold"), shown)
     tx.session.add(row)
     tx.session.add(hold)
     return [hold]
@@ -144,9 +156,12 @@ def _pick_shelters(tx: Tx, op: Operation, body: HoldIn) -> dict[str, int]:
         if found is None:
             reasons = why_unplaced(world, aid, frozenset(a.id for a in people))
             raise Conflict(
-                f"only {len(world.fixed) - fixed_before} of {body.places} people of this "
-                "profile fit",
-                [("profile", r) for r in reasons] or [("places", "no room")],
+                message(
+                    "only {fit} of {asked} people of this profile fit",
+                    fit=str(len(world.fixed) - fixed_before),
+                    asked=str(body.places),
+                ),
+                [("profile", r) for r in reasons] or [("places", message("no room"))],
             )
         world.fixed[aid] = found
         picked[found] += 1 + body.profile.children
@@ -190,7 +205,10 @@ def release_hold(session: Session, hold_id: int, who: Principal) -> Hold:
         session.refresh(hold)
         now = utcnow()
         if hold.status != "active" or aware(hold.expires_at) <= now:
-            raise Conflict(f"the hold is not active ({hold.status})", [("status", hold.status)])
+            raise Conflict(
+                message("the hold is not active ({status})", status=state(hold.status)),
+                [("status", hold.status)],
+            )
         end_hold(session, hold, "released", now)
         audit.record(session, who, "write", "hold", [hold_id], "released")
         return hold
