@@ -11,8 +11,9 @@ by the service keeps it), and is rendered for one reader by :meth:`Text.render` 
 Parameters are numbers (written the reader's way: ``1 234``), plain strings (identifiers,
 shown as they are), :class:`Date` (a date: ``12 mars 2026``), :class:`Language` (a language
 tag, shown by its name: ``pidgin nigérian``), :class:`Items` (a list, joined the reader's
-way), :class:`Number` (a number with a fixed pattern: ``0,42`` seconds) or another ``Text``. Mark the message where it is written with :func:`message` or
-:func:`plural_message`: the catalogue test extracts them.
+way), :class:`Number` (a number with a fixed pattern: ``0,42`` seconds) or another
+``Text``. Mark the message where it is written with :func:`message` or :func:`plural_message`:
+the catalogue test extracts them.
 """
 
 from __future__ import annotations

@@ -40,7 +40,9 @@ def test_a_stage_note_reads_in_french_and_unchanged_in_english(
 
 def test_the_flow_note_reads_in_french() -> None:
     flow = note(FLOW_NOTE, bounds="6/12/22/27/32")
-    assert flow == "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: 6/12/22/27/32"
+    assert (
+        flow == "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: 6/12/22/27/32"
+    )
     french = render(stage_text(flow), "fr")
     assert french == (
         "borne supérieure (relaxation de flot), personnes de priorité ≥5/≥4/≥3/≥2/≥1 : "
