@@ -148,3 +148,9 @@ def test_failed_plan_job_says_why_and_names_the_shelter(world: World) -> None:
     body = wait_plan(world, "f" * 32)
     assert body["status"] == "failed"
     assert body["error"].startswith("the stored scenario is invalid: shelters[S-lille].capacity")
+    # A French reader reads why in French; the field path stays as written.
+    french = world.call("coord", "GET", f"/plans/{'f' * 32}?lang=fr").json()["error"]
+    assert french.startswith(
+        "le scénario enregistré n'est pas valide : shelters[S-lille].capacity : "
+    )
+    assert "the stored scenario" not in french and "Input should" not in french
