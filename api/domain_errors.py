@@ -79,7 +79,9 @@ class TooMany(ServiceError):
         self.retry_after = max(1, math.ceil(retry_after))
 
 
-#: the states of the service's objects (arrivals, placements, holds, plan jobs) in a refusal
+#: the states of the service's objects (arrivals, proposals, holds, plan jobs): the one table,
+#: in a refusal and on the pages (``api/web/labels.py``). Their French agrees with the object
+#: (a person, a proposal, a hold: ``placée``, ``acceptée``, ``expirée``; a plan: ``terminé``).
 STATE_TEXTS: dict[str, str] = {
     "waiting": N_("waiting"),
     "placed": N_("placed"),
