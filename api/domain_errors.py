@@ -10,7 +10,7 @@ the scheduler catches ``Conflict`` when a proposal was answered before its deadl
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Literal
 
 from placement.i18n import N_
@@ -79,7 +79,9 @@ class TooMany(ServiceError):
         self.retry_after = max(1, math.ceil(retry_after))
 
 
-#: the states of the service's objects (arrivals, placements, holds, plan jobs) in a refusal
+#: the states of the service's objects (arrivals, proposals, holds, plan jobs): the one table,
+#: in a refusal and on the pages (``api/web/labels.py``). Their French agrees with the object
+#: (a person, a proposal, a hold: ``placée``, ``acceptée``, ``expirée``; a plan: ``terminé``).
 STATE_TEXTS: dict[str, str] = {
     "waiting": N_("waiting"),
     "placed": N_("placed"),
@@ -115,14 +117,3 @@ def already_taken(value: str) -> Text:
 def over_limit(count: int, limit: int) -> Text:
     """``120 > the limit of 100``: a count over a configured limit (written as typed)."""
     return message("{count} > the limit of {limit}", count=str(count), limit=str(limit))
-
-
-def split_problems(problems: Sequence[str], prefix: str = "") -> list[tuple[str, str]]:
-    """``"arrivals[3].gender: bad"`` -> ``("arrivals[3].gender", "bad")``."""
-    out = []
-    for p in problems:
-        field, sep, problem = p.partition(": ")
-        if not sep:
-            field, problem = "", p
-        out.append((prefix + field if field else prefix.rstrip("."), problem))
-    return out

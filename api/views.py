@@ -285,13 +285,21 @@ def job_out(job: PlanJob, with_result: bool = True, t: Translator = ENGLISH) -> 
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
-        error=job.error,
+        error=job_error(job, t),
         options=JobOptions.model_validate(job.options),
         committed_at=job.committed_at,
         result=plan,
         stale=stale_note(job, plan) if with_result else None,
         progress=progress_in(job.progress, t),
     )
+
+
+def job_error(job: PlanJob, t: Translator) -> str | None:
+    """Why the job failed, in ``t``'s language (in English for a job that failed before
+    its error was kept as a message)."""
+    if job.error_message is None:
+        return job.error
+    return Text.model_validate(job.error_message).render(t)
 
 
 def progress_in(progress: dict[str, Any] | None, t: Translator) -> dict[str, Any] | None:

@@ -197,4 +197,7 @@ app.command("stress")(stress.stress)
 
 
 def main() -> None:
-    app()
+    """The console script: usage errors in the reader's language (``cli.usage``)."""
+    from cli.usage import run
+
+    run(app)

@@ -60,8 +60,8 @@ def register_domain(domain: str, directory: Path, texts: bool = False) -> None:
     """Make the catalogue of ``domain`` (``directory/<locale>/LC_MESSAGES/<domain>.po``) known.
 
     ``texts``: the domain's messages are :class:`placement.text.Text` values too (the
-    service's refusals), rendered wherever the engine's are, by the engine's translator,
-    which then looks them up in this catalogue after its own."""
+    service's refusals), rendered wherever the engine's are: the translator of every other
+    domain (the engine's first) looks them up in this catalogue after its own."""
     _DIRECTORIES[domain] = directory
     if texts and domain not in _TEXT_DOMAINS:
         _TEXT_DOMAINS.append(domain)
@@ -140,8 +140,8 @@ def _language_name(tag: str, locale: str) -> str:
     return tag if name.endswith(f"[{tag}]") else name  # "Unknown language [qqq]": no name
 
 
-@cache
-def _translations(domain: str, locale: str) -> NullTranslations:
+def _compiled(domain: str, locale: str) -> NullTranslations:
+    """One domain's own catalogue, compiled (a new object: fallbacks are added to it)."""
     path = catalogue_path(domain, locale)
     if locale == SOURCE_LOCALE and not path.exists():
         return NullTranslations()
@@ -150,11 +150,18 @@ def _translations(domain: str, locale: str) -> NullTranslations:
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
-    translations = Translations(fp=buffer, domain=domain)
-    if domain == ENGINE:
-        for other in _TEXT_DOMAINS:
-            if catalogue_path(other, locale).exists():
-                translations.add_fallback(_translations(other, locale))
+    return Translations(fp=buffer, domain=domain)
+
+
+@cache
+def _translations(domain: str, locale: str) -> NullTranslations:
+    """A domain's catalogue, then those of the domains whose messages are texts (the
+    service's states and refusals, a stress spec's problems): a page or a report that shows
+    one of them finds its words there."""
+    translations = _compiled(domain, locale)
+    for other in _TEXT_DOMAINS:
+        if other != domain and catalogue_path(other, locale).exists():
+            translations.add_fallback(_compiled(other, locale))
     return translations
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from ortools.sat.python import cp_model
 
+from placement.i18n import N_
 from placement.models import PRIORITIES
 from solver.allocation import Allocation
 from solver.linear import INF, LinearModel
@@ -36,14 +37,15 @@ log = logging.getLogger(__name__)
 
 
 class Decided(Enum):
-    """How a stage of the lexicographic solve was decided."""
+    """How a stage of the lexicographic solve was decided (its value: the English text of a
+    catalogue message, shown in a stage's note, see ``solver.progress.STAGE_NOTE``)."""
 
-    FLOW_BOUND = "the incumbent reaches the flow bound"
-    LP_BOUND = "the LP bound proves the incumbent"
-    CPSAT_OPTIMAL = "CP-SAT proved it optimal"
-    CPSAT_FEASIBLE = "CP-SAT's best in its time, not proven"
-    TOO_MANY_COLUMNS = "not proven: too many columns for CP-SAT"
-    NOTHING_FOUND = "CP-SAT found nothing in its time"
+    FLOW_BOUND = N_("the incumbent reaches the flow bound")
+    LP_BOUND = N_("the LP bound proves the incumbent")
+    CPSAT_OPTIMAL = N_("CP-SAT proved it optimal")
+    CPSAT_FEASIBLE = N_("CP-SAT's best in its time, not proven")
+    TOO_MANY_COLUMNS = N_("not proven: too many columns for CP-SAT")
+    NOTHING_FOUND = N_("CP-SAT found nothing in its time")
 
     @property
     def proven(self) -> bool:
@@ -487,7 +489,7 @@ class _Lexicographic:
         )
         found = self._cpsat(in_play, c, step.x, share, callback)
         if found is None:
-            step.log += "CP-SAT found nothing in its time"
+            step.log += N_("CP-SAT found nothing in its time")
             step.decided = Decided.NOTHING_FOUND
             return step
         if int(c @ found.x) >= step.z:

@@ -30,7 +30,7 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import begin_write, reading, write
-from api.domain_errors import Conflict, Invalid, NotFound, split_problems
+from api.domain_errors import Conflict, Invalid, NotFound
 from api.services.capacity import held_stays, remaining
 from api.tables import ShelterRow, StressJobRow, aware, utcnow
 from placement.models import Scenario
@@ -353,6 +353,4 @@ def check_fits(spec: StressSpec, network: Scenario) -> None:
     """``Invalid`` naming each field of ``spec`` that does not fit the live network."""
     problems = network_problems(spec, network)
     if problems:
-        raise Invalid(
-            message("the stress spec does not fit the live network"), split_problems(problems)
-        )
+        raise Invalid(message("the stress spec does not fit the live network"), problems)

@@ -226,3 +226,18 @@ def test_alerts_read_in_french_and_in_english_as_before(world: World) -> None:
     assert any(a["detail"].startswith("sans réponse : aucune place") for a in french), french
     for alert in french:
         assert english_left({"detail": alert["detail"], "errors": []}) == [], alert
+
+
+def test_the_pages_name_states_from_the_services_one_table() -> None:
+    from api.domain_errors import STATE_TEXTS, state
+    from api.web.labels import STATUSES, label
+    from placement.i18n import translator
+
+    assert STATUSES is STATE_TEXTS  # one table
+    page = translator("fr", "web")
+    # the page's translator finds the state words in the service's catalogue
+    assert label(page, STATUSES, "missing") == "absent"
+    assert label(page, STATUSES, "running") == "en cours de calcul"
+    assert label(page, STATUSES, "proposed") == "proposée"
+    assert render(state("expired"), "fr") == label(page, STATUSES, "expired") == "expirée"
+    assert label(translator("en", "web"), STATUSES, "running") == "running"
