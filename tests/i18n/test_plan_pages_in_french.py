@@ -9,7 +9,11 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from api.plan_jobs import INTERRUPTED
+from api.tables import PlanJob
+from placement.text import message
 from tests.api.test_refusals_in_french import ENGLISH_FRAGMENTS
 from tests.web.test_coordinator_pages import _csrf, _planned, client
 
@@ -43,3 +47,23 @@ def test_a_refused_commit_and_the_progress_read_in_french(client: TestClient) ->
     text = html.unescape(re.sub(r"<[^>]+>", " ", refused.text))
     assert "places ou caractéristiques modifiées depuis le calcul du plan" in text
     assert english_in(text) == [], english_in(text)
+
+
+@pytest.mark.slow
+def test_a_failed_solve_says_why_in_french(client: TestClient) -> None:
+    """A job that ended ``failed`` shows its stored message in the page's language (the
+    English ``error`` column is what an API client without a language reads)."""
+    plan, _ = _planned(client, "OP-FAIL", "X", 2)
+    job_id = plan.rstrip("/").rsplit("/", 1)[-1]
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        job = session.get(PlanJob, job_id)
+        assert job is not None
+        job.status = "failed"
+        job.error = INTERRUPTED
+        job.error_message = message(INTERRUPTED).model_dump(mode="json")
+        session.add(job)
+        session.commit()
+    text = html.unescape(re.sub(r"<[^>]+>", " ", client.get(plan).text))
+    assert "interrompu" in text, text
+    assert INTERRUPTED not in text and english_in(text) == [], english_in(text)
