@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cli import service, stress
+from cli.help import HelpCommand, HelpGroup
 from cli.language import LangOption, choose, cli_translator
 from placement.i18n import Translator
 from placement.loading import ScenarioError, load_scenario
@@ -34,11 +35,13 @@ HELP = (
     "(serve, scheduler, users, backup, purge), or stress-test a network (stress)."
 )
 # rich_markup_mode=None: plain click help (no `<bool>` next to flags, no boxes to copy from)
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=HELP, rich_markup_mode=None)
+app = typer.Typer(
+    cls=HelpGroup, add_completion=False, no_args_is_help=True, help=HELP, rich_markup_mode=None
+)
 EXIT_BAD_INPUT = 2
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def solve(  # noqa: PLR0913  (typer: one parameter per command-line option)
     file: Annotated[Path, typer.Argument(help="scenario file (YAML or JSON)")],
     json_output: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
@@ -187,13 +190,13 @@ def _main(
 
 
 # The service's commands (their heavy imports are inside them).
-app.command("serve")(service.serve)
-app.command("purge")(service.purge)
-app.command("scheduler")(service.scheduler)
-app.command("backup")(service.backup)
+app.command("serve", cls=HelpCommand)(service.serve)
+app.command("purge", cls=HelpCommand)(service.purge)
+app.command("scheduler", cls=HelpCommand)(service.scheduler)
+app.command("backup", cls=HelpCommand)(service.backup)
 app.add_typer(service.users, name="users")
 # Scenario planning: stress tests of the network (cli/stress.py).
-app.command("stress")(stress.stress)
+app.command("stress", cls=HelpCommand)(stress.stress)
 
 
 def main() -> None:

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli.help import HelpCommand, HelpGroup
 from cli.language import cli_translator
+from placement.i18n import N_
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -22,7 +24,9 @@ if TYPE_CHECKING:
     from api.config import Settings
     from api.scheduler import Ran
 
-users = typer.Typer(no_args_is_help=True, help="Users and bearer tokens of the service.")
+users = typer.Typer(
+    cls=HelpGroup, no_args_is_help=True, help=N_("Users and bearer tokens of the service.")
+)
 
 Days = Annotated[
     float | None,
@@ -65,7 +69,7 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-@users.command("add")
+@users.command("add", cls=HelpCommand)
 def users_add(
     handle: Annotated[str, typer.Argument(help="a login handle (not a person's name)")],
     role: Annotated[str, typer.Option(help="coordinator, shelter_manager or analyst")],
@@ -84,7 +88,7 @@ def users_add(
     typer.echo(token)
 
 
-@users.command("import")
+@users.command("import", cls=HelpCommand)
 def users_import(
     file: Annotated[str, typer.Argument(help="a CSV file: handle,role,shelters[,days]")],
     days: Days = None,
@@ -116,7 +120,7 @@ def users_import(
         typer.echo(f"{handle}\t{token}")
 
 
-@users.command("token")
+@users.command("token", cls=HelpCommand)
 def users_token(
     handle: Annotated[str, typer.Argument(help="an existing user's handle")],
     days: Days = None,
@@ -130,7 +134,7 @@ def users_token(
     typer.echo(token)
 
 
-@users.command("revoke-token")
+@users.command("revoke-token", cls=HelpCommand)
 def users_revoke_token(
     handle: Annotated[str, typer.Argument(help="the user whose token is lost")],
     token_id: Annotated[
@@ -151,7 +155,7 @@ def users_revoke_token(
     )
 
 
-@users.command("deactivate")
+@users.command("deactivate", cls=HelpCommand)
 def users_deactivate(handle: Annotated[str, typer.Argument(help="the user to cut off")]) -> None:
     """Deactivate a user: every token of theirs is refused from now on."""
     from api.auth import deactivate
@@ -161,7 +165,7 @@ def users_deactivate(handle: Annotated[str, typer.Argument(help="the user to cut
     typer.echo(cli_translator().gettext("deactivated {handle}", handle=handle))
 
 
-@users.command("tokens")
+@users.command("tokens", cls=HelpCommand)
 def users_tokens(handle: Annotated[str, typer.Argument(help="a user's handle")]) -> None:
     """A user's tokens: id, created, expires, last used, revoked (never the token)."""
     from api.auth import tokens
@@ -175,7 +179,7 @@ def users_tokens(handle: Annotated[str, typer.Argument(help="a user's handle")])
         typer.echo("\t".join([str(t.id), *when]))
 
 
-@users.command("set-password")
+@users.command("set-password", cls=HelpCommand)
 def users_set_password(
     handle: Annotated[str, typer.Argument(help="an existing user's handle")],
     password_stdin: Annotated[
@@ -196,7 +200,7 @@ def users_set_password(
     typer.echo(f"password set for {handle}")
 
 
-@users.command("login-link")
+@users.command("login-link", cls=HelpCommand)
 def users_login_link(
     handle: Annotated[str, typer.Argument(help="an existing user's handle")],
 ) -> None:
@@ -210,7 +214,7 @@ def users_login_link(
     typer.echo(login_link_url(settings, token))
 
 
-@users.command("list")
+@users.command("list", cls=HelpCommand)
 def users_list() -> None:
     """List users: handle, role, shelters."""
     from sqlmodel import Session, select
