@@ -18,7 +18,8 @@ typer never takes its rich help path. Metavars (``FILE``, ``<float range>``), ra
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import typer
 from typer._click import Command, Context, HelpFormatter, Parameter
@@ -35,9 +36,10 @@ LANG_KEY = "placement.lang"
 
 #: click's and typer's own words in a help page, as catalogue messages
 USAGE = N_("Usage:")
-ARGUMENTS = N_("Arguments")
-OPTIONS = N_("Options")
-COMMANDS = N_("Commands")
+#: a section's heading with its colon (click adds ":", French writes " :")
+ARGUMENTS = N_("Arguments:")
+OPTIONS = N_("Options:")
+COMMANDS = N_("Commands:")
 DEFAULT = N_("default: {default}")
 REQUIRED = N_("required")
 #: the help option's own help (click's text, exactly)
@@ -112,6 +114,18 @@ def _extra(inner: str, t: Translator) -> str:
     return text
 
 
+@contextmanager
+def _section(formatter: HelpFormatter, heading: str) -> Iterator[None]:
+    """click's ``formatter.section``, with the heading written as the catalogue says it."""
+    formatter.write_paragraph()
+    formatter.write(f"{'':>{formatter.current_indent}}{heading}\n")
+    formatter.indent()
+    try:
+        yield
+    finally:
+        formatter.dedent()
+
+
 class _LocalizedHelp(Command):
     """The help of a command or a group, written in the reader's language."""
 
@@ -147,7 +161,7 @@ class _LocalizedHelp(Command):
                 rows[param.param_type_name].append(record)
         for kind, heading in (("argument", ARGUMENTS), ("option", OPTIONS)):
             if rows[kind]:
-                with formatter.section(t.gettext(heading)):
+                with _section(formatter, t.gettext(heading)):
                     formatter.write_dl(rows[kind])
 
 
@@ -176,5 +190,5 @@ class HelpGroup(_LocalizedHelp, TyperGroup):
         # as click: the commands' lines get the width their longest name leaves
         limit = formatter.width - 6 - max(len(name) for name, _ in commands)
         rows = [(name, short_help(command, t, limit)) for name, command in commands]
-        with formatter.section(t.gettext(COMMANDS)):
+        with _section(formatter, t.gettext(COMMANDS)):
             formatter.write_dl(rows)
