@@ -26,7 +26,7 @@ from typer._click import Command, Context, HelpFormatter, Parameter
 from typer._click.utils import make_default_short_help
 from typer.core import TyperCommand, TyperGroup
 
-from cli.language import cli_translator
+from cli.language import cli_translator, env_translator
 from placement.i18n import N_, Translator
 from placement.text import ENGLISH
 
@@ -64,8 +64,11 @@ def stated_language(args: Sequence[str]) -> str | None:
 def help_translator(ctx: Context) -> Translator:
     """The reader's language for this command's help; English when ``--lang`` names a language
     the product does not speak (that error is said when the command runs, not in its help)."""
+    lang = ctx.meta.get(LANG_KEY)
     try:
-        return cli_translator(ctx.meta.get(LANG_KEY))
+        # not cli_translator(None): the --lang remembered by a command run before in this
+        # process (tests) is not this command line's; its own words are all in ``meta``
+        return env_translator() if lang is None else cli_translator(lang)
     except typer.BadParameter:
         return ENGLISH
 

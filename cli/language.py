@@ -2,8 +2,7 @@
 
 English is the command line's default (unlike the web pages, which default to French): its
 output is read by scripts and pasted into issues as often as it is read by coordinators, and
-``--json`` stays English unless asked. ``placement --help`` stays English: the help is built
-when the program starts, before any option is read.
+``--json`` stays English unless asked. ``--help`` follows the same choice (``cli.help``).
 """
 
 from __future__ import annotations
@@ -46,6 +45,11 @@ def cli_translator(lang: str | None = None) -> Translator:
         return translator(_checked(lang, "--lang"))
     if _chosen:
         return translator(_chosen[0])
+    return env_translator()
+
+
+def env_translator() -> Translator:
+    """The translator ``PLACEMENT_LANG`` asks for, else English's."""
     env = os.environ.get(ENV, "").strip()
     return translator(_checked(env, ENV) if env else CLI_DEFAULT)
 

@@ -97,9 +97,13 @@ def test_english_help_is_unchanged(path: tuple[str, ...], two_cores: None) -> No
     assert _help(["--lang", "en", *path, "--help"], lang_env="fr") == reference
 
 
+#: how many first words of a longer English text are looked for
+FIRST_WORDS = 5
+
+
 def _english_in(output: str, msgids: set[str]) -> list[str]:
     """The English texts found in a French help: whole (however the help wraps them), or the
-    first five words of a longer one (a command's line in its group's list is cut)."""
+    first ``FIRST_WORDS`` words of a longer one (a command's line in its group's list is cut)."""
     t = translator("fr")
     flat = _flat(output)
     found = []
@@ -107,7 +111,7 @@ def _english_in(output: str, msgids: set[str]) -> list[str]:
         if t.gettext(msgid) == msgid:  # "[OPTIONS]" is French too
             continue
         words = _flat(msgid).split(" ")
-        english = " ".join(words[:5]) if len(words) > 5 else " ".join(words)  # noqa: PLR2004
+        english = " ".join(words[:FIRST_WORDS])
         if "{" not in english and english in flat:
             found.append(msgid)
     return found
@@ -143,6 +147,13 @@ def test_the_french_help_of_solve_says_every_click_word_the_french_way() -> None
     assert "[obligatoire]" in output
     assert "[par défaut : 30.0 ; x>=0.1]" in _flat(output)  # values as they are typed
     assert "Commandes :" in _help(["--lang", "fr", "--help"])
+
+
+def test_help_language_ignores_a_lang_given_to_an_earlier_command_in_the_process() -> None:
+    # regression: `--lang en solve` (run earlier in the same process, as in these tests) left
+    # its language to `cli.language`'s memory, and `PLACEMENT_LANG=fr solve --help` was English
+    _help(["--lang", "en", "solve", "--help"], lang_env="fr")
+    assert _help(["solve", "--help"], lang_env="fr").startswith("Utilisation : placement")
 
 
 def test_a_language_the_product_does_not_speak_leaves_the_help_english() -> None:
