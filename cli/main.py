@@ -19,7 +19,7 @@ from rich.markup import escape
 from cli import service, stress
 from cli.help import HelpCommand, HelpGroup
 from cli.language import LangOption, choose, cli_translator
-from placement.i18n import Translator
+from placement.i18n import N_, Translator
 from placement.loading import ScenarioError, load_scenario
 from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan
@@ -30,7 +30,7 @@ from solver.options import EngineOptions, SolveOptions
 if TYPE_CHECKING:
     from solver.progress import ProgressEvent
 
-HELP = (
+HELP = N_(
     "Shelter bed and placement scheduling: plan a scenario file (solve), run the service "
     "(serve, scheduler, users, backup, purge), or stress-test a network (stress)."
 )
@@ -43,24 +43,26 @@ EXIT_BAD_INPUT = 2
 
 @app.command(cls=HelpCommand)
 def solve(  # noqa: PLR0913  (typer: one parameter per command-line option)
-    file: Annotated[Path, typer.Argument(help="scenario file (YAML or JSON)")],
-    json_output: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+    file: Annotated[Path, typer.Argument(help=N_("scenario file (YAML or JSON)"))],
+    json_output: Annotated[bool, typer.Option("--json", help=N_("print the plan as JSON"))] = False,
     time_limit: Annotated[
         float,
         typer.Option(
-            help="seconds for the whole command, from its start to the plan: loading, the "
-            "solve and the explanations included",
+            help=N_(
+                "seconds for the whole command, from its start to the plan: loading, the "
+                "solve and the explanations included"
+            ),
             min=0.1,
         ),
     ] = 30.0,
     solver: Annotated[
-        SolverName, typer.Option(help="cpsat (optimal) or greedy (baseline)")
+        SolverName, typer.Option(help=N_("cpsat (optimal) or greedy (baseline)"))
     ] = "cpsat",
-    workers: Annotated[int, typer.Option(help="CP-SAT worker threads", min=1, max=64)] = 1,
+    workers: Annotated[int, typer.Option(help=N_("CP-SAT worker threads"), min=1, max=64)] = 1,
     explain: Annotated[
-        bool, typer.Option(help="search verified relaxations for the unplaced")
+        bool, typer.Option(help=N_("search verified relaxations for the unplaced"))
     ] = True,
-    quiet: Annotated[bool, typer.Option(help="no progress lines on stderr")] = False,
+    quiet: Annotated[bool, typer.Option(help=N_("no progress lines on stderr"))] = False,
     lang: LangOption = None,
 ) -> None:
     """Plan a scenario: who goes where, who could not be placed, why, and what would help."""
@@ -173,7 +175,7 @@ def _main(
             "--verbose",
             "-v",
             count=True,
-            help="debug lines of this program on stderr; -vv: of the libraries too",
+            help=N_("debug lines of this program on stderr; -vv: of the libraries too"),
         ),
     ] = 0,
     lang: LangOption = None,

@@ -31,7 +31,7 @@ users = typer.Typer(
 Days = Annotated[
     float | None,
     typer.Option(
-        help="the token expires after this many days (default: PLACEMENT_TOKEN_DAYS)",
+        help=N_("the token expires after this many days (default: PLACEMENT_TOKEN_DAYS)"),
         min=0.001,
         max=3660,
     ),
@@ -71,11 +71,11 @@ def _user_errors() -> Iterator[None]:
 
 @users.command("add", cls=HelpCommand)
 def users_add(
-    handle: Annotated[str, typer.Argument(help="a login handle (not a person's name)")],
-    role: Annotated[str, typer.Option(help="coordinator, shelter_manager or analyst")],
+    handle: Annotated[str, typer.Argument(help=N_("a login handle (not a person's name)"))],
+    role: Annotated[str, typer.Option(help=N_("coordinator, shelter_manager or analyst"))],
     shelter: Annotated[
         list[str] | None,
-        typer.Option(metavar="ID", help="shelter id a manager is bound to (repeatable)"),
+        typer.Option(metavar="ID", help=N_("shelter id a manager is bound to (repeatable)")),
     ] = None,
     days: Days = None,
 ) -> None:
@@ -90,7 +90,7 @@ def users_add(
 
 @users.command("import", cls=HelpCommand)
 def users_import(
-    file: Annotated[str, typer.Argument(help="a CSV file: handle,role,shelters[,days]")],
+    file: Annotated[str, typer.Argument(help=N_("a CSV file: handle,role,shelters[,days]"))],
     days: Days = None,
 ) -> None:
     """Create many users from a CSV file in one transaction (all or none); print each new
@@ -122,7 +122,7 @@ def users_import(
 
 @users.command("token", cls=HelpCommand)
 def users_token(
-    handle: Annotated[str, typer.Argument(help="an existing user's handle")],
+    handle: Annotated[str, typer.Argument(help=N_("an existing user's handle"))],
     days: Days = None,
 ) -> None:
     """Create another token for a user and print it."""
@@ -136,10 +136,10 @@ def users_token(
 
 @users.command("revoke-token", cls=HelpCommand)
 def users_revoke_token(
-    handle: Annotated[str, typer.Argument(help="the user whose token is lost")],
+    handle: Annotated[str, typer.Argument(help=N_("the user whose token is lost"))],
     token_id: Annotated[
         int | None,
-        typer.Option("--id", help="one token (ids: `placement users tokens`); default: all"),
+        typer.Option("--id", help=N_("one token (ids: `placement users tokens`); default: all")),
     ] = None,
 ) -> None:
     """Revoke a user's token (or all of them): refused at once by every API worker."""
@@ -156,7 +156,9 @@ def users_revoke_token(
 
 
 @users.command("deactivate", cls=HelpCommand)
-def users_deactivate(handle: Annotated[str, typer.Argument(help="the user to cut off")]) -> None:
+def users_deactivate(
+    handle: Annotated[str, typer.Argument(help=N_("the user to cut off"))],
+) -> None:
     """Deactivate a user: every token of theirs is refused from now on."""
     from api.auth import deactivate
 
@@ -166,7 +168,7 @@ def users_deactivate(handle: Annotated[str, typer.Argument(help="the user to cut
 
 
 @users.command("tokens", cls=HelpCommand)
-def users_tokens(handle: Annotated[str, typer.Argument(help="a user's handle")]) -> None:
+def users_tokens(handle: Annotated[str, typer.Argument(help=N_("a user's handle"))]) -> None:
     """A user's tokens: id, created, expires, last used, revoked (never the token)."""
     from api.auth import tokens
 
@@ -181,9 +183,9 @@ def users_tokens(handle: Annotated[str, typer.Argument(help="a user's handle")])
 
 @users.command("set-password", cls=HelpCommand)
 def users_set_password(
-    handle: Annotated[str, typer.Argument(help="an existing user's handle")],
+    handle: Annotated[str, typer.Argument(help=N_("an existing user's handle"))],
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from standard input")
+        bool, typer.Option("--password-stdin", help=N_("read the password from standard input"))
     ] = False,
 ) -> None:
     """Set the user's web log-in password (asked twice, not echoed; stored as argon2)."""
@@ -202,7 +204,7 @@ def users_set_password(
 
 @users.command("login-link", cls=HelpCommand)
 def users_login_link(
-    handle: Annotated[str, typer.Argument(help="an existing user's handle")],
+    handle: Annotated[str, typer.Argument(help=N_("an existing user's handle"))],
 ) -> None:
     """Print a one-time web log-in link for the user (expires after
     PLACEMENT_LOGIN_LINK_MINUTES; give it by a channel only they read)."""
@@ -228,11 +230,11 @@ def users_list() -> None:
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="default: PLACEMENT_HOST")] = None,
-    port: Annotated[int | None, typer.Option(help="default: PLACEMENT_PORT")] = None,
-    workers: Annotated[int, typer.Option(help="API worker processes", min=1, max=32)] = 1,
+    host: Annotated[str | None, typer.Option(help=N_("default: PLACEMENT_HOST"))] = None,
+    port: Annotated[int | None, typer.Option(help=N_("default: PLACEMENT_PORT"))] = None,
+    workers: Annotated[int, typer.Option(help=N_("API worker processes"), min=1, max=32)] = 1,
     seed_demo: Annotated[
-        bool, typer.Option("--seed-demo", help="seed a demo national network if empty")
+        bool, typer.Option("--seed-demo", help=N_("seed a demo national network if empty"))
     ] = False,
 ) -> None:
     """Start the HTTP service (OpenAPI docs at /docs)."""
@@ -281,7 +283,7 @@ def serve(
 
 
 def purge(
-    days: Annotated[int, typer.Option(help="retention period, days", min=1)] = 90,
+    days: Annotated[int, typer.Option(help=N_("retention period, days"), min=1)] = 90,
 ) -> None:
     """Remove case data older than the retention period (waiting arrivals are kept)."""
     from api.retention import purge as run
@@ -300,7 +302,7 @@ def purge(
 
 
 def backup(
-    destination: Annotated[str, typer.Argument(help="the new file (refused if it exists)")],
+    destination: Annotated[str, typer.Argument(help=N_("the new file (refused if it exists)"))],
 ) -> None:
     """A consistent copy of the SQLite database, taken while the service runs (owner-only
     file). For PostgreSQL use pg_dump (docs/service.md, Deployment)."""
@@ -322,7 +324,7 @@ def backup(
 
 def scheduler(
     once: Annotated[
-        bool, typer.Option("--once", help="run the jobs due now once, say which, and exit")
+        bool, typer.Option("--once", help=N_("run the jobs due now once, say which, and exit"))
     ] = False,
 ) -> None:
     """Run the deadline and periodic jobs (escalations, re-plans, waiting list, purge).

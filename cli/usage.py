@@ -6,8 +6,8 @@ click wraps its texts in gettext, but typer (0.29) runs on its own copy of click
 catalogue to. So :func:`run` runs the app without click's standalone handling and shows a
 usage error itself: in English exactly as click does (``UsageError.show``), in French from
 the error's own fields (the option, the parameter and its value's problem, the extra
-arguments) with messages of the ``engine`` catalogue. The help (``--help``, and the help a group given
-no command shows) is written in the reader's language by ``cli.help``.
+arguments) with messages of the ``engine`` catalogue. The help (``--help``, and the help a
+group given no command shows) is written in the reader's language by ``cli.help``.
 """
 
 from __future__ import annotations
