@@ -22,7 +22,7 @@ from rich.progress import (
 from rich.table import Table
 
 from cli.language import LangOption, cli_translator
-from placement.i18n import N_, translator
+from placement.i18n import translator
 from stress.groups import EVERYONE
 from stress.spec import (
     MAX_DRAWS,
@@ -46,25 +46,23 @@ EXIT_BAD_INPUT = 2
 ROWS = 10
 
 
+# The help texts below are not marked N_: this file's marks are the `stress` catalogue's, and
+# the help of every command is the `engine` catalogue's (cli/help.py; its test walks the app).
 def stress(  # noqa: PLR0913  (typer: one parameter per command-line option, as `solve`)
-    spec_file: Annotated[Path, typer.Argument(help=N_("stress specification (YAML or JSON)"))],
+    spec_file: Annotated[Path, typer.Argument(help="stress specification (YAML or JSON)")],
     draws: Annotated[
-        int | None, typer.Option(help=N_("draws (default: the spec's)"), min=1, max=MAX_DRAWS)
+        int | None, typer.Option(help="draws (default: the spec's)", min=1, max=MAX_DRAWS)
     ] = None,
     workers: Annotated[
         int,
-        typer.Option(
-            help=N_("local worker processes (default: cores)"), min=1, max=MAX_LOCAL_WORKERS
-        ),
+        typer.Option(help="local worker processes (default: cores)", min=1, max=MAX_LOCAL_WORKERS),
     ] = os.cpu_count() or 1,
     cluster: Annotated[
-        str | None, typer.Option(help=N_("address of an existing Dask scheduler (tcp://host:port)"))
+        str | None, typer.Option(help="address of an existing Dask scheduler (tcp://host:port)")
     ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help=N_("print the report as JSON"))
-    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     report: Annotated[
-        Path | None, typer.Option(help=N_("write an HTML report with plots to this file"))
+        Path | None, typer.Option(help="write an HTML report with plots to this file")
     ] = None,
     lang: LangOption = None,
 ) -> None:
