@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
 #: entries kept per process (a few per kind of reader and page)
 MAX_ENTRIES = 64
@@ -24,11 +25,12 @@ MAX_ENTRIES = 64
 
 @dataclass(frozen=True)
 class Entry:
-    """An answer, the version it was computed from, and what its audit record says (the
-    object ids whose data it shows, and the record's detail)."""
+    """An answer (serialized, or figures an answer is computed from), the version it was
+    computed from, and what its audit record says (the object ids whose data it shows, and
+    the record's detail)."""
 
     version: Hashable
-    body: bytes
+    body: Any
     audited: tuple[str, ...] = ()
     detail: str = ""
 

@@ -99,6 +99,30 @@ def test_each_reader_keeps_its_own_fields_and_every_cached_read_is_audited(
     assert list(_shelters(world.client, world, "mgr_brest")) == ["S-BREST"]
 
 
+def test_stats_seen_by_another_worker_follow_a_change_of_places_at_once(
+    world: World, second_worker: TestClient
+) -> None:
+    def stats(who: str) -> dict[str, Any]:
+        r = second_worker.get("/stats", headers=world.as_(who))
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    before = stats("analyst")  # S-BREST 2 places, S-LYON 3
+    assert (before["shelters"], before["places_tonight"], before["free_places_tonight"]) == (
+        2,
+        5,
+        5,
+    )
+    assert stats("mgr_lyon")["places_tonight"] == 3  # a manager's figures: their own shelter
+    r = world.call("mgr_lyon", "PUT", "/shelters/S-LYON/availability", json={"capacity": 7})
+    assert r.status_code == 200, r.text
+    assert stats("analyst")["places_tonight"] == 9
+    assert stats("mgr_lyon")["places_tonight"] == 7
+    r = world.call("coord", "PATCH", "/shelters/S-BREST", json={"active": False})
+    assert r.status_code == 200, r.text
+    assert (stats("analyst")["shelters"], stats("analyst")["places_tonight"]) == (1, 7)
+
+
 def test_the_cache_answers_only_the_version_an_entry_was_computed_from() -> None:
     cache = ReadCache(size=2)
     cache.put("a", Entry(version=(1,), body=b"one"))
