@@ -49,7 +49,8 @@ def get_reader(
         str | None,
         Query(
             description="language of the engine's texts: fr or en (default: Accept-Language, "
-            "else en)"
+            "else en)",
+            json_schema_extra={"enum": list(LOCALES)},
         ),
     ] = None,
 ) -> Translator:

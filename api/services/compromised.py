@@ -49,7 +49,7 @@ def _check(session: Session, scope: Scope) -> None:
     if scope.scope == "operation" and scope.operation_id is None:
         raise Invalid("invalid scope", [("operation_id", "required for the operation scope")])
     if scope.operation_id is not None and session.get(Operation, scope.operation_id) is None:
-        raise Invalid("invalid scope", [("operation_id", "no such operation")])
+        raise NotFound("operation")
 
 
 def _exclude_for(tx: Tx, shelter_id: str, scope: Scope) -> None:

@@ -20,9 +20,8 @@ from api.auth import Principal
 from api.config import Settings
 from api.db import write
 from api.domain_errors import Conflict, Invalid, NotFound
-from api.schemas import HoldIn
+from api.schemas import MAX_HOLD_PLACES, HoldIn
 from api.services.capacity import (
-    MAX_HOLD_PLACES,
     Stay,
     capacity_problems,
     held_stays,

@@ -44,7 +44,7 @@ def _to_plan(session: Session, body: PlanIn) -> tuple[date, list[ArrivalRow]]:
     op = None if body.operation_id is None else store.get_operation(session, body.operation_id)
     arrivals = store.waiting_arrivals(session, None if op is None else op.id)
     if not arrivals:
-        raise Invalid("nothing to plan", [("operation_id", "no waiting arrivals")])
+        raise Conflict("nothing to plan", [("operation_id", "no waiting arrivals")])
     if op is not None:
         return body.start or op.date, arrivals
     op_ids = {a.operation_id for a in arrivals}
