@@ -38,7 +38,7 @@ class Settings(BaseSettings):
         le=600,
         description="how long an idle HTTP connection is kept open: longer than a client (or "
         "the reverse proxy) keeps one idle, so that the service never closes a connection as "
-        "a request is sent on it (a reset); uvicorn's own 5 s did, under load",
+        "a request is sent on it (a reset), as uvicorn's own 5 s can under load",
     )
 
     stale_after_hours: float = Field(
