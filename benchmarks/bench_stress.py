@@ -17,15 +17,38 @@ import os
 import statistics
 from pathlib import Path
 
+from placement.loading import read_document
+from stress.report import StressReport
 from stress.run import Networks, run_stress
-from stress.spec import load_network, load_spec
+from stress.spec import StressSpec, load_network, spec_from_data
 from stress.sweep import ClusterOptions, SweepProgress
 
+#: bottlenecks printed after the table (why P(everyone placed) is what it is)
+TOP_BOTTLENECKS = 4
 SPEC = Path(__file__).parents[1] / "scenarios" / "stress" / "marseille_romanian_network.yaml"
 
 
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _spec(draws: int, size: int) -> StressSpec:
+    """The bundled spec with ``draws`` draws of its first profile at a fixed ``size``, no
+    marginal values and no advice: its document changed, then validated as any spec is
+    (a bad ``--draws`` or ``--size`` is named like a bad field of a file)."""
+    data = read_document(SPEC)
+    data["profiles"] = [{**data["profiles"][0], "size": {"min": size, "max": size}}]
+    data.update(draws=draws, marginal={"draws": 0})
+    data.pop("advice", None)
+    return spec_from_data(data, f"{SPEC} (--draws {draws} --size {size})")
+
+
+def _bottlenecks(report: StressReport) -> str:
+    """The first bottlenecks: what keeps people out, persons per draw and share of draws."""
+    return "; ".join(
+        f"{b.reason}: {b.persons_mean:.1f} persons/draw in {b.draws_share:.0%} of draws"
+        for b in report.bottlenecks[:TOP_BOTTLENECKS]
+    )
 
 
 def main() -> None:
@@ -35,23 +58,13 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    spec = load_spec(SPEC)
-    profile = spec.profiles[0].model_copy(update={"size": {"min": args.size, "max": args.size}})
-    profile = type(profile).model_validate(profile.model_dump(by_alias=True))
-    spec = spec.model_copy(
-        update={
-            "draws": args.draws,
-            "profiles": (profile,),
-            "advice": None,
-            "marginal": {"draws": 0},
-        }
-    )
-    spec = type(spec).model_validate(spec.model_dump(by_alias=True))
+    spec = _spec(args.draws, args.size)
     network = load_network(spec.network, SPEC)
     counts = [int(w) for w in args.workers.split(",")]
     print(f"load average before: {_load()}  ({os.cpu_count()} cores)")
     rows: dict[int, list[tuple[float, float, float]]] = {w: [] for w in counts}
     numbers = None
+    report: StressReport | None = None
     for _ in range(args.repeat):
         for w in counts:
             last: list[float] = [0.0]
@@ -80,6 +93,13 @@ def main() -> None:
         phase = statistics.median(r[1] for r in rows[w])
         solve = statistics.median(r[2] for r in rows[w])
         print(f"| {w} | {wall:.1f} | {phase:.1f} | {solve * 1000:.0f} |")
+    assert report is not None  # at least one run
+    print(f"requested per draw {report.persons_requested_mean:.1f} persons (children included)")
+    print(
+        f"P(everyone placed) {report.all_placed.value:.3f} "
+        f"(95 % CI {report.all_placed.low:.3f}-{report.all_placed.high:.3f})"
+    )
+    print(f"bottlenecks: {_bottlenecks(report)}")
     if 1 in rows and 2 in rows:
         one = statistics.median(r[1] for r in rows[1])
         two = statistics.median(r[1] for r in rows[2])

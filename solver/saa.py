@@ -123,20 +123,52 @@ def saa_draw(full: Scenario, without: Scenario, counted: Callable[[Arrival], int
     return SaaDraw(model, per_unit)
 
 
+@dataclass(frozen=True)
+class SaaSample:
+    """The draws of one advice run as the model reads them, the candidate additions, and
+    each draw's most persons counted placed with every addition made (``best``; empty when
+    the model would be too large to build). Prepared once per advice run
+    (:func:`prepare_saa`): every model solve of the run reads the same."""
+
+    draws: tuple[SaaDraw, ...]
+    additions: tuple[Addition, ...]
+    best: tuple[DrawBest, ...] = ()
+
+    @property
+    def variables(self) -> int:
+        """The integer variables of the model over all the draws."""
+        return sum(d.model.n_columns for d in self.draws) + len(self.additions) + len(self.draws)
+
+
+def prepare_saa(
+    draws: Sequence[SaaDraw], additions: Sequence[Addition], options: SaaOptions = SaaOptions()
+) -> SaaSample:
+    """The sample of an advice run: with every addition made, each draw's most persons
+    counted placed (its own small model, ``HINT_SHARE`` of ``options.time_limit`` for all).
+    They are the model's complete hint, its proof that no set meets a target they miss, and
+    the best any set can do in a draw not yet solved; they do not change from one model
+    solve to the next, so they are computed here, once."""
+    sample = SaaSample(tuple(draws), tuple(additions))
+    if sample.variables > MAX_VARIABLES:
+        return sample  # refused by solve_saa, which says why
+    best = tuple(_best_with_everything(d, additions, options, len(draws)) for d in draws)
+    return replace(sample, best=best)
+
+
 def solve_saa(
-    draws: Sequence[SaaDraw],
-    additions: Sequence[Addition],
+    sample: SaaSample,
     target: SaaTarget,
     options: SaaOptions = SaaOptions(),
     cuts: Sequence[tuple[frozenset[int], bool]] = (),
 ) -> SaaResult:
-    """The cheapest set of ``additions`` meeting ``target`` over ``draws``.
+    """The cheapest set of the sample's additions meeting ``target`` over its draws.
 
     ``cuts``: sets ruled out by the engine, each with whether every subset is ruled out
     too (True when fewer places can only do worse for the target), so a chosen set must
     differ from each (or add something outside it)."""
     started = time.perf_counter()
-    variables = sum(d.model.n_columns for d in draws) + len(additions) + len(draws)
+    draws, additions, best = sample.draws, sample.additions, sample.best
+    variables = sample.variables
     if variables > MAX_VARIABLES:
         return SaaResult(
             "unknown",
@@ -148,10 +180,9 @@ def solve_saa(
             len(draws),
             [f"{variables} variables: more than {MAX_VARIABLES}; use fewer draws"],
         )
-    # With every addition made, each draw's most persons counted placed: a complete hint
-    # for the model (every addition, these placements), and, when each is proven and the
-    # target is missed even so, the proof that no set meets it.
-    best = [_best_with_everything(d, additions, options, len(draws)) for d in draws]
+    # With every addition made, each draw's most persons counted placed (the sample's): a
+    # complete hint for the model (every addition, these placements), and, when each is
+    # proven and the target is missed even so, the proof that no set meets it.
     if not _meets(target, [(b.bound, d.total) for b, d in zip(best, draws, strict=True)]):
         seconds = time.perf_counter() - started
         return SaaResult("infeasible", None, None, None, seconds, variables, len(draws))
@@ -186,7 +217,7 @@ def _meets(target: SaaTarget, placed: Sequence[tuple[int, int]]) -> bool:
 
 
 @dataclass(frozen=True)
-class _Best:
+class DrawBest:
     """A draw's placements with some additions made (column -> copies), the persons counted
     it places, whether that is proven the most, and the most it could be."""
 
@@ -261,9 +292,9 @@ def _places(additions: Sequence[Addition], chosen: Iterable[int]) -> dict[int, i
     return out
 
 
-def _most_placed(draw: SaaDraw, places: dict[int, int], seed: int, seconds: float) -> _Best:
+def _most_placed(draw: SaaDraw, places: dict[int, int], seed: int, seconds: float) -> DrawBest:
     """The most persons counted a draw can place with ``places`` added (its own small model,
-    one worker); ``_Best.proven``: that most is proven."""
+    one worker); ``DrawBest.proven``: that most is proven."""
     model = cp_model.CpModel()
     x, placed = _add_rows(model, draw, "h", lambda s: (places.get(s, 0), []))
     model.maximize(placed)
@@ -274,15 +305,15 @@ def _most_placed(draw: SaaDraw, places: dict[int, int], seed: int, seconds: floa
     solver.parameters.linearization_level = LINEARIZATION
     code = solver.solve(model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _Best({}, 0, False, draw.total)
+        return DrawBest({}, 0, False, draw.total)
     values = {j: int(solver.value(v)) for j, v in x.items()}
     bound = min(draw.total, math.floor(solver.best_objective_bound + 1e-6))
-    return _Best(values, int(solver.objective_value), code == cp_model.OPTIMAL, bound)
+    return DrawBest(values, int(solver.objective_value), code == cp_model.OPTIMAL, bound)
 
 
 def _best_with_everything(
     draw: SaaDraw, additions: Sequence[Addition], options: SaaOptions, draws: int
-) -> _Best:
+) -> DrawBest:
     """The most persons counted a draw can place with every addition made."""
     seconds = HINT_SHARE * options.time_limit / draws
     return _most_placed(draw, _places(additions, range(len(additions))), options.seed, seconds)
@@ -450,7 +481,7 @@ class _Builder:
         for v in self.y:
             self.model.add_hint(v, 1)
 
-    def add_draw(self, draw: SaaDraw, hint: _Best) -> None:
+    def add_draw(self, draw: SaaDraw, hint: DrawBest) -> None:
         """The draw's columns and rows, the capacity rows raised by the chosen additions'
         places; ``hint``: its placements with every addition made."""
         d = len(self.placed)

@@ -7,8 +7,9 @@ places by priority levels) proposes its cheapest set; the engine solves the draw
 the target is met, that set is the answer (the cheapest, when the model proved its optimum);
 if not, the set is cut off and the model solved again. A cut also removes the set's subsets
 when fewer places can only do worse: for "everyone placed" with nobody left out, the engine's
-lexicographic optimum places everyone whenever anyone could. The model's solve runs on the
-cluster (a worker process, stopped with the sweep).
+lexicographic optimum places everyone whenever anyone could. The model runs on the cluster
+(a worker process, stopped with the sweep): its draws and their bounds are prepared once per
+advice run, kept on the cluster, and every round reads them there.
 
 The model is a relaxation, and its time may run out: unless it proved its set the cheapest,
 the search in cost order (:func:`solver.saa.search_by_cost`, the engine as judge) then
@@ -21,6 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from placement.i18n import N_
 from placement.models import Arrival, Scenario, Shelter
@@ -28,10 +30,12 @@ from solver.saa import (
     Addition,
     SaaOptions,
     SaaResult,
+    SaaSample,
     SaaTarget,
     SetSearch,
     Verdict,
     cut_off,
+    prepare_saa,
     saa_draw,
     search_by_cost,
     solve_saa,
@@ -115,15 +119,12 @@ def _counter(spec: StressSpec, group: str | None):  # type: ignore[no-untyped-de
     return persons
 
 
-def solve_model(
-    networks: dict[str, Scenario],
-    spec: StressSpec,
-    indices: tuple[int, ...],
-    target: SaaTarget,
-    cuts: tuple[tuple[frozenset[int], bool], ...],
-    seconds: float,
-) -> SaaResult:
-    """On a worker: the draws ``indices`` as one model, solved (see :mod:`solver.saa`)."""
+def prepare_model(
+    networks: dict[str, Scenario], spec: StressSpec, indices: tuple[int, ...], seconds: float
+) -> SaaSample:
+    """On a worker, once per advice run: the draws ``indices`` as the model reads them, with
+    each one's most persons placed with every candidate (:func:`solver.saa.prepare_saa`;
+    ``seconds``: the model's share of the advice's time, of which it takes a part)."""
     assert spec.advice is not None  # only called for a spec with advice
     network, advice = networks["base"], spec.advice
     full = with_changes(network, advice.candidates)
@@ -136,7 +137,22 @@ def solve_model(
         for i in indices
     ]
     options = SaaOptions(time_limit=seconds, workers=advice.workers, seed=spec.seed)
-    return solve_saa(draws, additions(network, advice.candidates), target, options, cuts)
+    return prepare_saa(draws, additions(network, advice.candidates), options)
+
+
+def solve_model(
+    networks: dict[str, Scenario],
+    spec: StressSpec,
+    sample: SaaSample,
+    target: SaaTarget,
+    cuts: tuple[tuple[frozenset[int], bool], ...],
+    seconds: float,
+) -> SaaResult:
+    """On a worker: one round of the model over the prepared ``sample`` (see
+    :mod:`solver.saa`)."""
+    assert spec.advice is not None  # only called for a spec with advice
+    options = SaaOptions(time_limit=seconds, workers=spec.advice.workers, seed=spec.seed)
+    return solve_saa(sample, target, options, cuts)
 
 
 class _Check:
@@ -229,8 +245,25 @@ class _Rounds:
         #: sets (and their subsets) the model found to miss the target: the engine would too
         self.missed: set[frozenset[int]] = set()
         self.last: SaaResult | None = None
+        #: the model's prepared draws, on the cluster (``_sample``)
+        self.sample: Any = None
         self.rounds = 0
         self.model_seconds = 0.0
+
+    def _sample(self) -> Any:
+        """The model's draws and their bounds, prepared on the cluster at the first round and
+        kept there for the others (a handle to pass to the model's task); None when the
+        model's time ran out while it was prepared."""
+        if self.sample is None:
+            seconds = self.deadline - time.perf_counter()
+            if seconds <= 0:
+                return None
+            started = time.perf_counter()
+            sample = self.sweep.keep(prepare_model, self.indices, seconds)
+            self.sweep.wait(N_("advice: the sample-average model"), sample)
+            self.model_seconds += time.perf_counter() - started
+            self.sample = sample
+        return self.sample
 
     def cheapest(self) -> tuple[frozenset[int] | None, bool]:
         """The cheapest set the engine confirms, and whether it is proven the cheapest (or,
@@ -238,14 +271,15 @@ class _Rounds:
         if meets(self.advice.target, list(self.check.base.values())):
             return frozenset(), True
         for _ in range(MAX_ROUNDS):
+            sample = self._sample()
             seconds = self.deadline - time.perf_counter()
-            if seconds <= 0:
+            if sample is None or seconds <= 0:
                 break
             self.rounds += 1
             result = self.sweep.call(
                 N_("advice: the sample-average model"),
                 solve_model,
-                self.indices,
+                sample,
                 self.target,
                 # and what the model already found to miss: not judged again
                 (*self.cuts, *((m, True) for m in sorted(self.missed, key=sorted))),

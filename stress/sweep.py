@@ -209,12 +209,26 @@ class Sweep:
 
     def call(self, phase: str, fn: Callable[..., T], *args: Any) -> T:
         """``fn(networks, spec, *args)`` as one task on the cluster (a worker process, which
-        closing the sweep stops), with a progress event every ``POLL_SECONDS``."""
+        closing the sweep stops), with a progress event every ``POLL_SECONDS``; ``args`` may
+        hold results kept on the cluster (``keep``)."""
+        future = self.keep(fn, *args)
+        self.wait(phase, future)
+        result: T = future.result()
+        return result
+
+    def keep(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(networks, spec, *args)`` started as one task; its result stays on the
+        cluster (not sent here) for as long as the returned handle is held: pass the handle
+        to ``call`` (the task then runs where it is, if it can), or to ``wait``."""
+        networks, spec = self._data
+        return self._client.submit(fn, networks, spec, *args, pure=False)
+
+    def wait(self, phase: str, future: Any) -> None:
+        """Until the task of ``future`` ends, a progress event every ``POLL_SECONDS`` (a
+        stop raised from the progress callback cancels it); ``SweepError`` if it failed."""
         from distributed import TimeoutError as DaskTimeout
         from distributed import wait
 
-        networks, spec = self._data
-        future = self._client.submit(fn, networks, spec, *args, pure=False)
         started = time.perf_counter()
         try:
             while True:
@@ -225,10 +239,10 @@ class Sweep:
                     pass
                 if self.on_progress is not None:
                     self.on_progress(SweepProgress(phase, 0, 1, time.perf_counter() - started))
-            result: T = future.result()
+            if future.status != "finished":
+                future.result()  # raises the task's error (or its cancellation)
         except Exception as e:
             future.cancel()
             raise SweepError(N_("{phase}: failed: {error}"), phase=phase, error=str(e)) from e
         if self.on_progress is not None:
             self.on_progress(SweepProgress(phase, 1, 1, time.perf_counter() - started))
-        return result

@@ -22,14 +22,14 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
-from api.db import begin_write, reading
+from api.db import begin_write, reading, write
 from api.domain_errors import Conflict, Invalid, NotFound, split_problems
 from api.services.capacity import held_stays, remaining
 from api.tables import ShelterRow, StressJobRow, aware, utcnow
@@ -50,6 +50,9 @@ STALE_SECONDS = 60.0
 INTERRUPTED = "interrupted: the service stopped while it ran"
 INTERNAL = "internal error (see the service log)"
 MAX_ERROR = 2000
+#: PostgreSQL advisory lock key held while a stress job is admitted (any 64-bit integer no
+#: other lock of the service uses: "stress" in ASCII)
+START_LOCK = 0x737472657373
 
 
 class StressSettings(BaseSettings):
@@ -64,6 +67,17 @@ class StressSettings(BaseSettings):
     max_draws: int = Field(default=2000, ge=1, le=100_000, description="draws per job, at most")
     max_running: int = Field(default=1, ge=1, le=16, description="jobs running at once")
     horizon_days: int = Field(default=30, ge=1, le=366, description="nights from today")
+
+
+def _serialise_starts(session: Session) -> None:
+    """Make this write transaction the only one admitting a stress job until it ends.
+
+    SQLite: nothing to do (a write transaction holds the database's write lock, ``api.db``).
+    PostgreSQL: a transaction-level advisory lock on ``START_LOCK``, released at the commit
+    or rollback; a second start waits for it (at most ``db_wait_seconds``, the connection's
+    ``lock_timeout``) and then counts the first one's committed row."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": START_LOCK})
 
 
 class _Stopped(Exception):
@@ -143,24 +157,35 @@ class StressJobs:
         return int(session.exec(query).one())
 
     def check_room(self, session: Session) -> None:
-        """``Conflict`` when as many jobs run as the settings allow."""
+        """``Conflict`` when as many jobs run as the settings allow (a quick refusal before
+        the live network is read; ``admit`` decides)."""
         if self.running(session) >= self.settings.max_running:
             raise Conflict(
                 "too many stress jobs running",
                 [("jobs", f"at most {self.settings.max_running} at once; stop one or wait")],
             )
 
+    def admit(self, session: Session, job_id: str, who: Principal) -> StressJobRow:
+        """Store a running job if there is room, else ``Conflict``: the count and the insert
+        in one write transaction, serialised with every other start in any API process
+        (``_serialise_starts``), so two starts at once never both pass the limit."""
+
+        def work(tx: Session) -> StressJobRow:
+            _serialise_starts(tx)
+            self.check_room(tx)
+            row = StressJobRow(id=job_id, owner_id=who.id)
+            tx.add(row)
+            return row
+
+        row = write(session, work)
+        session.refresh(row)
+        return row
+
     def start(
         self, session: Session, job_id: str, spec: StressSpec, network: Scenario, who: Principal
     ) -> StressJobRow:
-        """Store the job and start its sweep in a thread; ``Conflict`` when too many run
-        (checked again in the write transaction that stores it)."""
-        begin_write(session)
-        self.check_room(session)
-        row = StressJobRow(id=job_id, owner_id=who.id)
-        session.add(row)
-        session.commit()
-        session.refresh(row)
+        """Store the job (``admit``) and start its sweep in a thread."""
+        row = self.admit(session, job_id, who)
         thread = threading.Thread(
             target=self._run, args=(job_id, spec, network), name=f"stress-{job_id}", daemon=True
         )

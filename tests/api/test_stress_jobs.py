@@ -4,8 +4,10 @@ watch it; results are aggregates, and analysts see no location."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -13,9 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from api.auth import Principal
 from api.config import Settings
+from api.db import request_session
+from api.domain_errors import Conflict
 from api.main import create_app
-from api.services.stress import INTERRUPTED, STALE_SECONDS
+from api.services.stress import INTERRUPTED, STALE_SECONDS, StressJobs, StressSettings
 from api.tables import StressJobRow, User, utcnow
 from tests.api.builders import CANARIES, World
 
@@ -126,3 +131,47 @@ def test_bad_stress_spec_names_the_field(world: World, changes: dict[str, Any], 
 
 def test_shelter_managers_cannot_start_stress_jobs(world: World):
     assert world.call("mgr_lyon", "POST", "/stress", json=SPEC).status_code == 403
+
+
+#: starts fired at once, and the running-jobs limit they race for
+RACING_STARTS = 4
+RACE_LIMIT = 2
+
+
+def test_simultaneous_stress_job_starts_admit_exactly_the_limit(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    """Regression: two starts at once on PostgreSQL both counted the running jobs before
+    either stored its row, and both were admitted past ``max_running``."""
+    engine = world.client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        coord = session.exec(select(User).where(User.handle == "coord")).one()
+        who = Principal(coord.id or 0, coord.handle, coord.role, frozenset())
+    jobs = StressJobs(StressSettings(max_running=RACE_LIMIT), engine)
+    count = StressJobs.running
+
+    def slow_count(self: StressJobs, session: Session) -> int:
+        # Widen the window between the count and the insert: without a lock every racer
+        # counts 0 jobs before any of them has stored its row.
+        seen = count(self, session)
+        time.sleep(0.3)
+        return seen
+
+    monkeypatch.setattr(StressJobs, "running", slow_count)
+    barrier = threading.Barrier(RACING_STARTS)
+
+    def start(i: int) -> str:
+        with request_session(engine) as session:
+            barrier.wait()
+            try:
+                jobs.admit(session, f"race{i}", who)
+            except Conflict:
+                return "refused"
+            return "admitted"
+
+    with ThreadPoolExecutor(RACING_STARTS) as pool:
+        answers = list(pool.map(start, range(RACING_STARTS)))
+    assert answers.count("admitted") == RACE_LIMIT, answers
+    with Session(engine) as session:
+        rows = session.exec(select(StressJobRow).where(StressJobRow.status == "running")).all()
+        assert len(rows) == RACE_LIMIT

@@ -44,6 +44,9 @@ class InProcess:
         self.networks = {"base": network}
         self.spec = spec
         self.events: list[SweepProgress] = []
+        #: the tasks run through ``keep`` and ``call``, by function name
+        self.kept: list[str] = []
+        self.called: list[str] = []
 
     def run(
         self,
@@ -60,7 +63,15 @@ class InProcess:
         return out
 
     def call(self, phase: str, fn: Callable[..., Any], *args: Any) -> Any:
+        self.called.append(fn.__name__)
         return fn(self.networks, self.spec, *args)
+
+    def keep(self, fn: Callable[..., Any], *args: Any) -> Any:
+        self.kept.append(fn.__name__)
+        return fn(self.networks, self.spec, *args)
+
+    def wait(self, phase: str, kept: Any) -> None:
+        pass
 
 
 def cost_order_search(network: Scenario, spec: StressSpec) -> tuple[list[str], float] | None:
@@ -94,9 +105,9 @@ def _spec(candidates: list[dict[str, Any]], **target: Any) -> StressSpec:
     return spec_from_data(tiny_spec(draws=30, profiles=SIZES, advice=advice))
 
 
-def _advise(spec: StressSpec) -> Any:
+def _advise(spec: StressSpec, sweep: InProcess | None = None) -> Any:
     network = Scenario.model_validate(TINY_NETWORK)
-    sweep = InProcess(network, spec)
+    sweep = sweep or InProcess(network, spec)
     outcomes = sweep.run("draws", [Job(i, detail=True) for i in range(spec.draws)])
     return advise(sweep, spec.advice, outcomes, spec.draws)  # type: ignore[arg-type]
 
@@ -195,5 +206,9 @@ def test_a_loose_group_relaxation_still_gives_the_cheaper_set_found_in_cost_orde
     assert result.proven and result.cost_bound == reference[1]
     # With its rounds, the model finds it too: each set the engine refused is cut off.
     monkeypatch.setattr("stress.advice.MAX_ROUNDS", 20)
-    again = _advise(spec)
+    sweep = InProcess(Scenario.model_validate(TINY_NETWORK), spec)
+    again = _advise(spec, sweep)
     assert _chosen(again) == reference and again.proven and again.model_rounds >= 2
+    # The draws and their bounds were prepared once, for every round.
+    assert sweep.kept == ["prepare_model"]
+    assert sweep.called == ["solve_model"] * again.model_rounds
