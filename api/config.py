@@ -32,8 +32,8 @@ class Settings(BaseSettings):
     geography: GeographyCode = "fr"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    keep_alive_seconds: float = Field(
-        default=75.0,
+    keep_alive_seconds: int = Field(
+        default=75,
         ge=1,
         le=600,
         description="how long an idle HTTP connection is kept open: longer than a client (or "
