@@ -51,6 +51,10 @@ HEADERS = {
 }
 WRITES = {"post", "put", "patch", "delete"}
 WHAT_IF = "/whatif"
+#: an arrival's references to shelters and to other arrivals (the refusals' fields)
+REFERENCES = r"^(arrivals\[\d+\]\.)?(exclude_shelters|keep_apart)\[\d+\]$"
+#: an arrival's date (the refusals' fields)
+ARRIVES = r"^(arrivals\[\d+\]\.)?arrives$"
 #: the rules no JSON Schema states, by the request body schema they constrain: (a regular
 #: expression matching the ``errors[].field`` of the refusal, the rule)
 BODY_RULES: dict[str, list[tuple[str, str]]] = {
@@ -58,10 +62,16 @@ BODY_RULES: dict[str, list[tuple[str, str]]] = {
         (r"(^|\.)department$", "a département is a known code of the network's geography"),
         (r"(^|\.)languages\[\d+\]$", "a language is a registered BCP-47 tag (format bcp47)"),
     ],
-    "ArrivalIn": [(r"^body$", "age and minor agree (a minor is under 18)")],
+    "ArrivalIn": [
+        (r"^body$", "age and minor agree (a minor is under 18)"),
+        (ARRIVES, "an arrival arrives within the plan window: from the operation's date"),
+        (REFERENCES, "exclude_shelters names shelters of the network, keep_apart arrivals"),
+    ],
     "ArrivalBatchIn": [
         (r"^arrivals\[\d+\]$", "age and minor agree (a minor is under 18)"),
         (r"^arrivals(\[\d+\]\.id)?$", "arrival ids are unique"),
+        (ARRIVES, "an arrival arrives within the plan window: from the operation's date"),
+        (REFERENCES, "exclude_shelters names shelters of the network, keep_apart arrivals"),
     ],
     "Scenario": [
         (r"^(shelters|arrivals)\[\d+\]\.id$", "shelter ids are unique, and arrival ids"),

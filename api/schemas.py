@@ -18,6 +18,7 @@ from api.plan_options import JobOptions
 from placement.models import (
     MAX_ITEMS,
     ONE_CALENDAR,
+    WHOLE,
     Age,
     Arrival,
     Availability,
@@ -41,6 +42,8 @@ from placement.problems import TextError
 from placement.text import message
 from solver.names import SolverName
 
+#: the id of a row a client names (a number: not ``true``, but 3.0 is 3)
+RowRef = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True), WHOLE]
 #: a solver time limit in seconds (the settings' ``max_solve_seconds`` may lower it)
 TimeLimit = Annotated[float, Field(gt=0, le=LONGEST_SOLVE_SECONDS, allow_inf_nan=False)]
 
@@ -361,11 +364,8 @@ class CompromisedIn(In):
     network: Identifier | None = Field(
         default=None, description="the network; its arrivals never go there again (any scope)"
     )
-    operation_id: int | None = Field(
-        default=None,
-        ge=1,
-        le=2**31 - 1,
-        description="the operation (required for the operation scope)",
+    operation_id: RowRef | None = Field(
+        default=None, description="the operation (required for the operation scope)"
     )
 
 
@@ -431,7 +431,7 @@ class HoldIn(In):
     profile: HoldProfile | None = Field(
         default=None, description="instead of a shelter: the engine picks shelters that fit"
     )
-    places: int = Field(
+    places: Annotated[int, Field(strict=True), WHOLE] = Field(
         ge=1,
         le=60,
         description="places at the named shelter (at most 20); with a profile, the number of "
@@ -439,7 +439,7 @@ class HoldIn(In):
     )
     first_night: Day | None = Field(default=None, description="default: the operation date")
     nights: Nights = 30
-    expires_in_hours: float = Field(default=12.0, gt=0, le=24 * 14)
+    expires_in_hours: Annotated[float, Field(strict=True)] = Field(default=12.0, gt=0, le=24 * 14)
 
 
 class HoldOut(Out):
@@ -487,11 +487,8 @@ class ReportCountOut(Out):
 class PlanIn(In):
     """Ask for a plan: for one operation's waiting arrivals, or for every waiting arrival."""
 
-    operation_id: int | None = Field(
-        default=None,
-        ge=1,
-        le=2**31 - 1,
-        description="an operation; omit to plan every waiting arrival",
+    operation_id: RowRef | None = Field(
+        default=None, description="an operation; omit to plan every waiting arrival"
     )
     start: Day | None = Field(
         default=None, description="first night; default: the operation date (or the earliest)"

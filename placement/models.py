@@ -71,6 +71,7 @@ def _whole_number(value: Any) -> Any:
 
 #: counts are strict (no ``true`` or ``"3"``), but 3.0 is 3, as JSON Schema says
 WHOLE = BeforeValidator(_whole_number)
+Count = Annotated[int, Field(strict=True), WHOLE]
 Places = Annotated[int, Field(ge=0, le=MAX_PLACES, strict=True), WHOLE]
 Age = Annotated[int, Field(ge=0, le=MAX_AGE, strict=True), WHOLE]
 Children = Annotated[int, Field(ge=0, le=MAX_CHILDREN, strict=True), WHOLE]
@@ -219,7 +220,9 @@ class Policy(Frozen):
         description="explanations never suggest a safety distance below this",
     )
     avoid_neighbouring_departments: Flag = True
-    max_per_network_per_shelter: int | None = Field(default=None, ge=1, le=MAX_PLACES)
+    max_per_network_per_shelter: (
+        Annotated[int, Field(ge=1, le=MAX_PLACES, strict=True), WHOLE] | None
+    ) = None
     language_required: Flag = False
     stale_capacity: Literal["use", "last_resort", "exclude"] = Field(
         default="last_resort",
@@ -392,7 +395,7 @@ class Arrival(Frozen):
         max_length=MAX_PLACES,
         description="shelters this person must not go to (declined, compromised)",
     )
-    priority: int = Field(
+    priority: Count = Field(
         default=DEFAULT_PRIORITY,
         ge=1,
         le=5,

@@ -92,8 +92,10 @@ def _new_hold(op: Operation, shelter: ShelterRow, places: int, body: HoldIn) -> 
 
 def _named(tx: Tx, op: Operation, body: HoldIn, sid: str) -> list[Hold]:
     row = tx.shelters.get(sid)
-    if row is None or not row.active:
-        raise Invalid("invalid hold", [("shelter_id", f"no active shelter {sid!r}")])
+    if row is None:
+        raise NotFound("shelter")
+    if not row.active:  # a state (deactivated, compromised), not bad input
+        raise Conflict("invalid hold", [("shelter_id", f"no active shelter {sid!r}")])
     hold = _new_hold(op, row, body.places, body)
     stays = (
         store.committed_stays(tx.session, [sid])

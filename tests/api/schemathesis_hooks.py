@@ -1,6 +1,8 @@
 """Schemathesis hooks of the contract run (``test_openapi_contract.py``), through the
 mechanisms schemathesis documents for what a JSON Schema cannot say:
 
+- dates (``format: date``) drawn from the window the schemas' pattern states (2000-2100):
+  drawn from the whole calendar and filtered by the pattern, too few remain for a scenario;
 - the ``bcp47`` string format (``placement.models.LANGUAGE_TAG_FORMAT``): a registered
   language tag, generated from the languages the night's arrivals speak (the syntax alone
   would give unregistered tags, which the service rightly refuses);
@@ -20,7 +22,7 @@ import schemathesis
 from hypothesis import strategies as st
 
 from placement.languages import is_valid_tag
-from placement.models import LANGUAGE_TAG_FORMAT
+from placement.models import EARLIEST_DATE, LANGUAGE_TAG_FORMAT, LATEST_DATE
 
 #: the languages DOMAIN.md lists (English, Nigerian Pidgin, Edo, Romanian, Bulgarian,
 #: Mandarin, Spanish, Portuguese, Albanian, Russian, Ukrainian, Arabic), French, a region
@@ -28,6 +30,9 @@ SPOKEN = ("en", "pcm", "bin", "ro", "bg", "zh", "es", "pt", "sq", "ru", "uk", "a
 assert all(is_valid_tag(tag) for tag in SPOKEN)
 
 schemathesis.openapi.format(LANGUAGE_TAG_FORMAT, st.sampled_from(SPOKEN))
+schemathesis.openapi.format(
+    "date", st.dates(EARLIEST_DATE, LATEST_DATE).map(lambda d: d.isoformat())
+)
 
 
 def _problem_fields(response: Any) -> list[str]:
