@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from placement.geography import GeographyCode
@@ -142,7 +143,24 @@ class Settings(BaseSettings):
         description="the address users reach the service at, for log-in links "
         "(default: http://host:port)",
     )
+    time_zone: str = Field(
+        default="Europe/Paris",
+        max_length=64,
+        description="the IANA time zone the web pages show times in (answer deadlines, "
+        "alerts, the audit log): the network's own",
+    )
     start_method: Literal["fork", "forkserver", "spawn"] = "forkserver"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}: give an IANA name such as Europe/Paris"
+            ) from None
+        return value
 
     def url(self) -> str:
         """The database URL actually used."""

@@ -21,6 +21,7 @@ from api.services.waitlist import Retries, retry_after_change
 from api.solve_slots import SolveRate
 from api.store import DEFAULT_PAGE, MAX_PAGE, Page
 from placement.i18n import LOCALES, Translator
+from placement.text import message
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `placement users add`")
 
@@ -57,7 +58,8 @@ def get_reader(
     """The reader's language for the engine's reasons, relaxations and problems
     (``?lang=``, else ``Accept-Language``, else English); 422 for a language not spoken."""
     if lang is not None and lang not in LOCALES:
-        raise ApiError(422, "invalid language", [("query.lang", f"one of {', '.join(LOCALES)}")])
+        choices = message("one of {choices}", choices=", ".join(LOCALES))
+        raise ApiError(422, message("invalid language"), [("query.lang", choices)])
     return reader_translator(request)
 
 
@@ -97,8 +99,8 @@ def current_user(
     """The caller, from ``Authorization: Bearer <token>``; 401 otherwise."""
     unauthorized = ApiError(
         401,
-        "missing or invalid bearer token",
-        [("header.authorization", "expected 'Bearer <token>' with a valid token")],
+        message("missing or invalid bearer token"),
+        [("header.authorization", message("expected 'Bearer <token>' with a valid token"))],
         headers={"WWW-Authenticate": "Bearer"},
     )
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -193,8 +195,8 @@ def admit(who: Principal, roles: tuple[str, ...]) -> Principal:
     if who.role not in roles:
         raise ApiError(
             403,
-            f"not allowed for the role {who.role}",
-            [("role", f"{who.role} may not use this endpoint")],
+            message("not allowed for the role {role}", role=who.role),
+            [("role", message("{role} may not use this endpoint", role=who.role))],
         )
     return who
 

@@ -23,12 +23,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db import is_busy
-from api.domain_errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, TooMany
+from api.domain_errors import (
+    NOT_FOUND,
+    Conflict,
+    Invalid,
+    NotFound,
+    ServiceError,
+    TooLarge,
+    TooMany,
+)
 from api.openapi import allowed_methods
-from placement.i18n import SOURCE_LOCALE, Translator, negotiate, translator
+from placement.i18n import N_, SOURCE_LOCALE, Translator, negotiate, translator
 from placement.loading import format_location
-from placement.problems import error_problems
-from placement.text import ENGLISH, render
+from placement.problems import NO_NAMES, UNKNOWN_FIELD, error_problems
+from placement.text import ENGLISH, Text, message, render
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +55,17 @@ def reader_translator(request: Request) -> Translator:
 
 
 class ApiError(Exception):
-    """A refusal with a status code, a message and the fields concerned."""
+    """A refusal with a status code, a message and the fields concerned (catalogue messages,
+    rendered in the reader's language, as a domain error's)."""
 
     def __init__(
         self,
         status: int,
-        detail: str,
-        errors: Iterable[tuple[str, str]] = (),
+        detail: Text | str,
+        errors: Iterable[tuple[str, Text | str]] = (),
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(str(detail))
         self.status = status
         self.detail = detail
         self.errors = list(errors)
@@ -79,20 +88,31 @@ def refusal(exc: ServiceError, t: Translator = ENGLISH) -> tuple[int, dict[str, 
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
     if isinstance(exc, NotFound):
         # the same answer whether the object is missing or not the caller's to see
-        return status, body(exc.detail, [(f"path.{exc.kind}_id", "not found")])
-    return status, body(exc.detail, [(f, render(p, t)) for f, p in exc.errors])
+        errors: list[tuple[str, str | Text]] = [(f"path.{exc.kind}_id", message(NOT_FOUND))]
+    else:
+        errors = exc.errors
+    return status, body(render(exc.detail, t), [(f, render(p, t)) for f, p in errors])
 
 
-TOO_DEEP = "nested too deeply (arrays or objects within one another)"
+TOO_DEEP = N_("nested too deeply (arrays or objects within one another)")
 #: seconds a client is told to wait before it tries again (``Retry-After``)
 RETRY_AFTER_SECONDS = 2
-BUSY = "the database is busy; try again shortly"
+BUSY = N_("the database is busy; try again shortly")
+RETRY_AFTER = N_("retry after {seconds} s")
+INVALID_REQUEST = N_("invalid request")
+INVALID_VALUE = N_("invalid value")
+NOT_STORABLE = N_("a value cannot be stored")
+INTERNAL = N_("internal error")
+MALFORMED_JSON = N_("malformed JSON: {error}")
+BODY_TOO_LARGE = N_("request body too large")
+SPLIT_IT = N_("more than {limit} bytes; split it (e.g. several batches)")
 
 
-def busy_response() -> JSONResponse:
+def busy_response(t: Translator = ENGLISH) -> JSONResponse:
     """503 with ``Retry-After``: the database could not be had within ``db_wait_seconds``."""
+    retry = t.gettext(RETRY_AFTER, seconds=str(RETRY_AFTER_SECONDS))
     return JSONResponse(
-        body(BUSY, [("request", f"retry after {RETRY_AFTER_SECONDS} s")]),
+        body(t.gettext(BUSY), [("request", retry)]),
         503,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
@@ -113,41 +133,61 @@ def _validation_errors(
         )
         where = loc[0] if loc else ""
         loc = loc[1:] if where in ("body", "query", "path", "header") else loc
-        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-        if e.get("type") == "extra_forbidden":
-            msg = "unknown field" + (
-                " (this system stores no names)" if loc[-1:] == ("name",) else ""
-            )
-        elif e.get("type") == "json_invalid":
+        if e.get("type") == "json_invalid":
             loc = ()
-            msg = f"malformed JSON: {e.get('ctx', {}).get('error', msg)}"
         field = format_location(tuple(p for p in loc if isinstance(p, str | int)))
         if where in ("query", "path", "header") and field:
             field = f"{where}.{field}"
-        if e.get("type") in ("extra_forbidden", "json_invalid"):
-            out += [(field or "body", line) for line in msg.split("\n")]
-        else:  # the engine's messages, in the reader's language
-            out += [(f or "body", render(p, t)) for f, p in error_problems(e, field)]
+        # the engine's messages, in the reader's language
+        out += [(f or "body", render(p, t)) for f, p in _request_problems(e, loc, field)]
     return out
+
+
+def _request_problems(e: Any, loc: tuple[Any, ...], field: str) -> list[tuple[str, str | Text]]:
+    """One error of a request's validation as problems: an unknown field (a ``name`` says
+    this system stores none), malformed JSON, else the engine's mapping of pydantic's."""
+    if e.get("type") == "extra_forbidden":
+        return [(field, message(NO_NAMES if loc[-1:] == ("name",) else UNKNOWN_FIELD))]
+    if e.get("type") == "json_invalid":
+        cause = str(e.get("ctx", {}).get("error", e.get("msg", "")))
+        return [(field, message(MALFORMED_JSON, error=cause))]
+    return error_problems(e, field)
+
+
+#: the framework's own refusals (Starlette's English details) as catalogue messages: the
+#: detail, and the problem (the same in lower case)
+HTTP_TEXTS = {
+    "Not Found": (N_("Not Found"), NOT_FOUND),
+    "Method Not Allowed": (N_("Method Not Allowed"), N_("method not allowed")),
+    "There was an error parsing the body": (
+        N_("There was an error parsing the body"),
+        N_("there was an error parsing the body"),
+    ),
+}
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     """The framework's own refusals (400 unparsable body, 404 no route, 405 method) in the
     service's error body; a 405 lists in ``Allow`` every method of the path."""
     field = {400: "body", 404: "path", 405: "method"}.get(exc.status_code, "request")
-    errors = [(field, str(exc.detail).lower())]
+    detail, problem = str(exc.detail), str(exc.detail).lower()
+    if detail in HTTP_TEXTS:
+        t = reader_translator(request)
+        detail, problem = (t.gettext(text) for text in HTTP_TEXTS[detail])
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
-    return JSONResponse(body(str(exc.detail), errors), exc.status_code, headers=headers)
+    return JSONResponse(body(detail, [(field, problem)]), exc.status_code, headers=headers)
 
 
 def install(app: FastAPI) -> None:
     """Register the error handlers on ``app``."""
 
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(body(exc.detail, exc.errors), exc.status, headers=exc.headers)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        t = reader_translator(request)
+        errors = [(f, render(p, t)) for f, p in exc.errors]
+        return JSONResponse(body(render(exc.detail, t), errors), exc.status, headers=exc.headers)
 
     @app.exception_handler(ServiceError)
     async def _refused(request: Request, exc: ServiceError) -> JSONResponse:
@@ -157,33 +197,38 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _validation_errors(exc, reader_translator(request))
-        return JSONResponse(body("invalid request", errors), 422)
+        t = reader_translator(request)
+        errors = _validation_errors(exc, t)
+        return JSONResponse(body(t.gettext(INVALID_REQUEST), errors), 422)
 
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
-    async def _busy(_request: Request, exc: Exception) -> JSONResponse:
+    async def _busy(request: Request, exc: Exception) -> JSONResponse:
         if not is_busy(exc):
-            return await _unexpected(_request, exc)
+            return await _unexpected(request, exc)
         log.warning("database busy: %s", exc)
-        return busy_response()
+        return busy_response(reader_translator(request))
 
     @app.exception_handler(RecursionError)
-    async def _too_deep(_request: Request, _exc: RecursionError) -> JSONResponse:
+    async def _too_deep(request: Request, _exc: RecursionError) -> JSONResponse:
         log.info("request refused: %s", TOO_DEEP)
-        return JSONResponse(body("invalid request", [("body", TOO_DEEP)]), 422)
+        t = reader_translator(request)
+        return JSONResponse(body(t.gettext(INVALID_REQUEST), [("body", t.gettext(TOO_DEEP))]), 422)
 
     @app.exception_handler(DataError)
-    async def _data(_request: Request, exc: DataError) -> JSONResponse:
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
         log.info("value refused by the database: %s", exc.orig)
-        return JSONResponse(body("invalid value", [("body", "a value cannot be stored")]), 422)
+        t = reader_translator(request)
+        return JSONResponse(
+            body(t.gettext(INVALID_VALUE), [("body", t.gettext(NOT_STORABLE))]), 422
+        )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return JSONResponse(body("internal error"), 500)
+        return JSONResponse(body(reader_translator(request).gettext(INTERNAL)), 500)
 
 
 class BodyLimit:
@@ -199,22 +244,22 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         chunks: list[bytes] = []
         size = 0
         more = True
         while more:
-            message = await receive()
-            if message["type"] != "http.request":
+            received = await receive()
+            if received["type"] != "http.request":
                 break
-            chunk = message.get("body", b"")
+            chunk = received.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await self._refuse(send)
+                await self._refuse(scope, send)
                 return
             chunks.append(chunk)
-            more = message.get("more_body", False)
+            more = received.get("more_body", False)
         data = b"".join(chunks)
         sent = False
 
@@ -227,12 +272,11 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        request = Request(scope)  # only its headers and query string are read
+        t = reader_translator(request)
         payload = json.dumps(
-            body(
-                "request body too large",
-                [("body", f"more than {self.limit} bytes; split it (e.g. several batches)")],
-            )
+            body(t.gettext(BODY_TOO_LARGE), [("body", t.gettext(SPLIT_IT, limit=str(self.limit)))])
         ).encode()
         await send(
             {

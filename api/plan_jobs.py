@@ -29,10 +29,12 @@ from api.db import reading
 from api.plan_options import JobOptions
 from api.solve_slots import SolveSlots
 from api.tables import PlanJob, utcnow
-from placement.loading import validation_problems
+from placement.i18n import N_
 from placement.models import Scenario
 from placement.plan import Plan
-from placement.validation import validate_plan
+from placement.problems import validation_problems
+from placement.text import Param, Text, listed, message
+from placement.validation import plan_problems
 from solver.options import EngineOptions, SolveOptions
 from solver.process import Cancelled, RunOptions, solve
 from solver.progress import ProgressEvent
@@ -40,24 +42,30 @@ from solver.progress import ProgressEvent
 log = logging.getLogger(__name__)
 
 ACTIVE = ("queued", "running", "cancelling")
-#: why a job failed, as its ``error`` says (followed by the objects at fault)
-SOLVER_FAILED = "the solver failed"
-INVALID_PLAN = "the solver returned a plan that breaks rules"
-INVALID_SCENARIO = "the stored scenario is invalid"
+# Why a job failed: a message of the ``api`` domain (the job's ``error_message``, read in
+# each reader's language), and its English text (``error``, cut at ``MAX_ERROR``).
+SOLVER_FAILED = N_("the solver failed: {error}")
+INVALID_PLAN = N_("the solver returned a plan that breaks rules: {problems}")
+INVALID_SCENARIO = N_("the stored scenario is invalid: {problems}")
+INTERRUPTED = N_("interrupted: the service stopped during the solve")
+#: one problem of a document, at its field
+AT_FIELD = N_("{field}: {problem}")
 MAX_ERROR = 2000
+#: the problems a failed job's message keeps (the first ones: enough to find the fault)
+MAX_PROBLEMS = 50
 
 
-def invalid_scenario(error: ValidationError, scenario: dict[str, Any]) -> str:
+def invalid_scenario(error: ValidationError, scenario: dict[str, Any]) -> Text:
     """Why the job's scenario was refused, naming shelters and arrivals by id
     (``shelters[SH-221].capacity: ...``) rather than by position."""
-    lines = []
-    for problem in validation_problems(error):
+    problems: list[Param] = []
+    for path, problem in validation_problems(error)[:MAX_PROBLEMS]:
         for key in ("shelters", "arrivals"):
             items = scenario.get(key) or []
             for i, item in enumerate(items):
-                problem = problem.replace(f"{key}[{i}]", f"{key}[{item.get('id', i)}]")
-        lines.append(problem)
-    return f"{INVALID_SCENARIO}: {'; '.join(lines)}"[:MAX_ERROR]
+                path = path.replace(f"{key}[{i}]", f"{key}[{item.get('id', i)}]")
+        problems.append(message(AT_FIELD, field=path, problem=problem) if path else problem)
+    return message(INVALID_SCENARIO, problems=listed(problems, "semicolon"))
 
 
 WATCH_SECONDS = 0.3
@@ -109,7 +117,8 @@ class JobRunner:
             ).all()
             for job in stale:
                 job.status = "failed"
-                job.error = "interrupted: the service stopped during the solve"
+                job.error = str(message(INTERRUPTED))
+                job.error_message = message(INTERRUPTED).model_dump(mode="json")
                 job.finished_at = utcnow()
                 session.add(job)
             session.commit()
@@ -124,7 +133,9 @@ class JobRunner:
             self._finish(job_id, "failed", error=invalid_scenario(e, scenario))
         except Exception as e:
             log.exception("plan job %s failed", job_id)
-            self._finish(job_id, "failed", error=f"{SOLVER_FAILED}: {type(e).__name__}: {e}")
+            # the exception's own text is for whoever reads the log: as it is, in any language
+            failed = message(SOLVER_FAILED, error=f"{type(e).__name__}: {e}")
+            self._finish(job_id, "failed", error=failed)
 
     def _versions_used(self, job_id: str, plan: Plan | None) -> dict[str, int]:
         """The recorded versions of the shelters ``plan`` places people in (a commit checks
@@ -232,11 +243,11 @@ class JobRunner:
         if plan is None:
             self._finish(job_id, "cancelled")
             return
-        problems = validate_plan(scenario, plan)
+        problems = plan_problems(scenario, plan)
         if problems:
-            log.error("plan job %s: the plan breaks rules: %s", job_id, problems)
-            error = f"{INVALID_PLAN}: {'; '.join(problems)}"
-            self._finish(job_id, "failed", error=error[:MAX_ERROR])
+            log.error("plan job %s: the plan breaks rules: %s", job_id, [str(p) for p in problems])
+            broken = listed(problems[:MAX_PROBLEMS], "semicolon")
+            self._finish(job_id, "failed", error=message(INVALID_PLAN, problems=broken))
             return
         self._finish(job_id, "done", result=plan.model_dump(mode="json"), plan=plan)
 
@@ -245,7 +256,7 @@ class JobRunner:
         job_id: str,
         status: str,
         result: dict[str, Any] | None = None,
-        error: str | None = None,
+        error: Text | None = None,
         plan: Plan | None = None,
     ) -> None:
         now = utcnow()
@@ -254,7 +265,8 @@ class JobRunner:
             ("running",),
             status=status,
             result=result,
-            error=error,
+            error=None if error is None else str(error)[:MAX_ERROR],
+            error_message=None if error is None else error.model_dump(mode="json"),
             finished_at=now,
             shelter_versions=self._versions_used(job_id, plan),
         )

@@ -11,8 +11,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from api.config import Settings
-from api.domain_errors import Invalid, TooLarge
+from api.domain_errors import Invalid, TooLarge, over_limit
+from placement.i18n import N_
 from placement.models import Policy, Scenario
+from placement.text import message
 from solver.names import SolverName
 
 
@@ -72,8 +74,16 @@ class TimeLimitOutOfRange(Invalid):
     """A requested time limit that is not in (0, maximum]."""
 
     def __init__(self, maximum: float) -> None:
-        super().__init__("time limit too long", [("time_limit", f"at most {maximum:g} seconds")])
+        most = message("at most {most} seconds", most=format(maximum, "g"))
+        super().__init__(message("time limit too long"), [("time_limit", most)])
         self.maximum = maximum
+
+
+#: the refusal of a solve over a size limit, per kind of item
+TOO_MANY_FOR_ONE_SOLVE = {
+    "arrivals": N_("too many arrivals for one solve"),
+    "shelters": N_("too many shelters for one solve"),
+}
 
 
 def time_limit(requested: float | None, settings: Settings) -> float:
@@ -92,6 +102,4 @@ def check_size(settings: Settings, arrivals: int | None, shelters: int | None) -
         ("shelters", shelters, settings.max_shelters_per_solve),
     ):
         if count is not None and count > cap:
-            raise TooLarge(
-                f"too many {key} for one solve", [(key, f"{count} > the limit of {cap}")]
-            )
+            raise TooLarge(message(TOO_MANY_FOR_ONE_SOLVE[key]), [(key, over_limit(count, cap))])

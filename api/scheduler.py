@@ -32,11 +32,13 @@ from sqlmodel import Session, col, select
 from api.config import Settings
 from api.db import transaction
 from api.domain_errors import Conflict
+from api.services.alerts import new_alert
 from api.services.holds import expire_hold
 from api.services.proposals import decline_and_replan
 from api.services.replanning import Tx
 from api.services.waitlist import retry_waitlist
-from api.tables import Alert, Hold, JobRun, PlacementRow, aware, utcnow
+from api.tables import Hold, JobRun, PlacementRow, aware, utcnow
+from placement.text import Text, message
 
 log = logging.getLogger(__name__)
 
@@ -147,17 +149,13 @@ def _escalate(pid: int, now: datetime) -> Callable[[Session], None]:
             return
         p.escalated_at = now
         session.add(p)
-        session.add(
-            Alert(
-                at=now,
-                kind="escalation",
-                placement_id=pid,
-                arrival_id=p.arrival_id,
-                shelter_id=p.shelter_id,
-                detail=f"no answer from {p.shelter_id} by the deadline; re-planned as if "
-                f"declined at {aware(p.replan_due_at).isoformat() if p.replan_due_at else '-'}",
-            )
+        at = aware(p.replan_due_at).isoformat() if p.replan_due_at else "-"
+        detail = message(
+            "no answer from {shelter} by the deadline; re-planned as if declined at {at}",
+            shelter=p.shelter_id,
+            at=at,
         )
+        session.add(new_alert(now, "escalation", detail, pid, p.arrival_id, p.shelter_id))
         log.info("escalated proposal %s", pid)
 
     return work
@@ -175,17 +173,11 @@ def _replan(settings: Settings, pid: int, now: datetime) -> Callable[[Session], 
             )
         except Conflict:  # answered meanwhile
             return
-        where = outcome.shelter_id or "nowhere (waiting list)"
-        session.add(
-            Alert(
-                at=now,
-                kind="replanned",
-                placement_id=pid,
-                arrival_id=p.arrival_id,
-                shelter_id=p.shelter_id,
-                detail=f"unanswered by {p.shelter_id}: re-planned to {where}",
-            )
+        where = outcome.shelter_id or message("nowhere (waiting list)")
+        detail = message(
+            "unanswered by {shelter}: re-planned to {where}", shelter=p.shelter_id, where=where
         )
+        session.add(new_alert(now, "replanned", detail, pid, p.arrival_id, p.shelter_id))
 
     return work
 
@@ -204,21 +196,27 @@ def _waitlist(settings: Settings, now: datetime) -> Callable[[Session], None]:
     return work
 
 
-def describe(settings: Settings) -> str:
-    """What a scheduler over these settings does, for the operator who starts it."""
-    return (
-        f"database: {settings.describe()}; looks for due jobs every "
-        f"{settings.scheduler_tick_seconds:g}s: escalate (a proposal unanswered "
-        f"{settings.answer_deadline_hours:g} h), replan (still unanswered "
-        f"{settings.replan_after_hours:g} h later), hold-expire, waitlist (every "
-        f"{settings.waitlist_retry_minutes:g} min), purge (daily, after "
-        f"{settings.retention_days} days)"
+def describe(settings: Settings) -> Text:
+    """What a scheduler over these settings does, for the operator who starts it (the jobs'
+    names are their identifiers, as in ``ran_line`` and the job records)."""
+    return message(
+        "database: {database}; looks for due jobs every {tick}s: escalate (a proposal "
+        "unanswered {answer} h), replan (still unanswered {replan} h later), hold-expire, "
+        "waitlist (every {waitlist} min), purge (daily, after {days} days)",
+        database=settings.describe(),
+        tick=format(settings.scheduler_tick_seconds, "g"),
+        answer=format(settings.answer_deadline_hours, "g"),
+        replan=format(settings.replan_after_hours, "g"),
+        waitlist=format(settings.waitlist_retry_minutes, "g"),
+        days=str(settings.retention_days),
     )
 
 
-def ran_line(ran: Ran) -> str:
+def ran_line(ran: Ran) -> Text:
     """One line saying which jobs one tick ran."""
-    return "ran " + (", ".join(j for j, _ in ran.jobs) or "nothing (no job was due)")
+    if not ran.jobs:
+        return message("ran nothing (no job was due)")
+    return message("ran {jobs}", jobs=", ".join(j for j, _ in ran.jobs))
 
 
 def serve(settings: Settings, engine: Engine, on_tick: Callable[[Ran], None] | None = None) -> None:

@@ -18,9 +18,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from api.domain_errors import TooMany
+from placement.i18n import N_
+from placement.text import message
 
-ALL_BUSY = "every solver slot is busy; try again shortly"
-TOO_OFTEN = "too many solve requests"
+ALL_BUSY = N_("every solver slot is busy; try again shortly")
+TOO_OFTEN = N_("too many solve requests")
 WINDOW_SECONDS = 60.0
 
 
@@ -37,7 +39,7 @@ class SolveSlots:
         """Hold a slot for the block: wait at most ``wait`` seconds (None: as long as it
         takes), else ``TooMany``."""
         if not self._free.acquire(timeout=wait):
-            raise TooMany(ALL_BUSY, self.retry_after, [("request", ALL_BUSY)])
+            raise TooMany(message(ALL_BUSY), self.retry_after, [("request", message(ALL_BUSY))])
         try:
             yield
         finally:
@@ -71,6 +73,10 @@ class SolveRate:
                 calls.popleft()
             if len(calls) >= self.per_minute:
                 wait = math.ceil(calls[0] + WINDOW_SECONDS - now)
-                problem = f"at most {self.per_minute} a minute; retry in {wait} s"
-                raise TooMany(TOO_OFTEN, wait, [("request", problem)])
+                problem = message(
+                    "at most {most} a minute; retry in {seconds} s",
+                    most=str(self.per_minute),
+                    seconds=str(wait),
+                )
+                raise TooMany(message(TOO_OFTEN), wait, [("request", problem)])
             calls.append(now)

@@ -225,7 +225,12 @@ class PlanJob(SQLModel, table=True):
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     #: the best plan so far while the solve runs: stage, seconds, persons placed by priority
     progress: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: why the job failed, in English, and as a ``placement.text.Text`` (JSON) read in each
+    #: reader's language (jobs that failed before it was kept have none)
     error: str | None = None
+    error_message: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     committed_at: datetime | None = None
     committed_by: int | None = Field(default=None, foreign_key="users.id")
 
@@ -285,6 +290,10 @@ class Alert(SQLModel, table=True):
     arrival_id: str | None = Field(default=None, max_length=64, index=True)
     shelter_id: str | None = Field(default=None, max_length=64)
     detail: str = Field(default="", max_length=500)
+    #: the detail as a ``placement.text.Text`` (JSON), read in each reader's language
+    detail_message: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     resolved_at: datetime | None = None
 
 

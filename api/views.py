@@ -31,6 +31,7 @@ from api.schemas import (
     ShelterPublicOut,
     StaleNote,
 )
+from api.services.alerts import alert_detail
 from api.services.capacity import is_stale
 from api.services.compromised import compromises_of
 from api.services.replanning import Outcome
@@ -38,7 +39,8 @@ from api.store import handles
 from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow
 from placement.i18n import Translator
 from placement.plan import Plan
-from placement.text import ENGLISH, Text
+from placement.text import ENGLISH, Text, render
+from solver.progress import stage_text
 
 
 def shelter_out(
@@ -234,8 +236,8 @@ def hold_out(h: Hold) -> HoldOut:
     )
 
 
-def alert_out(r: Alert) -> AlertOut:
-    """An alert as coordinators see it."""
+def alert_out(r: Alert, t: Translator = ENGLISH) -> AlertOut:
+    """An alert as coordinators see it (its detail in ``t``'s language)."""
     return AlertOut(
         id=r.id or 0,
         at=r.at,
@@ -243,7 +245,7 @@ def alert_out(r: Alert) -> AlertOut:
         placement_id=r.placement_id,
         arrival_id=r.arrival_id,
         shelter_id=r.shelter_id,
-        detail=r.detail,
+        detail=alert_detail(r, t),
         resolved_at=r.resolved_at,
     )
 
@@ -283,10 +285,25 @@ def job_out(job: PlanJob, with_result: bool = True, t: Translator = ENGLISH) -> 
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
-        error=job.error,
+        error=job_error(job, t),
         options=JobOptions.model_validate(job.options),
         committed_at=job.committed_at,
         result=plan,
         stale=stale_note(job, plan) if with_result else None,
-        progress=job.progress,
+        progress=progress_in(job.progress, t),
     )
+
+
+def job_error(job: PlanJob, t: Translator) -> str | None:
+    """Why the job failed, in ``t``'s language (in English for a job that failed before
+    its error was kept as a message)."""
+    if job.error_message is None:
+        return job.error
+    return Text.model_validate(job.error_message).render(t)
+
+
+def progress_in(progress: dict[str, Any] | None, t: Translator) -> dict[str, Any] | None:
+    """A job's stored progress with its stage named in ``t``'s language."""
+    if not progress or "stage" not in progress:
+        return progress
+    return {**progress, "stage": render(stage_text(str(progress["stage"])), t)}

@@ -64,7 +64,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             proc = subprocess.Popen(
                 [placement, "solve", str(path), "--json", "--no-explain",
                  "--time-limit", str(args.time_limit), "--workers", str(args.workers)],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(args),
             )  # fmt: skip
             assert proc.stderr is not None and proc.stdout is not None
             errors: list[str] = []
@@ -141,6 +141,15 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     out["wall"] = time.perf_counter() - started
     out["peak_mb"] = _peak_mb()
     return out
+
+
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    """The CLI's environment: the other tree's command (``--against``) runs its own code,
+    not a PYTHONPATH set for this one."""
+    env = dict(os.environ)
+    if args.placement:
+        env.pop("PYTHONPATH", None)
+    return env
 
 
 def _engine_child(

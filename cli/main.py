@@ -22,7 +22,7 @@ from placement.i18n import Translator
 from placement.loading import ScenarioError, load_scenario
 from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan
-from placement.text import ENGLISH
+from placement.text import ENGLISH, render
 from solver.names import SolverName
 from solver.options import EngineOptions, SolveOptions
 
@@ -114,8 +114,11 @@ class ProgressPrinter:
 
 def progress_line(event: ProgressEvent, seconds: float, t: Translator = ENGLISH) -> str:
     """``  0.42s priority_5: placed at ≥5/≥4/≥3/≥2/≥1 4/7/14/20/23 of at most ... (proven)``
-    (the stage's name and the solver's notes are the solver's own, in English)."""
-    params = {"seconds": t.number(seconds, "0.00").rjust(6), "stage": event.stage}
+    (the stage's name in ``t``'s language; the solver's notes are its own, in English)."""
+    from solver.progress import stage_text  # loaded already: the event comes from there
+
+    stage = render(stage_text(event.stage), t)
+    params = {"seconds": t.number(seconds, "0.00").rjust(6), "stage": stage}
     if not event.is_plan:  # a note
         return t.gettext("{seconds}s {stage}", **params)
     placed = "/".join(t.number(event.placed_at_or_above[p]) for p in PRIORITIES)
@@ -194,4 +197,7 @@ app.command("stress")(stress.stress)
 
 
 def main() -> None:
-    app()
+    """The console script: usage errors in the reader's language (``cli.usage``)."""
+    from cli.usage import run
+
+    run(app)

@@ -334,13 +334,14 @@ def scheduler(
     settings = _settings()
     engine = _engine(settings)
     if once:
-        typer.echo(t.gettext("scheduler, once: {jobs}", jobs=describe(settings)))
-        typer.echo(ran_line(run_due_jobs(engine, settings, utcnow())))
+        typer.echo(t.gettext("scheduler, once: {jobs}", jobs=describe(settings).render(t)))
+        typer.echo(ran_line(run_due_jobs(engine, settings, utcnow())).render(t))
         return
-    typer.echo(t.gettext("scheduler started (stop: Ctrl-C): {jobs}", jobs=describe(settings)))
+    jobs = describe(settings).render(t)
+    typer.echo(t.gettext("scheduler started (stop: Ctrl-C): {jobs}", jobs=jobs))
 
     def said(ran: Ran) -> None:
         if ran.jobs:
-            typer.echo(f"{utcnow().isoformat(timespec='seconds')} {ran_line(ran)}")
+            typer.echo(f"{utcnow().isoformat(timespec='seconds')} {ran_line(ran).render(t)}")
 
     run(settings, engine, said)

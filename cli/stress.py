@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +21,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cli.language import LangOption, cli_translator
+from placement.i18n import translator
 from stress.groups import EVERYONE
 from stress.spec import (
     MAX_DRAWS,
@@ -42,7 +44,6 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 #: rows per table in the summary
 ROWS = 10
-Lang = Literal["en", "fr"]  # placement.i18n.LOCALES
 
 
 def stress(  # noqa: PLR0913  (typer: one parameter per command-line option, as `solve`)
@@ -61,14 +62,13 @@ def stress(  # noqa: PLR0913  (typer: one parameter per command-line option, as 
     report: Annotated[
         Path | None, typer.Option(help="write an HTML report with plots to this file")
     ] = None,
-    lang: Annotated[
-        Lang, typer.Option(help="language of the summary, the progress bar and the report")
-    ] = "en",
+    lang: LangOption = None,
 ) -> None:
     """Stress-test the network: probability that everyone is placed, bottlenecks, advice."""
     from stress.run import run_stress
 
-    t = Texts(lang)
+    # --lang, else `placement --lang`, else $PLACEMENT_LANG, else English (as `solve`)
+    t = Texts(cli_translator(lang).locale)
     err = Console(stderr=True, soft_wrap=True)
     # The scheduler's INFO lines would bury the progress bar (distributed sets its level when
     # imported, so after that).
@@ -89,7 +89,7 @@ def stress(  # noqa: PLR0913  (typer: one parameter per command-line option, as 
     if report is not None:
         from stress.html import html_report
 
-        report.write_text(html_report(result, networks.base, lang), encoding="utf-8")
+        report.write_text(html_report(result, networks.base, t.locale), encoding="utf-8")
         err.print(t.gettext("report written to {path}", path=report), highlight=False)
     if json_output:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
@@ -117,7 +117,8 @@ def _load(
         if problems:
             raise StressSpecError(str(spec_file), problems)
     except StressSpecError as e:
-        for line in str(e).splitlines():
+        for problem in e.in_language(translator(t.locale)):
+            line = f"{e.source}: {problem}"
             err.print(t.gettext("error: {problem}", problem=line), style="red", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     return spec, Networks(base, compare)

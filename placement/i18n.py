@@ -51,11 +51,21 @@ ENGINE = "engine"
 """The domain of the engine's and the command line's messages."""
 
 _DIRECTORIES: dict[str, Path] = {ENGINE: Path(__file__).with_name("locale")}
+#: domains whose messages are kept as :class:`placement.text.Text` values beside the engine's:
+#: the engine's translator falls back on their catalogues
+_TEXT_DOMAINS: list[str] = []
 
 
-def register_domain(domain: str, directory: Path) -> None:
-    """Make the catalogue of ``domain`` (``directory/<locale>/LC_MESSAGES/<domain>.po``) known."""
+def register_domain(domain: str, directory: Path, texts: bool = False) -> None:
+    """Make the catalogue of ``domain`` (``directory/<locale>/LC_MESSAGES/<domain>.po``) known.
+
+    ``texts``: the domain's messages are :class:`placement.text.Text` values too (the
+    service's refusals), rendered wherever the engine's are: the translator of every other
+    domain (the engine's first) looks them up in this catalogue after its own."""
     _DIRECTORIES[domain] = directory
+    if texts and domain not in _TEXT_DOMAINS:
+        _TEXT_DOMAINS.append(domain)
+        _translations.cache_clear()  # an engine catalogue compiled before lacks the fallback
 
 
 def catalogue_path(domain: str, locale: str) -> Path:
@@ -130,8 +140,8 @@ def _language_name(tag: str, locale: str) -> str:
     return tag if name.endswith(f"[{tag}]") else name  # "Unknown language [qqq]": no name
 
 
-@cache
-def _translations(domain: str, locale: str) -> NullTranslations:
+def _compiled(domain: str, locale: str) -> NullTranslations:
+    """One domain's own catalogue, compiled (a new object: fallbacks are added to it)."""
     path = catalogue_path(domain, locale)
     if locale == SOURCE_LOCALE and not path.exists():
         return NullTranslations()
@@ -141,6 +151,18 @@ def _translations(domain: str, locale: str) -> NullTranslations:
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return Translations(fp=buffer, domain=domain)
+
+
+@cache
+def _translations(domain: str, locale: str) -> NullTranslations:
+    """A domain's catalogue, then those of the domains whose messages are texts (the
+    service's states and refusals, a stress spec's problems): a page or a report that shows
+    one of them finds its words there."""
+    translations = _compiled(domain, locale)
+    for other in _TEXT_DOMAINS:
+        if other != domain and catalogue_path(other, locale).exists():
+            translations.add_fallback(_compiled(other, locale))
+    return translations
 
 
 @dataclass(frozen=True)

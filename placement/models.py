@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from placement.geography import Geography, GeographyCode, Point, load_geography
+from placement.i18n import N_
 from placement.languages import TAG_SYNTAX, normalise_tag
 from placement.problems import TextError
 from placement.text import Text, day, message
@@ -498,8 +499,13 @@ def _duplicate(id_: str, also: str) -> Text:
     return message("duplicate id '{id}' (also {other})", id=id_, other=also)
 
 
+#: a département (or canton) code the geography does not have; a shelter id no shelter has
+UNKNOWN_CODE = N_("unknown code '{code}' for {geography}")
+UNKNOWN_SHELTER = N_("unknown shelter '{id}'")
+
+
 def _unknown_code(code: str | None, s: Scenario) -> Text:
-    return message("unknown code '{code}' for {geography}", code=code or "", geography=s.geo.code)
+    return message(UNKNOWN_CODE, code=code or "", geography=s.geo.code)
 
 
 def _after_horizon(d: date, s: Scenario) -> Text:
@@ -543,7 +549,7 @@ def _arrival_reference_problems(
         if d.department is not None and d.department not in s.geo
     ]
     out += [
-        (f"arrivals[{i}].exclude_shelters[{j}]", message("unknown shelter '{id}'", id=sid))
+        (f"arrivals[{i}].exclude_shelters[{j}]", message(UNKNOWN_SHELTER, id=sid))
         for j, sid in enumerate(a.exclude_shelters)
         if sid not in shelter_ids
     ]

@@ -168,8 +168,9 @@ class Plan(Out):
     )
     secondary_cost_lower_bound: int | None = Field(
         default=None,
-        description="a proven lower bound on the secondary cost of any plan that places as "
-        "many persons at every level; only when every level is proven",
+        description="a proven lower bound on the secondary cost of any plan that places at "
+        "least as many persons at every priority level as this one (with every level "
+        "proven: of the lexicographically best plans)",
     )
 
     def assignment(self) -> dict[str, str]:

@@ -29,7 +29,7 @@ from placement.context import Assignment, Context
 from placement.i18n import N_
 from placement.languages import shared_language
 from placement.models import Arrival, Shelter
-from placement.text import Text, language, listed, message
+from placement.text import Text, language, listed, message, plural_message
 
 if TYPE_CHECKING:  # scipy is imported where rows are built (not on the way to a first plan)
     from scipy.sparse import spmatrix as SparseRows
@@ -418,7 +418,7 @@ class CapacityRule:
         critical: np.ndarray = starts | (falls & covered)
         return critical
 
-    def check(self, ctx: Context, assignment: Assignment) -> list[str]:
+    def check(self, ctx: Context, assignment: Assignment) -> list[Text]:
         out = []
         usage = self.usage_by_shelter(ctx, assignment)
         for sid in sorted(usage):
@@ -426,8 +426,16 @@ class CapacityRule:
             for n, used in enumerate(usage[sid]):
                 if used > places[n]:
                     out.append(
-                        f"capacity: {sid} holds {used} persons on {ctx.scenario.night(n)} "
-                        f"but has {places[n]} places"
+                        plural_message(  # numbers and the night as written in the data
+                            "capacity: {shelter} holds {n} persons on {night} but has "
+                            "{places} places",
+                            "capacity: {shelter} holds {n} persons on {night} but has "
+                            "{places} places",
+                            int(used),
+                            shelter=sid,
+                            night=str(ctx.scenario.night(n)),
+                            places=str(places[n]),
+                        )
                     )
         return out
 
@@ -567,12 +575,18 @@ class HouseholdRule:
         members = HouseholdRule.groups(ctx).get(a.household)
         return [ctx.arrivals[m] for m in members] if members else [a]
 
-    def check(self, ctx: Context, assignment: Assignment) -> list[str]:
+    def check(self, ctx: Context, assignment: Assignment) -> list[Text]:
         out = []
         for household, members in self.groups(ctx).items():
             shelters = {assignment.get(m) for m in members}
             if len(shelters) > 1:
-                out.append(f"household: {household} is split: {sorted(map(str, shelters))}")
+                out.append(
+                    message(
+                        "household: {household} is split: {shelters}",
+                        household=household,
+                        shelters=str(sorted(map(str, shelters))),
+                    )
+                )
         return out
 
     def add_rows(self, model: LinearRows) -> None:
@@ -611,9 +625,11 @@ class KeepApartRule:
         """The keep-apart links between units (indices)."""
         return sorted({(unit_of[x], unit_of[y]) for x, y in KeepApartRule.pairs(ctx)})
 
-    def check(self, ctx: Context, assignment: Assignment) -> list[str]:
+    def check(self, ctx: Context, assignment: Assignment) -> list[Text]:
         return [
-            f"keep_apart: {x} and {y} are both in {assignment[x]}"
+            message(
+                "keep_apart: {x} and {y} are both in {shelter}", x=x, y=y, shelter=assignment[x]
+            )
             for x, y in self.pairs(ctx)
             if x in assignment and assignment.get(x) == assignment.get(y)
         ]
@@ -710,7 +726,7 @@ class NetworkCapRule:
                 out[a.network].append(a.id)
         return dict(out)
 
-    def check(self, ctx: Context, assignment: Assignment) -> list[str]:
+    def check(self, ctx: Context, assignment: Assignment) -> list[Text]:
         cap = self.cap(ctx)
         if cap is None:
             return []
@@ -721,7 +737,13 @@ class NetworkCapRule:
                 if m in assignment:
                     count[assignment[m]] += 1
             out += [
-                f"network_cap: {n} people of network {network} in {sid} (cap {cap})"
+                message(
+                    "network_cap: {count} people of network {network} in {shelter} (cap {cap})",
+                    count=str(n),
+                    network=network,
+                    shelter=sid,
+                    cap=str(cap),
+                )
                 for sid, n in sorted(count.items())
                 if n > cap
             ]

@@ -11,8 +11,9 @@ by the service keeps it), and is rendered for one reader by :meth:`Text.render` 
 Parameters are numbers (written the reader's way: ``1 234``), plain strings (identifiers,
 shown as they are), :class:`Date` (a date: ``12 mars 2026``), :class:`Language` (a language
 tag, shown by its name: ``pidgin nigérian``), :class:`Items` (a list, joined the reader's
-way) or another ``Text``. Mark the message where it is written with :func:`message` or
-:func:`plural_message`: the catalogue test extracts them.
+way), :class:`Number` (a number with a fixed pattern: ``0,42`` seconds) or another
+``Text``. Mark the message where it is written with :func:`message` or :func:`plural_message`:
+the catalogue test extracts them.
 """
 
 from __future__ import annotations
@@ -43,6 +44,14 @@ class Language(_Frozen):
     language: str
 
 
+class Number(_Frozen):
+    """A number written with a Babel pattern (``0.00``: two decimals, no grouping), the
+    reader's way (``0.42`` / ``0,42``)."""
+
+    value: float
+    format: str
+
+
 Join = Literal["and", "or", "comma", "semicolon"]
 
 
@@ -55,7 +64,7 @@ class Items(_Frozen):
 
 
 #: what a parameter of a message may be (a bool is not one: say it in the message)
-Param = Union["Text", Date, Language, Items, int, float, str]  # noqa: UP007 - forward refs
+Param = Union["Text", Date, Language, Number, Items, int, float, str]  # noqa: UP007 - forward refs
 
 
 class Text(_Frozen):
@@ -98,6 +107,8 @@ def _param(value: Param, t: Translator) -> str:
         return t.date(value.day)
     if isinstance(value, Language):
         return t.language_name(value.language)
+    if isinstance(value, Number):
+        return t.number(value.value, value.format)
     if isinstance(value, Items):
         return _items(value, t)
     if isinstance(value, bool):
@@ -124,7 +135,7 @@ def _plain(params: dict[str, Param]) -> dict[str, Param]:
     without pydantic's validation (thousands per plan): the code's types are trusted."""
     return {
         k: v
-        if isinstance(v, str | Text | Date | Language | Items)
+        if isinstance(v, str | Text | Date | Language | Number | Items)
         else int(v)
         if isinstance(v, numbers.Integral)
         else float(v)
@@ -140,6 +151,11 @@ def listed(values: Iterable[Param], join: Join = "comma") -> Items:
 def day(d: date) -> Date:
     """A date parameter."""
     return Date.model_construct(day=d)
+
+
+def number(value: float, format: str) -> Number:  # noqa: A002 - Babel's name
+    """A number parameter written with the Babel pattern ``format`` (``0.00``)."""
+    return Number.model_construct(value=float(value), format=format)
 
 
 def language(tag: str) -> Language:

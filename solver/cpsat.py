@@ -25,24 +25,27 @@ import numpy as np
 import scipy.sparse as sp
 from ortools.sat.python import cp_model
 
+from placement.i18n import N_
 from placement.models import PRIORITIES
 from solver.allocation import Allocation
 from solver.linear import INF, LinearModel
 from solver.lp import LpProof, Pricing, lp_proof
 from solver.options import SolveOptions
+from solver.progress import improving_stage
 
 log = logging.getLogger(__name__)
 
 
 class Decided(Enum):
-    """How a stage of the lexicographic solve was decided."""
+    """How a stage of the lexicographic solve was decided (its value: the English text of a
+    catalogue message, shown in a stage's note, see ``solver.progress.STAGE_NOTE``)."""
 
-    FLOW_BOUND = "the incumbent reaches the flow bound"
-    LP_BOUND = "the LP bound proves the incumbent"
-    CPSAT_OPTIMAL = "CP-SAT proved it optimal"
-    CPSAT_FEASIBLE = "CP-SAT's best in its time, not proven"
-    TOO_MANY_COLUMNS = "not proven: too many columns for CP-SAT"
-    NOTHING_FOUND = "CP-SAT found nothing in its time"
+    FLOW_BOUND = N_("the incumbent reaches the flow bound")
+    LP_BOUND = N_("the LP bound proves the incumbent")
+    CPSAT_OPTIMAL = N_("CP-SAT proved it optimal")
+    CPSAT_FEASIBLE = N_("CP-SAT's best in its time, not proven")
+    TOO_MANY_COLUMNS = N_("not proven: too many columns for CP-SAT")
+    NOTHING_FOUND = N_("CP-SAT found nothing in its time")
 
     @property
     def proven(self) -> bool:
@@ -127,6 +130,22 @@ class LexResult:
             return None
         if len(self.proven_levels()) < len(PRIORITIES):
             return None
+        return -last.bound
+
+    def cost_lower_bound_for(self, placed: dict[int, int]) -> int | None:
+        """A proven lower bound on the secondary cost of every plan that places at least
+        ``placed[p]`` persons at each priority p, or None: the cost stage's bound holds for
+        every plan that keeps its rows (each level's value reached), so for these plans when
+        ``placed`` reaches every level's value. With every level proven, it bounds the cost
+        of the lexicographically best plans (:attr:`cost_lower_bound`)."""
+        last = self.stages[-1] if self.stages else None
+        if last is None or last.stage.priority is not None or last.bound is None:
+            return None
+        reached = {r.stage.priority: r.value for r in self.stages[:-1]}
+        if any(placed.get(p, 0) < value for p, value in reached.items() if p is not None):
+            return None
+        if -last.bound <= 0 < last.value:
+            return None  # costs are never negative: a bound of 0 proves nothing
         return -last.bound
 
 
@@ -226,8 +245,7 @@ class _StageProgress(cp_model.CpSolverSolutionCallback):
         self._last = now
         alloc = self._model.read(self.value)
         gap = abs(self.best_objective_bound - self.objective_value)
-        label = f"{self._stage} improving (objective {self.objective_value:.0f}, gap {gap:.0f})"
-        self._on_stage(label, alloc, False)
+        self._on_stage(improving_stage(self._stage, self.objective_value, gap), alloc, False)
 
 
 def configured_solver(
@@ -444,7 +462,11 @@ class _Lexicographic:
         trivial = int(np.maximum(c[in_play], 0) @ self.lin.col_ub[in_play])
         step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", trivial)
         if self.options.lp_fixing:
-            step, in_play = self._lp(c, relevant, step, stages_left)
+            # the LP's time: a level's fair share (the LP is what proves a level); part of
+            # what is left for the cost stage, whose search for cheaper plans needs the rest
+            left = self.deadline - time.monotonic()
+            lp_seconds = left / stages_left if stage.priority else left * self.options.cost_lp_share
+            step, in_play = self._lp(c, relevant, step, stages_left, lp_seconds)
             if step.decided is Decided.LP_BOUND:
                 return step
         if step.decided is Decided.CPSAT_OPTIMAL:  # CP-SAT proved it on the LP's columns
@@ -467,7 +489,7 @@ class _Lexicographic:
         )
         found = self._cpsat(in_play, c, step.x, share, callback)
         if found is None:
-            step.log += "CP-SAT found nothing in its time"
+            step.log += N_("CP-SAT found nothing in its time")
             step.decided = Decided.NOTHING_FOUND
             return step
         if int(c @ found.x) >= step.z:
@@ -480,16 +502,20 @@ class _Lexicographic:
         return step
 
     def _lp(
-        self, c: np.ndarray, relevant: np.ndarray, step: _Step, stages_left: int
+        self,
+        c: np.ndarray,
+        relevant: np.ndarray,
+        step: _Step,
+        stages_left: int,
+        lp_seconds: float,
     ) -> tuple[_Step, np.ndarray]:
-        """The LP relaxation's bound and column fixing, the LP solution rounded, and quick
-        CP-SAT solves on the LP's columns; decided ``LP_BOUND`` when the bound proves the
-        best plan found."""
+        """The LP relaxation's bound and column fixing (in ``lp_seconds`` at most), the LP
+        solution rounded, and quick CP-SAT solves on the LP's columns; decided ``LP_BOUND``
+        when the bound proves the best plan found."""
         in_play = self.active & relevant
         start_columns = (step.x > 0) | self.support_before | self.cheapest
-        left = self.deadline - time.monotonic()
         pricing = Pricing(start_columns, self.pricing_rounds, self.options.lp_solver)
-        proof = lp_proof(self.lin, c, in_play, step.z, left, pricing)
+        proof = lp_proof(self.lin, c, in_play, step.z, lp_seconds, pricing)
         if proof is None:
             return step, in_play
         step.bound = _lowest(step.bound, proof.integer_bound)

@@ -24,7 +24,19 @@ from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
 from solver.options import EngineOptions
 from solver.packing import augment, cheaper_moves, packing_allocation
-from solver.progress import Bound, Progress, ProgressEvent, Start
+from solver.progress import (
+    CHEAPER_STAGE,
+    FLOW_NOTE,
+    MAKE_ROOM_STAGE,
+    NO_MODEL_NOTE,
+    STAGE_NOTE,
+    UNBOUNDED_STAGE_NOTE,
+    Bound,
+    Progress,
+    ProgressEvent,
+    Start,
+    note,
+)
 from solver.relaxations import feasibility_check
 from solver.units import Units, build_units
 
@@ -67,29 +79,28 @@ def plan_assignment(
         start = Start.build(ctx, progress)
     report = _Reporter(ctx, progress)
     report.bound = flow = flow_bound(ctx, start.units, deadline).cumulative
-    report(FLOW_NOTE + "/".join(str(flow[p]) for p in PRIORITIES), {})
+    report(note(FLOW_NOTE, bounds="/".join(str(flow[p]) for p in PRIORITIES)), {})
     pairs = sum(len(u.shelter_index) for u in start.units.units)
     building = pairs * options.solve.model_seconds_per_pair
     if building > (deadline - time.monotonic()) / 2:
         log.warning("%d admissible pairs: plan from the packing heuristic only", pairs)
-        report(f"{pairs} admissible pairs: no LP or CP-SAT in this time limit", {})
+        report(note(NO_MODEL_NOTE, pairs=pairs), {})
         best = _heuristic_only(start, options, deadline, report)
         return _solved(start, best, None, flow, started)
     best, result = _lexicographic_solve(start, options, deadline, report)
     return _solved(start, best, result, flow, started)
 
 
-#: the progress note that carries the flow bound
-FLOW_NOTE = "upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: "
-
-
 def _solved(
     start: Start, best: Allocation, result: LexResult | None, flow: Bound, started: float
 ) -> Solved:
-    """The plan with what is proven: the best bounds, the levels proven, the cost bound."""
+    """The plan with what is proven: the best bounds, the levels proven, and a lower bound
+    on the secondary cost of every plan placing at least as many persons at each level (with
+    every level proven: of the lexicographically best plans)."""
     ctx, units = start.ctx, start.units
     bound = flow if result is None else result.bounds(flow)
     placed = _lexicographic(ctx, units, best)  # persons at priority 5, 4, ..., 1
+    per_level = dict(zip(PRIORITIES, placed, strict=True))
     proven: list[int] = []
     reached = 0
     for p, persons in zip(PRIORITIES, placed, strict=True):
@@ -104,7 +115,7 @@ def _solved(
         time.perf_counter() - started,
         bound,
         tuple(proven),
-        None if result is None or len(proven) < len(PRIORITIES) else result.cost_lower_bound,
+        None if result is None else result.cost_lower_bound_for(per_level),
     )
 
 
@@ -118,9 +129,9 @@ def _heuristic_only(
     """
     ctx, units = start.ctx, start.units
     better = augment(ctx, units, start.seed, deadline=deadline)
-    report("plan after moves that make room", to_assignment(units, better))
+    report(MAKE_ROOM_STAGE, to_assignment(units, better))
     best = cheaper_moves(ctx, units, better, deadline=deadline)
-    report("plan after moves to cheaper places", to_assignment(units, best))
+    report(CHEAPER_STAGE, to_assignment(units, best))
     return best
 
 
@@ -163,8 +174,11 @@ def _lexicographic_solve(
 
 def stage_note(r: StageResult) -> str:
     """``priority_2: 294 (bound 294), the LP bound proves the incumbent, 1.20 s``"""
-    bound = "" if r.bound is None else f" (bound {r.stage.shown(r.bound)})"
-    return f"{r.stage.name}: {r.value}{bound}, {r.decided.value}, {r.seconds:.2f} s"
+    params = {"stage": r.stage.name, "value": r.value, "decided": r.decided.value}
+    seconds = f"{r.seconds:.2f}"
+    if r.bound is None:
+        return note(UNBOUNDED_STAGE_NOTE, seconds=seconds, **params)
+    return note(STAGE_NOTE, bound=r.stage.shown(r.bound), seconds=seconds, **params)
 
 
 def _lexicographic(ctx: Context, units: Units, allocation: Allocation) -> tuple[int, ...]:

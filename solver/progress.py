@@ -6,18 +6,114 @@ it before OR-Tools is even loaded (see :func:`solver.process.solve`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from placement.context import Context, persons_by_priority
+from placement.i18n import N_
 from placement.models import PRIORITIES
+from placement.text import Param, Text, message, number
 from solver.allocation import Allocation, to_assignment
 from solver.packing import first_plan
 from solver.units import Units, build_units
 
 Bound = dict[int, int]  # priority p -> upper bound on persons placed at priority >= p
 
-FIRST_PLAN_STAGE = "first plan (packing heuristic)"
+# The stages a solve reports plans from. A stage is kept as its English name (the command
+# line's progress lines, the service's stored progress); ``stage_text`` gives it as a message
+# for a reader, from the names and formats written here, once.
+FIRST_PLAN_STAGE = N_("first plan (packing heuristic)")
+MAKE_ROOM_STAGE = N_("plan after moves that make room")
+CHEAPER_STAGE = N_("plan after moves to cheaper places")
+COST_STAGE = N_("secondary_cost")
+#: a CP-SAT stage's improving plan: ``priority_5 improving (objective 12, gap 3)``
+IMPROVING = N_("{stage} improving (objective {objective}, gap {gap})")
+#: the names of the stages (a stage's English name is its msgid: English reads as before)
+_NAMED = {FIRST_PLAN_STAGE, MAKE_ROOM_STAGE, CHEAPER_STAGE, COST_STAGE}
+_LEVEL = re.compile(r"priority_(\d)")
+_IMPROVING = re.compile(r"(\S+) improving \(objective (-?\d+), gap (-?\d+)\)")
+
+
+# The notes a solve reports (a stage or a bound, no plan): each is kept as its English text,
+# written by ``note`` from one of these messages and read back by ``stage_text`` with the
+# same message (each parameter by its pattern in ``_NOTE_PARAMS``).
+#: the flow relaxation's bound: ``bounds`` is ``6/10/15/22/30``
+FLOW_NOTE = N_("upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: {bounds}")
+#: how a CP-SAT stage was decided: ``priority_5: 6 (bound 6), <Decided>, 0.12 s``
+STAGE_NOTE = N_("{stage}: {value} (bound {bound}), {decided}, {seconds} s")
+UNBOUNDED_STAGE_NOTE = N_("{stage}: {value}, {decided}, {seconds} s")
+#: too many pairs to build a model in the time: the packing heuristic's plan only
+NO_MODEL_NOTE = N_("{pairs} admissible pairs: no LP or CP-SAT in this time limit")
+_NOTE_PARAMS = {
+    "bounds": r"-?\d+(?:/-?\d+)*",
+    "stage": r"priority_\d|secondary_cost",
+    "value": r"-?\d+",
+    "bound": r"-?\d+",
+    "decided": r".+",
+    "seconds": r"\d+\.\d+",
+    "pairs": r"\d+",
+}
+
+
+def _note_pattern(msgid: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", msgid)  # text, name, text, name, ..., text
+    return re.compile(
+        "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>{_NOTE_PARAMS[part]})"
+            for i, part in enumerate(parts)
+        )
+    )
+
+
+_NOTES = [
+    (msgid, _note_pattern(msgid))
+    for msgid in (FLOW_NOTE, STAGE_NOTE, UNBOUNDED_STAGE_NOTE, NO_MODEL_NOTE)
+]
+
+
+def note(msgid: str, **params: object) -> str:
+    """A note's English text (one of the notes' messages above, its parameters written
+    as the pattern ``stage_text`` reads them back expects)."""
+    return msgid.format(**params)
+
+
+def _note_param(name: str, value: str) -> Param:
+    """A parameter read from a note, as a message parameter."""
+    if name == "stage":
+        return stage_text(value)
+    if name == "decided":  # a ``solver.cpsat.Decided``: its English text is its msgid
+        return message(value)
+    if name == "seconds":
+        return number(float(value), "0.00")
+    if name == "bounds":
+        return value  # figures joined by "/", without grouping in either language
+    return number(int(value), "0")
+
+
+def improving_stage(stage: str, objective: float, gap: float) -> str:
+    """The name of a CP-SAT stage's improving plan (``IMPROVING``)."""
+    return IMPROVING.format(stage=stage, objective=f"{objective:.0f}", gap=f"{gap:.0f}")
+
+
+def stage_text(stage: str) -> Text | str:
+    """A stage's name or a note as a message for a reader (``priority_5`` -> "priorité 5" in
+    French, the same name in English); a name it does not know, as it is."""
+    if stage in _NAMED:
+        return message(stage)
+    level = _LEVEL.fullmatch(stage)
+    if level:
+        return message("priority_{priority}", priority=level.group(1))
+    improving = _IMPROVING.fullmatch(stage)
+    if improving:
+        name, objective, gap = improving.groups()
+        return message(IMPROVING, stage=stage_text(name), objective=objective, gap=gap)
+    for msgid, pattern in _NOTES:
+        found = pattern.fullmatch(stage)
+        if found:
+            params = {k: _note_param(k, v) for k, v in found.groupdict().items()}
+            return message(msgid, **params)
+    return stage
 
 
 @dataclass(frozen=True)

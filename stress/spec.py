@@ -14,8 +14,11 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from placement.i18n import N_
 from placement.loading import ScenarioError, load_scenario, read_document, validate_document
 from placement.models import (
+    UNKNOWN_CODE,
+    UNKNOWN_SHELTER,
     Frozen,
     Gender,
     Identifier,
@@ -27,6 +30,8 @@ from placement.models import (
     _check_languages,
     _department_code,
 )
+from placement.problems import Problem, TextError, join_path
+from placement.text import message
 from stress.groups import FIXED_GROUPS, OPERATION, PRIORITY, SPEAKS
 
 #: bounds that keep a sweep within what a cluster can do in an evening
@@ -36,6 +41,10 @@ MAX_OPERATION_SIZE = 2_000
 MAX_CANDIDATES = 500
 Share = Annotated[float, Field(ge=0, le=1)]
 Weight = Annotated[float, Field(gt=0, le=1_000_000)]
+# The problems found here are messages of the ``stress`` domain (stress/locale), rendered
+# in the reader's language as the scenario's are (placement.problems.TextError).
+POSITIVE_WEIGHT = N_("at least one weight must be positive")
+DUPLICATE_ID = N_("duplicate id {id}")
 
 
 class StressSpecError(ScenarioError):
@@ -54,7 +63,7 @@ class NetworkSource(Frozen):
     @model_validator(mode="after")
     def _one(self) -> NetworkSource:
         if (self.scenario is None) == (not self.live):
-            raise ValueError("give exactly one of 'scenario' (a file) or 'live: true'")
+            raise TextError(message("give exactly one of 'scenario' (a file) or 'live: true'"))
         return self
 
 
@@ -70,7 +79,7 @@ class Place(Frozen):
     @model_validator(mode="after")
     def _somewhere(self) -> Place:
         if (self.department is None) == (self.location is None):
-            raise ValueError("give exactly one of 'department' or 'location'")
+            raise TextError(message("give exactly one of 'department' or 'location'"))
         return self
 
 
@@ -83,7 +92,9 @@ class IntRange(Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> IntRange:
         if self.max < self.min:
-            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+            raise TextError(
+                message("max ({max}) is below min ({min})", max=str(self.max), min=str(self.min))
+            )
         return self
 
 
@@ -96,7 +107,11 @@ class DateWindow(Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> DateWindow:
         if self.to < self.from_:
-            raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_})")
+            raise TextError(
+                message(
+                    "'to' ({to}) is before 'from' ({start})", to=str(self.to), start=str(self.from_)
+                )
+            )
         return self
 
 
@@ -153,11 +168,11 @@ class Composition(Frozen):
     @model_validator(mode="after")
     def _weights(self) -> Composition:
         if not any(v > 0 for v in self.genders.values()):
-            raise ValueError("genders: at least one weight must be positive")
+            raise TextError(("genders", message(POSITIVE_WEIGHT)))
         if not any(v > 0 for v in self.priorities.values()):
-            raise ValueError("priorities: at least one weight must be positive")
+            raise TextError(("priorities", message(POSITIVE_WEIGHT)))
         if self.stay is not None and self.stay.min < 1:
-            raise ValueError("stay.min: a stay is at least 1 night")
+            raise TextError(("stay.min", message("a stay is at least 1 night")))
         return self
 
 
@@ -215,7 +230,7 @@ class Candidate(Frozen):
     @model_validator(mode="after")
     def _one(self) -> Candidate:
         if (self.add_places is None) == (self.new_shelter is None):
-            raise ValueError("give exactly one of 'add_places' or 'new_shelter'")
+            raise TextError(message("give exactly one of 'add_places' or 'new_shelter'"))
         return self
 
 
@@ -239,7 +254,7 @@ class Target(Frozen):
     @model_validator(mode="after")
     def _one(self) -> Target:
         if (self.all_placed_share is None) == (self.mean_unplaced is None):
-            raise ValueError("give exactly one of 'all_placed_share' or 'mean_unplaced'")
+            raise TextError(message("give exactly one of 'all_placed_share' or 'mean_unplaced'"))
         return self
 
 
@@ -265,7 +280,7 @@ class Advice(Frozen):
         seen: set[str] = set()
         for i, c in enumerate(self.candidates):
             if c.id in seen:
-                raise ValueError(f"candidates[{i}].id: duplicate id {c.id!r}")
+                raise TextError((f"candidates[{i}].id", message(DUPLICATE_ID, id=repr(c.id))))
             seen.add(c.id)
         return self
 
@@ -304,36 +319,46 @@ class StressSpec(Frozen):
         seen: set[str] = set()
         for i, p in enumerate(self.profiles):
             if p.name in seen:
-                raise ValueError(f"profiles[{i}].name: duplicate name {p.name!r}")
+                raise TextError(
+                    (f"profiles[{i}].name", message("duplicate name {name}", name=repr(p.name)))
+                )
             seen.add(p.name)
         return self
 
 
-def network_problems(spec: StressSpec, network: Scenario) -> list[str]:
+def network_problems(spec: StressSpec, network: Scenario) -> list[Problem]:
     """What in ``spec`` does not fit ``network``: départements, shelters, dates."""
     geo = network.geo
     last = network.end - timedelta(days=1)
-    out: list[str] = []
+    out: list[Problem] = []
     for i, p in enumerate(spec.profiles):
         for j, place in enumerate(p.where):
             if place.department is not None and place.department not in geo:
                 out.append(
-                    f"profiles[{i}].where[{j}].department: unknown code {place.department!r} "
-                    f"for {geo.code}"
+                    (
+                        f"profiles[{i}].where[{j}].department",
+                        message(UNKNOWN_CODE, code=place.department, geography=geo.code),
+                    )
                 )
         if p.when is not None and (p.when.from_ < network.start or p.when.to > last):
-            out.append(
-                f"profiles[{i}].when: {p.when.from_} to {p.when.to} is outside the network's "
-                f"horizon ({network.start} to {last})"
+            outside = message(
+                "{start} to {end} is outside the network's horizon ({first} to {last})",
+                start=str(p.when.from_),
+                end=str(p.when.to),
+                first=str(network.start),
+                last=str(last),
             )
+            out.append((f"profiles[{i}].when", outside))
     if spec.advice is not None:
         out += _candidate_problems(spec.advice, network)
         group = spec.advice.target.group
         if group is not None and group not in possible_groups(spec):
-            out.append(
-                f"advice.target.group: {group!r} is not a group of this spec's operations "
-                f"(one of: {', '.join(sorted(possible_groups(spec)))})"
+            unknown = message(
+                "{group} is not a group of this spec's operations (one of: {groups})",
+                group=repr(group),
+                groups=", ".join(sorted(possible_groups(spec))),
             )
+            out.append(("advice.target.group", unknown))
     return out
 
 
@@ -346,23 +371,23 @@ def possible_groups(spec: StressSpec) -> set[str]:
     return out
 
 
-def _candidate_problems(advice: Advice, network: Scenario) -> list[str]:
+def _candidate_problems(advice: Advice, network: Scenario) -> list[Problem]:
     ids = {s.id for s in network.shelters}
-    out = []
+    out: list[Problem] = []
     for i, c in enumerate(advice.candidates):
+        at = f"advice.candidates[{i}]"
         if c.add_places is not None and c.add_places.shelter not in ids:
             out.append(
-                f"advice.candidates[{i}].add_places.shelter: unknown shelter "
-                f"{c.add_places.shelter!r}"
+                (f"{at}.add_places.shelter", message(UNKNOWN_SHELTER, id=c.add_places.shelter))
             )
         if c.new_shelter is not None:
             if c.id in ids:
-                out.append(f"advice.candidates[{i}].id: {c.id!r} is already a shelter's id")
+                out.append((f"{at}.id", message("{id} is already a shelter's id", id=repr(c.id))))
             if c.new_shelter.department not in network.geo:
-                out.append(
-                    f"advice.candidates[{i}].new_shelter.department: unknown code "
-                    f"{c.new_shelter.department!r} for {network.geo.code}"
+                unknown = message(
+                    UNKNOWN_CODE, code=c.new_shelter.department, geography=network.geo.code
                 )
+                out.append((f"{at}.new_shelter.department", unknown))
     return out
 
 
@@ -384,14 +409,18 @@ def load_network(source: NetworkSource, spec_path: str | Path, field: str = "net
     """The scenario file a network source names (relative to the spec file), arrivals
     dropped: the network is its shelters, horizon, geography and policy."""
     if source.scenario is None:
-        raise StressSpecError(
-            str(spec_path), [f"{field}.live: the live network is only available in the service"]
-        )
+        only = message("the live network is only available in the service")
+        raise StressSpecError(str(spec_path), [(f"{field}.live", only)])
     path = Path(spec_path).parent / source.scenario
     try:
         scenario = load_scenario(path)
     except ScenarioError as e:
-        raise StressSpecError(
-            str(spec_path), [f"{field}.scenario: {p}" for p in str(e).splitlines()]
-        ) from None
+        in_file = [
+            (
+                f"{field}.scenario",
+                message("{file}: {problem}", file=join_path(e.source, path), problem=text),
+            )
+            for path, text in e.messages
+        ]
+        raise StressSpecError(str(spec_path), in_file) from None
     return scenario.model_copy(update={"arrivals": ()})

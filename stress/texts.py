@@ -11,20 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from pathlib import Path
 
 from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
 
-from placement.i18n import N_, register_domain, translator
-from stress import groups
+from placement.i18n import N_, translator
+from stress import STRESS, groups
 from stress.groups import FULL, NO_SHELTER, OTHER_PLAN_RULES
 from stress.spec import Target
-
-STRESS = "stress"
-"""The catalogue domain of stress reports."""
-
-register_domain(STRESS, Path(__file__).with_name("locale"))
 
 #: the engine's rule names (``placement.rules``, ``name``) as a reader says them
 RULE_NAMES: dict[str, str] = {

@@ -7,6 +7,8 @@ resolved.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from api import audit
@@ -14,6 +16,54 @@ from api.auth import Principal
 from api.domain_errors import Conflict, NotFound
 from api.store import FIRST_PAGE, Page
 from api.tables import Alert, utcnow
+from placement.i18n import N_, Translator
+from placement.text import ENGLISH, Text, message
+
+#: the longest English detail stored (the column's size)
+MAX_DETAIL = 500
+
+
+#: why someone was re-planned (the service's words, also in the audit trail), for a reader
+CAUSE_TEXTS = {
+    "unanswered": N_("unanswered"),
+    "declined": N_("declined"),
+    "compromised": N_("compromised"),
+    "waiting list": N_("waiting list"),
+}
+
+
+def cause(why: str) -> Text | str:
+    """Why a re-plan ran, in the reader's language (``plan <id>`` and others as they are)."""
+    return message(CAUSE_TEXTS[why]) if why in CAUSE_TEXTS else why
+
+
+def new_alert(
+    at: datetime,
+    kind: str,
+    detail: Text,
+    placement_id: int | None = None,
+    arrival_id: str | None = None,
+    shelter_id: str | None = None,
+) -> Alert:
+    """An alert whose detail is a catalogue message (kept as such, and in English as it
+    always was), about a placement, an arrival, a shelter."""
+    return Alert(
+        at=at,
+        kind=kind,
+        placement_id=placement_id,
+        arrival_id=arrival_id,
+        shelter_id=shelter_id,
+        detail=str(detail)[:MAX_DETAIL],
+        detail_message=detail.model_dump(mode="json", exclude_defaults=True),
+    )
+
+
+def alert_detail(row: Alert, t: Translator = ENGLISH) -> str:
+    """An alert's detail in ``t``'s language (one raised before details were messages: as
+    it was written)."""
+    if row.detail_message is None:
+        return row.detail
+    return Text.model_validate(row.detail_message).render(t)
 
 
 def alerts(
@@ -42,7 +92,7 @@ def resolve_alert(session: Session, alert_id: int, who: Principal) -> Alert:
     if row is None:
         raise NotFound("alert")
     if row.resolved_at is not None:
-        raise Conflict("alert already resolved", [("resolved_at", str(row.resolved_at))])
+        raise Conflict(message("alert already resolved"), [("resolved_at", str(row.resolved_at))])
     row.resolved_at = utcnow()
     session.add(row)
     audit.record(session, who, "write", "alert", [alert_id], "resolved")

@@ -9,6 +9,7 @@ from api.auth import Principal
 from api.domain_errors import Conflict, NotFound
 from api.store import FIRST_PAGE, Page
 from api.tables import ArrivalRow
+from placement.text import message
 
 
 def arrivals(
@@ -41,7 +42,9 @@ def withdraw_arrival(session: Session, arrival_id: str, who: Principal) -> Arriv
     if row is None:
         raise NotFound("arrival")
     if row.status == "placed":
-        raise Conflict("arrival is placed", [("status", "free its placement first")])
+        raise Conflict(
+            message("arrival is placed"), [("status", message("free its placement first"))]
+        )
     row.status = "withdrawn"
     row.version += 1
     session.add(row)

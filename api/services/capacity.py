@@ -19,6 +19,7 @@ from placement.context import Context
 from placement.geography import GeographyCode
 from placement.models import EARLIEST_DATE, Arrival, Availability, Scenario, Shelter
 from placement.rules import CapacityRule
+from placement.text import Text
 
 MAX_WINDOW_DAYS = 366
 
@@ -96,8 +97,9 @@ def stays_scenario(
 
 def capacity_problems(
     shelters: Sequence[Shelter], stays: Sequence[Stay], geography: GeographyCode
-) -> list[str]:
-    """``CapacityRule`` violations of ``stays`` in ``shelters``, over the nights they cover."""
+) -> list[Text]:
+    """``CapacityRule`` violations of ``stays`` in ``shelters``, over the nights they cover
+    (messages, rendered in the reader's language)."""
     if not stays:
         return []
     start = min(s.first_night for s in stays)

@@ -26,6 +26,7 @@ from api.domain_errors import Invalid, NotFound
 from api.services.proposals import decline_and_replan
 from api.services.replanning import Outcome, Tx
 from api.tables import ArrivalRow, CompromisedShelter, Operation, PlacementRow, ShelterRow, utcnow
+from placement.text import message
 
 SCOPES = ("everyone", "operation", "network")
 
@@ -40,14 +41,21 @@ class Scope:
     operation_id: int | None = None
 
 
+INVALID_SCOPE = message("invalid scope")
+
+
 def _check(session: Session, scope: Scope) -> None:
     """``Invalid`` naming the field when the scope lacks what it needs."""
     if scope.scope not in SCOPES:
-        raise Invalid("invalid scope", [("scope", f"one of {', '.join(SCOPES)}")])
+        raise Invalid(
+            INVALID_SCOPE, [("scope", message("one of {choices}", choices=", ".join(SCOPES)))]
+        )
     if scope.scope == "network" and scope.network is None:
-        raise Invalid("invalid scope", [("network", "required for the network scope")])
+        raise Invalid(INVALID_SCOPE, [("network", message("required for the network scope"))])
     if scope.scope == "operation" and scope.operation_id is None:
-        raise Invalid("invalid scope", [("operation_id", "required for the operation scope")])
+        raise Invalid(
+            INVALID_SCOPE, [("operation_id", message("required for the operation scope"))]
+        )
     if scope.operation_id is not None and session.get(Operation, scope.operation_id) is None:
         raise NotFound("operation")
 

@@ -19,7 +19,7 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import write
-from api.domain_errors import Conflict, Invalid, NotFound
+from api.domain_errors import Conflict, Invalid, NotFound, state
 from api.schemas import MAX_HOLD_PLACES, HoldIn
 from api.services.capacity import (
     Stay,
@@ -31,9 +31,12 @@ from api.services.replanning import Tx, stand_in_world, why_unplaced
 from api.services.waitlist import retry_waitlist
 from api.tables import Hold, Operation, ShelterRow, aware, utcnow
 from placement.models import Arrival
+from placement.text import message, plural_message
 from solver.replan import replan_unit
 
 log = logging.getLogger(__name__)
+
+INVALID_HOLD = message("invalid hold")
 
 
 def end_hold(session: Session, hold: Hold, status: str, now: datetime) -> None:
@@ -48,9 +51,12 @@ def end_hold(session: Session, hold: Hold, status: str, now: datetime) -> None:
 
 def _check(body: HoldIn) -> None:
     if (body.shelter_id is None) == (body.profile is None):
-        raise Invalid("invalid hold", [("shelter_id", "give either a shelter_id or a profile")])
+        raise Invalid(
+            INVALID_HOLD, [("shelter_id", message("give either a shelter_id or a profile"))]
+        )
     if body.shelter_id is not None and body.places > MAX_HOLD_PLACES:
-        raise Invalid("invalid hold", [("places", f"at most {MAX_HOLD_PLACES} per shelter")])
+        most = message("at most {most} per shelter", most=str(MAX_HOLD_PLACES))
+        raise Invalid(INVALID_HOLD, [("places", most)])
 
 
 def create_holds(
@@ -95,7 +101,10 @@ def _named(tx: Tx, op: Operation, body: HoldIn, sid: str) -> list[Hold]:
     if row is None:
         raise NotFound("shelter")
     if not row.active:  # a state (deactivated, compromised), not bad input
-        raise Conflict("invalid hold", [("shelter_id", f"no active shelter {sid!r}")])
+        raise Conflict(
+            INVALID_HOLD,
+            [("shelter_id", message("no active shelter {shelter}", shelter=repr(sid)))],
+        )
     hold = _new_hold(op, row, body.places, body)
     stays = (
         store.committed_stays(tx.session, [sid])
@@ -106,8 +115,11 @@ def _named(tx: Tx, op: Operation, body: HoldIn, sid: str) -> list[Hold]:
     if problems:
         shown = [("places", p) for p in problems[:3]]
         if len(problems) > 3:
-            shown.append(("places", f"and {len(problems) - 3} more nights"))
-        raise Conflict("not enough free places to hold", shown)
+            left = len(problems) - 3
+            shown.append(
+                ("places", plural_message("and {n} more night", "and {n} more nights", left))
+            )
+        raise Conflict(message("not enough free places to hold"), shown)
     tx.session.add(row)
     tx.session.add(hold)
     return [hold]
@@ -145,9 +157,12 @@ def _pick_shelters(tx: Tx, op: Operation, body: HoldIn) -> dict[str, int]:
         if found is None:
             reasons = why_unplaced(world, aid, frozenset(a.id for a in people))
             raise Conflict(
-                f"only {len(world.fixed) - fixed_before} of {body.places} people of this "
-                "profile fit",
-                [("profile", r) for r in reasons] or [("places", "no room")],
+                message(
+                    "only {fit} of {asked} people of this profile fit",
+                    fit=str(len(world.fixed) - fixed_before),
+                    asked=str(body.places),
+                ),
+                [("profile", r) for r in reasons] or [("places", message("no room"))],
             )
         world.fixed[aid] = found
         picked[found] += 1 + body.profile.children
@@ -191,7 +206,10 @@ def release_hold(session: Session, hold_id: int, who: Principal) -> Hold:
         session.refresh(hold)
         now = utcnow()
         if hold.status != "active" or aware(hold.expires_at) <= now:
-            raise Conflict(f"the hold is not active ({hold.status})", [("status", hold.status)])
+            raise Conflict(
+                message("the hold is not active ({status})", status=state(hold.status)),
+                [("status", hold.status)],
+            )
         end_hold(session, hold, "released", now)
         audit.record(session, who, "write", "hold", [hold_id], "released")
         return hold

@@ -12,13 +12,14 @@ from sqlmodel import Session, col, func, select
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
-from api.domain_errors import Conflict, Invalid, TooLarge
+from api.domain_errors import Conflict, Invalid, TooLarge, already_taken, over_limit
 from api.schemas import ArrivalIn, OperationIn
 from api.store import Page
 from api.tables import ArrivalRow, Operation, ShelterRow
 from placement.geography import load_geography
 from placement.models import Arrival, Scenario
 from placement.problems import validation_problems as problem_messages
+from placement.text import message
 
 
 def arrival_counts(session: Session, operation_id: int | None) -> dict[str, int]:
@@ -50,9 +51,9 @@ def create_operation(
         if d.department is not None and d.department not in geo
     ]
     if bad:
-        raise Invalid("invalid operation", bad)
+        raise Invalid(message("invalid operation"), bad)
     if session.exec(select(Operation).where(Operation.reference == body.reference)).first():
-        raise Conflict("operation exists", [("reference", f"{body.reference!r} is taken")])
+        raise Conflict(message("operation exists"), [("reference", already_taken(body.reference))])
     op = Operation(
         reference=body.reference,
         date=body.date,
@@ -102,9 +103,9 @@ def _check_ids_free(session: Session, ids: list[str], prefix: str) -> None:
     taken = set(session.exec(select(ArrivalRow.id).where(col(ArrivalRow.id).in_(ids))).all())
     if taken:
         raise Conflict(
-            "arrival id already used",
+            message("arrival id already used"),
             [
-                (f"{prefix}[{i}].id" if prefix else "id", f"{a!r} is taken")
+                (f"{prefix}[{i}].id" if prefix else "id", already_taken(a))
                 for i, a in enumerate(ids)
                 if a in taken
             ],
@@ -136,7 +137,7 @@ def _checked(
         problems = problem_messages(e)
         if prefix == "":
             problems = [(f.removeprefix("arrivals[0]").removeprefix("."), p) for f, p in problems]
-        raise Invalid("invalid arrival", problems) from None
+        raise Invalid(message("invalid arrival"), problems) from None
     return list(scenario.arrivals[: len(docs)])
 
 
@@ -184,8 +185,8 @@ def add_batch(
     Problems name the item (``arrivals[3].gender``)."""
     if len(items) > settings.max_batch_arrivals:
         raise TooLarge(
-            "too many arrivals in one batch",
-            [("arrivals", f"{len(items)} > the limit of {settings.max_batch_arrivals}")],
+            message("too many arrivals in one batch"),
+            [("arrivals", over_limit(len(items), settings.max_batch_arrivals))],
         )
     op = store.get_operation(session, operation_id)
     return _add(session, settings, op, items, who, "arrivals")

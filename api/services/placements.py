@@ -17,6 +17,7 @@ from api.domain_errors import Conflict, NotFound
 from api.services import waitlist
 from api.store import FIRST_PAGE, Page
 from api.tables import ArrivalRow, PlacementRow, utcnow
+from placement.text import message
 
 
 def placements(
@@ -61,7 +62,7 @@ def free(session: Session, settings: Settings, placement_id: int, who: Principal
         shelter = store.lock_shelters(session, [row.shelter_id]).get(row.shelter_id)
         session.refresh(row)
         if not row.active:
-            raise Conflict("placement already freed", [("active", "false")])
+            raise Conflict(message("placement already freed"), [("active", "false")])
         row.active, row.released_at, row.released_by = False, utcnow(), who.id
         arrival = session.get(ArrivalRow, row.arrival_id)
         if arrival is not None:

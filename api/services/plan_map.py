@@ -13,8 +13,9 @@ danger locations and excluded areas only for coordinators, a shelter's location 
 coordinators and that shelter's managers (``Principal.sees_location``).
 
 A plan job keeps no scenario (``api.plan_options.PlanBasis``): the map of a stored plan is
-drawn on the rows it was solved with as they are stored now (``store.plan_shelters``,
-``store.plan_arrivals``), its policy and its nights; a shelter's places are its calendar's.
+drawn on the network's shelters as they are stored now (every active one, and those the plan
+used: a shelter the plan left empty shows 0 placed), the job's arrivals as stored now
+(``store.plan_arrivals``), its policy and its nights; a shelter's places are its calendar's.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ from placement.loading import ScenarioError
 from placement.models import Arrival, Scenario, Shelter
 from placement.plan import Plan
 from placement.rules import CapacityRule, NeighbouringDepartmentRule
+from placement.text import message
 
 #: where the areas' polygons are, per geography (static files of the web app); None: no
 #: polygons shipped (the map then shows a plain background)
-AREA_POLYGONS = {"fr": "geo/fr_departements.geojson", "ch": None}
+AREA_POLYGONS = {"fr": "geo/fr_departements.geojson", "ch": "geo/ch_cantons.geojson"}
 
 
 class DangerCircle(BaseModel):
@@ -56,6 +58,8 @@ class ShelterMarker(BaseModel):
     """A shelter where the reader may see it, with its load on the plan's busiest night."""
 
     id: str
+    area: str = Field(description="its département or canton code")
+    area_name: str
     lat: float
     lon: float
     placed: int = Field(ge=0, description="persons placed on the busiest night")
@@ -68,6 +72,7 @@ class MapPayload(BaseModel):
     geography: str
     polygons: str | None = Field(description="the static path of the areas' GeoJSON")
     excluded_areas: list[str] = []
+    excluded_names: list[str] = Field(default=[], description="the excluded areas' names")
     dangers: list[DangerCircle] = []
     shelters: list[ShelterMarker] = []
 
@@ -94,7 +99,16 @@ def _marker(ctx: Context, s: Shelter, used: list[int]) -> ShelterMarker:
     else:
         placed, offered = 0, max(places, default=0)
     p = ctx.scenario.shelter_point(s)
-    return ShelterMarker(id=s.id, lat=p.lat, lon=p.lon, placed=placed, places=offered)
+    area = ctx.scenario.geo.area(s.department)
+    return ShelterMarker(
+        id=s.id,
+        area=area.code,
+        area_name=area.name,
+        lat=p.lat,
+        lon=p.lon,
+        placed=placed,
+        places=offered,
+    )
 
 
 def map_payload(scenario: Scenario, plan: Plan | None, who: Principal) -> MapPayload:
@@ -107,6 +121,8 @@ def map_payload(scenario: Scenario, plan: Plan | None, who: Principal) -> MapPay
     if who.role == "coordinator":
         payload.dangers = _danger_circles(ctx, scenario.arrivals)
         payload.excluded_areas = _excluded_areas(ctx, scenario.arrivals)
+        geo = scenario.geo
+        payload.excluded_names = [geo.area(c).name for c in payload.excluded_areas if c in geo]
     assignment = {p.arrival: p.shelter for p in plan.placements} if plan else {}
     usage = CapacityRule.usage_by_shelter(ctx, assignment)
     payload.shelters = [
@@ -117,21 +133,31 @@ def map_payload(scenario: Scenario, plan: Plan | None, who: Principal) -> MapPay
     return payload
 
 
+def network_shelters(session: Session, job: PlanJob) -> list[Shelter]:
+    """What the map of ``job`` shows: every active shelter of the network as stored now, and
+    those the job kept (its plan's, even if deactivated since); by id. A done job keeps only
+    the versions of the shelters its plan uses: the others are read here, not stored."""
+    rows = {r.id: r for r in store.active_shelters(session)}
+    rows.update({r.id: r for r in store.plan_shelters(session, job)})
+    return [rows[i].shelter for i in sorted(rows)]
+
+
 def job_scenario(session: Session, settings: Settings, job: PlanJob) -> Scenario:
-    """The scenario of a plan job as far as the map draws it: its shelters and arrivals as
-    stored now, its policy (``PlanBasis``) and nights (``JobOptions``). ``Conflict`` when
-    they no longer make a scenario (changed since the solve)."""
+    """The scenario of a plan job as far as the map draws it: the network's shelters
+    (``network_shelters``) and the job's arrivals as stored now, its policy (``PlanBasis``)
+    and nights (``JobOptions``). ``Conflict`` when they no longer make a scenario (changed
+    since the solve)."""
     options = JobOptions.model_validate(job.options)
     start = options.start or job.created_at.date()
     horizon = Horizon(start, options.horizon_days or 1, settings.geography)
-    shelters = [r.shelter for r in store.plan_shelters(session, job)]
+    shelters = network_shelters(session, job)
     arrivals = [r.arrival for r in store.plan_arrivals(session, job)]
     policy = PlanBasis.model_validate(job.basis).policy
     try:
         return build_scenario(f"plan {job.id}", horizon, shelters, arrivals, policy)
     except ScenarioError as e:
         raise Conflict(
-            "the plan's shelters or arrivals changed since; plan again", e.messages
+            message("the plan's shelters or arrivals changed since; plan again"), e.messages
         ) from None
 
 

@@ -24,6 +24,7 @@ from api.auth import Principal
 from api.config import Settings
 from api.db import begin_write, write
 from api.domain_errors import Conflict, Invalid
+from api.domain_errors import state as now
 from api.plan_jobs import ACTIVE, JobRunner
 from api.plan_options import JobOptions, PlanBasis, check_size, time_limit
 from api.schemas import PlanIn
@@ -36,6 +37,7 @@ from api.tables import ArrivalRow, Hold, Operation, PlacementRow, PlanJob, Shelt
 from placement.loading import ScenarioError
 from placement.models import Scenario
 from placement.plan import Plan
+from placement.text import Text, message
 
 
 # --- request ----------------------------------------------------------------------------
@@ -44,7 +46,9 @@ def _to_plan(session: Session, body: PlanIn) -> tuple[date, list[ArrivalRow]]:
     op = None if body.operation_id is None else store.get_operation(session, body.operation_id)
     arrivals = store.waiting_arrivals(session, None if op is None else op.id)
     if not arrivals:
-        raise Conflict("nothing to plan", [("operation_id", "no waiting arrivals")])
+        raise Conflict(
+            message("nothing to plan"), [("operation_id", message("no waiting arrivals"))]
+        )
     if op is not None:
         return body.start or op.date, arrivals
     op_ids = {a.operation_id for a in arrivals}
@@ -97,7 +101,7 @@ def _scenario(
             name, horizon, shelters, [a.arrival for a in arrivals], body.policy, places.committed
         )
     except ScenarioError as e:
-        raise Invalid("cannot plan these arrivals", e.messages) from None
+        raise Invalid(message("cannot plan these arrivals"), e.messages) from None
 
 
 def request_plan(
@@ -106,9 +110,8 @@ def request_plan(
     """Plan an operation's waiting arrivals, or every waiting arrival: a job, queued."""
     limit = time_limit(body.time_limit, settings)
     if body.horizon_days > settings.max_horizon_days:
-        raise Invalid(
-            "horizon too long", [("horizon_days", f"at most {settings.max_horizon_days}")]
-        )
+        most = message("at most {most}", most=str(settings.max_horizon_days))
+        raise Invalid(message("horizon too long"), [("horizon_days", most)])
     start, arrivals = _to_plan(session, body)
     check_size(settings, len(arrivals), None)
     places = _places(session, settings, body.operation_id)
@@ -167,7 +170,10 @@ def cancel_plan(session: Session, plan_id: str) -> PlanJob:
     session.commit()
     session.refresh(job)
     if not getattr(result, "rowcount", 0):
-        raise Conflict(f"the plan is already {job.status}", [("status", job.status)])
+        raise Conflict(
+            message("the plan is already {status}", status=now(job.status)),
+            [("status", job.status)],
+        )
     return job
 
 
@@ -190,14 +196,17 @@ class _Commit:
 
 def _uncommitted(job: PlanJob) -> None:
     if job.committed_at is not None:
-        raise Conflict("the plan is already committed", [("status", "committed")])
+        raise Conflict(message("the plan is already committed"), [("status", "committed")])
 
 
 def _lock(session: Session, plan_id: str) -> _Commit:
     """The job's plan, with its shelters then its arrivals locked (in id order)."""
     job = store.get_plan_job(session, plan_id)
     if job.status != "done" or job.result is None:
-        raise Conflict(f"the plan is {job.status}, not done", [("status", job.status)])
+        raise Conflict(
+            message("the plan is {status}, not done", status=now(job.status)),
+            [("status", job.status)],
+        )
     _uncommitted(job)
     plan = Plan.model_validate(job.result)
     shelters = store.lock_shelters(session, {p.shelter for p in plan.placements})
@@ -216,35 +225,35 @@ def _lock(session: Session, plan_id: str) -> _Commit:
     return _Commit(session, job, plan, shelters, arrivals, utcnow())
 
 
-def _shelter_conflicts(c: _Commit) -> list[tuple[str, str]]:
+def _shelter_conflicts(c: _Commit) -> list[tuple[str, Text]]:
     out = []
     for sid in c.used:
         row = c.shelters.get(sid)
         before = c.job.shelter_versions.get(sid)
         if row is None or not row.active:
-            out.append((f"shelters[{sid}]", "is no longer active"))
+            out.append((f"shelters[{sid}]", message("is no longer active")))
         elif row.version != before:
-            out.append(
-                (
-                    f"shelters[{sid}]",
-                    f"places or attributes changed since the plan was made "
-                    f"(version {before} -> {row.version})",
-                )
+            changed = message(
+                "places or attributes changed since the plan was made (version {before} -> {now})",
+                before=str(before),
+                now=str(row.version),
             )
+            out.append((f"shelters[{sid}]", changed))
     return out
 
 
-def _arrival_conflicts(c: _Commit) -> list[tuple[str, str]]:
+def _arrival_conflicts(c: _Commit) -> list[tuple[str, Text]]:
     out = []
     for aid in sorted(p.arrival for p in c.plan.placements):
         a = c.arrivals.get(aid)
         if a is None or a.status != "waiting" or a.version != c.job.arrival_versions.get(aid):
             state = "missing" if a is None else a.status
-            out.append((f"arrivals[{aid}]", f"changed since the plan was made ({state})"))
+            changed = message("changed since the plan was made ({state})", state=now(state))
+            out.append((f"arrivals[{aid}]", changed))
     return out
 
 
-def _own_holds(c: _Commit) -> tuple[list[Hold], list[tuple[str, str]]]:
+def _own_holds(c: _Commit) -> tuple[list[Hold], list[tuple[str, Text]]]:
     """The holds the plan uses that are still active, and conflicts for those that ended."""
     holds, conflicts = [], []
     used = set(c.used)
@@ -254,9 +263,12 @@ def _own_holds(c: _Commit) -> tuple[list[Hold], list[tuple[str, str]]]:
             continue
         if hold.status != "active" or aware(hold.expires_at) <= c.now:
             state = hold.status if hold.status != "active" else "expired"
-            conflicts.append(
-                (f"holds[{hid}]", f"the plan uses this hold at {hold.shelter_id}; it is {state}")
+            ended = message(
+                "the plan uses this hold at {shelter}; it is {state}",
+                shelter=hold.shelter_id,
+                state=now(state),
             )
+            conflicts.append((f"holds[{hid}]", ended))
         else:
             holds.append(hold)
     return holds, conflicts
@@ -277,7 +289,7 @@ def _check_capacity(c: _Commit, settings: Settings) -> None:
         settings.geography,
     )
     if problems:
-        raise Conflict("the plan no longer fits", [("placements", p) for p in problems])
+        raise Conflict(message("the plan no longer fits"), [("placements", p) for p in problems])
 
 
 def _write_proposals(c: _Commit, settings: Settings, who: Principal) -> list[PlacementRow]:
@@ -342,7 +354,7 @@ def _commit(
     conflicts = _shelter_conflicts(c) + _arrival_conflicts(c)
     holds, ended = _own_holds(c)
     if conflicts or ended:
-        raise Conflict("the plan is out of date; request a new one", conflicts + ended)
+        raise Conflict(message("the plan is out of date; request a new one"), conflicts + ended)
     _check_capacity(c, settings)
     rows = _write_proposals(c, settings, who)
     _use_holds(c, holds)

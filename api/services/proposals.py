@@ -17,10 +17,11 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import write
-from api.domain_errors import Conflict
+from api.domain_errors import Conflict, state
 from api.services import waitlist
 from api.services.replanning import Outcome, Tx, replan
 from api.tables import Alert, ArrivalRow, PlacementRow, utcnow
+from placement.text import Text, message
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,7 @@ def decline_and_replan(
     """
     tx.session.refresh(placement, with_for_update=True)
     if not placement.active or (only_proposed and placement.status != "proposed"):
-        raise Conflict(
-            f"the placement is already {placement.status}", [("status", placement.status)]
-        )
+        raise Conflict(already(placement.status), [("status", placement.status)])
     group = store.household_placements(tx.session, placement)
     arrivals = [release(tx, p, status, reason, exclude=not unanswered) for p in group]
     why = "unanswered" if unanswered else status
@@ -104,10 +103,15 @@ def decline_and_replan(
     return replan(tx, arrivals[0], why, placement.plan_id, avoid)
 
 
+def already(status: str) -> Text:
+    """The placement was answered (or freed) before this answer."""
+    return message("the placement is already {status}", status=state(status))
+
+
 def _proposal(session: Session, placement_id: int, who: Principal) -> PlacementRow:
     row = store.visible_placement(session, placement_id, who)
     if row.status != "proposed" or not row.active:
-        raise Conflict(f"the placement is already {row.status}", [("status", f"{row.status}")])
+        raise Conflict(already(row.status), [("status", f"{row.status}")])
     return row
 
 

@@ -24,13 +24,14 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.plan_options import PlanBasis
+from api.services.alerts import cause, new_alert
 from api.services.capacity import clip, held_stays, is_stale
 from api.services.scenarios import Horizon, build_scenario
-from api.tables import Alert, ArrivalRow, Operation, PlacementRow, PlanJob, ShelterRow
+from api.tables import ArrivalRow, Operation, PlacementRow, PlanJob, ShelterRow
 from placement.context import Context
 from placement.explain import Explainer, Verification
 from placement.models import Arrival, Policy
-from placement.text import Text
+from placement.text import Text, listed, message
 from solver.options import SolveOptions
 from solver.relaxations import feasibility_check
 from solver.replan import replan_unit
@@ -278,12 +279,16 @@ def put_on_waiting_list(
 ) -> None:
     """On the waiting list with the engine's reasons (stored as messages, shown in each
     reader's language); a ``no_place`` alert the first time (a re-plan or a commit that found
-    no place: ``why`` says which; the alert's detail is English)."""
+    no place: ``why`` says which)."""
     first_time = row.waitlisted_at is None
     if first_time:
         row.waitlisted_at = now
     row.waiting_reasons = [r.model_dump(mode="json", exclude_defaults=True) for r in reasons]
     session.add(row)
     if first_time:
-        detail = f"{why}: no place; on the waiting list. " + "; ".join(map(str, reasons))
-        session.add(Alert(at=now, kind="no_place", arrival_id=row.id, detail=detail[:500]))
+        detail = message(
+            "{why}: no place; on the waiting list. {reasons}",
+            why=cause(why),
+            reasons=listed(reasons, "semicolon"),
+        )
+        session.add(new_alert(now, "no_place", detail, arrival_id=row.id))

@@ -19,7 +19,7 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import write
-from api.domain_errors import Conflict, Invalid, NotFound
+from api.domain_errors import Conflict, Invalid, NotFound, already_taken
 from api.services.capacity import (
     Night,
     capacity_problems,
@@ -33,6 +33,7 @@ from api.tables import ShelterRow, ShelterUpdate, utcnow
 from placement.geography import load_geography
 from placement.models import MAX_PLACES, Shelter
 from placement.problems import validation_problems as problem_messages
+from placement.text import message
 
 
 def checked_shelter(data: dict[str, Any], settings: Settings) -> Shelter:
@@ -40,12 +41,21 @@ def checked_shelter(data: dict[str, Any], settings: Settings) -> Shelter:
     try:
         shelter = Shelter.model_validate(data)
     except ValidationError as e:
-        raise Invalid("invalid shelter", problem_messages(e)) from None
+        raise Invalid(message("invalid shelter"), problem_messages(e)) from None
     geo = load_geography(settings.geography)
     if shelter.department not in geo:
         raise Invalid(
-            "invalid shelter",
-            [("department", f"unknown code {shelter.department!r} for {geo.code}")],
+            message("invalid shelter"),
+            [
+                (
+                    "department",
+                    message(
+                        "unknown code {code} for {geography}",
+                        code=repr(shelter.department),
+                        geography=geo.code,
+                    ),
+                )
+            ],
         )
     return shelter
 
@@ -98,7 +108,7 @@ def create_shelter(
     """Create a shelter (coordinators); ``Conflict`` if the id is taken."""
     shelter = checked_shelter(data, settings)
     if session.get(ShelterRow, shelter.id) is not None:
-        raise Conflict("shelter already exists", [("id", f"{shelter.id!r} is taken")])
+        raise Conflict(message("shelter already exists"), [("id", already_taken(shelter.id))])
     row = ShelterRow(id=shelter.id, data={}, updated_by=who.id, capacity_updated_by=who.id)
     row.set_shelter(shelter)
     session.add(row)
@@ -170,7 +180,7 @@ def change_shelter(
     problems = capacity_problems([shelter], stays, settings.geography)
     if problems:
         raise Conflict(
-            "committed placements would no longer fit; a coordinator must free them first",
+            message("committed placements would no longer fit; a coordinator must free them first"),
             [("availability", p) for p in problems],
         )
     row.set_shelter(shelter)
@@ -222,7 +232,10 @@ def set_free_places(
     ``PUT /availability`` (managers: their own shelters), checked the same way; one
     ``api.db.write`` transaction of the request's session."""
     if not 0 <= free <= MAX_PLACES:
-        raise Invalid("invalid places", [("free", f"must be between 0 and {MAX_PLACES}")])
+        raise Invalid(
+            message("invalid places"),
+            [("free", message("must be between 0 and {most}", most=str(MAX_PLACES)))],
+        )
 
     def work(session: Session) -> ShelterRow:
         row = store.visible_shelter(session, shelter_id, who)

@@ -30,11 +30,12 @@ from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import begin_write, reading, write
-from api.domain_errors import Conflict, Invalid, NotFound, split_problems
+from api.domain_errors import Conflict, Invalid, NotFound
 from api.services.capacity import held_stays, remaining
 from api.tables import ShelterRow, StressJobRow, aware, utcnow
-from placement.loading import validation_problems
 from placement.models import Scenario
+from placement.problems import validation_problems as problem_messages
+from placement.text import message
 from stress.report import StressReport
 from stress.spec import StressSpec, network_problems
 from stress.sweep import ClusterOptions, SweepError, SweepProgress
@@ -160,9 +161,10 @@ class StressJobs:
         """``Conflict`` when as many jobs run as the settings allow (a quick refusal before
         the live network is read; ``admit`` decides)."""
         if self.running(session) >= self.settings.max_running:
+            most = str(self.settings.max_running)
             raise Conflict(
-                "too many stress jobs running",
-                [("jobs", f"at most {self.settings.max_running} at once; stop one or wait")],
+                message("too many stress jobs running"),
+                [("jobs", message("at most {most} at once; stop one or wait", most=most))],
             )
 
     def admit(self, session: Session, job_id: str, who: Principal) -> StressJobRow:
@@ -298,23 +300,28 @@ def new_job_id() -> str:
     return uuid.uuid4().hex
 
 
+INVALID_SPEC = message("invalid stress spec")
+
+
 def spec_for_service(data: Any, settings: StressSettings) -> StressSpec:
     """The spec of a request body: a live network, within the service's bounds."""
     if not isinstance(data, dict):
-        raise Invalid("invalid stress spec", [("body", "expected a stress spec document")])
+        raise Invalid(INVALID_SPEC, [("body", message("expected a stress spec document"))])
     try:
         spec = StressSpec.model_validate(data)
     except ValidationError as e:
-        raise Invalid("invalid stress spec", split_problems(validation_problems(e))) from None
+        raise Invalid(INVALID_SPEC, problem_messages(e)) from None
     problems = []
     if not spec.network.live:
-        problems.append(("network.scenario", "the service reads no files: use 'live: true'"))
+        live = message("the service reads no files: use 'live: true'")
+        problems.append(("network.scenario", live))
     if spec.compare is not None:
-        problems.append(("compare", "comparison runs from the command line only"))
+        problems.append(("compare", message("comparison runs from the command line only")))
     if spec.draws > settings.max_draws:
-        problems.append(("draws", f"at most {settings.max_draws} in the service"))
+        most = message("at most {most} in the service", most=str(settings.max_draws))
+        problems.append(("draws", most))
     if problems:
-        raise Invalid("invalid stress spec", problems)
+        raise Invalid(INVALID_SPEC, problems)
     return spec
 
 
@@ -346,4 +353,4 @@ def check_fits(spec: StressSpec, network: Scenario) -> None:
     """``Invalid`` naming each field of ``spec`` that does not fit the live network."""
     problems = network_problems(spec, network)
     if problems:
-        raise Invalid("the stress spec does not fit the live network", split_problems(problems))
+        raise Invalid(message("the stress spec does not fit the live network"), problems)

@@ -21,7 +21,10 @@ from api.solve_slots import SolveSlots
 from placement.loading import ScenarioError, parse_text, scenario_from_data
 from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan
+from placement.text import message
 from solver.process import RunOptions, solve
+
+INVALID_SCENARIO = message("invalid scenario")
 
 
 def document(raw: bytes, source: str) -> dict[str, Any]:
@@ -30,13 +33,13 @@ def document(raw: bytes, source: str) -> dict[str, Any]:
     try:
         data: Any = parse_text(raw.decode("utf-8"), source)
     except ScenarioError as e:
-        raise Invalid("invalid scenario", [("body", p) for _, p in e.messages]) from None
+        raise Invalid(INVALID_SCENARIO, [("body", p) for _, p in e.messages]) from None
     except UnicodeDecodeError:
-        raise Invalid("invalid scenario", [("body", "not UTF-8 text")]) from None
+        raise Invalid(INVALID_SCENARIO, [("body", message("not UTF-8 text"))]) from None
     except RecursionError:
-        raise Invalid("invalid scenario", [("body", TOO_DEEP)]) from None
+        raise Invalid(INVALID_SCENARIO, [("body", message(TOO_DEEP))]) from None
     if not isinstance(data, dict):
-        raise Invalid("invalid scenario", [("body", "expected a scenario document")])
+        raise Invalid(INVALID_SCENARIO, [("body", message("expected a scenario document"))])
     return data
 
 
@@ -46,8 +49,13 @@ def checked(data: dict[str, Any], requested: float | None, settings: Settings) -
         limit = plan_options.time_limit(requested, settings)
     except TimeLimitOutOfRange as e:
         raise Invalid(
-            "invalid time limit",
-            [("query.time_limit", f"between 0 and {e.maximum:g} seconds")],
+            message("invalid time limit"),
+            [
+                (
+                    "query.time_limit",
+                    message("between 0 and {most} seconds", most=format(e.maximum, "g")),
+                )
+            ],
         ) from None
     sizes = [data.get(key) for key in ("arrivals", "shelters")]
     counts = [len(items) if isinstance(items, list) else None for items in sizes]
@@ -60,7 +68,7 @@ def scenario_of(data: dict[str, Any]) -> Scenario:
     try:
         return scenario_from_data(data, "scenario")
     except ScenarioError as e:
-        raise Invalid("invalid scenario", e.messages) from None
+        raise Invalid(INVALID_SCENARIO, e.messages) from None
 
 
 def solve_in_a_slot(

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Request
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
@@ -138,14 +137,12 @@ def client_address(request: Request) -> str:
 @dataclass(frozen=True)
 class CoordinatorPage:
     """What a coordinator's page handler works with: the request, the coordinator, the
-    request's database session, the settings and the engine (for services that open their
-    own transactions)."""
+    request's database session and the settings."""
 
     request: Request
     who: Principal
     session: Session
     settings: Settings
-    engine: Engine
 
 
 def coordinator_page(
@@ -153,10 +150,9 @@ def coordinator_page(
     who: PageCoordinator,
     session: SessionDep,
     settings: SettingsDep,
-    engine: EngineDep,
 ) -> CoordinatorPage:
     """A coordinator's page (``LoginRequired`` / 403 otherwise)."""
-    return CoordinatorPage(request, who, session, settings, engine)
+    return CoordinatorPage(request, who, session, settings)
 
 
 CoordinatorPageDep = Annotated[CoordinatorPage, Depends(coordinator_page)]

@@ -3,19 +3,24 @@ a message next to each field.
 
 A cell or a form field is text; ``cell_value`` turns it into the scenario format's value
 (lists, yes/no, numbers are left to the models' own checks). ``field_errors`` turns a
-pydantic error or a service's ``(field, problem)`` pairs into ``{field: message}``.
+service's ``(field, problem)`` pairs (``pydantic_problems`` for a model's error) into
+``{field: message}``: the one place every form's problems are put next to their fields.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
 
 from api.domain_errors import FieldProblem
-from placement.i18n import N_, Translator
+from api.web import WEB
+from api.web.engine_texts import engine_text
+from placement.i18n import N_, Translator, translator
 from placement.problems import error_problems, format_location
 
 #: list cells: values separated by commas, semicolons, vertical bars or spaces
@@ -38,6 +43,15 @@ TOO_LONG = N_("this value is too long")
 NOT_YES_NO = N_("expected yes or no")
 NOT_WHOLE = N_("expected a whole number")
 NOT_NUMBER = N_("expected a number")
+
+
+NOT_DATE = N_("expected a date, as day/month/year")
+DATE_HINT = N_("Day/month/year, for example {example}.")
+#: a date whose day, month and year are all different: the reader's short format of it shows
+#: the order the reader writes dates in
+SAMPLE_DATE = date(2033, 11, 22)
+#: a date field longer than this is not a date
+MAX_DATE = 32
 
 
 class CellError(ValueError):
@@ -66,6 +80,42 @@ def cell_value(name: str, raw: str) -> Any:
             return False
         raise CellError(NOT_YES_NO)
     return text
+
+
+@cache
+def _date_order(locale: str) -> str:
+    """The order of day, month and year in the short dates of ``locale`` ("dmy", "mdy"...)."""
+    shown = translator(locale, WEB).date(SAMPLE_DATE, "short")
+    parts = {"22": "d", "11": "m", "2033": "y", "33": "y"}
+    return "".join(parts[p] for p in re.findall(r"\d+", shown))
+
+
+def date_hint(t: Translator) -> str:
+    """How to write a date, for a field's hint (``22/11/2033`` as this reader writes it)."""
+    return t.gettext(DATE_HINT, example=t.date(SAMPLE_DATE, "short"))
+
+
+def read_date(t: Translator, raw: str) -> date | None:
+    """The date a reader typed: as they write short dates (``3/12/2026``, ``03.12.26`` in
+    French) or ISO (``2026-12-03``, what a browser's date picker sends); None when empty.
+    ``CellError`` for anything else, such as 31/02/2026."""
+    text = raw.strip()
+    if not text:
+        return None
+    if len(text) <= MAX_DATE:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+        numbers = re.fullmatch(r"(\d{1,4})\D(\d{1,2})\D(\d{1,4})", text)
+        if numbers:
+            found = dict(zip(_date_order(t.locale), map(int, numbers.groups()), strict=True))
+            year = found["y"] + 2000 if found["y"] < 100 else found["y"]
+            try:
+                return date(year, found["m"], found["d"])
+            except ValueError:
+                pass
+    raise CellError(NOT_DATE)
 
 
 def _number(name: str, text: str) -> int | float:
@@ -120,12 +170,23 @@ def split_field(path: str) -> tuple[int | None, str]:
     return index, found.group(2) or ""
 
 
-def field_errors(t: Translator, problems: Iterable[FieldProblem], render: Any) -> dict[str, str]:
-    """``{field: message}`` for a form: problems of one field joined; ``render`` turns an
-    engine or model text into the reader's language (``api.web.engine_texts``)."""
+#: form fields named otherwise than the document's path (a shelter's ``location.lat`` is typed in
+#: the ``lat`` field)
+FORM_FIELDS = {"location.lat": "lat", "location.lon": "lon"}
+
+
+def form_field(path: str) -> str:
+    """The form field of a problem's path: ``arrivals[3].gender`` -> ``gender``,
+    ``accepts[0]`` -> ``accepts``, ``location.lat`` -> ``lat``."""
+    return FORM_FIELDS.get(path) or split_field(path)[1]
+
+
+def field_errors(t: Translator, problems: Iterable[FieldProblem]) -> dict[str, str]:
+    """``{field: message}`` for a form, in the reader's language: the problems of one field
+    joined, each an engine or model text rendered by ``api.web.engine_texts``."""
     out: dict[str, str] = {}
     for path, problem in problems:
-        _, name = split_field(path)
-        text = render(t, problem)
+        name = form_field(path)
+        text = engine_text(t, problem)
         out[name] = f"{out[name]} {text}" if name in out else text
     return out

@@ -3,6 +3,7 @@ statuses. One table, used by the forms, the file import's problems and the plan'
 
 from __future__ import annotations
 
+from api.domain_errors import STATE_TEXTS
 from placement.i18n import N_, Translator
 
 #: the name of each field / column of an arrival, as written in a problem ("ligne 7, genre")
@@ -34,24 +35,9 @@ FIELD_LABELS = {
     "first_night": N_("first night"),
 }
 GENDERS = {"woman": N_("woman"), "man": N_("man"), "nonbinary": N_("non-binary")}
-STATUSES = {
-    "waiting": N_("waiting"),
-    "placed": N_("placed"),
-    "withdrawn": N_("withdrawn"),
-    "proposed": N_("proposed"),
-    "accepted": N_("accepted"),
-    "declined": N_("declined"),
-    "active": N_("active"),
-    "used": N_("used"),
-    "expired": N_("expired"),
-    "released": N_("released"),
-    "queued": N_("queued"),
-    "running": N_("solving"),
-    "cancelling": N_("cancelling"),
-    "done": N_("done"),
-    "failed": N_("failed"),
-    "cancelled": N_("cancelled"),
-}
+#: the states of arrivals, proposals, holds and plan jobs: the service's one table (its words
+#: in the ``api`` catalogue, which the pages' translator reads after its own)
+STATUSES = STATE_TEXTS
 
 
 def label(t: Translator, table: dict[str, str], key: str) -> str:

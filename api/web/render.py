@@ -1,17 +1,25 @@
 """Rendering a page: the Jinja2 environment, the reader's language, and what every template
-gets (``_``, ``ngettext``, the translator for dates and numbers, the CSRF token, the user).
+gets (``_``, ``ngettext``, the translator for dates and numbers, ``when`` for moments in the
+service's time zone, the CSRF token, the user).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from api.config import Settings
+from api.tables import aware
 from api.web import HERE, WEB
 from api.web.engine_texts import engine_text_filter
+from api.web.forms import date_hint
 from api.web.sessions import Visitor
 from placement.i18n import LOCALES, Translator, negotiate, translator
 
@@ -29,6 +37,7 @@ ENV = Environment(
 ENV.filters["engine_text"] = engine_text_filter
 ENV.filters["pair"] = lambda value: (value, value)  # an option whose value is its text
 ENV.globals["dict"] = dict
+ENV.globals["date_hint"] = date_hint
 
 #: the languages offered by the switch, each named in its own language
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
@@ -53,9 +62,40 @@ def web_translator(request: Request) -> Translator:
     return translator(locale_of(request), WEB)
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def zone_of(request: Request) -> ZoneInfo:
+    """The time zone the pages show times in: the service's ``PLACEMENT_TIME_ZONE``
+    (``Settings.time_zone``, Europe/Paris by default)."""
+    settings: Settings = request.app.state.settings
+    return _zone(settings.time_zone)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Moments as the reader reads them: in the service's time zone, in their language.
+    Templates call ``when(moment)``; stored moments are UTC (naive ones too)."""
+
+    t: Translator
+    zone: ZoneInfo
+
+    def __call__(self, moment: datetime, format: str = "short") -> str:  # noqa: A002 - Babel's
+        """``moment`` as a date and time of the zone (``30/11/2026 03:00``)."""
+        return self.t.datetime(aware(moment).astimezone(self.zone), format)
+
+    def iso(self, moment: datetime) -> str:
+        """``moment`` for a ``<time datetime>`` attribute: ISO 8601 with its UTC offset in
+        the zone (a countdown in ``app.js`` reads the instant, whatever the browser's zone)."""
+        return aware(moment).astimezone(self.zone).isoformat(timespec="seconds")
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """The page ``template`` rendered for this request's reader."""
     t = web_translator(request)
+    context.setdefault("when", Clock(t, zone_of(request)))
     who = visitor_of(request)
     context.setdefault("pre_csrf", None)
     pre = context.pop("pre_csrf")

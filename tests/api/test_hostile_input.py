@@ -148,3 +148,48 @@ def test_failed_plan_job_says_why_and_names_the_shelter(world: World) -> None:
     body = wait_plan(world, "f" * 32)
     assert body["status"] == "failed"
     assert body["error"].startswith("the stored scenario is invalid: shelters[S-lille].capacity")
+    # A French reader reads why in French; the field path stays as written.
+    french = world.call("coord", "GET", f"/plans/{'f' * 32}?lang=fr").json()["error"]
+    assert french.startswith(
+        "le scénario enregistré n'est pas valide : shelters[S-lille].capacity : "
+    )
+    assert "the stored scenario" not in french and "Input should" not in french
+
+
+def test_a_plan_that_breaks_rules_fails_saying_why_in_the_readers_language(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A solver's plan that the validator refuses (a solver bug, forced here) fails the
+    job; why reads in English and in French, the arrival's id as it is."""
+    from api import plan_jobs
+    from placement.text import message
+
+    broken = message(
+        "{arrival}: {reported} persons reported, {expected} expected",
+        arrival="A-1",
+        reported="2",
+        expected="1",
+    )
+    monkeypatch.setattr(plan_jobs, "plan_problems", lambda scenario, plan: [broken])
+    app: Any = world.client.app
+    job = PlanJob(
+        id="b" * 32,
+        options={"solver": "greedy", "time_limit": 1.0, "explain": False},
+        basis=PlanBasis.of(Scenario.model_validate(TINY_SCENARIO)).stored(),
+        shelter_versions={},
+        arrival_versions={},
+    )
+    with Session(app.state.engine) as session:
+        session.add(job)
+        session.commit()
+    app.state.runner.submit("b" * 32, copy.deepcopy(TINY_SCENARIO))
+    body = wait_plan(world, "b" * 32)
+    assert body["status"] == "failed"
+    assert body["error"] == (
+        "the solver returned a plan that breaks rules: A-1: 2 persons reported, 1 expected"
+    )
+    french = world.call("coord", "GET", f"/plans/{'b' * 32}?lang=fr").json()["error"]
+    assert french == (
+        "le solveur a rendu un plan qui enfreint des règles : "
+        "A-1 : 2 personnes indiquées, 1 attendues"
+    )

@@ -175,3 +175,25 @@ def test_simultaneous_stress_job_starts_admit_exactly_the_limit(
     with Session(engine) as session:
         rows = session.exec(select(StressJobRow).where(StressJobRow.status == "running")).all()
         assert len(rows) == RACE_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "french"),
+    [
+        ({"profiles": [{**SPEC["profiles"][0], "size": {"min": 3, "max": 1}}]},
+         "profiles[0].size", "max (1) est inférieur à min (3)"),  # a range upside down
+        ({"network": {"live": True, "scenario": "x.yaml"}},
+         "network", "indiquer exactement l'un de 'scenario' (un fichier) ou 'live: true'"),
+        ({"profiles": [{**SPEC["profiles"][0], "where": [{"department": "99"}]}]},
+         "profiles[0].where[0].department", "code « 99 » inconnu pour fr"),  # not in the network
+    ],
+)  # fmt: skip
+def test_a_french_reader_gets_the_stress_spec_problems_in_french(
+    world: World, changes: dict[str, Any], field: str, french: str
+):
+    body = {**SPEC, **changes}
+    r = world.call("analyst", "POST", "/stress?lang=fr", json=body)
+    assert r.status_code == 422, r.text
+    assert {"field": field, "problem": french} in r.json()["errors"], r.text
+    english = world.call("analyst", "POST", "/stress", json=body).json()["errors"]
+    assert all(e["problem"] != french for e in english)

@@ -50,6 +50,23 @@ def test_a_level_is_proven_only_when_every_level_above_is():
     # ≥5: the stage's 2; ≥4: 2 placed at 5 (proven) + level 4's bound 3; below: the flow's
     assert result.bounds(flow) == {5: 2, 4: 5, 3: 9, 2: 9, 1: 9}
     assert result.cost_lower_bound is None  # the levels are not all proven
+    # but the cost stage's bound holds for every plan placing at least as many per level
+    placed = {5: 2, 4: 1, 3: 4, 2: 0, 1: 0}
+    assert result.cost_lower_bound_for(placed) == 100
+    assert result.cost_lower_bound_for({**placed, 4: 2}) == 100  # more at level 4: still
+    assert result.cost_lower_bound_for({**placed, 3: 3}) is None  # fewer at level 3: not
+
+
+def test_no_cost_bound_when_the_cost_stage_proved_only_that_costs_are_not_negative():
+    # the cost stage had no time for its LP: its bound is the trivial 0, against a cost of 80
+    result = _result((5, 2, Decided.FLOW_BOUND, 2), (None, 80, Decided.NOTHING_FOUND, 0))
+    assert result.cost_lower_bound_for({5: 2}) is None
+
+
+def test_no_cost_bound_without_the_cost_stage():
+    # the time ran out after level 4: no stage bounds the cost
+    result = _result((5, 2, Decided.FLOW_BOUND, 2), (4, 1, Decided.CPSAT_FEASIBLE, 3))
+    assert result.cost_lower_bound_for({5: 2, 4: 1}) is None
 
 
 def test_levels_without_persons_are_proven_once_the_levels_above_are():
@@ -87,6 +104,13 @@ def test_what_is_proven_holds_against_the_optimum(case: str, seconds: float) -> 
         assert placed.get(p, 0) == optimum[LEVELS.index(p)], p
     if result.cost_lower_bound is not None:
         assert result.cost_lower_bound <= optimum[-1]
+    # the cost bound given the plan's persons per level holds for the plan itself
+    lin = LinearModel(ctx, units)
+    x = lin.to_columns(result.allocation)
+    per_level = {p: int(lin.persons_at(p) @ x) for p in LEVELS}
+    low = result.cost_lower_bound_for(per_level)
+    if low is not None:
+        assert low <= int(lin.col_cost @ x), (low, int(lin.col_cost @ x))
     if seconds == 20.0:  # time enough: everything proven, the bounds reached
         assert result.proven_levels() == list(LEVELS)
         assert result.bounds(flow) == best

@@ -18,7 +18,14 @@ from stress.texts import RULE_NAMES, STRESS, Texts
 
 ROOT = Path(__file__).parents[2]
 SOURCES = [*sorted((ROOT / "stress").glob("*.py")), ROOT / "cli" / "stress.py"]
-KEYWORDS = {"N_": None, "gettext": None, "_": None, "ngettext": (1, 2)}
+KEYWORDS = {
+    "N_": None,
+    "gettext": None,
+    "_": None,
+    "ngettext": (1, 2),
+    "message": None,
+    "plural_message": (1, 2),
+}
 
 
 def marked() -> set[str]:

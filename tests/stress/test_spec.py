@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from placement.problems import join_path
+from placement.text import render
 from stress.spec import StressSpecError, load_network, load_spec, network_problems
 from tests.stress.conftest import TINY_ADVICE, tiny_spec
 
@@ -111,7 +113,8 @@ def test_bad_spec_names_the_field(write_spec, spec: dict[str, Any], expected: st
 def test_spec_that_does_not_fit_the_network(write_spec, spec: dict[str, Any], expected: str):
     path = write_spec(spec)
     loaded = load_spec(path)
-    assert expected in network_problems(loaded, load_network(loaded.network, path))
+    problems = network_problems(loaded, load_network(loaded.network, path))
+    assert expected in [join_path(field, render(text)) for field, text in problems]
 
 
 def test_missing_network_file_names_the_field(write_spec):
@@ -140,3 +143,50 @@ def test_bundled_spec_is_valid():
     path = Path(__file__).parents[2] / "scenarios" / "stress" / "marseille_romanian_network.yaml"
     spec = load_spec(path)
     assert network_problems(spec, load_network(spec.network, path)) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        # a size range upside down: the field named, the problem in French
+        (
+            tiny_spec(profiles=_profile(size={"min": 3, "max": 1})),
+            "profiles[0].size: max (1) est inférieur à min (3)",
+        ),
+        # both a file and the live network
+        (
+            tiny_spec(network={"scenario": "network.yaml", "live": True}),
+            "network: indiquer exactement l'un de 'scenario' (un fichier) ou 'live: true'",
+        ),
+        # no gender with a weight
+        (
+            tiny_spec(profiles=_profile(composition={"genders": {"woman": 0}})),
+            "profiles[0].composition.genders: au moins un poids doit être positif",
+        ),
+        # two profiles with one name
+        (tiny_spec(profiles=_profile() * 2), "profiles[1].name: nom en double 'op'"),
+        # a département the network's country does not have (checked once the network is read)
+        (
+            tiny_spec(profiles=_profile(where=[{"department": "99"}])),
+            "profiles[0].where[0].department: code « 99 » inconnu pour fr",
+        ),
+        # the live network, from the command line
+        (
+            tiny_spec(network={"live": True}),
+            "network.live: le réseau en direct n'est disponible que dans le service",
+        ),
+    ],
+)
+def test_a_french_reader_gets_the_spec_problems_in_french(
+    write_spec, spec: dict[str, Any], expected: str
+):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    path = write_spec(spec)
+    run = CliRunner().invoke(app, ["--lang", "fr", "stress", str(path)])
+    assert run.exit_code == 2, run.output
+    assert expected in run.output.replace("\n", ""), run.output
+    for english in ("give exactly", "is below", "weight must", "duplicate", "unknown code"):
+        assert english not in run.output

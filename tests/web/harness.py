@@ -116,9 +116,10 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def running_service(directory: Path) -> Iterator[Service]:
+def running_service(directory: Path, geography: str = "fr") -> Iterator[Service]:
     """``placement serve --seed-demo`` on a free port of 127.0.0.1 with a new SQLite file,
-    as ``make serve`` runs it; stopped (by its process id) afterwards."""
+    as ``make serve`` runs it; stopped (by its process id) afterwards. Another ``geography``
+    than France: an empty network (the demo network is French), users made by the test."""
     port = free_port()
     db_path = directory / "web.db"
     env = {
@@ -127,11 +128,12 @@ def running_service(directory: Path) -> Iterator[Service]:
         "PLACEMENT_DB_PATH": str(db_path),
         "PLACEMENT_HOST": "127.0.0.1",
         "PLACEMENT_PORT": str(port),
+        "PLACEMENT_GEOGRAPHY": geography,
     }
     log = directory / "service.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [PLACEMENT, "serve", "--seed-demo"],
+            [PLACEMENT, "serve", *(["--seed-demo"] if geography == "fr" else [])],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -77,8 +77,10 @@ def create_operation(page: Any, service: Service, lang: str, reference: str) -> 
     page.get_by_role("link", name=words["new"]).first.click()
     look(page, f"coordinator_{lang}_1_new_operation")
     page.get_by_label(words["reference"]).fill(reference)
-    page.get_by_label(words["date"]).fill(date.today().isoformat())
+    # typed as a French or British reader writes a date (the field's hint says so)
+    page.get_by_label(words["date"]).fill(date.today().strftime("%d/%m/%Y"))
     page.get_by_label(words["danger"]).fill("93")
+    screenshot(page, f"coordinator_{lang}_1_new_operation_filled")  # the date as typed
     page.get_by_role("button", name=words["create"]).click()
     page.wait_for_url(re.compile(r".*/app/operations/\d+$"))
     return int(page.url.rsplit("/", 1)[1])

@@ -5,6 +5,7 @@ shelter changed (409, naming it, offering a new plan)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -13,9 +14,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from api.config import Settings
-from api.demo import DEMO_PASSWORDS, seed_demo
+from api.demo import DEMO_PASSWORDS, SHELTER_IDS, seed_demo
 from api.main import create_app
 
 
@@ -244,3 +246,40 @@ def test_a_plan_using_a_shelter_marked_compromised_says_so(client: TestClient) -
     assert 'id="compromised"' in page
     assert f"{shelter.group(1)} : signalé compromis le" in page
     assert "portée : tout le monde" in page
+
+
+@pytest.mark.slow
+def test_a_done_plans_map_shows_every_shelter_of_the_network_and_says_so_in_text(
+    client: TestClient,
+) -> None:
+    # a done job keeps only the versions of the shelters its plan uses; the map still shows
+    # the whole demo network (every active shelter), the unused ones with 0 placed
+    plan, _ = _planned(client, "OP-MAP", "M", 3)
+    page = client.get(f"{plan}/map").text
+    data = re.search(r'<script type="application/json" id="plan-map-data">(.*?)</script>', page)
+    assert data
+    markers = {m["id"]: m["placed"] for m in json.loads(data.group(1))["shelters"]}
+    assert sorted(markers) == sorted(SHELTER_IDS)
+    assert 1 <= sum(markers.values()) <= 3  # three women (on each shelter's busiest night)
+    assert sum(1 for placed in markers.values() if placed == 0) >= len(SHELTER_IDS) - 3
+    # the text alternative: the map's description and one table row per shelter
+    assert 'aria-describedby="plan-map-summary"' in page
+    assert f"La carte montre {len(SHELTER_IDS)} hébergements" in page
+    assert page.split('id="plan-map-shelters"', 1)[1].count('<th scope="row">') == len(markers)
+
+
+def test_an_operation_date_is_typed_as_the_reader_writes_it(client: TestClient) -> None:
+    def create(typed: str) -> Response:
+        data = {"csrf_token": _csrf(client), "reference": "OP-DATE", "date": typed, "danger": "93"}
+        return client.post("/app/operations", data=data, follow_redirects=False)
+
+    refused = create("31/02/2026")  # no such day: said next to the field, in French
+    assert refused.status_code == 422
+    assert (
+        '<p class="field-error" id="error-date">date attendue, au format jour/mois/année</p>'
+        in refused.text
+    )
+    assert "Jour/mois/année, par exemple 22/11/2033." in refused.text  # the field's hint
+    created = create("03/12/2026")
+    assert created.status_code == 303
+    assert "3 déc. 2026" in client.get(created.headers["location"]).text

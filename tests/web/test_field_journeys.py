@@ -1,5 +1,6 @@
 """The field journeys in a real browser, in French and in English: the shelter manager on a
-phone (tonight's places in at most three taps, "still the same" in one, accept a proposal,
+phone (tonight's places in at most three taps, "still the same" in one, any other night of
+the calendar in three, a bad number refused next to its field, accept a proposal,
 decline another with a reason), the analyst's what-if, the coordinator's plan map,
 shelters and audit log; axe-core and a screenshot on every page; and the canaries: a shelter
 location and a danger location planted by the test never reach an analyst's browser nor that
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,40 @@ def test_manager_changes_tonights_places_in_three_taps_and_answers_proposals(
         "Thank you: your places are confirmed as unchanged.",
     )
 
+    # another night of the calendar: tap it, one more free place, save (three taps)
+    night = datetime.now(UTC).date() + timedelta(days=9)
+    cell = phone.locator(f'a[href$="?night={night.isoformat()}#night-card"]')
+    shown = cell.locator(".places").inner_text()  # "free/places"
+    cell.click()
+    phone.get_by_role(
+        "button", name=_text(lang, "Une place libre de plus", "One free place more")
+    ).click()
+    phone.get_by_role(
+        "button",
+        name=_text(lang, "Enregistrer les places de cette nuit-là", "Save this night's places"),
+    ).click()
+    assert _text(lang, "sont à jour", "are updated") in phone.get_by_role("status").inner_text()
+    free_then, places_then = (int(n) for n in shown.split("/"))
+    assert cell.locator(".places").inner_text() == f"{free_then + 1}/{places_then + 1}"
+    assert cell.get_attribute("aria-current") == "date"
+    look(phone, f"manager_night_saved_{lang}")
+    # a number that is not one: refused next to the field, in the page's language
+    phone.get_by_label(_text(lang, "Places libres cette nuit-là", "Free places that night")).fill(
+        "-2"
+    )
+    phone.get_by_role(
+        "button",
+        name=_text(lang, "Enregistrer les places de cette nuit-là", "Save this night's places"),
+    ).click()
+    assert (
+        phone.locator("#error-free")
+        .inner_text()
+        .startswith(_text(lang, "Indiquez un nombre entier", "Give a whole number"))
+    )
+    assert cell.locator(".places").inner_text() == f"{free_then + 1}/{places_then + 1}"
+    look(phone, f"manager_night_refused_{lang}")
+    phone.get_by_role("link", name=_text(lang, "Revenir à cette nuit", "Back to tonight")).click()
+
     # the proposals: accept one, decline the other with a reason
     phone.get_by_role("link", name=re.compile(_text(lang, "proposition", "proposal"))).click()
     phone.wait_for_url(re.compile(r".*/proposals$"))
@@ -264,6 +299,21 @@ def test_coordinator_sees_the_plan_map_with_the_danger_circle(
     page.wait_for_selector("[data-plan-map][data-ready=true]")
     assert page.locator(".shelter-marker").count() >= 1
     assert page.locator(".plan-map path").count() > 90  # the départements
+    # every shelter of the network, not only the one the plan uses, in the map and its text
+    rows = page.locator("#plan-map-shelters tbody tr")
+    assert rows.count() >= len(SHELTER_IDS) + 2  # the demo network, MINE and the canary
+    assert page.locator(".shelter-marker").count() == rows.count()
+    summary = page.locator("#plan-map-summary").inner_text()
+    assert _text(lang, f"La carte montre {rows.count()} hébergements", "The map shows") in summary
+    described = page.get_by_role("region", name=_text(lang, "Carte du plan", "Map of the plan"))
+    assert described.get_attribute("aria-describedby") == "plan-map-summary"
+    # the shelter the plan uses is drawn above the empty one at the same point (both in
+    # Finistère without a location of their own: the chef-lieu)
+    used = page.locator(f'.shelter-marker[title^="{MINE} "]').element_handle()
+    on_top = """m => { const b = m.firstElementChild.getBoundingClientRect();
+        return m.contains(document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2)); }"""
+    assert page.evaluate(on_top, used)
+    page.get_by_text(_text(lang, "Ce que montre la carte", "What the map shows")).click()
     look(page, f"coordinator_map_{lang}")
     # the control of the canary searches: the coordinator must see the danger location
     assert str(DANGER_LAT) in everything_seen(page, seen)
@@ -292,6 +342,10 @@ def test_coordinator_shelters_list_edit_and_audit_log(
         "demo-coordinator"
     )
     page.get_by_label("Action", exact=True).select_option("write")
+    # a date typed as the reader writes it (and as the field's hint shows it)
+    page.get_by_label(_text(lang, "Du (date)", "From (date)")).fill(
+        datetime.now(UTC).date().strftime("%d/%m/%Y")
+    )
     page.get_by_role("button", name=_text(lang, "Filtrer", "Filter")).click()
     rows = page.locator("tbody tr")
     assert rows.count() >= 1

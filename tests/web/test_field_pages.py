@@ -1,22 +1,24 @@
 """The field pages without a browser: who may open and post what (the JSON API's role rules),
-CSRF on every form, tonight's places as the calendar shows them, the audit log's date filter,
-a what-if file with errors."""
+CSRF on every form, any night's places set from the calendar (refused next to the field),
+the audit log's date filter, a what-if file with errors."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from httpx import Response
+from sqlmodel import Session, col, select
 
 from api.config import Settings
 from api.demo import DEMO_PASSWORDS, SHELTER_IDS, seed_demo
 from api.main import create_app
 from api.services.capacity import Night
-from api.tables import AuditRecord, ShelterRow, ShelterUpdate
+from api.tables import AuditRecord, ShelterRow, ShelterUpdate, User
 from api.web.routes.shelter import today, weeks
 
 MINE, OTHER = SHELTER_IDS[0], SHELTER_IDS[1]
@@ -74,29 +76,94 @@ def test_weeks_start_on_monday_with_blank_days_before_the_first_night() -> None:
     assert len(rows) == 2
 
 
+def _save_night(client: TestClient, night: object, free: str) -> Response:
+    token = _csrf(client, f"/app/shelter/{MINE}")
+    data = {"night": str(night), "free": free, "csrf_token": token}
+    return client.post(f"/app/shelter/{MINE}/places", data=data, follow_redirects=False)
+
+
 def test_manager_sets_tonights_free_places_and_the_calendar_shows_them(
     client: TestClient,
 ) -> None:
     _log_in(client, "demo-manager")
-    token = _csrf(client, f"/app/shelter/{MINE}")
-    client.post(f"/app/shelter/{MINE}/tonight", data={"free": "0", "csrf_token": token})
+    assert _save_night(client, today(), "0").status_code == 303
     page = client.get(f"/app/shelter/{MINE}").text
-    assert (
-        'id="f-free" name="free" type="number" inputmode="numeric" min="0" max="999" value="0"'
-        in page
-    )
+    assert 'name="free" type="number" inputmode="numeric" min="0" max="10000" value="0"' in page
     row = _row(client, MINE)
     end = today() + timedelta(days=30)
     places = row.shelter.places_by_night(today(), 2, end)
     assert places[0] == 0 and places[1] > 0  # tonight only
 
 
-def test_a_bad_number_of_places_is_refused_and_nothing_changes(client: TestClient) -> None:
+def test_manager_changes_a_later_night_and_only_that_night_changes(client: TestClient) -> None:
+    _log_in(client, "demo-manager")
+    night = today() + timedelta(days=9)
+    end = today() + timedelta(days=30)
+    before = _row(client, MINE).shelter.places_by_night(today(), 30, end)
+    taken = re.search(  # what committed placements and holds take that night, as the page says
+        r'id="taken-night">(\d+)', client.get(f"/app/shelter/{MINE}?night={night}").text
+    )
+    assert taken
+    answer = _save_night(client, night, str(before[9] + 2))
+    assert answer.status_code == 303
+    shown = client.get(answer.headers["location"]).text
+    assert "Nuit du" in shown and "sont à jour" in shown  # the French page, that night's form
+    after = _row(client, MINE).shelter.places_by_night(today(), 30, end)
+    assert after[9] == int(taken.group(1)) + before[9] + 2
+    assert after[:9] == before[:9] and after[10:] == before[10:]
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        update = session.exec(
+            select(ShelterUpdate)
+            .where(ShelterUpdate.shelter_id == MINE)
+            .order_by(col(ShelterUpdate.id).desc())
+        ).first()
+        manager = session.exec(select(User).where(User.handle == "demo-manager")).one()
+    # recorded as PUT /availability records it: who, when, which fields
+    assert update is not None and update.kind == "availability"
+    assert (update.user_id, update.fields) == (manager.id, ["availability", "capacity"])
+
+
+def test_tapping_a_night_opens_its_form_and_the_calendar_links_every_night(
+    client: TestClient,
+) -> None:
+    _log_in(client, "demo-manager")
+    night = today() + timedelta(days=3)
+    page = client.get(f"/app/shelter/{MINE}?night={night}").text
+    assert f'name="night" value="{night}"' in page
+    links = re.findall(rf'href="/app/shelter/{MINE}\?night=([\d-]+)#night-card"', page)
+    assert len(links) == 28 and links[0] == today().isoformat()
+    assert page.count('aria-current="date"') == 1
+    # a night the calendar does not show opens tonight's form
+    outside = client.get(f"/app/shelter/{MINE}?night={today() + timedelta(days=28)}").text
+    assert f'name="night" value="{today()}"' in outside
+
+
+@pytest.mark.parametrize(
+    ("night_days", "free", "field"),
+    [
+        (0, "-3", "free"),  # negative
+        (0, "trois", "free"),  # not a number
+        (0, "", "free"),  # empty
+        (2, "10001", "free"),  # above MAX_PLACES: refused by the service's own bound
+        (2, "2.5", "free"),  # not whole
+        (-1, "1", "night"),  # last night: not in the calendar
+        (28, "1", "night"),  # beyond the four weeks shown
+        (None, "1", "night"),  # not a date
+    ],
+)
+def test_a_bad_night_or_number_is_refused_next_to_its_field_and_nothing_changes(
+    client: TestClient, night_days: int | None, free: str, field: str
+) -> None:
     _log_in(client, "demo-manager")
     before = _row(client, MINE).version
-    token = _csrf(client, f"/app/shelter/{MINE}")
-    page = client.post(f"/app/shelter/{MINE}/tonight", data={"free": "-3", "csrf_token": token})
-    assert 'role="alert"' in page.text
+    night = "2026-13-01" if night_days is None else today() + timedelta(days=night_days)
+    page = _save_night(client, night, free)
+    assert page.status_code == 400
+    assert f'<p class="field-error" id="error-{field}">' in page.text
+    assert "Non enregistré" in page.text  # the reader's language (French by default)
+    if field == "free":
+        assert 'aria-invalid="true"' in page.text
+        assert f'value="{free}"' in page.text  # what was typed stays in the field
     assert _row(client, MINE).version == before
 
 
@@ -106,8 +173,9 @@ def test_manager_of_another_shelter_finds_nothing_there(client: TestClient) -> N
     before = _row(client, OTHER)
     for path in (f"/app/shelter/{OTHER}", f"/app/shelter/{OTHER}/proposals"):
         assert client.get(path).status_code == 404
-    for path in (f"/app/shelter/{OTHER}/tonight", f"/app/shelter/{OTHER}/confirm"):
-        answer = client.post(path, data={"free": "1", "csrf_token": token})
+    for path in (f"/app/shelter/{OTHER}/places", f"/app/shelter/{OTHER}/confirm"):
+        data = {"night": str(today()), "free": "1", "csrf_token": token}
+        answer = client.post(path, data=data)
         assert answer.status_code == 404
     after = _row(client, OTHER)
     assert (after.version, after.capacity_updated_at) == (
@@ -119,8 +187,9 @@ def test_manager_of_another_shelter_finds_nothing_there(client: TestClient) -> N
 def test_forms_without_their_csrf_token_are_refused(client: TestClient) -> None:
     _log_in(client, "demo-manager")
     before = _row(client, MINE).capacity_updated_at
-    for path in (f"/app/shelter/{MINE}/confirm", f"/app/shelter/{MINE}/tonight"):
-        assert client.post(path, data={"free": "1"}).status_code == 403
+    for path in (f"/app/shelter/{MINE}/confirm", f"/app/shelter/{MINE}/places"):
+        data = {"night": str(today()), "free": "1"}
+        assert client.post(path, data=data).status_code == 403
     assert _row(client, MINE).capacity_updated_at == before
 
 
@@ -172,8 +241,9 @@ def test_audit_log_filters_by_date_and_actor(client: TestClient) -> None:
     token = _csrf(client, f"/app/shelter/{MINE}")
     client.post(f"/app/shelter/{MINE}/confirm", data={"csrf_token": token})
     _log_in(client, "demo-coordinator")
-    tomorrow = (today() + timedelta(days=1)).isoformat()
-    found = client.get(f"/app/audit?user=demo-manager&from={today().isoformat()}").text
+    day = datetime.now(ZoneInfo("Europe/Paris")).date()  # the days of the service's zone
+    tomorrow = (day + timedelta(days=1)).isoformat()
+    found = client.get(f"/app/audit?user=demo-manager&from={day.isoformat()}").text
     assert "places confirmed" in found
     assert "places confirmed" not in client.get(f"/app/audit?from={tomorrow}").text
     assert "places confirmed" not in client.get("/app/audit?user=demo-analyst").text
@@ -218,3 +288,48 @@ def test_a_compromised_shelter_is_flagged_on_the_shelters_page(client: TestClien
         mark_compromised(session, settings, sid, Scope("network", network="NET-X"), who)
     after = line.search(client.get("/app/shelters").text)
     assert after and "compromis" in after.group(0)  # the French page: "compromis"
+
+
+@pytest.mark.parametrize(
+    ("at", "shown"),
+    [
+        # Paris is UTC+2 in summer and UTC+1 in winter; the UTC hour must not be shown
+        (datetime(2026, 7, 1, 12, 0, tzinfo=UTC), "01/07/2026 14:00"),
+        (datetime(2026, 1, 15, 23, 30, tzinfo=UTC), "16/01/2026 00:30"),
+    ],
+)
+def test_times_are_shown_in_the_services_time_zone(
+    client: TestClient, at: datetime, shown: str
+) -> None:
+    object_id = f"tz-{at:%m%d%H%M}"
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        session.add(
+            AuditRecord(
+                at=at, role="system", action="read", object_type="plan", object_id=object_id
+            )
+        )
+        session.commit()
+    _log_in(client, "demo-coordinator")
+    page = client.get(f"/app/audit?object_id={object_id}").text
+    assert shown in page  # Europe/Paris, the default PLACEMENT_TIME_ZONE
+    assert f"{at:%H:%M}" not in page
+
+
+def test_an_unknown_time_zone_is_refused_with_the_setting_named() -> None:
+    with pytest.raises(ValueError, match="time_zone") as refused:
+        Settings(time_zone="Europe/Atlantis")
+    assert "unknown time zone 'Europe/Atlantis'" in str(refused.value)
+
+
+def test_the_audit_logs_days_are_the_days_of_the_time_zone(client: TestClient) -> None:
+    # 23:30 UTC on 15 January is 00:30 on the 16th in Paris: it is a record of the 16th
+    object_id = "tz-day"
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        fields = {"role": "system", "action": "read", "object_type": "plan"}
+        at = datetime(2026, 1, 15, 23, 30, tzinfo=UTC)
+        session.add(AuditRecord(at=at, object_id=object_id, **fields))
+        session.commit()
+    _log_in(client, "demo-coordinator")
+    found = f"/app/audit?object_id={object_id}"
+    assert "16/01/2026 00:30" in client.get(f"{found}&from=16/01/2026&to=16/01/2026").text
+    assert "16/01/2026 00:30" not in client.get(f"{found}&from=15/01/2026&to=15/01/2026").text

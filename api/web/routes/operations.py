@@ -20,7 +20,15 @@ from api.store import active_shelters
 from api.web.arrival_files import MAX_FILE_BYTES, FileRefused, Row, RowProblem, read_rows
 from api.web.deps import CheckedForm, CoordinatorPage, CoordinatorPageDep, PageCoordinator
 from api.web.engine_texts import engine_text
-from api.web.forms import document, field_errors, pydantic_problems, split_field
+from api.web.forms import (
+    CellError,
+    document,
+    field_errors,
+    form_field,
+    pydantic_problems,
+    read_date,
+    split_field,
+)
 from api.web.labels import FIELD_LABELS, GENDERS, STATUSES, label
 from api.web.render import render, web_translator
 from placement.geography import load_geography
@@ -60,24 +68,49 @@ def new_operation(request: Request, who: PageCoordinator) -> HTMLResponse:
     return render(request, "operation_new.html", errors={}, values={})
 
 
-def _operation_input(form: CheckedForm) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+def typed_dates(
+    t: Translator, values: dict[str, str], names: tuple[str, ...]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """``values`` with the dates among ``names`` as ISO dates (as the reader typed them
+    otherwise: ``forms.read_date``), and the ones that are not dates."""
+    out, bad = dict(values), {}
+    for name in names:
+        try:
+            found = read_date(t, values.get(name, ""))
+        except CellError as e:
+            bad[name] = str(e)
+            continue
+        out[name] = found.isoformat() if found else ""
+    return out, bad
+
+
+def unsaid(problems: list[FieldProblem], said: dict[str, str]) -> list[FieldProblem]:
+    """The model's ``problems`` but those of fields the form already refused (a date that
+    could not be read is missing for the model: one problem is enough)."""
+    return [p for p in problems if form_field(p[0]) not in said]
+
+
+def _operation_input(
+    t: Translator, form: CheckedForm
+) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
     """What was typed, the operation's document, and the cells that cannot be read."""
     values = {k: str(form.get(k) or "").strip() for k in ("reference", "date", "danger")}
-    doc, bad = document({"danger": values["danger"]})
-    data = {"reference": values["reference"], "date": values["date"] or None, **doc}
-    return values, data, bad
+    read, bad = typed_dates(t, values, ("date",))
+    doc, bad_cells = document({"danger": values["danger"]})
+    data = {"reference": values["reference"], "date": read.get("date") or None, **doc}
+    return values, data, {**bad, **bad_cells}
 
 
 @router.post("/operations", response_class=HTMLResponse)
 def create_operation(page: CoordinatorPageDep, form: CheckedForm) -> Response:
     """Record the operation and open its page; the form again with each problem otherwise."""
     t = web_translator(page.request)
-    values, data, bad = _operation_input(form)
+    values, data, bad = _operation_input(t, form)
     problems: list[FieldProblem] = [(k, t.gettext(v)) for k, v in bad.items()]
     try:
         body = OperationIn.model_validate(data)
     except ValidationError as e:
-        problems += pydantic_problems(e)
+        problems += unsaid(pydantic_problems(e), bad)
     if not problems:
         begin_write(page.session)
         try:
@@ -86,7 +119,7 @@ def create_operation(page: CoordinatorPageDep, form: CheckedForm) -> Response:
         except (Invalid, Conflict) as e:
             page.session.rollback()
             problems += e.errors
-    errors = field_errors(t, problems, engine_text)
+    errors = field_errors(t, problems)
     return render(page.request, "operation_new.html", status=422, errors=errors, values=values)
 
 
@@ -139,13 +172,15 @@ def add_arrival(operation_id: RowId, page: CoordinatorPageDep, form: CheckedForm
     """Add one arrival from the form; each problem next to its field."""
     t = web_translator(page.request)
     values = {name: str(form.get(name) or "") for name in ARRIVAL_FIELDS}
-    doc, bad = document(values)
+    read, bad_dates = typed_dates(t, values, ("arrives",))
+    doc, bad = document(read)
+    bad.update(bad_dates)
     problems: list[FieldProblem] = [(k, t.gettext(v)) for k, v in bad.items()]
     item = None
     try:
         item = ArrivalIn.model_validate(doc)
     except ValidationError as e:
-        problems += pydantic_problems(e)
+        problems += unsaid(pydantic_problems(e), bad)
     if item is not None and not problems:
         begin_write(page.session)
         try:
@@ -154,7 +189,7 @@ def add_arrival(operation_id: RowId, page: CoordinatorPageDep, form: CheckedForm
         except (Invalid, Conflict) as e:
             page.session.rollback()
             problems += e.errors
-    errors = field_errors(t, problems, engine_text)
+    errors = field_errors(t, problems)
     return operation_page(page, operation_id, status=422, errors=errors, values=values)
 
 
@@ -238,7 +273,7 @@ def create_hold(
     problems: list[FieldProblem] = [(k, t.gettext(v)) for k, v in bad.items()]
     try:
         if problems:
-            raise Invalid("invalid hold", problems)
+            raise Invalid(holds.INVALID_HOLD, problems)
         body = HoldIn.model_validate(data)
         holds.create_holds(page.session, page.settings, operation_id, body, page.who)
         return operation_page(page, operation_id, notice=t.gettext(HOLD_MADE))
@@ -246,7 +281,7 @@ def create_hold(
         problems = pydantic_problems(e)
     except (Invalid, Conflict, TooMany) as e:
         problems = e.errors or [("places", e.detail)]
-    errors = field_errors(t, problems, engine_text)
+    errors = field_errors(t, problems)
     return operation_page(page, operation_id, status=422, hold_errors=errors, hold_values=values)
 
 

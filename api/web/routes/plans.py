@@ -32,6 +32,7 @@ from api.web.routes.operations import operation_page
 from placement.i18n import N_, Translator
 from placement.models import PRIORITIES
 from placement.plan import Plan
+from solver.progress import stage_text
 
 router = APIRouter()
 
@@ -67,7 +68,7 @@ def plan_operation(operation_id: RowId, page: CoordinatorPageDep, form: CheckedF
     except (Invalid, TooLarge, TooMany) as e:
         page.session.rollback()
         t = web_translator(page.request)
-        problem = "; ".join(engine_text(t, p) for _, p in e.errors) or e.detail
+        problem = "; ".join(engine_text(t, p) for _, p in e.errors) or engine_text(t, e.detail)
         return operation_page(page, operation_id, status=422, plan_error=problem)
     return RedirectResponse(f"/app/plans/{job.id}", status_code=303)
 
@@ -140,7 +141,7 @@ def plan_progress(plan_id: str, page: CoordinatorPageDep) -> JSONResponse:
         status = t.gettext(
             SOLVING,
             seconds=t.number(progress.get("seconds", 0)),
-            stage=engine_text(t, str(progress.get("stage", ""))),
+            stage=engine_text(t, stage_text(str(progress.get("stage", "")))),
         )
     else:
         status = t.gettext(WAITING_FOR_SOLVER)

@@ -8,15 +8,18 @@ otherwise, as in the API); coordinators may open any shelter's page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from babel.dates import get_day_names
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
+from api.auth import Principal
+from api.config import Settings
 from api.deps import SessionDep, SettingsDep
 from api.domain_errors import Conflict, Invalid
 from api.services import placements, proposals
@@ -28,6 +31,7 @@ from api.web.deps import CheckedForm, PageCoordinatorOrManager
 from api.web.render import render, web_translator
 from api.web.routes.dashboard import age_text
 from placement.i18n import N_, Translator
+from placement.models import MAX_PLACES
 
 router = APIRouter()
 
@@ -49,17 +53,23 @@ STATUS_NAMES = {
 }
 #: at most this many characters of a reason are kept (``proposals.release`` keeps 200)
 MAX_REASON = 200
+SAVED_TONIGHT = N_("Saved: tonight's free places are updated.")
+SAVED_NIGHT = N_("Saved: the free places of {date} are updated.")
+NOT_SAVED = N_("Not saved: correct the field marked below.")
+NIGHT_PROBLEM = N_("Choose a night of the calendar, from {first} to {last}.")
+FREE_PROBLEM = N_("Give a whole number of free places, from 0 to {most}.")
+TAKEN_PROBLEM = N_(
+    "People are already placed with you that night: a coordinator must free their places "
+    "before you give fewer."
+)
+#: a free-places field longer than this is not a number of places (MAX_PLACES has 5 digits)
+MAX_FREE_DIGITS = 6
 DONE = {
-    "saved": N_("Saved: tonight's free places are updated."),
     "confirmed": N_("Thank you: your places are confirmed as unchanged."),
     "accepted": N_("You accepted the proposal."),
     "declined": N_("You declined the proposal; the coordinators are re-planning."),
 }
 ERRORS = {
-    "tonight": N_(
-        "Not saved: give a whole number of free places, 0 or more. If people are already "
-        "placed with you tonight, a coordinator must free their places first."
-    ),
     "answered": N_("This proposal was already answered or withdrawn."),
     "reason": N_("Give a reason to decline: the coordinators need it to re-plan."),
 }
@@ -122,19 +132,41 @@ def my_shelter(request: Request, who: PageCoordinatorOrManager) -> Response:
     return render(request, "shelter_choose.html", shelters=own)
 
 
-@router.get("/shelter/{shelter_id}", response_class=HTMLResponse)
-def shelter_page(
-    request: Request,
-    shelter_id: str,
-    who: PageCoordinatorOrManager,
-    session: SessionDep,
-    settings: SettingsDep,
+@dataclass(frozen=True)
+class NightForm:
+    """The night being changed on the page, what the form shows in its field, and its
+    problems by field (empty: nothing refused)."""
+
+    night: date
+    free: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def calendar_nights(start: date) -> tuple[date, date]:
+    """The first and last nights the calendar shows (and lets the manager change)."""
+    return start, start + timedelta(days=service.CALENDAR_DAYS - 1)
+
+
+def chosen_night(raw: str | None, start: date) -> date | None:
+    """The night a link or a form names (``YYYY-MM-DD``), if the calendar shows it."""
+    try:
+        night = date.fromisoformat(raw or "")
+    except ValueError:
+        return None
+    first, last = calendar_nights(start)
+    return night if first <= night <= last else None
+
+
+def _shelter_page(
+    request: Request, shelter_id: str, who: Principal, session: Session, form: NightForm
 ) -> HTMLResponse:
-    """Places by night, tonight's free places with a stepper, "still the same"."""
+    settings: Settings = request.app.state.settings
     row = visible_shelter(session, shelter_id, who)
+    start = today()
     nights = service.shelter_nights(
-        session, settings, shelter_id, who, today(), service.CALENDAR_DAYS
+        session, settings, shelter_id, who, start, service.CALENDAR_DAYS
     )
+    chosen = next((n for n in nights if n.night == form.night), nights[0])
     proposed = [
         p
         for p, _ in placements.shelter_placements(session, shelter_id, who)
@@ -143,46 +175,91 @@ def shelter_page(
     names = handles(session, {row.capacity_updated_by})
     session.commit()  # the reads' audit records
     t = web_translator(request)
+    done = request.query_params.get("done")
     return render(
         request,
         "shelter.html",
+        status=400 if form.errors else 200,
         shelter_id=shelter_id,
         tonight=nights[0],
+        chosen=chosen,
+        free_value=str(chosen.free) if form.free is None else form.free,
+        errors=form.errors,
+        max_places=MAX_PLACES,
         weeks=weeks(nights),
         weekdays=weekdays(t),
         stale=is_stale(row, settings),
         confirmed_ago=freshness(t, row.capacity_updated_at),
         confirmed_by=names.get(row.capacity_updated_by or 0),
         proposed=len(proposed),
-        done=_message(request, "done", DONE),
-        error=_message(request, "error", ERRORS),
+        done=_saved(t, chosen.night) if done == "saved" else _message(request, "done", DONE),
+        error=_message(request, "error", ERRORS) or (t.gettext(NOT_SAVED) if form.errors else None),
     )
 
 
-def _free(form: FormData) -> int:
-    raw = str(form.get("free", "")).strip()
-    if not raw.isdigit():
-        raise Invalid("invalid places", [("free", "a whole number, 0 or more")])
-    return int(raw)
+def _saved(t: Translator, night: date) -> str:
+    if night == today():
+        return t.gettext(SAVED_TONIGHT)
+    return t.gettext(SAVED_NIGHT, date=t.date(night, "full"))
 
 
-@router.post("/shelter/{shelter_id}/tonight")
-async def save_tonight(
+@router.get("/shelter/{shelter_id}", response_class=HTMLResponse)
+def shelter_page(
+    request: Request, shelter_id: str, who: PageCoordinatorOrManager, session: SessionDep
+) -> HTMLResponse:
+    """Places by night: the night chosen in the calendar (``?night=``, else tonight) with a
+    stepper to change its free places, "still the same", and the calendar."""
+    start = today()
+    night = chosen_night(request.query_params.get("night"), start) or start
+    return _shelter_page(request, shelter_id, who, session, NightForm(night))
+
+
+def _night_form(t: Translator, form: FormData) -> tuple[NightForm, int | None]:
+    """The night and the free places a form sends, or the problems next to their fields."""
+    first, last = calendar_nights(today())
+    night = chosen_night(str(form.get("night", "")), first)
+    raw = str(form.get("free", "")).strip()[:MAX_FREE_DIGITS]
+    errors = {}
+    if night is None:
+        errors["night"] = t.gettext(
+            NIGHT_PROBLEM, first=t.date(first, "full"), last=t.date(last, "full")
+        )
+    free = int(raw) if raw.isdigit() else None
+    if free is None:
+        errors["free"] = t.gettext(FREE_PROBLEM, most=t.number(MAX_PLACES))
+    return NightForm(night or first, raw, errors), free
+
+
+@router.post("/shelter/{shelter_id}/places", response_class=HTMLResponse)
+async def save_night(
+    request: Request,
     shelter_id: str,
     who: PageCoordinatorOrManager,
     form: CheckedForm,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    """Save tonight's free places (the calendar of other nights is unchanged)."""
-    try:
-        free = _free(form)
-        await run_in_threadpool(
-            service.set_free_places, session, settings, shelter_id, who, today(), free
-        )
-    except (Invalid, Conflict):
-        return RedirectResponse(f"/app/shelter/{shelter_id}?error=tonight", status_code=303)
-    return RedirectResponse(f"/app/shelter/{shelter_id}?done=saved", status_code=303)
+    """Save one night's free places (the other nights are unchanged): the service behind
+    ``PUT /shelters/{id}/availability`` (``shelters.set_free_places``), its bounds and its
+    audit; a refusal comes back next to the field, in the reader's language."""
+    t = web_translator(request)
+    night_form, free = _night_form(t, form)
+    if free is not None and not night_form.errors:
+        try:
+            await run_in_threadpool(
+                service.set_free_places, session, settings, shelter_id, who, night_form.night, free
+            )
+        except Invalid:
+            night_form = replace(
+                night_form, errors={"free": t.gettext(FREE_PROBLEM, most=t.number(MAX_PLACES))}
+            )
+        except Conflict:
+            night_form = replace(night_form, errors={"free": t.gettext(TAKEN_PROBLEM)})
+        else:
+            where = f"/app/shelter/{shelter_id}?done=saved&night={night_form.night.isoformat()}"
+            return RedirectResponse(where, status_code=303)
+    session.rollback()
+    return await run_in_threadpool(_shelter_page, request, shelter_id, who, session, night_form)
 
 
 @router.post("/shelter/{shelter_id}/confirm")

@@ -8,7 +8,7 @@ next to their fields; location reads and writes are audited as in the API.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,7 +22,7 @@ from api.auth import Principal
 from api.config import Settings
 from api.db import begin_write, write
 from api.deps import SessionDep, SettingsDep
-from api.domain_errors import Conflict, FieldProblem, Invalid
+from api.domain_errors import Conflict, Invalid
 from api.services import shelters as service
 from api.services.capacity import is_stale
 from api.services.shelters import Change
@@ -30,8 +30,8 @@ from api.store import MAX_PAGE, Page, handles, lock_shelters, visible_shelter
 from api.tables import ShelterRow, aware
 from api.views import compromise_notes
 from api.web.deps import CheckedForm, PageCoordinator
-from api.web.engine_texts import engine_text
-from api.web.render import render, web_translator
+from api.web.forms import CellError, field_errors, read_date
+from api.web.render import render, web_translator, zone_of
 from api.web.routes.shelter import freshness
 from placement.i18n import N_, Translator
 
@@ -98,16 +98,6 @@ def shelter_document(form: FormData, with_places: bool) -> dict[str, Any]:
     if with_places:
         doc["id"] = str(form.get("id", "")).strip()
     return doc
-
-
-def field_errors(t: Translator, errors: list[FieldProblem]) -> dict[str, str]:
-    """Problems by form field, in the reader's language (``location.lat`` is the ``lat``
-    field, ``accepts[0]`` the ``accepts`` group)."""
-    out: dict[str, str] = {}
-    for name, problem in errors:
-        key = name.split(".")[-1] if name.startswith("location") else name.split("[")[0]
-        out.setdefault(key.split(".")[0], engine_text(t, problem))
-    return out
 
 
 def _values(row: ShelterRow | None, form: FormData | None) -> dict[str, Any]:
@@ -264,15 +254,19 @@ async def edit_shelter(
 
 
 # --- the audit log ----------------------------------------------------------------------
-def _day(raw: str | None) -> date | None:
+def _day(t: Translator, raw: str | None, errors: dict[str, str], name: str) -> date | None:
+    """The date of a filter as the reader typed it (``forms.read_date``); a problem in
+    ``errors`` and no filter when it is not a date."""
     try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
+        return read_date(t, raw or "")
+    except CellError as e:
+        errors[name] = t.gettext(str(e))
         return None
 
 
-def _start(d: date | None) -> datetime | None:
-    return None if d is None else datetime.combine(d, time.min, tzinfo=UTC)
+def _start(d: date | None, zone: tzinfo) -> datetime | None:
+    """The first moment of day ``d`` in the zone the pages show times in (UTC to compare)."""
+    return None if d is None else datetime.combine(d, time.min, tzinfo=zone).astimezone(UTC)
 
 
 def _text(raw: str | None, limit: int) -> str | None:
@@ -283,7 +277,9 @@ def _text(raw: str | None, limit: int) -> str | None:
 def audit_page(request: Request, who: PageCoordinator, session: SessionDep) -> HTMLResponse:
     """The audit log, newest first, filtered by actor, action, object and dates."""
     q = request.query_params
-    since, until = _day(q.get("from")), _day(q.get("to"))
+    t = web_translator(request)
+    errors: dict[str, str] = {}
+    since, until = _day(t, q.get("from"), errors, "from"), _day(t, q.get("to"), errors, "to")
     offset = int(q["offset"]) if q.get("offset", "").isdigit() else 0
     filters = audit.AuditFilter(
         object_type=q.get("object_type") if q.get("object_type") in OBJECT_TYPES else None,
@@ -292,12 +288,11 @@ def audit_page(request: Request, who: PageCoordinator, session: SessionDep) -> H
         action=q.get("action") if q.get("action") in ACTIONS else None,
         limit=AUDIT_PAGE + 1,
         offset=min(offset, 2**31 - 1),
-        since=_start(since),
-        until=_start(until + timedelta(days=1)) if until else None,
+        since=_start(since, zone_of(request)),
+        until=_start(until + timedelta(days=1), zone_of(request)) if until else None,
     )
     rows = audit.records(session, filters)
     names = handles(session, {r.user_id for r in rows})
-    t = web_translator(request)
     more = len(rows) > AUDIT_PAGE
     query = {k: v for k, v in q.items() if k != "offset" and v}
     return render(
@@ -305,6 +300,7 @@ def audit_page(request: Request, who: PageCoordinator, session: SessionDep) -> H
         "audit.html",
         rows=rows[:AUDIT_PAGE],
         names=names,
+        errors=errors,
         filters=query,
         actions=[("", t.gettext("any"))] + [(k, t.gettext(v)) for k, v in ACTIONS.items()],
         object_types=[("", t.gettext("any"))]

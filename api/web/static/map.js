@@ -13,8 +13,8 @@
 (function () {
   "use strict";
 
-  // Metropolitan France, when there is nothing to fit the view to.
-  var FRANCE = [[41.3, -5.2], [51.1, 9.6]];
+  // The country (metropolitan France, Switzerland), when there is nothing to fit the view to.
+  var COUNTRY = { fr: [[41.3, -5.2], [51.1, 9.6]], ch: [[45.8, 5.9], [47.9, 10.5]] };
   var STYLE = {
     area: { color: "#7a8691", weight: 0.8, fillColor: "#ffffff", fillOpacity: 1 },
     excluded: { color: "#7a8691", weight: 0.8, fillColor: "#d9534f", fillOpacity: 0.35 },
@@ -49,7 +49,10 @@
     badge.textContent = s.placed + "/" + s.places;
     var icon = L.divIcon({ className: "shelter-marker", html: badge, iconSize: null });
     var title = s.id + " \u2014 " + text;
-    return L.marker([s.lat, s.lon], { icon: icon, title: title, alt: title, keyboard: true })
+    // Shelters the plan uses above the empty ones (shelters without a location of their own
+    // share their département's chef-lieu, and one badge would hide the other).
+    return L.marker([s.lat, s.lon], { icon: icon, title: title, alt: title, keyboard: true,
+                                      zIndexOffset: s.placed > 0 ? 1000 : 0 })
       .bindTooltip(title);
   }
 
@@ -109,7 +112,7 @@
     if (!data) return;
     var map = L.map(el, { zoomSnap: 0.25, attributionControl: true });
     map.attributionControl.setPrefix("Leaflet");
-    map.fitBounds(FRANCE);
+    map.fitBounds(COUNTRY[data.geography] || COUNTRY.fr);
     legend(labels).addTo(map);
     var areas = data.polygons
       ? drawAreas(map, (el.getAttribute("data-static") || "/static/") + data.polygons,
