@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     geography: GeographyCode = "fr"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        le=600,
+        description="how long an idle HTTP connection is kept open: longer than a client (or "
+        "the reverse proxy) keeps one idle, so that the service never closes a connection as "
+        "a request is sent on it (a reset), as uvicorn's own 5 s can under load",
+    )
 
     stale_after_hours: float = Field(
         default=24.0,

@@ -16,6 +16,7 @@ from api.config import Settings
 from api.db import begin_write, request_session
 from api.errors import ApiError, reader_translator
 from api.plan_jobs import JobRunner
+from api.read_cache import ReadCache
 from api.services.waitlist import Retries, retry_after_change
 from api.solve_slots import SolveRate
 from api.store import DEFAULT_PAGE, MAX_PAGE, Page
@@ -49,7 +50,8 @@ def get_reader(
         str | None,
         Query(
             description="language of the engine's texts: fr or en (default: Accept-Language, "
-            "else en)"
+            "else en)",
+            json_schema_extra={"enum": list(LOCALES)},
         ),
     ] = None,
 ) -> Translator:
@@ -61,7 +63,14 @@ def get_reader(
     return reader_translator(request)
 
 
+def get_read_cache(request: Request) -> ReadCache:
+    """This process's cache of answers keyed by their version (``api.read_cache``)."""
+    cache: ReadCache = request.app.state.read_cache
+    return cache
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ReadCacheDep = Annotated[ReadCache, Depends(get_read_cache)]
 ReaderDep = Annotated[Translator, Depends(get_reader)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]

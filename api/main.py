@@ -17,6 +17,7 @@ from api import errors, openapi
 from api.config import Settings
 from api.db import make_engine, migrate
 from api.plan_jobs import JobRunner
+from api.read_cache import ReadCache
 from api.routes import (
     alerts,
     arrivals,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.state.runner = runner
     app.state.solve_rate = SolveRate(settings.solve_requests_per_minute)
     app.state.waitlist_retries = Retries(settings.waitlist_after_change_seconds)
+    app.state.read_cache = ReadCache()
     errors.install(app)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)

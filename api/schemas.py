@@ -8,20 +8,24 @@ per role: a type without a ``location`` field cannot leak one.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.config import JsonDict
 
 from api.config import LONGEST_SOLVE_SECONDS
 from api.plan_options import JobOptions
 from placement.models import (
     MAX_ITEMS,
+    ONE_CALENDAR,
+    WHOLE,
     Age,
     Arrival,
     Availability,
     Children,
     Danger,
     Day,
+    Flag,
     Gender,
     Identifier,
     Languages,
@@ -31,10 +35,15 @@ from placement.models import (
     Policy,
     Services,
     Shelter,
+    json_given,
 )
 from placement.plan import Plan
+from placement.problems import TextError
+from placement.text import message
 from solver.names import SolverName
 
+#: the id of a row a client names (a number: not ``true``, but 3.0 is 3)
+RowRef = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True), WHOLE]
 #: a solver time limit in seconds (the settings' ``max_solve_seconds`` may lower it)
 TimeLimit = Annotated[float, Field(gt=0, le=LONGEST_SOLVE_SECONDS, allow_inf_nan=False)]
 
@@ -56,31 +65,62 @@ class ShelterIn(Shelter):
     """A new shelter, in the scenario format (``capacity`` or an ``availability`` calendar)."""
 
 
-class ShelterEditIn(In):
-    """A coordinator's edit of a shelter; absent fields are unchanged."""
+class Change(In):
+    """A partial change: a field left out is unchanged. A field given is not null, except
+    those in ``NULLABLE``, where null is a value (no location, no upper age); the document
+    says so (no null, no null default)."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @staticmethod
+    def _schema(schema: JsonDict, model: type[BaseModel]) -> None:
+        nullable: frozenset[str] = getattr(model, "NULLABLE", frozenset())
+        properties = schema.get("properties")
+        for name, prop in properties.items() if isinstance(properties, dict) else ():
+            if name in nullable or not isinstance(prop, dict):
+                continue
+            prop.pop("default", None)
+            variants = prop.pop("anyOf", None)
+            if isinstance(variants, list):
+                kept = [
+                    v for v in variants if not (isinstance(v, dict) and v.get("type") == "null")
+                ]
+                prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})  # type: ignore[arg-type]
+
+    model_config = ConfigDict(json_schema_extra=_schema)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.NULLABLE:
+            raise TextError(message("give a value, or leave the field out to keep it"))
+        return value
+
+
+class ShelterAttributesIn(Change):
+    """What a shelter's manager may change: languages, services and who it accepts; absent
+    fields are unchanged (``age_max`` null: no upper age)."""
+
+    NULLABLE = frozenset({"age_max"})
+
+    accepts: tuple[Gender, ...] | None = Field(default=None, min_length=1, max_length=3)
+    trans_inclusive: Flag | None = None
+    age_min: Age | None = None
+    age_max: Age | None = None
+    children: Flag | None = None
+    languages: Languages | None = None
+    services: Services | None = None
+
+
+class ShelterEditIn(ShelterAttributesIn):
+    """A coordinator's edit of a shelter, any attribute; absent fields are unchanged
+    (``location`` null: no location)."""
+
+    NULLABLE = frozenset({"age_max", "location"})
 
     department: str | None = Field(default=None, max_length=3)
     location: Location | None = None
-    accepts: tuple[Gender, ...] | None = Field(default=None, min_length=1, max_length=3)
-    trans_inclusive: bool | None = None
-    age_min: Age | None = None
-    age_max: Age | None = None
-    children: bool | None = None
-    languages: Languages | None = None
-    services: Services | None = None
-    active: bool | None = None
-
-
-class ShelterAttributesIn(In):
-    """What a shelter's manager may change: languages, services and who it accepts."""
-
-    accepts: tuple[Gender, ...] | None = Field(default=None, min_length=1, max_length=3)
-    trans_inclusive: bool | None = None
-    age_min: Age | None = None
-    age_max: Age | None = None
-    children: bool | None = None
-    languages: Languages | None = None
-    services: Services | None = None
+    active: Flag | None = None
 
 
 class CalendarIn(In):
@@ -88,6 +128,8 @@ class CalendarIn(In):
 
     Places are the shelter's total places for this mechanism; committed placements use them.
     """
+
+    model_config = ConfigDict(json_schema_extra=ONE_CALENDAR)
 
     capacity: Places | None = None
     availability: tuple[Availability, ...] | None = Field(default=None, max_length=MAX_ITEMS)
@@ -291,8 +333,25 @@ class AlertOut(Out):
     resolved_at: dt.datetime | None
 
 
+def _scope_needs(scope: str, field: str, schema: JsonDict) -> JsonDict:
+    """JSON Schema: with this ``scope``, ``field`` is given (the service's rule)."""
+    return {
+        "anyOf": [{"properties": {"scope": {"not": {"const": scope}}}}, json_given(field, schema)]
+    }
+
+
+SCOPE_NEEDS: JsonDict = {
+    "allOf": [
+        _scope_needs("network", "network", {"type": "string"}),
+        _scope_needs("operation", "operation_id", {"type": "integer"}),
+    ]
+}
+
+
 class CompromisedIn(In):
     """A shelter the network found, and who must never be placed there."""
+
+    model_config = ConfigDict(json_schema_extra=SCOPE_NEEDS)
 
     scope: CompromisedScope = Field(
         default="everyone",
@@ -305,11 +364,8 @@ class CompromisedIn(In):
     network: Identifier | None = Field(
         default=None, description="the network; its arrivals never go there again (any scope)"
     )
-    operation_id: int | None = Field(
-        default=None,
-        ge=1,
-        le=2**31 - 1,
-        description="the operation (required for the operation scope)",
+    operation_id: RowRef | None = Field(
+        default=None, description="the operation (required for the operation scope)"
     )
 
 
@@ -345,14 +401,37 @@ class HoldProfile(In):
     languages: Languages = Field(default=("fr",), min_length=1)
 
 
+#: places held at one named shelter (one stand-in carries at most 20 children)
+MAX_HOLD_PLACES = 20
+
+
 class HoldIn(In):
     """Hold places for an operation: at a named shelter, or matching a profile."""
+
+    model_config = ConfigDict(
+        json_schema_extra={  # the service's rules (``api.services.holds``), in the document
+            "oneOf": [
+                {
+                    **json_given("shelter_id", {"type": "string"}),
+                    "properties": {
+                        "shelter_id": {"type": "string"},
+                        "places": {"maximum": MAX_HOLD_PLACES},
+                        "profile": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["profile"],
+                    "properties": {"profile": {"type": "object"}, "shelter_id": {"type": "null"}},
+                },
+            ]
+        }
+    )
 
     shelter_id: Identifier | None = Field(default=None, description="a named shelter")
     profile: HoldProfile | None = Field(
         default=None, description="instead of a shelter: the engine picks shelters that fit"
     )
-    places: int = Field(
+    places: Annotated[int, Field(strict=True), WHOLE] = Field(
         ge=1,
         le=60,
         description="places at the named shelter (at most 20); with a profile, the number of "
@@ -360,7 +439,7 @@ class HoldIn(In):
     )
     first_night: Day | None = Field(default=None, description="default: the operation date")
     nights: Nights = 30
-    expires_in_hours: float = Field(default=12.0, gt=0, le=24 * 14)
+    expires_in_hours: Annotated[float, Field(strict=True)] = Field(default=12.0, gt=0, le=24 * 14)
 
 
 class HoldOut(Out):
@@ -408,11 +487,8 @@ class ReportCountOut(Out):
 class PlanIn(In):
     """Ask for a plan: for one operation's waiting arrivals, or for every waiting arrival."""
 
-    operation_id: int | None = Field(
-        default=None,
-        ge=1,
-        le=2**31 - 1,
-        description="an operation; omit to plan every waiting arrival",
+    operation_id: RowRef | None = Field(
+        default=None, description="an operation; omit to plan every waiting arrival"
     )
     start: Day | None = Field(
         default=None, description="first night; default: the operation date (or the earliest)"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, case, func, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -100,6 +101,35 @@ def read_shelters(session: Session, query: SelectOfScalar[ShelterRow]) -> list[S
             key = (shelter_id, version, updated_at)
             SHELTER_DOCUMENTS.put(key, Shelter.model_validate(data))
     return rows
+
+
+def shelters_version(session: Session, stale_before: datetime) -> tuple[Any, ...]:
+    """What every view of the shelters is computed from, in one aggregate query over the
+    shelter rows and the compromise records (``api.read_cache``): it changes with every
+    committed change a shelter's view shows. Every change bumps a version (so the sum grows)
+    except a confirmation of places, which moves ``capacity_updated_at`` forward; a shelter
+    turning stale with time changes the count of stale ones; a compromise record added or
+    removed changes their count or highest id (the handles of the users named in a view
+    never change). Read it before the data it stands for."""
+    stale = case((col(ShelterRow.capacity_updated_at) < stale_before, 1), else_=0)
+    records = select(func.count()).select_from(CompromisedShelter).scalar_subquery()
+    last_record = select(func.max(CompromisedShelter.id)).scalar_subquery()
+    row = (
+        session.connection()
+        .execute(
+            sa_select(
+                func.count(),
+                func.coalesce(func.sum(ShelterRow.version), 0),
+                func.max(ShelterRow.updated_at),
+                func.max(ShelterRow.capacity_updated_at),
+                func.coalesce(func.sum(stale), 0),
+                records,
+                last_record,
+            ).select_from(ShelterRow)
+        )
+        .one()
+    )
+    return tuple(row)
 
 
 def active_shelters(session: Session, only: Collection[str] | None = None) -> list[ShelterRow]:

@@ -279,6 +279,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
 
 

@@ -15,12 +15,14 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from placement.geography import Geography, GeographyCode, Point, load_geography
 from placement.i18n import N_
@@ -51,16 +53,64 @@ LATEST_DATE = date(2100, 12, 31)
 #: items in one list of languages, services, danger locations...
 MAX_ITEMS = 100
 
-Day = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
-Places = Annotated[int, Field(ge=0, le=MAX_PLACES, strict=True)]
-Age = Annotated[int, Field(ge=0, le=MAX_AGE, strict=True)]
-Children = Annotated[int, Field(ge=0, le=MAX_CHILDREN, strict=True)]
+#: the window as a pattern, for the JSON Schema (years 2000-2100; the date itself checked)
+DAY_PATTERN = r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
+Day = Annotated[
+    date,
+    Field(ge=EARLIEST_DATE, le=LATEST_DATE),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN}),
+]
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema's integers include 3.0: a whole float is that integer (true, "3" and 3.5
+    # are still refused by the strict check).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: counts are strict (no ``true`` or ``"3"``), but 3.0 is 3, as JSON Schema says
+WHOLE = BeforeValidator(_whole_number)
+Count = Annotated[int, Field(strict=True), WHOLE]
+Places = Annotated[int, Field(ge=0, le=MAX_PLACES, strict=True), WHOLE]
+Age = Annotated[int, Field(ge=0, le=MAX_AGE, strict=True), WHOLE]
+Children = Annotated[int, Field(ge=0, le=MAX_CHILDREN, strict=True), WHOLE]
 DistanceKm = Annotated[float, Field(ge=0, le=MAX_DISTANCE_KM, strict=True)]
-Weight = Annotated[int, Field(ge=0, le=MAX_WEIGHT, strict=True)]
+Weight = Annotated[int, Field(ge=0, le=MAX_WEIGHT, strict=True), WHOLE]
 #: WGS84 decimal degrees (numbers only: ``true`` is not a coordinate)
 Latitude = Annotated[float, Field(ge=-90, le=90, strict=True)]
 Longitude = Annotated[float, Field(ge=-180, le=180, strict=True)]
-Nights = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS, strict=True)]
+Nights = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS, strict=True), WHOLE]
+#: yes or no: ``true`` or ``false`` only (not 0, 1 or "yes", which JSON Schema's booleans are not)
+Flag = Annotated[bool, Field(strict=True)]
+
+
+def json_given(field: str, schema: JsonDict) -> JsonDict:
+    """JSON Schema: ``field`` is present and not null (as ``schema``)."""
+    return {"required": [field], "properties": {field: schema}}
+
+
+#: exactly one of ``capacity`` or ``availability``: the rule of ``Shelter._one_calendar``
+#: (and of a calendar change), for the JSON Schema
+ONE_CALENDAR: JsonDict = {
+    "oneOf": [
+        json_given("capacity", {"type": "integer"}),
+        json_given("availability", {"type": "array"}),
+    ]
+}
+
+
+def _both_numbers(*fields: str) -> JsonDict:
+    return {"required": list(fields), "properties": {f: {"type": "number"} for f in fields}}
+
+
+def _nulls(*fields: str) -> JsonDict:
+    return {"properties": {f: {"type": "null"} for f in fields}}
+
+
+def _strings(*fields: str) -> JsonDict:
+    return {"required": list(fields), "properties": {f: {"type": "string"} for f in fields}}
 
 
 def _check_languages(tags: tuple[str, ...]) -> tuple[str, ...]:
@@ -84,12 +134,17 @@ def _check_languages(tags: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(normalised))  # ``iw`` and ``he`` given together: once
 
 
+#: the JSON Schema format of a registered language tag (a client generates them from the
+#: IANA registry; the syntax alone admits unregistered ones)
+LANGUAGE_TAG_FORMAT = "bcp47"
 #: a BCP-47 language tag: checked against the registry by ``placement.languages``
 #: (``Languages``)
 LanguageTag = Annotated[
     str,
     Field(max_length=35),
-    WithJsonSchema({"type": "string", "maxLength": 35, "pattern": TAG_SYNTAX}),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 35, "pattern": TAG_SYNTAX, "format": LANGUAGE_TAG_FORMAT}
+    ),
 ]
 Languages = Annotated[
     tuple[LanguageTag, ...], Field(max_length=MAX_ITEMS), AfterValidator(_check_languages)
@@ -165,9 +220,11 @@ class Policy(Frozen):
         default=50,
         description="explanations never suggest a safety distance below this",
     )
-    avoid_neighbouring_departments: bool = True
-    max_per_network_per_shelter: int | None = Field(default=None, ge=1, le=MAX_PLACES)
-    language_required: bool = False
+    avoid_neighbouring_departments: Flag = True
+    max_per_network_per_shelter: (
+        Annotated[int, Field(ge=1, le=MAX_PLACES, strict=True), WHOLE] | None
+    ) = None
+    language_required: Flag = False
     stale_capacity: Literal["use", "last_resort", "exclude"] = Field(
         default="last_resort",
         description="places of stale shelters: used like others, only after fresh ones "
@@ -199,22 +256,24 @@ class Availability(Frozen):
 class Shelter(Frozen):
     """A partner structure and the places it offers."""
 
+    model_config = ConfigDict(json_schema_extra=ONE_CALENDAR)
+
     id: Identifier
     department: str
     location: Location | None = None
     accepts: tuple[Gender, ...] = Field(min_length=1, max_length=3)
-    trans_inclusive: bool = True
+    trans_inclusive: Flag = True
     age_min: Age = 18
     age_max: Age | None = None
-    children: bool = False
+    children: Flag = False
     languages: Languages = ("fr",)
     services: Services = ()
     capacity: Places | None = None
     availability: tuple[Availability, ...] | None = Field(default=None, max_length=MAX_ITEMS)
-    stale: bool = Field(
+    stale: Flag = Field(
         default=False, description="places not confirmed recently (see policy.stale_capacity)"
     )
-    held: bool = Field(
+    held: Flag = Field(
         default=False,
         description="holds places for this plan's operation: such shelters are used first",
     )
@@ -232,7 +291,9 @@ class Shelter(Frozen):
                 )
             )
         if (self.capacity is None) == (self.availability is None):
-            raise TextError(message("give exactly one of 'capacity' or 'availability'"))
+            raise TextError(
+                message("give exactly one of 'capacity' or 'availability'")
+            )  # ONE_CALENDAR
         if self.availability is not None:
             ranges = sorted(self.availability, key=lambda r: r.from_)
             for before, after in zip(ranges, ranges[1:], strict=False):
@@ -285,6 +346,16 @@ class Shelter(Frozen):
 class Danger(Frozen):
     """A place of exploitation or where the network operates."""
 
+    # the rules of ``_somewhere``, for the JSON Schema: both coordinates or neither; somewhere
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {"anyOf": [_both_numbers("lat", "lon"), _nulls("lat", "lon")]},
+                {"anyOf": [_both_numbers("lat", "lon"), _strings("department")]},
+            ]
+        }
+    )
+
     department: str | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
@@ -305,16 +376,16 @@ class Arrival(Frozen):
 
     id: Identifier
     gender: Gender
-    trans: bool = False
+    trans: Flag = False
     age: Age | None = None
-    minor: bool | None = None
+    minor: Flag | None = None
     languages: Languages = Field(min_length=1)
     children: Children = 0
     needs: Services = ()
     wishes: Services = ()
     danger: tuple[Danger, ...] = Field(min_length=1, max_length=MAX_ITEMS)
     safety_distance_km: DistanceKm | None = None
-    language_required: bool | None = Field(
+    language_required: Flag | None = Field(
         default=None, description="overrides policy.language_required for this person"
     )
     network: Identifier | None = None
@@ -325,7 +396,7 @@ class Arrival(Frozen):
         max_length=MAX_PLACES,
         description="shelters this person must not go to (declined, compromised)",
     )
-    priority: int = Field(
+    priority: Count = Field(
         default=DEFAULT_PRIORITY,
         ge=1,
         le=5,

@@ -446,6 +446,8 @@ class CapacityRule:
         import scipy.sparse as sp  # only the linear model needs it: not on the first plan
 
         ctx = model.ctx
+        if not model.unit_list:  # nobody to place: no row can bind
+            return
         need, starts, covered = CapacityRule._unit_nights(ctx, model.unit_list)
         shelters, ub = model.col_shelter, model.col_ub
         incidence = sp.csr_matrix(

@@ -3,7 +3,8 @@ managers keep their own places current."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
+from pydantic import TypeAdapter
 from sqlmodel import Session
 
 from api.auth import Principal
@@ -15,11 +16,13 @@ from api.deps import (
     CoordinatorOrManager,
     CurrentUser,
     PageDep,
+    ReadCacheDep,
     SessionDep,
     SettingsDep,
     SolveSlot,
     WriteSessionDep,
 )
+from api.read_cache import Entry
 from api.schemas import (
     CalendarIn,
     CompromisedIn,
@@ -53,22 +56,36 @@ def create_shelter(
     return shelter_out(session, row, who, settings)
 
 
+#: the list's answer, serialized once (the route returns it as bytes, often from the cache)
+SHELTER_LIST: TypeAdapter[list[ShelterOut | ShelterPublicOut]] = TypeAdapter(
+    list[ShelterOut | ShelterPublicOut]
+)
+
+
 @router.get("", response_model=list[ShelterOut | ShelterPublicOut], tags=["shelters"])
 def list_shelters(
     who: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
+    cache: ReadCacheDep,
     stale: bool | None = None,
     page: PageDep = FIRST_PAGE,
-) -> list[ShelterOut | ShelterPublicOut]:
+) -> Response:
     """Shelters: all for coordinators and analysts (analysts without locations); managers
     see their own. ``?stale=true``: only those whose places were not confirmed for
     ``PLACEMENT_STALE_AFTER_HOURS``."""
-    rows = service.shelters(session, settings, who, stale, page)
-    out = shelters_out(session, rows, who, settings)
-    whole_list = stale is None and page.offset == 0 and len(rows) < page.limit
-    service.audit_location_reads(session, who, rows, every=whole_list)
-    return out
+    version = service.version(session, settings)
+    key = ("shelters", service.reader_view(who), stale, page.limit, page.offset)
+    entry = cache.get(key, version)
+    if entry is None:
+        rows = service.shelters(session, settings, who, stale, page)
+        body = SHELTER_LIST.dump_json(shelters_out(session, rows, who, settings), by_alias=True)
+        whole_list = stale is None and page.offset == 0 and len(rows) < page.limit
+        seen, detail = service.locations_seen(who, rows, every=whole_list)
+        entry = Entry(version, body, seen, detail)
+        cache.put(key, entry)
+    service.audit_seen(session, who, entry.audited, entry.detail)
+    return Response(entry.body, media_type="application/json")
 
 
 @router.get("/{shelter_id}", response_model=ShelterOut | ShelterPublicOut, tags=["shelters"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import CurrentUser, ReadCacheDep, SessionDep, SettingsDep
 from api.schemas import StatsOut
 from api.services import stats as service
 
@@ -12,6 +12,8 @@ router = APIRouter(prefix="/stats", tags=["me"])
 
 
 @router.get("")
-def stats(who: CurrentUser, session: SessionDep, settings: SettingsDep) -> StatsOut:
+def stats(
+    who: CurrentUser, session: SessionDep, settings: SettingsDep, cache: ReadCacheDep
+) -> StatsOut:
     """Counts for the whole network (managers: for their own shelters)."""
-    return service.stats(session, settings, who)
+    return service.stats(session, settings, who, cache)

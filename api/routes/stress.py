@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request, status
 
 from api.deps import CoordinatorOrAnalyst, EngineDep, SessionDep, SettingsDep
+from api.openapi import model_body
 from api.services import stress as service
+from stress.spec import StressSpec
 
 router = APIRouter(prefix="/stress", tags=["stress"])
 
@@ -25,7 +27,25 @@ def get_stress_jobs(request: Request, engine: EngineDep) -> service.StressJobs:
 StressJobsDep = Annotated[service.StressJobs, Depends(get_stress_jobs)]
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED)
+def _service_spec(schema: dict[str, Any]) -> None:
+    """What the service accepts of a stress spec (``service.spec_for_service``): the live
+    network, within the service's draws, without a comparison (the command line's)."""
+    properties = schema["properties"]
+    properties["network"] = {
+        "type": "object",
+        "properties": {"live": {"const": True}},
+        "required": ["live"],
+        "additionalProperties": False,
+        "description": "the service's live network",
+    }
+    properties.pop("compare", None)
+    properties["draws"]["maximum"] = service.StressSettings().max_draws
+
+
+_BODY = model_body(StressSpec, "a stress spec with network: {live: true}", adjust=_service_spec)
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, openapi_extra=_BODY)
 def start_stress_job(
     spec: Annotated[dict[str, Any], Body(description="a stress spec with network: {live: true}")],
     who: CoordinatorOrAnalyst,

@@ -10,25 +10,22 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import CoordinatorOrAnalyst, RunnerDep, SettingsDep, SolveRequester
 from api.errors import reader_translator
+from api.openapi import model_body
 from api.plan_options import JobOptions
 from api.schemas import TimeLimit
 from api.services import whatif as service
+from placement.models import Scenario
 from placement.plan import Plan
 from solver.names import SolverName
 
 router = APIRouter(prefix="/whatif", tags=["what-if"])
 
 
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "a scenario document (the engine's format), JSON or YAML",
-        "content": {
-            "application/json": {"schema": {"type": "object"}},
-            "application/yaml": {"schema": {"type": "string"}},
-        },
-    }
-}
+_BODY = model_body(
+    Scenario,
+    "a scenario document (the engine's format), JSON or YAML",
+    ("application/json", "application/yaml"),
+)
 
 
 async def _document(request: Request) -> dict[str, Any]:

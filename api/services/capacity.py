@@ -130,7 +130,6 @@ def remaining(
 
 
 # --- holds use places like stand-in arrivals --------------------------------------------
-MAX_HOLD_PLACES = 20  # one stand-in carries at most 20 children
 
 
 def stand_in(arrival_id: str, places: int) -> Arrival:

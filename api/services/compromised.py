@@ -57,7 +57,7 @@ def _check(session: Session, scope: Scope) -> None:
             INVALID_SCOPE, [("operation_id", message("required for the operation scope"))]
         )
     if scope.operation_id is not None and session.get(Operation, scope.operation_id) is None:
-        raise Invalid(INVALID_SCOPE, [("operation_id", message("no such operation"))])
+        raise NotFound("operation")
 
 
 def _exclude_for(tx: Tx, shelter_id: str, scope: Scope) -> None:

@@ -20,9 +20,8 @@ from api.auth import Principal
 from api.config import Settings
 from api.db import write
 from api.domain_errors import Conflict, Invalid, NotFound, state
-from api.schemas import HoldIn
+from api.schemas import MAX_HOLD_PLACES, HoldIn
 from api.services.capacity import (
-    MAX_HOLD_PLACES,
     Stay,
     capacity_problems,
     held_stays,
@@ -99,8 +98,10 @@ def _new_hold(op: Operation, shelter: ShelterRow, places: int, body: HoldIn) -> 
 
 def _named(tx: Tx, op: Operation, body: HoldIn, sid: str) -> list[Hold]:
     row = tx.shelters.get(sid)
-    if row is None or not row.active:
-        raise Invalid(
+    if row is None:
+        raise NotFound("shelter")
+    if not row.active:  # a state (deactivated, compromised), not bad input
+        raise Conflict(
             INVALID_HOLD,
             [("shelter_id", message("no active shelter {shelter}", shelter=repr(sid)))],
         )

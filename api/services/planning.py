@@ -46,7 +46,7 @@ def _to_plan(session: Session, body: PlanIn) -> tuple[date, list[ArrivalRow]]:
     op = None if body.operation_id is None else store.get_operation(session, body.operation_id)
     arrivals = store.waiting_arrivals(session, None if op is None else op.id)
     if not arrivals:
-        raise Invalid(
+        raise Conflict(
             message("nothing to plan"), [("operation_id", message("no waiting arrivals"))]
         )
     if op is not None:

@@ -60,13 +60,20 @@ def checked_shelter(data: dict[str, Any], settings: Settings) -> Shelter:
     return shelter
 
 
-def _locations_seen(who: Principal, rows: list[ShelterRow], every: bool) -> tuple[list[str], str]:
+def locations_seen(
+    who: Principal, rows: list[ShelterRow], every: bool = False
+) -> tuple[tuple[str, ...], str]:
     """The shelters ``who`` sees the location of, and the detail to record; when ``every``
     shelter was read (a coordinator's whole list), one id stands for all (``audit.EVERY``)."""
-    seen = [r.id for r in rows if who.sees_location(r.id) and r.shelter.location]
+    seen = tuple(r.id for r in rows if who.sees_location(r.id) and r.shelter.location)
     if every and who.role == "coordinator" and len(seen) > 1:
-        return [audit.EVERY], f"{len(seen)} shelters"
+        return (audit.EVERY,), f"{len(seen)} shelters"
     return seen, ""
+
+
+def audit_seen(session: Session, who: Principal, seen: tuple[str, ...], detail: str) -> None:
+    """Record, after the read transaction, the location reads ``locations_seen`` found."""
+    audit.record_reads(session, who, "shelter_location", seen, detail)
 
 
 def audit_location_reads(
@@ -74,14 +81,25 @@ def audit_location_reads(
 ) -> None:
     """Record, after the read transaction, a read of the location of each shelter ``who``
     sees one of (one record for a coordinator's whole list)."""
-    seen, detail = _locations_seen(who, rows, every)
-    audit.record_reads(session, who, "shelter_location", seen, detail)
+    audit_seen(session, who, *locations_seen(who, rows, every))
 
 
 def record_location_reads(session: Session, who: Principal, rows: list[ShelterRow]) -> None:
     """Record the location reads of ``rows`` in the caller's write transaction."""
-    seen, detail = _locations_seen(who, rows, every=False)
+    seen, detail = locations_seen(who, rows)
     audit.record(session, who, "read", "shelter_location", seen, detail)
+
+
+def reader_view(who: Principal) -> tuple[str, frozenset[str]]:
+    """What a view of the shelters depends on in its reader: the role (the fields shown)
+    and, for a manager, the shelters managed (which ones, with their location)."""
+    return who.role, who.shelters if who.role == "shelter_manager" else frozenset()
+
+
+def version(session: Session, settings: Settings) -> tuple[Any, ...]:
+    """The shelters' version (``store.shelters_version``), read in the caller's transaction
+    before the shelters themselves."""
+    return store.shelters_version(session, stale_before(settings))
 
 
 def create_shelter(

@@ -111,7 +111,7 @@ def test_404_409_and_422_refusals_are_french_when_asked_and_english_as_before(
     assert body["errors"] == [{"field": "department", "problem": "code '975' inconnu pour fr"}], (
         body
     )
-    _french(client.post("/plans", json={"operation_id": op}, headers=fr), 422)  # nobody waits
+    _french(client.post("/plans", json={"operation_id": op}, headers=fr), 409)  # nobody waits
     long = {"operation_id": op, "horizon_days": 10_000}
     _french(client.post("/plans", json=long, headers=fr), 422)
     hold = {"places": 1}  # neither a shelter nor a profile

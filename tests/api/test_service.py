@@ -343,7 +343,8 @@ def test_plan_hard_time_limit(world: World, monkeypatch: pytest.MonkeyPatch) -> 
 def test_plan_request_errors(world: World) -> None:
     op = make_operation(world)
     r = world.call("coord", "POST", "/plans", json={"operation_id": op})
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "operation_id"
+    # a valid request the state refuses (no one waits): 409, as the document says
+    assert r.status_code == 409 and r.json()["errors"][0]["field"] == "operation_id"
     r = world.call(
         "coord", "POST", f"/operations/{op}/arrivals", json=arrival_doc("A1", arrives="2026-12-02")
     )

@@ -431,3 +431,11 @@ def test_packing_places_at_least_as_many_persons_as_greedy(case: str) -> None:
     assert optimum[:5] >= greedy[:5]
     if optimum[:5] == packing[:5]:
         assert optimum[5] <= packing[5]
+
+
+def test_a_scenario_with_nobody_to_place_builds_an_empty_linear_model() -> None:
+    """No arrival (a what-if of the network alone): no column and no row, not a crash of
+    the plan rules' bulk rows (``np.concatenate`` of nothing)."""
+    scenario = generate_scenario(0, 5, seed=3)
+    model = LinearModel(Context(scenario), build_units(Context(scenario)))
+    assert model.n_columns == 0
