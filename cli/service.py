@@ -106,7 +106,10 @@ def users_import(
     try:
         text = Path(file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        typer.echo(f"error: {file}: {e}", err=True)
+        typer.echo(
+            cli_translator().gettext("error: {file}: {problem}", file=file, problem=str(e)),
+            err=True,
+        )
         raise typer.Exit(2) from None
     settings = _settings()
     try:
@@ -114,7 +117,9 @@ def users_import(
     except ImportRefused as e:
         for problem in e.problems:
             typer.echo(f"{file}: {problem}", err=True)
-        typer.echo(f"error: {file}: refused, no user created", err=True)
+        typer.echo(
+            cli_translator().gettext("error: {file}: refused, no user created", file=file), err=True
+        )
         raise typer.Exit(2) from None
     for handle, token in created:
         typer.echo(f"{handle}\t{token}")
@@ -199,7 +204,7 @@ def users_set_password(
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     with _user_errors():
         set_password(_engine(_settings()), handle, password)
-    typer.echo(f"password set for {handle}")
+    typer.echo(cli_translator().gettext("password set for {handle}", handle=handle))
 
 
 @users.command("login-link", cls=HelpCommand)
