@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
 
 from api import SERVICE
-from placement.i18n import catalogue_path
+from placement.i18n import catalogue_path, write_catalogue
 
 HERE = Path(__file__).parent
 KEYWORDS = {
@@ -60,31 +59,8 @@ def read(locale: str) -> Catalog:
 
 def update() -> list[str]:
     """Bring the ``.po`` files in line with the code; the msgids left to translate."""
-    messages = extract()
-    todo: list[str] = []
-    for locale in TRANSLATED:
-        path = catalogue_path(SERVICE, locale)
-        old = read(locale) if path.exists() else Catalog(locale=locale, domain=SERVICE)
-        new = Catalog(
-            locale=locale,
-            domain=SERVICE,
-            project="placement",
-            fuzzy=False,
-            creation_date=old.creation_date,
-            revision_date=old.revision_date,
-        )
-        for msgid, (plural, _where) in sorted(messages.items()):
-            before = old.get(msgid)
-            string: Any = "" if plural is None else ("", "")
-            if before is not None and before.string:
-                string = before.string
-            else:
-                todo.append(msgid)
-            new.add((msgid, plural) if plural else msgid, string)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as f:
-            write_po(f, new, width=100, omit_header=False, sort_output=True)
-    return todo
+    messages = {msgid: plural for msgid, (plural, _where) in extract().items()}
+    return [m for locale in TRANSLATED for m in write_catalogue(SERVICE, locale, messages)]
 
 
 if __name__ == "__main__":

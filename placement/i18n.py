@@ -73,6 +73,44 @@ def catalogue_path(domain: str, locale: str) -> Path:
     return _DIRECTORIES[domain] / locale / "LC_MESSAGES" / f"{domain}.po"
 
 
+def write_catalogue(domain: str, locale: str, messages: dict[str, str | None]) -> list[str]:
+    """Rewrite the ``.po`` file of ``domain`` in ``locale`` to hold exactly ``messages``
+    (msgid -> plural msgid, or None), keeping every translation already written and the
+    file's dates (an unchanged catalogue is rewritten unchanged); the msgids left to
+    translate. In the source language a message's text is its msgid."""
+    from babel.messages.catalog import Catalog  # only the catalogue commands need these
+    from babel.messages.pofile import write_po
+
+    path = catalogue_path(domain, locale)
+    old = Catalog(locale=locale, domain=domain)
+    if path.exists():
+        with path.open("rb") as f:
+            old = read_po(f, locale=locale, domain=domain)
+    new = Catalog(
+        locale=locale,
+        domain=domain,
+        project="placement",
+        fuzzy=False,
+        creation_date=old.creation_date,
+        revision_date=old.revision_date,
+    )
+    todo: list[str] = []
+    for msgid, plural in sorted(messages.items()):
+        before = old.get(msgid)
+        string: str | tuple[str, ...] | list[str] = "" if plural is None else ("", "")
+        if before is not None and before.string:
+            string = before.string
+        elif locale == SOURCE_LOCALE:
+            string = msgid if plural is None else (msgid, plural)
+        else:
+            todo.append(msgid)
+        new.add((msgid, plural) if plural else msgid, string)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        write_po(f, new, width=100, omit_header=False, sort_output=True)
+    return todo
+
+
 #: the locale whose date and list formats a language's readers get: English as written in
 #: Europe ("4 Dec 2026": day first, no comma to clash with a list's; "a, b or c")
 _FORMAT_LOCALES = {"en": "en_GB"}

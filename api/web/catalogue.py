@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
 
 from api.web import HERE, WEB
-from placement.i18n import LOCALES, catalogue_path
+from placement.i18n import LOCALES, catalogue_path, write_catalogue
 
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
@@ -46,34 +45,7 @@ def read(locale: str) -> Catalog:
 def update() -> list[str]:
     """Bring every ``.po`` file of the domain in line with the code; the msgids added."""
     messages = extract()
-    added: list[str] = []
-    for locale in LOCALES:
-        path = catalogue_path(WEB, locale)
-        old = read(locale) if path.exists() else Catalog(locale=locale, domain=WEB)
-        # the old dates are kept, so that an unchanged catalogue is rewritten unchanged
-        new = Catalog(
-            locale=locale,
-            domain=WEB,
-            project="placement",
-            fuzzy=False,
-            creation_date=old.creation_date,
-            revision_date=old.revision_date,
-        )
-        for msgid, plural in sorted(messages.items()):
-            key = (msgid, plural) if plural else msgid
-            before = old.get(msgid)
-            string: Any = "" if plural is None else ("", "")
-            if before is not None and before.string:
-                string = before.string
-            elif locale == "en":  # the source language: the msgid is the text
-                string = msgid if plural is None else (msgid, plural)
-            else:
-                added.append(msgid)
-            new.add(key, string)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as f:
-            write_po(f, new, width=100, omit_header=False, sort_output=True)
-    return added
+    return [m for locale in LOCALES for m in write_catalogue(WEB, locale, messages)]
 
 
 if __name__ == "__main__":
