@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from api.tables import ROLES, ShelterRow, Token, User, UserShelter, aware, utcnow
+from placement.i18n import N_
+from placement.text import Text, listed, message, render
 
 log = logging.getLogger(__name__)
 TOKEN_BYTES = 32
@@ -26,8 +28,22 @@ TOKEN_BYTES = 32
 LAST_USED_EVERY = timedelta(minutes=5)
 
 
+#: a refused user command: the field and its problem (``api`` catalogue)
+AT_FIELD = N_("{field}: {problem}")
+NO_USER = N_("no user '{handle}'")
+DEACTIVATED = N_("'{handle}' is deactivated")
+#: a web log-in password's length (``api.web.sessions`` checks it)
+PASSWORD_SHORT = N_("at least {n} characters")
+PASSWORD_LONG = N_("at most {n} characters")
+
+
 class UserError(ValueError):
-    """A user or token could not be created; the message says why."""
+    """A user or token could not be created: ``field`` and ``problem`` say why (``str()`` is
+    the English text; ``text`` the message, for a reader of any language)."""
+
+    def __init__(self, field: str, problem: Text) -> None:
+        self.text = message(AT_FIELD, field=field, problem=problem)
+        super().__init__(render(self.text))
 
 
 @dataclass(frozen=True)
@@ -65,22 +81,27 @@ def new_token(session: Session, user: User, days: float | None = None) -> str:
 
 def user_problems(
     session: Session, handle: str, role: str, shelters: Sequence[str]
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, Text]]:
     """Why this user cannot be created, as (field, problem) pairs; empty when it can. Managers
     must be bound to existing shelters, other roles to none; a handle is unique."""
     problems = []
     if role not in ROLES:
-        problems.append(("role", f"must be one of {', '.join(ROLES)}, not {role!r}"))
+        problems.append(
+            (
+                "role",
+                message("must be one of {roles}, not '{role}'", roles=listed(ROLES), role=role),
+            )
+        )
     if role == "shelter_manager" and not shelters:
-        problems.append(("shelter", "a shelter manager needs at least one shelter"))
+        problems.append(("shelter", message("a shelter manager needs at least one shelter")))
     if role != "shelter_manager" and shelters:
-        problems.append(("shelter", "only a shelter manager is bound to shelters"))
+        problems.append(("shelter", message("only a shelter manager is bound to shelters")))
     if session.exec(select(User.id).where(User.handle == handle)).first() is not None:
-        problems.append(("handle", f"{handle!r} already exists"))
+        problems.append(("handle", message("'{handle}' already exists", handle=handle)))
     known = set(session.exec(select(ShelterRow.id).where(col(ShelterRow.id).in_(shelters))))
     missing = [s for s in shelters if s not in known]
     if missing:
-        problems.append(("shelter", f"unknown shelter(s) {', '.join(missing)}"))
+        problems.append(("shelter", message("unknown shelter(s) {ids}", ids=listed(missing))))
     return problems
 
 
@@ -110,26 +131,27 @@ def add_user(
     with Session(engine) as session:
         problems = user_problems(session, handle, role, shelters)
         if problems:
-            raise UserError(f"{problems[0][0]}: {problems[0][1]}")
+            raise UserError(*problems[0])
         user, token = create_user(session, handle, role, shelters, days)
         session.commit()
         session.refresh(user)
         return user, token
 
 
-def _user(session: Session, handle: str) -> User:
+def user_by_handle(session: Session, handle: str) -> User:
+    """The user of ``handle``; ``UserError`` if there is none."""
     user = session.exec(select(User).where(User.handle == handle)).first()
     if user is None or user.id is None:
-        raise UserError(f"handle: no user {handle!r}")
+        raise UserError("handle", message(NO_USER, handle=handle))
     return user
 
 
 def add_token(engine: Engine, handle: str, days: float | None = None) -> str:
     """A new token for an existing, active user, expiring after ``days`` (None: never)."""
     with Session(engine) as session:
-        user = _user(session, handle)
+        user = user_by_handle(session, handle)
         if not user.active:
-            raise UserError(f"handle: {handle!r} is deactivated")
+            raise UserError("handle", message(DEACTIVATED, handle=handle))
         token = new_token(session, user, days)
         session.commit()
         return token
@@ -139,12 +161,14 @@ def revoke_tokens(engine: Engine, handle: str, token_id: int | None = None) -> i
     """Revoke the user's token ``token_id`` (None: every token of the user); the number
     revoked. Refused at once on every worker: no token is cached."""
     with Session(engine) as session:
-        user = _user(session, handle)
+        user = user_by_handle(session, handle)
         query = update(Token).where(col(Token.user_id) == user.id, col(Token.revoked_at).is_(None))
         if token_id is not None:
             owned = session.get(Token, token_id)
             if owned is None or owned.user_id != user.id:
-                raise UserError(f"id: {handle!r} has no token {token_id}")
+                raise UserError(
+                    "id", message("'{handle}' has no token {id}", handle=handle, id=str(token_id))
+                )
             query = query.where(col(Token.id) == token_id)
         done = session.execute(query.values(revoked_at=utcnow()))
         session.commit()
@@ -155,7 +179,7 @@ def deactivate(engine: Engine, handle: str) -> None:
     """Deactivate a user: every token of theirs is refused from now on (the account and the
     audit records it left stay)."""
     with Session(engine) as session:
-        user = _user(session, handle)
+        user = user_by_handle(session, handle)
         user.active = False
         session.add(user)
         session.commit()
@@ -175,7 +199,7 @@ class TokenInfo:
 def tokens(engine: Engine, handle: str) -> list[TokenInfo]:
     """The user's tokens, oldest first."""
     with Session(engine) as session:
-        user = _user(session, handle)
+        user = user_by_handle(session, handle)
         rows = session.exec(
             select(Token).where(Token.user_id == user.id).order_by(col(Token.id))
         ).all()

@@ -23,6 +23,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.auth import create_user, user_problems
+from placement.i18n import N_
+from placement.text import Text, listed, message, render
 
 #: users per file: a national network has a few hundred
 MAX_ROWS = 5000
@@ -32,12 +34,27 @@ REQUIRED = ("handle", "role", "shelters")
 OPTIONAL = ("days",)
 
 
-class ImportRefused(ValueError):
-    """The file was refused; ``problems`` lists each as ``row N, column: problem``."""
+#: one problem of the file, at its row (as a spreadsheet numbers it) and column
+AT_ROW = N_("row {row}: {problem}")
+AT_CELL = N_("row {row}, {column}: {problem}")
+#: (row, message): sorted by row when the file is refused
+Problem = tuple[int, Text]
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
+
+def _at(row: int, column: str | None, problem: Text) -> Problem:
+    if column is None:
+        return row, message(AT_ROW, row=str(row), problem=problem)
+    return row, message(AT_CELL, row=str(row), column=column, problem=problem)
+
+
+class ImportRefused(ValueError):
+    """The file was refused; ``problems`` lists each as ``row N, column: problem`` (messages,
+    read in any language; ``str()`` is their English text)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        ordered = [text for _row, text in sorted(problems, key=lambda p: p[0])]
+        super().__init__("; ".join(render(p) for p in ordered))
+        self.problems = ordered
 
 
 @dataclass(frozen=True)
@@ -54,25 +71,29 @@ class NewUser:
 def _days(text: str, default: float | None) -> float | None:
     if not text.strip():
         return default
-    days = float(text)
+    try:
+        days = float(text)
+    except ValueError:
+        raise ValueError(message("a number of days expected, not '{text}'", text=text)) from None
     if not math.isfinite(days) or not 0.001 <= days <= MAX_DAYS:
-        raise ValueError(f"between 0.001 and {MAX_DAYS}")
+        raise ValueError(message("between 0.001 and {most}", most=str(MAX_DAYS)))
     return days
 
 
-def _header_problems(fields: Sequence[str] | None) -> list[str]:
+def _header_problems(fields: Sequence[str] | None) -> list[Problem]:
     if not fields:
-        return ["row 1: the file is empty (a header row handle,role,shelters is expected)"]
+        empty = message("the file is empty (a header row handle,role,shelters is expected)")
+        return [_at(1, None, empty)]
     names = [f.strip() for f in fields]
     missing = [c for c in REQUIRED if c not in names]
     unknown = [c for c in names if c not in (*REQUIRED, *OPTIONAL)]
-    return [f"row 1, {c}: missing column" for c in missing] + [
-        f"row 1, {c}: unknown column (expected {', '.join((*REQUIRED, *OPTIONAL))})"
-        for c in unknown
+    expected = listed((*REQUIRED, *OPTIONAL))
+    return [_at(1, c, message("missing column")) for c in missing] + [
+        _at(1, c, message("unknown column (expected {columns})", columns=expected)) for c in unknown
     ]
 
 
-def read_rows(text: str, default_days: float | None) -> tuple[list[NewUser], list[str]]:
+def read_rows(text: str, default_days: float | None) -> tuple[list[NewUser], list[Problem]]:
     """The file's users, and the problems of its malformed cells (row and column);
     ``ImportRefused`` for a file without its header or beyond ``MAX_ROWS``."""
     reader = csv.DictReader(io.StringIO(text))
@@ -83,28 +104,25 @@ def read_rows(text: str, default_days: float | None) -> tuple[list[NewUser], lis
     for record in reader:
         row = reader.line_num
         if row > MAX_ROWS + 1:
-            raise ImportRefused([f"row {row}: more than {MAX_ROWS} users in one file"])
+            many = message("more than {most} users in one file", most=str(MAX_ROWS))
+            raise ImportRefused([_at(row, None, many)])
         cells = {k.strip(): (v or "").strip() for k, v in record.items() if k is not None}
         if None in record:
-            problems.append(f"row {row}: more cells than columns")
+            problems.append(_at(row, None, message("more cells than columns")))
         try:
             days = _days(cells.get("days", ""), default_days)
         except ValueError as e:
-            problems.append(f"row {row}, days: {e}")
+            problems.append(_at(row, "days", e.args[0]))
             days = default_days
         shelters = tuple(s.strip() for s in cells["shelters"].split(";") if s.strip())
         if not cells["handle"]:
-            problems.append(f"row {row}, handle: empty")
+            problems.append(_at(row, "handle", message("empty")))
         elif len(cells["handle"]) > 64:
-            problems.append(f"row {row}, handle: longer than 64 characters")
+            problems.append(_at(row, "handle", message("longer than 64 characters")))
         users.append(NewUser(row, cells["handle"], cells["role"], shelters, days))
     if not users:
-        raise ImportRefused(["row 2: no user in the file"])
+        raise ImportRefused([_at(2, None, message("no user in the file"))])
     return users, problems
-
-
-def _row_of(problem: str) -> int:
-    return int(problem.split(",")[0].split(":")[0].removeprefix("row "))
 
 
 def _column(field: str) -> str:
@@ -123,15 +141,16 @@ def import_users(engine: Engine, text: str, default_days: float | None) -> list[
         for u in users:
             if u.handle and u.handle in first_row:
                 first = first_row[u.handle]
-                problems.append(f"row {u.row}, handle: {u.handle!r} is on row {first}")
+                twice = message("'{handle}' is on row {first}", handle=u.handle, first=str(first))
+                problems.append(_at(u.row, "handle", twice))
                 continue
             first_row[u.handle] = u.row
             problems += [
-                f"row {u.row}, {_column(field)}: {problem}"
+                _at(u.row, _column(field), problem)
                 for field, problem in user_problems(session, u.handle, u.role, u.shelters)
             ]
         if problems:
-            raise ImportRefused(sorted(problems, key=_row_of))
+            raise ImportRefused(problems)
         created = [
             (u.handle, create_user(session, u.handle, u.role, u.shelters, u.days)[1]) for u in users
         ]

@@ -65,7 +65,8 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except UserError as e:
-        typer.echo(cli_translator().gettext("error: {problem}", problem=str(e)), err=True)
+        t = cli_translator()
+        typer.echo(t.gettext("error: {problem}", problem=e.text.render(t)), err=True)
         raise typer.Exit(2) from None
 
 
@@ -115,8 +116,9 @@ def users_import(
     try:
         created = import_users(_engine(settings), text, _days(days, settings))
     except ImportRefused as e:
+        t = cli_translator()
         for problem in e.problems:
-            typer.echo(f"{file}: {problem}", err=True)
+            typer.echo(f"{file}: {problem.render(t)}", err=True)
         typer.echo(
             cli_translator().gettext("error: {file}: refused, no user created", file=file), err=True
         )

@@ -20,9 +20,19 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.auth import Principal, UserError, hash_token, principal_of
+from api.auth import (
+    DEACTIVATED,
+    PASSWORD_LONG,
+    PASSWORD_SHORT,
+    Principal,
+    UserError,
+    hash_token,
+    principal_of,
+    user_by_handle,
+)
 from api.config import Settings
 from api.tables import LoginFailure, LoginLink, User, WebSession, aware, utcnow
+from placement.text import message
 
 #: argon2id with the library's current defaults (RFC 9106 low-memory profile)
 HASHER = PasswordHasher()
@@ -43,23 +53,16 @@ FAILURES_KEPT = timedelta(days=1)
 def check_password_strength(password: str) -> None:
     """``UserError`` unless the password has a sensible length."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError("password", message(PASSWORD_SHORT, n=MIN_PASSWORD_LENGTH))
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise UserError(f"password: at most {MAX_PASSWORD_LENGTH} characters")
-
-
-def _user(session: Session, handle: str) -> User:
-    user = session.exec(select(User).where(User.handle == handle)).first()
-    if user is None or user.id is None:
-        raise UserError(f"handle: no user {handle!r}")
-    return user
+        raise UserError("password", message(PASSWORD_LONG, n=MAX_PASSWORD_LENGTH))
 
 
 def set_password(engine: Engine, handle: str, password: str) -> None:
     """Store the argon2 hash of ``password`` for ``handle`` (the clear text is not kept)."""
     check_password_strength(password)
     with Session(engine) as session:
-        user = _user(session, handle)
+        user = user_by_handle(session, handle)
         user.password_hash = HASHER.hash(password)
         session.add(user)
         session.commit()
@@ -68,9 +71,9 @@ def set_password(engine: Engine, handle: str, password: str) -> None:
 def new_login_link(engine: Engine, settings: Settings, handle: str) -> str:
     """A one-time log-in token for ``handle``, valid ``settings.login_link_minutes``."""
     with Session(engine) as session:
-        user = _user(session, handle)
+        user = user_by_handle(session, handle)
         if not user.active:
-            raise UserError(f"handle: {handle!r} is deactivated")
+            raise UserError("handle", message(DEACTIVATED, handle=handle))
         token = secrets.token_urlsafe(32)
         expires = utcnow() + timedelta(minutes=settings.login_link_minutes)
         session.add(

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from api.config import Settings
 from api.tables import User
 from api.user_import import MAX_ROWS, ImportRefused, import_users
+from placement.text import render
 from tests.api.builders import World, users_cli
 
 
@@ -81,7 +82,12 @@ def test_malformed_files_are_refused_with_the_row_and_column(
     engine = world.client.app.state.engine  # type: ignore[attr-defined]
     with pytest.raises(ImportRefused) as refused:
         import_users(engine, text, None)
-    assert any(p.startswith(problem) for p in refused.value.problems), refused.value.problems
+    english = [render(p) for p in refused.value.problems]
+    assert any(p.startswith(problem) for p in english), english
+    # the same problems for a French reader: the row and column named, in French
+    french = [render(p, "fr") for p in refused.value.problems]
+    assert all(p.startswith("ligne ") for p in french), french
+    assert not set(english) & set(french), french
 
 
 def test_a_file_beyond_the_row_limit_is_refused(world: World) -> None:
