@@ -378,7 +378,12 @@ class StressJobRow(SQLModel, table=True):
     heartbeat_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: why the job failed, in English, and as a ``placement.text.Text`` (JSON) read in each
+    #: reader's language (jobs that failed before it was kept have none)
     error: str | None = Field(default=None, max_length=2000)
+    error_message: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class WebSession(SQLModel, table=True):

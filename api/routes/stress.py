@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, status
 
-from api.deps import CoordinatorOrAnalyst, EngineDep, SessionDep, SettingsDep
+from api.deps import CoordinatorOrAnalyst, EngineDep, ReaderDep, SessionDep, SettingsDep
 from api.openapi import model_body
 from api.services import stress as service
 from stress.spec import StressSpec
@@ -52,6 +52,7 @@ def start_stress_job(
     session: SessionDep,
     settings: SettingsDep,
     jobs: StressJobsDep,
+    reader: ReaderDep,
 ) -> dict[str, Any]:
     """Start a stress test of the live network; poll its id for progress and results."""
     checked = service.spec_for_service(spec, jobs.settings)
@@ -59,21 +60,29 @@ def start_stress_job(
     job_id = service.new_job_id()
     network = service.live_network(session, settings, jobs.settings, who, job_id)
     service.check_fits(checked, network)
-    return service.view(session, jobs.start(session, job_id, checked, network, who), who)
+    return service.view(session, jobs.start(session, job_id, checked, network, who), who, reader)
 
 
 @router.get("/{job_id}")
 def read_stress_job(
-    job_id: str, who: CoordinatorOrAnalyst, session: SessionDep, jobs: StressJobsDep
+    job_id: str,
+    who: CoordinatorOrAnalyst,
+    session: SessionDep,
+    jobs: StressJobsDep,
+    reader: ReaderDep,
 ) -> dict[str, Any]:
     """A stress job's progress (draws done, time left) and, once done, its aggregates."""
-    return service.view(session, jobs.get(session, job_id, who), who)
+    return service.view(session, jobs.get(session, job_id, who), who, reader)
 
 
 @router.delete("/{job_id}")
 def stop_stress_job(
-    job_id: str, who: CoordinatorOrAnalyst, session: SessionDep, jobs: StressJobsDep
+    job_id: str,
+    who: CoordinatorOrAnalyst,
+    session: SessionDep,
+    jobs: StressJobsDep,
+    reader: ReaderDep,
 ) -> dict[str, Any]:
     """Stop a running stress job (it stops after the solves under way, in whichever
     process runs it)."""
-    return service.view(session, jobs.stop(session, job_id, who), who)
+    return service.view(session, jobs.stop(session, job_id, who), who, reader)

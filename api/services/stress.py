@@ -33,9 +33,10 @@ from api.db import begin_write, reading, write
 from api.domain_errors import Conflict, Invalid, NotFound
 from api.services.capacity import held_stays, remaining
 from api.tables import ShelterRow, StressJobRow, aware, utcnow
+from placement.i18n import N_, Translator
 from placement.models import Scenario
 from placement.problems import validation_problems as problem_messages
-from placement.text import message
+from placement.text import Text, message, render
 from stress.report import StressReport
 from stress.spec import StressSpec, network_problems
 from stress.sweep import ClusterOptions, SweepError, SweepProgress
@@ -48,8 +49,10 @@ WRITE_SECONDS = 1.0
 HEARTBEAT_SECONDS = 5.0
 #: a running job without a heartbeat for this long belongs to a process that is gone
 STALE_SECONDS = 60.0
-INTERRUPTED = "interrupted: the service stopped while it ran"
-INTERNAL = "internal error (see the service log)"
+#: why a job failed (``api`` catalogue; a cluster's failure is the ``stress`` catalogue's
+#: ``SweepError`` message), kept as a message read in each reader's language
+INTERRUPTED = N_("interrupted: the service stopped while it ran")
+INTERNAL = N_("internal error (see the service log)")
 MAX_ERROR = 2000
 #: PostgreSQL advisory lock key held while a stress job is admitted (any 64-bit integer no
 #: other lock of the service uses: "stress" in ASCII)
@@ -99,12 +102,14 @@ def _stale(row: StressJobRow) -> bool:
     )
 
 
-def view(session: Session, row: StressJobRow, who: Principal) -> dict[str, Any]:
+def view(session: Session, row: StressJobRow, who: Principal, reader: Translator) -> dict[str, Any]:
     """What ``who`` may see of a job: coordinators the shelters' départements (read from
     the shelters' table, audited) and the départements saturated; others neither."""
     status, error = row.status, row.error
+    if row.error_message is not None:
+        error = Text.model_validate(row.error_message).render(reader)
     if _stale(row):
-        status, error = "failed", INTERRUPTED
+        status, error = "failed", message(INTERRUPTED).render(reader)
     out: dict[str, Any] = {
         "id": row.id,
         "status": status,
@@ -241,16 +246,24 @@ class StressJobs:
         except (SweepError, _Stopped) as e:
             stopped = watch.stop.is_set()
             values = {"status": "stopped" if stopped else "failed"}
-            values["error"] = None if stopped else str(e)[:MAX_ERROR]
+            if not stopped:
+                values |= _failure(
+                    message(e.msgid, **e.params) if isinstance(e, SweepError) else message(INTERNAL)
+                )
         except Exception:  # a job's failure must not take the service down
             log.exception("stress job %s failed", job_id)
-            values = {"status": "failed", "error": INTERNAL}
+            values = {"status": "failed", **_failure(message(INTERNAL))}
         finally:
             watch.close()
         try:
             self._write(job_id, finished_at=utcnow(), seconds_left=None, **values)
         except Exception:
             log.exception("stress job %s: its result could not be stored", job_id)
+
+
+def _failure(why: Text) -> dict[str, Any]:
+    """A failed job's columns: why, in English and as a message for every reader."""
+    return {"error": render(why)[:MAX_ERROR], "error_message": why.model_dump(mode="json")}
 
 
 class _Watch:

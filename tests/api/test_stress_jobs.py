@@ -22,6 +22,7 @@ from api.domain_errors import Conflict
 from api.main import create_app
 from api.services.stress import INTERRUPTED, STALE_SECONDS, StressJobs, StressSettings
 from api.tables import StressJobRow, User, utcnow
+from placement.text import message, render
 from tests.api.builders import CANARIES, World
 
 SPEC: dict[str, Any] = {
@@ -109,8 +110,35 @@ def test_a_job_whose_process_is_gone_reads_as_failed_and_leaves_room(world: Worl
         session.commit()
     job = world.call("coord", "GET", "/stress/gone").json()
     assert job["status"] == "failed" and job["error"] == INTERRUPTED
+    french = world.call("coord", "GET", "/stress/gone?lang=fr").json()
+    assert french["error"] == "interrompu : le service s'est arrêté pendant le calcul"
     # It does not hold the one running slot: a new job starts.
     assert world.call("coord", "POST", "/stress", json=SPEC).status_code == 202
+
+
+def test_a_failed_job_says_why_in_the_readers_language(world: World):
+    """The cluster's failure is stored as a message (English beside it for older readers)."""
+    engine = world.client.app.state.engine  # type: ignore[attr-defined]
+    why = message("cannot reach the cluster: {error}", error="tcp://10.0.0.9:8786 timed out")
+    with Session(engine) as session:
+        coord = session.exec(select(User.id).where(User.handle == "coord")).one()
+        assert coord is not None
+        session.add(
+            StressJobRow(
+                id="lost",
+                owner_id=coord,
+                status="failed",
+                error=render(why),
+                error_message=why.model_dump(mode="json"),
+            )
+        )
+        session.commit()
+    english = world.call("coord", "GET", "/stress/lost").json()["error"]
+    french = world.client.get(
+        "/stress/lost", headers={**world.headers["coord"], "Accept-Language": "fr"}
+    )
+    assert english == "cannot reach the cluster: tcp://10.0.0.9:8786 timed out"
+    assert french.json()["error"].startswith("impossible de joindre"), french.text
 
 
 @pytest.mark.parametrize(
