@@ -32,9 +32,9 @@ _chosen: list[str] = []  # the ``placement --lang`` given before the command, if
 
 
 def choose(lang: str | None) -> None:
-    """Remember the language given before the command (``placement --lang fr users ...``)."""
-    if lang is not None:
-        _chosen[:] = [_checked(lang, "--lang")]
+    """Remember the language given before the command (``placement --lang fr users ...``),
+    or that none was (a command run earlier in the same process chose for itself only)."""
+    _chosen[:] = [] if lang is None else [_checked(lang, "--lang")]
 
 
 def cli_translator(lang: str | None = None) -> Translator:
