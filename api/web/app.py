@@ -141,9 +141,7 @@ def install(app: FastAPI) -> None:
     """Add the pages, their assets, their headers and their error pages to ``app``."""
     _install_error_pages(app)
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="web-static")
-    for module in (
-        auth, dashboard, operations, plans, plan_map, shelter, shelters, stress, whatif
-    ):
+    for module in (auth, dashboard, operations, plans, plan_map, shelter, shelters, stress, whatif):
         for route in module.router.routes:  # pages are not part of the API's document
             if isinstance(route, APIRoute):
                 route.include_in_schema = False

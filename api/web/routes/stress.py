@@ -38,6 +38,10 @@ from stress.texts import Texts
 router = APIRouter()
 
 NO_FILE = N_("Choose a stress spec file (YAML or JSON) first.")
+#: the phase of a job not yet drawing (``StressJobRow.phase``'s default); the sweep's own
+#: phases are the ``stress`` catalogue's
+STARTING = "starting"
+STARTING_TEXT = N_("starting")
 INVALID_FILE = message("invalid stress spec")
 #: the interval charts' geometry (SVG user units): one row per bar
 CHART_WIDTH, LABEL_WIDTH, ROW = 620, 250, 30
@@ -141,7 +145,7 @@ def _read(
     session: Session, jobs: service.StressJobs, job_id: str, who: Principal, t: Translator
 ) -> dict[str, Any]:
     """The job as ``GET /stress/{id}`` shows it to ``who``."""
-    job = service.view(session, jobs.get(session, job_id[:64], who), who, translator(t.locale))
+    job = service.view(session, jobs.get(session, job_id[:32], who), who, translator(t.locale))
     session.commit()  # the coordinator's read of the départements is audited
     return job
 
@@ -149,7 +153,7 @@ def _read(
 def _progress_text(st: Texts, t: Translator, job: dict[str, Any]) -> tuple[str, str]:
     """The phase and draws done (``draws: 12 / 200``), and the time left."""
     p = job["progress"]
-    phase = st.gettext(p["phase"]) if p["phase"] else ""
+    phase = t.gettext(STARTING_TEXT) if p["phase"] == STARTING else st.gettext(p["phase"])
     done = t.gettext(
         "{phase}: {done} of {total} solves",
         phase=phase,
@@ -227,7 +231,9 @@ def stress_progress(
             "status": job["status"],
             "finished": job["status"] != "running",
             "status_text": left,
-            "levels": [{"priority": "draws", "placed": p["done"], "bound": p["total"], "text": done}],
+            "levels": [
+                {"priority": "draws", "placed": p["done"], "bound": p["total"], "text": done}
+            ],
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -242,5 +248,5 @@ def stress_stop(
     jobs: StressJobsDep,
 ) -> RedirectResponse:
     """Ask the job to stop (as ``DELETE /stress/{id}``); its page then says it stopped."""
-    jobs.stop(session, job_id[:64], who)
-    return RedirectResponse(f"/app/stress/{job_id[:64]}", status_code=303)
+    jobs.stop(session, job_id[:32], who)
+    return RedirectResponse(f"/app/stress/{job_id[:32]}", status_code=303)
