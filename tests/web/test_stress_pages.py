@@ -227,3 +227,32 @@ def test_the_stress_form_has_a_csrf_token_and_posting_without_it_is_refused(
 def test_stress_pages_example_file_is_served(client: TestClient) -> None:
     assert Path(HERE / "static" / "stress-example.yaml").exists()
     assert "live: true" in client.get("/app/static/stress-example.yaml").text
+
+
+def test_a_running_job_shows_its_progress_a_stop_button_and_a_progress_feed(
+    client: TestClient,
+) -> None:
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        owner = session.exec(select(User.id).where(User.handle == "demo-analyst")).one()
+        assert owner is not None
+        session.add(
+            StressJobRow(
+                id="running1", owner_id=owner, phase="draws", done=3, total=8, seconds_left=12.4
+            )
+        )
+        session.commit()
+    _log_in(client, "demo-analyst", "fr")
+    page = client.get("/app/stress/running1").text
+    assert "tirages : 3 résolutions sur 8" in page and "environ 12 s" in page
+    assert 'data-progress-url="/app/stress/running1/progress.json"' in page
+    feed = client.get("/app/stress/running1/progress.json").json()
+    assert feed["finished"] is False and feed["levels"][0]["placed"] == 3
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    stop = client.post(
+        "/app/stress/running1/stop", data={"csrf_token": token.group(1)}, follow_redirects=False
+    )
+    assert stop.status_code == 303
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        row = session.get(StressJobRow, "running1")
+        assert row is not None and row.stop_requested

@@ -178,7 +178,13 @@ def stress_job_page(
     job = _read(session, jobs, job_id, who, t)
     st = Texts(t.locale)
     done, left = _progress_text(st, t, job)
-    context: dict[str, Any] = {"job": job, "st": st, "done_text": done, "left_text": left}
+    context: dict[str, Any] = {
+        "job": job,
+        "st": st,
+        "done_text": done,
+        "left_text": left,
+        "report": None,
+    }
     if job["report"] is not None:
         context |= _results(st, StressReport.model_validate(job["report"]))
     return render_page(
