@@ -42,9 +42,12 @@ NO_FILE = N_("Choose a stress spec file (YAML or JSON) first.")
 #: phases are the ``stress`` catalogue's
 STARTING = "starting"
 STARTING_TEXT = N_("starting")
+#: the live network's name in a report (``service.live_network``), in the reader's words
+LIVE_NETWORK = "live network"
+LIVE_NETWORK_TEXT = N_("the live network")
 INVALID_FILE = message("invalid stress spec")
 #: the interval charts' geometry (SVG user units): one row per bar
-CHART_WIDTH, LABEL_WIDTH, ROW = 620, 250, 30
+CHART_WIDTH, LABEL_WIDTH, ROW = 720, 320, 30
 ROOM = CHART_WIDTH - LABEL_WIDTH - 90
 #: the example spec offered on the page (a static file: the bundled spec on the live network)
 EXAMPLE = "/app/static/stress-example.yaml"
@@ -154,6 +157,8 @@ def _progress_text(st: Texts, t: Translator, job: dict[str, Any]) -> tuple[str, 
     """The phase and draws done (``draws: 12 / 200``), and the time left."""
     p = job["progress"]
     phase = t.gettext(STARTING_TEXT) if p["phase"] == STARTING else st.gettext(p["phase"])
+    if not p["total"]:
+        return phase, t.gettext("Time left: being estimated")
     done = t.gettext(
         "{phase}: {done} of {total} solves",
         phase=phase,
@@ -184,9 +189,12 @@ def stress_job_page(
         "done_text": done,
         "left_text": left,
         "report": None,
+        "network_name": "",
     }
     if job["report"] is not None:
         context |= _results(st, StressReport.model_validate(job["report"]))
+        if context["report"].network == LIVE_NETWORK:
+            context["network_name"] = t.gettext(LIVE_NETWORK_TEXT)
     return render_page(
         request,
         "stress.html",
