@@ -32,6 +32,7 @@ from api.web.routes import (  # the field pages
     plans,
     shelter,
     shelters,
+    stress,
     whatif,
 )
 from placement.i18n import N_, Translator
@@ -140,7 +141,7 @@ def install(app: FastAPI) -> None:
     """Add the pages, their assets, their headers and their error pages to ``app``."""
     _install_error_pages(app)
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="web-static")
-    for module in (auth, dashboard, operations, plans, plan_map, shelter, shelters, whatif):
+    for module in (auth, dashboard, operations, plans, plan_map, shelter, shelters, stress, whatif):
         for route in module.router.routes:  # pages are not part of the API's document
             if isinstance(route, APIRoute):
                 route.include_in_schema = False
