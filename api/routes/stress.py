@@ -55,12 +55,7 @@ def start_stress_job(
     reader: ReaderDep,
 ) -> dict[str, Any]:
     """Start a stress test of the live network; poll its id for progress and results."""
-    checked = service.spec_for_service(spec, jobs.settings)
-    jobs.check_room(session)
-    job_id = service.new_job_id()
-    network = service.live_network(session, settings, jobs.settings, who, job_id)
-    service.check_fits(checked, network)
-    return service.view(session, jobs.start(session, job_id, checked, network, who), who, reader)
+    return service.view(session, jobs.start_live(session, settings, spec, who), who, reader)
 
 
 @router.get("/{job_id}")

@@ -188,6 +188,19 @@ class StressJobs:
         session.refresh(row)
         return row
 
+    def start_live(
+        self, session: Session, settings: Settings, data: Any, who: Principal
+    ) -> StressJobRow:
+        """A stress test of the live network from the document ``data`` (a request's body, an
+        uploaded file): checked, admitted and started; ``Invalid`` naming each field that
+        does not fit, ``Conflict`` when too many jobs run."""
+        spec = spec_for_service(data, self.settings)
+        self.check_room(session)
+        job_id = new_job_id()
+        network = live_network(session, settings, self.settings, who, job_id)
+        check_fits(spec, network)
+        return self.start(session, job_id, spec, network, who)
+
     def start(
         self, session: Session, job_id: str, spec: StressSpec, network: Scenario, who: Principal
     ) -> StressJobRow:
@@ -309,6 +322,10 @@ class _Watch:
         self._done.set()
 
 
+#: the live network's name in a stress report
+LIVE_NETWORK = "live network"
+
+
 def new_job_id() -> str:
     return uuid.uuid4().hex
 
@@ -353,7 +370,7 @@ def live_network(
     audit.record(session, who, "read", "shelter", sorted(r.id for r in rows), f"stress job {job}")
     session.commit()
     return Scenario(
-        name="live network",
+        name=LIVE_NETWORK,
         start=start,
         horizon_days=stress.horizon_days,
         geography=settings.geography,

@@ -43,7 +43,6 @@ NO_FILE = N_("Choose a stress spec file (YAML or JSON) first.")
 STARTING = "starting"
 STARTING_TEXT = N_("starting")
 #: the live network's name in a report (``service.live_network``), in the reader's words
-LIVE_NETWORK = "live network"
 LIVE_NETWORK_TEXT = N_("the live network")
 INVALID_FILE = message("invalid stress spec")
 #: the interval charts' geometry (SVG user units): one row per bar
@@ -132,16 +131,11 @@ async def stress_start(
 ) -> HTMLResponse | RedirectResponse:
     """Start a stress test of the live network (as ``POST /stress``), then show its page."""
     try:
-        checked = service.spec_for_service(await _document(form), jobs.settings)
-        jobs.check_room(session)
-        job_id = service.new_job_id()
-        network = service.live_network(session, settings, jobs.settings, who, job_id)
-        service.check_fits(checked, network)
-        jobs.start(session, job_id, checked, network, who)
+        row = jobs.start_live(session, settings, await _document(form), who)
     except (Invalid, Conflict) as e:
         problems = _problems(web_translator(request), list(e.errors))
         return _form(request, problems, status=409 if isinstance(e, Conflict) else 400)
-    return RedirectResponse(f"/app/stress/{job_id}", status_code=303)
+    return RedirectResponse(f"/app/stress/{row.id}", status_code=303)
 
 
 def _read(
@@ -193,7 +187,7 @@ def stress_job_page(
     }
     if job["report"] is not None:
         context |= _results(st, StressReport.model_validate(job["report"]))
-        if context["report"].network == LIVE_NETWORK:
+        if context["report"].network == service.LIVE_NETWORK:
             context["network_name"] = t.gettext(LIVE_NETWORK_TEXT)
     return render_page(
         request,
