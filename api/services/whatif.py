@@ -14,11 +14,11 @@ from typing import Any
 from api import plan_options
 from api.config import Settings
 from api.domain_errors import Invalid
-from api.errors import TOO_DEEP
 from api.plan_jobs import engine_options
 from api.plan_options import JobOptions, TimeLimitOutOfRange, check_size
+from api.services.uploads import parse_document
 from api.solve_slots import SolveSlots
-from placement.loading import ScenarioError, parse_text, scenario_from_data
+from placement.loading import ScenarioError, scenario_from_data
 from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan
 from placement.text import message
@@ -30,14 +30,7 @@ INVALID_SCENARIO = message("invalid scenario")
 def document(raw: bytes, source: str) -> dict[str, Any]:
     """The bytes of a scenario file as a document, not yet checked; ``source`` ending in
     ``.json`` reads JSON, anything else YAML (a superset of JSON)."""
-    try:
-        data: Any = parse_text(raw.decode("utf-8"), source)
-    except ScenarioError as e:
-        raise Invalid(INVALID_SCENARIO, [("body", p) for _, p in e.messages]) from None
-    except UnicodeDecodeError:
-        raise Invalid(INVALID_SCENARIO, [("body", message("not UTF-8 text"))]) from None
-    except RecursionError:
-        raise Invalid(INVALID_SCENARIO, [("body", message(TOO_DEEP))]) from None
+    data = parse_document(raw, source, INVALID_SCENARIO)
     if not isinstance(data, dict):
         raise Invalid(INVALID_SCENARIO, [("body", message("expected a scenario document"))])
     return data

@@ -16,12 +16,14 @@ from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
-from api.domain_errors import FieldProblem
+from api.domain_errors import FieldProblem, Invalid
 from api.web import WEB
 from api.web.engine_texts import engine_text
 from placement.i18n import N_, Translator, translator
-from placement.problems import error_problems, format_location
+from placement.problems import error_problems, format_location, join_path
+from placement.text import Text, render
 
 #: list cells: values separated by commas, semicolons, vertical bars or spaces
 LIST_SEPARATOR = re.compile(r"[,;|\s]+")
@@ -190,3 +192,25 @@ def field_errors(t: Translator, problems: Iterable[FieldProblem]) -> dict[str, s
         text = engine_text(t, problem)
         out[name] = f"{out[name]} {text}" if name in out else text
     return out
+
+
+async def uploaded(form: Mapping[str, Any], field: str, refusal: Text) -> tuple[str, bytes, str]:
+    """The file sent in the form's ``field``: its name, its bytes and the source name its
+    parser reads it as (JSON for a ``.json`` name, else YAML); ``Invalid(refusal)`` at
+    ``field`` with an empty problem when no file was chosen (see :func:`file_problems`)."""
+    upload = form.get(field)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise Invalid(refusal, [(field, "")])
+    name = upload.filename
+    source = f"{field}.json" if name.lower().endswith(".json") else f"{field}.yaml"
+    return name, await upload.read(), source
+
+
+def file_problems(t: Translator, problems: Iterable[FieldProblem], no_file: str) -> list[str]:
+    """An uploaded file's problems, each naming its field, in ``t``'s language; a field
+    without a problem means no file was chosen (``no_file``, a message of the page's)."""
+    engine = translator(t.locale)  # the engine's and the service's texts
+    return [
+        join_path(field, render(problem, engine)) if problem else t.gettext(no_file)
+        for field, problem in problems
+    ]

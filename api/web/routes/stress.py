@@ -16,21 +16,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlmodel import Session
-from starlette.datastructures import UploadFile
 
 from api.auth import Principal
 from api.deps import SessionDep, SettingsDep
 from api.domain_errors import Conflict, Invalid
-from api.errors import TOO_DEEP
 from api.routes.stress import StressJobsDep
 from api.services import stress as service
+from api.services.uploads import parse_document
 from api.web.deps import CheckedForm, PageCoordinatorOrAnalyst
+from api.web.forms import file_problems, uploaded
 from api.web.render import render as render_page
 from api.web.render import web_translator
 from placement.i18n import N_, Translator, translator
-from placement.loading import ScenarioError, parse_text
-from placement.problems import join_path
-from placement.text import Text, message, render
 from stress.report import StressReport
 from stress.stats import Estimate
 from stress.texts import Texts
@@ -44,7 +41,6 @@ STARTING = "starting"
 STARTING_TEXT = N_("starting")
 #: the live network's name in a report (``service.live_network``), in the reader's words
 LIVE_NETWORK_TEXT = N_("the live network")
-INVALID_FILE = message("invalid stress spec")
 #: the interval charts' geometry (SVG user units): one row per bar
 CHART_WIDTH, LABEL_WIDTH, ROW = 720, 320, 30
 ROOM = CHART_WIDTH - LABEL_WIDTH - 90
@@ -94,30 +90,10 @@ def stress_page(request: Request, who: PageCoordinatorOrAnalyst) -> HTMLResponse
 
 
 async def _document(form: CheckedForm) -> Any:
-    """The uploaded spec, parsed (YAML, or JSON for a ``.json`` name); checked later by
-    ``service.spec_for_service`` as the JSON API checks its body."""
-    upload = form.get("spec")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise Invalid(INVALID_FILE, [("spec", "")])
-    source = "spec.json" if upload.filename.lower().endswith(".json") else "spec.yaml"
-    raw = await upload.read()
-    try:
-        return parse_text(raw.decode("utf-8"), source)
-    except ScenarioError as e:
-        raise Invalid(INVALID_FILE, [("spec", p) for _, p in e.messages]) from None
-    except UnicodeDecodeError:
-        raise Invalid(INVALID_FILE, [("spec", message("not UTF-8 text"))]) from None
-    except RecursionError:
-        raise Invalid(INVALID_FILE, [("spec", message(TOO_DEEP))]) from None
-
-
-def _problems(t: Translator, errors: list[tuple[str, Text | str]]) -> list[str]:
-    """A refusal's problems, each naming its field, in the reader's language."""
-    engine = translator(t.locale)
-    return [
-        join_path(field, render(problem, engine)) if problem else t.gettext(NO_FILE)
-        for field, problem in errors
-    ]
+    """The uploaded spec, parsed; checked later by ``service.spec_for_service`` as the JSON
+    API checks its body."""
+    _name, raw, source = await uploaded(form, "spec", service.INVALID_SPEC)
+    return parse_document(raw, source, service.INVALID_SPEC, "spec")
 
 
 @router.post("/stress", response_class=HTMLResponse, response_model=None)
@@ -133,7 +109,7 @@ async def stress_start(
     try:
         row = jobs.start_live(session, settings, await _document(form), who)
     except (Invalid, Conflict) as e:
-        problems = _problems(web_translator(request), list(e.errors))
+        problems = file_problems(web_translator(request), e.errors, NO_FILE)
         return _form(request, problems, status=409 if isinstance(e, Conflict) else 400)
     return RedirectResponse(f"/app/stress/{row.id}", status_code=303)
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import UploadFile
 
 from api.deps import RunnerDep, SettingsDep
 from api.domain_errors import Invalid, TooLarge
@@ -20,11 +19,10 @@ from api.plan_options import JobOptions
 from api.services import whatif as service
 from api.solve_slots import SolveRate
 from api.web.deps import CheckedForm, PageCoordinatorOrAnalyst
+from api.web.forms import file_problems, uploaded
 from api.web.render import render as render_page
 from api.web.render import web_translator
-from placement.i18n import N_, translator
-from placement.problems import join_path
-from placement.text import render
+from placement.i18n import N_
 
 router = APIRouter()
 
@@ -61,15 +59,6 @@ def whatif_page(request: Request, who: PageCoordinatorOrAnalyst) -> HTMLResponse
     return render_page(request, "whatif.html", problems=[], figures=None, name=None)
 
 
-async def _document(form: CheckedForm) -> tuple[str, dict[str, object]]:
-    upload = form.get("scenario")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise Invalid("no file", [("scenario", "")])
-    name = upload.filename
-    source = "scenario.json" if name.lower().endswith(".json") else "scenario.yaml"
-    return name, service.document(await upload.read(), source)
-
-
 @router.post("/whatif", response_class=HTMLResponse)
 async def whatif_run(
     request: Request,
@@ -81,15 +70,12 @@ async def whatif_run(
     """Plan the uploaded scenario (nothing is stored) and show its aggregates."""
     t = web_translator(request)
     try:
-        name, data = await _document(form)
+        name, raw, source = await uploaded(form, "scenario", service.INVALID_SCENARIO)
+        data = service.document(raw, source)
         limit = service.checked(data, None, settings)
         scenario = service.scenario_of(data)
     except (Invalid, TooLarge) as e:
-        engine = translator(t.locale)  # the engine's problems, in the reader's language
-        problems = [
-            join_path(field, render(problem, engine)) if problem else t.gettext(NO_FILE)
-            for field, problem in e.errors
-        ]
+        problems = file_problems(t, e.errors, NO_FILE)
         return render_page(
             request, "whatif.html", status=400, problems=problems, figures=None, name=None
         )
