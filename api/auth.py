@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
+from api.domain_errors import AT_FIELD
 from api.tables import ROLES, ShelterRow, Token, User, UserShelter, aware, utcnow
 from placement.i18n import N_
 from placement.text import Text, listed, message, render
@@ -28,8 +29,7 @@ TOKEN_BYTES = 32
 LAST_USED_EVERY = timedelta(minutes=5)
 
 
-#: a refused user command: the field and its problem (``api`` catalogue)
-AT_FIELD = N_("{field}: {problem}")
+#: why a user command is refused (``api`` catalogue), at its field (``AT_FIELD``)
 NO_USER = N_("no user '{handle}'")
 DEACTIVATED = N_("'{handle}' is deactivated")
 #: a web log-in password's length (``api.web.sessions`` checks it)

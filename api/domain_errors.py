@@ -19,6 +19,8 @@ from placement.text import Text, message
 #: a field and its problem: a catalogue message rendered in the reader's language (or a
 #: string shown as it is: an identifier, a value)
 FieldProblem = tuple[str, str | Text]
+#: a field and its problem in one line of text (a refused command, a failed job's problems)
+AT_FIELD = N_("{field}: {problem}")
 
 #: what a service may not find, and the message saying so
 Kind = Literal[

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from api.config import Settings
 from api.db import reading
+from api.domain_errors import AT_FIELD
 from api.plan_options import JobOptions
 from api.solve_slots import SolveSlots
 from api.tables import PlanJob, utcnow
@@ -48,8 +49,6 @@ SOLVER_FAILED = N_("the solver failed: {error}")
 INVALID_PLAN = N_("the solver returned a plan that breaks rules: {problems}")
 INVALID_SCENARIO = N_("the stored scenario is invalid: {problems}")
 INTERRUPTED = N_("interrupted: the service stopped during the solve")
-#: one problem of a document, at its field
-AT_FIELD = N_("{field}: {problem}")
 MAX_ERROR = 2000
 #: the problems a failed job's message keeps (the first ones: enough to find the fault)
 MAX_PROBLEMS = 50
