@@ -23,13 +23,13 @@ from api.services.plan_map import plan_map
 from api.solve_slots import SolveRate
 from api.store import MAX_PAGE, Page
 from api.tables import PlanJob
-from api.views import plan_compromise_notes
+from api.views import job_error, plan_compromise_notes
 from api.web.deps import CheckedForm, CoordinatorPage, CoordinatorPageDep
 from api.web.engine_texts import engine_plan, engine_text
 from api.web.labels import STATUSES, label
 from api.web.render import render, web_translator
 from api.web.routes.operations import operation_page
-from placement.i18n import N_, Translator
+from placement.i18n import N_, Translator, translator
 from placement.models import PRIORITIES
 from placement.plan import Plan
 from solver.progress import stage_text
@@ -188,6 +188,7 @@ def plan_page(page: CoordinatorPage, plan_id: str, **extra: Any) -> HTMLResponse
         plan=plan,
         map_payload=payload,
         compromised=compromised,
+        error_text=job_error(job, translator(t.locale)),
         scope_label=lambda scope: t.gettext(COMPROMISED_SCOPES[scope]),
         solving=job.status in ACTIVE,
         levels=levels(page.session, job, plan),
