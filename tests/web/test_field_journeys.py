@@ -201,7 +201,9 @@ def test_manager_changes_tonights_places_in_three_taps_and_answers_proposals(
     )
     assert cell.locator(".places").inner_text() == f"{free_then + 1}/{places_then + 1}"
     look(phone, f"manager_night_refused_{lang}")
-    phone.get_by_role("link", name=_text(lang, "Revenir à la nuit de ce soir", "Back to tonight")).click()
+    phone.get_by_role(
+        "link", name=_text(lang, "Revenir à la nuit de ce soir", "Back to tonight")
+    ).click()
 
     # the proposals: accept one, decline the other with a reason
     phone.get_by_role("link", name=re.compile(_text(lang, "proposition", "proposal"))).click()
