@@ -1,8 +1,12 @@
-"""Annotated dependencies: settings, a database session, the caller and role checks."""
+"""Annotated dependencies: settings, a database session, the caller and role checks.
+
+Those that only read the application's state or the request are ``async``: FastAPI runs
+them on the event loop, where a plain ``def`` would cost a hop to a worker thread each
+(and, under load, a wait for the interpreter's lock on the way back)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -26,25 +30,25 @@ from placement.text import message
 _bearer = HTTPBearer(auto_error=False, description="a token from `placement users add`")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The application's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The application's database engine."""
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_runner(request: Request) -> JobRunner:
+async def get_runner(request: Request) -> JobRunner:
     """The plan job runner."""
     runner: JobRunner = request.app.state.runner
     return runner
 
 
-def get_reader(
+async def get_reader(
     request: Request,
     lang: Annotated[
         str | None,
@@ -63,7 +67,7 @@ def get_reader(
     return reader_translator(request)
 
 
-def get_read_cache(request: Request) -> ReadCache:
+async def get_read_cache(request: Request) -> ReadCache:
     """This process's cache of answers keyed by their version (``api.read_cache``)."""
     cache: ReadCache = request.app.state.read_cache
     return cache
@@ -124,7 +128,7 @@ def solve_slot(runner: RunnerDep, settings: SettingsDep) -> Iterator[None]:
         yield
 
 
-def counted_solve(request: Request, who: CurrentUser) -> Principal:
+async def counted_solve(request: Request, who: CurrentUser) -> Principal:
     """The caller, counted against the rate of solve requests (429 past it)."""
     rate: SolveRate = request.app.state.solve_rate
     rate.count(who.id)
@@ -149,7 +153,7 @@ class WaitlistAfterChange:
             self.tasks.add_task(retry_after_change, self.engine, self.settings, slots, self.retries)
 
 
-def after_change(
+async def after_change(
     request: Request,
     tasks: BackgroundTasks,
     engine: EngineDep,
@@ -180,10 +184,10 @@ def write_session(session: SessionDep, who: CurrentUser) -> Session:
 WriteSessionDep = Annotated[Session, Depends(write_session)]
 
 
-def require(*roles: str) -> Callable[[Principal], Principal]:
+def require(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits only ``roles`` (403 for any other authenticated caller)."""
 
-    def check(who: CurrentUser) -> Principal:
+    async def check(who: CurrentUser) -> Principal:
         return admit(who, roles)
 
     return check
@@ -211,7 +215,7 @@ CoordinatorOrManager = Annotated[Principal, Depends(require(*COORDINATORS_OR_MAN
 CoordinatorOrAnalyst = Annotated[Principal, Depends(require(*COORDINATORS_OR_ANALYSTS))]
 
 
-def page(
+async def page(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")] = DEFAULT_PAGE,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="rows skipped")] = 0,
 ) -> Page:
