@@ -22,6 +22,7 @@ from api.errors import ApiError, reader_translator
 from api.plan_jobs import JobRunner
 from api.read_cache import ReadCache
 from api.services.waitlist import Retries, retry_after_change
+from api.shelter_list import ListCaches
 from api.solve_slots import SolveRate
 from api.store import DEFAULT_PAGE, MAX_PAGE, Page
 from placement.i18n import LOCALES, Translator
@@ -73,7 +74,13 @@ async def get_read_cache(request: Request) -> ReadCache:
     return cache
 
 
+async def get_list_caches(request: Request) -> ListCaches:
+    """This process's caches of the shelter list (``api.shelter_list``)."""
+    return ListCaches(request.app.state.read_cache, request.app.state.shelter_views)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ListCachesDep = Annotated[ListCaches, Depends(get_list_caches)]
 ReadCacheDep = Annotated[ReadCache, Depends(get_read_cache)]
 ReaderDep = Annotated[Translator, Depends(get_reader)]
 EngineDep = Annotated[Engine, Depends(get_engine)]

@@ -37,6 +37,7 @@ from api.routes import (
     whatif,
 )
 from api.services.waitlist import Retries
+from api.shelter_list import MAX_VIEWS
 from api.solve_slots import SolveRate
 from api.timing import ServerTiming
 from api.web.app import install as install_web
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.state.solve_rate = SolveRate(settings.solve_requests_per_minute)
     app.state.waitlist_retries = Retries(settings.waitlist_after_change_seconds)
     app.state.read_cache = ReadCache()
+    app.state.shelter_views = ReadCache(MAX_VIEWS)
     errors.install(app)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)

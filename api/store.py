@@ -132,6 +132,11 @@ def shelters_version(session: Session, stale_before: datetime) -> tuple[Any, ...
     return tuple(row)
 
 
+def compromise_version(version: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The part of a ``shelters_version`` that stands for the compromise records."""
+    return version[-2:]
+
+
 def active_shelters(session: Session, only: Collection[str] | None = None) -> list[ShelterRow]:
     """Active shelters (``only`` these ids when given), in no particular order, for reading
     (``read_shelters``)."""

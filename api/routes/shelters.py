@@ -4,7 +4,6 @@ managers keep their own places current."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from pydantic import TypeAdapter
 from sqlmodel import Session
 
 from api.auth import Principal
@@ -15,14 +14,13 @@ from api.deps import (
     Coordinator,
     CoordinatorOrManager,
     CurrentUser,
+    ListCachesDep,
     PageDep,
-    ReadCacheDep,
     SessionDep,
     SettingsDep,
     SolveSlot,
     WriteSessionDep,
 )
-from api.read_cache import Entry
 from api.schemas import (
     CalendarIn,
     CompromisedIn,
@@ -39,9 +37,10 @@ from api.schemas import (
 from api.services import compromised, placements
 from api.services import shelters as service
 from api.services.shelters import Change
+from api.shelter_list import shelter_list
 from api.store import FIRST_PAGE, handles, visible_shelter
 from api.tables import ShelterRow
-from api.views import placements_out, replan_out, shelter_out, shelters_out
+from api.views import placements_out, replan_out, shelter_out
 from placement.models import Day
 
 router = APIRouter(prefix="/shelters")
@@ -56,34 +55,19 @@ def create_shelter(
     return shelter_out(session, row, who, settings)
 
 
-#: the list's answer, serialized once (the route returns it as bytes, often from the cache)
-SHELTER_LIST: TypeAdapter[list[ShelterOut | ShelterPublicOut]] = TypeAdapter(
-    list[ShelterOut | ShelterPublicOut]
-)
-
-
 @router.get("", response_model=list[ShelterOut | ShelterPublicOut], tags=["shelters"])
 def list_shelters(
     who: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    cache: ReadCacheDep,
+    caches: ListCachesDep,
     stale: bool | None = None,
     page: PageDep = FIRST_PAGE,
 ) -> Response:
     """Shelters: all for coordinators and analysts (analysts without locations); managers
     see their own. ``?stale=true``: only those whose places were not confirmed for
     ``PLACEMENT_STALE_AFTER_HOURS``."""
-    version = service.version(session, settings)
-    key = ("shelters", service.reader_view(who), stale, page.limit, page.offset)
-    entry = cache.get(key, version)
-    if entry is None:
-        rows = service.shelters(session, settings, who, stale, page)
-        body = SHELTER_LIST.dump_json(shelters_out(session, rows, who, settings), by_alias=True)
-        whole_list = stale is None and page.offset == 0 and len(rows) < page.limit
-        seen, detail = service.locations_seen(who, rows, every=whole_list)
-        entry = Entry(version, body, seen, detail)
-        cache.put(key, entry)
+    entry = shelter_list(session, settings, who, (stale, page), caches)
     service.audit_seen(session, who, entry.audited, entry.detail)
     return Response(entry.body, media_type="application/json")
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api import audit, store
@@ -34,6 +35,8 @@ from placement.geography import load_geography
 from placement.models import MAX_PLACES, Shelter
 from placement.problems import validation_problems as problem_messages
 from placement.text import message
+
+Q = TypeVar("Q", bound=Any)
 
 
 def checked_shelter(data: dict[str, Any], settings: Settings) -> Shelter:
@@ -60,15 +63,26 @@ def checked_shelter(data: dict[str, Any], settings: Settings) -> Shelter:
     return shelter
 
 
-def locations_seen(
-    who: Principal, rows: list[ShelterRow], every: bool = False
+def location_seen(who: Principal, row: ShelterRow) -> bool:
+    """True when ``who`` reads the location of this shelter in its view."""
+    return who.sees_location(row.id) and row.shelter.location is not None
+
+
+def seen_detail(
+    who: Principal, seen: tuple[str, ...], every: bool = False
 ) -> tuple[tuple[str, ...], str]:
-    """The shelters ``who`` sees the location of, and the detail to record; when ``every``
-    shelter was read (a coordinator's whole list), one id stands for all (``audit.EVERY``)."""
-    seen = tuple(r.id for r in rows if who.sees_location(r.id) and r.shelter.location)
+    """The audit record of the locations ``seen``: when ``every`` shelter was read (a
+    coordinator's whole list), one id stands for all (``audit.EVERY``)."""
     if every and who.role == "coordinator" and len(seen) > 1:
         return (audit.EVERY,), f"{len(seen)} shelters"
     return seen, ""
+
+
+def locations_seen(
+    who: Principal, rows: list[ShelterRow], every: bool = False
+) -> tuple[tuple[str, ...], str]:
+    """The shelters ``who`` sees the location of, and the detail to record (``seen_detail``)."""
+    return seen_detail(who, tuple(r.id for r in rows if location_seen(who, r)), every)
 
 
 def audit_seen(session: Session, who: Principal, seen: tuple[str, ...], detail: str) -> None:
@@ -119,18 +133,44 @@ def create_shelter(
     return row
 
 
-def shelters(
-    session: Session, settings: Settings, who: Principal, stale: bool | None, page: Page
-) -> list[ShelterRow]:
-    """Shelters ``who`` may see (managers: their own), by id, one page; only the stale ones
-    (or the fresh ones) when ``stale`` is given."""
-    query = select(ShelterRow).order_by(col(ShelterRow.id))
+def _listed(query: Q, settings: Settings, who: Principal, stale: bool | None) -> Q:
+    """``query`` over the shelter rows narrowed to those ``who`` may list (managers: their
+    own), only the stale ones (or the fresh ones) when ``stale`` is given, by id."""
+    query = query.order_by(col(ShelterRow.id))
     if who.role == "shelter_manager":
         query = query.where(col(ShelterRow.id).in_(who.shelters))
     if stale is not None:
         before = col(ShelterRow.capacity_updated_at) < stale_before(settings)
         query = query.where(before if stale else ~before)
-    return store.read_shelters(session, page.apply(query))
+    return query
+
+
+def shelters(
+    session: Session, settings: Settings, who: Principal, stale: bool | None, page: Page
+) -> list[ShelterRow]:
+    """Shelters ``who`` may see (managers: their own), by id, one page; only the stale ones
+    (or the fresh ones) when ``stale`` is given."""
+    return store.read_shelters(
+        session, page.apply(_listed(select(ShelterRow), settings, who, stale))
+    )
+
+
+#: what a shelter's view is computed from, besides its document and who reads it
+VIEW_COLUMNS: tuple[Any, ...] = (
+    ShelterRow.id,
+    ShelterRow.version,
+    ShelterRow.updated_at,
+    ShelterRow.capacity_updated_at,
+    ShelterRow.active,
+)
+
+
+def listed_versions(
+    session: Session, settings: Settings, who: Principal, stale: bool | None, page: Page
+) -> list[tuple[Any, ...]]:
+    """The ``VIEW_COLUMNS`` of the page ``shelters`` reads, without the rows themselves."""
+    query = _listed(sa_select(*VIEW_COLUMNS), settings, who, stale)
+    return [tuple(r) for r in session.connection().execute(page.apply(query)).all()]
 
 
 @dataclass(frozen=True)

@@ -133,3 +133,25 @@ def test_the_cache_answers_only_the_version_an_entry_was_computed_from() -> None
     assert cache.get("a", (1,)) is None and cache.get("c", (1,)) is not None
     with pytest.raises(ValueError, match="size"):
         ReadCache(size=0)
+
+
+def test_a_list_assembled_from_kept_views_is_the_list_built_afresh(
+    world: World, second_worker: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readers = ("coord", "analyst", "mgr_lyon")
+    for who in readers:  # each reader's views kept by the second worker
+        _shelters(second_worker, world, who)
+    views: ReadCache = second_worker.app.state.shelter_views  # type: ignore[attr-defined]
+    built: list[Any] = []
+    real_put = views.put
+    monkeypatch.setattr(views, "put", lambda key, entry: (built.append(key), real_put(key, entry)))
+    r = world.call("mgr_lyon", "PUT", "/shelters/S-LYON/availability", json={"capacity": 7})
+    assert r.status_code == 200, r.text
+    with TestClient(create_app(settings, run_migrations=False)) as fresh:
+        for who in readers:
+            kept = second_worker.get("/shelters", headers=world.as_(who))
+            afresh = fresh.get("/shelters", headers=world.as_(who))
+            assert kept.status_code == afresh.status_code == 200
+            assert kept.content == afresh.content  # the same bytes
+            assert b'"capacity":7' in kept.content
+    assert {shelter for _reader, shelter in built} == {"S-LYON"}  # only the changed one rebuilt
