@@ -439,3 +439,27 @@ def test_a_scenario_with_nobody_to_place_builds_an_empty_linear_model() -> None:
     scenario = generate_scenario(0, 5, seed=3)
     model = LinearModel(Context(scenario), build_units(Context(scenario)))
     assert model.n_columns == 0
+
+
+def test_a_level_shares_its_time_with_the_levels_left_not_with_the_cost_stage(monkeypatch):
+    # Regression (issue 13): a level's LP and CP-SAT got the time left divided by the
+    # stages left, the cost stage counted, so at 1,000 x 3,000 hard with T = 10 priority 3
+    # got 2.7 s where CP-SAT needs 2.8-3.4 s to prove it. Now the levels share the time
+    # left among themselves and the cost stage gets what they leave: the first level's LP
+    # gets 20 s / 5 levels = 4 s at most (it was 20 / 6 = 3.3 s).
+    import solver.cpsat
+
+    ctx, units = instance("60x150-seed1")
+    lin = LinearModel(ctx, units)
+    levels = sum(1 for p in LEVELS if lin.persons_at(p).any())
+    assert levels == 5  # this instance has persons at every level
+    limits: list[float] = []
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        limits.append(args[4])  # lp_proof(lin, c, active, incumbent, time_limit, pricing)
+        return lp_proof(*args, **kwargs)
+
+    monkeypatch.setattr(solver.cpsat, "lp_proof", recording)
+    result = solve_lexicographic(lin, SolveOptions(time_limit=20), {})
+    assert result.proven_optimal, result.stages
+    assert 20 / levels - 0.2 < limits[0] <= 20 / levels, limits
