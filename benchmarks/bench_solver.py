@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/bench_solver.py --sizes 10000x20000 --solvers flow,packing,cpsat
     .venv/bin/python benchmarks/bench_solver.py --solvers flow --cli --against ../main  # A/B
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --supply 100 --build
+    .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --family hard --cost-gap
 
 Each solver run happens in a fresh child process (this script with ``--child``), so peak
 memory is that run's own ``ru_maxrss`` (scenario generation included: it is measured too, as
@@ -261,6 +262,84 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     print(f"| total | {total:.2f} | | |")
 
 
+def cost_gap(size: str, args: argparse.Namespace, limit: float) -> None:
+    """Where the secondary cost's gap comes from, in this process: the lexicographic solve
+    with ``limit``, then the cost LP (the levels' rows kept) run to convergence with a long
+    limit, the LP solution's fractional columns by persons per copy, and CP-SAT on the
+    columns the LP's duals price best (the incumbent's and the LP solution's first), for
+    each size in ``--neighbourhoods`` (``--neighbourhood-seconds`` each). Tells a weak
+    bound (the converged LP below the solve's) from a poor plan (a neighbourhood finds a
+    cheaper one)."""
+    from collections import Counter
+
+    import numpy as np
+
+    from placement.context import Context
+    from placement.generate import generate_scenario
+    from solver.cpsat import _Lexicographic, solve_lexicographic
+    from solver.flow_bound import flow_bound
+    from solver.linear import LinearModel
+    from solver.lp import Pricing, lp_proof
+    from solver.options import SolveOptions
+    from solver.packing import first_plan, packing_allocation
+    from solver.units import build_units
+
+    arrivals, shelters = (int(x) for x in size.split("x"))
+    ctx = Context(generate_scenario(arrivals, shelters, **_shape(args)))
+    units = build_units(ctx)
+    lin = LinearModel(ctx, units)
+    started = time.perf_counter()
+    result = solve_lexicographic(
+        lin,
+        SolveOptions(time_limit=limit, workers=args.workers),
+        first_plan(ctx, units),
+        complete=lambda alloc: packing_allocation(ctx, units, alloc),
+        bound=flow_bound(ctx, units).cumulative,
+    )
+    x = lin.to_columns(result.allocation)
+    plan_cost = int(lin.col_cost @ x)
+    last = result.stages[-1]
+    solve_bound = -last.bound if last.stage.priority is None and last.bound is not None else None
+    print(f"{size} {args.family}, T = {limit:g} s ({time.perf_counter() - started:.1f} s), "
+          f"load {os.getloadavg()[0]:.1f}: levels proven {result.proven_levels()}, "
+          f"plan cost {plan_cost}, the solve's cost bound {solve_bound}", flush=True)  # fmt: skip
+    if last.stage.priority is None:
+        lin.truncate_rows(len(lin.row_kind) - 1)  # the cost stage's own row
+    c = -lin.col_cost
+    started = time.perf_counter()
+    proof = lp_proof(
+        lin, c, np.ones(lin.n_columns, dtype=bool), -plan_cost, args.lp_seconds,
+        Pricing(lin.cheapest(5) | (x > 0), 1000),
+    )  # fmt: skip
+    assert proof is not None
+    values = proof.values
+    fractional = np.flatnonzero((values > 1e-6) & (np.abs(values - np.round(values)) > 1e-6))
+    persons = np.array([sum(u.persons_by_priority.values()) for u in lin.unit_list])
+    by_persons = Counter(int(persons[lin.col_unit[j]]) for j in fractional)
+    print(f"cost LP to convergence: bound {-proof.bound:.0f} "
+          f"({time.perf_counter() - started:.1f} s, {int(proof.columns.sum())} columns), "
+          f"{len(fractional)} fractional columns, by persons per copy {dict(by_persons)}, "
+          f"gap plan-bound {(plan_cost + proof.bound) / plan_cost:.1%}", flush=True)  # fmt: skip
+    search = _Lexicographic(lin, SolveOptions(time_limit=10_000, workers=args.workers), None)
+    ranked = np.argsort(-proof.reduced, kind="stable")
+    first = (values > 1e-6) | (x > 0)
+    best = x
+    for wanted in (int(n) for n in args.neighbourhoods.split(",")):
+        chosen = first.copy()
+        chosen[ranked[~chosen[ranked]][: max(0, wanted - int(chosen.sum()))]] = True
+        started = time.perf_counter()
+        found = search._cpsat(chosen, c, best, args.neighbourhood_seconds)
+        if found is None:
+            print(f"neighbourhood of {int(chosen.sum())} columns: nothing found", flush=True)
+            continue
+        if int(c @ found.x) > int(c @ best):
+            best = found.x
+        print(f"neighbourhood of {int(chosen.sum())} columns: {found.text}, cost "
+              f"{-int(c @ found.x)}, no plan on these columns below {-found.bound} "
+              f"({time.perf_counter() - started:.1f} s, load {os.getloadavg()[0]:.1f})",
+              flush=True)  # fmt: skip
+
+
 def model_build(size: str, args: argparse.Namespace) -> None:
     """Time building the linear model (every plan rule's rows), twice, in this process."""
     from placement.context import Context
@@ -367,6 +446,16 @@ def solver_row(
             f"{'/'.join(map(str, cum))} | {gap} |")  # fmt: skip
 
 
+def in_process(size: str, args: argparse.Namespace) -> None:
+    """One of the modes measured in this process (``--build``, ``--cost-gap``, ``--phases``)."""
+    if args.build:
+        model_build(size, args)
+    elif args.cost_gap:
+        cost_gap(size, args, args.time_limit or 30.0)
+    else:
+        phases(size, args, args.time_limit or DEFAULT_LIMITS.get(int(size.split("x")[0]), 60.0))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100x300,300x1000", help="ARRIVALSxSHELTERS,...")
@@ -382,6 +471,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phases", action="store_true", help="time each CP-SAT phase instead")
     parser.add_argument("--build", action="store_true", help="time the linear model's build")
     parser.add_argument(
+        "--cost-gap", action="store_true", help="where the secondary cost's gap comes from"
+    )
+    parser.add_argument("--lp-seconds", type=float, default=120.0, help="--cost-gap: cost LP")
+    parser.add_argument("--neighbourhoods", default="4000,15000", help="--cost-gap: columns")
+    parser.add_argument("--neighbourhood-seconds", type=float, default=25.0)
+    parser.add_argument(
         "--against",
         help="another worktree (with its .venv): its CLI in the same run, row cli-against",
     )
@@ -393,14 +488,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(args)))
         return 0
 
-    if args.build:
+    if args.build or args.cost_gap or args.phases:
         for size in args.sizes.split(","):
-            model_build(size, args)
-        return 0
-    if args.phases:
-        for size in args.sizes.split(","):
-            limit = args.time_limit or DEFAULT_LIMITS.get(int(size.split("x")[0]), 60.0)
-            phases(size, args, limit)
+            in_process(size, args)
         return 0
     solvers = args.solvers.split(",") + (["cli"] if args.cli else [])
     load = os.getloadavg()[0]

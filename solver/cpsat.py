@@ -549,14 +549,17 @@ class _Lexicographic:
             if proof.proves(step.z) or (whole_next and not small):
                 break  # CP-SAT on every column in play follows (see stage): it sees these too
             support = in_play & (support | (step.x > 0))
-            seconds = (self.deadline - time.monotonic()) / stages_left  # a fair share
+            left = self.deadline - time.monotonic()
             if small:
-                seconds = min(seconds, self.options.support_time_limit)
+                seconds = min(left / stages_left, self.options.support_time_limit)
             else:
-                # half of it: neighbourhoods follow (see stage). At 1,000 x 3,000 standard,
-                # T = 10, level 1: with the whole share this solve on the LP's 9,086 columns
-                # ended at 334 in 6.6 s; with half, a neighbourhood then found 335 (proven)
-                seconds /= 2
+                # less than a fair share: neighbourhoods follow in the rest (see stage). At
+                # 1,000 x 3,000 standard, T = 10, level 1: with the whole share this solve on
+                # the LP's 9,086 columns ended at 334 in 6.6 s; with half, a neighbourhood
+                # then found 335 (proven); and with half at hard level 2, 200 instead of 201
+                # in one CLI run: one share more than the stages left, as before the levels'
+                # shares left out the cost stage
+                seconds = left / (stages_left + 1)
             found = self._cpsat(support, c, step.x, seconds)
             if found is not None and (support == in_play).all():
                 step.bound = _lowest(step.bound, found.bound)  # it saw every column in play
