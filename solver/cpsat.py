@@ -471,11 +471,7 @@ class _Lexicographic:
         trivial = int(np.maximum(c[in_play], 0) @ self.lin.col_ub[in_play])
         step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", trivial)
         if self.options.lp_fixing:
-            # the LP's time: a level's fair share (the LP is what proves a level); part of
-            # what is left for the cost stage, whose search for cheaper plans needs the rest
-            left = self.deadline - time.monotonic()
-            lp_seconds = left / stages_left if stage.priority else left * self.options.cost_lp_share
-            step, in_play = self._lp(c, relevant, step, stages_left, lp_seconds)
+            step, in_play = self._lp(stage, c, relevant, step, stages_left)
             if step.decided is Decided.LP_BOUND:
                 return step
         if step.decided is Decided.CPSAT_OPTIMAL:  # CP-SAT proved it on the LP's columns
@@ -511,16 +507,18 @@ class _Lexicographic:
         return step
 
     def _lp(
-        self,
-        c: np.ndarray,
-        relevant: np.ndarray,
-        step: _Step,
-        stages_left: int,
-        lp_seconds: float,
+        self, stage: Stage, c: np.ndarray, relevant: np.ndarray, step: _Step, stages_left: int
     ) -> tuple[_Step, np.ndarray]:
-        """The LP relaxation's bound and column fixing (in ``lp_seconds`` at most), the LP
-        solution rounded, and quick CP-SAT solves on the LP's columns; decided ``LP_BOUND``
-        when the bound proves the best plan found."""
+        """The LP relaxation's bound and column fixing, the LP solution rounded, and quick
+        CP-SAT solves on the LP's columns; decided ``LP_BOUND`` when the bound proves the
+        best plan found.
+
+        The LP's time: a level's fair share of the time left (the LP is what proves a
+        level); ``cost_lp_share`` of it for the cost stage, whose search for cheaper plans
+        needs the rest."""
+        cost = stage.priority is None
+        left = self.deadline - time.monotonic()
+        lp_seconds = left * self.options.cost_lp_share if cost else left / stages_left
         in_play = self.active & relevant
         start_columns = (step.x > 0) | self.support_before | self.cheapest
         pricing = Pricing(start_columns, self.pricing_rounds, self.options.lp_solver)
