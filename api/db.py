@@ -31,6 +31,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 from api.config import Settings
+from api.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,12 +78,52 @@ def make_engine(settings: Settings) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
+    database = engine.url.database
+    gate = (
+        WriteGate(database, settings.db_wait_seconds)
+        if database not in (None, "", ":memory:")
+        else None
+    )
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        reader = conn.get_execution_options().get(READ_ONLY, False)
-        conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        if gate is not None:
+            gate.acquire()
+            conn.info[GATE_HELD] = gate
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the gate is given back when it ends
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Any) -> None:
+        _end_writer(conn, commit=True)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Any) -> None:
+        _end_writer(conn, commit=False)
 
     return engine
+
+
+#: where a SQLite connection keeps the ``WriteGate`` its open transaction holds
+GATE_HELD = "placement_write_gate"
+
+
+def _end_writer(conn: Any, commit: bool) -> None:
+    """End the transaction that holds the write gate, then give the gate back: the next
+    writer then finds SQLite's lock free. A commit that fails here is left to SQLAlchemy's
+    own commit, which follows this event and reports the error as usual."""
+    gate = conn.info.pop(GATE_HELD, None)
+    if gate is None:
+        return
+    dbapi = conn.connection.dbapi_connection
+    try:
+        dbapi.commit() if commit else dbapi.rollback()
+    except sqlite3.Error as e:
+        log.info("ending a write transaction: %s (left to the caller)", e)
+    finally:
+        gate.release()
 
 
 def private_file(path: os.PathLike[str] | str) -> None:

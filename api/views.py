@@ -15,6 +15,7 @@ from sqlmodel import Session
 from api.auth import Principal
 from api.config import Settings
 from api.plan_options import JobOptions, PlanBasis
+from api.read_cache import Entry, ReadCache
 from api.schemas import (
     AlertOut,
     ArrivalOut,
@@ -272,10 +273,29 @@ def stale_note(job: PlanJob, plan: Plan | None) -> StaleNote:
     )
 
 
+#: plans read from their jobs, in a reader's language, kept per process (``job_plan``)
+PLANS = ReadCache(size=16)
+
+
+def job_plan(job: PlanJob, t: Translator = ENGLISH) -> Plan | None:
+    """The job's plan with its reasons in ``t``'s language (None before it is done), parsed
+    once per process and language: a job's result is written once, when it finishes, so the
+    plan is kept under its job, language and finishing time. Not to be changed: shared."""
+    if not job.result:
+        return None
+    key, version = (job.id, t.domain, t.locale), job.finished_at
+    kept = PLANS.get(key, version)
+    if kept is None:
+        kept = Entry(version, Plan.model_validate(job.result).localized(t))
+        PLANS.put(key, kept)
+    plan: Plan = kept.body
+    return plan
+
+
 def job_out(job: PlanJob, with_result: bool = True, t: Translator = ENGLISH) -> PlanJobOut:
     """A job as coordinators see it (the plan's reasons and relaxations in ``t``'s language);
     with its result, the shelters it uses that were marked compromised."""
-    plan = Plan.model_validate(job.result).localized(t) if with_result and job.result else None
+    plan = job_plan(job, t) if with_result else None
     notes = plan_compromise_notes(object_session(job), plan)  # type: ignore[arg-type]
     return PlanJobOut(
         compromised_shelters=[n for sid in sorted(notes) for n in notes[sid]],
