@@ -336,5 +336,5 @@ def handles(session: Session, ids: Sequence[int | None] | set[int | None]) -> di
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
-    rows = session.exec(select(User).where(col(User.id).in_(wanted))).all()
-    return {u.id: u.handle for u in rows if u.id is not None}
+    rows = session.exec(select(User.id, User.handle).where(col(User.id).in_(wanted))).all()
+    return {i: h for i, h in rows if i is not None}
