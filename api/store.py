@@ -137,6 +137,19 @@ def compromise_version(version: tuple[Any, ...]) -> tuple[Any, ...]:
     return version[-2:]
 
 
+def active_shelter_versions(
+    session: Session, only: Collection[str] | None = None
+) -> list[tuple[str, int, datetime]]:
+    """The id, version and last change of each active shelter (``only`` these when given),
+    without the rows: what an entry kept per shelter is keyed by."""
+    query = sa_select(
+        col(ShelterRow.id), col(ShelterRow.version), col(ShelterRow.updated_at)
+    ).where(col(ShelterRow.active))
+    if only is not None:
+        query = query.where(col(ShelterRow.id).in_(list(only)))
+    return [(i, v, u) for i, v, u in session.connection().execute(query).all()]
+
+
 def active_shelters(session: Session, only: Collection[str] | None = None) -> list[ShelterRow]:
     """Active shelters (``only`` these ids when given), in no particular order, for reading
     (``read_shelters``)."""

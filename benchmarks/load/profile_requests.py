@@ -166,7 +166,7 @@ def stored_bytes(engine: Any, job_id: str) -> None:
         row = conn.execute(text("SELECT * FROM plan_jobs WHERE id = :id"), {"id": job_id})
         values = row.mappings().one()
     sizes = {
-        k: len(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))
+        k: len(v if isinstance(v, str) else json.dumps(v, separators=(",", ":"), default=str))
         for k, v in values.items()
         if v is not None and not isinstance(v, int | float)
     }

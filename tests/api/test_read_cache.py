@@ -141,7 +141,7 @@ def test_a_list_assembled_from_kept_views_is_the_list_built_afresh(
     readers = ("coord", "analyst", "mgr_lyon")
     for who in readers:  # each reader's views kept by the second worker
         _shelters(second_worker, world, who)
-    views: ReadCache = second_worker.app.state.shelter_views  # type: ignore[attr-defined]
+    views: ReadCache = second_worker.app.state.shelter_caches.per_shelter  # type: ignore[attr-defined]
     built: list[Any] = []
     real_put = views.put
     monkeypatch.setattr(views, "put", lambda key, entry: (built.append(key), real_put(key, entry)))
