@@ -15,8 +15,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from api import audit, store
@@ -145,10 +147,22 @@ def request_plan(
 
 
 # --- follow, cancel ---------------------------------------------------------------------
+#: what a list of plan jobs leaves unread: the plans and the versions they were solved
+#: with (a plan of 500 shelters is 66 KB of JSON; twenty of them were parsed for each list)
+UNLISTED: tuple[Any, ...] = (
+    PlanJob.result,
+    PlanJob.shelter_versions,
+    PlanJob.arrival_versions,
+    PlanJob.basis,
+)
+
+
 def plan_jobs(session: Session, page: Page) -> list[PlanJob]:
-    """Plan jobs, newest first, one page."""
+    """Plan jobs, newest first, one page, without their plans (``UNLISTED``: not to be
+    read from these rows)."""
     query = select(PlanJob).order_by(col(PlanJob.created_at).desc(), col(PlanJob.id))
-    return list(session.exec(page.apply(query)).all())
+    unread: list[Any] = [defer(c) for c in UNLISTED]
+    return list(session.exec(page.apply(query).options(*unread)).all())
 
 
 def read_plan(session: Session, plan_id: str, who: Principal) -> PlanJob:
