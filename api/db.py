@@ -4,7 +4,8 @@ Reads do not take the write lock. A session on ``reading(engine)`` begins its tr
 in SQLite's default (deferred) mode: in WAL mode any number of them read alongside the one
 writer. Every other transaction on SQLite starts with ``BEGIN IMMEDIATE``: it takes the
 write lock at once, so two API worker processes can never interleave a capacity check and a
-write; a request session that writes calls ``begin_write`` first. On PostgreSQL the writers
+write; a request session that writes calls ``begin_write`` first, and writers queue for
+their turn on a ``api.write_gate.WriteGate`` rather than polling SQLite's lock. On PostgreSQL the writers
 that touch places lock the shelter rows (``SELECT ... FOR UPDATE``, in id order) before
 they read anything, and deadlocks or serialization failures are retried.
 
@@ -79,11 +80,10 @@ def make_engine(settings: Settings) -> Engine:
         cur.close()
 
     database = engine.url.database
-    gate = (
-        WriteGate(database, settings.db_wait_seconds)
-        if database not in (None, "", ":memory:")
-        else None
-    )
+    gate = None
+    if database not in (None, "", ":memory:"):
+        gate = WriteGate(database, settings.db_wait_seconds)
+        _give_back_on_end(engine)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -95,6 +95,13 @@ def make_engine(settings: Settings) -> Engine:
             conn.info[GATE_HELD] = gate
         conn.exec_driver_sql("BEGIN IMMEDIATE")  # the gate is given back when it ends
 
+    return engine
+
+
+def _give_back_on_end(engine: Engine) -> None:
+    """The write gate a transaction holds is given back when it ends: committed, rolled
+    back, or its connection given back to the pool or dropped without either."""
+
     @event.listens_for(engine, "commit")
     def _on_commit(conn: Any) -> None:
         _end_writer(conn, commit=True)
@@ -103,7 +110,12 @@ def make_engine(settings: Settings) -> Engine:
     def _on_rollback(conn: Any) -> None:
         _end_writer(conn, commit=False)
 
-    return engine
+    @event.listens_for(engine.pool, "checkin")
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_release(_dbapi_connection: Any, record: Any, *_exception: Any) -> None:
+        held = record.info.pop(GATE_HELD, None)
+        if held is not None:
+            held.release()
 
 
 #: where a SQLite connection keeps the ``WriteGate`` its open transaction holds

@@ -177,3 +177,18 @@ def test_a_write_waits_for_another_process_turn_then_answers_503(
     code, _, r = _timed(client, "PUT", url, json=body, headers=h["mgr"])
     assert code == 200, r.text
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+
+
+def test_a_connection_dropped_in_a_write_does_not_keep_the_write_gate(
+    sqlite_world: dict[str, Any],
+) -> None:
+    client, h = sqlite_world["client"], sqlite_world["headers"]
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    conn = engine.connect()
+    conn.begin()  # a writer takes the gate (BEGIN IMMEDIATE) ...
+    conn.invalidate()  # ... and its connection is dropped, its transaction never ended
+    code, took, r = _timed(
+        client, "PUT", "/shelters/S-00/availability", json={"capacity": 5}, headers=h["mgr"]
+    )
+    assert code == 200, r.text
+    assert took < WAIT, took
