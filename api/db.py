@@ -5,9 +5,10 @@ in SQLite's default (deferred) mode: in WAL mode any number of them read alongsi
 writer. Every other transaction on SQLite starts with ``BEGIN IMMEDIATE``: it takes the
 write lock at once, so two API worker processes can never interleave a capacity check and a
 write; a request session that writes calls ``begin_write`` first, and writers queue for
-their turn on a ``api.write_gate.WriteGate`` rather than polling SQLite's lock. On PostgreSQL the writers
-that touch places lock the shelter rows (``SELECT ... FOR UPDATE``, in id order) before
-they read anything, and deadlocks or serialization failures are retried.
+their turn on an ``api.write_gate.WriteGate`` rather than polling SQLite's lock. On
+PostgreSQL the writers that touch places lock the shelter rows (``SELECT ... FOR UPDATE``,
+in id order) before they read anything, and deadlocks or serialization failures are
+retried.
 
 No request waits for the database longer than ``Settings.db_wait_seconds``: SQLite's busy
 timeout, PostgreSQL's ``lock_timeout`` and the connection pool's timeout are all set to it,
