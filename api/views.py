@@ -15,7 +15,6 @@ from sqlmodel import Session
 from api.auth import Principal
 from api.config import Settings
 from api.plan_options import JobOptions, PlanBasis
-from api.read_cache import Entry, ReadCache
 from api.schemas import (
     AlertOut,
     ArrivalOut,
@@ -35,6 +34,7 @@ from api.schemas import (
 from api.services.alerts import alert_detail
 from api.services.capacity import is_stale
 from api.services.compromised import compromises_of
+from api.services.planning import job_plan
 from api.services.replanning import Outcome
 from api.store import handles
 from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow
@@ -271,25 +271,6 @@ def stale_note(job: PlanJob, plan: Plan | None) -> StaleNote:
     return StaleNote(
         policy=basis.policy.stale_capacity, stale_shelters=stale, placed_in_stale=placed
     )
-
-
-#: plans read from their jobs, in a reader's language, kept per process (``job_plan``)
-PLANS = ReadCache(size=16)
-
-
-def job_plan(job: PlanJob, t: Translator = ENGLISH) -> Plan | None:
-    """The job's plan with its reasons in ``t``'s language (None before it is done), parsed
-    once per process and language: a job's result is written once, when it finishes, so the
-    plan is kept under its job, language and finishing time. Not to be changed: shared."""
-    if not job.result:
-        return None
-    key, version = (job.id, t.domain, t.locale), job.finished_at
-    kept = PLANS.get(key, version)
-    if kept is None:
-        kept = Entry(version, Plan.model_validate(job.result).localized(t))
-        PLANS.put(key, kept)
-    plan: Plan = kept.body
-    return plan
 
 
 def job_out(job: PlanJob, with_result: bool = True, t: Translator = ENGLISH) -> PlanJobOut:

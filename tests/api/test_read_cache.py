@@ -160,8 +160,8 @@ def test_a_list_assembled_from_kept_views_is_the_list_built_afresh(
 def test_a_done_plan_is_parsed_once_per_language_and_again_when_its_job_changes() -> None:
     from datetime import UTC, datetime
 
+    from api.services.planning import job_plan
     from api.tables import PlanJob
-    from api.views import job_plan
     from placement.i18n import translator
 
     plan = {
