@@ -12,8 +12,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
@@ -227,28 +228,48 @@ class Authenticated:
 def authenticate(session: Session, token: str) -> Authenticated | None:
     """The principal that ``token`` belongs to, or None (unknown, revoked, expired, or a
     deactivated user); with the token's id when its last use was noted more than
-    ``LAST_USED_EVERY`` ago (``note_use`` records it, after the answer)."""
+    ``LAST_USED_EVERY`` ago (``note_use`` records it, after the answer). One query: the
+    token, its user and the shelters they manage."""
     found = session.exec(
-        select(Token, User)
+        select(Token, User, managed_shelters())
         .join(User, col(Token.user_id) == col(User.id))
         .where(Token.token_hash == hash_token(token))
     ).first()
     now = utcnow()
-    if found is None or not usable(*found, now):
+    if found is None or not usable(found[0], found[1], now):
         return None
-    row, user = found
+    row, user, managed = found
     due = row.last_used_at is None or now - aware(row.last_used_at) > LAST_USED_EVERY
-    return Authenticated(principal_of(session, user), row.id if due else None)
+    return Authenticated(principal_from(user, managed), row.id if due else None)
+
+
+#: how the ids of a user's shelters are joined in ``managed_shelters`` (ids have no comma)
+_SHELTER_SEPARATOR = ","
+
+
+def managed_shelters() -> Any:
+    """A column of a query over ``User``: the ids of the shelters the user manages, joined
+    (``principal_from`` splits them)."""
+    return (
+        select(func.aggregate_strings(col(UserShelter.shelter_id), _SHELTER_SEPARATOR))
+        .where(col(UserShelter.user_id) == col(User.id))
+        .scalar_subquery()
+    )
+
+
+def principal_from(user: User, managed: str | None) -> Principal:
+    """The principal of an authenticated user (``managed``: ``managed_shelters``): the same
+    for a bearer token and a web session (``api.web.sessions``), so both paths meet the same
+    role rules."""
+    assert user.id is not None
+    shelters = frozenset(managed.split(_SHELTER_SEPARATOR)) if managed else frozenset()
+    return Principal(id=user.id, handle=user.handle, role=user.role, shelters=shelters)
 
 
 def principal_of(session: Session, user: User) -> Principal:
-    """The principal of an authenticated user: the same for a bearer token and a web
-    session (``api.web.sessions``), so both paths meet the same role rules."""
-    assert user.id is not None
-    shelters = frozenset(
-        session.exec(select(UserShelter.shelter_id).where(UserShelter.user_id == user.id))
-    )
-    return Principal(id=user.id, handle=user.handle, role=user.role, shelters=shelters)
+    """The principal of ``user``, their shelters read now (``principal_from``)."""
+    managed = session.exec(select(managed_shelters()).where(col(User.id) == user.id)).one()
+    return principal_from(user, managed)
 
 
 def note_use(engine: Engine, token_id: int) -> None:

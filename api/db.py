@@ -4,9 +4,11 @@ Reads do not take the write lock. A session on ``reading(engine)`` begins its tr
 in SQLite's default (deferred) mode: in WAL mode any number of them read alongside the one
 writer. Every other transaction on SQLite starts with ``BEGIN IMMEDIATE``: it takes the
 write lock at once, so two API worker processes can never interleave a capacity check and a
-write; a request session that writes calls ``begin_write`` first. On PostgreSQL the writers
-that touch places lock the shelter rows (``SELECT ... FOR UPDATE``, in id order) before
-they read anything, and deadlocks or serialization failures are retried.
+write; a request session that writes calls ``begin_write`` first, and writers queue for
+their turn on an ``api.write_gate.WriteGate`` rather than polling SQLite's lock. On
+PostgreSQL the writers that touch places lock the shelter rows (``SELECT ... FOR UPDATE``,
+in id order) before they read anything, and deadlocks or serialization failures are
+retried.
 
 No request waits for the database longer than ``Settings.db_wait_seconds``: SQLite's busy
 timeout, PostgreSQL's ``lock_timeout`` and the connection pool's timeout are all set to it,
@@ -31,6 +33,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 from api.config import Settings
+from api.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,12 +80,63 @@ def make_engine(settings: Settings) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
+    database = engine.url.database
+    gate = None
+    if database not in (None, "", ":memory:"):
+        gate = WriteGate(database, settings.db_wait_seconds)
+        _give_back_on_end(engine)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        reader = conn.get_execution_options().get(READ_ONLY, False)
-        conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        if gate is not None:
+            gate.acquire()
+            conn.info[GATE_HELD] = gate
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the gate is given back when it ends
 
     return engine
+
+
+def _give_back_on_end(engine: Engine) -> None:
+    """The write gate a transaction holds is given back when it ends: committed, rolled
+    back, or its connection given back to the pool or dropped without either."""
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Any) -> None:
+        _end_writer(conn, commit=True)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Any) -> None:
+        _end_writer(conn, commit=False)
+
+    @event.listens_for(engine.pool, "checkin")
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_release(_dbapi_connection: Any, record: Any, *_exception: Any) -> None:
+        held = record.info.pop(GATE_HELD, None)
+        if held is not None:
+            held.release()
+
+
+#: where a SQLite connection keeps the ``WriteGate`` its open transaction holds
+GATE_HELD = "placement_write_gate"
+
+
+def _end_writer(conn: Any, commit: bool) -> None:
+    """End the transaction that holds the write gate, then give the gate back: the next
+    writer then finds SQLite's lock free. A commit that fails here is left to SQLAlchemy's
+    own commit, which follows this event and reports the error as usual."""
+    gate = conn.info.pop(GATE_HELD, None)
+    if gate is None:
+        return
+    dbapi = conn.connection.dbapi_connection
+    try:
+        dbapi.commit() if commit else dbapi.rollback()
+    except sqlite3.Error as e:
+        log.info("ending a write transaction: %s (left to the caller)", e)
+    finally:
+        gate.release()
 
 
 def private_file(path: os.PathLike[str] | str) -> None:

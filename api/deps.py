@@ -20,9 +20,8 @@ from api.config import Settings
 from api.db import begin_write, request_session
 from api.errors import ApiError, reader_translator
 from api.plan_jobs import JobRunner
-from api.read_cache import ReadCache
+from api.read_cache import ShelterCaches
 from api.services.waitlist import Retries, retry_after_change
-from api.shelter_list import ListCaches
 from api.solve_slots import SolveRate
 from api.store import DEFAULT_PAGE, MAX_PAGE, Page
 from placement.i18n import LOCALES, Translator
@@ -68,20 +67,14 @@ async def get_reader(
     return reader_translator(request)
 
 
-async def get_read_cache(request: Request) -> ReadCache:
-    """This process's cache of answers keyed by their version (``api.read_cache``)."""
-    cache: ReadCache = request.app.state.read_cache
-    return cache
-
-
-async def get_list_caches(request: Request) -> ListCaches:
-    """This process's caches of the shelter list (``api.shelter_list``)."""
-    return ListCaches(request.app.state.read_cache, request.app.state.shelter_views)
+async def get_shelter_caches(request: Request) -> ShelterCaches:
+    """This process's caches of what is read of the shelters (``api.read_cache``)."""
+    caches: ShelterCaches = request.app.state.shelter_caches
+    return caches
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-ListCachesDep = Annotated[ListCaches, Depends(get_list_caches)]
-ReadCacheDep = Annotated[ReadCache, Depends(get_read_cache)]
+ShelterCachesDep = Annotated[ShelterCaches, Depends(get_shelter_caches)]
 ReaderDep = Annotated[Translator, Depends(get_reader)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]

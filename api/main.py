@@ -18,7 +18,7 @@ from api import errors, openapi
 from api.config import Settings
 from api.db import make_engine, migrate
 from api.plan_jobs import JobRunner
-from api.read_cache import ReadCache
+from api.read_cache import ShelterCaches
 from api.routes import (
     alerts,
     arrivals,
@@ -37,7 +37,6 @@ from api.routes import (
     whatif,
 )
 from api.services.waitlist import Retries
-from api.shelter_list import MAX_VIEWS
 from api.solve_slots import SolveRate
 from api.timing import ServerTiming
 from api.web.app import install as install_web
@@ -78,8 +77,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.state.runner = runner
     app.state.solve_rate = SolveRate(settings.solve_requests_per_minute)
     app.state.waitlist_retries = Retries(settings.waitlist_after_change_seconds)
-    app.state.read_cache = ReadCache()
-    app.state.shelter_views = ReadCache(MAX_VIEWS)
+    app.state.shelter_caches = ShelterCaches.new()
     errors.install(app)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)

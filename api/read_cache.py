@@ -62,3 +62,23 @@ class ReadCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
+
+
+#: entries of one shelter kept per process (its views for a few kinds of reader, its places
+#: tonight; times the shelters of a national network)
+MAX_PER_SHELTER = 16_384
+
+
+@dataclass(frozen=True)
+class ShelterCaches:
+    """A process's caches of what is read of the shelters: whole answers (keyed by reader
+    and query, at the shelters' version: ``MAX_ENTRIES``) and entries of one shelter each
+    (keyed by the shelter, at its own version: ``MAX_PER_SHELTER``)."""
+
+    answers: ReadCache
+    per_shelter: ReadCache
+
+    @classmethod
+    def new(cls) -> ShelterCaches:
+        """Empty caches of the usual sizes."""
+        return cls(ReadCache(), ReadCache(MAX_PER_SHELTER))

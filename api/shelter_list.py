@@ -13,7 +13,6 @@ whole list at once.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +22,7 @@ from sqlmodel import Session, col, select
 from api import store
 from api.auth import Principal
 from api.config import Settings
-from api.read_cache import Entry, ReadCache
+from api.read_cache import Entry, ReadCache, ShelterCaches
 from api.schemas import ShelterOut, ShelterPublicOut
 from api.services import shelters as service
 from api.services.capacity import stale_before
@@ -36,9 +35,6 @@ SHELTER_VIEW: TypeAdapter[ShelterOut | ShelterPublicOut] = TypeAdapter(
     ShelterOut | ShelterPublicOut
 )
 
-#: views kept per process (a few kinds of reader times the shelters of a national network)
-MAX_VIEWS = 16_384
-
 
 def _version(columns: Sequence[Any], before: datetime, compromise: Hashable) -> Hashable:
     _id, version, updated_at, capacity_updated_at, active = columns
@@ -46,21 +42,12 @@ def _version(columns: Sequence[Any], before: datetime, compromise: Hashable) -> 
     return (version, updated_at, capacity_updated_at, active, stale, compromise)
 
 
-@dataclass(frozen=True)
-class ListCaches:
-    """A process's caches of the list: whole answers (keyed by reader and query, at the
-    shelters' version) and single shelters' views."""
-
-    answers: ReadCache
-    views: ReadCache
-
-
 def shelter_list(
     session: Session,
     settings: Settings,
     who: Principal,
     query: tuple[bool | None, Page],
-    caches: ListCaches,
+    caches: ShelterCaches,
 ) -> Entry:
     """The list ``who`` reads (``query``: the stale filter and the page) as JSON bytes, with
     the locations it shows (``Entry.audited``, ``Entry.detail``): the cached answer while the
@@ -70,7 +57,7 @@ def shelter_list(
     entry = caches.answers.get(key, version)
     if entry is None:
         compromise = store.compromise_version(version)
-        built = assemble(session, settings, who, query, (caches.views, compromise))
+        built = assemble(session, settings, who, query, (caches.per_shelter, compromise))
         entry = Entry(version, built.body, built.audited, built.detail)
         caches.answers.put(key, entry)
     return entry

@@ -137,6 +137,19 @@ def compromise_version(version: tuple[Any, ...]) -> tuple[Any, ...]:
     return version[-2:]
 
 
+def active_shelter_versions(
+    session: Session, only: Collection[str] | None = None
+) -> list[tuple[str, int, datetime]]:
+    """The id, version and last change of each active shelter (``only`` these when given),
+    without the rows: what an entry kept per shelter is keyed by."""
+    query = sa_select(
+        col(ShelterRow.id), col(ShelterRow.version), col(ShelterRow.updated_at)
+    ).where(col(ShelterRow.active))
+    if only is not None:
+        query = query.where(col(ShelterRow.id).in_(list(only)))
+    return [(i, v, u) for i, v, u in session.connection().execute(query).all()]
+
+
 def active_shelters(session: Session, only: Collection[str] | None = None) -> list[ShelterRow]:
     """Active shelters (``only`` these ids when given), in no particular order, for reading
     (``read_shelters``)."""
@@ -336,5 +349,5 @@ def handles(session: Session, ids: Sequence[int | None] | set[int | None]) -> di
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
-    rows = session.exec(select(User).where(col(User.id).in_(wanted))).all()
-    return {u.id: u.handle for u in rows if u.id is not None}
+    rows = session.exec(select(User.id, User.handle).where(col(User.id).in_(wanted))).all()
+    return {i: h for i, h in rows if i is not None}

@@ -34,6 +34,7 @@ from api.schemas import (
 from api.services.alerts import alert_detail
 from api.services.capacity import is_stale
 from api.services.compromised import compromises_of
+from api.services.planning import job_plan
 from api.services.replanning import Outcome
 from api.store import handles
 from api.tables import Alert, ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow
@@ -275,7 +276,7 @@ def stale_note(job: PlanJob, plan: Plan | None) -> StaleNote:
 def job_out(job: PlanJob, with_result: bool = True, t: Translator = ENGLISH) -> PlanJobOut:
     """A job as coordinators see it (the plan's reasons and relaxations in ``t``'s language);
     with its result, the shelters it uses that were marked compromised."""
-    plan = Plan.model_validate(job.result).localized(t) if with_result and job.result else None
+    plan = job_plan(job, t) if with_result else None
     notes = plan_compromise_notes(object_session(job), plan)  # type: ignore[arg-type]
     return PlanJobOut(
         compromised_shelters=[n for sid in sorted(notes) for n in notes[sid]],

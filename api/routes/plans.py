@@ -50,7 +50,7 @@ def list_plans(
 def read_plan(plan_id: str, who: Coordinator, session: SessionDep, t: ReaderDep) -> PlanJobOut:
     """The job's status, then its plan with the engine's explanations (in the language of
     ``?lang=`` or ``Accept-Language``; English by default)."""
-    return job_out(planning.read_plan(session, plan_id, who), t=t)
+    return job_out(planning.read_plan(session, plan_id, who, t), t=t)
 
 
 @router.delete("/{plan_id}", status_code=status.HTTP_202_ACCEPTED)

@@ -14,10 +14,10 @@ from api.deps import (
     Coordinator,
     CoordinatorOrManager,
     CurrentUser,
-    ListCachesDep,
     PageDep,
     SessionDep,
     SettingsDep,
+    ShelterCachesDep,
     SolveSlot,
     WriteSessionDep,
 )
@@ -60,7 +60,7 @@ def list_shelters(
     who: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    caches: ListCachesDep,
+    caches: ShelterCachesDep,
     stale: bool | None = None,
     page: PageDep = FIRST_PAGE,
 ) -> Response:

@@ -15,18 +15,21 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from api import audit, store
 from api.auth import Principal
 from api.config import Settings
 from api.db import begin_write, write
-from api.domain_errors import Conflict, Invalid
+from api.domain_errors import Conflict, Invalid, NotFound
 from api.domain_errors import state as now
 from api.plan_jobs import ACTIVE, JobRunner
 from api.plan_options import JobOptions, PlanBasis, check_size, time_limit
+from api.read_cache import Entry, ReadCache
 from api.schemas import PlanIn
 from api.services.capacity import capacity_problems, held_stays, is_stale, remaining
 from api.services.holds import end_hold
@@ -34,10 +37,11 @@ from api.services.replanning import proposal_deadlines, put_on_waiting_list
 from api.services.scenarios import Horizon, build_scenario
 from api.store import Page, Stay
 from api.tables import ArrivalRow, Hold, Operation, PlacementRow, PlanJob, ShelterRow, aware, utcnow
+from placement.i18n import Translator
 from placement.loading import ScenarioError
 from placement.models import Scenario
 from placement.plan import Plan
-from placement.text import Text, message
+from placement.text import ENGLISH, Text, message
 
 
 # --- request ----------------------------------------------------------------------------
@@ -145,16 +149,55 @@ def request_plan(
 
 
 # --- follow, cancel ---------------------------------------------------------------------
+#: plans read from their jobs, in a reader's language, kept per process (``job_plan``)
+PLANS = ReadCache(size=16)
+
+
+def job_plan(job: PlanJob, t: Translator = ENGLISH) -> Plan | None:
+    """The job's plan with its reasons in ``t``'s language (None without one), parsed once
+    per process and language: a job's result is written once, with its finishing time, so
+    the plan is kept under its job, language and finishing time, and the result column is
+    read only when it is not kept (a row read with it deferred: ``read_plan``). Not to be
+    changed: shared."""
+    if job.finished_at is None:
+        return None
+    key, version = (job.id, t.domain, t.locale), job.finished_at
+    kept = PLANS.get(key, version)
+    if kept is None:
+        result = job.result
+        kept = Entry(version, Plan.model_validate(result).localized(t) if result else None)
+        PLANS.put(key, kept)
+    plan: Plan | None = kept.body
+    return plan
+
+
+#: what a list of plan jobs leaves unread: the plans and the versions they were solved
+#: with (a plan of 500 shelters is 66 KB of JSON; twenty of them were parsed for each list)
+UNLISTED: tuple[Any, ...] = (
+    PlanJob.result,
+    PlanJob.shelter_versions,
+    PlanJob.arrival_versions,
+    PlanJob.basis,
+)
+
+
 def plan_jobs(session: Session, page: Page) -> list[PlanJob]:
-    """Plan jobs, newest first, one page."""
+    """Plan jobs, newest first, one page, without their plans (``UNLISTED``: not to be
+    read from these rows)."""
     query = select(PlanJob).order_by(col(PlanJob.created_at).desc(), col(PlanJob.id))
-    return list(session.exec(page.apply(query)).all())
+    unread: list[Any] = [defer(c) for c in UNLISTED]
+    return list(session.exec(page.apply(query).options(*unread)).all())
 
 
-def read_plan(session: Session, plan_id: str, who: Principal) -> PlanJob:
-    """The job; reading a result (case data) is audited."""
-    job = store.get_plan_job(session, plan_id)
-    if job.result:
+def read_plan(session: Session, plan_id: str, who: Principal, t: Translator = ENGLISH) -> PlanJob:
+    """The job, its plan kept in ``t``'s language (``job_plan``: the 66 KB result of a plan
+    of 500 shelters is read and parsed once per process); reading a plan (case data) is
+    audited."""
+    result: Any = PlanJob.result  # the column attribute (typed as its value by SQLModel)
+    job = session.get(PlanJob, plan_id, options=[defer(result)])
+    if job is None:
+        raise NotFound("plan")
+    if job_plan(job, t) is not None:
         audit.record_reads(session, who, "plan", [job.id])
     return job
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from api import store
 from api.auth import Principal
 from api.config import Settings
-from api.read_cache import Entry, ReadCache
+from api.read_cache import MAX_PER_SHELTER, Entry, ReadCache
 from api.schemas import StatsOut
-from api.services.capacity import remaining, stale_before
+from api.services.capacity import remaining
 from api.tables import ArrivalRow, Operation, PlacementRow, ShelterRow
 from placement.models import Shelter
 
@@ -25,18 +26,23 @@ def _places_tonight(shelters: list[Shelter], tonight: date) -> int:
 def _places_by_shelter(
     session: Session, reading: Reading, only: frozenset[str] | None, tonight: date
 ) -> dict[str, int]:
-    """Each active shelter's places tonight (``only`` these when given), from the cache
-    while the shelters' version is the same (``api.read_cache``)."""
-    settings, cache = reading.settings, reading.cache
-    version = (store.shelters_version(session, stale_before(settings)), tonight)
-    key = ("places tonight", only)
-    entry = cache.get(key, version)
-    if entry is None:
-        rows = store.active_shelters(session, only)
-        places = {r.id: _places_tonight([r.shelter], tonight) for r in rows}
-        entry = Entry(version, places)
-        cache.put(key, entry)
-    return dict(entry.body)
+    """Each active shelter's places tonight (``only`` these when given): kept per shelter in
+    ``reading.cache`` under its version and tonight's date (``api.read_cache``), so that a
+    capacity update makes one shelter read again, not all."""
+    cache = reading.cache
+    places: dict[str, int] = {}
+    missing: list[str] = []
+    for shelter_id, version, updated_at in store.active_shelter_versions(session, only):
+        entry = cache.get(("places tonight", shelter_id), (version, updated_at, tonight))
+        if entry is None:
+            missing.append(shelter_id)
+        else:
+            places[shelter_id] = entry.body
+    for row in store.active_shelters(session, missing) if missing else ():
+        n = _places_tonight([row.shelter], tonight)
+        cache.put(("places tonight", row.id), Entry((row.version, row.updated_at, tonight), n))
+        places[row.id] = n
+    return places
 
 
 def _free_tonight(
@@ -62,24 +68,20 @@ class Reading:
     """The settings, and the cache of the places by shelter (a fresh one: computed afresh)."""
 
     settings: Settings
-    cache: ReadCache = field(default_factory=ReadCache)
+    cache: ReadCache = field(default_factory=lambda: ReadCache(MAX_PER_SHELTER))
 
 
 def stats(
     session: Session, settings: Settings, who: Principal, cache: ReadCache | None = None
 ) -> StatsOut:
-    """Counts for the whole network (managers: for their own shelters): one query per
-    figure; each shelter's places tonight are kept in ``cache`` while the shelters' version
-    stays the same, and only the shelters someone occupies tonight are read."""
+    """Counts for the whole network (managers: for their own shelters): the counts in one
+    query; each shelter's places tonight kept in ``cache`` under its version, and only the
+    shelters someone occupies tonight are read."""
     is_manager = who.role == "shelter_manager"
     tonight = datetime.now(UTC).date()
     reading = Reading(settings, cache) if cache is not None else Reading(settings)
     only = who.shelters if is_manager else None
     places = _places_by_shelter(session, reading, only, tonight)
-
-    def count(q: object) -> int:
-        return int(session.exec(q).one())  # type: ignore[call-overload]
-
     arrivals = select(func.count()).select_from(ArrivalRow)
     placed = (
         select(func.count())
@@ -89,12 +91,23 @@ def stats(
     )
     if is_manager:
         placed = placed.where(col(ShelterRow.id).in_(sorted(who.shelters)))
+    counts = [
+        placed,
+        arrivals.where(ArrivalRow.status == "waiting"),
+        arrivals.where(ArrivalRow.status == "placed"),
+        select(func.count()).select_from(Operation),
+    ]
+    if is_manager:
+        counts = counts[:1]  # a manager's figures: their own shelters' only
+    query = sa_select(*(q.scalar_subquery() for q in counts))
+    figures = [int(n) for n in session.connection().execute(query).one()]
+    waiting, arrived, operations = figures[1:] if not is_manager else (0, 0, 0)
     return StatsOut(
         shelters=len(places),
         places_tonight=sum(places.values()),
         free_places_tonight=_free_tonight(session, settings, places, tonight),
-        arrivals_waiting=0 if is_manager else count(arrivals.where(ArrivalRow.status == "waiting")),
-        arrivals_placed=0 if is_manager else count(arrivals.where(ArrivalRow.status == "placed")),
-        operations=0 if is_manager else count(select(func.count()).select_from(Operation)),
-        placements_active=count(placed),
+        arrivals_waiting=waiting,
+        arrivals_placed=arrived,
+        operations=operations,
+        placements_active=figures[0],
     )

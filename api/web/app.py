@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.domain_errors import NotFound, ServiceError
 from api.errors import ApiError, refusal
@@ -77,7 +79,39 @@ Handler = Callable[[Request, Any], Any]
 
 def is_page(request: Request) -> bool:
     """True for a web page (its errors are pages too), not for the JSON API."""
-    return request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/")
+    return is_page_path(request.url.path)
+
+
+def is_page_path(path: str) -> bool:
+    """True for the path of a web page or of its assets."""
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+class PageHeaders:
+    """ASGI middleware: the pages' security headers, and no caching of a page (its assets
+    may be cached); the JSON API's answers pass untouched. A plain ASGI middleware, not
+    Starlette's ``BaseHTTPMiddleware``, which cost every request of the API a task and a
+    stream of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_page_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        asset = scope["path"].startswith(STATIC + "/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if not asset:
+                    headers["Cache-Control"] = NO_STORE
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
@@ -147,17 +181,7 @@ def install(app: FastAPI) -> None:
                 route.include_in_schema = False
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
 
-    @app.middleware("http")
-    async def page_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if is_page(request):
-            for name, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
-            if not request.url.path.startswith(STATIC + "/"):
-                response.headers["Cache-Control"] = NO_STORE
-        return response
+    app.add_middleware(PageHeaders)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

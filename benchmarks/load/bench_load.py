@@ -217,6 +217,13 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def _database_cpu(workdir: Path) -> float:
+    """CPU seconds used so far by the PostgreSQL server of the run (its postmaster and the
+    backends it started); 0 on SQLite, whose work is the service's own."""
+    locks = glob.glob(str(workdir / "pg" / ".s.PGSQL.*.lock"))  # the socket's: its pid first
+    return cpu_seconds(int(Path(locks[0]).read_text().split()[0])) if locks else 0.0
+
+
 def run_locust(server: Service, users: int, seconds: int, workdir: Path) -> dict[str, float]:
     """One headless Locust run; the aggregated figures."""
     url = server.url
@@ -225,6 +232,7 @@ def run_locust(server: Service, users: int, seconds: int, workdir: Path) -> dict
     env = {**os.environ, "PLACEMENT_LOAD_SHED": str(shed)}
     before = os.times()
     server_before = cpu_seconds(server.pid)
+    database_before = _database_cpu(workdir)
     wall = time.monotonic()
     subprocess.run(
         [
@@ -253,6 +261,7 @@ def run_locust(server: Service, users: int, seconds: int, workdir: Path) -> dict
     )
     wall = time.monotonic() - wall
     server_cpu = (cpu_seconds(server.pid) - server_before) / wall
+    database_cpu = (_database_cpu(workdir) - database_before) / wall
     after = os.times()
     locust_cpu = (
         after.children_user + after.children_system - before.children_user - before.children_system
@@ -292,6 +301,7 @@ def run_locust(server: Service, users: int, seconds: int, workdir: Path) -> dict
         "service_p99": _percentile(every, 0.99),
         "service_cpu": server_cpu,
         "locust_cpu": locust_cpu,
+        "database_cpu": database_cpu,
     }
 
 
@@ -318,7 +328,7 @@ def bench(database: str, args: argparse.Namespace, workdir: Path) -> None:
                     f" | {r['failures']:.0f} of {r['requests']:.0f} | {r['shed']:.0f}"
                     f" | {r['service_p50']:.0f} ms | {r['service_p99']:.0f} ms"
                     f" | {r['service_cpu']:.2f} | {1000 * r['service_cpu'] / r['rps']:.1f} ms"
-                    f" | {r['locust_cpu']:.2f} | {load:.2f} |",
+                    f" | {r['locust_cpu']:.2f} | {r['database_cpu']:.2f} | {load:.2f} |",
                     flush=True,
                 )
 
@@ -344,9 +354,9 @@ def main() -> None:
     print(
         "| database, workers | users | requests/s | p50 | p95 | p99 | max | failures "
         "| shed (503/429) | service p50 | service p99 | service cores | service CPU per request "
-        "| Locust cores | load avg (1 min) |"
+        "| Locust cores | PostgreSQL cores | load avg (1 min) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for database in args.databases.split(","):
         with tempfile.TemporaryDirectory(prefix="placement-load-") as tmp:
             os.chmod(tmp, 0o755)

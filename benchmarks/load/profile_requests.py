@@ -58,7 +58,21 @@ def requests(tokens: dict[str, Any]) -> dict[str, Callable[[TestClient], Any]]:
         "GET /plans/{id}": lambda cl: cl.get(f"/plans/{plan}", headers=c),
         "GET /arrivals": lambda cl: cl.get("/arrivals?status=waiting&limit=100", headers=c),
         "GET /stats": lambda cl: cl.get("/stats", headers=a),
+        # the night's pattern: places change between two reads, so cached answers miss
+        "PUT, then GET /shelters": lambda cl: _after_a_change(cl, shelter, m).get(
+            "/shelters?limit=1000", headers=c
+        ),
+        "PUT, then GET /stats": lambda cl: _after_a_change(cl, shelter, m).get("/stats", headers=a),
     }
+
+
+def _after_a_change(client: Any, shelter: str, manager: dict[str, str]) -> Any:
+    """``client``, after a capacity update of ``shelter`` (alternately 5 and 6 places)."""
+    _after_a_change.places = 11 - getattr(_after_a_change, "places", 5)  # type: ignore[attr-defined]
+    body = {"capacity": _after_a_change.places}  # type: ignore[attr-defined]
+    response = client.put(f"/shelters/{shelter}/availability", json=body, headers=manager)
+    assert response.status_code == 200, response.text
+    return client
 
 
 class Statements:
@@ -166,7 +180,7 @@ def stored_bytes(engine: Any, job_id: str) -> None:
         row = conn.execute(text("SELECT * FROM plan_jobs WHERE id = :id"), {"id": job_id})
         values = row.mappings().one()
     sizes = {
-        k: len(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))
+        k: len(v if isinstance(v, str) else json.dumps(v, separators=(",", ":"), default=str))
         for k, v in values.items()
         if v is not None and not isinstance(v, int | float)
     }

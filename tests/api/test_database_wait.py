@@ -128,3 +128,67 @@ def test_concurrent_reads_and_writes_never_wait_past_the_limit(
     assert slowest[2] < WAIT + SLACK, slowest
     writes = [r for r in results if r[0].endswith("availability")]
     assert any(code == 200 for _, code, _, _ in writes)
+
+
+def test_each_write_gives_the_write_gate_back_committed_or_refused(
+    sqlite_world: dict[str, Any],
+) -> None:
+    """Writers queue on ``api.write_gate``: a write that was refused (rolled back) or
+    committed gives its turn back, so the next one is not kept waiting for ``WAIT``."""
+    client, h = sqlite_world["client"], sqlite_world["headers"]
+    url = "/shelters/S-00/availability"
+    for body, expected in (({"capacity": 5}, 200), ({"capacity": -1}, 422), ({"capacity": 6}, 200)):
+        code, took, r = _timed(client, "PUT", url, json=body, headers=h["mgr"])
+        assert code == expected, r.text
+        assert took < WAIT, took  # no wait for a turn a previous write kept
+
+
+@pytest.mark.slow
+def test_a_write_waits_for_another_process_turn_then_answers_503(
+    sqlite_world: dict[str, Any],
+) -> None:
+    """Another process holding the write gate (the lock file beside the database) makes a
+    write wait at most ``db_wait_seconds``, then 503 with Retry-After; once it lets go, the
+    write goes through."""
+    import fcntl
+    import os
+
+    client, h = sqlite_world["client"], sqlite_world["headers"]
+    path = f"{sqlite_world['db']}-writer"
+    held_r, held_w = os.pipe()  # the other process says it holds the turn
+    go_r, go_w = os.pipe()  # and waits for the word to let go
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(held_w, b"held")
+        os.read(go_r, 1)
+        os._exit(0)
+    try:
+        assert os.read(held_r, 4) == b"held"
+        body = {"capacity": 4}
+        url = "/shelters/S-00/availability"
+        code, took, r = _timed(client, "PUT", url, json=body, headers=h["mgr"])
+        assert code == 503 and int(r.headers["Retry-After"]) >= 1, r.text
+        assert WAIT * 0.9 <= took < WAIT + SLACK, took
+    finally:
+        os.write(go_w, b"x")
+        os.waitpid(pid, 0)
+    code, _, r = _timed(client, "PUT", url, json=body, headers=h["mgr"])
+    assert code == 200, r.text
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+
+
+def test_a_connection_dropped_in_a_write_does_not_keep_the_write_gate(
+    sqlite_world: dict[str, Any],
+) -> None:
+    client, h = sqlite_world["client"], sqlite_world["headers"]
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    conn = engine.connect()
+    conn.begin()  # a writer takes the gate (BEGIN IMMEDIATE) ...
+    conn.invalidate()  # ... and its connection is dropped, its transaction never ended
+    code, took, r = _timed(
+        client, "PUT", "/shelters/S-00/availability", json={"capacity": 5}, headers=h["mgr"]
+    )
+    assert code == 200, r.text
+    assert took < WAIT, took

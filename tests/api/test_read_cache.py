@@ -141,7 +141,7 @@ def test_a_list_assembled_from_kept_views_is_the_list_built_afresh(
     readers = ("coord", "analyst", "mgr_lyon")
     for who in readers:  # each reader's views kept by the second worker
         _shelters(second_worker, world, who)
-    views: ReadCache = second_worker.app.state.shelter_views  # type: ignore[attr-defined]
+    views: ReadCache = second_worker.app.state.shelter_caches.per_shelter  # type: ignore[attr-defined]
     built: list[Any] = []
     real_put = views.put
     monkeypatch.setattr(views, "put", lambda key, entry: (built.append(key), real_put(key, entry)))
@@ -155,3 +155,35 @@ def test_a_list_assembled_from_kept_views_is_the_list_built_afresh(
             assert kept.content == afresh.content  # the same bytes
             assert b'"capacity":7' in kept.content
     assert {shelter for _reader, shelter in built} == {"S-LYON"}  # only the changed one rebuilt
+
+
+def test_a_done_plan_is_parsed_once_per_language_and_again_when_its_job_changes() -> None:
+    from datetime import UTC, datetime
+
+    from api.services.planning import job_plan
+    from api.tables import PlanJob
+    from placement.i18n import translator
+
+    plan = {
+        "scenario": "s",
+        "solver": "cpsat",
+        "status": "optimal",
+        "solve_seconds": 0.1,
+        "placed_persons_by_priority": {},
+        "requested_persons_by_priority": {},
+        "secondary_cost": 0,
+        "placements": [],
+        "unplaced": [],
+    }
+    done = datetime(2033, 11, 22, tzinfo=UTC)
+    job = PlanJob(
+        id="job-parsed-once", operation_id=1, status="done", result=plan, finished_at=done
+    )
+    english, french = translator("en"), translator("fr")
+    first = job_plan(job, english)
+    assert first is not None and job_plan(job, english) is first  # kept
+    assert job_plan(job, french) is not first  # another language, its own copy
+    assert job_plan(PlanJob(id="job-queued", operation_id=1, status="queued"), english) is None
+    job.result, job.finished_at = {**plan, "secondary_cost": 7}, datetime(2033, 11, 23, tzinfo=UTC)
+    again = job_plan(job, english)
+    assert again is not None and again.secondary_cost == 7  # a job finished again: read again
