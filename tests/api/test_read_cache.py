@@ -8,7 +8,7 @@ Two applications on one database stand for two worker processes (each has its ow
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,9 @@ from sqlmodel import Session, col, func, select
 from api.config import Settings
 from api.main import create_app
 from api.read_cache import Entry, ReadCache
-from api.tables import AuditRecord, ShelterRow, utcnow
+from api.services.planning import job_plan
+from api.tables import AuditRecord, PlanJob, ShelterRow, utcnow
+from placement.i18n import translator
 from tests.api.builders import CANARY_LAT, World
 
 
@@ -158,11 +160,6 @@ def test_a_list_assembled_from_kept_views_is_the_list_built_afresh(
 
 
 def test_a_done_plan_is_parsed_once_per_language_and_again_when_its_job_changes() -> None:
-    from datetime import UTC, datetime
-
-    from api.services.planning import job_plan
-    from api.tables import PlanJob
-    from placement.i18n import translator
 
     plan = {
         "scenario": "s",
