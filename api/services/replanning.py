@@ -135,16 +135,19 @@ def _world_of(
     own_operations: Collection[int],
     policy: Policy | None = None,
 ) -> World:
-    """Targets, plus every active placement and every hold (but the targets' own) fixed."""
+    """Targets, plus every active placement and every hold (but the targets' own) fixed: in
+    the active shelters only (a stay in a shelter since deactivated takes none of their
+    places, and the engine's context knows no other shelter)."""
     start, end = window
     arrivals: list[Arrival] = list(targets)
     target_ids = {a.id for a in targets}
     fixed: dict[str, str] = {}
+    active = {sid for sid, r in tx.shelters.items() if r.active}
     stays = store.stays_between(tx.session, start, end)
     stays += held_stays(store.active_holds(tx.session, tx.now), own_operations)
     for stay in stays:
         aid = stay.arrival.id
-        if aid in target_ids or aid in fixed:
+        if aid in target_ids or aid in fixed or stay.shelter_id not in active:
             continue
         lo, hi = max(stay.first_night, start), min(stay.last_night, end - timedelta(days=1))
         if lo > hi:
@@ -162,8 +165,8 @@ def _world_of(
         fixed[aid] = stay.shelter_id
     shelters = [
         clip(r.shelter.model_copy(update={"stale": is_stale(r, tx.settings, tx.now)}), start, end)
-        for r in tx.shelters.values()
-        if r.active
+        for sid, r in tx.shelters.items()
+        if sid in active
     ]
     horizon = Horizon(start, (end - start).days, tx.settings.geography)
     scenario = build_scenario("re-plan", horizon, shelters, arrivals, policy or Policy())
