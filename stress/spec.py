@@ -12,7 +12,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from placement.i18n import N_
 from placement.loading import ScenarioError, load_scenario, read_document, validate_document
@@ -29,6 +30,7 @@ from placement.models import (
     Shelter,
     _check_languages,
     _department_code,
+    json_given,
 )
 from placement.problems import Problem, TextError, join_path
 from placement.text import message
@@ -67,8 +69,20 @@ class NetworkSource(Frozen):
         return self
 
 
+#: exactly one of ``department`` or ``location``: the rule of ``Place._somewhere``, for the
+#: JSON Schema (the service's document then describes the places it accepts)
+ONE_PLACE: JsonDict = {
+    "oneOf": [
+        json_given("department", {"type": "string"}),
+        json_given("location", {"type": "object"}),
+    ]
+}
+
+
 class Place(Frozen):
     """Where an operation happens: a département or a point, with a weight."""
+
+    model_config = ConfigDict(json_schema_extra=ONE_PLACE)
 
     department: str | None = None
     location: Location | None = None
