@@ -87,6 +87,13 @@ BODY_RULES: dict[str, list[tuple[str, str]]] = {
             "the horizon",
         ),
     ],
+    "PlanIn": [
+        (
+            r"^arrivals\[[^\]]+\]\.arrives$",
+            "the plan's nights (from start, horizon_days of them) hold every waiting arrival it "
+            "plans: none arrives before the first night or after the last",
+        ),
+    ],
     "StressSpec": [
         (
             r"^(profiles|advice)([.\[].*)?$",
