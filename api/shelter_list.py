@@ -25,9 +25,9 @@ from api.config import Settings
 from api.read_cache import Entry, ReadCache, ShelterCaches
 from api.schemas import ShelterOut, ShelterPublicOut
 from api.services import shelters as service
-from api.services.capacity import stale_before
+from api.services.capacity import stale_before, stale_since
 from api.store import Page
-from api.tables import ShelterRow, aware
+from api.tables import ShelterRow
 from api.views import shelters_out
 
 #: one shelter's view, serialized as the list serializes each of its items
@@ -37,8 +37,9 @@ SHELTER_VIEW: TypeAdapter[ShelterOut | ShelterPublicOut] = TypeAdapter(
 
 
 def _version(columns: Sequence[Any], before: datetime, compromise: Hashable) -> Hashable:
+    """What a shelter's view is kept under, from its ``VIEW_COLUMNS`` (the id aside)."""
     _id, version, updated_at, capacity_updated_at, active = columns
-    stale = aware(capacity_updated_at) < before
+    stale = stale_since(capacity_updated_at, before)
     return (version, updated_at, capacity_updated_at, active, stale, compromise)
 
 
@@ -53,7 +54,8 @@ def shelter_list(
     the locations it shows (``Entry.audited``, ``Entry.detail``): the cached answer while the
     shelters' version is the same, else assembled (``assemble``)."""
     version = service.version(session, settings)  # read before the data it stands for
-    key = ("shelters", service.reader_view(who), *query, query[1].limit, query[1].offset)
+    stale, page = query
+    key = ("shelters", service.reader_view(who), stale, page.limit, page.offset)
     entry = caches.answers.get(key, version)
     if entry is None:
         compromise = store.compromise_version(version)
@@ -86,7 +88,7 @@ def assemble(
             session, select(ShelterRow).where(col(ShelterRow.id).in_(missing))
         )
         for row, view in zip(rows, shelters_out(session, rows, who, settings), strict=True):
-            columns = (row.id, row.version, row.updated_at, row.capacity_updated_at, row.active)
+            columns = [getattr(row, c.key) for c in service.VIEW_COLUMNS]
             shown = (row.id,) if service.location_seen(who, row) else ()
             piece = Entry(
                 _version(columns, before, compromise),

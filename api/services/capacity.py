@@ -31,7 +31,13 @@ def stale_before(settings: Settings, now: datetime | None = None) -> datetime:
 
 def is_stale(row: ShelterRow, settings: Settings, now: datetime | None = None) -> bool:
     """True when the shelter's places were not updated within ``stale_after_hours``."""
-    return aware(row.capacity_updated_at) < stale_before(settings, now)
+    return stale_since(row.capacity_updated_at, stale_before(settings, now))
+
+
+def stale_since(capacity_updated_at: datetime, before: datetime) -> bool:
+    """True when places last updated at ``capacity_updated_at`` are stale at the moment whose
+    ``stale_before`` is ``before``."""
+    return aware(capacity_updated_at) < before
 
 
 def clip(shelter: Shelter, start: date, end: date) -> Shelter:
