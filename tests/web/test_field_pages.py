@@ -18,7 +18,7 @@ from api.config import Settings
 from api.demo import DEMO_PASSWORDS, SHELTER_IDS, seed_demo
 from api.main import create_app
 from api.services.capacity import Night
-from api.tables import AuditRecord, ShelterRow, ShelterUpdate, User
+from api.tables import ArrivalRow, AuditRecord, Operation, ShelterRow, ShelterUpdate, User, utcnow
 from api.web.routes.shelter import today, weeks
 
 MINE, OTHER = SHELTER_IDS[0], SHELTER_IDS[1]
@@ -27,7 +27,10 @@ MINE, OTHER = SHELTER_IDS[0], SHELTER_IDS[1]
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One service with the demo network for the module (seeding it takes seconds)."""
-    app = create_app(Settings(db_path=tmp_path_factory.mktemp("field") / "web.db"))
+    # the waiting list retried after each change without waiting out the spacing between
+    # retries (the test waits for the retry: it runs after the answer, in the test client)
+    db = tmp_path_factory.mktemp("field") / "web.db"
+    app = create_app(Settings(db_path=db, waitlist_after_change_seconds=0))
     seed_demo(app.state.engine)
     with TestClient(app) as c:
         yield c
@@ -333,3 +336,25 @@ def test_the_audit_logs_days_are_the_days_of_the_time_zone(client: TestClient) -
     found = f"/app/audit?object_id={object_id}"
     assert "16/01/2026 00:30" in client.get(f"{found}&from=16/01/2026&to=16/01/2026").text
     assert "16/01/2026 00:30" not in client.get(f"{found}&from=15/01/2026&to=15/01/2026").text
+
+
+def test_saving_a_nights_places_retries_the_waiting_list(client: TestClient) -> None:
+    # a woman waits (set on the list directly) for a stay that this shelter may take
+    later = today() + timedelta(days=60)
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        op = Operation(reference="OP-WEB-WAIT", date=later, danger=[{"department": "93"}])
+        session.add(op)
+        session.flush()
+        doc = {"id": "W-WEB-1", "gender": "woman", "languages": ["fr"], "arrives": str(later)}
+        doc |= {"nights": 3, "needs": ["psychological"], "danger": [{"department": "93"}]}
+        waiting = ArrivalRow(
+            id="W-WEB-1", operation_id=op.id or 0, data=doc, waitlisted_at=utcnow()
+        )
+        session.add(waiting)
+        session.commit()
+    _log_in(client, "demo-manager")
+    assert _save_night(client, today(), "1").status_code == 303
+    with Session(engine) as session:
+        row = session.get(ArrivalRow, "W-WEB-1")
+        assert row is not None and (row.status, row.waitlisted_at) == ("placed", None)
