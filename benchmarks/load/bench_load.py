@@ -68,7 +68,9 @@ def _free_port() -> int:
 
 def seed(settings: Settings) -> dict[str, object]:
     """500 shelters across France, 60 managers, coordinators, analysts, and an operation
-    whose arrivals wait (no shelter offers the service they need: every retry re-plans them)."""
+    whose arrivals wait: half need a service that no shelter offers, half are a woman with
+    eight children whom many shelters may take but none has room for (the managers set 4 to
+    8 places), so a change at one of those shelters retries the waiting list, in vain."""
     migrate(settings.url())
     engine = make_engine(settings)
     rng = random.Random(12)
@@ -95,12 +97,15 @@ def seed(settings: Settings) -> dict[str, object]:
             doc = {
                 "id": f"W-{n:03d}",
                 "gender": "woman",
-                "languages": ["en"],
-                "needs": ["secure_unit"],  # offered nowhere: they stay on the waiting list
+                "languages": ["fr"],
                 "danger": [{"department": "93"}],
                 "priority": 5,
                 "nights": 14,
             }
+            if n % 2:  # a secure unit is offered nowhere: a change places none of them
+                doc["needs"] = ["secure_unit"]
+            else:  # 9 persons: many shelters may take them, none has the room (at most 8)
+                doc["children"] = 8
             session.add(
                 ArrivalRow(id=doc["id"], operation_id=op.id or 0, data=doc, waitlisted_at=now)
             )
