@@ -4,10 +4,11 @@ and 200 concurrent users. Prints requests/s, p50/p95/p99 latency, failures (any 
 4xx or timeout) and load shed (503/429 with Retry-After) per run, with the load average.
 
 Locust starts the users at ``--spawn-rate`` per second (default: a quarter of them, so
-200 users arrive in 4 s), each sending its first request at once: those arrivals come in
-bursts that the service serves together. The figures are given twice: over the whole run,
-and over the steady state (``steady``: requests started once every user has run for the
-longest think time, 2 s).
+200 users arrive in 4 s), all of a second's users at the same instant; each waits a random
+part of a think time before its first request (``--in-step``: not, so that a second's users
+send their first requests together, a burst the service serves at once). The figures are
+given twice: over the whole run, and over the steady state (``steady``: requests started
+once every user has run for the longest think time, 2 s).
 
 Locust runs on the same machine. So that its share is visible, each run also prints the
 service's own p50/p99 (from its ``Server-Timing`` header, ``api.timing``), the CPU the
@@ -260,6 +261,8 @@ def run_locust(
     prefix = workdir / f"locust-{users}"
     shed = workdir / f"shed-{users}.json"
     env = {**os.environ, "PLACEMENT_LOAD_SHED": str(shed)}
+    if args.in_step:
+        env["PLACEMENT_LOAD_IN_STEP"] = "1"
     before = os.times()
     server_before = cpu_seconds(server.pid)
     database_before = _database_cpu(workdir)
@@ -386,6 +389,9 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument(
         "--spawn-rate", type=int, default=0, help="users started per second (0: a quarter)"
+    )
+    parser.add_argument(
+        "--in-step", action="store_true", help="a second's users send their first request together"
     )
     args = parser.parse_args()
     print(

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import HttpUser, between, events, task
 
 TOKENS: dict[str, Any] = json.loads(Path(os.environ["PLACEMENT_LOAD_TOKENS"]).read_text())
@@ -56,6 +57,14 @@ class Night(HttpUser):
     wait_time = between(1, 2)
     token = ""
 
+    def on_start(self) -> None:
+        # Locust starts each second's users at the same instant (``--spawn-rate`` of them),
+        # and each would send its first request in the same millisecond as the others: a
+        # user first waits a random part of a think time, as people who open the app in the
+        # same second do (``PLACEMENT_LOAD_IN_STEP=1``: not, to measure that burst)
+        if not os.environ.get("PLACEMENT_LOAD_IN_STEP"):
+            gevent.sleep(random.uniform(0, 2))
+
     def call(self, method: str, url: str, name: str, **kw: Any) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
         with self.client.request(
@@ -73,6 +82,7 @@ class Manager(Night):
 
     def on_start(self) -> None:
         self.token, self.shelter = random.choice(TOKENS["managers"])
+        super().on_start()
 
     @task(3)
     def read_shelter(self) -> None:
@@ -91,6 +101,7 @@ class Coordinator(Night):
 
     def on_start(self) -> None:
         self.token = random.choice(TOKENS["coordinators"])
+        super().on_start()
 
     @task(4)
     def list_shelters(self) -> None:
@@ -122,6 +133,7 @@ class Analyst(Night):
 
     def on_start(self) -> None:
         self.token = random.choice(TOKENS["analysts"])
+        super().on_start()
 
     @task
     def stats(self) -> None:
