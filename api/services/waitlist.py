@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 class Retries:
     """Retries of the waiting list after shelter changes, in this process: one at a time,
     at most one every ``every`` seconds, each for the shelters changed since the one before.
-    A change made meanwhile is looked at by the next one, ``every`` seconds after (the
-    scheduler retries periodically as well)."""
+    A change made meanwhile is looked at by the next one, ``every`` seconds after the last
+    (the scheduler retries periodically as well)."""
 
     def __init__(self, every: float) -> None:
         self.every = every
@@ -60,17 +60,17 @@ class Retries:
             self._running = True
             return True
 
-    def take(self) -> frozenset[str] | None:
-        """The shelters changed since the last retry, once ``every`` seconds have passed since
-        it (waited for here); None when none changed: the retries stop until the next claim."""
+    def take(self) -> frozenset[str] | float | None:
+        """The shelters changed since the last retry, when one is due (``every`` seconds after
+        the last): taken. Else the seconds until it is due, or None when none changed (the
+        retries stop until the next claim)."""
         with self._lock:
             if not self._changed:
                 self._running = False
                 return None
             wait = self._last + self.every - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)  # changes made meanwhile are taken too
-        with self._lock:  # only this retry takes: the changes can only have grown
+            if wait > 0:
+                return wait
             changed, self._changed = frozenset(self._changed), set()
             self._last = time.monotonic()
             return changed
@@ -94,10 +94,16 @@ class ClaimedRetry:
 def retry_after_change(after: ClaimedRetry) -> None:
     """The retries after shelter changes (run after the answer is sent), while changes come:
     each only when someone waiting may be placed at a changed shelter, and with a free solver
-    slot; a busy database or solver leaves it to the next change or the scheduler."""
+    slot; a busy database or solver leaves it to the next change or the scheduler. A retry
+    not yet due is left to a timer (nothing waits for it)."""
     try:
-        while (changed := after.retries.take()) is not None:
-            _retry_for(after, changed)
+        while (due := after.retries.take()) is not None:
+            if isinstance(due, float):
+                later = threading.Timer(due, retry_after_change, [after])
+                later.daemon = True  # a retry cut short by the process's end writes nothing
+                later.start()
+                return
+            _retry_for(after, due)
     except BaseException:
         after.retries.stop()
         raise

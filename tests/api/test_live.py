@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from api.config import Settings
 from api.db import make_engine
 from api.scheduler import run_due_jobs, slot
-from api.services.waitlist import Retries
+from api.services.waitlist import ClaimedRetry, Retries, retry_after_change
 from api.tables import JobRun, ShelterRow
 from tests.api.builders import World, arrival_doc, make_operation, wait_plan
 
@@ -557,9 +557,37 @@ def test_changes_made_while_a_retry_runs_go_to_the_next_retry() -> None:
     assert retries.take() == {"S-NANTES"}
     assert retries.take() is None  # nothing changed since: the retries stop
     assert retries.claim("S-BREST")  # and the next change starts them again
-    spaced = Retries(every=0.2)
-    assert spaced.claim("S-BREST") and spaced.take() == {"S-BREST"}
-    assert not spaced.claim("S-LYON")
+    hourly = Retries(every=3600.0)
+    assert hourly.claim("S-BREST") and hourly.take() == {"S-BREST"}
+    assert not hourly.claim("S-LYON")
+    wait = hourly.take()  # not due: how long until it is, Lyon kept for it
+    assert isinstance(wait, float) and 3500 < wait <= 3600
+    assert not hourly.claim("S-NANTES")  # still under way (waiting)
+
+
+def test_a_retry_not_yet_due_runs_later_without_anyone_waiting_for_it(world: World) -> None:
+    assert _commit(world, [arrival_doc("A1", needs=["secure_unit"])]) == []
+    engine, settings = _engine(world), _settings(world)
+    app: Any = world.client.app
+    retries = Retries(every=0.5)
+    after = ClaimedRetry(engine, settings, app.state.runner.slots, retries)
+    assert retries.claim("S-LYON")
+    retry_after_change(after)  # due at once: Lyon cannot take her, nothing more to do
+    with Session(engine) as session:
+        shelter = session.get(ShelterRow, "S-BREST")
+        assert shelter is not None
+        shelter.data = {**shelter.data, "services": ["secure_unit"]}
+        shelter.version += 1
+        session.add(shelter)
+        session.commit()
+    assert retries.claim("S-BREST")
     started = time.monotonic()
-    assert spaced.take() == {"S-LYON"}
-    assert time.monotonic() - started >= 0.15  # not before its time
+    retry_after_change(after)  # not due for 0.5 s: left to a timer
+    assert time.monotonic() - started < 0.4
+    assert world.call("coord", "GET", "/arrivals/A1").json()["status"] == "waiting"
+    deadline = time.monotonic() + 10
+    while world.call("coord", "GET", "/arrivals/A1").json()["status"] == "waiting":
+        assert time.monotonic() < deadline, "the retry left to the timer did not run"
+        time.sleep(0.1)
+    active = world.call("coord", "GET", "/placements").json()
+    assert [(a["arrival_id"], a["shelter_id"]) for a in active] == [("A1", "S-BREST")]
