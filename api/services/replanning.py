@@ -63,7 +63,7 @@ class Tx:
         cls, session: Session, settings: Settings, shelters: list[ShelterRow], now: datetime
     ) -> Tx:
         """A view of these shelters alone, locked by nothing: for checks that write nothing
-        (``api.services.waitlist.may_place_at``)."""
+        (``api.services.waitlist.admitted_at``)."""
         return cls(session, settings, {r.id: r for r in shelters}, None, now)
 
 

@@ -6,9 +6,10 @@ places only: nobody already placed moves. The scheduler retries it every
 retries it at once; a change of a shelter (its places, its attributes, its places confirmed)
 retries it just after the manager's answer (``Retries``: one at a time per process, at most
 every ``waitlist_after_change_seconds``, with a free solver slot), so a manager's update never
-waits for the waiting list. That retry first checks, reading only, that the pair rules admit
-someone waiting at one of the shelters changed since the last one (``may_place_at``): a
-change elsewhere places nobody, and the retry, which locks every shelter, is left out.
+waits for the waiting list. That retry first finds, reading only, whom the pair rules admit
+among the people waiting at the shelters changed since the last one (``admitted_at``): only
+they (with their households) are retried, and a change that admits nobody places nobody, so
+the retry, which locks every shelter, is left out.
 """
 
 from __future__ import annotations
@@ -112,31 +113,34 @@ def retry_after_change(after: ClaimedRetry) -> None:
 def _retry_for(after: ClaimedRetry, changed: frozenset[str]) -> None:
     try:
         with Session(reading(after.engine)) as session:
-            if not may_place_at(session, after.settings, changed, utcnow()):
-                return
+            admitted = admitted_at(session, after.settings, changed, utcnow())
+        if not admitted:
+            return
         with after.slots.if_free() as free:
             if free:
                 transaction(
                     after.engine,
-                    lambda session: retry_waitlist(session, after.settings, None, utcnow()),
+                    lambda session: retry_waitlist(
+                        session, after.settings, None, utcnow(), only=admitted
+                    ),
                 )
     except DBAPIError as e:
         log.warning("waiting list not retried after a change: %s", e)
 
 
-def may_place_at(
+def admitted_at(
     session: Session, settings: Settings, shelter_ids: Collection[str], now: datetime
-) -> bool:
-    """Whether every pair rule admits someone on the waiting list at one of ``shelter_ids``
-    (places aside): else a change of these shelters places nobody. Reads only (nothing is
-    locked or written); a household is counted in when one of its members is admitted."""
+) -> frozenset[str]:
+    """The people on the waiting list whom every pair rule admits at one of ``shelter_ids``
+    (places aside): only they, and their households, may be placed by a change of these
+    shelters. Reads only (nothing is locked or written)."""
     waiting = store.waitlisted(session)
     shelters = store.active_shelters(session, shelter_ids) if waiting else []
     if not shelters:
-        return False
+        return frozenset()
     world = world_of_targets(Tx.reading(session, settings, shelters, now), waiting)
     ids = {w.id for w in waiting}
-    return any(admissible_mask(world.ctx, world.ctx.arrivals[i]).any() for i in ids)
+    return frozenset(i for i in ids if admissible_mask(world.ctx, world.ctx.arrivals[i]).any())
 
 
 def _units(session: Session, waiting: list[ArrivalRow]) -> list[list[ArrivalRow]]:
@@ -153,15 +157,24 @@ def _units(session: Session, waiting: list[ArrivalRow]) -> list[list[ArrivalRow]
 
 
 def retry_waitlist(
-    session: Session, settings: Settings, who: Principal | None, now: datetime
+    session: Session,
+    settings: Settings,
+    who: Principal | None,
+    now: datetime,
+    only: Collection[str] | None = None,
 ) -> list[Outcome]:
-    """Retry every arrival on the waiting list, highest priority first; nobody else moves."""
+    """Retry every arrival on the waiting list (``only``: the households of these), highest
+    priority first; nobody else moves."""
     waiting = store.waitlisted(session)
     if not waiting:
         return []
     tx = Tx.lock(session, settings, who, now)
     units = _units(session, waiting)
+    if only is not None:
+        units = [unit for unit in units if any(m.id in only for m in unit)]
     rows = {m.id: m for unit in units for m in unit}
+    if not rows:
+        return []
     world = world_of_targets(tx, list(rows.values()))
     out = []
     for unit in units:

@@ -530,22 +530,32 @@ def _retries_of(w: World, arrival_id: str) -> int:
 def test_a_change_retries_the_waiting_list_only_where_someone_waiting_may_go(
     world: World,
 ) -> None:
-    # A1 needs a secure unit, which no shelter offers: she waits
-    assert _commit(world, [arrival_doc("A1", needs=["secure_unit"])]) == []
-    assert world.call("coord", "GET", "/arrivals/A1").json()["status"] == "waiting"
-    before = _retries_of(world, "A1")
-    # places change at Brest, which cannot take her: the retry (which locks every shelter and
+    # A1 needs a secure unit, A2 medical care, which no shelter offers: both wait
+    docs = [arrival_doc("A1", needs=["secure_unit"]), arrival_doc("A2", needs=["medical"])]
+    assert _commit(world, docs) == []
+    before = {aid: _retries_of(world, aid) for aid in ("A1", "A2")}
+    # places change at Brest, which can take neither: the retry (which locks every shelter and
     # rewrites everyone's reasons) is left out
     r = world.call("mgr_brest", "PUT", "/shelters/S-BREST/availability", json={"capacity": 3})
     assert r.status_code == 200, r.text
-    assert _retries_of(world, "A1") == before
-    # Brest opens a secure unit (an attribute, not places): retried at once, she goes there
-    r = world.call(
-        "mgr_brest", "PATCH", "/shelters/S-BREST/attributes", json={"services": ["secure_unit"]}
-    )
+    assert {aid: _retries_of(world, aid) for aid in ("A1", "A2")} == before
+    # Brest offers medical care (an attribute, not places): A2 is retried at once and goes
+    # there; A1, whom Brest still cannot take, is not retried
+    body = {"services": ["medical"]}
+    r = world.call("mgr_brest", "PATCH", "/shelters/S-BREST/attributes", json=body)
+    assert r.status_code == 200, r.text
+    assert _retries_of(world, "A1") == before["A1"]
+    active = world.call("coord", "GET", "/placements").json()
+    assert [(a["arrival_id"], a["shelter_id"]) for a in active] == [("A2", "S-BREST")]
+    # Lyon opens a secure unit: A1 goes there
+    body = {"services": ["secure_unit"]}
+    r = world.call("mgr_lyon", "PATCH", "/shelters/S-LYON/attributes", json=body)
     assert r.status_code == 200, r.text
     active = world.call("coord", "GET", "/placements").json()
-    assert [(a["arrival_id"], a["shelter_id"]) for a in active] == [("A1", "S-BREST")]
+    assert sorted((a["arrival_id"], a["shelter_id"]) for a in active) == [
+        ("A1", "S-LYON"),
+        ("A2", "S-BREST"),
+    ]
 
 
 def test_changes_made_while_a_retry_runs_go_to_the_next_retry() -> None:
