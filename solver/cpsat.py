@@ -476,23 +476,29 @@ class _Lexicographic:
                 return step
         if step.decided is Decided.CPSAT_OPTIMAL:  # CP-SAT proved it on the LP's columns
             return step
-        if in_play.sum() > self.options.cpsat_max_columns and self.proof is not None:
+        too_many = self._better(in_play, step.z).sum() > self.options.cpsat_max_columns
+        if too_many and self.proof is not None:
             # no proof by CP-SAT on every column: a better plan near the LP's may meet its bound
             until = time.monotonic() + (self.deadline - time.monotonic()) / stages_left
             step, in_play = self._neighbourhoods(c, in_play, step, until)
             if step.decided is Decided.LP_BOUND:
                 return step
-        if in_play.sum() > self.options.cpsat_max_columns:
-            step.log += f"not proven ({int(in_play.sum())} columns: too many for CP-SAT)"
+        better = self._better(in_play, step.z)
+        if better.sum() > self.options.cpsat_max_columns:
+            step.log += f"not proven ({int(better.sum())} columns: too many for CP-SAT)"
             step.decided = Decided.TOO_MANY_COLUMNS
             return step
-        # CP-SAT on the columns left, with a fair share of the time left.
+        # CP-SAT on the columns a better plan may use, with a fair share of the time left.
         share = (self.deadline - time.monotonic()) / stages_left
         on_stage = self.on_stage
         callback = (
             partial(_StageProgress, stage=stage.name, on_stage=on_stage) if on_stage else None
         )
-        found = self._cpsat(in_play, c, step.x, share, callback)
+        # With the LP's duals: only plans better than the incumbent, on the columns they may
+        # use. Without: every plan, so that CP-SAT's bound is read even when it times out
+        above = None if self.proof is None else step.z
+        step.log += f"{int(better.sum())} columns for a better plan; "
+        found = self._cpsat(better, c, step.x, share, callback, above)
         if found is None:
             step.log += N_("CP-SAT found nothing in its time")
             step.decided = Decided.NOTHING_FOUND
@@ -500,7 +506,8 @@ class _Lexicographic:
         if int(c @ found.x) >= step.z:
             step.x, step.z = found.x, int(c @ found.x)
         step.log += found.text
-        step.bound = _lowest(step.bound, found.bound)  # CP-SAT on every column in play
+        # CP-SAT on every column a better plan may use: its bound holds for every plan
+        step.bound = _lowest(step.bound, found.bound)
         step.decided = Decided.CPSAT_OPTIMAL if found.optimal else Decided.CPSAT_FEASIBLE
         if step.bound is not None and step.bound <= step.z:
             step.decided = Decided.CPSAT_OPTIMAL  # its bound and the LP's meet
@@ -525,6 +532,7 @@ class _Lexicographic:
         proof = lp_proof(self.lin, c, in_play, step.z, lp_seconds, pricing)
         if proof is None:
             return step, in_play
+        self.proof = proof
         step.bound = _lowest(step.bound, proof.integer_bound)
 
         self.active &= ~proof.fixed
@@ -543,7 +551,7 @@ class _Lexicographic:
         # incumbent's is often optimal, and quick to find; if not, the best plan on all the
         # columns the LP was solved on.
         for small, support in ((True, proof.values > 1e-6), (False, proof.columns)):
-            whole_next = in_play.sum() <= self.options.cpsat_max_columns
+            whole_next = self._better(in_play, step.z).sum() <= self.options.cpsat_max_columns
             if proof.proves(step.z) or (whole_next and not small):
                 break  # CP-SAT on every column in play follows (see stage): it sees these too
             support = in_play & (support | (step.x > 0))
@@ -571,7 +579,6 @@ class _Lexicographic:
                 self.active &= ~more
                 in_play = in_play & ~more
         self.support_before = proof.values > 1e-6
-        self.proof = proof
         if proof.proves(step.z):
             step.log += "incumbent proven by LP"
             step.decided = Decided.LP_BOUND
@@ -581,6 +588,15 @@ class _Lexicographic:
         else:
             step.log += f"{int(in_play.sum())} columns left; "
         return step, in_play
+
+    def _better(self, in_play: np.ndarray, z: int) -> np.ndarray:
+        """The columns in play that a plan better than ``z`` may use: with the last LP's
+        duals, those not fixed against ``z + 1`` (the columns fixed against ``z`` itself,
+        ruled out for the later stages too, are already out of play)."""
+        if self.proof is None:
+            return in_play
+        better: np.ndarray = in_play & ~self.proof.fixed_for(z + 1)
+        return better
 
     def _neighbourhoods(
         self, c: np.ndarray, in_play: np.ndarray, step: _Step, until: float
@@ -633,18 +649,28 @@ class _Lexicographic:
         hint: np.ndarray,
         seconds: float,
         callback: Callable[[PlacementModel], cp_model.CpSolverSolutionCallback] | None = None,
+        above: int | None = None,
     ) -> _Found | None:
-        """Maximise ``c . x`` by CP-SAT on some columns, or None when it found nothing."""
+        """Maximise ``c . x`` by CP-SAT on some columns, or None when it found nothing.
+
+        ``above``: only plans with ``c . x > above`` are searched (``hint``, of that value,
+        need not use only ``columns``); when CP-SAT proves there is none, the hint is
+        returned as optimal, with ``above`` as the bound."""
         if seconds <= 0:
             return None
         lin = self.lin
         built = time.monotonic()
         model = PlacementModel(lin, active=columns)
-        model.model.maximize(model.expression(c))
+        objective = model.expression(c)
+        model.model.maximize(objective)
+        if above is not None:
+            model.model.add(objective >= above + 1)
         model.hint(lin.to_allocation(hint))
         seconds -= time.monotonic() - built  # building the model counts
         solver = configured_solver(self.options, seconds, len(model.y))
         status = solver.solve(model.model, callback(model) if callback else None)
+        if status == cp_model.INFEASIBLE and above is not None:
+            return _Found(hint, f"no plan above {above}, {solver.wall_time:.2f}s", True, above)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         text = f"{solver.status_name(status)} {solver.wall_time:.2f}s"

@@ -128,6 +128,26 @@ def test_lp_fixing_reaches_the_same_optimum_on_every_stage(case: str) -> None:
     assert results[True] == results[False]
 
 
+def test_a_level_the_lp_leaves_open_is_proven_by_no_better_plan_on_the_columns_left() -> None:
+    # 70x180-seed7-cap2 from the packing plan: the LP bounds priority 3 at 12 and priority 1
+    # at 16 where the optimum is 11 and 14. CP-SAT then searches only plans better than the
+    # incumbent, on the columns the LP's duals leave to them (fixed against incumbent + 1):
+    # it finds none, so the incumbent is the stage's optimum, with itself as the bound.
+    case = "70x180-seed7-cap2"
+    ctx, units = instance(case)
+    optimum, _ = reference(case)
+    by_level = dict(zip(LEVELS, optimum, strict=False))
+    result = solve_lexicographic(
+        LinearModel(ctx, units), SolveOptions(time_limit=20), packing_allocation(ctx, units)
+    )
+    by_none_better = [r for r in result.stages if "no plan above" in r.log]
+    assert {r.stage.priority for r in by_none_better} >= {3, 1}, result.stages
+    for r in by_none_better:
+        assert r.decided.proven, r
+        assert r.value == r.bound == by_level[r.stage.priority], r
+    assert values(LinearModel(ctx, units), result.allocation) == optimum
+
+
 @pytest.mark.parametrize("case", ["80x200-seed2-short", "70x180-seed7-cap2"])
 def test_neighbourhoods_when_cpsat_may_not_take_every_column(case: str) -> None:
     # CP-SAT limited to 40 columns: stages the LP leaves open are searched on neighbourhoods
