@@ -464,7 +464,8 @@ class _Lexicographic:
         self, stage: Stage, c: np.ndarray, relevant: np.ndarray, x: np.ndarray, stages_left: int
     ) -> _Step:
         """Decide one stage (``relevant``: the columns it involves): by the LP when it
-        proves the incumbent, else by CP-SAT."""
+        proves the incumbent, else by CP-SAT: on the columns a better plan may use when the
+        LP gave duals (:meth:`_probes`), else on every column in play."""
         in_play = self.active & relevant
         self.proof = None
         # c . x <= sum of max(c_j, 0) ub_j: with c <= 0 (the cost stage) the bound is 0
@@ -472,33 +473,30 @@ class _Lexicographic:
         step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", trivial)
         if self.options.lp_fixing:
             step, in_play = self._lp(stage, c, relevant, step, stages_left)
-            if step.decided is Decided.LP_BOUND:
-                return step
-        if step.decided is Decided.CPSAT_OPTIMAL:  # CP-SAT proved it on the LP's columns
-            return step
-        too_many = self._better(in_play, step.z).sum() > self.options.cpsat_max_columns
-        if too_many and self.proof is not None:
-            # no proof by CP-SAT on every column: a better plan near the LP's may meet its bound
-            until = time.monotonic() + (self.deadline - time.monotonic()) / stages_left
-            step, in_play = self._neighbourhoods(c, in_play, step, until)
-            if step.decided is Decided.LP_BOUND:
-                return step
-        better = self._better(in_play, step.z)
-        if better.sum() > self.options.cpsat_max_columns:
-            step.log += f"not proven ({int(better.sum())} columns: too many for CP-SAT)"
-            step.decided = Decided.TOO_MANY_COLUMNS
-            return step
-        # CP-SAT on the columns a better plan may use, with a fair share of the time left.
-        share = (self.deadline - time.monotonic()) / stages_left
+            if step.decided in (Decided.LP_BOUND, Decided.CPSAT_OPTIMAL):
+                return step  # CP-SAT may have proved it on the LP's columns
+        until = time.monotonic() + (self.deadline - time.monotonic()) / stages_left
         on_stage = self.on_stage
         callback = (
             partial(_StageProgress, stage=stage.name, on_stage=on_stage) if on_stage else None
         )
-        # With the LP's duals: only plans better than the incumbent, on the columns they may
-        # use. Without: every plan, so that CP-SAT's bound is read even when it times out
-        above = None if self.proof is None else step.z
-        step.log += f"{int(better.sum())} columns for a better plan; "
-        found = self._cpsat(better, c, step.x, share, callback, above)
+        if self.proof is not None:
+            step, in_play = self._probes(c, in_play, step, until, callback)
+            if step.decided is not Decided.TOO_MANY_COLUMNS:
+                return step
+            # no proof by CP-SAT: a better plan near the LP's may meet its bound
+            step, in_play = self._neighbourhoods(c, in_play, step, until)
+            if step.decided is Decided.LP_BOUND:
+                return step
+            proven = step.bound is not None and step.bound <= step.z  # a probe's bound
+            step.decided = Decided.CPSAT_OPTIMAL if proven else Decided.TOO_MANY_COLUMNS
+            return step
+        if in_play.sum() > self.options.cpsat_max_columns:
+            step.log += f"not proven ({int(in_play.sum())} columns: too many for CP-SAT)"
+            step.decided = Decided.TOO_MANY_COLUMNS
+            return step
+        # CP-SAT on the columns left, with a fair share of the time left.
+        found = self._cpsat(in_play, c, step.x, until - time.monotonic(), callback)
         if found is None:
             step.log += N_("CP-SAT found nothing in its time")
             step.decided = Decided.NOTHING_FOUND
@@ -506,12 +504,58 @@ class _Lexicographic:
         if int(c @ found.x) >= step.z:
             step.x, step.z = found.x, int(c @ found.x)
         step.log += found.text
-        # CP-SAT on every column a better plan may use: its bound holds for every plan
-        step.bound = _lowest(step.bound, found.bound)
+        step.bound = _lowest(step.bound, found.bound)  # CP-SAT on every column in play
         step.decided = Decided.CPSAT_OPTIMAL if found.optimal else Decided.CPSAT_FEASIBLE
         if step.bound is not None and step.bound <= step.z:
             step.decided = Decided.CPSAT_OPTIMAL  # its bound and the LP's meet
         return step
+
+    def _probes(
+        self,
+        c: np.ndarray,
+        in_play: np.ndarray,
+        step: _Step,
+        until: float,
+        callback: Callable[[PlacementModel], cp_model.CpSolverSolutionCallback] | None,
+    ) -> tuple[_Step, np.ndarray]:
+        """Close the gap between the incumbent and the bound with CP-SAT until ``until``:
+        each probe searches the plans of value at least a target, on the columns the LP's
+        duals leave to them (fixed against the target: the closer the target to the LP
+        bound, the fewer). A probe that finds none lowers the bound to the target less one;
+        one that finds the best of them has the optimum. The targets go down from the bound
+        while it is within ``probe_gap`` of the incumbent (a plan found there is proven at
+        once), else the first target is the incumbent plus one (the cost stage).
+
+        Decided ``CPSAT_OPTIMAL`` when the bound meets the incumbent, ``TOO_MANY_COLUMNS``
+        when a target leaves more than ``cpsat_max_columns`` columns, else what the last
+        probe found in its time."""
+        proof = self.proof
+        assert proof is not None and step.bound is not None
+        while step.bound > step.z:
+            gap = step.bound - step.z
+            target = step.bound if gap <= self.options.probe_gap else step.z + 1
+            columns = in_play & ~proof.fixed_for(target)
+            if columns.sum() > self.options.cpsat_max_columns:
+                step.log += f"plans >= {target}: {int(columns.sum())} columns, too many; "
+                step.decided = Decided.TOO_MANY_COLUMNS
+                return step, in_play
+            found = self._cpsat(columns, c, step.x, until - time.monotonic(), callback, target - 1)
+            if found is None:
+                step.log += f"plans >= {target}: {N_('CP-SAT found nothing in its time')}"
+                step.decided = Decided.NOTHING_FOUND
+                return step, in_play
+            step.log += f"plans >= {target} on {int(columns.sum())} columns: {found.text}; "
+            step.bound = min(step.bound, found.bound)  # no plan >= target beats it
+            if int(c @ found.x) > step.z:
+                step.x, step.z = found.x, int(c @ found.x)
+                more = proof.fixed_for(step.z)  # a better incumbent: more columns ruled out
+                self.active &= ~more
+                in_play = in_play & ~more
+            if not found.optimal:
+                step.decided = Decided.CPSAT_FEASIBLE  # its time is up
+                return step, in_play
+        step.decided = Decided.CPSAT_OPTIMAL
+        return step, in_play
 
     def _lp(
         self, stage: Stage, c: np.ndarray, relevant: np.ndarray, step: _Step, stages_left: int
@@ -547,37 +591,11 @@ class _Lexicographic:
             more = proof.fixed_for(step.z)
             self.active &= ~more
             in_play = in_play & ~more
-        # The LP solution is nearly integral: the best plan using only its columns and the
-        # incumbent's is often optimal, and quick to find; if not, the best plan on all the
-        # columns the LP was solved on.
-        for small, support in ((True, proof.values > 1e-6), (False, proof.columns)):
-            whole_next = self._better(in_play, step.z).sum() <= self.options.cpsat_max_columns
-            if proof.proves(step.z) or (whole_next and not small):
-                break  # CP-SAT on every column in play follows (see stage): it sees these too
-            support = in_play & (support | (step.x > 0))
-            left = self.deadline - time.monotonic()
-            if small:
-                seconds = min(left / stages_left, self.options.support_time_limit)
-            else:
-                # less than a fair share: neighbourhoods follow in the rest (see stage). At
-                # 1,000 x 3,000 standard, T = 10, level 1: with the whole share this solve on
-                # the LP's 9,086 columns ended at 334 in 6.6 s; with half, a neighbourhood
-                # then found 335 (proven); and with half at hard level 2, 200 instead of 201
-                # in one CLI run. So what it had before the levels' shares left out the cost
-                # stage: a level's share with the cost stage counted; the cost stage's, all
-                # that is left (with half, the cost at 1,000 x 3,000 standard, T = 60, was
-                # 62,566 against 55,249)
-                seconds = left / (stages_left + (not cost))
-            found = self._cpsat(support, c, step.x, seconds)
-            if found is not None and (support == in_play).all():
-                step.bound = _lowest(step.bound, found.bound)  # it saw every column in play
-            if found is not None and int(c @ found.x) > step.z:
-                step.x, step.z = found.x, int(c @ found.x)
-                step.log += f"LP support {int(support.sum())} columns {found.text}; "
-                # a better incumbent lets the same duals rule out more columns
-                more = proof.fixed_for(step.z)
-                self.active &= ~more
-                in_play = in_play & ~more
+        step, in_play = self._searches(c, in_play, step, stages_left, cost)
+        if not proof.proves(step.z) and step.bound == step.z + 1:
+            step, in_play = self._tighten(c, in_play, step, stages_left)
+            proof = self.proof
+            assert proof is not None
         self.support_before = proof.values > 1e-6
         if proof.proves(step.z):
             step.log += "incumbent proven by LP"
@@ -589,29 +607,121 @@ class _Lexicographic:
             step.log += f"{int(in_play.sum())} columns left; "
         return step, in_play
 
-    def _better(self, in_play: np.ndarray, z: int) -> np.ndarray:
-        """The columns in play that a plan better than ``z`` may use: with the last LP's
-        duals, those not fixed against ``z + 1`` (the columns fixed against ``z`` itself,
-        ruled out for the later stages too, are already out of play)."""
-        if self.proof is None:
-            return in_play
-        better: np.ndarray = in_play & ~self.proof.fixed_for(z + 1)
-        return better
+    def _searches(
+        self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int, cost: bool
+    ) -> tuple[_Step, np.ndarray]:
+        """Quick CP-SAT solves for a better plan near the LP's, after the LP."""
+        proof = self.proof
+        assert proof is not None
+        # The LP solution is nearly integral: the best plan using only its columns and the
+        # incumbent's is often optimal, and quick to find; if not, a level first tries a
+        # neighbourhood of the incumbent, then the best plan on all the columns the LP was
+        # solved on (unless CP-SAT on every column a better plan may use follows, see stage).
+        for small, support in ((True, proof.values > 1e-6), (False, proof.columns)):
+            if proof.proves(step.z) or (not small and self._probe_fits(in_play, step, proof)):
+                break
+            if not small and not cost:
+                step, in_play = self._first_neighbourhood(c, in_play, step, stages_left)
+                if proof.proves(step.z):
+                    break
+            left = self.deadline - time.monotonic()
+            if small:
+                seconds = min(left / stages_left, self.options.support_time_limit)
+            else:
+                # a level: its fair share (with half, neighbourhoods following, level 1 of
+                # the hard family at 1,000 x 3,000 stayed at 177 where 180 needs 4.6 s); the
+                # cost stage: all that is left (with half, the cost at 1,000 x 3,000
+                # standard, T = 60, was 62,566 against 55,249)
+                seconds = left / (stages_left + cost)
+            step, in_play = self._support(c, support | (step.x > 0), in_play, step, seconds)
+        return step, in_play
+
+    def _tighten(
+        self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int
+    ) -> tuple[_Step, np.ndarray]:
+        """The LP again with clique cuts (:mod:`solver.cuts`), from the columns the last one
+        was solved on, when its bound is one above the incumbent: a bound below that proves
+        the incumbent without CP-SAT. At 1,000 x 3,000 hard, priority 3: 157.00 without
+        cuts, 156.94 after 8 rounds of them (0.35 s, load 2.5), where CP-SAT needed 2.1 s
+        to prove 156."""
+        proof = self.proof
+        assert proof is not None
+        options = self.options
+        pricing = Pricing(
+            proof.columns | (step.x > 0),
+            self.pricing_rounds,
+            options.lp_solver,
+            options.lp_cliques,
+            options.lp_cut_rounds,
+        )
+        seconds = (self.deadline - time.monotonic()) / stages_left
+        tighter = lp_proof(self.lin, c, in_play, step.z, seconds, pricing)
+        if tighter is None or tighter.bound >= proof.bound:
+            return step, in_play
+        self.proof = tighter
+        step.bound = _lowest(step.bound, tighter.integer_bound)
+        self.active &= ~tighter.fixed
+        in_play = in_play & ~tighter.fixed
+        step.log += f"LP with cliques {tighter.seconds:.2f}s bound {tighter.bound:.2f}; "
+        return step, in_play
+
+    def _first_neighbourhood(
+        self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int
+    ) -> tuple[_Step, np.ndarray]:
+        """A level's first neighbourhood of the incumbent (:meth:`_neighbourhoods`), for at
+        most ``support_time_limit``: at 1,000 x 3,000 standard, level 1, one of 4,000
+        columns reaches the LP bound (335) where CP-SAT on the LP's 9,086 columns ends at
+        334 in 6.6 s; on the hard family it does not (177, not 180), and CP-SAT on the LP's
+        8,104 columns needs the rest (4.6 s to find 180 and prove it, load 2.5)."""
+        left = self.deadline - time.monotonic()
+        until = time.monotonic() + min(left / (stages_left + 1), self.options.support_time_limit)
+        return self._neighbourhoods(c, in_play, step, until, once=True)
+
+    def _support(
+        self, c: np.ndarray, support: np.ndarray, in_play: np.ndarray, step: _Step, seconds: float
+    ) -> tuple[_Step, np.ndarray]:
+        """CP-SAT on some columns in play (the LP's and the incumbent's) for ``seconds``:
+        a better plan becomes the incumbent; a bound holds when they are all in play."""
+        proof = self.proof
+        assert proof is not None
+        support = in_play & support
+        found = self._cpsat(support, c, step.x, seconds)
+        if found is not None and (support == in_play).all():
+            step.bound = _lowest(step.bound, found.bound)  # it saw every column in play
+        if found is not None and int(c @ found.x) > step.z:
+            step.x, step.z = found.x, int(c @ found.x)
+            step.log += f"LP support {int(support.sum())} columns {found.text}; "
+            # a better incumbent lets the same duals rule out more columns
+            more = proof.fixed_for(step.z)
+            self.active &= ~more
+            in_play = in_play & ~more
+        return step, in_play
+
+    def _probe_fits(self, in_play: np.ndarray, step: _Step, proof: LpProof) -> bool:
+        """Whether CP-SAT may search the plans of the first probe's target on every column
+        they may use (see :meth:`_probes`)."""
+        bound = proof.integer_bound
+        target = bound if bound - step.z <= self.options.probe_gap else step.z + 1
+        columns = in_play & ~proof.fixed_for(target)
+        return bool(columns.sum() <= self.options.cpsat_max_columns)
 
     def _neighbourhoods(
-        self, c: np.ndarray, in_play: np.ndarray, step: _Step, until: float
+        self, c: np.ndarray, in_play: np.ndarray, step: _Step, until: float, once: bool = False
     ) -> tuple[_Step, np.ndarray]:
         """Search for a better plan with CP-SAT on neighbourhoods of the incumbent until
         ``until``: its columns, the LP solution's, and those the LP's duals price best
         (least negative reduced cost), ``neighbourhood_columns`` of them, twice as many
-        each time CP-SAT finds nothing better on one. Decided ``LP_BOUND`` when a plan
-        meets the LP bound (the columns it fixes against a better plan are dropped)."""
+        each time CP-SAT finds nothing better on one (``once``: the first only). Decided
+        ``LP_BOUND`` when a plan meets the LP bound (the columns it fixes against a better
+        plan are dropped)."""
         proof = self.proof
         assert proof is not None
         size, tries = self.options.neighbourhood_columns, 0
         ranked = np.flatnonzero(in_play)
         ranked = ranked[np.argsort(-proof.reduced[ranked], kind="stable")]
         while time.monotonic() < until - 0.05 and not proof.proves(step.z):
+            if once and tries:
+                break
             chosen = in_play & ((step.x > 0) | (proof.values > 1e-6))
             more = ranked[in_play[ranked] & ~chosen[ranked]]
             chosen[more[: max(0, size - int(chosen.sum()))]] = True
