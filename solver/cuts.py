@@ -32,8 +32,8 @@ def violated_cliques(lin: LinearModel, values: np.ndarray, most: int) -> list[np
     the neighbours of largest value that conflict with all its columns."""
     support = np.flatnonzero((values > 1e-6) & (lin.col_ub == 1))
     fractional = support[np.abs(values[support] - np.round(values[support])) > 1e-6]
-    if len(fractional) < 2:
-        return []
+    if not len(fractional):
+        return []  # an integral solution breaks no clique
     neighbours = _conflicts(lin, support)
     found: dict[tuple[int, ...], float] = {}
     for j in sorted(fractional.tolist(), key=lambda j: -values[j]):
