@@ -464,8 +464,7 @@ class _Lexicographic:
         self, stage: Stage, c: np.ndarray, relevant: np.ndarray, x: np.ndarray, stages_left: int
     ) -> _Step:
         """Decide one stage (``relevant``: the columns it involves): by the LP when it
-        proves the incumbent, else by CP-SAT: on the columns a better plan may use when the
-        LP gave duals (:meth:`_probes`), else on every column in play."""
+        proves the incumbent, else by CP-SAT on the columns a better plan may use."""
         in_play = self.active & relevant
         self.proof = None
         # c . x <= sum of max(c_j, 0) ub_j: with c <= 0 (the cost stage) the bound is 0
@@ -476,27 +475,23 @@ class _Lexicographic:
             if step.decided in (Decided.LP_BOUND, Decided.CPSAT_OPTIMAL):
                 return step  # CP-SAT may have proved it on the LP's columns
         until = time.monotonic() + (self.deadline - time.monotonic()) / stages_left
+        if not self._whole_fits(in_play, step) and self.proof is not None:
+            # no proof by CP-SAT on every column: a better plan near the LP's may meet its bound
+            step, in_play = self._neighbourhoods(c, in_play, step, until)
+            if step.decided is Decided.LP_BOUND:
+                return step
+        columns = self._for_better(in_play, step)
+        if columns.sum() > self.options.cpsat_max_columns:
+            step.log += f"not proven ({int(columns.sum())} columns: too many for CP-SAT)"
+            step.decided = Decided.TOO_MANY_COLUMNS
+            return step
+        # CP-SAT on the columns a better plan may use, with a fair share of the time left.
         on_stage = self.on_stage
         callback = (
             partial(_StageProgress, stage=stage.name, on_stage=on_stage) if on_stage else None
         )
-        if self.proof is not None:
-            step, in_play = self._probes(c, in_play, step, until, callback)
-            if step.decided is not Decided.TOO_MANY_COLUMNS:
-                return step
-            # no proof by CP-SAT: a better plan near the LP's may meet its bound
-            step, in_play = self._neighbourhoods(c, in_play, step, until)
-            if step.decided is Decided.LP_BOUND:
-                return step
-            proven = step.bound is not None and step.bound <= step.z  # a probe's bound
-            step.decided = Decided.CPSAT_OPTIMAL if proven else Decided.TOO_MANY_COLUMNS
-            return step
-        if in_play.sum() > self.options.cpsat_max_columns:
-            step.log += f"not proven ({int(in_play.sum())} columns: too many for CP-SAT)"
-            step.decided = Decided.TOO_MANY_COLUMNS
-            return step
-        # CP-SAT on the columns left, with a fair share of the time left.
-        found = self._cpsat(in_play, c, step.x, until - time.monotonic(), callback)
+        step.log += f"{int(columns.sum())} columns for a better plan; "
+        found = self._cpsat(columns, c, step.x, until - time.monotonic(), callback)
         if found is None:
             step.log += N_("CP-SAT found nothing in its time")
             step.decided = Decided.NOTHING_FOUND
@@ -504,58 +499,27 @@ class _Lexicographic:
         if int(c @ found.x) >= step.z:
             step.x, step.z = found.x, int(c @ found.x)
         step.log += found.text
-        step.bound = _lowest(step.bound, found.bound)  # CP-SAT on every column in play
+        # its bound holds for every plan: those better than the incumbent use only these
+        # columns, and the incumbent is among them
+        step.bound = _lowest(step.bound, found.bound)
         step.decided = Decided.CPSAT_OPTIMAL if found.optimal else Decided.CPSAT_FEASIBLE
         if step.bound is not None and step.bound <= step.z:
             step.decided = Decided.CPSAT_OPTIMAL  # its bound and the LP's meet
         return step
 
-    def _probes(
-        self,
-        c: np.ndarray,
-        in_play: np.ndarray,
-        step: _Step,
-        until: float,
-        callback: Callable[[PlacementModel], cp_model.CpSolverSolutionCallback] | None,
-    ) -> tuple[_Step, np.ndarray]:
-        """Close the gap between the incumbent and the bound with CP-SAT until ``until``:
-        each probe searches the plans of value at least a target, on the columns the LP's
-        duals leave to them (fixed against the target: the closer the target to the LP
-        bound, the fewer). A probe that finds none lowers the bound to the target less one;
-        one that finds the best of them has the optimum. The targets go down from the bound
-        while it is within ``probe_gap`` of the incumbent (a plan found there is proven at
-        once), else the first target is the incumbent plus one (the cost stage).
+    def _for_better(self, in_play: np.ndarray, step: _Step) -> np.ndarray:
+        """The columns in play a plan better than the incumbent may use (with the last LP's
+        duals: those not fixed against the incumbent plus one; the columns fixed against the
+        incumbent itself, ruled out for the later stages too, are already out of play), and
+        the incumbent's own, so that CP-SAT starts from it."""
+        if self.proof is None:
+            return in_play
+        better: np.ndarray = in_play & (~self.proof.fixed_for(step.z + 1) | (step.x > 0))
+        return better
 
-        Decided ``CPSAT_OPTIMAL`` when the bound meets the incumbent, ``TOO_MANY_COLUMNS``
-        when a target leaves more than ``cpsat_max_columns`` columns, else what the last
-        probe found in its time."""
-        proof = self.proof
-        assert proof is not None and step.bound is not None
-        while step.bound > step.z:
-            gap = step.bound - step.z
-            target = step.bound if gap <= self.options.probe_gap else step.z + 1
-            columns = in_play & ~proof.fixed_for(target)
-            if columns.sum() > self.options.cpsat_max_columns:
-                step.log += f"plans >= {target}: {int(columns.sum())} columns, too many; "
-                step.decided = Decided.TOO_MANY_COLUMNS
-                return step, in_play
-            found = self._cpsat(columns, c, step.x, until - time.monotonic(), callback, target - 1)
-            if found is None:
-                step.log += f"plans >= {target}: {N_('CP-SAT found nothing in its time')}"
-                step.decided = Decided.NOTHING_FOUND
-                return step, in_play
-            step.log += f"plans >= {target} on {int(columns.sum())} columns: {found.text}; "
-            step.bound = min(step.bound, found.bound)  # no plan >= target beats it
-            if int(c @ found.x) > step.z:
-                step.x, step.z = found.x, int(c @ found.x)
-                more = proof.fixed_for(step.z)  # a better incumbent: more columns ruled out
-                self.active &= ~more
-                in_play = in_play & ~more
-            if not found.optimal:
-                step.decided = Decided.CPSAT_FEASIBLE  # its time is up
-                return step, in_play
-        step.decided = Decided.CPSAT_OPTIMAL
-        return step, in_play
+    def _whole_fits(self, in_play: np.ndarray, step: _Step) -> bool:
+        """Whether CP-SAT may take every column a better plan may use."""
+        return bool(self._for_better(in_play, step).sum() <= self.options.cpsat_max_columns)
 
     def _lp(
         self, stage: Stage, c: np.ndarray, relevant: np.ndarray, step: _Step, stages_left: int
@@ -618,7 +582,7 @@ class _Lexicographic:
         # neighbourhood of the incumbent, then the best plan on all the columns the LP was
         # solved on (unless CP-SAT on every column a better plan may use follows, see stage).
         for small, support in ((True, proof.values > 1e-6), (False, proof.columns)):
-            if proof.proves(step.z) or (not small and self._probe_fits(in_play, step, proof)):
+            if proof.proves(step.z) or (not small and self._whole_fits(in_play, step)):
                 break
             if not small and not cost:
                 step, in_play = self._first_neighbourhood(c, in_play, step, stages_left)
@@ -697,14 +661,6 @@ class _Lexicographic:
             in_play = in_play & ~more
         return step, in_play
 
-    def _probe_fits(self, in_play: np.ndarray, step: _Step, proof: LpProof) -> bool:
-        """Whether CP-SAT may search the plans of the first probe's target on every column
-        they may use (see :meth:`_probes`)."""
-        bound = proof.integer_bound
-        target = bound if bound - step.z <= self.options.probe_gap else step.z + 1
-        columns = in_play & ~proof.fixed_for(target)
-        return bool(columns.sum() <= self.options.cpsat_max_columns)
-
     def _neighbourhoods(
         self, c: np.ndarray, in_play: np.ndarray, step: _Step, until: float, once: bool = False
     ) -> tuple[_Step, np.ndarray]:
@@ -759,28 +715,18 @@ class _Lexicographic:
         hint: np.ndarray,
         seconds: float,
         callback: Callable[[PlacementModel], cp_model.CpSolverSolutionCallback] | None = None,
-        above: int | None = None,
     ) -> _Found | None:
-        """Maximise ``c . x`` by CP-SAT on some columns, or None when it found nothing.
-
-        ``above``: only plans with ``c . x > above`` are searched (``hint``, of that value,
-        need not use only ``columns``); when CP-SAT proves there is none, the hint is
-        returned as optimal, with ``above`` as the bound."""
+        """Maximise ``c . x`` by CP-SAT on some columns, or None when it found nothing."""
         if seconds <= 0:
             return None
         lin = self.lin
         built = time.monotonic()
         model = PlacementModel(lin, active=columns)
-        objective = model.expression(c)
-        model.model.maximize(objective)
-        if above is not None:
-            model.model.add(objective >= above + 1)
+        model.model.maximize(model.expression(c))
         model.hint(lin.to_allocation(hint))
         seconds -= time.monotonic() - built  # building the model counts
         solver = configured_solver(self.options, seconds, len(model.y))
         status = solver.solve(model.model, callback(model) if callback else None)
-        if status == cp_model.INFEASIBLE and above is not None:
-            return _Found(hint, f"no plan above {above}, {solver.wall_time:.2f}s", True, above)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         text = f"{solver.status_name(status)} {solver.wall_time:.2f}s"

@@ -61,10 +61,6 @@ class SolveOptions:
     #: a stage the LP leaves with more columns than this is not given to CP-SAT whole:
     #: measured at 1,000 x 3,000, CP-SAT found no bound in 25 s on 46k-75k columns
     cpsat_max_columns: int = 30_000
-    #: a stage's CP-SAT searches first the plans that reach the LP bound, on the columns
-    #: they may use, then one less, ... when the bound is within this many of the incumbent
-    #: (else the plans better than the incumbent, on the columns they may use)
-    probe_gap: int = 10
     #: the cost stage's LP gets at most this share of the time left (a level's LP gets the
     #: level's fair share): with 40 pricing rounds, the cost LP at 1,000 x 3,000 converged
     #: (bound 53,764) but left no time to search, and the plan cost 101,983 (T = 60)
