@@ -47,7 +47,7 @@ class SolveOptions:
     #: ``lp_cliques`` clique cuts (:mod:`solver.cuts`) added per round, ``lp_cut_rounds``
     #: rounds at most (at 1,000 x 3,000 hard, priority 3 needed 8; 0: no cuts)
     lp_cliques: int = 200
-    lp_cut_rounds: int = 20
+    lp_cut_rounds: int = 10
     #: each stage's LP starts from each unit's N cheapest columns (and the incumbent's, and
     #: the previous LP solution's); pricing adds the others it needs
     lp_start_columns: int = 5
