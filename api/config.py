@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         default=5.0,
         ge=0,
         le=3600,
-        description="after a calendar change the waiting list is retried, at most this often "
+        description="after a shelter change the waiting list is retried, at most this often "
         "per API process",
     )
     retention_days: int = Field(

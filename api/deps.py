@@ -21,7 +21,7 @@ from api.db import begin_write, request_session
 from api.errors import ApiError, reader_translator
 from api.plan_jobs import JobRunner
 from api.read_cache import ShelterCaches
-from api.services.waitlist import Retries, retry_after_change
+from api.services.waitlist import ClaimedRetry, Retries, retry_after_change
 from api.solve_slots import SolveRate
 from api.store import DEFAULT_PAGE, MAX_PAGE, Page
 from placement.i18n import LOCALES, Translator
@@ -146,11 +146,12 @@ class WaitlistAfterChange:
     runner: JobRunner
     retries: Retries
 
-    def retry_waitlist(self) -> None:
-        """Retry the waiting list after the answer, if no retry ran just now."""
-        if self.retries.claim():
-            slots = self.runner.slots
-            self.tasks.add_task(retry_after_change, self.engine, self.settings, slots, self.retries)
+    def retry_waitlist(self, shelter_id: str) -> None:
+        """``shelter_id`` changed: the waiting list is retried after the answer (or by the
+        retry already under way in this process, ``every`` seconds after its last)."""
+        if self.retries.claim(shelter_id):
+            after = ClaimedRetry(self.engine, self.settings, self.runner.slots, self.retries)
+            self.tasks.add_task(retry_after_change, after)
 
 
 async def after_change(
@@ -160,7 +161,7 @@ async def after_change(
     settings: SettingsDep,
     runner: RunnerDep,
 ) -> WaitlistAfterChange:
-    """What a calendar change starts once answered."""
+    """What a shelter change starts once answered."""
     retries: Retries = request.app.state.waitlist_retries
     return WaitlistAfterChange(tasks, engine, settings, runner, retries)
 

@@ -96,7 +96,7 @@ BODY_RULES: dict[str, list[tuple[str, str]]] = {
     ],
     "StressSpec": [
         (
-            r"^(profiles|advice)([.\[].*)?$",
+            r"^(profiles|advice)([.\[][\s\S]*)?$",  # a map's key may hold a line break
             "profiles: each place gives a department or a location; ranges have min at most "
             "max and from before to; some gender and some priority weigh more than 0; stays "
             "are at least 1 night; names are unique. advice: one target (all_placed_share or "

@@ -104,11 +104,14 @@ def edit_shelter(
     who: Coordinator,
     session: SessionDep,
     settings: SettingsDep,
+    after: AfterChange,
 ) -> ShelterOut | ShelterPublicOut:
     """Edit any attribute of a shelter, its location included (coordinators)."""
     changes = body.model_dump(exclude_unset=True, by_alias=True)
     active = changes.pop("active", None)
-    return _changed(session, settings, shelter_id, who, Change("edit", changes, active))
+    out = _changed(session, settings, shelter_id, who, Change("edit", changes, active))
+    after.retry_waitlist(shelter_id)  # it may now take someone waiting
+    return out
 
 
 @router.patch("/{shelter_id}/attributes", response_model=ShelterOut, tags=["shelters"])
@@ -118,10 +121,13 @@ def update_attributes(
     who: CoordinatorOrManager,
     session: SessionDep,
     settings: SettingsDep,
+    after: AfterChange,
 ) -> ShelterOut | ShelterPublicOut:
     """Languages, services and who the shelter accepts (its managers, or coordinators)."""
     changes = body.model_dump(exclude_unset=True, by_alias=True)
-    return _changed(session, settings, shelter_id, who, Change("attributes", changes))
+    out = _changed(session, settings, shelter_id, who, Change("attributes", changes))
+    after.retry_waitlist(shelter_id)  # it may now take someone waiting
+    return out
 
 
 @router.put("/{shelter_id}/availability", response_model=ShelterOut, tags=["shelters"])
@@ -141,7 +147,7 @@ def set_availability(
         else [a.model_dump(by_alias=True) for a in body.availability],
     }
     out = _changed(session, settings, shelter_id, who, Change("availability", changes))
-    after.retry_waitlist()  # places may have freed up: retried once the answer is sent
+    after.retry_waitlist(shelter_id)  # places may have freed up: retried after the answer
     return out
 
 

@@ -44,7 +44,8 @@ DEFAULT_NIGHTS = 30
 
 @dataclass
 class Tx:
-    """A write transaction of live operations: every shelter row locked, who acts, when."""
+    """A write transaction of live operations: every shelter row locked, who acts, when
+    (``lock``); or a read-only view of some shelters (``reading``)."""
 
     session: Session
     settings: Settings
@@ -56,6 +57,14 @@ class Tx:
     def lock(cls, session: Session, settings: Settings, who: Principal | None, now: datetime) -> Tx:
         """Lock every shelter row (``store.lock_all_shelters``) and start the transaction."""
         return cls(session, settings, store.lock_all_shelters(session), who, now)
+
+    @classmethod
+    def reading(
+        cls, session: Session, settings: Settings, shelters: list[ShelterRow], now: datetime
+    ) -> Tx:
+        """A view of these shelters alone, locked by nothing: for checks that write nothing
+        (``api.services.waitlist.may_place_at``)."""
+        return cls(session, settings, {r.id: r for r in shelters}, None, now)
 
 
 @dataclass

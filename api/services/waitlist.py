@@ -3,9 +3,12 @@
 Retried highest priority first, each person (with their household) re-planned into free
 places only: nobody already placed moves. The scheduler retries it every
 ``waitlist_retry_minutes``; freeing places (a decline, a freed placement, an expired hold)
-retries it at once; a calendar change retries it just after the manager's answer
-(``Retries``: one at a time per process, at most every ``waitlist_after_change_seconds``,
-with a free solver slot), so a manager's update never waits for the waiting list.
+retries it at once; a change of a shelter (its places, its attributes, its places confirmed)
+retries it just after the manager's answer (``Retries``: one at a time per process, at most
+every ``waitlist_after_change_seconds``, with a free solver slot), so a manager's update never
+waits for the waiting list. That retry first checks, reading only, that the pair rules admit
+someone waiting at one of the shelters changed since the last one (``may_place_at``): a
+change elsewhere places nobody, and the retry, which locks every shelter, is left out.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -23,54 +28,115 @@ from sqlmodel import Session
 from api import store
 from api.auth import Principal
 from api.config import Settings
-from api.db import transaction, write
+from api.db import reading, transaction, write
 from api.services.replanning import Outcome, Tx, replan_in, world_of_targets
 from api.solve_slots import SolveSlots
 from api.tables import ArrivalRow, utcnow
+from placement.admissibility import admissible_mask
 
 log = logging.getLogger(__name__)
 
 
 class Retries:
-    """Retries of the waiting list after calendar changes, in this process: at most one at
-    a time and one every ``every`` seconds (the scheduler retries periodically as well)."""
+    """Retries of the waiting list after shelter changes, in this process: one at a time,
+    at most one every ``every`` seconds, each for the shelters changed since the one before.
+    A change made meanwhile is looked at by the next one, ``every`` seconds after the last
+    (the scheduler retries periodically as well)."""
 
     def __init__(self, every: float) -> None:
         self.every = every
         self._lock = threading.Lock()
         self._last = -math.inf
         self._running = False
+        self._changed: set[str] = set()
 
-    def claim(self) -> bool:
-        """True when a retry should start now (the caller then calls ``finished``)."""
+    def claim(self, shelter_id: str) -> bool:
+        """Note that ``shelter_id`` changed; True when no retry runs or waits in this process
+        (the caller then starts ``retry_after_change``, which ``take``s the changes)."""
         with self._lock:
-            now = time.monotonic()
-            if self._running or now - self._last < self.every:
+            self._changed.add(shelter_id)
+            if self._running:
                 return False
-            self._running, self._last = True, now
+            self._running = True
             return True
 
-    def finished(self) -> None:
-        """The claimed retry is over."""
+    def take(self) -> frozenset[str] | float | None:
+        """The shelters changed since the last retry, when one is due (``every`` seconds after
+        the last): taken. Else the seconds until it is due, or None when none changed (the
+        retries stop until the next claim)."""
+        with self._lock:
+            if not self._changed:
+                self._running = False
+                return None
+            wait = self._last + self.every - time.monotonic()
+            if wait > 0:
+                return wait
+            changed, self._changed = frozenset(self._changed), set()
+            self._last = time.monotonic()
+            return changed
+
+    def stop(self) -> None:
+        """The retries stopped on an error: the next claim starts them again."""
         with self._lock:
             self._running = False
 
 
-def retry_after_change(
-    engine: Engine, settings: Settings, slots: SolveSlots, retries: Retries
-) -> None:
-    """The claimed retry after a calendar change (run after the answer is sent): only with
-    a free solver slot; a busy database leaves it to the next change or the scheduler."""
+@dataclass(frozen=True)
+class ClaimedRetry:
+    """Where the retries after shelter changes run (``Retries.claim`` was True)."""
+
+    engine: Engine
+    settings: Settings
+    slots: SolveSlots
+    retries: Retries
+
+
+def retry_after_change(after: ClaimedRetry) -> None:
+    """The retries after shelter changes (run after the answer is sent), while changes come:
+    each only when someone waiting may be placed at a changed shelter, and with a free solver
+    slot; a busy database or solver leaves it to the next change or the scheduler. A retry
+    not yet due is left to a timer (nothing waits for it)."""
     try:
-        with slots.if_free() as free:
+        while (due := after.retries.take()) is not None:
+            if isinstance(due, float):
+                later = threading.Timer(due, retry_after_change, [after])
+                later.daemon = True  # a retry cut short by the process's end writes nothing
+                later.start()
+                return
+            _retry_for(after, due)
+    except BaseException:
+        after.retries.stop()
+        raise
+
+
+def _retry_for(after: ClaimedRetry, changed: frozenset[str]) -> None:
+    try:
+        with Session(reading(after.engine)) as session:
+            if not may_place_at(session, after.settings, changed, utcnow()):
+                return
+        with after.slots.if_free() as free:
             if free:
                 transaction(
-                    engine, lambda session: retry_waitlist(session, settings, None, utcnow())
+                    after.engine,
+                    lambda session: retry_waitlist(session, after.settings, None, utcnow()),
                 )
     except DBAPIError as e:
         log.warning("waiting list not retried after a change: %s", e)
-    finally:
-        retries.finished()
+
+
+def may_place_at(
+    session: Session, settings: Settings, shelter_ids: Collection[str], now: datetime
+) -> bool:
+    """Whether every pair rule admits someone on the waiting list at one of ``shelter_ids``
+    (places aside): else a change of these shelters places nobody. Reads only (nothing is
+    locked or written); a household is counted in when one of its members is admitted."""
+    waiting = store.waitlisted(session)
+    shelters = store.active_shelters(session, shelter_ids) if waiting else []
+    if not shelters:
+        return False
+    world = world_of_targets(Tx.reading(session, settings, shelters, now), waiting)
+    ids = {w.id for w in waiting}
+    return any(admissible_mask(world.ctx, world.ctx.arrivals[i]).any() for i in ids)
 
 
 def _units(session: Session, waiting: list[ArrivalRow]) -> list[list[ArrivalRow]]:

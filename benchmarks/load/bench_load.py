@@ -3,6 +3,13 @@
 and 200 concurrent users. Prints requests/s, p50/p95/p99 latency, failures (any 5xx, other
 4xx or timeout) and load shed (503/429 with Retry-After) per run, with the load average.
 
+Locust starts the users at ``--spawn-rate`` per second (default: a quarter of them, so
+200 users arrive in 4 s), all of a second's users at the same instant; each waits a random
+part of a think time before its first request (``--in-step``: not, so that a second's users
+send their first requests together, a burst the service serves at once). The figures are
+given twice: over the whole run, and over the steady state (``steady``: requests started
+once every user has run for the longest think time, 2 s).
+
 Locust runs on the same machine. So that its share is visible, each run also prints the
 service's own p50/p99 (from its ``Server-Timing`` header, ``api.timing``), the CPU the
 service's processes and Locust used, in cores (CPU seconds per second of the run), and the
@@ -49,6 +56,9 @@ from placement.geography import load_geography  # noqa: E402
 SHELTERS = 500
 MANAGERS = 60
 WAITING = 40
+#: the longest think time of a user (``locustfile.Night.wait_time``): past it after the last
+#: user was spawned, the users' first requests are over and the run is in its steady state
+SETTLE_SECONDS = 2.0
 
 
 def _free_port() -> int:
@@ -59,7 +69,9 @@ def _free_port() -> int:
 
 def seed(settings: Settings) -> dict[str, object]:
     """500 shelters across France, 60 managers, coordinators, analysts, and an operation
-    whose arrivals wait (no shelter offers the service they need: every retry re-plans them)."""
+    whose arrivals wait: half need a service that no shelter offers, half are a woman with
+    eight children whom many shelters may take but none has room for (the managers set 4 to
+    8 places), so a change at one of those shelters retries the waiting list, in vain."""
     migrate(settings.url())
     engine = make_engine(settings)
     rng = random.Random(12)
@@ -86,12 +98,15 @@ def seed(settings: Settings) -> dict[str, object]:
             doc = {
                 "id": f"W-{n:03d}",
                 "gender": "woman",
-                "languages": ["en"],
-                "needs": ["secure_unit"],  # offered nowhere: they stay on the waiting list
+                "languages": ["fr"],
                 "danger": [{"department": "93"}],
                 "priority": 5,
                 "nights": 14,
             }
+            if n % 2:  # a secure unit is offered nowhere: a change places none of them
+                doc["needs"] = ["secure_unit"]
+            else:  # 9 persons: many shelters may take them, none has the room (at most 8)
+                doc["children"] = 8
             session.add(
                 ArrivalRow(id=doc["id"], operation_id=op.id or 0, data=doc, waitlisted_at=now)
             )
@@ -224,12 +239,30 @@ def _database_cpu(workdir: Path) -> float:
     return cpu_seconds(int(Path(locks[0]).read_text().split()[0])) if locks else 0.0
 
 
-def run_locust(server: Service, users: int, seconds: int, workdir: Path) -> dict[str, float]:
+def steady(measured: dict[str, object]) -> list[tuple[float, bool]]:
+    """(Locust's milliseconds, failed) of the requests of the steady state: started
+    ``SETTLE_SECONDS`` or more after every user had been spawned."""
+    spawned = measured.get("at")
+    requests: list[list[object]] = measured.get("requests", [])  # type: ignore[assignment]
+    if not isinstance(spawned, float):
+        return []
+    return [
+        (float(ms), bool(failed))  # type: ignore[arg-type]
+        for started, _name, ms, failed in requests
+        if float(started) >= spawned + SETTLE_SECONDS  # type: ignore[arg-type]
+    ]
+
+
+def run_locust(
+    server: Service, users: int, args: argparse.Namespace, workdir: Path
+) -> dict[str, float]:
     """One headless Locust run; the aggregated figures."""
-    url = server.url
+    url, seconds = server.url, args.seconds
     prefix = workdir / f"locust-{users}"
     shed = workdir / f"shed-{users}.json"
     env = {**os.environ, "PLACEMENT_LOAD_SHED": str(shed)}
+    if args.in_step:
+        env["PLACEMENT_LOAD_IN_STEP"] = "1"
     before = os.times()
     server_before = cpu_seconds(server.pid)
     database_before = _database_cpu(workdir)
@@ -243,7 +276,7 @@ def run_locust(server: Service, users: int, seconds: int, workdir: Path) -> dict
             "--users",
             str(users),
             "--spawn-rate",
-            str(max(10, users // 4)),
+            str(args.spawn_rate or max(10, users // 4)),
             "--run-time",
             f"{seconds}s",
             "--host",
@@ -269,6 +302,8 @@ def run_locust(server: Service, users: int, seconds: int, workdir: Path) -> dict
     measured = json.loads(shed.read_text()) if shed.exists() else {}
     server_ms: dict[str, list[float]] = measured.get("server_ms", {})
     every = [ms for values in server_ms.values() for ms in values]
+    settled = steady(measured)
+    settled_ms = [ms for ms, _failed in settled]
     with open(f"{prefix}_stats.csv") as f:
         rows = list(csv.DictReader(f))
     total = next(r for r in rows if r["Name"] == "Aggregated")
@@ -297,6 +332,10 @@ def run_locust(server: Service, users: int, seconds: int, workdir: Path) -> dict
         "max": float(total["Max Response Time"]),
         "failures": float(total["Failure Count"]),
         "shed": float(measured.get("count", 0)),
+        "steady_requests": float(len(settled)),
+        "steady_p50": _percentile(settled_ms, 0.5),
+        "steady_p99": _percentile(settled_ms, 0.99),
+        "steady_failures": float(sum(failed for _ms, failed in settled)),
         "service_p50": _percentile(every, 0.5),
         "service_p99": _percentile(every, 0.99),
         "service_cpu": server_cpu,
@@ -320,12 +359,14 @@ def bench(database: str, args: argparse.Namespace, workdir: Path) -> None:
             tokens["plan"] = first_plan(server.url, tokens)
             Path(env["PLACEMENT_LOAD_TOKENS"]).write_text(json.dumps(tokens))
             for users in args.users:
-                r = run_locust(server, users, args.seconds, workdir)
+                r = run_locust(server, users, args, workdir)
                 load = os.getloadavg()[0]
                 print(
                     f"| {database}, {args.workers} | {users} | {r['rps']:.1f} | {r['p50']:.0f} ms"
                     f" | {r['p95']:.0f} ms | {r['p99']:.0f} ms | {r['max']:.0f} ms"
                     f" | {r['failures']:.0f} of {r['requests']:.0f} | {r['shed']:.0f}"
+                    f" | {r['steady_p50']:.0f} ms | {r['steady_p99']:.0f} ms"
+                    f" | {r['steady_failures']:.0f} of {r['steady_requests']:.0f}"
                     f" | {r['service_p50']:.0f} ms | {r['service_p99']:.0f} ms"
                     f" | {r['service_cpu']:.2f} | {1000 * r['service_cpu'] / r['rps']:.1f} ms"
                     f" | {r['locust_cpu']:.2f} | {r['database_cpu']:.2f} | {load:.2f} |",
@@ -346,6 +387,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument(
+        "--spawn-rate", type=int, default=0, help="users started per second (0: a quarter)"
+    )
+    parser.add_argument(
+        "--in-step", action="store_true", help="a second's users send their first request together"
+    )
     args = parser.parse_args()
     print(
         f"{SHELTERS} shelters, {WAITING} people waiting, {args.seconds} s per run, "
@@ -353,10 +400,11 @@ def main() -> None:
     )
     print(
         "| database, workers | users | requests/s | p50 | p95 | p99 | max | failures "
-        "| shed (503/429) | service p50 | service p99 | service cores | service CPU per request "
+        "| shed (503/429) | steady p50 | steady p99 | steady failures "
+        "| service p50 | service p99 | service cores | service CPU per request "
         "| Locust cores | PostgreSQL cores | load avg (1 min) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|" + "---:|" * 18)
     for database in args.databases.split(","):
         with tempfile.TemporaryDirectory(prefix="placement-load-") as tmp:
             os.chmod(tmp, 0o755)

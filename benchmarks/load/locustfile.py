@@ -9,7 +9,9 @@ A 503 or 429 with ``Retry-After`` is the service shedding load as designed: coun
 Beside Locust's own (client-side) times, the service's own time for each answer (its
 ``Server-Timing`` header, ``api.timing``) is kept per request name and written with the
 shed count to ``PLACEMENT_LOAD_SHED``: when the load generator shares the service's cores,
-the two tell apart the service's latency and the machine's queueing.
+the two tell apart the service's latency and the machine's queueing. So are every request's
+start time, name, time and outcome, and the time the last user was spawned, so that the
+benchmark reports the steady state apart from the users' arrival (``bench_load.steady``).
 """
 
 from __future__ import annotations
@@ -17,15 +19,21 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import HttpUser, between, events, task
 
 TOKENS: dict[str, Any] = json.loads(Path(os.environ["PLACEMENT_LOAD_TOKENS"]).read_text())
 SHED: dict[str, int] = {"count": 0}
 #: the service's own milliseconds per answer (Server-Timing), by request name
 SERVER_MS: dict[str, list[float]] = {}
+#: every request: start time (epoch s), name, Locust's milliseconds, failed
+REQUESTS: list[tuple[float, str, float, bool]] = []
+#: when every user had been spawned (epoch s)
+SPAWNED: dict[str, float] = {}
 
 
 def _server_ms(name: str, response: Any) -> None:
@@ -49,6 +57,14 @@ class Night(HttpUser):
     wait_time = between(1, 2)
     token = ""
 
+    def on_start(self) -> None:
+        # Locust starts each second's users at the same instant (``--spawn-rate`` of them),
+        # and each would send its first request in the same millisecond as the others: a
+        # user first waits a random part of a think time, as people who open the app in the
+        # same second do (``PLACEMENT_LOAD_IN_STEP=1``: not, to measure that burst)
+        if not os.environ.get("PLACEMENT_LOAD_IN_STEP"):
+            gevent.sleep(random.uniform(0, 2))
+
     def call(self, method: str, url: str, name: str, **kw: Any) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
         with self.client.request(
@@ -66,6 +82,7 @@ class Manager(Night):
 
     def on_start(self) -> None:
         self.token, self.shelter = random.choice(TOKENS["managers"])
+        super().on_start()
 
     @task(3)
     def read_shelter(self) -> None:
@@ -84,6 +101,7 @@ class Coordinator(Night):
 
     def on_start(self) -> None:
         self.token = random.choice(TOKENS["coordinators"])
+        super().on_start()
 
     @task(4)
     def list_shelters(self) -> None:
@@ -115,10 +133,28 @@ class Analyst(Night):
 
     def on_start(self) -> None:
         self.token = random.choice(TOKENS["analysts"])
+        super().on_start()
 
     @task
     def stats(self) -> None:
         self.call("GET", "/stats", "GET /stats")
+
+
+@events.request.add_listener
+def _record(
+    name: str,
+    response_time: float,
+    start_time: float | None = None,
+    exception: Any = None,
+    **_kw: Any,
+) -> None:
+    started = start_time if start_time is not None else time.time() - response_time / 1000
+    REQUESTS.append((started, name, response_time, exception is not None))
+
+
+@events.spawning_complete.add_listener
+def _spawned(**_kw: Any) -> None:
+    SPAWNED["at"] = time.time()
 
 
 @events.test_stop.add_listener
@@ -126,4 +162,4 @@ def _report(environment: Any, **_kw: Any) -> None:
     path = os.environ.get("PLACEMENT_LOAD_SHED")
     if path:
         with open(path, "w") as f:
-            json.dump({**SHED, "server_ms": SERVER_MS}, f)
+            json.dump({**SHED, "server_ms": SERVER_MS, "requests": REQUESTS, **SPAWNED}, f)

@@ -4,6 +4,7 @@ shelters, stale shelters, and the scheduler (two of them, a simulated day), on b
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 from api.config import Settings
 from api.db import make_engine
 from api.scheduler import run_due_jobs, slot
+from api.services.waitlist import ClaimedRetry, Retries, retry_after_change
 from api.tables import JobRun, ShelterRow
 from tests.api.builders import World, arrival_doc, make_operation, wait_plan
 
@@ -516,3 +518,76 @@ def test_priority_defaults_to_the_middle(world: World) -> None:
     r = world.call("coord", "POST", f"/operations/{op}/arrivals", json=doc)
     assert r.status_code == 201, r.text
     assert r.json()["priority"] == 3
+
+
+def _retries_of(w: World, arrival_id: str) -> int:
+    """How often the waiting list's retries re-planned ``arrival_id`` (their audit records)."""
+    params = {"object_type": "arrival", "object_id": arrival_id}
+    audit = w.call("coord", "GET", "/audit", params=params).json()
+    return sum(a["detail"].startswith("waiting list") for a in audit)
+
+
+def test_a_change_retries_the_waiting_list_only_where_someone_waiting_may_go(
+    world: World,
+) -> None:
+    # A1 needs a secure unit, which no shelter offers: she waits
+    assert _commit(world, [arrival_doc("A1", needs=["secure_unit"])]) == []
+    assert world.call("coord", "GET", "/arrivals/A1").json()["status"] == "waiting"
+    before = _retries_of(world, "A1")
+    # places change at Brest, which cannot take her: the retry (which locks every shelter and
+    # rewrites everyone's reasons) is left out
+    r = world.call("mgr_brest", "PUT", "/shelters/S-BREST/availability", json={"capacity": 3})
+    assert r.status_code == 200, r.text
+    assert _retries_of(world, "A1") == before
+    # Brest opens a secure unit (an attribute, not places): retried at once, she goes there
+    r = world.call(
+        "mgr_brest", "PATCH", "/shelters/S-BREST/attributes", json={"services": ["secure_unit"]}
+    )
+    assert r.status_code == 200, r.text
+    active = world.call("coord", "GET", "/placements").json()
+    assert [(a["arrival_id"], a["shelter_id"]) for a in active] == [("A1", "S-BREST")]
+
+
+def test_changes_made_while_a_retry_runs_go_to_the_next_retry() -> None:
+    retries = Retries(every=0.0)
+    assert retries.claim("S-BREST")  # no retry under way: the caller starts one
+    assert not retries.claim("S-LYON")  # the one under way will look at Lyon too
+    assert retries.take() == {"S-BREST", "S-LYON"}
+    assert not retries.claim("S-NANTES")  # changed while Brest and Lyon were retried
+    assert retries.take() == {"S-NANTES"}
+    assert retries.take() is None  # nothing changed since: the retries stop
+    assert retries.claim("S-BREST")  # and the next change starts them again
+    hourly = Retries(every=3600.0)
+    assert hourly.claim("S-BREST") and hourly.take() == {"S-BREST"}
+    assert not hourly.claim("S-LYON")
+    wait = hourly.take()  # not due: how long until it is, Lyon kept for it
+    assert isinstance(wait, float) and 3500 < wait <= 3600
+    assert not hourly.claim("S-NANTES")  # still under way (waiting)
+
+
+def test_a_retry_not_yet_due_runs_later_without_anyone_waiting_for_it(world: World) -> None:
+    assert _commit(world, [arrival_doc("A1", needs=["secure_unit"])]) == []
+    engine, settings = _engine(world), _settings(world)
+    app: Any = world.client.app
+    retries = Retries(every=0.5)
+    after = ClaimedRetry(engine, settings, app.state.runner.slots, retries)
+    assert retries.claim("S-LYON")
+    retry_after_change(after)  # due at once: Lyon cannot take her, nothing more to do
+    with Session(engine) as session:
+        shelter = session.get(ShelterRow, "S-BREST")
+        assert shelter is not None
+        shelter.data = {**shelter.data, "services": ["secure_unit"]}
+        shelter.version += 1
+        session.add(shelter)
+        session.commit()
+    assert retries.claim("S-BREST")
+    started = time.monotonic()
+    retry_after_change(after)  # not due for 0.5 s: left to a timer
+    assert time.monotonic() - started < 0.4
+    assert world.call("coord", "GET", "/arrivals/A1").json()["status"] == "waiting"
+    deadline = time.monotonic() + 10
+    while world.call("coord", "GET", "/arrivals/A1").json()["status"] == "waiting":
+        assert time.monotonic() < deadline, "the retry left to the timer did not run"
+        time.sleep(0.1)
+    active = world.call("coord", "GET", "/placements").json()
+    assert [(a["arrival_id"], a["shelter_id"]) for a in active] == [("A1", "S-BREST")]

@@ -4,12 +4,14 @@ and the rules no schema can state in ``x-rules``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from api.config import Settings
+from api.openapi import BODY_RULES
 
 NOT_JSON_SCHEMA = {"ge", "le", "gt", "lt", "strict"}
 
@@ -43,3 +45,12 @@ def test_the_document_states_limits_bodies_and_rules(
     assert "oneOf" in schemas["CalendarIn"] and "oneOf" in schemas["HoldIn"]
     lang = next(p for p in paths["/arrivals"]["get"]["parameters"] if p["name"] == "lang")
     assert lang["schema"]["enum"] == ["fr", "en"]
+
+
+def test_a_stress_rule_covers_a_map_key_with_a_line_break() -> None:
+    # schemathesis drew a priority key with a line break; the refusal names the field with
+    # the key in it, and the documented rule must still cover it (it did not: `.` stops there)
+    (rule,) = [field for field, _ in BODY_RULES["StressSpec"]]
+    assert re.search(rule, "profiles[1].composition.priorities.i\nx.[key]")
+    assert re.search(rule, "advice.candidates[0].id")
+    assert not re.search(rule, "draws")

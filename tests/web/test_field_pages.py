@@ -15,21 +15,21 @@ from httpx import Response
 from sqlmodel import Session, col, select
 
 from api.config import Settings
-from api.demo import DEMO_PASSWORDS, SHELTER_IDS, seed_demo
-from api.main import create_app
+from api.demo import SHELTER_IDS
 from api.services.capacity import Night
-from api.tables import AuditRecord, ShelterRow, ShelterUpdate, User
+from api.tables import ArrivalRow, AuditRecord, Operation, ShelterRow, ShelterUpdate, User, utcnow
 from api.web.routes.shelter import today, weeks
+from tests.web.in_process import demo_client, log_in
 
 MINE, OTHER = SHELTER_IDS[0], SHELTER_IDS[1]
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """One service with the demo network for the module (seeding it takes seconds)."""
-    app = create_app(Settings(db_path=tmp_path_factory.mktemp("field") / "web.db"))
-    seed_demo(app.state.engine)
-    with TestClient(app) as c:
+    """One service with the demo network for the module; the waiting list retried after
+    each change without waiting out the spacing between retries (the test client waits for
+    the retry: it runs after the answer)."""
+    with demo_client(tmp_path_factory.mktemp("field"), waitlist_after_change_seconds=0) as c:
         yield c
 
 
@@ -38,20 +38,6 @@ def client(service: TestClient) -> TestClient:
     """The module's service, logged out (each test logs in as whom it needs)."""
     service.cookies.clear()
     return service
-
-
-def _log_in(client: TestClient, handle: str) -> None:
-    client.get("/app/login")
-    answer = client.post(
-        "/app/login",
-        data={
-            "handle": handle,
-            "password": DEMO_PASSWORDS[handle],
-            "csrf_token": client.cookies.get("placement_csrf") or "",
-        },
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303
 
 
 def _csrf(client: TestClient, path: str) -> str:
@@ -85,7 +71,7 @@ def _save_night(client: TestClient, night: object, free: str) -> Response:
 def test_manager_sets_tonights_free_places_and_the_calendar_shows_them(
     client: TestClient,
 ) -> None:
-    _log_in(client, "demo-manager")
+    log_in(client, "demo-manager")
     assert _save_night(client, today(), "0").status_code == 303
     page = client.get(f"/app/shelter/{MINE}").text
     assert 'name="free" type="number" inputmode="numeric" min="0" max="10000" value="0"' in page
@@ -96,7 +82,7 @@ def test_manager_sets_tonights_free_places_and_the_calendar_shows_them(
 
 
 def test_manager_changes_a_later_night_and_only_that_night_changes(client: TestClient) -> None:
-    _log_in(client, "demo-manager")
+    log_in(client, "demo-manager")
     night = today() + timedelta(days=9)
     end = today() + timedelta(days=30)
     before = _row(client, MINE).shelter.places_by_night(today(), 30, end)
@@ -126,7 +112,7 @@ def test_manager_changes_a_later_night_and_only_that_night_changes(client: TestC
 def test_tapping_a_night_opens_its_form_and_the_calendar_links_every_night(
     client: TestClient,
 ) -> None:
-    _log_in(client, "demo-manager")
+    log_in(client, "demo-manager")
     night = today() + timedelta(days=3)
     page = client.get(f"/app/shelter/{MINE}?night={night}").text
     assert f'name="night" value="{night}"' in page
@@ -154,7 +140,7 @@ def test_tapping_a_night_opens_its_form_and_the_calendar_links_every_night(
 def test_a_bad_night_or_number_is_refused_next_to_its_field_and_nothing_changes(
     client: TestClient, night_days: int | None, free: str, field: str
 ) -> None:
-    _log_in(client, "demo-manager")
+    log_in(client, "demo-manager")
     before = _row(client, MINE).version
     night = "2026-13-01" if night_days is None else today() + timedelta(days=night_days)
     page = _save_night(client, night, free)
@@ -168,7 +154,7 @@ def test_a_bad_night_or_number_is_refused_next_to_its_field_and_nothing_changes(
 
 
 def test_manager_of_another_shelter_finds_nothing_there(client: TestClient) -> None:
-    _log_in(client, "demo-manager")
+    log_in(client, "demo-manager")
     token = _csrf(client, f"/app/shelter/{MINE}")
     before = _row(client, OTHER)
     for path in (f"/app/shelter/{OTHER}", f"/app/shelter/{OTHER}/proposals"):
@@ -185,7 +171,7 @@ def test_manager_of_another_shelter_finds_nothing_there(client: TestClient) -> N
 
 
 def test_forms_without_their_csrf_token_are_refused(client: TestClient) -> None:
-    _log_in(client, "demo-manager")
+    log_in(client, "demo-manager")
     before = _row(client, MINE).capacity_updated_at
     for path in (f"/app/shelter/{MINE}/confirm", f"/app/shelter/{MINE}/places"):
         data = {"night": str(today()), "free": "1"}
@@ -201,19 +187,19 @@ def test_analysts_and_managers_may_not_open_the_coordinators_pages(
     client: TestClient, path: str
 ) -> None:
     for handle in ("demo-analyst", "demo-manager"):
-        _log_in(client, handle)
+        log_in(client, handle)
         assert client.get(path).status_code == 403, handle
 
 
 def test_managers_may_not_use_the_what_if(client: TestClient) -> None:
-    _log_in(client, "demo-manager")
+    log_in(client, "demo-manager")
     assert client.get("/app/whatif").status_code == 403
 
 
 def test_a_what_if_file_with_errors_names_each_field_and_plans_nothing(
     client: TestClient,
 ) -> None:
-    _log_in(client, "demo-analyst")
+    log_in(client, "demo-analyst")
     token = _csrf(client, "/app/whatif")
     answer = client.post(
         "/app/whatif",
@@ -237,10 +223,10 @@ def test_a_what_if_file_with_errors_names_each_field_and_plans_nothing(
 
 
 def test_audit_log_filters_by_date_and_actor(client: TestClient) -> None:
-    _log_in(client, "demo-manager")
+    log_in(client, "demo-manager")
     token = _csrf(client, f"/app/shelter/{MINE}")
     client.post(f"/app/shelter/{MINE}/confirm", data={"csrf_token": token})
-    _log_in(client, "demo-coordinator")
+    log_in(client, "demo-coordinator")
     day = datetime.now(ZoneInfo("Europe/Paris")).date()  # the days of the service's zone
     tomorrow = (day + timedelta(days=1)).isoformat()
     found = client.get(f"/app/audit?user=demo-manager&from={day.isoformat()}").text
@@ -251,7 +237,7 @@ def test_audit_log_filters_by_date_and_actor(client: TestClient) -> None:
 
 def test_an_edit_records_only_the_fields_it_changed(client: TestClient) -> None:
     # the form sends every field; only age_max changes: no location write in the audit log
-    _log_in(client, "demo-coordinator")
+    log_in(client, "demo-coordinator")
     sid = SHELTER_IDS[3]
     token = _csrf(client, f"/app/shelters/{sid}/edit")
     page = client.get(f"/app/shelters/{sid}/edit").text
@@ -276,7 +262,7 @@ def test_a_compromised_shelter_is_flagged_on_the_shelters_page(client: TestClien
     from api.tables import User
 
     sid = SHELTER_IDS[5]
-    _log_in(client, "demo-coordinator")
+    log_in(client, "demo-coordinator")
     line = re.compile(rf"<tr>\s*<td>{sid}[^\n]*")
     before = line.search(client.get("/app/shelters").text)
     assert before and "compromis" not in before.group(0)
@@ -309,7 +295,7 @@ def test_times_are_shown_in_the_services_time_zone(
             )
         )
         session.commit()
-    _log_in(client, "demo-coordinator")
+    log_in(client, "demo-coordinator")
     page = client.get(f"/app/audit?object_id={object_id}").text
     assert shown in page  # Europe/Paris, the default PLACEMENT_TIME_ZONE
     assert f"{at:%H:%M}" not in page
@@ -329,7 +315,29 @@ def test_the_audit_logs_days_are_the_days_of_the_time_zone(client: TestClient) -
         at = datetime(2026, 1, 15, 23, 30, tzinfo=UTC)
         session.add(AuditRecord(at=at, object_id=object_id, **fields))
         session.commit()
-    _log_in(client, "demo-coordinator")
+    log_in(client, "demo-coordinator")
     found = f"/app/audit?object_id={object_id}"
     assert "16/01/2026 00:30" in client.get(f"{found}&from=16/01/2026&to=16/01/2026").text
     assert "16/01/2026 00:30" not in client.get(f"{found}&from=15/01/2026&to=15/01/2026").text
+
+
+def test_saving_a_nights_places_retries_the_waiting_list(client: TestClient) -> None:
+    # a woman waits (set on the list directly) for a stay that this shelter may take
+    later = today() + timedelta(days=60)
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        op = Operation(reference="OP-WEB-WAIT", date=later, danger=[{"department": "93"}])
+        session.add(op)
+        session.flush()
+        doc = {"id": "W-WEB-1", "gender": "woman", "languages": ["fr"], "arrives": str(later)}
+        doc |= {"nights": 3, "needs": ["psychological"], "danger": [{"department": "93"}]}
+        waiting = ArrivalRow(
+            id="W-WEB-1", operation_id=op.id or 0, data=doc, waitlisted_at=utcnow()
+        )
+        session.add(waiting)
+        session.commit()
+    log_in(client, "demo-manager")
+    assert _save_night(client, today(), "1").status_code == 303
+    with Session(engine) as session:
+        row = session.get(ArrivalRow, "W-WEB-1")
+        assert row is not None and (row.status, row.waitlisted_at) == ("placed", None)

@@ -14,9 +14,7 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.config import Settings
-from api.demo import DEMO_PASSWORDS, SHELTER_IDS, seed_demo
-from api.main import create_app
+from api.demo import SHELTER_IDS
 from api.services.stress import StressSettings, spec_for_service, stored_report
 from api.tables import ShelterRow, StressJobRow, User
 from api.web import HERE
@@ -29,35 +27,19 @@ from stress.report import (
     StressReport,
 )
 from stress.stats import mean, proportion
+from tests.web.in_process import demo_client, log_in
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(db_path=tmp_path_factory.mktemp("stress") / "web.db"))
-    seed_demo(app.state.engine)
-    with TestClient(app) as c:
-        yield c
+    with demo_client(tmp_path_factory.mktemp("stress")) as client:
+        yield client
 
 
 @pytest.fixture
 def client(service: TestClient) -> TestClient:
     service.cookies.clear()
     return service
-
-
-def _log_in(client: TestClient, handle: str, lang: str = "fr") -> None:
-    client.headers["Accept-Language"] = lang
-    client.get("/app/login")
-    answer = client.post(
-        "/app/login",
-        data={
-            "handle": handle,
-            "password": DEMO_PASSWORDS[handle],
-            "csrf_token": client.cookies.get("placement_csrf") or "",
-        },
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303
 
 
 def _start(client: TestClient, spec: bytes, name: str = "spec.yaml"):  # type: ignore[no-untyped-def]
@@ -89,7 +71,7 @@ profiles: []
 def test_a_bad_spec_is_refused_next_to_the_file_field_field_by_field(
     client: TestClient, lang: str, words: str
 ) -> None:
-    _log_in(client, "demo-analyst", lang)
+    log_in(client, "demo-analyst", lang)
     answer = _start(client, BAD_SPEC)
     assert answer.status_code == 400
     assert words in answer.text.replace("&#39;", "'")
@@ -102,7 +84,7 @@ def test_a_bad_spec_is_refused_next_to_the_file_field_field_by_field(
 
 
 def test_a_spec_naming_a_file_network_is_told_to_use_the_live_one(client: TestClient) -> None:
-    _log_in(client, "demo-coordinator", "fr")
+    log_in(client, "demo-coordinator", "fr")
     answer = _start(
         client,
         b'{"name": "x", "network": {"scenario": "x.yaml"}, "profiles": '
@@ -114,7 +96,7 @@ def test_a_spec_naming_a_file_network_is_told_to_use_the_live_one(client: TestCl
 
 
 def test_no_file_and_a_file_that_is_not_yaml_are_refused(client: TestClient) -> None:
-    _log_in(client, "demo-analyst", "en")
+    log_in(client, "demo-analyst", "en")
     answer = _start(client, b"name: [unclosed\n")
     assert answer.status_code == 400 and "<li>spec" in answer.text
 
@@ -183,7 +165,7 @@ def test_an_analysts_results_are_tables_without_any_departement(
     client: TestClient, lang: str
 ) -> None:
     department = _finished_job(client, "demo-analyst", f"analyst{lang}")
-    _log_in(client, "demo-analyst", lang)
+    log_in(client, "demo-analyst", lang)
     page = client.get(f"/app/stress/analyst{lang}")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
@@ -200,16 +182,16 @@ def test_an_analysts_results_are_tables_without_any_departement(
 
 def test_a_coordinator_sees_the_departements_of_the_same_results(client: TestClient) -> None:
     department = _finished_job(client, "demo-coordinator", "coordfr")
-    _log_in(client, "demo-coordinator", "fr")
+    log_in(client, "demo-coordinator", "fr")
     text = client.get("/app/stress/coordfr").text
     assert f"<td>{department}</td>" in text and "13 Bouches-du-Rhône" in text
 
 
 def test_an_analyst_cannot_open_another_users_job_nor_a_manager_any(client: TestClient) -> None:
     _finished_job(client, "demo-coordinator", "coordonly")
-    _log_in(client, "demo-analyst", "en")
+    log_in(client, "demo-analyst", "en")
     assert client.get("/app/stress/coordonly").status_code == 404
-    _log_in(client, "demo-manager", "en")
+    log_in(client, "demo-manager", "en")
     assert client.get("/app/stress").status_code == 403
     assert client.get("/app/stress/coordonly").status_code == 403
 
@@ -217,7 +199,7 @@ def test_an_analyst_cannot_open_another_users_job_nor_a_manager_any(client: Test
 def test_the_stress_form_has_a_csrf_token_and_posting_without_it_is_refused(
     client: TestClient,
 ) -> None:
-    _log_in(client, "demo-analyst", "en")
+    log_in(client, "demo-analyst", "en")
     page = client.get("/app/stress").text
     assert 'name="csrf_token"' in page and "/app/static/stress-example.yaml" in page
     answer = client.post("/app/stress", files={"spec": ("s.yaml", BAD_SPEC, "text/yaml")})
@@ -241,7 +223,7 @@ def test_a_running_job_shows_its_progress_a_stop_button_and_a_progress_feed(
             )
         )
         session.commit()
-    _log_in(client, "demo-analyst", "fr")
+    log_in(client, "demo-analyst", "fr")
     page = client.get("/app/stress/running1").text
     assert "tirages : 3 résolutions sur 8" in page and "environ 12 s" in page
     assert 'data-progress-url="/app/stress/running1/progress.json"' in page

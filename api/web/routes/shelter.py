@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 
 from api.auth import Principal
 from api.config import Settings
-from api.deps import SessionDep, SettingsDep
+from api.deps import AfterChange, SessionDep, SettingsDep
 from api.domain_errors import Conflict, Invalid
 from api.services import placements, proposals
 from api.services import shelters as service
@@ -237,17 +237,24 @@ async def save_night(
     who: PageCoordinatorOrManager,
     form: CheckedForm,
     session: SessionDep,
-    settings: SettingsDep,
+    after: AfterChange,
 ) -> Response:
     """Save one night's free places (the other nights are unchanged): the service behind
-    ``PUT /shelters/{id}/availability`` (``shelters.set_free_places``), its bounds and its
-    audit; a refusal comes back next to the field, in the reader's language."""
+    ``PUT /shelters/{id}/availability`` (``shelters.set_free_places``), its bounds, its
+    audit and the waiting list retried after it; a refusal comes back next to the field, in
+    the reader's language."""
     t = web_translator(request)
     night_form, free = _night_form(t, form)
     if free is not None and not night_form.errors:
         try:
             await run_in_threadpool(
-                service.set_free_places, session, settings, shelter_id, who, night_form.night, free
+                service.set_free_places,
+                session,
+                after.settings,  # the service's settings, which the retry after it uses too
+                shelter_id,
+                who,
+                night_form.night,
+                free,
             )
         except Invalid:
             night_form = replace(
@@ -256,6 +263,7 @@ async def save_night(
         except Conflict:
             night_form = replace(night_form, errors={"free": t.gettext(TAKEN_PROBLEM)})
         else:
+            after.retry_waitlist(shelter_id)
             where = f"/app/shelter/{shelter_id}?done=saved&night={night_form.night.isoformat()}"
             return RedirectResponse(where, status_code=303)
     session.rollback()
@@ -264,10 +272,16 @@ async def save_night(
 
 @router.post("/shelter/{shelter_id}/confirm")
 async def confirm(
-    shelter_id: str, who: PageCoordinatorOrManager, form: CheckedForm, session: SessionDep
+    shelter_id: str,
+    who: PageCoordinatorOrManager,
+    form: CheckedForm,
+    session: SessionDep,
+    after: AfterChange,
 ) -> Response:
-    """One tap: the places are still the same."""
+    """One tap: the places are still the same (a shelter whose places were stale may take
+    someone waiting again: the waiting list is retried after it)."""
     await run_in_threadpool(service.confirm_places, session, shelter_id, who)
+    after.retry_waitlist(shelter_id)
     return RedirectResponse(f"/app/shelter/{shelter_id}?done=confirmed", status_code=303)
 
 
