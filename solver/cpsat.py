@@ -474,9 +474,9 @@ class _Lexicographic:
             step, in_play = self._lp(stage, c, relevant, step, stages_left)
             if step.decided in (Decided.LP_BOUND, Decided.CPSAT_OPTIMAL):
                 return step  # CP-SAT may have proved it on the LP's columns
-        until = time.monotonic() + (self.deadline - time.monotonic()) / stages_left
         if not self._whole_fits(in_play, step) and self.proof is not None:
             # no proof by CP-SAT on every column: a better plan near the LP's may meet its bound
+            until = time.monotonic() + (self.deadline - time.monotonic()) / stages_left
             step, in_play = self._neighbourhoods(c, in_play, step, until)
             if step.decided is Decided.LP_BOUND:
                 return step
@@ -491,7 +491,8 @@ class _Lexicographic:
             partial(_StageProgress, stage=stage.name, on_stage=on_stage) if on_stage else None
         )
         step.log += f"{int(columns.sum())} columns for a better plan; "
-        found = self._cpsat(columns, c, step.x, until - time.monotonic(), callback)
+        share = (self.deadline - time.monotonic()) / stages_left
+        found = self._cpsat(columns, c, step.x, share, callback)
         if found is None:
             step.log += N_("CP-SAT found nothing in its time")
             step.decided = Decided.NOTHING_FOUND
@@ -611,7 +612,7 @@ class _Lexicographic:
         CP-SAT on the LP's 8,104 columns needs 3.3-4.6 s to find 180 (with half the share it
         stayed at 177). Further (hard, seed 2, level 1: 132 against 147), half the share,
         neighbourhoods in the rest, as before; a first neighbourhood at seed 2's level 2
-        (191 against 193) took 0.9 s that level 1 then lacked."""
+        (191 against 193) took 0.6 s that level 1 then lacked."""
         if step.bound is None:
             return False
         return bool(step.bound - step.z <= self.options.close_gap * abs(step.bound))
@@ -649,10 +650,7 @@ class _Lexicographic:
         self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int
     ) -> tuple[_Step, np.ndarray]:
         """A level's first neighbourhood of the incumbent (:meth:`_neighbourhoods`), for at
-        most ``support_time_limit``: at 1,000 x 3,000 standard, level 1, one of 4,000
-        columns reaches the LP bound (335) where CP-SAT on the LP's 9,086 columns ends at
-        334 in 6.6 s; on the hard family it does not (177, not 180), and CP-SAT on the LP's
-        8,104 columns needs the rest (4.6 s to find 180 and prove it, load 2.5)."""
+        most ``support_time_limit`` and half the level's share (see :meth:`_close`)."""
         left = self.deadline - time.monotonic()
         until = time.monotonic() + min(left / (stages_left + 1), self.options.support_time_limit)
         return self._neighbourhoods(c, in_play, step, until, once=True)
@@ -710,7 +708,7 @@ class _Lexicographic:
             else:
                 size *= 2
         step.log += f"{tries} neighbourhoods (up to {size} columns): {step.z}; "
-        if proof.proves(step.z):
+        if proof.proves(step.z) and not once:  # once: the LP stage says it
             step.log += "incumbent proven by LP"
             step.decided = Decided.LP_BOUND
         return step, in_play
