@@ -464,7 +464,7 @@ class _Lexicographic:
         self, stage: Stage, c: np.ndarray, relevant: np.ndarray, x: np.ndarray, stages_left: int
     ) -> _Step:
         """Decide one stage (``relevant``: the columns it involves): by the LP when it
-        proves the incumbent, else by CP-SAT."""
+        proves the incumbent, else by CP-SAT on the columns a better plan may use."""
         in_play = self.active & relevant
         self.proof = None
         # c . x <= sum of max(c_j, 0) ub_j: with c <= 0 (the cost stage) the bound is 0
@@ -472,27 +472,27 @@ class _Lexicographic:
         step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", trivial)
         if self.options.lp_fixing:
             step, in_play = self._lp(stage, c, relevant, step, stages_left)
-            if step.decided is Decided.LP_BOUND:
-                return step
-        if step.decided is Decided.CPSAT_OPTIMAL:  # CP-SAT proved it on the LP's columns
-            return step
-        if in_play.sum() > self.options.cpsat_max_columns and self.proof is not None:
+            if step.decided in (Decided.LP_BOUND, Decided.CPSAT_OPTIMAL):
+                return step  # CP-SAT may have proved it on the LP's columns
+        if not self._whole_fits(in_play, step) and self.proof is not None:
             # no proof by CP-SAT on every column: a better plan near the LP's may meet its bound
             until = time.monotonic() + (self.deadline - time.monotonic()) / stages_left
             step, in_play = self._neighbourhoods(c, in_play, step, until)
             if step.decided is Decided.LP_BOUND:
                 return step
-        if in_play.sum() > self.options.cpsat_max_columns:
-            step.log += f"not proven ({int(in_play.sum())} columns: too many for CP-SAT)"
+        columns = self._for_better(in_play, step)
+        if columns.sum() > self.options.cpsat_max_columns:
+            step.log += f"not proven ({int(columns.sum())} columns: too many for CP-SAT)"
             step.decided = Decided.TOO_MANY_COLUMNS
             return step
-        # CP-SAT on the columns left, with a fair share of the time left.
-        share = (self.deadline - time.monotonic()) / stages_left
+        # CP-SAT on the columns a better plan may use, with a fair share of the time left.
         on_stage = self.on_stage
         callback = (
             partial(_StageProgress, stage=stage.name, on_stage=on_stage) if on_stage else None
         )
-        found = self._cpsat(in_play, c, step.x, share, callback)
+        step.log += f"{int(columns.sum())} columns for a better plan; "
+        share = (self.deadline - time.monotonic()) / stages_left
+        found = self._cpsat(columns, c, step.x, share, callback)
         if found is None:
             step.log += N_("CP-SAT found nothing in its time")
             step.decided = Decided.NOTHING_FOUND
@@ -500,11 +500,27 @@ class _Lexicographic:
         if int(c @ found.x) >= step.z:
             step.x, step.z = found.x, int(c @ found.x)
         step.log += found.text
-        step.bound = _lowest(step.bound, found.bound)  # CP-SAT on every column in play
+        # its bound holds for every plan: those better than the incumbent use only these
+        # columns, and the incumbent is among them
+        step.bound = _lowest(step.bound, found.bound)
         step.decided = Decided.CPSAT_OPTIMAL if found.optimal else Decided.CPSAT_FEASIBLE
         if step.bound is not None and step.bound <= step.z:
             step.decided = Decided.CPSAT_OPTIMAL  # its bound and the LP's meet
         return step
+
+    def _for_better(self, in_play: np.ndarray, step: _Step) -> np.ndarray:
+        """The columns in play a plan better than the incumbent may use (with the last LP's
+        duals: those not fixed against the incumbent plus one; the columns fixed against the
+        incumbent itself, ruled out for the later stages too, are already out of play), and
+        the incumbent's own, so that CP-SAT starts from it."""
+        if self.proof is None:
+            return in_play
+        better: np.ndarray = in_play & (~self.proof.fixed_for(step.z + 1) | (step.x > 0))
+        return better
+
+    def _whole_fits(self, in_play: np.ndarray, step: _Step) -> bool:
+        """Whether CP-SAT may take every column a better plan may use."""
+        return bool(self._for_better(in_play, step).sum() <= self.options.cpsat_max_columns)
 
     def _lp(
         self, stage: Stage, c: np.ndarray, relevant: np.ndarray, step: _Step, stages_left: int
@@ -525,6 +541,7 @@ class _Lexicographic:
         proof = lp_proof(self.lin, c, in_play, step.z, lp_seconds, pricing)
         if proof is None:
             return step, in_play
+        self.proof = proof
         step.bound = _lowest(step.bound, proof.integer_bound)
 
         self.active &= ~proof.fixed
@@ -539,39 +556,12 @@ class _Lexicographic:
             more = proof.fixed_for(step.z)
             self.active &= ~more
             in_play = in_play & ~more
-        # The LP solution is nearly integral: the best plan using only its columns and the
-        # incumbent's is often optimal, and quick to find; if not, the best plan on all the
-        # columns the LP was solved on.
-        for small, support in ((True, proof.values > 1e-6), (False, proof.columns)):
-            whole_next = in_play.sum() <= self.options.cpsat_max_columns
-            if proof.proves(step.z) or (whole_next and not small):
-                break  # CP-SAT on every column in play follows (see stage): it sees these too
-            support = in_play & (support | (step.x > 0))
-            left = self.deadline - time.monotonic()
-            if small:
-                seconds = min(left / stages_left, self.options.support_time_limit)
-            else:
-                # less than a fair share: neighbourhoods follow in the rest (see stage). At
-                # 1,000 x 3,000 standard, T = 10, level 1: with the whole share this solve on
-                # the LP's 9,086 columns ended at 334 in 6.6 s; with half, a neighbourhood
-                # then found 335 (proven); and with half at hard level 2, 200 instead of 201
-                # in one CLI run. So what it had before the levels' shares left out the cost
-                # stage: a level's share with the cost stage counted; the cost stage's, all
-                # that is left (with half, the cost at 1,000 x 3,000 standard, T = 60, was
-                # 62,566 against 55,249)
-                seconds = left / (stages_left + (not cost))
-            found = self._cpsat(support, c, step.x, seconds)
-            if found is not None and (support == in_play).all():
-                step.bound = _lowest(step.bound, found.bound)  # it saw every column in play
-            if found is not None and int(c @ found.x) > step.z:
-                step.x, step.z = found.x, int(c @ found.x)
-                step.log += f"LP support {int(support.sum())} columns {found.text}; "
-                # a better incumbent lets the same duals rule out more columns
-                more = proof.fixed_for(step.z)
-                self.active &= ~more
-                in_play = in_play & ~more
+        step, in_play = self._searches(c, in_play, step, stages_left, cost)
+        if not proof.proves(step.z) and step.bound == step.z + 1:
+            step, in_play = self._tighten(c, in_play, step, stages_left)
+            proof = self.proof
+            assert proof is not None
         self.support_before = proof.values > 1e-6
-        self.proof = proof
         if proof.proves(step.z):
             step.log += "incumbent proven by LP"
             step.decided = Decided.LP_BOUND
@@ -582,20 +572,126 @@ class _Lexicographic:
             step.log += f"{int(in_play.sum())} columns left; "
         return step, in_play
 
+    def _searches(
+        self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int, cost: bool
+    ) -> tuple[_Step, np.ndarray]:
+        """Quick CP-SAT solves for a better plan near the LP's, after the LP."""
+        proof = self.proof
+        assert proof is not None
+        # The LP solution is nearly integral: the best plan using only its columns and the
+        # incumbent's is often optimal, and quick to find; if not, a level first tries a
+        # neighbourhood of the incumbent, then the best plan on all the columns the LP was
+        # solved on (unless CP-SAT on every column a better plan may use follows, see stage).
+        for small, support in ((True, proof.values > 1e-6), (False, proof.columns)):
+            if proof.proves(step.z) or (not small and self._whole_fits(in_play, step)):
+                break
+            close = not cost and self._close(step)
+            if not small and close and stages_left == 1:
+                step, in_play = self._first_neighbourhood(c, in_play, step, stages_left)
+                if proof.proves(step.z):
+                    break
+            left = self.deadline - time.monotonic()
+            if small:
+                seconds = min(left / stages_left, self.options.support_time_limit)
+            else:
+                # close: the whole share, it may prove the level; else half, neighbourhoods
+                # follow (see stage); the cost stage: all that is left, it counts for a
+                # share of its own (with half, the cost at 1,000 x 3,000 standard, T = 60,
+                # was 62,566 against 55,249)
+                seconds = left / (stages_left + (not cost and not close))
+            step, in_play = self._support(c, support | (step.x > 0), in_play, step, seconds)
+        return step, in_play
+
+    def _close(self, step: _Step) -> bool:
+        """Whether a level's incumbent is within ``close_gap`` of its bound after the LP:
+        then CP-SAT on the LP's columns gets the level's whole share (it may prove the
+        level), after a first neighbourhood of the incumbent at the last level (nothing
+        waits for its time there). Measured at 1,000 x 3,000, T = 10: standard, level 1
+        (333-334 against 335), a neighbourhood of 4,000 columns finds 335 where CP-SAT on
+        the LP's 9,086 columns ended at 334 in 5.7-6.6 s; hard, level 1 (176 against 180),
+        CP-SAT on the LP's 8,104 columns needs 3.3-4.6 s to find 180 (with half the share it
+        stayed at 177). Further (hard, seed 2, level 1: 132 against 147), half the share,
+        neighbourhoods in the rest, as before; a first neighbourhood at seed 2's level 2
+        (191 against 193) took 0.6 s that level 1 then lacked."""
+        if step.bound is None:
+            return False
+        return bool(step.bound - step.z <= self.options.close_gap * abs(step.bound))
+
+    def _tighten(
+        self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int
+    ) -> tuple[_Step, np.ndarray]:
+        """The LP again with clique cuts (:mod:`solver.cuts`), from the columns the last one
+        was solved on, when its bound is one above the incumbent: a bound below that proves
+        the incumbent without CP-SAT. At 1,000 x 3,000 hard, priority 3: 157.00 without
+        cuts, 156.94 after 8 rounds of them (0.35 s, load 2.5), where CP-SAT needed 2.1 s
+        to prove 156."""
+        proof = self.proof
+        assert proof is not None
+        options = self.options
+        pricing = Pricing(
+            proof.columns | (step.x > 0),
+            self.pricing_rounds,
+            options.lp_solver,
+            options.lp_cliques,
+            options.lp_cut_rounds,
+        )
+        seconds = (self.deadline - time.monotonic()) / stages_left
+        tighter = lp_proof(self.lin, c, in_play, step.z, seconds, pricing)
+        if tighter is None or tighter.bound >= proof.bound:
+            return step, in_play
+        self.proof = tighter
+        step.bound = _lowest(step.bound, tighter.integer_bound)
+        self.active &= ~tighter.fixed
+        in_play = in_play & ~tighter.fixed
+        step.log += f"LP with cliques {tighter.seconds:.2f}s bound {tighter.bound:.2f}; "
+        return step, in_play
+
+    def _first_neighbourhood(
+        self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int
+    ) -> tuple[_Step, np.ndarray]:
+        """A level's first neighbourhood of the incumbent (:meth:`_neighbourhoods`), for at
+        most ``support_time_limit`` and half the level's share (see :meth:`_close`)."""
+        left = self.deadline - time.monotonic()
+        until = time.monotonic() + min(left / (stages_left + 1), self.options.support_time_limit)
+        return self._neighbourhoods(c, in_play, step, until, once=True)
+
+    def _support(
+        self, c: np.ndarray, support: np.ndarray, in_play: np.ndarray, step: _Step, seconds: float
+    ) -> tuple[_Step, np.ndarray]:
+        """CP-SAT on some columns in play (the LP's and the incumbent's) for ``seconds``:
+        a better plan becomes the incumbent; a bound holds when they are all in play."""
+        proof = self.proof
+        assert proof is not None
+        support = in_play & support
+        found = self._cpsat(support, c, step.x, seconds)
+        if found is not None and (support == in_play).all():
+            step.bound = _lowest(step.bound, found.bound)  # it saw every column in play
+        if found is not None and int(c @ found.x) > step.z:
+            step.x, step.z = found.x, int(c @ found.x)
+            step.log += f"LP support {int(support.sum())} columns {found.text}; "
+            # a better incumbent lets the same duals rule out more columns
+            more = proof.fixed_for(step.z)
+            self.active &= ~more
+            in_play = in_play & ~more
+        return step, in_play
+
     def _neighbourhoods(
-        self, c: np.ndarray, in_play: np.ndarray, step: _Step, until: float
+        self, c: np.ndarray, in_play: np.ndarray, step: _Step, until: float, once: bool = False
     ) -> tuple[_Step, np.ndarray]:
         """Search for a better plan with CP-SAT on neighbourhoods of the incumbent until
         ``until``: its columns, the LP solution's, and those the LP's duals price best
         (least negative reduced cost), ``neighbourhood_columns`` of them, twice as many
-        each time CP-SAT finds nothing better on one. Decided ``LP_BOUND`` when a plan
-        meets the LP bound (the columns it fixes against a better plan are dropped)."""
+        each time CP-SAT finds nothing better on one (``once``: the first only). Decided
+        ``LP_BOUND`` when a plan meets the LP bound (the columns it fixes against a better
+        plan are dropped)."""
         proof = self.proof
         assert proof is not None
         size, tries = self.options.neighbourhood_columns, 0
         ranked = np.flatnonzero(in_play)
         ranked = ranked[np.argsort(-proof.reduced[ranked], kind="stable")]
         while time.monotonic() < until - 0.05 and not proof.proves(step.z):
+            if once and tries:
+                break
             chosen = in_play & ((step.x > 0) | (proof.values > 1e-6))
             more = ranked[in_play[ranked] & ~chosen[ranked]]
             chosen[more[: max(0, size - int(chosen.sum()))]] = True
@@ -612,7 +708,7 @@ class _Lexicographic:
             else:
                 size *= 2
         step.log += f"{tries} neighbourhoods (up to {size} columns): {step.z}; "
-        if proof.proves(step.z):
+        if proof.proves(step.z) and not once:  # once: the LP stage says it
             step.log += "incumbent proven by LP"
             step.decided = Decided.LP_BOUND
         return step, in_play

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from solver.cuts import add_cliques, violated_cliques
 from solver.linear import LinearModel
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,11 @@ class Pricing:
     #: (bound 355, 371, 352, 376, 356, 356) and converge at round 9 (335, 1.8-3.2 s)
     max_rounds: int = 40
     backend: str = "glop"
+    #: once pricing finds nothing, add up to ``cliques`` violated clique cuts
+    #: (:mod:`solver.cuts`) and solve again, while the bound does not prove the incumbent,
+    #: ``cut_rounds`` times at most (0: no cuts)
+    cliques: int = 0
+    cut_rounds: int = 0
 
 
 def lp_proof(
@@ -109,6 +115,7 @@ def lp_proof(
     dual = _Duals(matrix, row_lo, row_hi, ub_all, cost_all, act)
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     last_round = 0.0  # seconds the last round took: the next one is likely longer
+    cut_rounds = pricing.cut_rounds
     for round_ in range(pricing.max_rounds):
         left = deadline - time.monotonic()
         if left <= 0 or (round_ and left < 1.5 * last_round):
@@ -135,7 +142,14 @@ def lp_proof(
             round_, len(cols), last_round, value, bound, best[0], len(attractive),
         )  # fmt: skip
         if not len(attractive) or best[0] <= value + TOLERANCE * max(1.0, abs(value)):
-            break
+            solution = np.zeros(lin.n_columns)
+            solution[cols] = primal
+            if cut_rounds <= 0 or not _cut(lin, solution, pricing.cliques, best[0], incumbent):
+                break
+            cut_rounds -= 1
+            matrix, row_lo, row_hi = lin.matrix()
+            dual = _Duals(matrix, row_lo, row_hi, ub_all, cost_all, act)
+            continue
         most = max(1000, len(cols) // 2)
         subset[attractive[np.argsort(-d[attractive])[:most]]] = True
     if best is None:
@@ -150,6 +164,17 @@ def lp_proof(
         reduced=d,
         active=active.copy(),
     )
+
+
+def _cut(lin: LinearModel, solution: np.ndarray, most: int, bound: float, incumbent: int) -> bool:
+    """Add the clique cuts ``solution`` violates (up to ``most``) to the model, unless the
+    bound already proves the incumbent; whether any was added."""
+    if not most or bound + TOLERANCE * max(1.0, abs(bound)) < incumbent + 1:
+        return False
+    cliques = violated_cliques(lin, solution, most)
+    add_cliques(lin, cliques)
+    log.debug("LP: %d clique cuts added", len(cliques))
+    return bool(cliques)
 
 
 class _Duals:

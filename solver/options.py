@@ -43,6 +43,11 @@ class SolveOptions:
     #: presolve had no bound after 8 s (2,313 after 15 s) where the light one proved the
     #: stage in 9.8-13.7 s (the stage's model exported and solved alone; README, Performance)
     light_presolve_above: int = 10_000
+    #: when a stage's LP bound is one above the incumbent: the LP again, with up to
+    #: ``lp_cliques`` clique cuts (:mod:`solver.cuts`) added per round, ``lp_cut_rounds``
+    #: rounds at most (at 1,000 x 3,000 hard, priority 3 needed 8; 0: no cuts)
+    lp_cliques: int = 200
+    lp_cut_rounds: int = 10
     #: each stage's LP starts from each unit's N cheapest columns (and the incumbent's, and
     #: the previous LP solution's); pricing adds the others it needs
     lp_start_columns: int = 5
@@ -56,6 +61,10 @@ class SolveOptions:
     #: a stage the LP leaves with more columns than this is not given to CP-SAT whole:
     #: measured at 1,000 x 3,000, CP-SAT found no bound in 25 s on 46k-75k columns
     cpsat_max_columns: int = 30_000
+    #: a level whose incumbent is within this share of its bound after its LP tries a first
+    #: neighbourhood, then gives CP-SAT on the LP's columns its whole share (it may prove
+    #: the level); further, half, and neighbourhoods the rest (``_Lexicographic._close``)
+    close_gap: float = 0.05
     #: the cost stage's LP gets at most this share of the time left (a level's LP gets the
     #: level's fair share): with 40 pricing rounds, the cost LP at 1,000 x 3,000 converged
     #: (bound 53,764) but left no time to search, and the plan cost 101,983 (T = 60)
