@@ -19,6 +19,7 @@ from api.deps import (
     SettingsDep,
     ShelterCachesDep,
     SolveSlot,
+    WaitlistAfterChange,
     WriteSessionDep,
 )
 from api.schemas import (
@@ -84,17 +85,25 @@ def get_shelter(
 
 
 def _changed(
-    session: Session, settings: Settings, shelter_id: str, who: Principal, change: Change
+    session: Session,
+    settings: Settings,
+    shelter_id: str,
+    who: Principal,
+    change: Change,
+    after: WaitlistAfterChange,
 ) -> ShelterOut | ShelterPublicOut:
     """Apply the change (``api.db.write``: retried on conflicts) and show the shelter (its
-    read audited in the same transaction)."""
+    read audited in the same transaction); the shelter may now take someone waiting: the
+    waiting list is retried after the answer."""
 
     def work(session: Session) -> ShelterRow:
         row = service.change_shelter(session, settings, shelter_id, who, change)
         service.record_location_reads(session, who, [row])
         return row
 
-    return shelter_out(session, write(session, work), who, settings)
+    out = shelter_out(session, write(session, work), who, settings)
+    after.retry_waitlist(shelter_id)
+    return out
 
 
 @router.patch("/{shelter_id}", response_model=ShelterOut, tags=["shelters"])
@@ -109,9 +118,7 @@ def edit_shelter(
     """Edit any attribute of a shelter, its location included (coordinators)."""
     changes = body.model_dump(exclude_unset=True, by_alias=True)
     active = changes.pop("active", None)
-    out = _changed(session, settings, shelter_id, who, Change("edit", changes, active))
-    after.retry_waitlist(shelter_id)  # it may now take someone waiting
-    return out
+    return _changed(session, settings, shelter_id, who, Change("edit", changes, active), after)
 
 
 @router.patch("/{shelter_id}/attributes", response_model=ShelterOut, tags=["shelters"])
@@ -125,9 +132,7 @@ def update_attributes(
 ) -> ShelterOut | ShelterPublicOut:
     """Languages, services and who the shelter accepts (its managers, or coordinators)."""
     changes = body.model_dump(exclude_unset=True, by_alias=True)
-    out = _changed(session, settings, shelter_id, who, Change("attributes", changes))
-    after.retry_waitlist(shelter_id)  # it may now take someone waiting
-    return out
+    return _changed(session, settings, shelter_id, who, Change("attributes", changes), after)
 
 
 @router.put("/{shelter_id}/availability", response_model=ShelterOut, tags=["shelters"])
@@ -146,9 +151,7 @@ def set_availability(
         if body.availability is None
         else [a.model_dump(by_alias=True) for a in body.availability],
     }
-    out = _changed(session, settings, shelter_id, who, Change("availability", changes))
-    after.retry_waitlist(shelter_id)  # places may have freed up: retried after the answer
-    return out
+    return _changed(session, settings, shelter_id, who, Change("availability", changes), after)
 
 
 @router.get("/{shelter_id}/updates", response_model=list[ShelterUpdateOut], tags=["shelters"])

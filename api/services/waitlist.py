@@ -139,8 +139,8 @@ def admitted_at(
     if not shelters:
         return frozenset()
     world = world_of_targets(Tx.reading(session, settings, shelters, now), waiting)
-    ids = {w.id for w in waiting}
-    return frozenset(i for i in ids if admissible_mask(world.ctx, world.ctx.arrivals[i]).any())
+    admitted = (w.id for w in waiting if admissible_mask(world.ctx, world.ctx.arrivals[w.id]).any())
+    return frozenset(admitted)
 
 
 def _units(session: Session, waiting: list[ArrivalRow]) -> list[list[ArrivalRow]]:
