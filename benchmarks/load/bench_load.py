@@ -56,7 +56,7 @@ from placement.geography import load_geography  # noqa: E402
 SHELTERS = 500
 MANAGERS = 60
 WAITING = 40
-#: the longest think time of a user (``locustfile.Night.wait_time``): past it after the last
+#: the longest think time of a user (``locustfile.THINK_SECONDS``): past it after the last
 #: user was spawned, the users' first requests are over and the run is in its steady state
 SETTLE_SECONDS = 2.0
 

@@ -34,6 +34,9 @@ SERVER_MS: dict[str, list[float]] = {}
 REQUESTS: list[tuple[float, str, float, bool]] = []
 #: when every user had been spawned (epoch s)
 SPAWNED: dict[str, float] = {}
+#: a user's think time between two requests, seconds (``bench_load.SETTLE_SECONDS``: the
+#: longest)
+THINK_SECONDS = (1.0, 2.0)
 
 
 def _server_ms(name: str, response: Any) -> None:
@@ -54,7 +57,7 @@ class Night(HttpUser):
     """Base: a user with a bearer token and the think time of a person on a phone."""
 
     abstract = True
-    wait_time = between(1, 2)
+    wait_time = between(*THINK_SECONDS)
     token = ""
 
     def on_start(self) -> None:
@@ -63,7 +66,7 @@ class Night(HttpUser):
         # user first waits a random part of a think time, as people who open the app in the
         # same second do (``PLACEMENT_LOAD_IN_STEP=1``: not, to measure that burst)
         if not os.environ.get("PLACEMENT_LOAD_IN_STEP"):
-            gevent.sleep(random.uniform(0, 2))
+            gevent.sleep(random.uniform(0, THINK_SECONDS[1]))
 
     def call(self, method: str, url: str, name: str, **kw: Any) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
