@@ -35,6 +35,15 @@ def shelter_pressure(ctx: Context, units: Units) -> np.ndarray:
     return pressure
 
 
+def hardest_first(units: Units) -> list[Unit]:
+    """Units by priority, then fewest admissible shelters first (the hardest to place),
+    then the largest: the order the heuristics place them in."""
+    return sorted(
+        units.units,
+        key=lambda u: (-u.priority, len(u.shelter_index), -u.persons, u.arrival_ids[0]),
+    )
+
+
 def packing_allocation(ctx: Context, units: Units, fixed: Allocation | None = None) -> Allocation:
     """Place units hardest first, each in the least pressed shelter with room (then the
     cheapest). ``fixed`` copies are placed first, as they are."""
@@ -45,11 +54,7 @@ def packing_allocation(ctx: Context, units: Units, fixed: Allocation | None = No
         ordered: np.ndarray = index[np.lexsort((unit.costs, pressure[index]))]
         return ordered
 
-    order = sorted(
-        units.units,
-        key=lambda u: (-u.priority, len(u.shelter_index), -u.persons, u.arrival_ids[0]),
-    )
-    return place_in_order(ctx, units, order, least_pressed, fixed)
+    return place_in_order(ctx, units, hardest_first(units), least_pressed, fixed)
 
 
 def first_plan(ctx: Context, units: Units) -> Allocation:
@@ -57,7 +62,7 @@ def first_plan(ctx: Context, units: Units) -> Allocation:
     return packing_allocation(ctx, units)
 
 
-class _Edit:
+class Edit:
     """An allocation edited copy by copy, with its occupancy, so that every move can be
     checked against every plan rule (``Occupancy.copies_fitting``)."""
 
@@ -109,13 +114,9 @@ def augment(
     them to a shelter with room makes room, do it. Nobody placed is unplaced, so no priority
     level loses anyone, and every move keeps every plan rule. Stops at ``deadline``
     (``time.monotonic()``) with what it has."""
-    edit = _Edit(ctx, units, alloc)
+    edit = Edit(ctx, units, alloc)
     pressure = shelter_pressure(ctx, units)
-    order = sorted(
-        units.units,
-        key=lambda u: (-u.priority, len(u.shelter_index), -u.persons, u.arrival_ids[0]),
-    )
-    for unit in order:
+    for unit in hardest_first(units):
         if deadline is not None and time.monotonic() > deadline:
             break
         placed = sum(alloc.get(unit.index, {}).values())
@@ -149,7 +150,7 @@ def cheaper_moves(
     """Lower the secondary cost without touching who is placed: move each placed copy to the
     cheapest admissible shelter with room that costs less, until no move helps (or the
     ``deadline``). Every priority level keeps exactly its persons."""
-    edit = _Edit(ctx, units, alloc)
+    edit = Edit(ctx, units, alloc)
     improved = True
     while improved and (deadline is None or time.monotonic() < deadline):
         improved = False
