@@ -25,7 +25,7 @@ import numpy as np
 
 from placement.context import Context
 from solver.allocation import Allocation
-from solver.packing import Edit, hardest_first, shelter_pressure
+from solver.packing import Edit, Journal, hardest_first, lacking_least, shelter_pressure
 from solver.units import Unit, Units
 
 
@@ -38,6 +38,10 @@ class ChainLimits:
     #: most shelters looked into by one search (each at most once): bounds a failed search,
     #: which at national scale is the common case for people no free place can ever reach
     shelters: int = 3_000
+    #: most shelters tried for taking several copies out at once, per unplaced copy
+    roots: int = 20
+    #: most copies taken out of one shelter at once (each then moved on by a chain)
+    evictions: int = 4
 
 
 @dataclass(frozen=True)
@@ -59,14 +63,18 @@ Step = tuple[int, int, int]
 class _Search:
     """One breadth-first search for a chain that places one more copy of ``unit``."""
 
-    def __init__(self, edit: Edit, unit: Unit, pressure: np.ndarray, limits: ChainLimits):
+    def __init__(
+        self, edit: Edit, unit: Unit, pressure: np.ndarray, limits: ChainLimits, locked: int
+    ) -> None:
         self.edit = edit
         self.units = edit.units.units
         self.limits = limits
         self.nodes: list[_Node] = []
         self.queue: deque[int] = deque()
         self.seen = np.zeros(len(edit.ctx.scenario.shelters), dtype=bool)
-        index = unit.shelter_index
+        if locked >= 0:  # a shelter no step may use
+            self.seen[locked] = True
+        index = unit.shelter_index[~self.seen[unit.shelter_index]]
         for si in index[np.argsort(pressure[index], kind="stable")].tolist():
             self._push(si, unit.index, -1, 1)
 
@@ -138,25 +146,88 @@ def _cheapest(unit: Unit, shelters: np.ndarray) -> int:
     return int(shelters[int(np.argmin(costs))])
 
 
-def apply_chain(edit: Edit, steps: list[Step]) -> bool:
+def apply_chain(journal: Journal, steps: list[Step]) -> bool:
     """Make the chain's moves, the last first (each into a shelter the next move has made
-    room in), every one checked against every plan rule; on a refusal undo them all."""
-    done: list[Step] = []
+    room in), every one checked against every plan rule; False at the first refusal (the
+    journal then holds what was done, for the caller to undo)."""
+    units = journal.edit.units.units
     for ui, source, target in reversed(steps):
-        unit = edit.units.units[ui]
         if source >= 0:
-            edit.move(unit, source, -1)
-        if edit.occupancy.copies_fitting(unit, target, 1) < 1:
-            if source >= 0:
-                edit.move(unit, source, 1)
-            for uj, s, t in reversed(done):
-                edit.move(edit.units.units[uj], t, -1)
-                if s >= 0:
-                    edit.move(edit.units.units[uj], s, 1)
+            journal.move(units[ui], source, -1)
+        if journal.edit.occupancy.copies_fitting(units[ui], target, 1) < 1:
             return False
-        edit.move(unit, target, 1)
-        done.append((ui, source, target))
+        journal.move(units[ui], target, 1)
     return True
+
+
+class _Chains:
+    """Ejection chains on one allocation, and the searches' shared settings."""
+
+    def __init__(self, edit: Edit, limits: ChainLimits, deadline: float | None) -> None:
+        self.edit = edit
+        self.units = edit.units.units
+        self.limits = limits
+        self.deadline = deadline
+        self.pressure = shelter_pressure(edit.ctx, edit.units)
+
+    def chain(self, unit: Unit, locked: int = -1) -> bool:
+        """One more copy of ``unit`` placed by a chain (no step in ``locked``)."""
+        steps = _Search(self.edit, unit, self.pressure, self.limits, locked).run(self.deadline)
+        if steps is None:
+            return False
+        journal = Journal(self.edit)
+        if apply_chain(journal, steps):
+            return True
+        journal.undo()
+        return False
+
+    def evicting(self, unit: Unit) -> bool:
+        """One more copy of ``unit`` placed in a shelter by taking several copies out of it,
+        each then placed elsewhere by its own chain (that never enters this shelter)."""
+        journal = Journal(self.edit)
+        for si in lacking_least(self.edit, unit, self.pressure, self.limits.roots).tolist():
+            taken = self._evictions(unit, si)
+            if not taken:
+                continue
+            for vi in taken:
+                journal.move(self.units[vi], si, -1)
+            journal.move(unit, si, 1)
+            if all(self.chain(self.units[vi], locked=si) for vi in taken):
+                return True
+            journal.undo()
+        return False
+
+    def _evictions(self, unit: Unit, si: int) -> list[int]:
+        """Copies (unit indices) whose leaving shelter ``si`` lets one copy of ``unit`` in,
+        chosen greedily (most place-nights freed where they lack, then fewest persons), at
+        most ``limits.evictions``; empty when no such set is found."""
+        occupancy, taken = self.edit.occupancy, list[int]()
+        while occupancy.copies_fitting(unit, si, 1) < 1 and len(taken) < self.limits.evictions:
+            vi = self._most_freeing(unit, si, taken)
+            if vi is None:
+                break
+            occupancy.place(self.units[vi], si, -1)
+            taken.append(vi)
+        fits = occupancy.copies_fitting(unit, si, 1) >= 1
+        for vi in taken:
+            occupancy.place(self.units[vi], si, 1)
+        return taken if fits else []
+
+    def _most_freeing(self, unit: Unit, si: int, taken: list[int]) -> int | None:
+        """The copy in shelter ``si`` (not yet in ``taken``) that frees the most places on
+        the nights ``unit`` lacks (ties: fewest persons), or None when none frees any."""
+        left = self.edit.occupancy.capacity.left[si]
+        lacking = {n: need - int(left[n]) for n, need in unit.usage.items() if need > left[n]}
+        best: tuple[int, int, int] | None = None
+        for vi in sorted(self.edit.in_shelter.get(si, ())):
+            if vi == unit.index or taken.count(vi) >= self.edit.copies[(vi, si)]:
+                continue
+            usage = self.units[vi].usage
+            freed = sum(min(usage.get(n, 0), k) for n, k in lacking.items())
+            key = (freed, -self.units[vi].persons, -vi)
+            if freed and (best is None or key > best):
+                best = key
+        return None if best is None else -best[2]
 
 
 def chain_moves(
@@ -164,20 +235,19 @@ def chain_moves(
     units: Units,
     alloc: Allocation,
     deadline: float | None = None,
-    limits: ChainLimits = ChainLimits(),
+    limits: ChainLimits | None = None,
 ) -> Allocation:
     """Place more people with ejection chains: units by priority, hardest first, one copy
-    at a time while a chain is found. Nobody placed is unplaced, so no level loses anyone;
-    stops at ``deadline`` (``time.monotonic()``) with what it has."""
-    edit = Edit(ctx, units, alloc)
-    pressure = shelter_pressure(ctx, units)
+    at a time while a chain (or several copies taken out of one shelter, each moved on by
+    a chain) is found. Nobody placed is unplaced, so no level loses anyone; stops at
+    ``deadline`` (``time.monotonic()``) with what it has."""
+    chains = _Chains(Edit(ctx, units, alloc), limits or ChainLimits(), deadline)
     for unit in hardest_first(units):
         missing = unit.count - sum(alloc.get(unit.index, {}).values())
         while missing > 0 and len(unit.shelter_index):
             if deadline is not None and time.monotonic() > deadline:
-                return edit.allocation()
-            steps = _Search(edit, unit, pressure, limits).run(deadline)
-            if steps is None or not apply_chain(edit, steps):
+                return chains.edit.allocation()
+            if not (chains.chain(unit) or chains.evicting(unit)):
                 break
             missing -= 1
-    return edit.allocation()
+    return chains.edit.allocation()

@@ -72,6 +72,7 @@ class Edit:
         self.occupancy = Occupancy(ctx)
         self.copies: dict[tuple[int, int], int] = {}  # (unit, shelter position) -> copies
         self.in_shelter: dict[int, set[int]] = {}
+        self.placed: dict[int, int] = {}  # unit -> copies placed anywhere
         for ui, where in alloc.items():
             for sid, n in where.items():
                 self.move(units.units[ui], ctx.index(sid), n)
@@ -79,6 +80,7 @@ class Edit:
     def move(self, unit: Unit, si: int, delta: int) -> None:
         """Add (or with a negative ``delta`` take out) copies of ``unit`` in shelter ``si``."""
         self.occupancy.place(unit, si, delta)
+        self.placed[unit.index] = self.placed.get(unit.index, 0) + delta
         n = self.copies.get((unit.index, si), 0) + delta
         if n:
             self.copies[(unit.index, si)] = n
@@ -100,6 +102,35 @@ class Edit:
         for (ui, si), n in sorted(self.copies.items()):
             out.setdefault(ui, {})[ids[si]] = n
         return out
+
+
+class Journal:
+    """Moves made on an :class:`Edit`, so that an attempt that fails half-way is undone."""
+
+    def __init__(self, edit: Edit) -> None:
+        self.edit = edit
+        self.moves: list[tuple[Unit, int, int]] = []
+
+    def move(self, unit: Unit, si: int, delta: int) -> None:
+        self.edit.move(unit, si, delta)
+        self.moves.append((unit, si, delta))
+
+    def undo(self) -> None:
+        for unit, si, delta in reversed(self.moves):
+            self.edit.move(unit, si, -delta)
+        self.moves.clear()
+
+
+def lacking_least(edit: Edit, unit: Unit, pressure: np.ndarray, most: int) -> np.ndarray:
+    """At most ``most`` of the unit's shelters, those that lack the fewest place-nights for
+    one more copy (then the least pressed): where making room costs the fewest moves."""
+    index = unit.shelter_index
+    nights = np.fromiter(unit.usage, dtype=np.int64)
+    need = np.fromiter(unit.usage.values(), dtype=np.int64)
+    left = edit.occupancy.capacity.left[np.ix_(index, nights)]
+    lacking = np.clip(need - left, 0, None).sum(axis=1)
+    chosen: np.ndarray = index[np.lexsort((pressure[index], lacking))[:most]]
+    return chosen
 
 
 def augment(

@@ -1,0 +1,298 @@
+"""Large-neighbourhood search: CP-SAT on a few hundred shelters around the unplaced.
+
+Where the exact path cannot run (at 10,000 x 20,000 its linear model would have 11.8 M
+columns), the plan of the packing heuristic and its moves is improved piece by piece. A
+*neighbourhood* is a set of shelters: some of the unplaced units' admissible shelters (those
+that lack the fewest place-nights for one more copy), then shelters with room for the units
+placed there. Its sub-problem holds every unit with a copy in those shelters (that many
+copies, each kept placed by a ``must_place`` row) and the unplaced copies of those units and
+of the units aimed at, every one free to move among the neighbourhood's shelters it may
+use; everything else stays where it is.
+
+Why the sub-problem is the real problem restricted: every plan rule is a condition on one
+shelter at a time (capacity by night, keep-apart, network cap), and everyone placed in a
+neighbourhood shelter is in the sub-problem, so its rows (:class:`solver.linear.LinearModel`,
+written by the rules themselves) are exactly the rules on those shelters. A keep-apart
+partner outside the sub-problem is in no neighbourhood shelter and cannot enter one: it is
+mapped to one unit without columns. CP-SAT (:class:`solver.cpsat.PlacementModel`, an
+explicit time limit and worker count) maximises the persons placed, priority by priority
+(weights that make one more person at a level worth more than all persons below it), from
+the current plan as a hint. The result is applied copy by copy with
+:meth:`placement.occupancy.Occupancy.copies_fitting` (adding copies only after taking the
+neighbourhood's out: a state that holds them all is checked whole), and kept only when it
+places more persons at some level and fewer at none; else it is undone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from placement.context import Context
+from placement.models import PRIORITIES
+from solver.allocation import Allocation
+from solver.cpsat import PlacementModel, configured_solver
+from solver.linear import INF, LinearModel
+from solver.options import SolveOptions
+from solver.packing import Edit, Journal, hardest_first, lacking_least, shelter_pressure
+from solver.units import Unit, Units
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LnsLimits:
+    """The size of each neighbourhood and the time of each CP-SAT call."""
+
+    #: units aimed at per neighbourhood (unplaced copies, by priority, hardest first)
+    targets: int = 30
+    #: shelters per target unit: those that lack the fewest place-nights for one copy
+    shelters_per_target: int = 8
+    #: shelters with room added for the units placed in the first ones
+    escape_shelters: int = 300
+    #: most columns (unit-shelter pairs) of a neighbourhood's model: measured at 10,000 x
+    #: 20,000, CP-SAT proves neighbourhoods of 1,000-4,000 columns in 0.2-1.5 s and gets
+    #: nowhere in 4 s on 160,000
+    columns: int = 8_000
+    #: seconds of each CP-SAT call (its model's building not counted: that is measured
+    #: apart, and the whole search stops at its deadline)
+    seconds: float = 2.0
+    #: passes over the units still missing copies (each batch shifted by half a batch)
+    passes: int = 20
+    #: CP-SAT workers of each call
+    workers: int = 1
+
+
+class _Neighbourhood:
+    """The sub-problem of one set of shelters: its units (copies in those shelters, plus
+    unplaced copies), renumbered, with a map back to the real units."""
+
+    def __init__(self, edit: Edit, shelters: np.ndarray, targets: list[Unit]) -> None:
+        self.edit = edit
+        n = len(edit.ctx.scenario.shelters)
+        self.inside = np.zeros(n, dtype=bool)
+        self.inside[shelters] = True
+        real = {vi for si in shelters.tolist() for vi in edit.in_shelter.get(si, ())}
+        real |= {u.index for u in targets}
+        self.real = sorted(real)
+        self.sub: list[Unit] = []
+        self.held: list[int] = []  # copies of each sub-unit in the neighbourhood now
+        for k, ui in enumerate(self.real):
+            self._add(k, edit.units.units[ui])
+        self.units = self._units()
+        self.columns = sum(len(u.shelter_index) for u in self.sub)
+
+    def _add(self, k: int, unit: Unit) -> None:
+        """Unit ``unit`` as sub-unit ``k``: its copies inside and its unplaced copies."""
+        inside = self.inside[unit.shelter_index]
+        copies = self.edit.copies
+        held = sum(copies.get((unit.index, si), 0) for si in unit.shelter_index[inside].tolist())
+        count = held + unit.count - self.edit.placed.get(unit.index, 0)
+        self.held.append(held)
+        self.sub.append(
+            replace(
+                unit,
+                index=k,
+                count=count,
+                shelter_index=unit.shelter_index[inside],
+                costs=unit.costs[inside],
+                most=np.minimum(unit.most[inside], count),
+            )
+        )
+
+    def _units(self) -> Units:
+        """The sub-units, and one unit without columns for every other arrival."""
+        outside = Unit(members=[], usage={}, networks={}, index=len(self.sub), count=0)
+        unit_of = {a.id: outside.index for a in self.edit.ctx.scenario.arrivals}
+        for k, unit in enumerate(self.sub):
+            unit_of.update(dict.fromkeys(unit.arrival_ids, k))
+        return Units(units=[*self.sub, outside], unit_of=unit_of)
+
+    def current(self) -> Allocation:
+        """The sub-problem's part of the current plan (sub-unit indices)."""
+        ids = [s.id for s in self.edit.ctx.scenario.shelters]
+        alloc: Allocation = {}
+        for k, unit in enumerate(self.sub):
+            for si in unit.shelter_index.tolist():
+                n = self.edit.copies.get((self.real[k], si), 0)
+                if n:
+                    alloc.setdefault(k, {})[ids[si]] = n
+        return alloc
+
+    def solve(self, options: SolveOptions) -> Allocation | None:
+        """The best allocation CP-SAT finds in ``options.time_limit`` (sub-unit indices), or
+        None (no solution, or levels too large for the weights)."""
+        lin = LinearModel(self.edit.ctx, self.units)
+        self._keep_levels(lin)
+        weights = _level_weights(lin, self.sub)
+        if weights is None:
+            return None
+        model = PlacementModel(lin)
+        model.model.maximize(model.expression(weights))
+        model.hint(self.current())
+        solver = configured_solver(options, options.time_limit, len(model.columns))
+        status = solver.solve(model.model)
+        log.debug(
+            "CP-SAT %s on %d columns: %.0f (bound %.0f), %.2f s",
+            solver.status_name(status), len(model.columns), solver.objective_value,
+            solver.best_objective_bound, solver.wall_time,
+        )  # fmt: skip
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        return model.read(solver.value)
+
+    def _keep_levels(self, lin: LinearModel) -> None:
+        """Rows: at every level, at least the persons the neighbourhood holds now (someone
+        may leave it for someone else only when no level loses a person)."""
+        at_or_above = np.zeros(lin.n_columns, dtype=np.int64)
+        held = np.array(self.held + [0], dtype=np.int64)
+        for p in PRIORITIES:
+            at_or_above = at_or_above + lin.persons_at(p)
+            per_unit = np.array(
+                [u.persons_by_priority.get(p, 0) for u in self.units.units], dtype=np.int64
+            )
+            now = int(held @ per_unit)
+            cols = np.flatnonzero(at_or_above)
+            lin.add_row(cols, at_or_above[cols], now, INF, "stage")
+
+    def apply(self, found: Allocation) -> int:
+        """Put ``found`` in place of the neighbourhood's copies, every copy checked against
+        every plan rule; the persons it adds, or 0 (and nothing changed) when a copy is
+        refused or nobody is added."""
+        journal = Journal(self.edit)
+        before = self.current()
+        for k, where in before.items():
+            for sid, n in where.items():
+                journal.move(self._real(k), self.edit.ctx.index(sid), -n)
+        for k, where in sorted(found.items()):
+            for sid, n in sorted(where.items()):
+                si = self.edit.ctx.index(sid)
+                if self.edit.occupancy.copies_fitting(self._real(k), si, n) < n:
+                    journal.undo()
+                    return 0
+                journal.move(self._real(k), si, n)
+        gained, cumulative = {p: 0 for p in PRIORITIES}, 0
+        for k in set(found) | set(before):
+            more = sum(found.get(k, {}).values()) - sum(before.get(k, {}).values())
+            for p, persons in self.sub[k].persons_by_priority.items():
+                gained[p] += more * persons
+        at_or_above = []
+        for p in PRIORITIES:
+            cumulative += gained[p]
+            at_or_above.append(cumulative)
+        if min(at_or_above) < 0 or max(at_or_above) <= 0:
+            journal.undo()  # some level would have fewer persons, or none has more
+            return 0
+        return cumulative
+
+    def _real(self, k: int) -> Unit:
+        return self.edit.units.units[self.real[k]]
+
+
+#: largest weight of the persons of one level: above it the levels' weights could overflow
+_MOST_WEIGHT = 2**53
+
+
+def _level_weights(lin: LinearModel, units: list[Unit]) -> np.ndarray | None:
+    """Weights per column: one more person at a level outweighs every person below it."""
+    weights = np.zeros(lin.n_columns, dtype=np.int64)
+    scale = 1
+    for p in reversed(PRIORITIES):
+        weights += scale * lin.persons_at(p)
+        scale *= 1 + sum(u.count * u.persons_by_priority.get(p, 0) for u in units)
+        if scale > _MOST_WEIGHT:
+            return None
+    return weights
+
+
+def _shelters(
+    edit: Edit, targets: list[Unit], pressure: np.ndarray, limits: LnsLimits
+) -> tuple[np.ndarray, np.ndarray]:
+    """The neighbourhood of ``targets``: their shelters that lack the fewest place-nights,
+    then (to add, best first) the shelters with room for the most units placed in those."""
+    first = np.unique(
+        np.concatenate(
+            [lacking_least(edit, u, pressure, limits.shelters_per_target) for u in targets]
+        )
+    )
+    placed = {vi for si in first.tolist() for vi in edit.in_shelter.get(si, ())}
+    room = [
+        unit.shelter_index[edit.occupancy.room(unit, unit.shelter_index)]
+        for unit in (edit.units.units[vi] for vi in sorted(placed))
+    ]
+    if not room:
+        return first, first[:0]
+    counts = np.bincount(np.concatenate(room), minlength=len(pressure))
+    counts[first] = 0
+    escape = np.argsort(-counts, kind="stable")[: limits.escape_shelters]
+    return first, escape[counts[escape] > 0]
+
+
+def _neighbourhood(
+    edit: Edit, targets: list[Unit], pressure: np.ndarray, limits: LnsLimits
+) -> _Neighbourhood:
+    """The neighbourhood of ``targets`` with as many escape shelters as keep its columns
+    within ``limits.columns`` (halved until they do)."""
+    first, escape = _shelters(edit, targets, pressure, limits)
+    while True:
+        hood = _Neighbourhood(edit, np.union1d(first, escape), targets)
+        if hood.columns <= limits.columns or not len(escape):
+            return hood
+        escape = escape[: len(escape) // 2]
+
+
+def _missing(edit: Edit) -> list[Unit]:
+    """The units with copies unplaced that some shelter admits, by priority, hardest first."""
+    return [
+        u
+        for u in hardest_first(edit.units)
+        if len(u.shelter_index) and u.count > edit.placed.get(u.index, 0)
+    ]
+
+
+def lns_moves(
+    ctx: Context,
+    units: Units,
+    alloc: Allocation,
+    deadline: float,
+    limits: LnsLimits | None = None,
+) -> Allocation:
+    """Place more people with CP-SAT on neighbourhoods of the unplaced, a batch of units at
+    a time (by priority, hardest first), until ``deadline`` (``time.monotonic()``). Nobody
+    placed is unplaced; each CP-SAT call has ``limits.seconds`` at most and
+    ``limits.workers`` workers, and none starts after the deadline."""
+    limits = limits or LnsLimits()
+    edit = Edit(ctx, units, alloc)
+    pressure = shelter_pressure(ctx, units)
+    passes = 0
+    pending: list[Unit] = []
+    while passes <= limits.passes:
+        left = deadline - time.monotonic()
+        if left <= 0.1:
+            break
+        if not pending:  # a new pass over the units still missing copies
+            pending = _missing(edit)
+            pending = (
+                pending[passes * limits.targets // 2 :] + pending[: passes * limits.targets // 2]
+            )
+            passes += 1
+            if not pending:
+                break
+        batch, pending = pending[: limits.targets], pending[limits.targets :]
+        hood = _neighbourhood(edit, batch, pressure, limits)
+        options = SolveOptions(time_limit=min(limits.seconds, left), workers=limits.workers)
+        found = hood.solve(options)
+        gained = 0 if found is None else hood.apply(found)
+        log.debug(
+            "neighbourhood of %d units, %d shelters, %d sub-units: %s, %d persons more",
+            len(batch),
+            int(hood.inside.sum()),
+            len(hood.sub),
+            found is not None,
+            gained,
+        )
+    return edit.allocation()
