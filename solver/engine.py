@@ -22,12 +22,14 @@ from solver.cpsat import LexResult, StageResult, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
+from solver.lns import LnsLimits, lns_moves
 from solver.options import EngineOptions
 from solver.packing import augment, cheaper_moves, packing_allocation
 from solver.progress import (
     CHEAPER_STAGE,
     FLOW_NOTE,
     MAKE_ROOM_STAGE,
+    NEIGHBOURHOODS_STAGE,
     NO_MODEL_NOTE,
     STAGE_NOTE,
     UNBOUNDED_STAGE_NOTE,
@@ -122,14 +124,19 @@ def _solved(
 def _heuristic_only(
     start: Start, options: EngineOptions, deadline: float, report: _Reporter
 ) -> Allocation:
-    """The plan of the packing heuristic and its moves, with no LP or CP-SAT.
+    """The plan of the packing heuristic and its moves, then CP-SAT on neighbourhoods of
+    the unplaced (:mod:`solver.lns`, a share of the time left), then moves to cheaper places;
+    no LP or CP-SAT on the whole.
 
-    With the flow bound to say how far it can be from the best (measured at
-    10,000 x 20,000: every level within 1 %).
+    With the flow bound to say how far it can be from the best (README, "Performance").
     """
     ctx, units = start.ctx, start.units
     better = augment(ctx, units, start.seed, deadline=deadline)
     report(MAKE_ROOM_STAGE, to_assignment(units, better))
+    limits = LnsLimits()
+    until = time.monotonic() + limits.share * (deadline - time.monotonic())
+    better = lns_moves(ctx, units, better, until, options.solve, limits)
+    report(NEIGHBOURHOODS_STAGE, to_assignment(units, better))
     best = cheaper_moves(ctx, units, better, deadline=deadline)
     report(CHEAPER_STAGE, to_assignment(units, best))
     return best

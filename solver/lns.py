@@ -1,26 +1,29 @@
-"""Large-neighbourhood search: CP-SAT on a few hundred shelters around the unplaced.
+"""Large-neighbourhood search: CP-SAT on a few dozen shelters around the unplaced.
 
 Where the exact path cannot run (at 10,000 x 20,000 its linear model would have 11.8 M
 columns), the plan of the packing heuristic and its moves is improved piece by piece. A
-*neighbourhood* is a set of shelters: some of the unplaced units' admissible shelters (those
-that lack the fewest place-nights for one more copy), then shelters with room for the units
-placed there. Its sub-problem holds every unit with a copy in those shelters (that many
-copies, each kept placed by a ``must_place`` row) and the unplaced copies of those units and
-of the units aimed at, every one free to move among the neighbourhood's shelters it may
-use; everything else stays where it is.
+*neighbourhood* is aimed at a batch of units with copies unplaced: the shelters where they
+lack the fewest place-nights for one more copy, where everything may move, and *escape*
+shelters, those with room for the most units placed in the first ones. Its sub-problem holds
+the units aimed at (their unplaced copies), every unit with a copy in the first shelters
+(free to move among all the neighbourhood's shelters it may use) and every unit with a copy
+in an escape shelter (which stays there, or leaves the plan for someone else when no level
+loses a person); everything outside stays as it is.
 
 Why the sub-problem is the real problem restricted: every plan rule is a condition on one
 shelter at a time (capacity by night, keep-apart, network cap), and everyone placed in a
 neighbourhood shelter is in the sub-problem, so its rows (:class:`solver.linear.LinearModel`,
 written by the rules themselves) are exactly the rules on those shelters. A keep-apart
-partner outside the sub-problem is in no neighbourhood shelter and cannot enter one: it is
-mapped to one unit without columns. CP-SAT (:class:`solver.cpsat.PlacementModel`, an
-explicit time limit and worker count) maximises the persons placed, priority by priority
-(weights that make one more person at a level worth more than all persons below it), from
-the current plan as a hint. The result is applied copy by copy with
-:meth:`placement.occupancy.Occupancy.copies_fitting` (adding copies only after taking the
-neighbourhood's out: a state that holds them all is checked whole), and kept only when it
-places more persons at some level and fewer at none; else it is undone.
+partner outside the sub-problem is in no neighbourhood shelter and cannot enter one: every
+such arrival is mapped to one unit without columns. Rows keep, at every level p, at least
+the persons of priority >= p the neighbourhood holds now. CP-SAT
+(:class:`solver.cpsat.PlacementModel`, an explicit time limit and worker count) maximises
+the persons placed, priority by priority (weights that make one more person at a level worth
+more than every person below it), from the current plan as a hint. Its result is applied
+copy by copy with :meth:`placement.occupancy.Occupancy.copies_fitting` after taking the
+neighbourhood's copies out (each state on the way holds a subset of the final one, so the
+final one is checked whole), and kept only when some level gains a person and none loses
+one; else it is undone.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ class LnsLimits:
     #: units aimed at per neighbourhood (unplaced copies, by priority, hardest first)
     targets: int = 30
     #: shelters per target unit: those that lack the fewest place-nights for one copy
-    shelters_per_target: int = 8
+    shelters_per_target: int = 5
     #: shelters with room added for the units placed in the first ones
     escape_shelters: int = 300
     #: most columns (unit-shelter pairs) of a neighbourhood's model: measured at 10,000 x
@@ -60,38 +63,47 @@ class LnsLimits:
     columns: int = 8_000
     #: seconds of each CP-SAT call (its model's building not counted: that is measured
     #: apart, and the whole search stops at its deadline)
-    seconds: float = 2.0
+    seconds: float = 1.5
     #: passes over the units still missing copies (each batch shifted by half a batch)
     passes: int = 20
-    #: CP-SAT workers of each call
-    workers: int = 1
+    #: share of the time left that the search gets; the moves to cheaper places that
+    #: follow get the rest
+    share: float = 0.8
 
 
 class _Neighbourhood:
     """The sub-problem of one set of shelters: its units (copies in those shelters, plus
     unplaced copies), renumbered, with a map back to the real units."""
 
-    def __init__(self, edit: Edit, shelters: np.ndarray, targets: list[Unit]) -> None:
+    def __init__(
+        self, edit: Edit, shelters: tuple[np.ndarray, np.ndarray], targets: list[Unit]
+    ) -> None:
+        """``shelters``: the shelters where copies may move (their units and the targets
+        move among all the neighbourhood's shelters), and the escape shelters (the copies
+        there stay, or leave for someone with more persons at no level's loss)."""
         self.edit = edit
-        n = len(edit.ctx.scenario.shelters)
-        self.inside = np.zeros(n, dtype=bool)
-        self.inside[shelters] = True
-        real = {vi for si in shelters.tolist() for vi in edit.in_shelter.get(si, ())}
-        real |= {u.index for u in targets}
-        self.real = sorted(real)
+        first, escape = shelters
+        self.inside = np.zeros(len(edit.ctx.scenario.shelters), dtype=bool)
+        self.inside[first] = self.inside[escape] = True
+        mobile = {vi for si in first.tolist() for vi in edit.in_shelter.get(si, ())}
+        mobile |= {u.index for u in targets}
+        pinned = {vi for si in escape.tolist() for vi in edit.in_shelter.get(si, ())} - mobile
+        self.real = sorted(mobile | pinned)
         self.sub: list[Unit] = []
         self.held: list[int] = []  # copies of each sub-unit in the neighbourhood now
         for k, ui in enumerate(self.real):
-            self._add(k, edit.units.units[ui])
+            self._add(k, edit.units.units[ui], ui in mobile)
         self.units = self._units()
         self.columns = sum(len(u.shelter_index) for u in self.sub)
 
-    def _add(self, k: int, unit: Unit) -> None:
-        """Unit ``unit`` as sub-unit ``k``: its copies inside and its unplaced copies."""
-        inside = self.inside[unit.shelter_index]
+    def _add(self, k: int, unit: Unit, mobile: bool) -> None:
+        """Unit ``unit`` as sub-unit ``k``: its copies inside and (``mobile``) its unplaced
+        copies, over the neighbourhood's shelters (else only those it is in)."""
         copies = self.edit.copies
-        held = sum(copies.get((unit.index, si), 0) for si in unit.shelter_index[inside].tolist())
-        count = held + unit.count - self.edit.placed.get(unit.index, 0)
+        here = np.array([copies.get((unit.index, si), 0) for si in unit.shelter_index.tolist()])
+        inside = self.inside[unit.shelter_index] & (mobile | (here > 0))
+        held = int(here[inside].sum())
+        count = held + (unit.count - self.edit.placed.get(unit.index, 0) if mobile else 0)
         self.held.append(held)
         self.sub.append(
             replace(
@@ -239,7 +251,7 @@ def _neighbourhood(
     within ``limits.columns`` (halved until they do)."""
     first, escape = _shelters(edit, targets, pressure, limits)
     while True:
-        hood = _Neighbourhood(edit, np.union1d(first, escape), targets)
+        hood = _Neighbourhood(edit, (first, escape), targets)
         if hood.columns <= limits.columns or not len(escape):
             return hood
         escape = escape[: len(escape) // 2]
@@ -259,40 +271,34 @@ def lns_moves(
     units: Units,
     alloc: Allocation,
     deadline: float,
+    options: SolveOptions,
     limits: LnsLimits | None = None,
 ) -> Allocation:
     """Place more people with CP-SAT on neighbourhoods of the unplaced, a batch of units at
-    a time (by priority, hardest first), until ``deadline`` (``time.monotonic()``). Nobody
-    placed is unplaced; each CP-SAT call has ``limits.seconds`` at most and
-    ``limits.workers`` workers, and none starts after the deadline."""
+    a time (by priority, hardest first), until ``deadline`` (``time.monotonic()``). No level
+    loses a person; each CP-SAT call has at most ``limits.seconds`` (and never past the
+    deadline) and ``options.workers`` workers, with ``options``' other settings."""
     limits = limits or LnsLimits()
     edit = Edit(ctx, units, alloc)
     pressure = shelter_pressure(ctx, units)
     passes = 0
     pending: list[Unit] = []
-    while passes <= limits.passes:
-        left = deadline - time.monotonic()
-        if left <= 0.1:
-            break
+    while (left := deadline - time.monotonic()) > 0.1:
         if not pending:  # a new pass over the units still missing copies
+            if passes == limits.passes:
+                break
             pending = _missing(edit)
-            pending = (
-                pending[passes * limits.targets // 2 :] + pending[: passes * limits.targets // 2]
-            )
+            shift = passes * limits.targets // 2 % max(1, len(pending))
+            pending = pending[shift:] + pending[:shift]
             passes += 1
             if not pending:
                 break
         batch, pending = pending[: limits.targets], pending[limits.targets :]
         hood = _neighbourhood(edit, batch, pressure, limits)
-        options = SolveOptions(time_limit=min(limits.seconds, left), workers=limits.workers)
-        found = hood.solve(options)
+        found = hood.solve(replace(options, time_limit=min(limits.seconds, left)))
         gained = 0 if found is None else hood.apply(found)
         log.debug(
-            "neighbourhood of %d units, %d shelters, %d sub-units: %s, %d persons more",
-            len(batch),
-            int(hood.inside.sum()),
-            len(hood.sub),
-            found is not None,
-            gained,
-        )
+            "neighbourhood of %d units, %d shelters, %d sub-units: %d persons more",
+            len(batch), int(hood.inside.sum()), len(hood.sub), gained,
+        )  # fmt: skip
     return edit.allocation()

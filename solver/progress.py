@@ -26,11 +26,13 @@ Bound = dict[int, int]  # priority p -> upper bound on persons placed at priorit
 FIRST_PLAN_STAGE = N_("first plan (packing heuristic)")
 MAKE_ROOM_STAGE = N_("plan after moves that make room")
 CHEAPER_STAGE = N_("plan after moves to cheaper places")
+#: the plan after CP-SAT on neighbourhoods of the unplaced (:mod:`solver.lns`)
+NEIGHBOURHOODS_STAGE = N_("plan after CP-SAT on neighbourhoods of the unplaced")
 COST_STAGE = N_("secondary_cost")
 #: a CP-SAT stage's improving plan: ``priority_5 improving (objective 12, gap 3)``
 IMPROVING = N_("{stage} improving (objective {objective}, gap {gap})")
 #: the names of the stages (a stage's English name is its msgid: English reads as before)
-_NAMED = {FIRST_PLAN_STAGE, MAKE_ROOM_STAGE, CHEAPER_STAGE, COST_STAGE}
+_NAMED = {FIRST_PLAN_STAGE, MAKE_ROOM_STAGE, NEIGHBOURHOODS_STAGE, CHEAPER_STAGE, COST_STAGE}
 _LEVEL = re.compile(r"priority_(\d)")
 _IMPROVING = re.compile(r"(\S+) improving \(objective (-?\d+), gap (-?\d+)\)")
 
