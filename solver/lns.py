@@ -55,6 +55,9 @@ class LnsLimits:
     targets: int = 30
     #: shelters per target unit: those that lack the fewest place-nights for one copy
     shelters_per_target: int = 5
+    #: each pass looks at the next ``shelters_per_target`` of each unit's shelters, in the
+    #: order of what they lack, then after this many passes at the first ones again
+    windows: int = 4
     #: shelters with room added for the units placed in the first ones
     escape_shelters: int = 300
     #: most columns (unit-shelter pairs) of a neighbourhood's model: measured at 10,000 x
@@ -135,9 +138,10 @@ class _Neighbourhood:
                     alloc.setdefault(k, {})[ids[si]] = n
         return alloc
 
-    def solve(self, options: SolveOptions) -> Allocation | None:
-        """The best allocation CP-SAT finds in ``options.time_limit`` (sub-unit indices), or
-        None (no solution, or levels too large for the weights)."""
+    def solve(self, options: SolveOptions, deadline: float) -> Allocation | None:
+        """The best allocation CP-SAT finds (sub-unit indices) in ``options.time_limit`` and
+        before ``deadline`` (``time.monotonic()``, building the model counted), or None (no
+        solution, no time, or levels too large for the weights)."""
         lin = LinearModel(self.edit.ctx, self.units)
         self._keep_levels(lin)
         weights = _level_weights(lin, self.sub)
@@ -146,7 +150,10 @@ class _Neighbourhood:
         model = PlacementModel(lin)
         model.model.maximize(model.expression(weights))
         model.hint(self.current())
-        solver = configured_solver(options, options.time_limit, len(model.columns))
+        seconds = min(options.time_limit, deadline - time.monotonic())
+        if seconds <= 0:
+            return None
+        solver = configured_solver(options, seconds, len(model.columns))
         status = solver.solve(model.model)
         log.debug(
             "CP-SAT %s on %d columns: %.0f (bound %.0f), %.2f s",
@@ -222,13 +229,16 @@ def _level_weights(lin: LinearModel, units: list[Unit]) -> np.ndarray | None:
 
 
 def _shelters(
-    edit: Edit, targets: list[Unit], pressure: np.ndarray, limits: LnsLimits
+    edit: Edit, targets: list[Unit], pressure: np.ndarray, limits: LnsLimits, window: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The neighbourhood of ``targets``: their shelters that lack the fewest place-nights,
-    then (to add, best first) the shelters with room for the most units placed in those."""
+    """The neighbourhood of ``targets``: their shelters that lack the fewest place-nights
+    (the ``window``-th group of ``limits.shelters_per_target`` in that order, or the last
+    ones a unit has), then (to add, best first) the shelters with room for the most units
+    placed in those."""
+    most = limits.shelters_per_target
     first = np.unique(
         np.concatenate(
-            [lacking_least(edit, u, pressure, limits.shelters_per_target) for u in targets]
+            [lacking_least(edit, u, pressure, (window + 1) * most)[-most:] for u in targets]
         )
     )
     placed = {vi for si in first.tolist() for vi in edit.in_shelter.get(si, ())}
@@ -245,11 +255,11 @@ def _shelters(
 
 
 def _neighbourhood(
-    edit: Edit, targets: list[Unit], pressure: np.ndarray, limits: LnsLimits
+    edit: Edit, targets: list[Unit], pressure: np.ndarray, limits: LnsLimits, window: int
 ) -> _Neighbourhood:
     """The neighbourhood of ``targets`` with as many escape shelters as keep its columns
     within ``limits.columns`` (halved until they do)."""
-    first, escape = _shelters(edit, targets, pressure, limits)
+    first, escape = _shelters(edit, targets, pressure, limits, window)
     while True:
         hood = _Neighbourhood(edit, (first, escape), targets)
         if hood.columns <= limits.columns or not len(escape):
@@ -283,7 +293,7 @@ def lns_moves(
     pressure = shelter_pressure(ctx, units)
     passes = 0
     pending: list[Unit] = []
-    while (left := deadline - time.monotonic()) > 0.1:
+    while deadline - time.monotonic() > 0.1:
         if not pending:  # a new pass over the units still missing copies
             if passes == limits.passes:
                 break
@@ -294,8 +304,9 @@ def lns_moves(
             if not pending:
                 break
         batch, pending = pending[: limits.targets], pending[limits.targets :]
-        hood = _neighbourhood(edit, batch, pressure, limits)
-        found = hood.solve(replace(options, time_limit=min(limits.seconds, left)))
+        window = (passes - 1) % limits.windows
+        hood = _neighbourhood(edit, batch, pressure, limits, window)
+        found = hood.solve(replace(options, time_limit=limits.seconds), deadline)
         gained = 0 if found is None else hood.apply(found)
         log.debug(
             "neighbourhood of %d units, %d shelters, %d sub-units: %d persons more",
