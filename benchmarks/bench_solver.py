@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --cli
     .venv/bin/python benchmarks/bench_solver.py --sizes 10000x20000 --solvers flow,packing,cpsat
     .venv/bin/python benchmarks/bench_solver.py --solvers flow --cli --against ../main  # A/B
+    .venv/bin/python benchmarks/bench_solver.py --sizes 3000x6000 --solvers flow,heuristic,cpsat  # no LP on the whole
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --supply 100 --build
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --family hard --cost-gap
 
@@ -100,7 +101,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         )
         return out
     started = time.perf_counter()
-    if solver in ("cpsat", "greedy"):
+    if solver in ("cpsat", "greedy", "heuristic"):
         _engine_child(scenario, args, out, started)
     elif solver == "packing":
         from placement.context import Context, persons_by_priority
@@ -160,9 +161,14 @@ def _engine_child(
     from solver.engine import solve_scenario
     from solver.options import EngineOptions, SolveOptions
 
+    # "heuristic": the engine's path without LP or CP-SAT on the whole (a model estimated
+    # at 1 s per pair never fits), whatever the size
+    per_pair = {"heuristic": 1.0}.get(args.child, SolveOptions.model_seconds_per_pair)
     options = EngineOptions(
-        solver=args.child,
-        solve=SolveOptions(time_limit=args.time_limit, workers=args.workers),
+        solver="greedy" if args.child == "greedy" else "cpsat",
+        solve=SolveOptions(
+            time_limit=args.time_limit, workers=args.workers, model_seconds_per_pair=per_pair
+        ),
         explain=False,
     )
     notes: list[str] = []
