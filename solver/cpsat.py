@@ -536,8 +536,19 @@ class _Lexicographic:
         left = self.deadline - time.monotonic()
         lp_seconds = left * self.options.cost_lp_share if cost else left / stages_left
         in_play = self.active & relevant
-        start_columns = (step.x > 0) | self.support_before | self.cheapest
-        pricing = Pricing(start_columns, self.pricing_rounds, self.options.lp_solver)
+        options = self.options
+        cheapest = self.lin.cheapest(options.cost_lp_start_columns) if cost else self.cheapest
+        start_columns = (step.x > 0) | self.support_before | cheapest
+        if cost:  # with the cliques its solution violates, once pricing has converged
+            pricing = Pricing(
+                start_columns,
+                self.pricing_rounds,
+                options.cost_lp_solver,
+                options.lp_cliques,
+                options.lp_cut_rounds,
+            )
+        else:
+            pricing = Pricing(start_columns, self.pricing_rounds, options.lp_solver)
         proof = lp_proof(self.lin, c, in_play, step.z, lp_seconds, pricing)
         if proof is None:
             return step, in_play

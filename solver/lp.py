@@ -20,7 +20,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -116,15 +118,14 @@ def lp_proof(
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     last_round = 0.0  # seconds the last round took: the next one is likely longer
     cut_rounds = pricing.cut_rounds
+    solve = LP_BACKENDS[pricing.backend]()
     for round_ in range(pricing.max_rounds):
         left = deadline - time.monotonic()
         if left <= 0 or (round_ and left < 1.5 * last_round):
             break
         round_started = time.monotonic()
         cols = np.flatnonzero(subset)
-        solved = LP_BACKENDS[pricing.backend](
-            matrix[:, cols], row_lo, row_hi, ub_all[cols], cost_all[cols], left
-        )
+        solved = solve(_Lp(matrix, row_lo, row_hi, ub_all, cost_all), cols, left)
         if solved is None:
             break
         duals, primal = solved
@@ -297,5 +298,103 @@ def _solve_lp(
     return duals, primal
 
 
-#: the LP solvers :func:`lp_proof` can use, by name (:attr:`SolveOptions.lp_solver`)
-LP_BACKENDS = {"glop": _solve_lp, "highs": _solve_lp_highs}
+class _Lp(NamedTuple):
+    """The whole LP as the model has it now: rows (with their bounds) over every column,
+    and every column's upper bound and objective."""
+
+    matrix: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    ub: np.ndarray
+    cost: np.ndarray
+
+
+Solution = tuple[np.ndarray, np.ndarray]  # row duals, primal values on the columns solved
+
+
+class _Cold:
+    """An LP solver that solves each round's LP from scratch, on its columns."""
+
+    def __init__(self, solve: Callable[..., Solution | None]) -> None:
+        self.solve = solve
+
+    def __call__(self, lp: _Lp, cols: np.ndarray, seconds: float) -> Solution | None:
+        return self.solve(
+            lp.matrix[:, cols], lp.row_lo, lp.row_hi, lp.ub[cols], lp.cost[cols], seconds
+        )
+
+
+def _highs_core() -> Any:
+    """HiGHS's Python binding as scipy vendors it (``scipy.optimize._highspy._core``, the
+    same classes as the ``highspy`` package). The ``highspy`` package itself cannot share a
+    process with OR-Tools, which bundles another HiGHS: their symbols clash at import."""
+    from scipy.optimize._highspy import _core
+
+    return _core
+
+
+class _WarmHighs:
+    """HiGHS kept from one round of column generation to the next: the columns priced in
+    (and the cut rows) are added to the LP it has solved, and each solve starts from the
+    last basis, so a round costs the few pivots the new columns need."""
+
+    def __init__(self) -> None:
+        self.highs: Any = None
+        self.cols = np.empty(0, dtype=np.int64)  # model columns, in HiGHS's order
+        self.rows = 0
+
+    def __call__(self, lp: _Lp, cols: np.ndarray, seconds: float) -> Solution | None:
+        highspy = _highs_core()
+        if self.highs is None:
+            self.highs = highspy._Highs()
+            for option, value in (("output_flag", False), ("presolve", "off")):
+                self.highs.setOptionValue(option, value)
+            self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        highs = self.highs
+        rows_added = self._rows(lp)
+        new = np.setdiff1d(cols, self.cols)
+        if len(new):
+            block = sp.csc_matrix(lp.matrix[:, new])
+            highs.addCols(
+                len(new), lp.cost[new], np.zeros(len(new)), lp.ub[new], block.nnz,
+                block.indptr.astype(np.int32), block.indices.astype(np.int32), block.data,
+            )  # fmt: skip
+            self.cols = np.concatenate([self.cols, new])
+        # new columns keep the basis primal feasible (primal simplex goes on from it); new
+        # rows keep it dual feasible (dual simplex)
+        highs.setOptionValue("simplex_strategy", 1 if rows_added else 4)
+        # HiGHS's time limit counts every run of this instance (measured: a second run with
+        # the same limit stops at once)
+        highs.setOptionValue("time_limit", highs.getRunTime() + max(0.05, seconds))
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            log.info("LP relaxation (HiGHS, warm): %s", highs.getModelStatus())
+            return None
+        solution = highs.getSolution()
+        primal = np.asarray(solution.col_value, dtype=float)
+        where = np.argsort(self.cols)
+        ordered = primal[where][np.searchsorted(self.cols[where], cols)]
+        return np.asarray(solution.row_dual, dtype=float), ordered
+
+    def _rows(self, lp: _Lp) -> bool:
+        """Add the model's rows HiGHS does not have yet (all of them at first; the cut rows
+        later), over the columns it has; whether any was added."""
+        count = lp.matrix.shape[0]
+        if count == self.rows:
+            return False
+        block = sp.csr_matrix(lp.matrix[self.rows :][:, self.cols])
+        self.highs.addRows(
+            count - self.rows, lp.row_lo[self.rows :], lp.row_hi[self.rows :], block.nnz,
+            block.indptr.astype(np.int32), block.indices.astype(np.int32), block.data,
+        )  # fmt: skip
+        self.rows = count
+        return True
+
+
+#: the LP solvers :func:`lp_proof` can use, by name (:attr:`SolveOptions.lp_solver`): each
+#: call gives a solver for one column generation
+LP_BACKENDS: dict[str, Callable[[], Callable[[_Lp, np.ndarray, float], Solution | None]]] = {
+    "glop": lambda: _Cold(_solve_lp),
+    "highs": lambda: _Cold(_solve_lp_highs),
+    "highs-warm": _WarmHighs,
+}

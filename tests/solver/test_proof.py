@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ortools.sat.python import cp_model
 
+from placement.context import Context
 from placement.generate import generate_scenario
 from placement.validation import validate_plan
 from solver.cpsat import (
@@ -15,6 +17,7 @@ from solver.cpsat import (
     PlacementModel,
     Stage,
     StageResult,
+    configured_solver,
     is_feasible,
     solve_lexicographic,
 )
@@ -24,6 +27,7 @@ from solver.linear import INF, LinearModel
 from solver.lp import Pricing, lp_proof
 from solver.options import EngineOptions, SolveOptions
 from solver.packing import packing_allocation
+from solver.units import build_units
 from tests.solver.test_lp_stages import CASES, LEVELS, instance, reference
 
 
@@ -161,6 +165,53 @@ def test_highs_and_glop_give_the_same_lp_bound(case: str) -> None:
         glop, highs = (p.bound for p in proofs if p is not None)
         assert glop == pytest.approx(highs, rel=1e-6, abs=1e-6)
         assert glop >= int(c @ x) - 1e-6
+
+
+@pytest.mark.parametrize("case", ["80x200-seed2-short", "70x180-seed7-cap2"])
+def test_warm_highs_prices_columns_in_and_reaches_the_lp_optimum(case: str) -> None:
+    # warm HiGHS adds the columns each round prices in to the LP it has solved: from each
+    # unit's cheapest column and the incumbent's, it must reach the bound of the LP over
+    # every column at once
+    ctx, units = instance(case)
+    lin = LinearModel(ctx, units)
+    x = lin.to_columns(packing_allocation(ctx, units))
+    start = lin.cheapest(1) | (x > 0)
+    active = np.ones(lin.n_columns, dtype=bool)
+    levels = lin.persons_at(1) + lin.persons_at(2)
+    for c in (levels, -lin.col_cost):  # the cost with the levels' persons kept as a row
+        whole = lp_proof(lin, c, active, int(c @ x), 20, Pricing(max_rounds=30))
+        warm = lp_proof(lin, c, active, int(c @ x), 20, Pricing(start, 30, "highs-warm"))
+        assert whole is not None and warm is not None
+        assert warm.columns.sum() > start.sum()  # columns were priced in
+        assert warm.bound == pytest.approx(whole.bound, rel=1e-6, abs=1e-6)
+        lin.add_row(np.flatnonzero(levels), levels[levels > 0], int(levels @ x), INF, "stage")
+
+
+def test_clique_cuts_tighten_the_cost_bound_and_keep_it_valid() -> None:
+    # the cost stage's LP (warm HiGHS) with the clique cuts its solutions violate, on a
+    # small instance of the hard family (households of two in shelters of two places): a
+    # higher lower bound on the cost than the LP alone, never above the best plan's cost
+    ctx = Context(generate_scenario(60, 150, seed=1, family="hard"))
+    units = build_units(ctx)
+    lin = LinearModel(ctx, units)
+    x = lin.to_columns(packing_allocation(ctx, units))
+    for p in (5, 4, 3, 2, 1):  # plans placing at least the packing plan's persons per level
+        c = lin.persons_at(p)
+        cols = np.flatnonzero(c)
+        lin.add_row(cols, c[cols], int(c @ x), INF, "stage")
+    c = -lin.col_cost
+    active = np.ones(lin.n_columns, dtype=bool)
+    model = PlacementModel(lin)  # the cheapest plan under these rows, before any cut
+    model.model.maximize(model.expression(c))
+    solver = configured_solver(SolveOptions(time_limit=20), 20)
+    assert solver.solve(model.model) == cp_model.OPTIMAL
+    plain = lp_proof(lin, c, active, int(c @ x), 20, Pricing(max_rounds=30))
+    rows = len(lin.row_lo)
+    start = lin.cheapest(1) | (x > 0)
+    cut = lp_proof(lin, c, active, int(c @ x), 20, Pricing(start, 30, "highs-warm", 200, 10))
+    assert plain is not None and cut is not None
+    assert len(lin.row_lo) > rows  # cliques were added
+    assert plain.bound > cut.bound >= solver.objective_value - 1e-6
 
 
 def test_a_row_left_without_columns_still_binds():
