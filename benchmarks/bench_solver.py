@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --cli
     .venv/bin/python benchmarks/bench_solver.py --sizes 10000x20000 --solvers flow,packing,cpsat
     .venv/bin/python benchmarks/bench_solver.py --solvers flow --cli --against ../main  # A/B
-    .venv/bin/python benchmarks/bench_solver.py --sizes 3000x6000 --solvers flow,heuristic,cpsat  # no LP on the whole
+    .venv/bin/python benchmarks/bench_solver.py --sizes 3000x6000 --solvers flow,heuristic,cpsat
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --supply 100 --build
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --family hard --cost-gap
 
