@@ -102,20 +102,23 @@ class _Neighbourhood:
     def _add(self, k: int, unit: Unit, mobile: bool) -> None:
         """Unit ``unit`` as sub-unit ``k``: its copies inside and (``mobile``) its unplaced
         copies, over the neighbourhood's shelters (else only those it is in)."""
-        copies = self.edit.copies
-        here = np.array([copies.get((unit.index, si), 0) for si in unit.shelter_index.tolist()])
-        inside = self.inside[unit.shelter_index] & (mobile | (here > 0))
-        held = int(here[inside].sum())
-        count = held + (unit.count - self.edit.placed.get(unit.index, 0) if mobile else 0)
+        copies, ui = self.edit.copies, unit.index
+        inside = np.flatnonzero(self.inside[unit.shelter_index])  # positions in its arrays
+        here = np.array(
+            [copies.get((ui, si), 0) for si in unit.shelter_index[inside].tolist()], dtype=np.int64
+        )
+        keep = inside if mobile else inside[here > 0]
+        held = int(here.sum())
+        count = held + (unit.count - self.edit.placed.get(ui, 0) if mobile else 0)
         self.held.append(held)
         self.sub.append(
             replace(
                 unit,
                 index=k,
                 count=count,
-                shelter_index=unit.shelter_index[inside],
-                costs=unit.costs[inside],
-                most=np.minimum(unit.most[inside], count),
+                shelter_index=unit.shelter_index[keep],
+                costs=unit.costs[keep],
+                most=np.minimum(unit.most[keep], count),
             )
         )
 

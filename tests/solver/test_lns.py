@@ -12,7 +12,7 @@ from placement.generate import generate_scenario
 from placement.validation import plan_violations
 from solver.allocation import Allocation, to_assignment
 from solver.engine import plan_assignment
-from solver.lns import lns_moves
+from solver.lns import LnsLimits, lns_moves
 from solver.options import EngineOptions, SolveOptions
 from solver.packing import augment, packing_allocation
 from solver.progress import NEIGHBOURHOODS_STAGE, ProgressEvent
@@ -20,6 +20,8 @@ from solver.units import build_units
 from tests.builders import arrival, scenario, shelter
 
 OPTIONS = SolveOptions(time_limit=5, workers=1)
+#: two passes over the unplaced: enough for what these tests check, in about a second
+TWO_PASSES = LnsLimits(passes=2)
 
 
 def _cumulative(ctx: Context, assignment: dict[str, str]) -> list[int]:
@@ -83,7 +85,8 @@ def test_neighbourhoods_keep_every_rule_and_every_level(
     units = build_units(ctx)
     moved = augment(ctx, units, packing_allocation(ctx, units))
     before = to_assignment(units, moved)
-    after = to_assignment(units, lns_moves(ctx, units, moved, time.monotonic() + 5, OPTIONS))
+    after = lns_moves(ctx, units, moved, time.monotonic() + 5, OPTIONS, TWO_PASSES)
+    after = to_assignment(units, after)
     assert plan_violations(ctx, after) == []
     pairs = zip(_cumulative(ctx, before), _cumulative(ctx, after), strict=True)
     assert all(b <= a for b, a in pairs)
@@ -95,7 +98,8 @@ def test_neighbourhoods_place_a_person_the_one_step_moves_left_out() -> None:
     ctx = Context(generate_scenario(150, 400, seed=3, supply=0.7))
     units = build_units(ctx)
     moved = augment(ctx, units, packing_allocation(ctx, units))
-    after = to_assignment(units, lns_moves(ctx, units, moved, time.monotonic() + 5, OPTIONS))
+    after = lns_moves(ctx, units, moved, time.monotonic() + 5, OPTIONS, TWO_PASSES)
+    after = to_assignment(units, after)
     before = _cumulative(ctx, to_assignment(units, moved))
     assert _cumulative(ctx, after)[:4] == before[:4]
     assert _cumulative(ctx, after)[4] > before[4]
