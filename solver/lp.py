@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from solver.cuts import add_cliques, violated_cliques
+from solver.cuts import add_cliques, add_covers, violated_cliques, violated_covers
 from solver.linear import LinearModel
 
 log = logging.getLogger(__name__)
@@ -174,8 +174,10 @@ def _cut(lin: LinearModel, solution: np.ndarray, most: int, bound: float, incumb
         return False
     cliques = violated_cliques(lin, solution, most)
     add_cliques(lin, cliques)
-    log.debug("LP: %d clique cuts added", len(cliques))
-    return bool(cliques)
+    covers = violated_covers(lin, solution, most)
+    add_covers(lin, covers)
+    log.debug("LP: %d clique cuts and %d cover cuts added", len(cliques), len(covers))
+    return bool(cliques or covers)
 
 
 class _Duals:
