@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from solver.cuts import add_cliques, violated_cliques
+from solver.cuts import add_cliques, add_covers, violated_cliques, violated_covers
 from solver.linear import LinearModel
 
 log = logging.getLogger(__name__)
@@ -97,12 +97,14 @@ def lp_proof(
     """Bound ``max c . x`` over the ``active`` columns by the LP relaxation, and return the
     columns it fixes; None when the LP gives nothing usable.
 
-    Column generation (``pricing``): the LP is solved (GLOP) on the ``start`` columns only,
-    then every active column is priced with the duals (``d_j``, vectorised over all of
+    Column generation (``pricing``): the LP is solved (``pricing.backend``: GLOP from
+    scratch each round, or HiGHS kept warm from round to round) on the ``start`` columns
+    only, then every active column is priced with the duals (``d_j``, vectorised over all of
     them); columns with ``d_j > 0`` are added and the LP solved again, until none is left or
-    the rounds run out. The bound formula holds for any duals, so the result is valid at
-    every round; it equals the LP optimum over all active columns once pricing finds
-    nothing.
+    the rounds run out; then, with ``pricing.cliques``, the clique and cover cuts the
+    solution violates are added to the model (:mod:`solver.cuts`) and the LP solved again.
+    The bound formula holds for any duals, so the result is valid at every round; it equals
+    the LP optimum over all active columns once pricing finds nothing.
     """
     started = time.perf_counter()
     deadline = time.monotonic() + time_limit
@@ -174,8 +176,10 @@ def _cut(lin: LinearModel, solution: np.ndarray, most: int, bound: float, incumb
         return False
     cliques = violated_cliques(lin, solution, most)
     add_cliques(lin, cliques)
-    log.debug("LP: %d clique cuts added", len(cliques))
-    return bool(cliques)
+    covers = violated_covers(lin, solution, most)
+    add_covers(lin, covers)
+    log.debug("LP: %d clique cuts and %d cover cuts added", len(cliques), len(covers))
+    return bool(cliques or covers)
 
 
 class _Duals:
@@ -326,11 +330,22 @@ class _Cold:
 
 def _highs_core() -> Any:
     """HiGHS's Python binding as scipy vendors it (``scipy.optimize._highspy._core``, the
-    same classes as the ``highspy`` package). The ``highspy`` package itself cannot share a
-    process with OR-Tools, which bundles another HiGHS: their symbols clash at import."""
-    from scipy.optimize._highspy import _core
-
+    same classes as the ``highspy`` package), or None without it. The ``highspy`` package
+    itself cannot share a process with OR-Tools, which bundles another HiGHS: their symbols
+    clash at import."""
+    try:
+        from scipy.optimize._highspy import _core
+    except ImportError:  # pragma: no cover - scipy before 1.15, or a scipy that moved it
+        return None
     return _core
+
+
+def _warm() -> Callable[[_Lp, np.ndarray, float], Solution | None]:
+    """Warm HiGHS, or GLOP from scratch where scipy does not bring HiGHS's binding."""
+    if _highs_core() is None:  # pragma: no cover - see _highs_core
+        log.warning("scipy without HiGHS's binding: the cost LP by GLOP")
+        return _Cold(_solve_lp)
+    return _WarmHighs()
 
 
 class _WarmHighs:
@@ -396,5 +411,5 @@ class _WarmHighs:
 LP_BACKENDS: dict[str, Callable[[], Callable[[_Lp, np.ndarray, float], Solution | None]]] = {
     "glop": lambda: _Cold(_solve_lp),
     "highs": lambda: _Cold(_solve_lp_highs),
-    "highs-warm": _WarmHighs,
+    "highs-warm": _warm,
 }

@@ -156,8 +156,10 @@ def test_cpsat_gets_only_the_columns_a_better_plan_may_use_and_proves_the_optimu
     assert values(LinearModel(ctx, units), result.allocation) == optimum
 
 
-@pytest.mark.parametrize("case", ["80x200-seed2-short", "70x180-seed7-cap2"])
+@pytest.mark.parametrize("case", ["70x180-seed7-cap2"])
 def test_neighbourhoods_when_cpsat_may_not_take_every_column(case: str) -> None:
+    # (80x200-seed2-short was the other case: since the cost LP adds cuts, it proves that
+    # instance's cost stage, the only one open there, without CP-SAT)
     # CP-SAT limited to 40 columns: stages the LP leaves open are searched on neighbourhoods
     # of the incumbent. What they claim proven is the optimum, the plan is valid, and no
     # level is below the start's (the search only keeps better plans).

@@ -187,11 +187,16 @@ def test_warm_highs_prices_columns_in_and_reaches_the_lp_optimum(case: str) -> N
         lin.add_row(np.flatnonzero(levels), levels[levels > 0], int(levels @ x), INF, "stage")
 
 
-def test_clique_cuts_tighten_the_cost_bound_and_keep_it_valid() -> None:
-    # the cost stage's LP (warm HiGHS) with the clique cuts its solutions violate, on a
-    # small instance of the hard family (households of two in shelters of two places): a
-    # higher lower bound on the cost than the LP alone, never above the best plan's cost
-    ctx = Context(generate_scenario(60, 150, seed=1, family="hard"))
+@pytest.mark.parametrize(
+    ("size", "family", "kind"), [((60, 150), "hard", "clique"), ((100, 300), "standard", "cover")]
+)
+def test_cuts_tighten_the_cost_bound_and_keep_it_valid(
+    size: tuple[int, int], family: str, kind: str
+) -> None:
+    # the cost stage's LP (warm HiGHS) with the clique and cover cuts its solutions violate
+    # (hard: households of two in shelters of two places; standard: mothers with children):
+    # a higher lower bound on the cost than the LP alone, never above the best plan's cost
+    ctx = Context(generate_scenario(*size, seed=1, family=family))
     units = build_units(ctx)
     lin = LinearModel(ctx, units)
     x = lin.to_columns(packing_allocation(ctx, units))
@@ -210,7 +215,7 @@ def test_clique_cuts_tighten_the_cost_bound_and_keep_it_valid() -> None:
     start = lin.cheapest(1) | (x > 0)
     cut = lp_proof(lin, c, active, int(c @ x), 20, Pricing(start, 30, "highs-warm", 200, 10))
     assert plain is not None and cut is not None
-    assert len(lin.row_lo) > rows  # cliques were added
+    assert kind in lin.row_kind[rows:]  # cuts of this kind were added
     assert plain.bound > cut.bound >= solver.objective_value - 1e-6
 
 
