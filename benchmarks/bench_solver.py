@@ -7,6 +7,8 @@
     .venv/bin/python benchmarks/bench_solver.py --sizes 3000x6000 --solvers flow,heuristic,cpsat
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --supply 100 --build
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --family hard --cost-gap
+    .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --cost-gap --time-limit 8.8 \
+        --lp-backends glop,highs,highs-warm,highs-warm+cuts --neighbourhoods ''
 
 Each solver run happens in a fresh child process (this script with ``--child``), so peak
 memory is that run's own ``ru_maxrss`` (scenario generation included: it is measured too, as
@@ -312,12 +314,23 @@ def cost_gap(size: str, args: argparse.Namespace, limit: float) -> None:
     if last.stage.priority is None:
         lin.truncate_rows(len(lin.row_kind) - 1)  # the cost stage's own row
     c = -lin.col_cost
-    started = time.perf_counter()
-    proof = lp_proof(
-        lin, c, np.ones(lin.n_columns, dtype=bool), -plan_cost, args.lp_seconds,
-        Pricing(lin.cheapest(5) | (x > 0), 1000),
-    )  # fmt: skip
-    assert proof is not None
+    proof = None
+    rows = len(lin.row_kind)
+    for backend in args.lp_backends.split(","):  # each from the same start, the same rows
+        name, _, cuts = backend.partition("+")
+        lin.truncate_rows(rows)
+        started = time.perf_counter()
+        proof = lp_proof(
+            lin, c, np.ones(lin.n_columns, dtype=bool), -plan_cost, args.lp_seconds,
+            Pricing(lin.cheapest(args.lp_start) | (x > 0), 1000, name, 200 if cuts else 0,
+                    10 if cuts else 0),
+        )  # fmt: skip
+        assert proof is not None
+        print(f"cost LP by {backend}, from {args.lp_start} cheapest columns per unit: bound "
+              f"{-proof.bound:.1f} in {time.perf_counter() - started:.2f} s, "
+              f"{int(proof.columns.sum())} columns, {len(lin.row_kind) - rows} cuts",
+              flush=True)  # fmt: skip
+    assert proof is not None  # the last one is looked at below
     values = proof.values
     fractional = np.flatnonzero((values > 1e-6) & (np.abs(values - np.round(values)) > 1e-6))
     persons = np.array([sum(u.persons_by_priority.values()) for u in lin.unit_list])
@@ -330,7 +343,7 @@ def cost_gap(size: str, args: argparse.Namespace, limit: float) -> None:
     ranked = np.argsort(-proof.reduced, kind="stable")
     first = (values > 1e-6) | (x > 0)
     best = x
-    for wanted in (int(n) for n in args.neighbourhoods.split(",")):
+    for wanted in (int(n) for n in args.neighbourhoods.split(",") if n):  # '': none
         chosen = first.copy()
         chosen[ranked[~chosen[ranked]][: max(0, wanted - int(chosen.sum()))]] = True
         started = time.perf_counter()
@@ -480,6 +493,10 @@ def main(argv: list[str] | None = None) -> int:
         "--cost-gap", action="store_true", help="where the secondary cost's gap comes from"
     )
     parser.add_argument("--lp-seconds", type=float, default=120.0, help="--cost-gap: cost LP")
+    parser.add_argument(
+        "--lp-backends", default="glop", help="--cost-gap: LP solvers, each NAME or NAME+cuts"
+    )
+    parser.add_argument("--lp-start", type=int, default=5, help="--cost-gap: cheapest columns")
     parser.add_argument("--neighbourhoods", default="4000,15000", help="--cost-gap: columns")
     parser.add_argument("--neighbourhood-seconds", type=float, default=25.0)
     parser.add_argument(
