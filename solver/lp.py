@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from solver.cuts import add_cliques, add_covers, violated_cliques, violated_covers
+from solver.cuts import add_cliques, violated_cliques
 from solver.linear import LinearModel
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,8 @@ def lp_proof(
     scratch each round, or HiGHS kept warm from round to round) on the ``start`` columns
     only, then every active column is priced with the duals (``d_j``, vectorised over all of
     them); columns with ``d_j > 0`` are added and the LP solved again, until none is left or
-    the rounds run out; then, with ``pricing.cliques``, the clique and cover cuts the
-    solution violates are added to the model (:mod:`solver.cuts`) and the LP solved again.
+    the rounds run out; then, with ``pricing.cliques``, the clique cuts the solution
+    violates are added to the model (:mod:`solver.cuts`) and the LP solved again.
     The bound formula holds for any duals, so the result is valid at every round; it equals
     the LP optimum over all active columns once pricing finds nothing.
     """
@@ -176,10 +176,8 @@ def _cut(lin: LinearModel, solution: np.ndarray, most: int, bound: float, incumb
         return False
     cliques = violated_cliques(lin, solution, most)
     add_cliques(lin, cliques)
-    covers = violated_covers(lin, solution, most)
-    add_covers(lin, covers)
-    log.debug("LP: %d clique cuts and %d cover cuts added", len(cliques), len(covers))
-    return bool(cliques or covers)
+    log.debug("LP: %d clique cuts added", len(cliques))
+    return bool(cliques)
 
 
 class _Duals:

@@ -1,5 +1,5 @@
-"""Clique and cover cuts (solver/cuts.py): what they find, that no plan breaks one, and a
-level they prove without CP-SAT."""
+"""Clique cuts (solver/cuts.py): what they find, that no plan breaks one, and a level they
+prove without CP-SAT."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ortools.sat.python import cp_model
 from placement.context import Context
 from placement.generate import generate_scenario
 from solver.cpsat import PlacementModel, solve_lexicographic
-from solver.cuts import violated_cliques, violated_covers
+from solver.cuts import violated_cliques
 from solver.linear import LinearModel
 from solver.options import SolveOptions
 from solver.packing import packing_allocation
@@ -42,38 +42,6 @@ def test_a_household_of_two_and_a_woman_in_a_shelter_of_two_places_make_a_clique
     assert [c.tolist() for c in violated_cliques(lin, values, most=10)] == [sorted([h, a])]
     values[[h, a, b]] = [0.5, 0.5, 0.5]  # sums to 1 on each clique: nothing violated
     assert violated_cliques(lin, values, most=10) == []
-
-
-def test_a_mother_of_two_another_of_one_and_a_woman_in_five_places_make_a_cover():
-    # S has 5 places: a mother with two children (3 places), one with one child (2) and a
-    # woman alone (1): any two fit (5, 4, 3), the three do not (6), so no clique holds but
-    # at most 2 of the 3 are placed. With 1, 1/2 and 1 the places hold (5) and the three
-    # sum to 2.5: the cover is violated; with 1, 1/2 and 1/2 (2) it is not.
-    sc = scenario(
-        [shelter("S", capacity=5, children=True)],
-        [
-            arrival("M2", children=2, priority=3),
-            arrival("M1", children=1, priority=2),
-            arrival("W"),
-        ],
-    )
-    ctx = Context(sc)
-    lin = LinearModel(ctx, build_units(ctx))
-    cols = [int(lin.columns_of(lin.unit_of[who])[0]) for who in ("M2", "M1", "W")]
-    values = np.zeros(lin.n_columns)
-    values[cols] = [1.0, 0.5, 1.0]
-    assert violated_cliques(lin, values, most=10) == []
-    covers = violated_covers(lin, values, most=10)
-    assert [(c.columns.tolist(), c.most) for c in covers] == [(sorted(cols), 2)]
-    everyone = np.zeros(lin.n_columns, dtype=np.int64)
-    everyone[cols] = 1
-    assert not lin.satisfies(everyone)  # the three together break the places
-    for left_out in cols:  # any two fit
-        two = everyone.copy()
-        two[left_out] = 0
-        assert lin.satisfies(two)
-    values[cols] = [1.0, 0.5, 0.5]
-    assert violated_covers(lin, values, most=10) == []
 
 
 def test_no_two_columns_of_a_clique_fit_together_and_a_level_is_proven_by_them():
