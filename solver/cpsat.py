@@ -537,8 +537,7 @@ class _Lexicographic:
         lp_seconds = left * self.options.cost_lp_share if cost else left / stages_left
         in_play = self.active & relevant
         options = self.options
-        cheapest = self.lin.cheapest(options.cost_lp_start_columns) if cost else self.cheapest
-        start_columns = (step.x > 0) | self.support_before | cheapest
+        start_columns = (step.x > 0) | self.support_before | self.cheapest
         if cost:  # with the cliques its solution violates, once pricing has converged
             pricing = Pricing(
                 start_columns,

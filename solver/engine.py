@@ -12,6 +12,8 @@ import logging
 import time
 from dataclasses import replace
 
+import numpy as np
+
 from placement.context import Context, persons_by_priority
 from placement.explain import Explainer, Verification
 from placement.models import PRIORITIES, Scenario
@@ -142,6 +144,31 @@ def _heuristic_only(
     return best
 
 
+def _under_bound(start: Start, bound: Bound | None) -> bool:
+    """Whether the first plan places fewer persons than the flow bound at some level."""
+    placed = _lexicographic(start.ctx, start.units, start.seed)
+    reached = np.cumsum(placed)
+    return bound is None or any(int(r) < bound[p] for p, r in zip(PRIORITIES, reached, strict=True))
+
+
+def _neighbourhoods_first(
+    start: Start, options: EngineOptions, deadline: float, report: _Reporter
+) -> Allocation:
+    """The first plan improved by the moves that make room and CP-SAT on neighbourhoods of
+    the unplaced (:mod:`solver.lns`), for ``neighbourhoods_first_share`` of the time left:
+    the exact path's start where its model is too large for CP-SAT's searches to improve a
+    level much (see :attr:`SolveOptions.neighbourhoods_first_above`)."""
+    ctx, units = start.ctx, start.units
+    better = augment(ctx, units, start.seed, deadline=deadline)
+    report(MAKE_ROOM_STAGE, to_assignment(units, better))
+    until = time.monotonic() + options.solve.neighbourhoods_first_share * (
+        deadline - time.monotonic()
+    )
+    better = lns_moves(ctx, units, better, until, options.solve)
+    report(NEIGHBOURHOODS_STAGE, to_assignment(units, better))
+    return better
+
+
 def _lexicographic_solve(
     start: Start, options: EngineOptions, deadline: float, report: _Reporter
 ) -> tuple[Allocation, LexResult | None]:
@@ -156,6 +183,11 @@ def _lexicographic_solve(
     if left <= 0:
         log.warning("time limit spent building the model: returning the first plan")
         return seed, None
+    if model.n_columns > options.solve.neighbourhoods_first_above and _under_bound(
+        start, report.bound
+    ):
+        seed = _neighbourhoods_first(start, options, deadline, report)
+        left = deadline - time.monotonic()
     result = solve_lexicographic(
         model,
         replace(options.solve, time_limit=left),

@@ -37,6 +37,13 @@ class SolveOptions:
     #: price in more columns); on the converged cost LP (30 rounds) HiGHS 42.8-46.8 s, GLOP
     #: 57.5-67.7 s. The level LPs decide what is proven within 10 s: GLOP
     lp_solver: Literal["glop", "highs", "highs-warm"] = "glop"
+    #: above this many columns the exact path starts from the first plan improved by CP-SAT
+    #: on neighbourhoods of the unplaced (:mod:`solver.lns`), for ``neighbourhoods_first_share``
+    #: of the time left: at 3,000 x 6,000 (1.07 M columns, T = 60) the level-1 LP took 24 s
+    #: and CP-SAT on its columns and neighbourhoods found nothing better (835 against an LP
+    #: bound of 869) where those neighbourhoods reach 863
+    neighbourhoods_first_above: int = 500_000
+    neighbourhoods_first_share: float = 0.3
     #: the LP solver of the secondary cost's relaxation: HiGHS kept warm from one round of
     #: pricing to the next (:class:`solver.lp._WarmHighs`). Measured at 1,000 x 3,000, the
     #: cost LP after the levels, to convergence (load 1.7): standard 4.4 s against GLOP's
@@ -44,10 +51,6 @@ class SolveOptions:
     #: LPs GLOP stays: its solutions round to proving plans where HiGHS's did not (hard,
     #: priority 4 and 1, T = 10)
     cost_lp_solver: Literal["glop", "highs", "highs-warm"] = "highs-warm"
-    #: the cost stage's LP starts from each unit's N cheapest columns (its pricing adds many
-    #: more than the levels'): to convergence with warm HiGHS, 30 took 2.1 s (standard) and
-    #: 5 took 3.5 s; hard: 50 1.2 s, 20 1.9 s, 5 2.3 s (load 1.8)
-    cost_lp_start_columns: int = 30
     #: above this many decision variables, presolve is kept light (probing off, one pass):
     #: at 1,000 x 3,000 (127k variables) the default presolve used the whole time limit;
     #: on the hard family's priority-3 stage (20,774 variables, load 10-12) the default
