@@ -119,3 +119,23 @@ def test_heuristic_path_reports_the_neighbourhoods_plan_and_keeps_it_valid() -> 
     # The moves to cheaper places after it keep every level's persons.
     reported = next(e for e in events if e.stage == NEIGHBOURHOODS_STAGE).placed_at_or_above
     assert _cumulative(ctx, solved.assignment) == list(reported.values())
+
+
+@pytest.mark.parametrize("above", [0, 10**9])
+def test_exact_path_starts_from_the_neighbourhoods_only_above_its_column_count(
+    above: int,
+) -> None:
+    # With no column threshold (0) the exact path first runs the neighbourhoods of the
+    # unplaced (the first plan is under the flow bound here); with a threshold above the
+    # model's columns it does not. Either way every rule holds and, the instance being
+    # small, every level is proven at the same optimum.
+    ctx = Context(generate_scenario(150, 400, seed=3, supply=0.7))
+    events: list[ProgressEvent] = []
+    solve = SolveOptions(time_limit=20, workers=1, neighbourhoods_first_above=above)
+    solved = plan_assignment(ctx, EngineOptions(explain=False, solve=solve), events.append)
+    stages = [e.stage for e in events if e.is_plan]
+    assert (NEIGHBOURHOODS_STAGE in stages) == (above == 0)
+    assert plan_violations(ctx, solved.assignment) == []
+    assert solved.proven_levels == (5, 4, 3, 2, 1), solved
+    assert solved.bound is not None
+    assert _cumulative(ctx, solved.assignment) == [solved.bound[p] for p in (5, 4, 3, 2, 1)]
