@@ -132,15 +132,9 @@ def _heuristic_only(
 
     With the flow bound to say how far it can be from the best (README, "Performance").
     """
-    ctx, units = start.ctx, start.units
-    better = augment(ctx, units, start.seed, deadline=deadline)
-    report(MAKE_ROOM_STAGE, to_assignment(units, better))
-    limits = LnsLimits()
-    until = time.monotonic() + limits.share * (deadline - time.monotonic())
-    better = lns_moves(ctx, units, better, until, options.solve, limits)
-    report(NEIGHBOURHOODS_STAGE, to_assignment(units, better))
-    best = cheaper_moves(ctx, units, better, deadline=deadline)
-    report(CHEAPER_STAGE, to_assignment(units, best))
+    better = _neighbourhoods(start, options, deadline, report, LnsLimits().share)
+    best = cheaper_moves(start.ctx, start.units, better, deadline=deadline)
+    report(CHEAPER_STAGE, to_assignment(start.units, best))
     return best
 
 
@@ -151,19 +145,18 @@ def _under_bound(start: Start, bound: Bound | None) -> bool:
     return bound is None or any(int(r) < bound[p] for p, r in zip(PRIORITIES, reached, strict=True))
 
 
-def _neighbourhoods_first(
-    start: Start, options: EngineOptions, deadline: float, report: _Reporter
+def _neighbourhoods(
+    start: Start, options: EngineOptions, deadline: float, report: _Reporter, share: float
 ) -> Allocation:
-    """The first plan improved by the moves that make room and CP-SAT on neighbourhoods of
-    the unplaced (:mod:`solver.lns`), for ``neighbourhoods_first_share`` of the time left:
-    the exact path's start where its model is too large for CP-SAT's searches to improve a
-    level much (see :attr:`SolveOptions.neighbourhoods_first_above`)."""
+    """The first plan improved by the moves that make room, then by CP-SAT on
+    neighbourhoods of the unplaced (:mod:`solver.lns`) for ``share`` of the time left: the
+    heuristic path's plan before its moves to cheaper places, and the exact path's start
+    where its model is too large for CP-SAT's searches to improve a level much (see
+    :attr:`SolveOptions.neighbourhoods_first_above`)."""
     ctx, units = start.ctx, start.units
     better = augment(ctx, units, start.seed, deadline=deadline)
     report(MAKE_ROOM_STAGE, to_assignment(units, better))
-    until = time.monotonic() + options.solve.neighbourhoods_first_share * (
-        deadline - time.monotonic()
-    )
+    until = time.monotonic() + share * (deadline - time.monotonic())
     better = lns_moves(ctx, units, better, until, options.solve)
     report(NEIGHBOURHOODS_STAGE, to_assignment(units, better))
     return better
@@ -186,7 +179,8 @@ def _lexicographic_solve(
     if model.n_columns > options.solve.neighbourhoods_first_above and _under_bound(
         start, report.bound
     ):
-        seed = _neighbourhoods_first(start, options, deadline, report)
+        share = options.solve.neighbourhoods_first_share
+        seed = _neighbourhoods(start, options, deadline, report, share)
         left = deadline - time.monotonic()
     result = solve_lexicographic(
         model,
