@@ -8,7 +8,7 @@ from ortools.sat.python import cp_model
 
 from placement.context import Context
 from placement.generate import generate_scenario
-from solver.cpsat import PlacementModel, solve_lexicographic
+from solver.cpsat import Decided, PlacementModel, _Lexicographic, _Step, solve_lexicographic
 from solver.cuts import violated_cliques
 from solver.linear import LinearModel
 from solver.options import SolveOptions
@@ -74,3 +74,25 @@ def test_no_two_columns_of_a_clique_fit_together_and_a_level_is_proven_by_them()
     solver.parameters.max_time_in_seconds = 30
     assert solver.solve(model.model) == cp_model.OPTIMAL
     assert round(solver.objective_value) == level_3.value == 28
+
+
+def test_cuts_are_tried_one_above_the_incumbent_or_at_the_last_level_near_its_bound():
+    # the LP is solved again with clique cuts when its bound is one above the incumbent (any
+    # level), or at the last level within close_gap (5 %) of it (hard seed 3 at 1,000 x
+    # 3,000: priority 1, 161 against 163, proven by the cuts; at every level within 5 % the
+    # cut rows slowed the later levels' CP-SAT); never for the cost stage beyond that
+    ctx = Context(scenario([shelter("S", capacity=2)], [arrival("A"), arrival("B", priority=2)]))
+    lin = LinearModel(ctx, build_units(ctx))
+    search = _Lexicographic(lin, SolveOptions(time_limit=1), None)
+    x = np.zeros(lin.n_columns, dtype=np.int64)
+
+    def tried(z: int, bound: int, cost: bool = False, stages_left: int = 1) -> bool:
+        step = _Step(x, z, Decided.NOTHING_FOUND, "", bound)
+        return search._cuts_may_prove(step, cost, stages_left)
+
+    assert tried(161, 162, stages_left=3)  # one above, at any level
+    assert tried(161, 163)  # the last level, within 5 %
+    assert not tried(161, 163, stages_left=3)  # a level with levels after it
+    assert not tried(150, 163)  # the last level, 8 % under
+    assert not tried(-47_986, -47_902, cost=True)  # the cost stage: its LP has its cuts
+    assert not tried(161, 161)  # proven already
