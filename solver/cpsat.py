@@ -538,16 +538,10 @@ class _Lexicographic:
         in_play = self.active & relevant
         options = self.options
         start_columns = (step.x > 0) | self.support_before | self.cheapest
-        if cost:  # with the cliques its solution violates, once pricing has converged
-            pricing = Pricing(
-                start_columns,
-                self.pricing_rounds,
-                options.cost_lp_solver,
-                options.lp_cliques,
-                options.lp_cut_rounds,
-            )
-        else:
-            pricing = Pricing(start_columns, self.pricing_rounds, options.lp_solver)
+        # the cost stage's LP: with the cliques its solution violates once pricing converged
+        backend = options.cost_lp_solver if cost else options.lp_solver
+        cuts = (options.lp_cliques, options.lp_cut_rounds) if cost else (0, 0)
+        pricing = Pricing(start_columns, self.pricing_rounds, backend, *cuts)
         proof = lp_proof(self.lin, c, in_play, step.z, lp_seconds, pricing)
         if proof is None:
             return step, in_play

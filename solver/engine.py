@@ -12,8 +12,6 @@ import logging
 import time
 from dataclasses import replace
 
-import numpy as np
-
 from placement.context import Context, persons_by_priority
 from placement.explain import Explainer, Verification
 from placement.models import PRIORITIES, Scenario
@@ -105,13 +103,7 @@ def _solved(
     bound = flow if result is None else result.bounds(flow)
     placed = _lexicographic(ctx, units, best)  # persons at priority 5, 4, ..., 1
     per_level = dict(zip(PRIORITIES, placed, strict=True))
-    proven: list[int] = []
-    reached = 0
-    for p, persons in zip(PRIORITIES, placed, strict=True):
-        reached += persons
-        if reached < bound[p]:
-            break
-        proven.append(p)
+    proven = _at_bound(placed, bound)
     optimal = result is not None and result.proven_optimal
     return Solved(
         to_assignment(units, best),
@@ -138,11 +130,25 @@ def _heuristic_only(
     return best
 
 
+def _at_bound(placed: tuple[int, ...], bound: Bound) -> list[int]:
+    """The levels, from 5 down, at which persons ``placed`` (at priority 5, 4, ..., 1)
+    reach ``bound`` (persons at priority >= p), every level above included."""
+    proven: list[int] = []
+    reached = 0
+    for p, persons in zip(PRIORITIES, placed, strict=True):
+        reached += persons
+        if reached < bound[p]:
+            break
+        proven.append(p)
+    return proven
+
+
 def _under_bound(start: Start, bound: Bound | None) -> bool:
     """Whether the first plan places fewer persons than the flow bound at some level."""
+    if bound is None:
+        return True
     placed = _lexicographic(start.ctx, start.units, start.seed)
-    reached = np.cumsum(placed)
-    return bound is None or any(int(r) < bound[p] for p, r in zip(PRIORITIES, reached, strict=True))
+    return len(_at_bound(placed, bound)) < len(PRIORITIES)
 
 
 def _neighbourhoods(

@@ -57,9 +57,11 @@ class SolveOptions:
     #: presolve had no bound after 8 s (2,313 after 15 s) where the light one proved the
     #: stage in 9.8-13.7 s (the stage's model exported and solved alone; README, Performance)
     light_presolve_above: int = 10_000
-    #: when a stage's LP bound is one above the incumbent: the LP again, with up to
-    #: ``lp_cliques`` clique cuts (:mod:`solver.cuts`) added per round, ``lp_cut_rounds``
-    #: rounds at most (at 1,000 x 3,000 hard, priority 3 needed 8; 0: no cuts)
+    #: clique cuts (:mod:`solver.cuts`), up to ``lp_cliques`` added per round and
+    #: ``lp_cut_rounds`` rounds at most (0: no cuts): in the cost stage's LP once pricing has
+    #: converged, and in a level's LP again when its bound is one above the incumbent (or,
+    #: at the last level, within ``close_gap`` of it; at 1,000 x 3,000 hard, priority 3
+    #: needed 8 rounds)
     lp_cliques: int = 200
     lp_cut_rounds: int = 10
     #: each stage's LP starts from each unit's N cheapest columns (and the incumbent's, and
