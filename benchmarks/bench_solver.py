@@ -284,7 +284,7 @@ def cost_gap(size: str, args: argparse.Namespace, limit: float) -> None:
 
     from placement.context import Context
     from placement.generate import generate_scenario
-    from solver.cpsat import _Lexicographic, solve_lexicographic
+    from solver.cpsat import Heuristics, _Lexicographic, solve_lexicographic
     from solver.flow_bound import flow_bound
     from solver.linear import LinearModel
     from solver.lp import Pricing, lp_proof
@@ -301,7 +301,7 @@ def cost_gap(size: str, args: argparse.Namespace, limit: float) -> None:
         lin,
         SolveOptions(time_limit=limit, workers=args.workers),
         first_plan(ctx, units),
-        complete=lambda alloc: packing_allocation(ctx, units, alloc),
+        heuristics=Heuristics(lambda alloc: packing_allocation(ctx, units, alloc)),
         bound=flow_bound(ctx, units).cumulative,
     )
     x = lin.to_columns(result.allocation)

@@ -18,7 +18,7 @@ from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan
 from placement.report import Solved, build_plan
 from solver.allocation import Allocation, to_assignment
-from solver.cpsat import LexResult, StageResult, solve_lexicographic
+from solver.cpsat import Heuristics, LexResult, StageResult, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
@@ -193,8 +193,11 @@ def _lexicographic_solve(
         replace(options.solve, time_limit=left),
         seed,
         on_stage,
-        complete=lambda alloc: packing_allocation(ctx, units, alloc),
-        bound=report.bound,
+        Heuristics(
+            complete=lambda alloc: packing_allocation(ctx, units, alloc),
+            improve=lambda alloc, until: lns_moves(ctx, units, alloc, until, options.solve),
+        ),
+        report.bound,
     )
     for r in result.stages:
         report(stage_note(r), {})

@@ -288,18 +288,24 @@ def lns_moves(
     limits: LnsLimits | None = None,
 ) -> Allocation:
     """Place more people with CP-SAT on neighbourhoods of the unplaced, a batch of units at
-    a time (by priority, hardest first), until ``deadline`` (``time.monotonic()``). No level
-    loses a person; each CP-SAT call has at most ``limits.seconds`` (and never past the
-    deadline) and ``options.workers`` workers, with ``options``' other settings."""
+    a time (by priority, hardest first), until ``deadline`` (``time.monotonic()``), or
+    sooner once a pass with each window (``limits.windows`` in a row) placed nobody more:
+    its time then goes to what follows. No level loses a person; each CP-SAT call has at
+    most ``limits.seconds`` (and never past the deadline) and ``options.workers`` workers,
+    with ``options``' other settings."""
     limits = limits or LnsLimits()
     edit = Edit(ctx, units, alloc)
     pressure = shelter_pressure(ctx, units)
-    passes = 0
+    passes = stalled = 0
+    gained_in_pass = 0
     pending: list[Unit] = []
     while deadline - time.monotonic() > 0.1:
         if not pending:  # a new pass over the units still missing copies
-            if passes == limits.passes:
-                break
+            if passes:
+                stalled = 0 if gained_in_pass else stalled + 1
+            gained_in_pass = 0
+            if passes == limits.passes or stalled == limits.windows:
+                break  # every window looked at in turn, and none placed anyone more
             pending = _missing(edit)
             shift = passes * limits.targets // 2 % max(1, len(pending))
             pending = pending[shift:] + pending[:shift]
@@ -311,6 +317,7 @@ def lns_moves(
         hood = _neighbourhood(edit, batch, pressure, limits, window)
         found = hood.solve(replace(options, time_limit=limits.seconds), deadline)
         gained = 0 if found is None else hood.apply(found)
+        gained_in_pass += gained
         log.debug(
             "neighbourhood of %d units, %d shelters, %d sub-units: %d persons more",
             len(batch), int(hood.inside.sum()), len(hood.sub), gained,

@@ -4,12 +4,14 @@ cannot, no level ever loses a person, and every plan passes the validator."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
 from placement.context import Context, persons_by_priority
 from placement.generate import generate_scenario
 from placement.validation import plan_violations
+from solver import lns
 from solver.allocation import Allocation, to_assignment
 from solver.engine import plan_assignment
 from solver.lns import LnsLimits, lns_moves
@@ -139,3 +141,28 @@ def test_exact_path_starts_from_the_neighbourhoods_only_above_its_column_count(
     assert solved.proven_levels == (5, 4, 3, 2, 1), solved
     assert solved.bound is not None
     assert _cumulative(ctx, solved.assignment) == [solved.bound[p] for p in (5, 4, 3, 2, 1)]
+
+
+def test_search_stops_once_every_window_has_placed_nobody(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One place and two women: the second can never be placed. Each pass aims at her with
+    # the next window of shelters; after a whole round of windows that placed nobody the
+    # search stops, long before its deadline and its passes (20) run out.
+    ctx = Context(
+        scenario(
+            [shelter("a", capacity=1)],
+            [arrival("w1", languages=["fr"]), arrival("w2", languages=["de"])],
+        )
+    )
+    units = build_units(ctx)
+    solves: list[int] = []
+    real_solve = lns._Neighbourhood.solve
+
+    def counted(self: lns._Neighbourhood, *args: Any) -> Allocation | None:
+        solves.append(1)
+        return real_solve(self, *args)
+
+    monkeypatch.setattr(lns._Neighbourhood, "solve", counted)
+    start: Allocation = {units.unit_of["w1"]: {"a": 1}}
+    after = lns_moves(ctx, units, start, time.monotonic() + 60, OPTIONS)
+    assert after == start
+    assert len(solves) == LnsLimits().windows < LnsLimits().passes

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+import time
 from functools import cache
 from typing import Any
 
@@ -24,10 +25,11 @@ from placement.context import Context
 from placement.generate import generate_scenario
 from placement.validation import plan_violations
 from solver.allocation import Allocation, to_assignment
-from solver.cpsat import PlacementModel, solve_lexicographic
+from solver.cpsat import Heuristics, PlacementModel, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import INF, LinearModel
+from solver.lns import lns_moves
 from solver.lp import Pricing, lp_proof
 from solver.options import SolveOptions
 from solver.packing import packing_allocation
@@ -193,7 +195,7 @@ def test_lp_fixing_from_an_empty_start(case: str) -> None:
         LinearModel(ctx, units),
         SolveOptions(time_limit=20),
         {},
-        complete=lambda alloc: packing_allocation(ctx, units, alloc),
+        heuristics=Heuristics(lambda alloc: packing_allocation(ctx, units, alloc)),
         bound=flow_bound(ctx, units).cumulative,
     )
     assert result.proven_optimal, result.stages
@@ -493,3 +495,38 @@ def test_a_level_shares_its_time_with_the_levels_left_not_with_the_cost_stage(mo
     result = solve_lexicographic(lin, SolveOptions(time_limit=20), {})
     assert result.proven_optimal, result.stages
     assert 20 / levels - 0.2 < limits[0] <= 20 / levels, limits
+
+
+@pytest.mark.parametrize("case", ["70x180-seed7-cap2", "80x200-seed2-short"])
+def test_a_level_far_from_its_bound_is_searched_around_the_unplaced(case: str) -> None:
+    # With close_gap 0 every level the LP leaves open counts as far from its bound, and
+    # CP-SAT may take only 40 columns: the search around the unplaced (solver.lns) runs, by
+    # its deadline. A plan it returns that breaks a row is not kept (the second run's
+    # "improve" places everyone everywhere); either way the plan is valid and what is
+    # claimed proven is the optimum.
+    ctx, units = instance(case)
+    optimum, _ = reference(case)
+    by_level = dict(zip(LEVELS, optimum, strict=False))
+    options = SolveOptions(time_limit=20, cpsat_max_columns=40, close_gap=0.0)
+    calls: list[float] = []
+
+    def around_the_unplaced(alloc: Allocation, until: float) -> Allocation:
+        calls.append(until - time.monotonic())
+        return lns_moves(ctx, units, alloc, until, options)
+
+    def everyone_everywhere(alloc: Allocation, until: float) -> Allocation:
+        calls.append(until - time.monotonic())
+        ids = [s.id for s in ctx.scenario.shelters]
+        return {u.index: {ids[k]: u.count for k in u.shelter_index} for u in units.units}
+
+    for improve in (around_the_unplaced, everyone_everywhere):
+        calls.clear()
+        result = solve_lexicographic(
+            LinearModel(ctx, units), options, {}, None, Heuristics(improve=improve)
+        )
+        assert calls and all(0 < seconds <= options.time_limit for seconds in calls)
+        assert any("neighbourhoods of the unplaced" in r.log for r in result.stages)
+        fresh = LinearModel(ctx, units)
+        assert fresh.satisfies(fresh.to_columns(result.allocation))
+        for p in result.proven_levels():
+            assert values(fresh, result.allocation)[LEVELS.index(p)] == by_level[p]

@@ -13,6 +13,7 @@ from placement.generate import generate_scenario
 from placement.validation import validate_plan
 from solver.cpsat import (
     Decided,
+    Heuristics,
     LexResult,
     PlacementModel,
     Stage,
@@ -97,7 +98,7 @@ def test_what_is_proven_holds_against_the_optimum(case: str, seconds: float) -> 
         LinearModel(ctx, units),
         SolveOptions(time_limit=seconds),
         packing_allocation(ctx, units),
-        complete=lambda alloc: packing_allocation(ctx, units, alloc),
+        heuristics=Heuristics(lambda alloc: packing_allocation(ctx, units, alloc)),
         bound=flow,
     )
     placed = {r.stage.priority: r.value for r in result.stages}
