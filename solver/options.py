@@ -82,9 +82,10 @@ class SolveOptions:
     #: the level); further, half, and neighbourhoods the rest (``_Lexicographic._close``)
     close_gap: float = 0.05
     #: a level further from its bound first gets CP-SAT on neighbourhoods of the unplaced
-    #: (:mod:`solver.lns`, ``_Lexicographic._unplaced``) for this share of its time, then
-    #: CP-SAT on the LP's columns: at 1,000 x 3,000 hard, T = 10, priority 1, seed 2 placed
-    #: 142 with 0.8 and 136 with 0.5 (135 without); at T = 60 the search stalls before
+    #: (:mod:`solver.lns`, ``_Lexicographic._unplaced``) for at most this share of its time
+    #: (it stops sooner when a round of its windows places nobody), then CP-SAT on the LP's
+    #: columns. At 1,000 x 3,000 hard, T = 10, priority 1, before the early stop: seed 2
+    #: placed 142 with 0.8, 136 with 0.5 and 135 without; seed 3 157, 157 and 149
     unplaced_share: float = 0.8
     #: the cost stage's LP gets at most this share of the time left (a level's LP gets the
     #: level's fair share): with 40 pricing rounds, the cost LP at 1,000 x 3,000 converged
