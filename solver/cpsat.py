@@ -79,6 +79,31 @@ class StageResult(NamedTuple):
     seconds: float = 0.0
 
 
+class CostBound(NamedTuple):
+    """What a cost stage proved: every plan that places at least ``reached[p]`` persons at
+    each priority p (the rows the stages before it kept) costs at least ``lower``."""
+
+    reached: dict[int, int]
+    lower: int
+    cost: int  # the cost of that pass's plan
+
+    @classmethod
+    def of(cls, stages: list[StageResult]) -> CostBound | None:
+        """The bound of a pass's stages when they end with the cost stage and it has one."""
+        last = stages[-1] if stages else None
+        if last is None or last.stage.priority is not None or last.bound is None:
+            return None
+        reached = {r.stage.priority: r.value for r in stages[:-1] if r.stage.priority is not None}
+        return cls(reached, -last.bound, last.value)
+
+    def holds_for(self, placed: dict[int, int]) -> bool:
+        """Whether it bounds plans placing ``placed[p]`` at each level, and says something
+        (costs are never negative: a bound of 0 under a plan that costs more proves nothing)."""
+        if any(placed.get(p, 0) < value for p, value in self.reached.items()):
+            return False
+        return not self.lower <= 0 < self.cost
+
+
 @dataclass
 class LexResult:
     allocation: Allocation
@@ -88,6 +113,9 @@ class LexResult:
     passes: int = 1
     #: the priority levels with persons (each has a stage)
     levels: tuple[int, ...] = ()
+    #: the cost stages' bounds of the passes before the last (a later pass that does not
+    #: reach the cost stage does not take back what an earlier one proved)
+    earlier_cost_bounds: tuple[CostBound, ...] = ()
 
     def proven_levels(self) -> list[int]:
         """The priority levels proven at their lexicographic optimum, from 5 down: a level
@@ -125,28 +153,21 @@ class LexResult:
         """A proven lower bound on the secondary cost of the lexicographically best plan:
         only when every priority level is proven (else the cost stage's rows hold values
         that a better plan need not keep)."""
-        last = self.stages[-1] if self.stages else None
-        if last is None or last.stage.priority is not None or last.bound is None:
-            return None
         if len(self.proven_levels()) < len(PRIORITIES):
             return None
-        return -last.bound
+        placed = {r.stage.priority: r.value for r in self.stages if r.stage.priority is not None}
+        return self.cost_lower_bound_for(placed)
 
     def cost_lower_bound_for(self, placed: dict[int, int]) -> int | None:
         """A proven lower bound on the secondary cost of every plan that places at least
-        ``placed[p]`` persons at each priority p, or None: the cost stage's bound holds for
+        ``placed[p]`` persons at each priority p, or None: a cost stage's bound holds for
         every plan that keeps its rows (each level's value reached), so for these plans when
-        ``placed`` reaches every level's value. With every level proven, it bounds the cost
-        of the lexicographically best plans (:attr:`cost_lower_bound`)."""
-        last = self.stages[-1] if self.stages else None
-        if last is None or last.stage.priority is not None or last.bound is None:
-            return None
-        reached = {r.stage.priority: r.value for r in self.stages[:-1]}
-        if any(placed.get(p, 0) < value for p, value in reached.items() if p is not None):
-            return None
-        if -last.bound <= 0 < last.value:
-            return None  # costs are never negative: a bound of 0 proves nothing
-        return -last.bound
+        ``placed`` reaches every level's value; the best of the last pass's cost stage and
+        the earlier passes' (:class:`CostBound`). With every level proven, it bounds the
+        cost of the lexicographically best plans (:attr:`cost_lower_bound`)."""
+        bounds = (*self.earlier_cost_bounds, CostBound.of(self.stages))
+        held = [b.lower for b in bounds if b is not None and b.holds_for(placed)]
+        return max(held, default=None)
 
 
 class PlacementModel:
@@ -334,6 +355,7 @@ class _Passes:
         self.active_before: list[np.ndarray] = []
         self.passes = 0
         self.x = np.zeros(lin.n_columns, dtype=np.int64)
+        self.earlier_cost_bounds: list[CostBound] = []
 
     def run(self, start: Allocation) -> None:
         self.x = self.lin.to_columns(start)
@@ -368,6 +390,9 @@ class _Passes:
         search, lin = self.search, self.lin
         search.pricing_rounds = Pricing.max_rounds * (1 + self.passes)
         previous = self.results
+        earlier = CostBound.of(previous)
+        if earlier is not None:
+            self.earlier_cost_bounds.append(earlier)
         self.results = previous[:first]
         for k in range(first, len(self.plan)):
             if time.monotonic() >= search.deadline:
@@ -423,6 +448,7 @@ class _Passes:
             stages=self.results,
             passes=self.passes,
             levels=tuple(s.priority for s, _, _ in self.plan if s.priority is not None),
+            earlier_cost_bounds=tuple(self.earlier_cost_bounds),
         )
 
 

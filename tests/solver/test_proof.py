@@ -4,6 +4,9 @@ the stage passes that go back to a stage not proven."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from ortools.sat.python import cp_model
@@ -12,12 +15,15 @@ from placement.context import Context
 from placement.generate import generate_scenario
 from placement.validation import validate_plan
 from solver.cpsat import (
+    CostBound,
     Decided,
     Heuristics,
     LexResult,
     PlacementModel,
     Stage,
     StageResult,
+    _Passes,
+    _Step,
     configured_solver,
     is_feasible,
     solve_lexicographic,
@@ -72,6 +78,21 @@ def test_no_cost_bound_without_the_cost_stage():
     # the time ran out after level 4: no stage bounds the cost
     result = _result((5, 2, Decided.FLOW_BOUND, 2), (4, 1, Decided.CPSAT_FEASIBLE, 3))
     assert result.cost_lower_bound_for({5: 2, 4: 1}) is None
+
+
+def test_an_earlier_pass_cost_bound_is_kept_when_the_last_pass_ends_before_the_cost():
+    # pass 1 proved cost >= 90 for plans placing >= 2 at 5 and >= 1 at 4, and cost >= 60
+    # with >= 0 at 4; pass 2 raised level 4 to 2 and ran out of time before the cost stage
+    result = replace(
+        _result((5, 2, Decided.FLOW_BOUND, 2), (4, 2, Decided.CPSAT_FEASIBLE, 3)),
+        earlier_cost_bounds=(CostBound({5: 2, 4: 1}, 90, 120), CostBound({5: 2, 4: 0}, 60, 130)),
+    )
+    assert result.cost_lower_bound_for({5: 2, 4: 2}) == 90  # the best that holds
+    assert result.cost_lower_bound_for({5: 2, 4: 0}) == 60  # only the second holds
+    assert result.cost_lower_bound_for({5: 1, 4: 2}) is None  # fewer at 5: neither
+    # a trivial bound (0) under a plan that costs more says nothing
+    zero = replace(result, earlier_cost_bounds=(CostBound({5: 2}, 0, 50),))
+    assert zero.cost_lower_bound_for({5: 2, 4: 2}) is None
 
 
 def test_levels_without_persons_are_proven_once_the_levels_above_are():
@@ -225,3 +246,45 @@ def test_a_row_left_without_columns_still_binds():
     model = PlacementModel(lin, active=np.zeros(lin.n_columns, dtype=bool))
     assert is_feasible(model, SolveOptions(time_limit=5)) is False
     assert is_feasible(PlacementModel(lin), SolveOptions(time_limit=5)) is True
+
+
+class _Scripted:
+    """Stands for the stages' search: every level proven but the last, which a first pass
+    leaves one under its bound; the cost stage proves the plan's cost; the second pass
+    (back at the last level) uses up the time before the cost stage."""
+
+    def __init__(self, lin: LinearModel, last: int) -> None:
+        self.lin, self.last = lin, last
+        self.deadline = time.monotonic() + 60
+        self.active = np.ones(lin.n_columns, dtype=bool)
+        self.on_stage = None
+        self.pricing_rounds = 0
+        self.seen: list[int | None] = []
+
+    def stage(self, stage: Stage, c: np.ndarray, relevant: np.ndarray, x: np.ndarray, _: int):
+        self.seen.append(stage.priority)
+        z = int(c @ x)
+        if stage.priority is None:
+            return _Step(x, z, Decided.LP_BOUND, "", z)  # -cost >= ... : cost proven
+        if stage.priority != self.last:
+            return _Step(x, z, Decided.LP_BOUND, "", z)
+        if self.seen.count(self.last) == 2:
+            self.deadline = time.monotonic() - 1  # the second pass: no time after this level
+        return _Step(x, z, Decided.CPSAT_FEASIBLE, "", z + 1)
+
+
+def test_a_pass_ending_before_the_cost_stage_keeps_the_earlier_pass_cost_bound() -> None:
+    ctx, units = instance("60x150-seed1")
+    lin = LinearModel(ctx, units)
+    start = packing_allocation(ctx, units)
+    levels = [p for p in LEVELS if lin.persons_at(p).any()]
+    search = _Scripted(lin, levels[-1])
+    passes = _Passes(lin, search, None, None)  # type: ignore[arg-type]
+    passes.run(start)
+    result = passes.result()
+    assert search.seen == [*levels, None, levels[-1]]  # the second pass stopped at the level
+    assert result.stages[-1].stage.priority == levels[-1]  # its stages: no cost stage
+    x = lin.to_columns(start)
+    per_level = {p: int(lin.persons_at(p) @ x) for p in LEVELS}
+    assert result.cost_lower_bound_for(per_level) == int(lin.col_cost @ x)
+    assert result.cost_lower_bound_for({**per_level, levels[0]: 0}) is None
