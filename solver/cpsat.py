@@ -429,13 +429,19 @@ class _Passes:
         return self.search.stage(stage, c, relevant, x_stage, self._shares(k))
 
     def _shares(self, k: int) -> int:
-        """Into how many shares the time left is divided for stage ``k``: one per stage left,
-        the cost stage not counted while levels are left (it gets what they leave). The
-        levels come first in the objective, and at 1,000 x 3,000 hard, T = 10, the cost
-        stage's share (1.3 s) gave no cost bound while priority 3 lacked 0.1-0.7 s of the
-        2.8-3.4 s CP-SAT takes to prove it (load 2-3)."""
+        """Into how many shares the time left is divided for stage ``k``: for a level, one
+        per level left but at most two (a level gets at least half the time left; 1 only
+        at the last level, which gets it all), the cost stage not counted while levels are
+        left (it gets what they leave). The levels come first in the objective, each before
+        the ones below it: at 1,000 x 3,000 hard, T = 10, the cost stage's share (1.3 s)
+        gave no cost bound while priority 3 lacked 0.1-0.7 s of the 2.8-3.4 s CP-SAT takes
+        to prove it (load 2-3); with a share per level left, hard seeds 2 and 4-8 (T = 8.8,
+        the CLI's solve at T = 10) each placed one person fewer at priority 3 than with half
+        the time left, and seeds 1 and 3 the same (README, "Performance")."""
         left = len(self.plan) - k
-        return left - 1 if self.plan[k][0].priority is not None else left
+        if self.plan[k][0].priority is not None:
+            return min(left - 1, 2)
+        return left
 
     @property
     def proven(self) -> bool:
