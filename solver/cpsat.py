@@ -243,7 +243,14 @@ class PlacementModel:
 
 
 class _StageProgress(cp_model.CpSolverSolutionCallback):
-    """Reports improving plans during a stage: the first at once, then at most once a second."""
+    """Reports improving plans during a stage: the first at once, then at most once a second.
+
+    A stage's model holds only the units with persons at its level or above: its plan is
+    reported completed (``complete``, the room it leaves filled as after the stage), never
+    without the others, whom a plan stopped at that moment would otherwise leave out. The
+    gap is to the tighter of CP-SAT's bound and the stage's (``bound``, the LP's): CP-SAT's
+    own is far above it at first (a gap of 9,746 persons shown at priority 3 with an LP
+    bound of 158, 1,000 x 3,000 hard)."""
 
     INTERVAL = 1.0
 
@@ -252,11 +259,15 @@ class _StageProgress(cp_model.CpSolverSolutionCallback):
         model: PlacementModel,
         stage: str,
         on_stage: Callable[[str, Allocation, bool], None],
+        complete: Callable[[Allocation], Allocation] | None = None,
+        bound: int | None = None,
     ) -> None:
         super().__init__()
         self._model = model
         self._stage = stage
         self._on_stage = on_stage
+        self._complete = complete
+        self._bound = bound
         self._last = -self.INTERVAL
 
     def on_solution_callback(self) -> None:
@@ -265,7 +276,12 @@ class _StageProgress(cp_model.CpSolverSolutionCallback):
             return
         self._last = now
         alloc = self._model.read(self.value)
-        gap = abs(self.best_objective_bound - self.objective_value)
+        if self._complete is not None:
+            alloc = self._complete(alloc)
+        bound = self.best_objective_bound
+        if self._bound is not None:
+            bound = min(bound, self._bound)
+        gap = max(0.0, bound - self.objective_value)
         self._on_stage(improving_stage(self._stage, self.objective_value, gap), alloc, False)
 
 
@@ -532,9 +548,15 @@ class _Lexicographic:
             return step
         # CP-SAT on the columns a better plan may use, with a fair share of the time left.
         on_stage = self.on_stage
-        callback = (
-            partial(_StageProgress, stage=stage.name, on_stage=on_stage) if on_stage else None
-        )
+        callback = None
+        if on_stage is not None:
+            callback = partial(
+                _StageProgress,
+                stage=stage.name,
+                on_stage=on_stage,
+                complete=self.complete,
+                bound=step.bound,
+            )
         step.log += f"{int(columns.sum())} columns for a better plan; "
         share = (self.deadline - time.monotonic()) / stages_left
         found = self._cpsat(columns, c, step.x, share, callback)
