@@ -250,14 +250,14 @@ class _StageProgress(cp_model.CpSolverSolutionCallback):
     without the others, whom a plan stopped at that moment would otherwise leave out. The
     gap is to the tighter of CP-SAT's bound and the stage's (``bound``, the LP's): CP-SAT's
     own is far above it at first (a gap of 9,746 persons shown at priority 3 with an LP
-    bound of 158, 1,000 x 3,000 hard)."""
+    bound of 158, 1,000 x 3,000 hard). The cost stage's objective is shown as the cost."""
 
     INTERVAL = 1.0
 
     def __init__(
         self,
         model: PlacementModel,
-        stage: str,
+        stage: Stage,
         on_stage: Callable[[str, Allocation, bool], None],
         complete: Callable[[Allocation], Allocation] | None = None,
         bound: int | None = None,
@@ -282,7 +282,8 @@ class _StageProgress(cp_model.CpSolverSolutionCallback):
         if self._bound is not None:
             bound = min(bound, self._bound)
         gap = max(0.0, bound - self.objective_value)
-        self._on_stage(improving_stage(self._stage, self.objective_value, gap), alloc, False)
+        shown = self._stage.shown(round(self.objective_value))  # the cost as a cost
+        self._on_stage(improving_stage(self._stage.name, shown, gap), alloc, False)
 
 
 def configured_solver(
@@ -552,7 +553,7 @@ class _Lexicographic:
         if on_stage is not None:
             callback = partial(
                 _StageProgress,
-                stage=stage.name,
+                stage=stage,
                 on_stage=on_stage,
                 complete=self.complete,
                 bound=step.bound,

@@ -568,3 +568,28 @@ def test_plans_reported_during_a_stage_hold_everyone_the_room_allows(
         requested = sum(a.persons for a in ctx.scenario.arrivals if a.priority == level)
         gap = int(re.search(r"gap (\d+)", stage).group(1))  # type: ignore[union-attr]
         assert gap <= requested, stage
+
+
+def test_the_cost_stage_shows_its_improving_plans_cost_as_a_cost() -> None:
+    # measured: this instance's cost stage reports an improving plan (it showed
+    # "objective -4936" when the stage's maximised objective, minus the cost, was shown)
+    ctx, units = instance("80x200-seed2-short")
+    lin = LinearModel(ctx, units)
+    reported: list[tuple[str, Allocation]] = []
+
+    def complete(alloc: Allocation) -> Allocation:
+        return packing_allocation(ctx, units, alloc)
+
+    solve_lexicographic(
+        lin,
+        SolveOptions(time_limit=20),
+        complete({}),
+        lambda stage, alloc, _: reported.append((stage, alloc)),
+        Heuristics(complete),
+    )
+    costs = [(s, a) for s, a in reported if s.startswith("secondary_cost improving")]
+    assert costs, [s for s, _ in reported]
+    for stage, alloc in costs:
+        objective = int(re.search(r"objective (-?\d+)", stage).group(1))  # type: ignore[union-attr]
+        # the plan shown is completed: it may hold more (and cost more) than CP-SAT's
+        assert 0 < objective <= int(lin.col_cost @ lin.to_columns(alloc)), stage
