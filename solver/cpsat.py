@@ -79,6 +79,11 @@ class StageResult(NamedTuple):
     seconds: float = 0.0
 
 
+def _reached(stages: list[StageResult]) -> dict[int, int]:
+    """Each level's value among ``stages``, by priority (the cost stage left out)."""
+    return {r.stage.priority: r.value for r in stages if r.stage.priority is not None}
+
+
 class CostBound(NamedTuple):
     """What a cost stage proved: every plan that places at least ``reached[p]`` persons at
     each priority p (the rows the stages before it kept) costs at least ``lower``."""
@@ -93,8 +98,7 @@ class CostBound(NamedTuple):
         last = stages[-1] if stages else None
         if last is None or last.stage.priority is not None or last.bound is None:
             return None
-        reached = {r.stage.priority: r.value for r in stages[:-1] if r.stage.priority is not None}
-        return cls(reached, -last.bound, last.value)
+        return cls(_reached(stages[:-1]), -last.bound, last.value)
 
     def holds_for(self, placed: dict[int, int]) -> bool:
         """Whether it bounds plans placing ``placed[p]`` at each level, and says something
@@ -136,7 +140,7 @@ class LexResult:
         (LP or CP-SAT), whichever is lower."""
         proven = set(self.proven_levels())
         stage_bound = {r.stage.priority: r.bound for r in self.stages}
-        placed = {r.stage.priority: r.value for r in self.stages}
+        placed = _reached(self.stages)
         out: dict[int, int] = {}
         above = 0  # persons placed at the levels above p, all proven
         for p in PRIORITIES:
@@ -155,8 +159,7 @@ class LexResult:
         that a better plan need not keep)."""
         if len(self.proven_levels()) < len(PRIORITIES):
             return None
-        placed = {r.stage.priority: r.value for r in self.stages if r.stage.priority is not None}
-        return self.cost_lower_bound_for(placed)
+        return self.cost_lower_bound_for(_reached(self.stages))
 
     def cost_lower_bound_for(self, placed: dict[int, int]) -> int | None:
         """A proven lower bound on the secondary cost of every plan that places at least
@@ -623,11 +626,8 @@ class _Lexicographic:
         )
         rounded = None if proof.proves(step.z) else self._rounded(proof.values, relevant)
         if rounded is not None and int(c @ rounded) > step.z:
-            step.x, step.z = rounded, int(c @ rounded)
+            in_play = self._adopt(step, rounded, int(c @ rounded), in_play)
             step.log += f"LP solution rounded and filled: {step.z}; "
-            more = proof.fixed_for(step.z)
-            self.active &= ~more
-            in_play = in_play & ~more
         step, in_play = self._searches(c, in_play, step, stages_left, cost)
         if not proof.proves(step.z) and self._cuts_may_prove(step, cost, stages_left):
             step, in_play = self._tighten(c, in_play, step, stages_left)
@@ -750,8 +750,6 @@ class _Lexicographic:
         Measured at 1,000 x 3,000 hard, T = 10, priority 1 (the LP's bound 148 and 163):
         seed 2 from 135 to 144, seed 3 from 149 to 157, where CP-SAT on the LP's columns
         and the neighbourhoods its duals rank found nothing better."""
-        proof = self.proof
-        assert proof is not None
         if self.improve is None:
             return step, in_play
         left = self.deadline - time.monotonic()
@@ -759,10 +757,7 @@ class _Lexicographic:
         found = self.lin.to_columns(self.improve(self.lin.to_allocation(step.x), until))
         found = np.where(in_play, found, 0)  # only what the stage may use (rows checked)
         if int(c @ found) > step.z and self.lin.satisfies(found):
-            step.x, step.z = found, int(c @ found)
-            more = proof.fixed_for(step.z)
-            self.active &= ~more
-            in_play = in_play & ~more
+            in_play = self._adopt(step, found, int(c @ found), in_play)
         step.log += f"neighbourhoods of the unplaced: {step.z}; "
         return step, in_play
 
@@ -771,20 +766,25 @@ class _Lexicographic:
     ) -> tuple[_Step, np.ndarray]:
         """CP-SAT on some columns in play (the LP's and the incumbent's) for ``seconds``:
         a better plan becomes the incumbent; a bound holds when they are all in play."""
-        proof = self.proof
-        assert proof is not None
         support = in_play & support
         found = self._cpsat(support, c, step.x, seconds)
         if found is not None and (support == in_play).all():
             step.bound = _lowest(step.bound, found.bound)  # it saw every column in play
         if found is not None and int(c @ found.x) > step.z:
-            step.x, step.z = found.x, int(c @ found.x)
+            in_play = self._adopt(step, found.x, int(c @ found.x), in_play)
             step.log += f"LP support {int(support.sum())} columns {found.text}; "
-            # a better incumbent lets the same duals rule out more columns
-            more = proof.fixed_for(step.z)
-            self.active &= ~more
-            in_play = in_play & ~more
         return step, in_play
+
+    def _adopt(self, step: _Step, x: np.ndarray, z: int, in_play: np.ndarray) -> np.ndarray:
+        """Make ``x`` (of value ``z``, better than the incumbent) the stage's incumbent: the
+        last LP's duals then rule out more columns, for this stage and the later ones; the
+        columns still in play."""
+        proof = self.proof
+        assert proof is not None
+        step.x, step.z = x, z
+        more = proof.fixed_for(z)
+        self.active &= ~more
+        return in_play & ~more
 
     def _neighbourhoods(
         self, c: np.ndarray, in_play: np.ndarray, step: _Step, until: float, once: bool = False
@@ -810,10 +810,7 @@ class _Lexicographic:
             found = self._cpsat(chosen, c, step.x, seconds)
             tries += 1
             if found is not None and int(c @ found.x) > step.z:
-                step.x, step.z = found.x, int(c @ found.x)
-                fixed = proof.fixed_for(step.z)
-                self.active &= ~fixed
-                in_play = in_play & ~fixed
+                in_play = self._adopt(step, found.x, int(c @ found.x), in_play)
             elif found is None or not found.optimal or (chosen == in_play).all():
                 break  # nothing better in its time, or on every column: larger will not do
             else:
