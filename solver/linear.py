@@ -168,10 +168,13 @@ class LinearModel:
         """Copies of a unit placed anywhere <= its count (units with one column: its bound)."""
         counts = np.diff(self._unit_start)
         several = np.flatnonzero(counts > 1)
+        #: each column's unit row (-1: a unit with one column, bounded by its column's bound)
+        self.unit_row = np.full(self.n_columns, -1, dtype=np.int64)
         if not len(several):
             return
         cols = np.concatenate([self.columns_of(int(u)) for u in several])
         rows = np.repeat(np.arange(len(several)), counts[several])
+        self.unit_row[cols] = len(self.row_lo) + rows
         hi = np.array([self.units.units[int(u)].count for u in several], dtype=float)
         block = sp.coo_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(hi), self.n_columns))
         self.add_rows(block, np.full(len(several), -INF), hi, "unit")

@@ -39,6 +39,7 @@ TOLERANCE = 1e-7
 @dataclass(frozen=True)
 class LpProof:
     bound: float  # upper bound on c . x over integer plans using only the active columns
+    duals: np.ndarray  # the row duals y of the bound, B(y) (module docstring)
     incumbent: int  # the value of the plan the columns were fixed against
     seconds: float
     values: np.ndarray  # the LP solution, per column of the model (0 outside the active ones)
@@ -116,8 +117,8 @@ def lp_proof(
     cost_all = c.astype(float)
     start = pricing.start
     subset = active.copy() if start is None else (active & start)
-    dual = _Duals(matrix, row_lo, row_hi, ub_all, cost_all, act)
-    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    dual = _Duals(lin, cost_all, act)
+    best: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None
     last_round = 0.0  # seconds the last round took: the next one is likely longer
     cut_rounds = pricing.cut_rounds
     solve = LP_BACKENDS[pricing.backend]()
@@ -133,11 +134,11 @@ def lp_proof(
         duals, primal = solved
         value = float(cost_all[cols] @ primal)
         y = dual.signed(duals, cols, value)
-        bound, d = dual.bound(y)
+        bound, y, reduced, d = dual.bound(y)
         if best is None or bound < best[0]:
             values = np.zeros(lin.n_columns)
             values[cols] = primal
-            best = (bound, d, values)
+            best = (bound, y, reduced, values)
         attractive = np.flatnonzero(active & ~subset & (d > 1e-9))
         last_round = time.monotonic() - round_started
         log.debug(
@@ -151,15 +152,16 @@ def lp_proof(
                 break
             cut_rounds -= 1
             matrix, row_lo, row_hi = lin.matrix()
-            dual = _Duals(matrix, row_lo, row_hi, ub_all, cost_all, act)
+            dual = _Duals(lin, cost_all, act)
             continue
         most = max(1000, len(cols) // 2)
         subset[attractive[np.argsort(-d[attractive])[:most]]] = True
     if best is None:
         return None
-    bound, d, values = best
+    bound, y, d, values = best
     return LpProof(
         bound=bound,
+        duals=y,
         incumbent=incumbent,
         seconds=time.perf_counter() - started,
         values=values,
@@ -184,19 +186,15 @@ class _Duals:
     """The bound :math:`B(y)` of the module docstring and the reduced costs, for duals of
     the LP over some columns."""
 
-    def __init__(
-        self,
-        matrix: sp.csr_matrix,
-        row_lo: np.ndarray,
-        row_hi: np.ndarray,
-        ub: np.ndarray,
-        cost: np.ndarray,
-        active: np.ndarray,
-    ) -> None:
-        self.matrix, self.ub, self.cost, self.active = matrix, ub, cost, active
-        self.row_lo, self.row_hi = row_lo, row_hi
-        self.finite_lo = np.where(np.isinf(row_lo), 0.0, row_lo)
-        self.finite_hi = np.where(np.isinf(row_hi), 0.0, row_hi)
+    def __init__(self, lin: LinearModel, cost: np.ndarray, active: np.ndarray) -> None:
+        """The model's rows as they are now; ``active``: the columns' indices."""
+        self.matrix, self.row_lo, self.row_hi = lin.matrix()
+        self.ub, self.cost, self.active = lin.col_ub.astype(float), cost, active
+        self.finite_lo = np.where(np.isinf(self.row_lo), 0.0, self.row_lo)
+        self.finite_hi = np.where(np.isinf(self.row_hi), 0.0, self.row_hi)
+        self.unit_row = unit_row = lin.unit_row
+        self.unit_rows = np.unique(unit_row[unit_row >= 0])
+        self.in_units = active[unit_row[active] >= 0]  # the active columns with a unit row
 
     def _sign(self, y: np.ndarray) -> np.ndarray:
         """Duals with the signs an infinite row bound requires (else the bound is infinite)."""
@@ -210,11 +208,48 @@ class _Duals:
             ).sum()
         )
 
-    def bound(self, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def _of(self, y: np.ndarray) -> tuple[float, np.ndarray]:
         """``B(y)`` over the active columns, and the reduced costs of every column."""
         d = self.cost - self.matrix.T @ y
         act = self.active
         return self._rows(y) + float((np.maximum(d[act], 0.0) * self.ub[act]).sum()), d
+
+    def bound(self, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+        """The lower of ``B(y)`` and ``B`` of ``y`` with the unit rows' duals at their best
+        (:meth:`by_unit`), those duals and their reduced costs; and the reduced costs under
+        ``y`` (the pricing's)."""
+        raw, d = self._of(y)
+        by_unit = self.by_unit(y, d)
+        tight, d_unit = self._of(by_unit)
+        if tight < raw:
+            return tight, by_unit, d_unit, d
+        return raw, y, d, d
+
+    def by_unit(self, y: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """``y`` with each unit row's dual (``d``: the reduced costs under ``y``) replaced by
+        the one that minimises ``B`` given the other rows' duals: for a unit of ``n``
+        copies, ``B`` counts ``t n + sum max(e_j - t, 0) ub_j`` over its columns (``e``: the
+        reduced costs without its row), least at the ``e_j`` where the columns above it
+        first hold ``n`` copies (0 when they never do). Column generation's Lagrangian
+        bound: while pricing still finds columns, ``B(y)`` counts each unit once per
+        attractive column; this counts it ``n`` times at most."""
+        y = y.copy()
+        cols = self.in_units
+        rows = self.unit_row[cols]
+        own = d[cols] + y[rows]
+        y[self.unit_rows] = 0.0
+        if not len(cols):
+            return y
+        order = np.lexsort((-own, rows))
+        rows, own, ub = rows[order], own[order], self.ub[cols][order]
+        first = np.concatenate([[True], rows[1:] != rows[:-1]])
+        held = np.cumsum(ub)
+        group = np.cumsum(first) - 1
+        held -= (held - ub)[first][group]  # copies held by the unit's columns down to this one
+        full = held >= self.finite_hi[rows] - 1e-9
+        at = full & (first | ~np.concatenate([[False], full[:-1]]))  # the first to hold n
+        y[rows[at]] = np.maximum(own[at], 0.0)
+        return y
 
     def signed(self, duals: np.ndarray, cols: np.ndarray, value: float) -> np.ndarray:
         """The LP solver's duals with the sign convention under which the bound over the

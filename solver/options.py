@@ -74,6 +74,10 @@ class SolveOptions:
     #: incumbent's and the LP solution's columns, then those with the best reduced costs, up
     #: to this many (doubled while CP-SAT proves there is nothing better on it)
     neighbourhood_columns: int = 4000
+    #: CP-SAT first looks for a plan at the best bound known when it is at most this far
+    #: above the incumbent, then one below, ... (:meth:`solver.cpsat._Lexicographic._cpsat`);
+    #: further, for any plan better than the incumbent
+    target_steps: int = 3
     #: a stage the LP leaves with more columns than this is not given to CP-SAT whole:
     #: measured at 1,000 x 3,000, CP-SAT found no bound in 25 s on 46k-75k columns
     cpsat_max_columns: int = 30_000
