@@ -924,6 +924,8 @@ class _Lexicographic:
         if proof is not None:
             top = _lowest(top, proof.integer_bound)
             assert top is not None
+            if top <= z:
+                return _Found(hint, "the incumbent meets the bound", True, z)
             steps = self.options.target_steps
             targets = list(range(top, z, -1)) if top - z <= steps else [z + 1]
         texts: list[str] = []

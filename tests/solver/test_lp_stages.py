@@ -533,17 +533,18 @@ def test_a_level_far_from_its_bound_is_searched_around_the_unplaced(case: str) -
             assert values(fresh, result.allocation)[LEVELS.index(p)] == by_level[p]
 
 
-@pytest.mark.parametrize(("arrivals", "shelters", "seed"), [(250, 600, 1), (200, 500, 2)])
+@pytest.mark.parametrize(("arrivals", "shelters", "seed"), [(250, 600, 1)])
 def test_plans_reported_during_a_stage_hold_everyone_the_room_allows(
     arrivals: int, shelters: int, seed: int
 ) -> None:
     # A stage's CP-SAT model holds only the units with persons at its level or above. The
     # plans it reports while it improves (what a solve stopped at that moment returns) are
     # completed like the stage's result: valid, and nothing more fits greedily (measured:
-    # these two instances report such a plan at priority 2 and priority 3; 150 x 400, seed 4
-    # did before the stages' CP-SAT kept to the plans the LP's duals allow). The gap they
-    # show is to the LP's bound where it is tighter than CP-SAT's: at most the persons
-    # requested at that level (CP-SAT's own was 81 at a level of 14 persons).
+    # this instance reports such a plan at priority 2; 150 x 400 seed 4 and 200 x 500 seed 2
+    # did at priorities 2 and 3 before CP-SAT kept to the plans the LP's duals allow, and no
+    # longer do: the LP's columns hold the better plan, found at once). The gap they show is
+    # to the LP's bound where it is tighter than CP-SAT's: at most the persons requested at
+    # that level (CP-SAT's own was 81 at a level of 14 persons).
     ctx = Context(generate_scenario(arrivals, shelters, seed=seed, family="hard"))
     units = build_units(ctx)
 
