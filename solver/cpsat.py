@@ -7,7 +7,9 @@ construction. The constraints are the rows of the linear model (one method per p
 there). The objective is solved in stages: maximise persons placed at priority 5, keep that,
 then 4, ... then minimise the secondary cost. Before each stage the LP relaxation
 (:mod:`solver.lp`) rules out the columns no optimal plan uses, or proves the incumbent
-optimal outright; CP-SAT gets what is left of the time limit and starts from the incumbent.
+optimal outright; CP-SAT gets what is left of the time limit, starts from the incumbent, and
+looks only for better plans, under the rows the LP's duals imply for them
+(:meth:`PlacementModel.at_least`).
 """
 
 from __future__ import annotations
@@ -708,7 +710,11 @@ class _Lexicographic:
         # The LP solution is nearly integral: the best plan using only its columns and the
         # incumbent's is often optimal, and quick to find; if not, a level first tries a
         # neighbourhood of the incumbent, then the best plan on all the columns the LP was
-        # solved on (unless CP-SAT on every column a better plan may use follows, see stage).
+        # solved on. When CP-SAT on every column a better plan may use follows (see stage),
+        # that search runs only at a level close to its bound, for half the level's share:
+        # under the rows of the LP's duals (see _cpsat) it finds the plan at the bound in
+        # 0.05-1 s where CP-SAT on every column took 1.3-3.4 s (1,000 x 3,000 hard, priority 3
+        # and 2: seeds 2, 4 and 8 proved priority 3 in 0.25-0.48 s instead of 2.3-4.3 s).
         for small, support in ((True, proof.values > 1e-6), (False, proof.columns)):
             close = not cost and self._close(step)
             whole = not small and self._whole_fits(in_play, step)

@@ -13,6 +13,13 @@ column with ``B(y) + d_j < z`` for some plan of value ``z`` cannot be used by an
 as that one: it is fixed to 0. The bound is computed here from the duals the LP solver
 returns, in float64, with a safety margin; a dual vector of the wrong sign or an inaccurate
 LP only makes it weaker, never wrong. Nothing here trusts the LP solver's own objective.
+
+Each unit row's dual is then set to the value that minimises ``B`` given the others (a
+closed form, ``_Duals.by_unit``): while column generation still prices columns in, the
+restricted LP's duals count a unit once per attractive column, this at most once per copy.
+At 1,000 x 3,000 the bound after the first round fell from 21,536 to 1,065 (standard,
+priority 1) and the cost stage's after three rounds from -17,162 to -43,351 (as maximised);
+converged, the two are the same.
 """
 
 from __future__ import annotations
