@@ -10,16 +10,31 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from ortools.sat.python import cp_model
 
-from solver.cpsat import PlacementModel, _Lexicographic, configured_solver
+from solver.cpsat import (
+    Decided,
+    PlacementModel,
+    _Lexicographic,
+    configured_solver,
+    solve_lexicographic,
+)
 from solver.linear import INF, LinearModel
 from solver.lp import Pricing, _Duals, lp_proof
 from solver.options import SolveOptions
 from solver.packing import packing_allocation
-from tests.solver.test_lp_stages import CASES, LEVELS, instance, reference, stage_objectives
+from tests.solver.test_lp_stages import (
+    CASES,
+    LEVELS,
+    instance,
+    reference,
+    stage_objectives,
+    values,
+)
 
 
 def _optimum_at(name: str, optimum: tuple[int, ...]) -> int:
@@ -115,3 +130,39 @@ def test_cpsat_from_the_bound_down_finds_the_optimum_and_proves_it(case: str) ->
             assert found is not None and int(c @ found.x) == z and found.optimal, name
             assert lin.satisfies(found.x), name
         _keep(lin, c, z)
+
+
+def test_a_stage_with_too_many_columns_is_searched_whole_from_its_bound() -> None:
+    # With a column limit far under the stages' columns, the stages CP-SAT starts at their
+    # bound (within target_steps of the incumbent) still get every column a better plan may
+    # use, and prove what they find; with the search from the bound off (target_steps < 0:
+    # never within), the same stages say there were too many columns.
+    case = "60x150-seed1"  # priority 2 and the cost: CP-SAT proves them (measured)
+    ctx, units = instance(case)
+    optimum, _ = reference(case)
+    start = packing_allocation(ctx, units)
+    decided = {}
+    for steps in (3, -1):
+        options = SolveOptions(time_limit=30, cpsat_max_columns=10, target_steps=steps)
+        result = solve_lexicographic(LinearModel(ctx, units), options, start)
+        decided[steps] = {r.stage.name: r.decided for r in result.stages}
+        if steps == 3:
+            assert result.proven_optimal, result.stages
+            assert values(LinearModel(ctx, units), result.allocation) == optimum
+    whole = [name for name, d in decided[3].items() if d is Decided.CPSAT_OPTIMAL]
+    assert whole, decided
+    assert all(decided[-1][name] is Decided.TOO_MANY_COLUMNS for name in whole), decided
+
+
+def test_a_cpsat_call_without_the_time_to_build_its_model_is_skipped() -> None:
+    ctx, units = instance("60x150-seed1")
+    lin = LinearModel(ctx, units)
+    c = lin.persons_at(1)
+    search = _Lexicographic(lin, SolveOptions(time_limit=10), None)
+    everything = np.ones(lin.n_columns, dtype=bool)
+    build = search.options.cpsat_seconds_per_column * lin.n_columns
+    started = time.monotonic()
+    assert search._cpsat(everything, c, np.zeros(lin.n_columns, dtype=np.int64), build) is None
+    assert time.monotonic() - started < 0.05
+    found = search._cpsat(everything, c, np.zeros(lin.n_columns, dtype=np.int64), 10)
+    assert found is not None and found.optimal
