@@ -29,17 +29,21 @@ from solver.options import SolveOptions
 from solver.packing import packing_allocation
 from tests.solver.test_lp_stages import (
     CASES,
-    LEVELS,
     instance,
+    optimum_at,
     reference,
     stage_objectives,
     values,
 )
 
 
-def _optimum_at(name: str, optimum: tuple[int, ...]) -> int:
-    """The stage's optimal value as maximised (minus the cost for the cost stage)."""
-    return -optimum[-1] if name == "secondary_cost" else optimum[LEVELS.index(int(name[-1]))]
+def _solved(case: str) -> tuple[LinearModel, tuple[int, ...], np.ndarray, np.ndarray]:
+    """The case's linear model, its lexicographic optimum and an optimal plan's columns, and
+    every column (in play)."""
+    ctx, units = instance(case)
+    optimum, best = reference(case)
+    lin = LinearModel(ctx, units)
+    return lin, optimum, lin.to_columns(best), np.ones(lin.n_columns, dtype=bool)
 
 
 def _keep(lin: LinearModel, c: np.ndarray, z: int) -> None:
@@ -54,7 +58,7 @@ def test_each_unit_rows_best_dual_gives_the_lowest_bound_and_a_valid_one(case: s
     rng = np.random.default_rng(1)
     lowered = 0
     for name, c in stage_objectives(lin):
-        z = _optimum_at(name, optimum)
+        z = optimum_at(name, optimum)
         dual = _Duals(lin, c.astype(float), np.arange(lin.n_columns))
         rows = len(dual.row_lo)
         for _ in range(3):
@@ -88,14 +92,10 @@ def _holds(model: PlacementModel, at_least: cp_model.CpModel, x: np.ndarray) -> 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_the_rows_the_duals_imply_keep_the_plans_that_reach_the_target(case: str) -> None:
-    ctx, units = instance(case)
-    optimum, best = reference(case)
-    lin = LinearModel(ctx, units)
-    x_best = lin.to_columns(best)
-    everything = np.ones(lin.n_columns, dtype=bool)
+    lin, optimum, x_best, everything = _solved(case)
     used = x_best > 0
     for name, c in stage_objectives(lin):
-        z = _optimum_at(name, optimum)
+        z = optimum_at(name, optimum)
         # converged duals, and those of one round from each unit's cheapest column
         for start, rounds in ((None, 8), (lin.cheapest(1) | used, 1)):
             proof = lp_proof(lin, c, everything, z, 10, Pricing(start, rounds))
@@ -112,14 +112,10 @@ def test_the_rows_the_duals_imply_keep_the_plans_that_reach_the_target(case: str
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_cpsat_from_the_bound_down_finds_the_optimum_and_proves_it(case: str) -> None:
-    ctx, units = instance(case)
-    optimum, best = reference(case)
-    lin = LinearModel(ctx, units)
-    x_best = lin.to_columns(best)
-    x_pack = lin.to_columns(packing_allocation(ctx, units))
-    everything = np.ones(lin.n_columns, dtype=bool)
+    lin, optimum, x_best, everything = _solved(case)
+    x_pack = lin.to_columns(packing_allocation(*instance(case)))
     for name, c in stage_objectives(lin):
-        z = _optimum_at(name, optimum)
+        z = optimum_at(name, optimum)
         search = _Lexicographic(lin, SolveOptions(time_limit=60), None)
         search.proof = lp_proof(lin, c, everything, z, 10, Pricing())
         proven = search._cpsat(everything, c, x_best, 20)

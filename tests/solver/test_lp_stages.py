@@ -97,6 +97,11 @@ def reference(case: str) -> tuple[tuple[int, ...], Allocation]:
     return result, allocation
 
 
+def optimum_at(name: str, optimum: tuple[int, ...]) -> int:
+    """A stage's optimal value as it is maximised (minus the cost for the cost stage)."""
+    return -optimum[-1] if name == "secondary_cost" else optimum[LEVELS.index(int(name[-1]))]
+
+
 def stage_objectives(lin: LinearModel) -> list[tuple[str, np.ndarray]]:
     """The stages solve_lexicographic runs: the levels with persons, then the cost."""
     out = [(f"priority_{p}", lin.persons_at(p)) for p in LEVELS if lin.persons_at(p).any()]
@@ -242,7 +247,7 @@ def test_lp_proof_bounds_every_stage_and_fixes_only_useless_columns(case: str) -
     rng = np.random.default_rng(0)
     fixed_somewhere = 0
     for k, (name, c) in enumerate(stage_objectives(lin)):
-        z = -optimum[-1] if name == "secondary_cost" else optimum[LEVELS.index(int(name[-1]))]
+        z = optimum_at(name, optimum)
         assert int(c @ x_best) == z
         relaxed = lp_optimum(lin, c)
         # (incumbent, start columns, rounds of column generation, whether the LP is solved
