@@ -185,28 +185,30 @@ class PlacementModel:
         self.model = cp_model.CpModel()
         self.y: dict[tuple[int, str], cp_model.IntVar] = {}
         self.columns = np.flatnonzero(self.active)
-        variables: list[cp_model.IntVar | None] = [None] * lin.n_columns
+        #: the variable of each column kept, in the order of ``columns``
+        self.variables: list[cp_model.IntVar] = []
         for j, ub in zip(self.columns.tolist(), lin.col_ub[self.columns].tolist(), strict=True):
             ui, sid = int(lin.col_unit[j]), lin.shelter_id(j)
             name = f"y_{ui}_{sid}"
             var = self.model.new_bool_var(name) if ub == 1 else self.model.new_int_var(0, ub, name)
             self.y[(ui, sid)] = var
-            variables[j] = var
-        self._variables = variables
+            self.variables.append(var)
+        #: the linear model's rows (and bounds) restricted to the columns kept
+        matrix, row_lo, row_hi = lin.matrix()
+        self.rows = (sp.csr_matrix(matrix[:, self.columns]), row_lo, row_hi)
         self._rows()
 
     def _rows(self) -> None:
         """The rows that can bind on the columns kept, from the sparse matrix restricted to
         them (a row without a kept column binds only when 0 is outside its bounds: then it
         makes the model infeasible, as it must)."""
-        matrix, row_lo, row_hi = self.linear.matrix()
-        sub = sp.csr_matrix(matrix[:, self.columns])
+        sub, row_lo, row_hi = self.rows
         ub = self.linear.col_ub[self.columns].astype(float)
         most = sub.maximum(0) @ ub
         least = sub.minimum(0) @ ub
         binding = (least < row_lo) | (most > row_hi)
         rows = np.flatnonzero(binding)
-        variables = [self._variables[j] for j in self.columns.tolist()]
+        variables = self.variables
         for i in rows.tolist():
             start, stop = sub.indptr[i], sub.indptr[i + 1]
             terms = [variables[k] for k in sub.indices[start:stop].tolist()]
@@ -225,11 +227,15 @@ class PlacementModel:
         if hi != INF:
             self.model.add(expr <= int(hi))
 
-    def expression(self, c: np.ndarray) -> cp_model.LinearExprT:
-        """``c . x`` over the columns in this model."""
-        cols = self.columns[c[self.columns] != 0]
-        terms = [self._variables[j] for j in cols.tolist()]
-        return cp_model.LinearExpr.weighted_sum(terms, c[cols].tolist())  # type: ignore[arg-type]
+    def expression(
+        self, c: np.ndarray, variables: list[cp_model.IntVar] | None = None
+    ) -> cp_model.LinearExprT:
+        """``c . x`` over the columns in this model (``variables``: theirs in a copy of it)."""
+        variables = self.variables if variables is None else variables
+        nonzero = np.flatnonzero(c[self.columns])
+        terms = [variables[k] for k in nonzero.tolist()]
+        coefs = c[self.columns[nonzero]].tolist()
+        return cp_model.LinearExpr.weighted_sum(terms, coefs)  # type: ignore[arg-type]
 
     def at_least(self, c: np.ndarray, target: int, proof: LpProof) -> cp_model.CpModel:
         """This model (objective and hints included) kept to plans with ``c . x >= target``,
@@ -244,25 +250,14 @@ class PlacementModel:
         the search is among the plans near the LP's optimum (a target at the LP's bound: a
         budget under 1, every row the duals press is tight)."""
         model = self.model.clone()
-        variables = [
-            None if v is None else model.get_int_var_from_proto_index(v.index)
-            for v in self._variables
-        ]
-        kept = [variables[j] for j in self.columns.tolist()]
-        objective = np.flatnonzero(c[self.columns])
-        model.add(
-            cp_model.LinearExpr.weighted_sum(
-                [kept[k] for k in objective.tolist()], c[self.columns[objective]].tolist()
-            )
-            >= target
-        )
+        kept = [model.get_int_var_from_proto_index(v.index) for v in self.variables]
+        model.add(self.expression(c, kept) >= target)
         budget = proof.bound + 2 * TOLERANCE * max(1.0, abs(proof.bound)) - target
         if budget < 0:
             return model  # no such plan: CP-SAT finds the model infeasible
-        matrix, row_lo, row_hi = self.linear.matrix()
+        sub, row_lo, row_hi = self.rows
         y = np.zeros(len(row_lo))
         y[: len(proof.duals)] = proof.duals  # rows added since (cuts): dual 0
-        sub = sp.csr_matrix(matrix[:, self.columns])
         for i in np.flatnonzero(np.abs(y) > 1e-9).tolist():
             start, stop = sub.indptr[i], sub.indptr[i + 1]
             if start == stop:
@@ -604,7 +599,8 @@ class _Lexicographic:
             if step.decided is Decided.LP_BOUND:
                 return step
         columns = self._for_better(in_play, step)
-        if columns.sum() > self.options.cpsat_max_columns and not self._targeted(step):
+        beyond = bool(columns.sum() > self.options.cpsat_max_columns)
+        if beyond and self._from_bound(step.z, step.bound) is None:
             step.log += f"not proven ({int(columns.sum())} columns: too many for CP-SAT)"
             step.decided = Decided.TOO_MANY_COLUMNS
             return step
@@ -625,7 +621,6 @@ class _Lexicographic:
         # 39,716 columns) with the last level's whole share ruled out 119 in 23 s and left
         # the cost stage 1 s (47,079 against a bound of 4,489); with half, 118 was not ruled
         # out, and the cost was 36,900 >= 36,700
-        beyond = columns.sum() > self.options.cpsat_max_columns
         share = (self.deadline - time.monotonic()) / (stages_left + beyond)
         found = self._cpsat(columns, c, step.x, share, callback, step.bound)
         if found is None:
@@ -653,17 +648,22 @@ class _Lexicographic:
         better: np.ndarray = in_play & (~self.proof.fixed_for(step.z + 1) | (step.x > 0))
         return better
 
-    def _targeted(self, step: _Step) -> bool:
-        """Whether CP-SAT's search on the stage starts at its bound (:meth:`_cpsat`): then it
-        gets every column a better plan may use, however many, once the neighbourhoods have
-        stopped. Measured at 1,000 x 3,000 hard, T = 58 (load 1): at seed 2, priority 1
-        (147 against an LP bound of 148, 44,969 columns) CP-SAT proved that no plan places
-        148 in 2.4 s, and every level was proven; at seed 5 (117 against 119, 39,716
-        columns) it ruled out 119 in 23 s and 118 was not decided."""
+    def _from_bound(self, z: int, top: int | None) -> int | None:
+        """The bound CP-SAT's search for a plan better than ``z`` starts at (:meth:`_cpsat`):
+        the best known (``top``, or the stage's LP's) when within ``target_steps`` of ``z``
+        (or not above it: nothing better); None without the LP, or further (it then looks
+        for one more than ``z``).
+
+        A stage whose search starts at its bound gets every column a better plan may use,
+        however many, once the neighbourhoods have stopped. Measured at 1,000 x 3,000 hard,
+        T = 58 (load 1): at seed 2, priority 1 (147 against an LP bound of 148, 44,969
+        columns) CP-SAT proved that no plan places 148 in 2.4 s, and every level was proven;
+        at seed 5 (117 against 119, 39,716 columns) it ruled out 119 in 23 s and 118 was not
+        decided."""
         if self.proof is None:
-            return False
-        top = _lowest(step.bound, self.proof.integer_bound)
-        return top is not None and top - step.z <= self.options.target_steps
+            return None
+        best = self.proof.integer_bound if top is None else min(top, self.proof.integer_bound)
+        return best if best <= z or best - z <= self.options.target_steps else None
 
     def _whole_fits(self, in_play: np.ndarray, step: _Step) -> bool:
         """Whether CP-SAT may take every column a better plan may use."""
@@ -942,21 +942,19 @@ class _Lexicographic:
         the rows; the cost stage (one more than the incumbent): 2.1-5.4 s against 7.9-13.3 s."""
         if seconds <= self.options.cpsat_seconds_per_column * columns.sum():
             return None  # not even the time to build the model
+        z = int(c @ hint)
+        start = self._from_bound(z, top)
+        if start is not None and start <= z:
+            return _Found(hint, "the incumbent meets the bound", True, z)
         until = time.monotonic() + seconds  # building the model counts
         lin = self.lin
         model = PlacementModel(lin, active=columns)
         model.model.maximize(model.expression(c))
         model.hint(lin.to_allocation(hint))
-        z = int(c @ hint)
         proof = self.proof
         targets: list[int | None] = [None]
         if proof is not None:
-            top = _lowest(top, proof.integer_bound)
-            assert top is not None
-            if top <= z:
-                return _Found(hint, "the incumbent meets the bound", True, z)
-            steps = self.options.target_steps
-            targets = list(range(top, z, -1)) if top - z <= steps else [z + 1]
+            targets = [z + 1] if start is None else list(range(start, z, -1))
         texts: list[str] = []
         bound = None  # the bound the targets found out of reach prove
         for target in targets:

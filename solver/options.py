@@ -85,7 +85,7 @@ class SolveOptions:
     #: a stage the LP leaves with more columns than this is not given to CP-SAT whole:
     #: measured at 1,000 x 3,000, CP-SAT found no bound in 25 s on 46k-75k columns; unless
     #: CP-SAT starts at the stage's bound (``target_steps``), with the rows the LP's duals
-    #: imply (``solver.cpsat._Lexicographic._targeted``)
+    #: imply (``solver.cpsat._Lexicographic._from_bound``)
     cpsat_max_columns: int = 30_000
     #: a level whose incumbent is within this share of its bound after its LP tries a first
     #: neighbourhood, then gives CP-SAT on the LP's columns its whole share (it may prove
