@@ -8,7 +8,7 @@ thing once.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
@@ -61,6 +61,7 @@ class Context:
     _places: np.ndarray | None = field(init=False, default=None)
     _fewest: dict[tuple[int, int], np.ndarray] = field(init=False, default_factory=dict)
     _id_ranks: np.ndarray | None = field(init=False, default=None)
+    _arrival_groups: dict[str, dict[str, list[str]]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.shelters = {s.id: s for s in self.scenario.shelters}
@@ -142,6 +143,17 @@ class Context:
         if row is None:
             row = self._fewest[(first, stop)] = self.places_matrix()[:, first:stop].min(axis=1)
         return row
+
+    def arrival_groups(
+        self, name: str, compute: Callable[[Context], dict[str, list[str]]]
+    ) -> dict[str, list[str]]:
+        """The arrivals a rule links (``name``: the rule's; ``compute``: its grouping, e.g.
+        households), computed once: the explanations ask for a person's household once per
+        unplaced person (at 3,000 arrivals, 0.6 s of the reasons went to grouping again)."""
+        groups = self._arrival_groups.get(name)
+        if groups is None:
+            groups = self._arrival_groups[name] = compute(self)
+        return groups
 
     @cached_property
     def any_held(self) -> bool:

@@ -410,13 +410,14 @@ class Explainer:
         the budget goes further and nobody is left without one."""
         unplaced = [a for a in self.ctx.scenario.arrivals if a.id not in self.assignment]
         unplaced.sort(key=lambda a: (-a.priority, a.id))
+        keys = {a.id: self._sharing_key(a) for a in unplaced}
         alike: dict[str, list[Arrival]] = {}
         for a in unplaced:
-            alike.setdefault(self._sharing_key(a), []).append(a)
+            alike.setdefault(keys[a.id], []).append(a)
         done: dict[str, Unplaced] = {}
         out = []
         for a in unplaced:
-            key = self._sharing_key(a)
+            key = keys[a.id]
             if key not in done:
                 done[key] = self.explain(a, alike=alike[key])
             out.append(_for_arrival(done[key], a, same_person=not key.startswith("household ")))

@@ -563,6 +563,11 @@ class HouseholdRule:
 
     @staticmethod
     def groups(ctx: Context) -> dict[str, list[str]]:
+        """The households of more than one arrival: their members' ids, by household."""
+        return ctx.arrival_groups(HouseholdRule.name, HouseholdRule._grouped)
+
+    @staticmethod
+    def _grouped(ctx: Context) -> dict[str, list[str]]:
         out: dict[str, list[str]] = defaultdict(list)
         for a in ctx.scenario.arrivals:
             if a.household is not None:

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable
 from datetime import date
-from typing import Literal, Union
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from placement.i18n import SOURCE_LOCALE, Translator, translator
 
@@ -63,8 +63,14 @@ class Items(_Frozen):
     join: Join = "comma"
 
 
-#: what a parameter of a message may be (a bool is not one: say it in the message)
-Param = Union["Text", Date, Language, Number, Items, int, float, str]  # noqa: UP007 - forward refs
+#: what a parameter of a message may be (a bool is not one: say it in the message). Read
+#: from JSON left to right, strings first: an identifier stays a string and each other
+#: value is taken by the first kind it fits, where the default "smart" mode tried every
+#: kind (at 3,000 x 6,000 hard, reading a plan of 980 unplaced took 0.33 s instead of 0.50)
+Param = Annotated[
+    Union[str, int, float, "Text", Date, Language, Number, Items],  # noqa: UP007 - forward refs
+    Field(union_mode="left_to_right"),
+]
 
 
 class Text(_Frozen):

@@ -12,11 +12,14 @@ built and reported before anything imports it (the command line shows it at once
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing as mp
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -176,13 +179,29 @@ def _child(scenario: Scenario, budget: Budget, out: Connection, start: Start | N
     solved = plan_assignment(ctx, budget.solve_options(arrivals), progress, start)
     solved = replace(solved, seconds=time.perf_counter() - started)
     out.send(("solved", solved))
-    plan = finish_plan(ctx, solved, budget.options, explain=False)
+    with gc_paused():
+        plan = finish_plan(ctx, solved, budget.options, explain=False)
     explain = budget.explain_options(arrivals)
     if explain is not None and plan.unplaced:
         out.send(("reasons", plan.model_dump_json()))
         plan = finish_plan(ctx, solved, explain)
     out.send(("plan", plan.model_dump_json()))
     out.close()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: the reasons of the unplaced and the plan read
+    from JSON are thousands of small objects, and each collection they trigger walks the
+    whole heap (the scenario, the linear model). At 3,000 x 6,000 hard (980 unplaced) the
+    reasons took 0.98 s with it and 0.73 s without, reading the plan 0.65 s and 0.20 s."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _ChildProcess:
@@ -216,8 +235,8 @@ class _ChildProcess:
                 elif kind == "reasons":
                     self.reasons = payload
                 elif kind == "plan":
-                    return Plan.model_validate_json(payload)
-            return None if self.reasons is None else Plan.model_validate_json(self.reasons)
+                    return _plan(payload)
+            return None if self.reasons is None else _plan(self.reasons)
         finally:
             if self.process.is_alive():
                 self.process.kill()
@@ -244,6 +263,12 @@ class _ChildProcess:
             if not self.process.is_alive() and not self.receiver.poll(0):
                 log.error("solver process exited with code %s", self.process.exitcode)
                 return None
+
+
+def _plan(payload: str) -> Plan:
+    """The child's plan, read (see :func:`gc_paused`)."""
+    with gc_paused():
+        return Plan.model_validate_json(payload)
 
 
 #: the reason given for an unplaced person when the time limit left no time to explain

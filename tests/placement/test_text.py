@@ -6,7 +6,17 @@ from datetime import date
 
 from placement.explain import RELAXATION_KINDS
 from placement.rules import RULE_LABELS
-from placement.text import Text, day, label, language, listed, message, plural_message, render
+from placement.text import (
+    Text,
+    day,
+    label,
+    language,
+    listed,
+    message,
+    number,
+    plural_message,
+    render,
+)
 
 
 def test_a_message_renders_in_each_language_with_its_parameters_written_that_way() -> None:
@@ -40,3 +50,25 @@ def test_render_passes_strings_through_and_labels_translate() -> None:
     assert label(RULE_LABELS["safety_distance"], "fr") == "distance de sécurité"
     assert label(RELAXATION_KINDS["add_places"], "en") == "more places"
     assert set(RULE_LABELS) >= {"gender", "capacity", "network_cap"}
+
+
+def test_every_kind_of_parameter_survives_json_as_it_was() -> None:
+    """The plan crosses from the solver's process to its caller as JSON: an identifier that
+    looks like a number stays a string, whole and fractional numbers stay numbers, and the
+    structured parameters keep their kind."""
+    m = message(
+        "{a} {b} {c} {d} {e} {f} {g} {h}",
+        a="12",
+        b=7,
+        c=2.5,
+        d=2.0,
+        e=number(0.4213, "0.00"),
+        f=day(date(2026, 3, 12)),
+        g=listed([language("ro"), "s01", 3], "and"),
+        h=message("on {day}", day=day(date(2026, 3, 13))),
+    )
+    again = Text.model_validate_json(m.model_dump_json())
+    assert again == m
+    assert type(again.params["a"]) is str and type(again.params["b"]) is int
+    for lang in ("en", "fr"):
+        assert render(again, lang) == render(m, lang)
