@@ -496,9 +496,13 @@ class _Passes:
         z = int(c @ x_stage)
         level = stage.priority
         reached = sum(max(r.value, 0) for r in self.results if r.stage.priority is not None)
-        if level is not None and self.flow is not None and reached + z >= self.flow.get(level, -1):
+        # the flow bound less the persons the rows keep above this level bounds the level
+        known = None
+        if level is not None and self.flow is not None and level in self.flow:
+            known = self.flow[level] - reached
+        if known is not None and z >= known:
             return _Step(x_stage, z, Decided.FLOW_BOUND, "incumbent reaches the flow bound", z)
-        return self.search.stage(stage, c, relevant, x_stage, self._shares(k))
+        return self.search.stage(stage, c, relevant, x_stage, self._shares(k), known)
 
     def _shares(self, k: int) -> int:
         """Into how many shares the time left is divided for stage ``k``: for a level, one
@@ -578,15 +582,22 @@ class _Lexicographic:
         self.pricing_rounds = Pricing.max_rounds
 
     def stage(
-        self, stage: Stage, c: np.ndarray, relevant: np.ndarray, x: np.ndarray, stages_left: int
+        self,
+        stage: Stage,
+        c: np.ndarray,
+        relevant: np.ndarray,
+        x: np.ndarray,
+        stages_left: int,
+        known: int | None = None,
     ) -> _Step:
         """Decide one stage (``relevant``: the columns it involves): by the LP when it
-        proves the incumbent, else by CP-SAT on the columns a better plan may use."""
+        proves the incumbent, else by CP-SAT on the columns a better plan may use.
+        ``known``: a bound on it known before (a level's, from the flow bound)."""
         in_play = self.active & relevant
         self.proof = None
         # c . x <= sum of max(c_j, 0) ub_j: with c <= 0 (the cost stage) the bound is 0
         trivial = int(np.maximum(c[in_play], 0) @ self.lin.col_ub[in_play])
-        step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", trivial)
+        step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", _lowest(trivial, known))
         if self.options.lp_fixing:
             step, in_play = self._lp(stage, c, relevant, step, stages_left)
             if step.decided in (Decided.LP_BOUND, Decided.CPSAT_OPTIMAL):

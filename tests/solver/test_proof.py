@@ -143,6 +143,29 @@ def test_what_is_proven_holds_against_the_optimum(case: str, seconds: float) -> 
         assert result.cost_lower_bound == optimum[-1]
 
 
+@pytest.mark.parametrize("case", ["80x200-seed2-short", "80x250-seed6-scarce"])
+def test_a_level_left_undecided_is_bounded_by_the_flow_less_the_levels_above(case: str) -> None:
+    # Without the LP and with no CP-SAT (a column limit of 0), nothing bounds a level but
+    # the flow bound: the persons at >= p of every plan, less those the rows keep above p.
+    # The sum of every column at its upper bound (thousands here) is no bound to show.
+    ctx, units = instance(case)
+    flow = flow_bound(ctx, units).cumulative
+    result = solve_lexicographic(
+        LinearModel(ctx, units),
+        SolveOptions(time_limit=20, lp_fixing=False, cpsat_max_columns=0),
+        packing_allocation(ctx, units),
+        bound=flow,
+    )
+    above, undecided = 0, 0
+    for r in result.stages:
+        if r.stage.priority is None:
+            continue
+        assert r.bound == flow[r.stage.priority] - above, (r.stage.name, r.bound)
+        undecided += r.decided is Decided.TOO_MANY_COLUMNS
+        above += r.value
+    assert undecided  # some level was left to the flow bound
+
+
 def test_plan_carries_proven_levels_bounds_and_cost_bound():
     sc = generate_scenario(60, 150, seed=1)
     options = EngineOptions(solve=SolveOptions(time_limit=20), explain=False)
@@ -261,7 +284,9 @@ class _Scripted:
         self.pricing_rounds = 0
         self.seen: list[int | None] = []
 
-    def stage(self, stage: Stage, c: np.ndarray, relevant: np.ndarray, x: np.ndarray, _: int):
+    def stage(
+        self, stage: Stage, c: np.ndarray, relevant: np.ndarray, x: np.ndarray, *_: int | None
+    ):
         self.seen.append(stage.priority)
         z = int(c @ x)
         if stage.priority is None:
