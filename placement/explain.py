@@ -404,10 +404,12 @@ class Explainer:
         self.used = self.occupancy.capacity.used()  # places used, shelters x nights
 
     # --- the whole plan -------------------------------------------------------------
-    def explain_all(self) -> list[Unplaced]:
+    def explain_all(self, until: float | None = None) -> list[Unplaced]:
         """Unplaced arrivals by priority (highest first), then id. Members of one household,
         and people identical in every attribute, share one explanation (computed once):
-        the budget goes further and nobody is left without one."""
+        the budget goes further and nobody is left without one. ``until``: a
+        ``time.monotonic()`` after which the people not yet explained are only told so
+        (:func:`not_explained`; the time limit of a solve is kept)."""
         unplaced = [a for a in self.ctx.scenario.arrivals if a.id not in self.assignment]
         unplaced.sort(key=lambda a: (-a.priority, a.id))
         keys = {a.id: self._sharing_key(a) for a in unplaced}
@@ -418,6 +420,8 @@ class Explainer:
         out = []
         for a in unplaced:
             key = keys[a.id]
+            if key not in done and until is not None and time.monotonic() > until:
+                done[key] = not_explained(a)
             if key not in done:
                 done[key] = self.explain(a, alike=alike[key])
             out.append(_for_arrival(done[key], a, same_person=not key.startswith("household ")))
@@ -811,6 +815,22 @@ class Explainer:
             log.error("relaxation not stated exactly: %s %s", relaxation, problems[:3])
             return None
         return relaxation
+
+
+#: the reason of an unplaced person the time limit left no time to explain
+NOT_EXPLAINED = N_("not explained: the time limit was reached before the reasons were computed")
+
+
+def not_explained(a: Arrival) -> Unplaced:
+    """``a`` unplaced, with no reason but that the time limit came first."""
+    reason = message(NOT_EXPLAINED)
+    return Unplaced(
+        arrival=a.id,
+        priority=a.priority,
+        persons=a.persons,
+        reasons=[str(reason)],
+        reason_messages=[reason],
+    )
 
 
 def _for_arrival(u: Unplaced, a: Arrival, same_person: bool) -> Unplaced:

@@ -513,12 +513,19 @@ class CapacityRule:
         return CapacityTracker(ctx)
 
 
+#: from this many shelters, :meth:`CapacityTracker.fits` reads night by night (measured
+#: crossing at 800-1,000 shelters for a 14-night stay)
+FITS_NIGHT_BY_NIGHT = 1000
+
+
 class CapacityTracker:
     """Places left per shelter and night (one numpy matrix, shelters x nights)."""
 
     def __init__(self, ctx: Context) -> None:
         self.places = ctx.places_matrix()
-        self.left = self.places.copy()
+        # column-major: one night's places left, over thousands of shelters, are read at
+        # once (:meth:`fits`)
+        self.left = np.array(self.places, order="F")
 
     def most(self, load: Load | UnitView, si: int) -> int | None:
         """Copies of ``load`` that fit in shelter ``si`` (None: no limit)."""
@@ -534,10 +541,17 @@ class CapacityTracker:
         """Which of ``shelters`` have places for one more copy on every night of the stay."""
         if not load.usage:
             return np.ones(len(shelters), dtype=bool)
+        if len(shelters) >= FITS_NIGHT_BY_NIGHT:
+            # a night at a time, each a contiguous column: at 6,000 shelters and 14 nights
+            # 0.16 ms against 0.67 ms for the submatrix (at 100 shelters, 46 us against 19)
+            fits = np.ones(len(shelters), dtype=bool)
+            for n, need in load.usage.items():
+                fits &= self.left[shelters, n] >= need
+            return fits
         nights = np.fromiter(load.usage, dtype=np.int64)
-        need = np.fromiter(load.usage.values(), dtype=np.int64)
-        fits: np.ndarray = (self.left[np.ix_(shelters, nights)] >= need).all(axis=1)
-        return fits
+        needs = np.fromiter(load.usage.values(), dtype=np.int64)
+        within: np.ndarray = (self.left[np.ix_(shelters, nights)] >= needs).all(axis=1)
+        return within
 
     def place(self, load: Load | UnitView, si: int, copies: int) -> None:
         left = self.left[si]

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable
 from datetime import date
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Tag
 
 from placement.i18n import SOURCE_LOCALE, Translator, translator
 
@@ -63,13 +63,35 @@ class Items(_Frozen):
     join: Join = "comma"
 
 
-#: what a parameter of a message may be (a bool is not one: say it in the message). Read
-#: from JSON left to right, strings first: an identifier stays a string and each other
-#: value is taken by the first kind it fits, where the default "smart" mode tried every
-#: kind (at 3,000 x 6,000 hard, reading a plan of 980 unplaced took 0.33 s instead of 0.50)
+def _kind(value: Any) -> str:
+    """Which kind of parameter ``value`` is (read from JSON: an object by its keys)."""
+    if isinstance(value, dict):
+        for key in ("msgid", "day", "language", "format", "items"):
+            if key in value:
+                return key
+        return "msgid"  # no kind: a message's errors are the clearest
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "number"
+    kinds: dict[type, str] = {Date: "day", Language: "language", Number: "format", Items: "items"}
+    return kinds.get(type(value), "msgid")
+
+
+#: what a parameter of a message may be (a bool is not one: say it in the message). Its
+#: kind is told by its type, and an object's by its keys, instead of trying every kind in
+#: turn: at 3,000 x 6,000 hard, reading a plan of 980 unplaced took 0.13 s instead of 0.50
 Param = Annotated[
-    Union[str, int, float, "Text", Date, Language, Number, Items],  # noqa: UP007 - forward refs
-    Field(union_mode="left_to_right"),
+    Union[  # noqa: UP007 - forward refs
+        Annotated[str, Tag("str")],
+        Annotated[int | float, Tag("number")],
+        Annotated["Text", Tag("msgid")],
+        Annotated[Date, Tag("day")],
+        Annotated[Language, Tag("language")],
+        Annotated[Number, Tag("format")],
+        Annotated[Items, Tag("items")],
+    ],
+    Discriminator(_kind),
 ]
 
 

@@ -242,15 +242,20 @@ def solve_scenario(
 
 
 def finish_plan(
-    ctx: Context, solved: Solved, options: EngineOptions, explain: bool | None = None
+    ctx: Context,
+    solved: Solved,
+    options: EngineOptions,
+    explain: bool | None = None,
+    until: float | None = None,
 ) -> Plan:
     """Explain the unplaced and build the plan. ``explain=False``: reasons only, no
-    re-solves (default: ``options.explain``)."""
+    re-solves (default: ``options.explain``); ``until``: the ``time.monotonic()`` after which
+    the people not yet explained are only told that the time limit came first."""
     verification = None
     if options.explain if explain is None else explain:
         check = feasibility_check(replace(options.solve, time_limit=options.relaxation_time_limit))
         verification = Verification(check, time_budget=options.explain_time_budget)
     unplaced = Explainer(
         ctx, solved.assignment, verification, proven=solved.status == "optimal"
-    ).explain_all()
+    ).explain_all(until)
     return build_plan(ctx, solved, options.solver, unplaced)

@@ -23,11 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from placement.context import Context
+from placement.explain import not_explained
 from placement.models import Scenario
-from placement.plan import Plan, Unplaced
+from placement.plan import Plan
 from placement.report import Solved, build_plan
 from solver.allocation import to_assignment
 from solver.greedy import greedy_allocation
@@ -116,6 +117,30 @@ def process_started() -> float:
     return time.monotonic() - max(0.0, age)
 
 
+class Output(NamedTuple):
+    """What a plan's output will hold, as far as the first plan tells: the arrivals, the
+    unplaced ones, and their admissible shelters summed (what the reasons cost)."""
+
+    arrivals: int
+    unplaced: int = 0
+    pairs: int = 0
+
+    @classmethod
+    def of(cls, ctx: Context, start: Start | None) -> Output:
+        """From the first plan (``start``); without one, the arrivals only."""
+        arrivals = len(ctx.scenario.arrivals)
+        if start is None:
+            return cls(arrivals)
+        unplaced = pairs = 0
+        for unit in start.units.units:
+            missing = (unit.count - sum(start.seed.get(unit.index, {}).values())) * len(
+                unit.members
+            )
+            unplaced += missing
+            pairs += missing * len(unit.shelter_index)
+        return cls(arrivals, unplaced, pairs)
+
+
 @dataclass(frozen=True)
 class Budget:
     """The options of a solve and the ``time.monotonic()`` by which its plan is due."""
@@ -123,21 +148,21 @@ class Budget:
     options: EngineOptions
     ends: float
 
-    def solve_options(self, arrivals: int) -> EngineOptions:
+    def solve_options(self, output: Output) -> EngineOptions:
         """The options for the solve itself: its time limit is what is left until the end,
         less the reserve for the reasons and the output, and the explanations' share."""
         o = self.options
-        left = self.ends - time.monotonic() - o.output_reserve(arrivals)
+        left = self.ends - time.monotonic() - o.output_reserve(*output)
         if o.explain:
             left -= min(o.explain_time_budget, o.explain_share * o.solve.time_limit)
         limit = max(min(MIN_TIME_LIMIT, o.solve.time_limit), left)
         return replace(o, solve=replace(o.solve, time_limit=limit))
 
-    def explain_options(self, arrivals: int) -> EngineOptions | None:
+    def explain_options(self, output: Output) -> EngineOptions | None:
         """The options for the relaxations, within what is left; None when nothing is."""
         o = self.options
         # a re-solve under way when the budget ends still finishes: keep room for one
-        left = self.ends - time.monotonic() - o.output_reserve(arrivals) - o.relaxation_time_limit
+        left = self.ends - time.monotonic() - o.output_reserve(*output) - o.relaxation_time_limit
         if not o.explain or left <= 0:
             return None
         return replace(
@@ -145,6 +170,11 @@ class Budget:
             explain_time_budget=min(o.explain_time_budget, left),
             relaxation_time_limit=min(o.relaxation_time_limit, left),
         )
+
+    def reasons_until(self, output: Output) -> float:
+        """When the reasons stop (those not written are told the time limit came first):
+        early enough for the plan to be sent, read and printed by the end."""
+        return self.ends - self.options.sending_reserve(output.arrivals, output.unplaced)
 
 
 class _Watch:
@@ -171,20 +201,23 @@ def _child(scenario: Scenario, budget: Budget, out: Connection, start: Start | N
 
     started = time.perf_counter()
     ctx = Context(scenario) if start is None else start.ctx
-    arrivals = len(scenario.arrivals)
 
     def progress(event: ProgressEvent) -> None:
         out.send(("progress", event))
 
-    solved = plan_assignment(ctx, budget.solve_options(arrivals), progress, start)
+    if start is None and budget.options.solver == "cpsat":
+        start = Start.build(ctx, progress)  # the solve starts from it: built once, here
+    output = Output.of(ctx, start)  # the reserve for the reasons, from the first plan
+    solved = plan_assignment(ctx, budget.solve_options(output), progress, start)
     solved = replace(solved, seconds=time.perf_counter() - started)
     out.send(("solved", solved))
+    until = budget.reasons_until(output)
     with gc_paused():
-        plan = finish_plan(ctx, solved, budget.options, explain=False)
-    explain = budget.explain_options(arrivals)
+        plan = finish_plan(ctx, solved, budget.options, explain=False, until=until)
+    explain = budget.explain_options(output)
     if explain is not None and plan.unplaced:
         out.send(("reasons", plan.model_dump_json()))
-        plan = finish_plan(ctx, solved, explain)
+        plan = finish_plan(ctx, solved, explain, until=until)
     out.send(("plan", plan.model_dump_json()))
     out.close()
 
@@ -271,10 +304,6 @@ def _plan(payload: str) -> Plan:
         return Plan.model_validate_json(payload)
 
 
-#: the reason given for an unplaced person when the time limit left no time to explain
-NOT_EXPLAINED = "not explained: the time limit was reached before the reasons were computed"
-
-
 def _best_received(
     ctx: Context, options: EngineOptions, watch: _Watch, child: _ChildProcess, run: RunOptions
 ) -> Plan:
@@ -299,15 +328,18 @@ def _reasons_only(
     ctx: Context, solved: Solved, options: EngineOptions, child: _ChildProcess
 ) -> Plan:
     """The plan with the reasons of the unplaced when they fit before the child's deadline
-    (a child that died early), else with :data:`NOT_EXPLAINED` (the time limit is kept)."""
+    (a child that died early), else with :func:`placement.explain.not_explained` for each
+    (the time limit is kept)."""
     from solver.engine import finish_plan
 
     arrivals = ctx.scenario.arrivals
-    if time.monotonic() + options.output_reserve(len(arrivals)) <= child.deadline:
-        return finish_plan(ctx, solved, options, explain=False)
-    unplaced = [
-        Unplaced(arrival=a.id, priority=a.priority, persons=a.persons, reasons=[NOT_EXPLAINED])
+    unplaced = len(arrivals) - len(solved.assignment)
+    if time.monotonic() + options.output_reserve(len(arrivals), unplaced) <= child.deadline:
+        until = child.deadline - options.sending_reserve(len(arrivals), unplaced)
+        return finish_plan(ctx, solved, options, explain=False, until=until)
+    told = [
+        not_explained(a)
         for a in sorted(arrivals, key=lambda a: (-a.priority, a.id))
         if a.id not in solved.assignment
     ]
-    return build_plan(ctx, solved, options.solver, unplaced)
+    return build_plan(ctx, solved, options.solver, told)

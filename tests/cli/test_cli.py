@@ -17,9 +17,10 @@ import yaml
 from cli.main import progress_line
 from placement.context import Context
 from placement.generate import generate_scenario, write_scenario
+from solver.allocation import to_assignment
 from solver.engine import plan_assignment
 from solver.options import EngineOptions, SolveOptions
-from solver.process import Budget, process_started
+from solver.process import Budget, Output, process_started
 from solver.progress import ProgressEvent, Start
 from tests.builders import arrival, mixed_scenario, scenario, shelter
 
@@ -67,17 +68,36 @@ def test_a_given_start_is_used_and_not_reported_again():
 def test_explanations_and_output_fit_in_the_time_limit():
     options = EngineOptions(solve=SolveOptions(time_limit=10), explain_time_budget=7)
     budget = Budget(options, ends=time.monotonic() + 10)
-    # 10 s: 0.3 + 0.5 s kept for the reasons and output at 1,000 arrivals, 1 s (10 %) for
-    # the relaxations, the rest for the solve
-    assert budget.solve_options(1000).solve.time_limit == pytest.approx(8.2, abs=0.05)
-    explain = budget.explain_options(1000)  # 10 - 0.8 - 2 (one re-solve's room) >= 7
+    # 1,000 arrivals, 200 of them unplaced in the first plan with 10,000 admissible shelters
+    # in all: 0.3 + 0.1 + 0.1 s kept to send the plan, 0.14 + 0.02 s for the reasons, 1 s
+    # (10 %) for the relaxations, the rest for the solve
+    output = Output(1000, 200, 10_000)
+    assert budget.solve_options(output).solve.time_limit == pytest.approx(8.34, abs=0.05)
+    explain = budget.explain_options(output)  # 10 - 0.66 - 2 (one re-solve's room) >= 7
     assert explain is not None and explain.explain_time_budget == 7
+    assert budget.reasons_until(output) == pytest.approx(budget.ends - 0.5)
     quiet = Budget(replace(options, explain=False), ends=time.monotonic() + 10)
-    assert quiet.solve_options(1000).solve.time_limit == pytest.approx(9.2, abs=0.05)
-    assert quiet.explain_options(1000) is None
+    assert quiet.solve_options(output).solve.time_limit == pytest.approx(9.34, abs=0.05)
+    assert quiet.explain_options(output) is None
+    # more unplaced, more kept: 3,000 at 1.5 M pairs (10,000 x 20,000 hard) take 7.9 s of
+    # 60 s (1.3 s to send the plan, 1.5 s + 1.5 s to send and write their reasons, 3 s for
+    # their shelters), a quarter of 10 s
+    minute = EngineOptions(solve=SolveOptions(time_limit=60))
+    assert minute.output_reserve(10_000, 3000, 1_500_000) == pytest.approx(7.9)
+    assert options.output_reserve(10_000, 3000, 1_500_000) == pytest.approx(2.5)
     # the reserve never takes more than a quarter of a short limit
     short = EngineOptions(solve=SolveOptions(time_limit=0.4), explain=False)
-    assert short.output_reserve(10_000) == pytest.approx(0.1)
+    assert short.output_reserve(10_000, 500, 10_000) == pytest.approx(0.1)
+
+
+def test_the_reserve_counts_the_unplaced_of_the_first_plan():
+    ctx = Context(generate_scenario(80, 60, seed=3, supply=0.5))
+    start = Start.build(ctx)
+    output = Output.of(ctx, start)
+    placed = len(to_assignment(start.units, start.seed))
+    assert output.arrivals == 80 and output.unplaced == 80 - placed > 0
+    assert output.pairs >= output.unplaced  # each has at least one admissible shelter here
+    assert Output.of(ctx, None) == Output(80)
 
 
 def test_process_start_is_before_now():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from placement.context import Context
-from placement.explain import funnel
+from placement.explain import NOT_EXPLAINED, Explainer, funnel
 from placement.plan import ShelterChange
+from placement.text import render
 from tests.builders import arrival, placed, scenario, shelter, solve
 
 
@@ -199,3 +201,26 @@ def test_fixed_placements_are_named_as_such_not_as_a_priority_choice():
     # without the fixed set, the priority wording stays
     plain = " ".join(Explainer(ctx, {"low": "S"}).explain(ctx.arrivals["X"], relax=False).reasons)
     assert "and 1 of lower priority" in plain
+
+
+def test_reasons_stop_at_their_deadline_and_say_why_in_each_language():
+    # Two unplaced people of different kinds. Before the deadline both are explained; past
+    # it, nobody more: each is told why, in French too.
+    sc = scenario(
+        [shelter("S")],
+        [
+            arrival("first", priority=4),
+            arrival("second", priority=3, languages=["ro"]),
+            arrival("third", priority=2, languages=["ar"]),
+        ],
+    )
+    ctx = Context(sc)
+    assignment = {"first": "S"}
+    everyone = Explainer(ctx, assignment).explain_all()
+    assert [u.arrival for u in everyone] == ["second", "third"]
+    assert all(NOT_EXPLAINED not in u.reasons for u in everyone)
+    late = Explainer(ctx, assignment).explain_all(until=time.monotonic() - 1)
+    assert [u.arrival for u in late] == ["second", "third"]
+    assert [u.reasons for u in late] == [[NOT_EXPLAINED], [NOT_EXPLAINED]]
+    french = render(late[0].reason_messages[0], "fr")
+    assert french == "non expliqué : la limite de temps a été atteinte avant le calcul des raisons"

@@ -53,6 +53,10 @@ def test_cancel_stops_the_child(monkeypatch: pytest.MonkeyPatch):
         time.sleep(600)
 
     monkeypatch.setattr(engine, "plan_assignment", stuck)
+    # the child builds the first plan before the solve: stuck there, no plan either
+    monkeypatch.setattr(
+        process.Start, "build", classmethod(lambda cls, ctx, p=None: stuck(ctx, 0, p))
+    )
     cancel = threading.Event()
     threading.Timer(0.5, cancel.set).start()
     started = time.monotonic()
