@@ -153,8 +153,7 @@ class Budget:
         less the reserve for the reasons and the output, and the explanations' share."""
         o = self.options
         left = self.ends - time.monotonic() - o.output_reserve(*output)
-        if o.explain:
-            left -= min(o.explain_time_budget, o.explain_share * o.solve.time_limit)
+        left -= o.relaxations_reserve(output.unplaced, output.pairs)
         limit = max(min(MIN_TIME_LIMIT, o.solve.time_limit), left)
         return replace(o, solve=replace(o.solve, time_limit=limit))
 
