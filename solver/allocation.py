@@ -48,6 +48,11 @@ def to_allocation(units: Units, assignment: Assignment) -> Allocation:
     return dict(alloc)
 
 
+#: how many of a unit's ranked shelters :func:`place_in_order` checks for room first (then
+#: twice as many, and so on)
+FIRST_SLICE = 32
+
+
 def place_in_order(
     ctx: Context,
     units: Units,
@@ -70,14 +75,21 @@ def place_in_order(
         if placed == unit.count or not len(unit.shelter_index):
             continue
         shelters = ranked(unit)
-        for si in shelters[occupancy.room(unit, shelters)].tolist():
-            copies = occupancy.copies_fitting(unit, si, unit.count - placed)
-            if copies <= 0:
-                continue
-            occupancy.place(unit, si, copies)
-            where = alloc.setdefault(unit.index, {})
-            where[ids[si]] = where.get(ids[si], 0) + copies
-            placed += copies
-            if placed == unit.count:
-                break
+        # the shelters with room, a slice at a time (a copy placed changes only its own
+        # shelter's room): at 10,000 x 20,000 most units fit in their first few shelters,
+        # and checking all their thousands took 1.9 s of the first plan's 4 s
+        start, size = 0, FIRST_SLICE
+        while placed < unit.count and start < len(shelters):
+            ranked_slice = shelters[start : start + size]
+            start, size = start + size, 2 * size
+            for si in ranked_slice[occupancy.room(unit, ranked_slice)].tolist():
+                copies = occupancy.copies_fitting(unit, si, unit.count - placed)
+                if copies <= 0:
+                    continue
+                occupancy.place(unit, si, copies)
+                where = alloc.setdefault(unit.index, {})
+                where[ids[si]] = where.get(ids[si], 0) + copies
+                placed += copies
+                if placed == unit.count:
+                    break
     return alloc

@@ -3,6 +3,8 @@ that it relaxes."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from placement.generate import generate_scenario
@@ -71,3 +73,15 @@ def test_stabbing_nights_hit_every_stay() -> None:
     points = stabbing_nights(stays)
     assert points == [5, 29]
     assert all(any(p in r for p in points) for r in stays)
+
+
+def test_a_deadline_already_past_gives_the_trivial_bound_at_once() -> None:
+    # A solve whose first plan used its time: no network is built, every level's bound is
+    # what was requested (a valid bound), the same as a late deadline's levels get.
+    sc = generate_scenario(60, 120, seed=3)
+    late = flow_bound(sc, deadline=time.monotonic() - 1)
+    assert late.cumulative == late.requested and late.arcs == 0
+    full = flow_bound(sc)
+    assert full.requested == late.requested
+    assert all(full.cumulative[p] <= late.cumulative[p] for p in late.cumulative)
+    assert full.cumulative != late.cumulative  # here the relaxation says more
