@@ -9,6 +9,7 @@ from placement.context import Context, persons_by_priority
 from placement.costs import placement_cost
 from placement.generate import generate_scenario
 from placement.validation import plan_violations
+from solver import allocation
 from solver.allocation import to_assignment
 from solver.packing import augment, cheaper_moves, packing_allocation
 from solver.units import build_units
@@ -69,3 +70,19 @@ def _cost(ctx: Context, assignment: dict[str, str]) -> int:
     return sum(
         placement_cost(ctx, ctx.arrivals[a], ctx.shelters[s]).total for a, s in assignment.items()
     )
+
+
+@pytest.mark.parametrize("family", ["standard", "hard"])
+def test_shelters_checked_a_slice_at_a_time_give_the_same_plan(
+    monkeypatch: pytest.MonkeyPatch, family: str
+) -> None:
+    # Room is checked on a unit's ranked shelters a slice at a time: the plan is the one
+    # checking them all at once gives, whatever the slices (of 1, 2, 4... or all).
+    kw = {} if family == "standard" else {"family": family}
+    ctx = Context(generate_scenario(150, 300, seed=5, **kw))
+    units = build_units(ctx)
+    monkeypatch.setattr(allocation, "FIRST_SLICE", 10**9)
+    whole = packing_allocation(ctx, units)
+    monkeypatch.setattr(allocation, "FIRST_SLICE", 1)
+    assert packing_allocation(ctx, units) == whole
+    assert sum(sum(w.values()) for w in whole.values()) > 0
