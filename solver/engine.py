@@ -31,6 +31,7 @@ from solver.progress import (
     MAKE_ROOM_STAGE,
     NEIGHBOURHOODS_STAGE,
     NO_MODEL_NOTE,
+    REQUESTED_NOTE,
     STAGE_NOTE,
     UNBOUNDED_STAGE_NOTE,
     Bound,
@@ -80,8 +81,10 @@ def plan_assignment(
     if start is None:
         start = Start.build(ctx, progress)
     report = _Reporter(ctx, progress)
-    report.bound = flow = flow_bound(ctx, start.units, deadline).cumulative
-    report(note(FLOW_NOTE, bounds="/".join(str(flow[p]) for p in PRIORITIES)), {})
+    relaxation = flow_bound(ctx, start.units, deadline)
+    report.bound = flow = relaxation.cumulative
+    flow_note = FLOW_NOTE if relaxation.built else REQUESTED_NOTE
+    report(note(flow_note, bounds="/".join(str(flow[p]) for p in PRIORITIES)), {})
     pairs = sum(len(u.shelter_index) for u in start.units.units)
     building = pairs * options.solve.model_seconds_per_pair
     if building > (deadline - time.monotonic()) / 2:

@@ -76,6 +76,9 @@ class FlowBound:
     arcs: int
     seconds: float  # building and solving the flows, units excluded
     units_seconds: float  # building the units (admissibility), when done here
+    #: False when the deadline left no time to build the network: every level's bound is
+    #: then the persons requested
+    built: bool = True
 
     def gap(self, placed_by_priority: dict[int, int]) -> dict[int, float]:
         """Relative gap per level on the cumulative counts: (bound - placed) / bound."""
@@ -125,7 +128,7 @@ def flow_bound(
         # no time to build the network (6.2 s for 11.8 M pairs at 10,000 x 20,000, where a
         # solve with T = 10 had 0.1 s left after its first plan): the trivial bound
         requested = _requested(ctx)
-        return FlowBound(dict(requested), requested, (), 0, 0, 0, 0.0, units_seconds)
+        return FlowBound(dict(requested), requested, (), 0, 0, 0, 0.0, units_seconds, False)
 
     stays = {a.id: ctx.stay(a) for a in ctx.scenario.arrivals}
     points = stabbing_nights(list(stays.values()))

@@ -42,6 +42,11 @@ _IMPROVING = re.compile(r"(\S+) improving \(objective (-?\d+), gap (-?\d+)\)")
 # same message (each parameter by its pattern in ``_NOTE_PARAMS``).
 #: the flow relaxation's bound: ``bounds`` is ``6/10/15/22/30``
 FLOW_NOTE = N_("upper bound (flow relaxation), persons at priority ≥5/≥4/≥3/≥2/≥1: {bounds}")
+#: the same when the time limit left no time to build the flow relaxation
+REQUESTED_NOTE = N_(
+    "upper bound (the persons requested: no time for the flow relaxation), persons at "
+    "priority ≥5/≥4/≥3/≥2/≥1: {bounds}"
+)
 #: how a CP-SAT stage was decided: ``priority_5: 6 (bound 6), <Decided>, 0.12 s``
 STAGE_NOTE = N_("{stage}: {value} (bound {bound}), {decided}, {seconds} s")
 UNBOUNDED_STAGE_NOTE = N_("{stage}: {value}, {decided}, {seconds} s")
@@ -70,7 +75,7 @@ def _note_pattern(msgid: str) -> re.Pattern[str]:
 
 _NOTES = [
     (msgid, _note_pattern(msgid))
-    for msgid in (FLOW_NOTE, STAGE_NOTE, UNBOUNDED_STAGE_NOTE, NO_MODEL_NOTE)
+    for msgid in (FLOW_NOTE, REQUESTED_NOTE, STAGE_NOTE, UNBOUNDED_STAGE_NOTE, NO_MODEL_NOTE)
 ]
 
 

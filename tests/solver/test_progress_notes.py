@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from placement.context import Context
+from placement.generate import generate_scenario
 from placement.text import render
 from solver.cpsat import Decided, Stage, StageResult
-from solver.engine import stage_note
-from solver.progress import FLOW_NOTE, NO_MODEL_NOTE, note, stage_text
+from solver.engine import plan_assignment, stage_note
+from solver.options import EngineOptions, SolveOptions
+from solver.progress import FLOW_NOTE, NO_MODEL_NOTE, REQUESTED_NOTE, Start, note, stage_text
 
 # every English word the notes are made of (French has none of them)
 ENGLISH_WORDS = (
@@ -48,6 +51,30 @@ def test_the_flow_note_reads_in_french() -> None:
         "borne supérieure (relaxation de flot), personnes de priorité ≥5/≥4/≥3/≥2/≥1 : "
         "6/12/22/27/32"
     )
+
+
+def test_the_note_of_a_flow_bound_without_time_says_what_it_is_in_french() -> None:
+    # no time for the flow relaxation: the bound is the persons requested, and says so
+    text = note(REQUESTED_NOTE, bounds="6/12/22/27/33")
+    assert render(stage_text(text), "en") == text
+    french = render(stage_text(text), "fr")
+    assert french == (
+        "borne supérieure (les personnes demandées : pas le temps de la relaxation de flot), "
+        "personnes de priorité ≥5/≥4/≥3/≥2/≥1 : 6/12/22/27/33"
+    )
+
+
+def test_a_solve_without_time_for_the_flow_relaxation_says_so() -> None:
+    ctx = Context(generate_scenario(40, 80, seed=2))
+    start = Start.build(ctx)
+    notes: list[str] = []
+    options = EngineOptions(solve=SolveOptions(time_limit=0.0), explain=False)
+    plan_assignment(ctx, options, lambda e: notes.append(e.stage), start)
+    assert any(n.startswith("upper bound (the persons requested") for n in notes), notes
+    quick = EngineOptions(solve=SolveOptions(time_limit=5), explain=False)
+    notes.clear()
+    plan_assignment(ctx, quick, lambda e: notes.append(e.stage), start)
+    assert any(n.startswith("upper bound (flow relaxation)") for n in notes), notes
 
 
 def test_the_no_model_note_reads_in_french() -> None:
