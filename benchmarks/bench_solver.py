@@ -220,7 +220,7 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     from placement.generate import generate_scenario
     from placement.report import Solved
     from solver.allocation import to_assignment
-    from solver.cpsat import solve_lexicographic
+    from solver.cpsat import Heuristics, solve_lexicographic
     from solver.engine import finish_plan
     from solver.linear import LinearModel
     from solver.options import EngineOptions, SolveOptions
@@ -255,7 +255,11 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
 
     options = SolveOptions(time_limit=limit, workers=args.workers)
     result = solve_lexicographic(
-        model, options, seed, on_stage, lambda a: packing_allocation(ctx, units, fixed=a)
+        model,
+        options,
+        seed,
+        on_stage,
+        Heuristics(complete=lambda a: packing_allocation(ctx, units, fixed=a)),
     )
     stages = "; ".join(f"{r.stage.name} {r.value} {r.log}" for r in result.stages)
     mark("CP-SAT stages", f"{stages}; {'; '.join(marks)}; proven {result.proven_optimal}")
