@@ -241,7 +241,7 @@ def phases(size: str, args: argparse.Namespace, limit: float) -> None:
     ctx = Context(scenario)
     mark("Context")
     units = build_units(ctx)
-    pairs = sum(len(u.shelter_index) for u in units.units)
+    pairs = units.pair_count()
     mark("build_units (admissibility, costs)", f"{len(units.units)} units, {pairs} pairs")
     seed = first_plan(ctx, units)
     mark("first plan (packing)")
@@ -374,7 +374,7 @@ def model_build(size: str, args: argparse.Namespace) -> None:
     arrivals, shelters = (int(x) for x in size.split("x"))
     ctx = Context(generate_scenario(arrivals, shelters, **_shape(args)))
     units = build_units(ctx)
-    pairs = sum(len(u.shelter_index) for u in units.units)
+    pairs = units.pair_count()
     for run in (1, 2):
         started = time.perf_counter()
         model = LinearModel(ctx, units)

@@ -63,6 +63,10 @@ class Items(_Frozen):
     join: Join = "comma"
 
 
+#: the kind of each parameter model but the message itself (see :func:`_kind`)
+_KINDS: dict[type, str] = {Date: "day", Language: "language", Number: "format", Items: "items"}
+
+
 def _kind(value: Any) -> str:
     """Which kind of parameter ``value`` is (read from JSON: an object by its keys)."""
     if isinstance(value, dict):
@@ -74,8 +78,7 @@ def _kind(value: Any) -> str:
         return "str"
     if isinstance(value, int | float) and not isinstance(value, bool):
         return "number"
-    kinds: dict[type, str] = {Date: "day", Language: "language", Number: "format", Items: "items"}
-    return kinds.get(type(value), "msgid")
+    return _KINDS.get(type(value), "msgid")
 
 
 #: what a parameter of a message may be (a bool is not one: say it in the message). Its

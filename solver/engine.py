@@ -85,7 +85,7 @@ def plan_assignment(
     report.bound = flow = relaxation.cumulative
     flow_note = FLOW_NOTE if relaxation.built else REQUESTED_NOTE
     report(note(flow_note, bounds="/".join(str(flow[p]) for p in PRIORITIES)), {})
-    pairs = sum(len(u.shelter_index) for u in start.units.units)
+    pairs = start.units.pair_count()
     building = pairs * options.solve.model_seconds_per_pair
     if building > (deadline - time.monotonic()) / 2:
         log.warning("%d admissible pairs: plan from the packing heuristic only", pairs)

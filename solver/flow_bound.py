@@ -123,8 +123,8 @@ def flow_bound(
         units = build_units(ctx)
     units_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    pairs = sum(len(unit.shelter_index) for unit in units.units)
-    if deadline is not None and time.monotonic() + pairs * BUILD_SECONDS_PER_PAIR > deadline:
+    building = units.pair_count() * BUILD_SECONDS_PER_PAIR
+    if deadline is not None and time.monotonic() + building > deadline:
         # no time to build the network (6.2 s for 11.8 M pairs at 10,000 x 20,000, where a
         # solve with T = 10 had 0.1 s left after its first plan): the trivial bound
         requested = _requested(ctx)

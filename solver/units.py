@@ -61,6 +61,11 @@ class Units:
     units: list[Unit]
     unit_of: dict[str, int]  # arrival id -> unit index
 
+    def pair_count(self) -> int:
+        """How many admissible (unit, shelter) pairs there are: what building the models on
+        them costs (the flow relaxation's network, the linear model)."""
+        return sum(len(u.shelter_index) for u in self.units)
+
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """Every admissible (unit index, shelter position) pair, by unit then shelter."""
         empty = np.empty(0, dtype=np.int64)
