@@ -332,9 +332,10 @@ def _reasons_only(
     from solver.engine import finish_plan
 
     arrivals = ctx.scenario.arrivals
-    unplaced = len(arrivals) - len(solved.assignment)
-    if time.monotonic() + options.output_reserve(len(arrivals), unplaced) <= child.deadline:
-        until = child.deadline - options.sending_reserve(len(arrivals), unplaced)
+    output = Output(len(arrivals), len(arrivals) - len(solved.assignment))
+    budget = Budget(options, child.deadline)  # what is left of the child's
+    if time.monotonic() + options.output_reserve(*output) <= budget.ends:
+        until = budget.reasons_until(output)
         return finish_plan(ctx, solved, options, explain=False, until=until)
     told = [
         not_explained(a)

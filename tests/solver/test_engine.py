@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -9,6 +10,7 @@ import pytest
 
 import solver.engine as engine
 import solver.process as process
+from placement.explain import NOT_EXPLAINED
 from placement.validation import validate_plan
 from solver.options import EngineOptions, SolveOptions
 from solver.progress import ProgressEvent
@@ -44,6 +46,27 @@ def test_stuck_solver_is_stopped_and_best_plan_returned(monkeypatch: pytest.Monk
     assert time.monotonic() - started < 10
     assert plan.status == "feasible"
     assert len(plan.placements) == 1
+    assert validate_plan(sc, plan) == []
+    # stopped at the hard limit: no time was left to explain the others, and they are told so
+    assert plan.unplaced and all(u.reasons == [NOT_EXPLAINED] for u in plan.unplaced)
+
+
+def test_a_child_that_dies_early_leaves_its_plan_explained(monkeypatch: pytest.MonkeyPatch):
+    # The child reports a plan and dies long before the time limit: the parent explains the
+    # others itself, with their real reasons.
+    def dying(ctx, options, progress=None, start=None):
+        a = ctx.scenario.arrivals[1]
+        progress(ProgressEvent.of(ctx, "greedy", {a.id: ctx.scenario.shelters[0].id}))
+        os._exit(3)
+
+    monkeypatch.setattr(engine, "plan_assignment", dying)
+    sc = mixed_scenario()
+    opts = EngineOptions(solve=SolveOptions(time_limit=20.0), explain=False)
+    started = time.monotonic()
+    plan = process.solve(sc, opts)
+    assert time.monotonic() - started < 10
+    assert plan.status == "feasible" and len(plan.placements) == 1
+    assert plan.unplaced and all(u.reasons != [NOT_EXPLAINED] for u in plan.unplaced)
     assert validate_plan(sc, plan) == []
 
 
