@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
+from itertools import accumulate
 
 from placement.context import Context, persons_by_priority
 from placement.explain import Explainer, Verification
@@ -81,7 +82,8 @@ def plan_assignment(
     if start is None:
         start = Start.build(ctx, progress)
     report = _Reporter(ctx, progress)
-    relaxation = flow_bound(ctx, start.units, deadline)
+    reached = dict(zip(PRIORITIES, accumulate(_lexicographic(ctx, start.units, start.seed))))
+    relaxation = flow_bound(ctx, start.units, deadline, reached)
     report.bound = flow = relaxation.cumulative
     flow_note = FLOW_NOTE if relaxation.built else REQUESTED_NOTE
     report(note(flow_note, bounds="/".join(str(flow[p]) for p in PRIORITIES)), {})

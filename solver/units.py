@@ -68,10 +68,13 @@ class Units:
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """Every admissible (unit index, shelter position) pair, by unit then shelter."""
-        empty = np.empty(0, dtype=np.int64)
-        unit = [np.full(len(u.shelter_index), u.index, dtype=np.int64) for u in self.units]
-        shelter = [u.shelter_index.astype(np.int64) for u in self.units]
-        return np.concatenate(unit or [empty]), np.concatenate(shelter or [empty])
+        empty = np.empty(0, dtype=np.int32)
+        index = np.fromiter((u.index for u in self.units), dtype=np.int64, count=len(self.units))
+        sizes = np.fromiter(
+            (len(u.shelter_index) for u in self.units), dtype=np.int64, count=len(self.units)
+        )
+        shelter = np.concatenate([u.shelter_index for u in self.units] or [empty])
+        return np.repeat(index, sizes), shelter.astype(np.int64)
 
 
 def _group_key(a: Arrival) -> str:

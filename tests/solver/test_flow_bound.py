@@ -4,13 +4,18 @@ that it relaxes."""
 from __future__ import annotations
 
 import time
+from itertools import accumulate
 
 import pytest
 
+from placement.context import Context, persons_by_priority
 from placement.generate import generate_scenario
-from placement.models import Scenario
+from placement.models import PRIORITIES, Scenario
+from solver.allocation import to_assignment
 from solver.engine import solve_scenario
 from solver.flow_bound import flow_bound, stabbing_nights
+from solver.packing import first_plan
+from solver.units import build_units
 from solver.options import EngineOptions, SolveOptions
 
 OPTIONS = EngineOptions(solve=SolveOptions(time_limit=20), explain=False)
@@ -85,3 +90,35 @@ def test_a_deadline_already_past_gives_the_trivial_bound_at_once() -> None:
     assert full.requested == late.requested
     assert all(full.cumulative[p] <= late.cumulative[p] for p in late.cumulative)
     assert full.cumulative != late.cumulative  # here the relaxation says more
+
+
+def test_shelters_admissible_for_the_same_units_are_one_node() -> None:
+    # Every shelter twice (a twin with its own id): a twin admits the units its shelter
+    # does, so they are one node with their places summed: the network has the nodes and
+    # arcs it had without the twins, and the bound counts the twins' places.
+    scenario = generate_scenario(60, 150, seed=2)
+    twins = tuple(s.model_copy(update={"id": f"{s.id}-twin"}) for s in scenario.shelters)
+    with_twins = flow_bound(
+        Scenario.model_validate(
+            scenario.model_copy(update={"shelters": scenario.shelters + twins}).model_dump()
+        )
+    )
+    alone = flow_bound(scenario)
+    assert (with_twins.shelter_nodes, with_twins.arcs) == (alone.shelter_nodes, alone.arcs)
+    assert all(with_twins.cumulative[p] >= alone.cumulative[p] for p in PRIORITIES)
+    assert with_twins.cumulative != alone.cumulative  # the twins' places count
+
+
+def test_a_level_a_plan_fills_needs_no_max_flow() -> None:
+    # The first plan places every admissible person at the upper levels: those are their
+    # bound without a max flow; the bound is the same as with every max flow solved.
+    ctx = Context(generate_scenario(300, 1000, seed=1))
+    units = build_units(ctx)
+    placed = persons_by_priority(ctx, list(to_assignment(units, first_plan(ctx, units))))
+    reached = dict(zip(PRIORITIES, accumulate(placed[str(p)] for p in PRIORITIES)))
+    full = flow_bound(ctx, units)
+    short = flow_bound(ctx, units, reached=reached)
+    assert short.cumulative == full.cumulative
+    settled = [p for p in PRIORITIES if reached[p] == full.cumulative[p]]
+    assert 0 < len(settled) < len(PRIORITIES)  # some levels filled, not all
+    assert (full.max_flows, short.max_flows) == (5, 5 - len(settled))
