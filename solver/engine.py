@@ -82,7 +82,8 @@ def plan_assignment(
     if start is None:
         start = Start.build(ctx, progress)
     report = _Reporter(ctx, progress)
-    reached = dict(zip(PRIORITIES, accumulate(_lexicographic(ctx, start.units, start.seed))))
+    placed = accumulate(_lexicographic(ctx, start.units, start.seed))
+    reached = dict(zip(PRIORITIES, placed, strict=True))
     relaxation = flow_bound(ctx, start.units, deadline, reached)
     report.bound = flow = relaxation.cumulative
     flow_note = FLOW_NOTE if relaxation.built else REQUESTED_NOTE

@@ -163,9 +163,7 @@ def flow_bound(
     total = np.bincount(pair_shelter, weights=weight[pair_unit], minlength=n_shelters)
     shelters_used = np.flatnonzero(degree)
     keys = np.stack([degree[shelters_used].astype(float), total[shelters_used]], axis=1)
-    _, first_seen, group_of_used = np.unique(
-        keys, axis=0, return_index=True, return_inverse=True
-    )
+    _, first_seen, group_of_used = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     renumber = np.empty(len(first_seen), dtype=np.int64)  # groups by first shelter
     renumber[np.argsort(first_seen, kind="stable")] = np.arange(len(first_seen))
     group_of = np.full(n_shelters, -1, dtype=np.int64)
@@ -181,7 +179,9 @@ def flow_bound(
     # of groups of several shelters can repeat one: those alone are sorted to find repeats.
     pair_group = group_of[pair_shelter]
     keep = np.ones(len(pair_group), dtype=bool)
-    shared = np.flatnonzero(np.bincount(group_of[shelters_used], minlength=n_groups)[pair_group] > 1)
+    shared = np.flatnonzero(
+        np.bincount(group_of[shelters_used], minlength=n_groups)[pair_group] > 1
+    )
     if len(shared):
         key = pair_unit[shared] * (n_groups + 1) + pair_group[shared]
         order = np.argsort(key, kind="stable")
@@ -251,8 +251,9 @@ def _max_flows(
     reached: dict[int, int] | None,
 ) -> tuple[dict[int, int], dict[int, int], int]:
     """One max flow per level p, the items' persons at priority >= p as supplies: the
-    cumulative bound and the persons requested, per level, and the max flows solved. A level that ``reached`` says a
-    plan fills to its supply is settled without one (0.7-0.9 s each at 10,000 x 20,000)."""
+    cumulative bound and the persons requested, per level, and the max flows solved. A
+    level that ``reached`` says a plan fills to its supply is settled without one (0.7-0.9 s
+    each at 10,000 x 20,000)."""
     cumulative: dict[int, int] = {}
     requested = _requested(ctx)
     item_keys = list(items)

@@ -14,9 +14,9 @@ from placement.models import PRIORITIES, Scenario
 from solver.allocation import to_assignment
 from solver.engine import solve_scenario
 from solver.flow_bound import flow_bound, stabbing_nights
+from solver.options import EngineOptions, SolveOptions
 from solver.packing import first_plan
 from solver.units import build_units
-from solver.options import EngineOptions, SolveOptions
 
 OPTIONS = EngineOptions(solve=SolveOptions(time_limit=20), explain=False)
 
@@ -115,7 +115,7 @@ def test_a_level_a_plan_fills_needs_no_max_flow() -> None:
     ctx = Context(generate_scenario(300, 1000, seed=1))
     units = build_units(ctx)
     placed = persons_by_priority(ctx, list(to_assignment(units, first_plan(ctx, units))))
-    reached = dict(zip(PRIORITIES, accumulate(placed[str(p)] for p in PRIORITIES)))
+    reached = dict(zip(PRIORITIES, accumulate(placed[str(p)] for p in PRIORITIES), strict=True))
     full = flow_bound(ctx, units)
     short = flow_bound(ctx, units, reached=reached)
     assert short.cumulative == full.cumulative
