@@ -48,10 +48,17 @@ def packing_allocation(ctx: Context, units: Units, fixed: Allocation | None = No
     """Place units hardest first, each in the least pressed shelter with room (then the
     cheapest). ``fixed`` copies are placed first, as they are."""
     pressure = shelter_pressure(ctx, units)
+    # each shelter's rank by pressure (equal pressures, equal ranks): one integer key of rank
+    # and cost sorts a unit's shelters as (pressure, then cost) does, in half the time
+    rank = np.unique(pressure, return_inverse=True)[1].reshape(-1)
 
     def least_pressed(unit: Unit) -> np.ndarray:
-        index = unit.shelter_index
-        ordered: np.ndarray = index[np.lexsort((unit.costs, pressure[index]))]
+        index, costs = unit.shelter_index, unit.costs
+        if not len(index):
+            return index
+        low = int(costs.min())
+        key = rank[index] * (int(costs.max()) - low + 1) + (costs - low)
+        ordered: np.ndarray = index[np.argsort(key, kind="stable")]
         return ordered
 
     return place_in_order(ctx, units, hardest_first(units), least_pressed, fixed)
