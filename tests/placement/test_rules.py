@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from placement.context import Context
@@ -248,3 +249,29 @@ def test_stale_places_used_only_after_fresh_ones():
     assert placed(solve(sc)) == {"A": "T"}
     sc2 = scenario([shelter("S", stale=True), shelter("T", "29")], [arrival("A"), arrival("B")])
     assert sorted(placed(solve(sc2)).values()) == ["S", "T"]
+
+
+def test_a_danger_location_shared_by_two_sets_gives_the_same_distances() -> None:
+    # Each location's row is computed once and shared by every set it is in: the nearest
+    # danger of a set is still the smaller of its locations' distances, to the last bit.
+    from placement.geography import haversine_km_many
+
+    sc = scenario(
+        [shelter("S1", department="13"), shelter("S2", department="59")],
+        [
+            arrival("A", danger=[{"department": "93"}, {"department": "69"}]),
+            arrival("B", danger=[{"department": "69"}]),
+            arrival("C", danger=[{"department": "93"}]),
+        ],
+    )
+    ctx = Context(sc)
+    lat = np.array([sc.shelter_point(s).lat for s in sc.shelters])
+    lon = np.array([sc.shelter_point(s).lon for s in sc.shelters])
+    rows = {
+        a.id: [haversine_km_many(lat, lon, sc.danger_point(d)) for d in a.danger]
+        for a in sc.arrivals
+    }
+    got = {a.id: ctx.distances(a).copy() for a in sc.arrivals}
+    assert (got["A"] == np.minimum(*rows["A"])).all()
+    assert (got["B"] == rows["B"][0]).all() and (got["C"] == rows["C"][0]).all()
+    assert ctx.distances(sc.arrivals[1]) is ctx.distances(sc.arrivals[1])  # cached
