@@ -96,14 +96,17 @@ class Context:
         if row is None:
             # each location's own row, kept: the networks' sets share locations (at 10,000
             # arrivals, 1,220 locations in 663 sets, 548 distinct)
-            rows = [self._rows.get((p,)) for p in key]
-            for k, p in enumerate(key):
-                if rows[k] is None:
-                    rows[k] = self._rows[(p,)] = haversine_km_many(self._lat, self._lon, p)
-                    rows[k].flags.writeable = False
+            rows = [self._location_row(p) for p in key]
             row = rows[0] if len(rows) == 1 else np.minimum.reduce(rows)
             row.flags.writeable = False
             self._rows[key] = row
+        return row
+
+    def _location_row(self, p: Point) -> np.ndarray:
+        row = self._rows.get((p,))
+        if row is None:
+            row = self._rows[(p,)] = haversine_km_many(self._lat, self._lon, p)
+            row.flags.writeable = False
         return row
 
     def distance_km(self, a: Arrival, s: Shelter) -> float:
