@@ -47,6 +47,8 @@ class Decided(Enum):
     CPSAT_OPTIMAL = N_("CP-SAT proved it optimal")
     CPSAT_FEASIBLE = N_("CP-SAT's best in its time, not proven")
     TOO_MANY_COLUMNS = N_("not proven: too many columns for CP-SAT")
+    LP_TOO_SLOW = N_("not proven: its LP did not converge in its time")
+    NEIGHBOURHOODS = N_("not proven: CP-SAT on neighbourhoods of the unplaced, no LP")
     NOTHING_FOUND = N_("CP-SAT found nothing in its time")
 
     @property
@@ -487,6 +489,7 @@ class _Passes:
                             step.bound, time.monotonic() - started)
             )  # fmt: skip
             _keep(lin, c, step.z)
+            log.debug("%s: %s", stage.name, step.log)
             if search.on_stage is not None:
                 proven = all(r.decided.proven for r in self.results)
                 search.on_stage(stage.name, lin.to_allocation(self.x), proven)
@@ -502,7 +505,8 @@ class _Passes:
             known = self.flow[level] - reached
         if known is not None and z >= known:
             return _Step(x_stage, z, Decided.FLOW_BOUND, "incumbent reaches the flow bound", z)
-        return self.search.stage(stage, c, relevant, x_stage, self._shares(k), known)
+        search = self.search.without_lp if self.search.lp_too_slow else self.search.stage
+        return search(stage, c, relevant, x_stage, self._shares(k), known)
 
     def _shares(self, k: int) -> int:
         """Into how many shares the time left is divided for stage ``k``: for a level, one
@@ -579,6 +583,12 @@ class _Lexicographic:
         self.cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
         self.support_before = np.zeros(lin.n_columns, dtype=bool)
         self.proof: LpProof | None = None  # the last stage's LP proof
+        #: a model this large is beyond CP-SAT's searches on a level's LP columns and on
+        #: neighbourhoods of the incumbent (see :meth:`_lp`)
+        self.large = lin.n_columns > options.neighbourhoods_first_above
+        #: a level's LP has stopped before converging, in a large model: the stages after it
+        #: (in a later pass, every stage) get no LP (see :meth:`_lp`)
+        self.lp_too_slow = False
         self.pricing_rounds = Pricing.max_rounds
 
     def stage(
@@ -594,13 +604,10 @@ class _Lexicographic:
         proves the incumbent, else by CP-SAT on the columns a better plan may use.
         ``known``: a bound on it known before (a level's, from the flow bound)."""
         in_play = self.active & relevant
-        self.proof = None
-        # c . x <= sum of max(c_j, 0) ub_j: with c <= 0 (the cost stage) the bound is 0
-        trivial = int(np.maximum(c[in_play], 0) @ self.lin.col_ub[in_play])
-        step = _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", _lowest(trivial, known))
+        step = self._first_step(c, in_play, x, known)
         if self.options.lp_fixing:
             step, in_play = self._lp(stage, c, relevant, step, stages_left)
-            if step.decided in (Decided.LP_BOUND, Decided.CPSAT_OPTIMAL):
+            if step.decided in (Decided.LP_BOUND, Decided.CPSAT_OPTIMAL, Decided.LP_TOO_SLOW):
                 return step  # CP-SAT may have proved it on the LP's columns
         if not self._whole_fits(in_play, step) and self.proof is not None:
             # too many columns for CP-SAT on all of them (unless it starts at the bound, once
@@ -715,7 +722,27 @@ class _Lexicographic:
         if rounded is not None and int(c @ rounded) > step.z:
             in_play = self._adopt(step, rounded, int(c @ rounded), in_play)
             step.log += f"LP solution rounded and filled: {step.z}; "
-        step, in_play = self._searches(c, in_play, step, stages_left, cost)
+        # a level's LP out of time, unproven, in a model this large: only the quick CP-SAT
+        # solve on its solution's columns and a first neighbourhood of the incumbent, then
+        # the neighbourhoods of the unplaced when far from the bound; no CP-SAT on all its
+        # columns nor on larger neighbourhoods, and the levels below, with more columns, get
+        # no LP (10,000 x 20,000 hard, T = 60: priority 3's LP had time for one round,
+        # 5.2-7.5 s, then 11-15 s of CP-SAT on its 20,886 columns and on neighbourhoods of
+        # 4,000-16,000 found nothing, where at seed 2 the quick solve and the first
+        # neighbourhood placed 7 more at priority 2 in 2.6 s; priority 2's LP, 7.9 s,
+        # bounded it by 3,035 where the flow's bound is 2,050; README, "Performance")
+        slow = self.large and not cost and proof.timed_out and not proof.proves(step.z)
+        if not slow:
+            step, in_play = self._searches(c, in_play, step, stages_left, cost)
+        else:
+            seconds = min(
+                (self.deadline - time.monotonic()) / stages_left, self.options.support_time_limit
+            )
+            support = (proof.values > 1e-6) | (step.x > 0)
+            step, in_play = self._support(c, support, in_play, step, seconds)
+            step, in_play = self._first_neighbourhood(c, in_play, step, stages_left)
+            if not self._close(step):
+                step, in_play = self._unplaced(c, in_play, step, stages_left)
         if not proof.proves(step.z) and self._cuts_may_prove(step, cost, stages_left):
             step, in_play = self._tighten(c, in_play, step, stages_left)
             proof = self.proof
@@ -727,6 +754,9 @@ class _Lexicographic:
         elif step.bound is not None and step.bound <= step.z:
             step.log += "incumbent proven by CP-SAT on every column in play"
             step.decided = Decided.CPSAT_OPTIMAL
+        elif slow:
+            self.lp_too_slow = True
+            step.decided = Decided.LP_TOO_SLOW
         else:
             step.log += f"{int(in_play.sum())} columns left; "
         return step, in_play
@@ -838,6 +868,39 @@ class _Lexicographic:
         until = time.monotonic() + min(left / (stages_left + 1), self.options.support_time_limit)
         return self._neighbourhoods(c, in_play, step, until, once=True)
 
+    def _first_step(
+        self, c: np.ndarray, in_play: np.ndarray, x: np.ndarray, known: int | None
+    ) -> _Step:
+        """A stage before its search: the incumbent, and the best bound known (``known``,
+        or the trivial one)."""
+        self.proof = None
+        # c . x <= sum of max(c_j, 0) ub_j: with c <= 0 (the cost stage) the bound is 0
+        trivial = int(np.maximum(c[in_play], 0) @ self.lin.col_ub[in_play])
+        return _Step(x, int(c @ x), Decided.NOTHING_FOUND, "", _lowest(trivial, known))
+
+    def without_lp(
+        self,
+        stage: Stage,
+        c: np.ndarray,
+        relevant: np.ndarray,
+        x: np.ndarray,
+        stages_left: int,
+        known: int | None = None,
+    ) -> _Step:
+        """A stage below a level whose LP did not converge in a large model (see :meth:`_lp`):
+        its own LP, over more columns, would not either. A level gets the neighbourhoods of
+        the unplaced (:meth:`_unplaced`) for its share; the cost stage nothing (its LP over
+        5.4 M columns took the process from 3.8 to 4.9 GB at 10,000 x 20,000 hard): the
+        moves to cheaper places follow (:func:`solver.engine._lexicographic_solve`)."""
+        in_play = self.active & relevant
+        step = self._first_step(c, in_play, x, known)
+        if stage.priority is None:
+            step.decided = Decided.TOO_MANY_COLUMNS
+            return step
+        step, _ = self._unplaced(c, in_play, step, stages_left)
+        step.decided = Decided.NEIGHBOURHOODS
+        return step
+
     def _unplaced(
         self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int
     ) -> tuple[_Step, np.ndarray]:
@@ -878,8 +941,9 @@ class _Lexicographic:
         last LP's duals then rule out more columns, for this stage and the later ones; the
         columns still in play."""
         proof = self.proof
-        assert proof is not None
         step.x, step.z = x, z
+        if proof is None:  # no LP at this stage (see stage)
+            return in_play
         more = proof.fixed_for(z)
         self.active &= ~more
         return in_play & ~more

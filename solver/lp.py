@@ -53,6 +53,9 @@ class LpProof:
     columns: np.ndarray  # the columns the last LP was solved on
     reduced: np.ndarray  # d_j per column, from the duals behind ``bound``
     active: np.ndarray  # the columns the bound is over
+    #: pricing stopped for want of time (the time limit, or less of it left than one more
+    #: round would take), with columns left to price in
+    timed_out: bool = False
 
     @property
     def fixed(self) -> np.ndarray:
@@ -129,14 +132,17 @@ def lp_proof(
     last_round = 0.0  # seconds the last round took: the next one is likely longer
     cut_rounds = pricing.cut_rounds
     solve = LP_BACKENDS[pricing.backend]()
+    timed_out = False
     for round_ in range(pricing.max_rounds):
         left = deadline - time.monotonic()
         if left <= 0 or (round_ and left < 1.5 * last_round):
+            timed_out = True
             break
         round_started = time.monotonic()
         cols = np.flatnonzero(subset)
         solved = solve(_Lp(matrix, row_lo, row_hi, ub_all, cost_all), cols, left)
         if solved is None:
+            timed_out = time.monotonic() >= deadline - 0.01
             break
         duals, primal = solved
         value = float(cost_all[cols] @ primal)
@@ -175,6 +181,7 @@ def lp_proof(
         columns=subset,
         reduced=d,
         active=active.copy(),
+        timed_out=timed_out,
     )
 
 

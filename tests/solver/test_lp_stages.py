@@ -634,3 +634,55 @@ def test_rows_added_later_leave_a_matrix_handed_out_as_it_was() -> None:
 def _row(lin: LinearModel, terms: dict[int, int]) -> sp.csr_matrix:
     cols = list(terms)
     return sp.csr_matrix((list(terms.values()), ([0] * len(cols), cols)), shape=(1, lin.n_columns))
+
+
+def test_below_a_level_whose_lp_runs_out_of_time_in_a_large_model_no_lp_runs(monkeypatch):
+    # Issue 13, 10,000 x 20,000 hard: a level's LP there has time for one round of pricing,
+    # and CP-SAT on its columns and neighbourhoods found nothing better in 11-15 s, while the
+    # levels below got no time at all. Now, in a model above neighbourhoods_first_above
+    # columns (0 here: every model), a level whose LP runs out of time (told so here: this
+    # instance's LPs take milliseconds) unproven ends after its LP; the levels below get the
+    # neighbourhoods of the unplaced instead of an LP, and the cost stage no LP; so does
+    # every stage of a later pass.
+    import dataclasses
+
+    import solver.cpsat
+    from solver.cpsat import Decided
+
+    ctx, units = instance("80x200-seed2-short")
+    optimum, _ = reference("80x200-seed2-short")
+    lps: list[bool] = []
+
+    def out_of_time(*args: Any, **kwargs: Any) -> Any:
+        proof = lp_proof(*args, **kwargs)
+        lps.append(proof is not None and not proof.proves(args[3]))
+        return None if proof is None else dataclasses.replace(proof, timed_out=True)
+
+    monkeypatch.setattr(solver.cpsat, "lp_proof", out_of_time)
+    # neither CP-SAT on the LP solution and a neighbourhood (no time) nor the search
+    # around the unplaced (it finds nothing) prove a level here: the first LP left unproven
+    options = SolveOptions(time_limit=20, neighbourhoods_first_above=0, support_time_limit=0)
+    calls: list[float] = []
+
+    def around_the_unplaced(alloc: Allocation, until: float) -> Allocation:
+        calls.append(until - time.monotonic())
+        return alloc
+
+    lin = LinearModel(ctx, units)
+    start = packing_allocation(ctx, units)
+    result = solve_lexicographic(lin, options, start, None, Heuristics(improve=around_the_unplaced))
+    decided = [r.decided for r in result.stages]
+    assert lps and lps[-1]  # the last LP run left its level unproven: no LP after it
+    slow = next(k for k, d in enumerate(decided) if not d.proven)
+    levels = [r.decided for r in result.stages[slow:-1]]
+    assert levels[0] in (Decided.LP_TOO_SLOW, Decided.NEIGHBOURHOODS), decided
+    assert len(levels) > 1 and set(levels[1:]) == {Decided.NEIGHBOURHOODS}, decided
+    assert result.stages[-1].decided is Decided.TOO_MANY_COLUMNS  # the cost stage: no LP
+    assert len(calls) >= len(levels) - 1 and all(0 < s <= options.time_limit for s in calls)
+    fresh = LinearModel(ctx, units)
+    assert fresh.satisfies(fresh.to_columns(result.allocation))
+    placed = values(fresh, result.allocation)
+    assert placed[:5] >= values(fresh, start)[:5]  # never below the first plan
+    by_level = dict(zip(LEVELS, optimum, strict=False))
+    for p in result.proven_levels():
+        assert placed[LEVELS.index(p)] == by_level[p]

@@ -282,6 +282,7 @@ class _Scripted:
         self.active = np.ones(lin.n_columns, dtype=bool)
         self.on_stage = None
         self.pricing_rounds = 0
+        self.lp_too_slow = False  # every stage goes through stage()
         self.seen: list[int | None] = []
 
     def stage(
