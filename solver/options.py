@@ -41,7 +41,10 @@ class SolveOptions:
     #: on neighbourhoods of the unplaced (:mod:`solver.lns`), for ``neighbourhoods_first_share``
     #: of the time left: at 3,000 x 6,000 (1.07 M columns, T = 60) the level-1 LP took 24 s
     #: and CP-SAT on its columns and neighbourhoods found nothing better (835 against an LP
-    #: bound of 869) where those neighbourhoods reach 863
+    #: bound of 869) where those neighbourhoods reach 863. In a model this large, too, a
+    #: level whose LP runs out of time unproven gets only the quick CP-SAT solves, and the
+    #: levels below it the neighbourhoods of the unplaced instead of an LP
+    #: (:meth:`solver.cpsat._Lexicographic._lp`)
     neighbourhoods_first_above: int = 500_000
     neighbourhoods_first_share: float = 0.3
     #: the LP solver of the secondary cost's relaxation: HiGHS kept warm from one round of
