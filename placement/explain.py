@@ -404,12 +404,16 @@ class Explainer:
         self.used = self.occupancy.capacity.used()  # places used, shelters x nights
 
     # --- the whole plan -------------------------------------------------------------
-    def explain_all(self, until: float | None = None) -> list[Unplaced]:
+    def explain_all(
+        self, until: float | None = None, earlier: Sequence[Unplaced] = ()
+    ) -> list[Unplaced]:
         """Unplaced arrivals by priority (highest first), then id. Members of one household,
         and people identical in every attribute, share one explanation (computed once):
         the budget goes further and nobody is left without one. ``until``: a
-        ``time.monotonic()`` after which the people not yet explained are only told so
-        (:func:`not_explained`; the time limit of a solve is kept)."""
+        ``time.monotonic()`` after which the people not yet explained get their ``earlier``
+        explanation (the same plan's, written before without relaxations), else are only
+        told so (:func:`not_explained`; the time limit of a solve is kept)."""
+        before = {u.arrival: u for u in earlier}
         unplaced = [a for a in self.ctx.scenario.arrivals if a.id not in self.assignment]
         unplaced.sort(key=lambda a: (-a.priority, a.id))
         keys = {a.id: self._sharing_key(a) for a in unplaced}
@@ -421,6 +425,9 @@ class Explainer:
         for a in unplaced:
             key = keys[a.id]
             if key not in done and until is not None and time.monotonic() > until:
+                if a.id in before:
+                    out.append(before[a.id])
+                    continue
                 done[key] = not_explained(a)
             if key not in done:
                 done[key] = self.explain(a, alike=alike[key])

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from itertools import accumulate
 
 from placement.context import Context, persons_by_priority
 from placement.explain import Explainer, Verification
 from placement.models import PRIORITIES, Scenario
-from placement.plan import Plan
+from placement.plan import Plan, Unplaced
 from placement.report import Solved, build_plan
 from solver.allocation import Allocation, to_assignment
 from solver.cpsat import Heuristics, LexResult, StageResult, solve_lexicographic
@@ -211,9 +212,9 @@ def _lexicographic_solve(
     if result.proven_optimal:
         return best, result
     # A stage stopped by the time limit may leave lower levels emptier than the
-    # first plan: fill what room is left (time allowing), never return less than the first.
-    if time.monotonic() < deadline:
-        best = packing_allocation(ctx, units, fixed=best)
+    # first plan: fill what room is left (past the deadline too, see solver.cpsat._Passes),
+    # never return less than the first.
+    best = packing_allocation(ctx, units, fixed=best)
     best = max(best, seed, key=lambda alloc: _lexicographic(ctx, units, alloc))
     if time.monotonic() < deadline:  # same people, cheaper places, while time is left
         best = cheaper_moves(ctx, units, best, deadline=deadline)
@@ -253,15 +254,17 @@ def finish_plan(
     options: EngineOptions,
     explain: bool | None = None,
     until: float | None = None,
+    earlier: Sequence[Unplaced] = (),
 ) -> Plan:
     """Explain the unplaced and build the plan. ``explain=False``: reasons only, no
     re-solves (default: ``options.explain``); ``until``: the ``time.monotonic()`` after which
-    the people not yet explained are only told that the time limit came first."""
+    the people not yet explained keep their ``earlier`` reasons (the same plan's, without
+    relaxations), else are only told that the time limit came first."""
     verification = None
     if options.explain if explain is None else explain:
         check = feasibility_check(replace(options.solve, time_limit=options.relaxation_time_limit))
         verification = Verification(check, time_budget=options.explain_time_budget)
     unplaced = Explainer(
         ctx, solved.assignment, verification, proven=solved.status == "optimal"
-    ).explain_all(until)
+    ).explain_all(until, earlier)
     return build_plan(ctx, solved, options.solver, unplaced)

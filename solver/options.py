@@ -131,12 +131,17 @@ class EngineOptions:
     output_reserve_base: float = 0.3
     output_reserve_per_1000: float = 0.1
     output_reserve_per_unplaced: float = 0.0005
-    #: the reasons themselves, per unplaced arrival and per admissible shelter of one
-    #: (summed over the unplaced). Fitted on five plans (1,000 x 3,000 to 10,000 x 20,000,
-    #: standard and hard; 122-3,114 unplaced, 15,000-1.5 M pairs, 0.13-4.3 s): 0.65 ms and
-    #: 1.5 us; those the time leaves unexplained are told so
-    reasons_per_unplaced: float = 0.0007
-    reasons_per_pair: float = 2e-6
+    #: the reasons themselves: this much to start, then per unplaced arrival and per
+    #: admissible shelter of one (summed over the unplaced); those the time leaves
+    #: unexplained are told so. Fitted first on five plans (0.65 ms and 1.5 us), which
+    #: left 105-151 of 340 unplaced unexplained at 1,000 x 3,000 hard, T = 10, 560 of 963 at
+    #: 3,000 x 6,000 hard, T = 60, and 438-742 of 3,168 at 10,000 x 20,000 hard, T = 60; the
+    #: same three plans' reasons measured again (two runs each, fresh context): 0.39-0.73 s
+    #: (345 unplaced, 15,800 pairs), 1.42-2.04 s (974, 134,000), 6.62-7.75 s (3,156, 1.54 M):
+    #: 1.05 ms and 2.4 us fit them, kept with a quarter more (README, "Performance")
+    reasons_base: float = 0.15
+    reasons_per_unplaced: float = 0.0013
+    reasons_per_pair: float = 3e-6
 
     def output_reserve(self, arrivals: int, unplaced: int = 0, pairs: int = 0) -> float:
         """Seconds kept at the end of the time limit for the reasons of ``unplaced`` arrivals
@@ -148,7 +153,11 @@ class EngineOptions:
     def reasons_seconds(self, unplaced: int, pairs: int) -> float:
         """The time the reasons of ``unplaced`` arrivals with ``pairs`` admissible shelters
         in all are expected to take."""
-        return self.reasons_per_unplaced * unplaced + self.reasons_per_pair * pairs
+        if not unplaced:
+            return 0.0
+        return (
+            self.reasons_base + self.reasons_per_unplaced * unplaced + self.reasons_per_pair * pairs
+        )
 
     def relaxations_reserve(self, unplaced: int = 0, pairs: int = 0) -> float:
         """Seconds kept after the solve for the relaxations' re-solves: ``explain_share`` of

@@ -216,7 +216,7 @@ def _child(scenario: Scenario, budget: Budget, out: Connection, start: Start | N
     explain = budget.explain_options(output)
     if explain is not None and plan.unplaced:
         out.send(("reasons", plan.model_dump_json()))
-        plan = finish_plan(ctx, solved, explain, until=until)
+        plan = finish_plan(ctx, solved, explain, until=until, earlier=plan.unplaced)
     out.send(("plan", plan.model_dump_json()))
     out.close()
 

@@ -224,3 +224,28 @@ def test_reasons_stop_at_their_deadline_and_say_why_in_each_language():
     assert [u.reasons for u in late] == [[NOT_EXPLAINED], [NOT_EXPLAINED]]
     french = render(late[0].reason_messages[0], "fr")
     assert french == "non expliqué : la limite de temps a été atteinte avant le calcul des raisons"
+
+
+def test_past_their_deadline_the_reasons_written_before_are_kept():
+    # The solve's child writes the reasons once without relaxations, then again with them
+    # until the same deadline: at 3,000 x 6,000 hard, T = 60, the second pass spent the time
+    # on relaxations and 655 of 962 unplaced were told "not explained" though the first pass
+    # had explained them all. Past the deadline, the earlier reasons are kept, per person.
+    sc = scenario(
+        [shelter("S")],
+        [
+            arrival("first", priority=4),
+            arrival("second", priority=3, languages=["ro"]),
+            arrival("third", priority=2, languages=["ar"]),
+        ],
+    )
+    ctx = Context(sc)
+    assignment = {"first": "S"}
+    earlier = Explainer(ctx, assignment).explain_all()
+    late = Explainer(ctx, assignment).explain_all(until=time.monotonic() - 1, earlier=earlier)
+    assert late == earlier
+    assert all(NOT_EXPLAINED not in u.reasons for u in late)
+    # only those the earlier pass explained keep a reason
+    partly = Explainer(ctx, assignment).explain_all(until=time.monotonic() - 1, earlier=earlier[:1])
+    assert partly[0] == earlier[0]
+    assert partly[1].reasons == [NOT_EXPLAINED]

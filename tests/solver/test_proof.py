@@ -14,6 +14,7 @@ from ortools.sat.python import cp_model
 from placement.context import Context
 from placement.generate import generate_scenario
 from placement.validation import validate_plan
+from solver.allocation import Allocation
 from solver.cpsat import (
     CostBound,
     Decided,
@@ -314,3 +315,42 @@ def test_a_pass_ending_before_the_cost_stage_keeps_the_earlier_pass_cost_bound()
     per_level = {p: int(lin.persons_at(p) @ x) for p in LEVELS}
     assert result.cost_lower_bound_for(per_level) == int(lin.col_cost @ x)
     assert result.cost_lower_bound_for({**per_level, levels[0]: 0}) is None
+
+
+class _Late(_Scripted):
+    """The first level's stage ends past the deadline with a plan of its own level only
+    (its model leaves the units below out), one copy moved: what the levels below keep
+    depends on the filling after it."""
+
+    def stage(
+        self, stage: Stage, c: np.ndarray, relevant: np.ndarray, x: np.ndarray, *_: int | None
+    ):
+        self.seen.append(stage.priority)
+        self.deadline = time.monotonic() - 1
+        moved = x.copy()
+        moved[int(np.flatnonzero(moved > 0)[0])] -= 1  # one copy out: the stage moved someone
+        return _Step(moved, int(c @ moved), Decided.CPSAT_FEASIBLE, "", None)
+
+
+def test_a_stage_ending_past_the_deadline_still_has_the_room_it_leaves_filled() -> None:
+    # 3,000 x 6,000 hard, T = 10: priority 2's stage ended at the deadline with 6 more
+    # persons there, its plan was kept without the levels below (the filling waited for time
+    # left), and the plan placed 87 of 413 at priority 1. The filling now runs past the
+    # deadline: the plan keeps the levels below.
+    ctx, units = instance("60x150-seed1")
+    lin = LinearModel(ctx, units)
+    start = packing_allocation(ctx, units)
+    filled: list[int] = []
+
+    def complete(alloc: Allocation) -> Allocation:
+        filled.append(1)
+        return packing_allocation(ctx, units, alloc)
+
+    passes = _Passes(lin, _Late(lin, 5), complete, None)  # type: ignore[arg-type]
+    passes.run(start)
+    result = passes.result()
+    assert filled  # filled although the deadline had passed
+    x, before = lin.to_columns(result.allocation), lin.to_columns(start)
+    assert lin.satisfies(x)
+    for p in LEVELS[1:]:  # the levels below the stage: as many as the first plan, give or take
+        assert int(lin.persons_at(p) @ x) >= int(lin.persons_at(p) @ before) - 2, p
