@@ -908,10 +908,11 @@ class _Lexicographic:
     def _unplaced(
         self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int
     ) -> tuple[_Step, np.ndarray]:
-        """A level far from its LP bound: the incumbent improved by ``improve`` (CP-SAT on
-        neighbourhoods of the unplaced, :mod:`solver.lns`), for ``unplaced_share`` of the
-        level's share of the time (it stops sooner when it stalls); kept when it places
-        more at this level and keeps every row (those of the stages before included).
+        """A level far from its LP bound (or with no LP, :meth:`without_lp`): the incumbent
+        improved by ``improve`` (CP-SAT on neighbourhoods of the unplaced, :mod:`solver.lns`),
+        for ``unplaced_share`` of the level's share of the time (it stops sooner when it
+        stalls); kept when it places more at this level and keeps every row (those of the
+        stages before included).
         Measured at 1,000 x 3,000 hard, T = 10, priority 1 (the LP's bound 148 and 163):
         seed 2 from 135 to 144, seed 3 from 149 to 157, where CP-SAT on the LP's columns
         and the neighbourhoods its duals rank found nothing better."""
@@ -946,7 +947,7 @@ class _Lexicographic:
         columns still in play."""
         proof = self.proof
         step.x, step.z = x, z
-        if proof is None:  # no LP at this stage (see stage)
+        if proof is None:  # no LP at this stage (see without_lp)
             return in_play
         more = proof.fixed_for(z)
         self.active &= ~more

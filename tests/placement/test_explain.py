@@ -203,9 +203,8 @@ def test_fixed_placements_are_named_as_such_not_as_a_priority_choice():
     assert "and 1 of lower priority" in plain
 
 
-def test_reasons_stop_at_their_deadline_and_say_why_in_each_language():
-    # Two unplaced people of different kinds. Before the deadline both are explained; past
-    # it, nobody more: each is told why, in French too.
+def _two_unplaced() -> tuple[Context, dict[str, str]]:
+    """One shelter, three arrivals, the first placed: two unplaced people of different kinds."""
     sc = scenario(
         [shelter("S")],
         [
@@ -214,8 +213,13 @@ def test_reasons_stop_at_their_deadline_and_say_why_in_each_language():
             arrival("third", priority=2, languages=["ar"]),
         ],
     )
-    ctx = Context(sc)
-    assignment = {"first": "S"}
+    return Context(sc), {"first": "S"}
+
+
+def test_reasons_stop_at_their_deadline_and_say_why_in_each_language():
+    # Two unplaced people of different kinds. Before the deadline both are explained; past
+    # it, nobody more: each is told why, in French too.
+    ctx, assignment = _two_unplaced()
     everyone = Explainer(ctx, assignment).explain_all()
     assert [u.arrival for u in everyone] == ["second", "third"]
     assert all(NOT_EXPLAINED not in u.reasons for u in everyone)
@@ -231,16 +235,7 @@ def test_past_their_deadline_the_reasons_written_before_are_kept():
     # until the same deadline: at 3,000 x 6,000 hard, T = 60, the second pass spent the time
     # on relaxations and 655 of 962 unplaced were told "not explained" though the first pass
     # had explained them all. Past the deadline, the earlier reasons are kept, per person.
-    sc = scenario(
-        [shelter("S")],
-        [
-            arrival("first", priority=4),
-            arrival("second", priority=3, languages=["ro"]),
-            arrival("third", priority=2, languages=["ar"]),
-        ],
-    )
-    ctx = Context(sc)
-    assignment = {"first": "S"}
+    ctx, assignment = _two_unplaced()
     earlier = Explainer(ctx, assignment).explain_all()
     late = Explainer(ctx, assignment).explain_all(until=time.monotonic() - 1, earlier=earlier)
     assert late == earlier
