@@ -739,11 +739,8 @@ class _Lexicographic:
         if not slow:
             step, in_play = self._searches(c, in_play, step, stages_left, cost)
         else:
-            seconds = min(
-                (self.deadline - time.monotonic()) / stages_left, self.options.support_time_limit
-            )
             support = (proof.values > 1e-6) | (step.x > 0)
-            step, in_play = self._support(c, support, in_play, step, seconds)
+            step, in_play = self._support(c, support, in_play, step, self._quick(stages_left))
             step, in_play = self._first_neighbourhood(c, in_play, step, stages_left)
             if not self._close(step):
                 step, in_play = self._unplaced(c, in_play, step, stages_left)
@@ -796,7 +793,7 @@ class _Lexicographic:
                 break
             left = self.deadline - time.monotonic()
             if small:
-                seconds = min(left / stages_left, self.options.support_time_limit)
+                seconds = self._quick(stages_left)
             else:
                 # close: the whole share, it may prove the level; else half, neighbourhoods
                 # follow (see stage); the cost stage: all that is left, it counts for a
@@ -807,6 +804,13 @@ class _Lexicographic:
                     seconds = left / (2 * stages_left)
             step, in_play = self._support(c, support | (step.x > 0), in_play, step, seconds)
         return step, in_play
+
+    def _quick(self, stages_left: int) -> float:
+        """Seconds for the quick CP-SAT solve on the LP solution's columns: the stage's
+        share of the time left, at most ``support_time_limit``."""
+        return min(
+            (self.deadline - time.monotonic()) / stages_left, self.options.support_time_limit
+        )
 
     def _close(self, step: _Step) -> bool:
         """Whether a level's incumbent is within ``close_gap`` of its bound after the LP:
