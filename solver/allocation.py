@@ -13,6 +13,8 @@ from placement.occupancy import Occupancy
 from solver.units import Unit, Units
 
 Allocation = dict[int, dict[str, int]]  # unit index -> shelter id -> copies placed there
+#: whether an allocation is good enough for a search to stop (:mod:`solver.lns`)
+Enough = Callable[[Allocation], bool]
 
 
 def to_assignment(units: Units, allocation: Allocation) -> dict[str, str]:

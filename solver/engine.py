@@ -202,7 +202,9 @@ def _lexicographic_solve(
         on_stage,
         Heuristics(
             complete=lambda alloc: packing_allocation(ctx, units, alloc),
-            improve=lambda alloc, until: lns_moves(ctx, units, alloc, until, options.solve),
+            improve=lambda alloc, until, enough: lns_moves(
+                ctx, units, alloc, until, options.solve, LnsLimits(enough=enough)
+            ),
         ),
         report.bound,
     )

@@ -37,7 +37,7 @@ from ortools.sat.python import cp_model
 
 from placement.context import Context
 from placement.models import PRIORITIES
-from solver.allocation import Allocation
+from solver.allocation import Allocation, Enough
 from solver.cpsat import PlacementModel, configured_solver
 from solver.linear import INF, LinearModel
 from solver.options import SolveOptions
@@ -72,6 +72,8 @@ class LnsLimits:
     #: share of the time left that the search gets; the moves to cheaper places that
     #: follow get the rest
     share: float = 0.8
+    #: the search stops once the plan satisfies this (None: at its deadline or stall)
+    enough: Enough | None = None
 
 
 class _Neighbourhood:
@@ -318,6 +320,8 @@ def lns_moves(
         found = hood.solve(replace(options, time_limit=limits.seconds), deadline)
         gained = 0 if found is None else hood.apply(found)
         gained_in_pass += gained
+        if gained and limits.enough is not None and limits.enough(edit.allocation()):
+            break
         log.debug(
             "neighbourhood of %d units, %d shelters, %d sub-units: %d persons more",
             len(batch), int(hood.inside.sum()), len(hood.sub), gained,

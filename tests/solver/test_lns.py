@@ -107,6 +107,26 @@ def test_neighbourhoods_place_a_person_the_one_step_moves_left_out() -> None:
     assert _cumulative(ctx, after)[4] > before[4]
 
 
+def test_the_search_stops_once_the_plan_is_enough() -> None:
+    # The same instance: told that any plan is enough, the search stops after the first
+    # neighbourhood that places someone more, and keeps what it placed.
+    ctx = Context(generate_scenario(150, 400, seed=3, supply=0.7))
+    units = build_units(ctx)
+    moved = augment(ctx, units, packing_allocation(ctx, units))
+    asked: list[Allocation] = []
+
+    def enough(alloc: Allocation) -> bool:
+        asked.append(alloc)
+        return True
+
+    limits = LnsLimits(passes=2, enough=enough)
+    after = lns_moves(ctx, units, moved, time.monotonic() + 5, OPTIONS, limits)
+    assert len(asked) == 1 and asked[0] == after
+    before = _cumulative(ctx, to_assignment(units, moved))
+    assert _cumulative(ctx, to_assignment(units, after))[4] > before[4]
+    assert plan_violations(ctx, to_assignment(units, after)) == []
+
+
 def test_heuristic_path_reports_the_neighbourhoods_plan_and_keeps_it_valid() -> None:
     # A model estimated at 1 s per pair never fits the time: the plan is the heuristics'.
     ctx = Context(generate_scenario(150, 400, seed=3, supply=0.7))
