@@ -785,7 +785,8 @@ class _Lexicographic:
             if not small and close and stages_left == 1:
                 step, in_play = self._first_neighbourhood(c, in_play, step, stages_left)
             if not small and not cost and not close:
-                step, in_play = self._unplaced(c, in_play, step, stages_left)
+                # above the last level, only until close: CP-SAT on the LP's columns follows
+                step, in_play = self._unplaced(c, in_play, step, stages_left, stages_left > 1)
                 # close now: CP-SAT on the LP's columns gets the whole share (standard seed 2,
                 # T = 10: priority 2 from 343 to its bound 346 in 3 paired runs of 3, where
                 # with half it reached 346 in 1 of 4)
@@ -915,12 +916,17 @@ class _Lexicographic:
         return step
 
     def _unplaced(
-        self, c: np.ndarray, in_play: np.ndarray, step: _Step, stages_left: int
+        self,
+        c: np.ndarray,
+        in_play: np.ndarray,
+        step: _Step,
+        stages_left: int,
+        until_close: bool = False,
     ) -> tuple[_Step, np.ndarray]:
         """A level far from its LP bound (or with no LP, :meth:`without_lp`): the incumbent
         improved by ``improve`` (CP-SAT on neighbourhoods of the unplaced, :mod:`solver.lns`),
         for ``unplaced_share`` of the level's share of the time (it stops sooner when it
-        stalls and, above the last level, once the level is close to its bound, see
+        stalls, and ``until_close``, once the level is close to its bound, see
         :meth:`_close`); kept when it places more at this level and keeps every row (those
         of the stages before included).
         Measured at 1,000 x 3,000 hard, T = 10, priority 1 (the LP's bound 148 and 163):
@@ -935,10 +941,10 @@ class _Lexicographic:
         left = self.deadline - time.monotonic()
         until = time.monotonic() + self.options.unplaced_share * left / stages_left
         enough: Enough | None = None
-        if stages_left > 1 and step.bound is not None:
+        if until_close and step.bound is not None:
             close = self._close_from(step.bound)
 
-            def enough(alloc: Allocation) -> bool:  # close: CP-SAT on the LP's columns next
+            def enough(alloc: Allocation) -> bool:
                 return bool(c @ np.where(in_play, self.lin.to_columns(alloc), 0) >= close)
 
         found = self.lin.to_columns(self.improve(self.lin.to_allocation(step.x), until, enough))

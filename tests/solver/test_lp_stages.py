@@ -504,10 +504,10 @@ def test_a_level_gets_half_the_time_left_and_the_cost_stage_what_the_levels_leav
 
 
 def test_the_search_around_the_unplaced_stops_once_a_level_above_the_last_is_close() -> None:
-    # Above the last level, the search around the unplaced is told to stop once the level
-    # is within close_gap (5 %) of its bound: CP-SAT on the LP's columns follows (hard seed
-    # 4, priority 2: proven in 2.6 s instead of 5.7 s); the last level searches its time.
-    from solver.cpsat import Decided, _Lexicographic, _Step
+    # After a level's LP, above the last level, the search around the unplaced is told to
+    # stop once the level is within close_gap (5 %) of its bound: CP-SAT on the LP's
+    # columns follows (hard seed 4, priority 2: proven in 2.6 s instead of 5.7 s)
+    from solver.cpsat import Decided, Stage, _Lexicographic, _Step
 
     ctx, units = instance("80x200-seed2-short")
     lin = LinearModel(ctx, units)
@@ -524,13 +524,19 @@ def test_the_search_around_the_unplaced_stops_once_a_level_above_the_last_is_clo
     z = int(c @ x)
     assert z >= 20
     in_play = np.ones(lin.n_columns, dtype=bool)
-    for stages_left, bound in ((2, z), (2, z + 1), (2, 2 * z), (1, z)):
-        search._unplaced(c, in_play, _Step(x, z, Decided.NOTHING_FOUND, "", bound), stages_left)
-    at_bound, one_under, half, last = told
+    for bound, until_close in ((z, True), (z + 1, True), (2 * z, True), (z, False)):
+        step = _Step(x, z, Decided.NOTHING_FOUND, "", bound)
+        search._unplaced(c, in_play, step, 2, until_close)
+    at_bound, one_under, half, searched_whole = told
     assert at_bound is not None and at_bound(plan)
     assert one_under is not None and one_under(plan)  # 1 under a bound of 20 or more: 5 %
     assert half is not None and not half(plan)
-    assert last is None
+    assert searched_whole is None
+    # without an LP (a large model, see test_below_a_level_whose_lp_runs_out_of_time...) nothing follows
+    # the search: it is never told to stop once close
+    told.clear()
+    search.without_lp(Stage(1), c, in_play, x, 2, z)
+    assert told == [None]
 
 
 @pytest.mark.parametrize("case", ["70x180-seed7-cap2", "80x200-seed2-short"])
