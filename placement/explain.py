@@ -412,7 +412,9 @@ class Explainer:
         the budget goes further and nobody is left without one. ``until``: a
         ``time.monotonic()`` after which the people not yet explained get their ``earlier``
         explanation (the same plan's, written before without relaxations), else are only
-        told so (:func:`not_explained`; the time limit of a solve is kept)."""
+        told so (:func:`not_explained`; the time limit of a solve is kept). The people
+        explained in ``earlier`` keep its reasons (the same plan gives the same ones); only
+        what would place them is searched again."""
         before = {u.arrival: u for u in earlier}
         unplaced = [a for a in self.ctx.scenario.arrivals if a.id not in self.assignment]
         unplaced.sort(key=lambda a: (-a.priority, a.id))
@@ -430,7 +432,7 @@ class Explainer:
                     continue
                 done[key] = not_explained(a)
             if key not in done:
-                done[key] = self.explain(a, alike=alike[key])
+                done[key] = self.explain(a, alike=alike[key], reasons=_reasons(before.get(a.id)))
             out.append(_for_arrival(done[key], a, same_person=not key.startswith("household ")))
         return out
 
@@ -448,10 +450,44 @@ class Explainer:
             self._linked_ids = set(KeepApartRule.partners(self.ctx))
         return self._linked_ids
 
-    def explain(self, a: Arrival, relax: bool = True, alike: Sequence[Arrival] = ()) -> Unplaced:
+    def explain(
+        self,
+        a: Arrival,
+        relax: bool = True,
+        alike: Sequence[Arrival] = (),
+        reasons: Sequence[Text] | None = None,
+    ) -> Unplaced:
         """Why ``a`` (with her household) is not placed, and what would change that.
-        ``alike``: the unplaced people identical to her (herself included)."""
+        ``alike``: the unplaced people identical to her (herself included); ``reasons``:
+        why, when already written for this plan (only the changes are then searched)."""
         members = HouseholdRule.members_of(self.ctx, a)
+        mask = admissible_for_all(self.ctx, members)
+        index = np.flatnonzero(mask)  # nearest first (to the first member's danger), then id
+        index = index[
+            np.lexsort((self.ctx.id_ranks()[index], self.ctx.distances(members[0])[index]))
+        ]
+        why = list(reasons) if reasons is not None else self._reasons(members, alike, index)
+        found = _Found([], "off")
+        if relax and self.verification is not None:
+            nearest = [self.ctx.scenario.shelters[i] for i in index[:2].tolist()]
+            found = self._relaxations(a, members, nearest)
+        return Unplaced(
+            arrival=a.id,
+            priority=a.priority,
+            persons=a.persons,
+            reasons=[str(r) for r in why],
+            reason_messages=why,
+            relaxations=found.relaxations,
+            search=found.search,
+            unverified=found.unverified,
+        )
+
+    def _reasons(
+        self, members: list[Arrival], alike: Sequence[Arrival], index: np.ndarray
+    ) -> list[Text]:
+        """Why ``members`` (one household, or one person) are not placed: ``index``, the
+        shelters admissible for them all, nearest first."""
+        a = members[0]
         reasons: list[Text] = []
         if len(alike) > 1 and len(members) == 1:
             reasons.append(
@@ -472,29 +508,11 @@ class Explainer:
                     persons=sum(m.persons for m in members),
                 )
             )
-        mask = admissible_for_all(self.ctx, members)
-        index = np.flatnonzero(mask)  # nearest first (to the first member's danger), then id
-        index = index[
-            np.lexsort((self.ctx.id_ranks()[index], self.ctx.distances(members[0])[index]))
-        ]
         if not len(index):
             reasons += self._no_candidate_reasons(members)
         else:
             reasons += self._blocked_reasons(members, index)
-        found = _Found([], "off")
-        if relax and self.verification is not None:
-            nearest = [self.ctx.scenario.shelters[i] for i in index[:2].tolist()]
-            found = self._relaxations(a, members, nearest)
-        return Unplaced(
-            arrival=a.id,
-            priority=a.priority,
-            persons=a.persons,
-            reasons=[str(r) for r in reasons],
-            reason_messages=reasons,
-            relaxations=found.relaxations,
-            search=found.search,
-            unverified=found.unverified,
-        )
+        return reasons
 
     # --- reasons --------------------------------------------------------------------
     def _no_candidate_reasons(self, members: list[Arrival]) -> list[Text]:
@@ -838,6 +856,13 @@ def not_explained(a: Arrival) -> Unplaced:
         reasons=[str(reason)],
         reason_messages=[reason],
     )
+
+
+def _reasons(u: Unplaced | None) -> list[Text] | None:
+    """The reasons ``u`` gives, if it was explained (not told the time came first)."""
+    if u is None or not u.reason_messages or u.reason_messages[0].msgid == NOT_EXPLAINED:
+        return None
+    return u.reason_messages
 
 
 def _for_arrival(u: Unplaced, a: Arrival, same_person: bool) -> Unplaced:

@@ -162,10 +162,11 @@ class EngineOptions:
     def relaxations_reserve(self, unplaced: int = 0, pairs: int = 0) -> float:
         """Seconds kept after the solve for the relaxations' re-solves: ``explain_share`` of
         the time limit (at most ``explain_time_budget``), or none when that cannot hold the
-        reasons, written again with the relaxations, and one re-solve
-        (``relaxation_time_limit``): then no relaxation would be searched and the time is
-        the solve's. At 1,000 x 3,000 hard, T = 10, the second kept was never used: the
-        plan came at 8.7 s without a relaxation."""
+        pass with relaxations (it keeps the first pass's reasons but finds each one's
+        admissible shelters again: counted as the reasons' time, a quarter to a third of it
+        measured) and one re-solve (``relaxation_time_limit``): then no relaxation would be
+        searched and the time is the solve's. At 1,000 x 3,000 hard, T = 10, the second kept
+        was never used: the plan came at 8.7 s without a relaxation."""
         if not self.explain:
             return 0.0
         share = min(self.explain_time_budget, self.explain_share * self.solve.time_limit)

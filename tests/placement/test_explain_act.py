@@ -4,11 +4,13 @@ silently left out, every blocking night."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from placement.context import Context
 from placement.explain import Explainer, Verification, apply_relaxation, search_text
 from placement.plan import MemberChange, Move, NightPlaces
+from placement.text import message
 from placement.validation import plan_violations
 from solver.options import SolveOptions
 from solver.relaxations import feasibility_check
@@ -208,6 +210,32 @@ def test_identical_unplaced_people_share_one_search_and_all_get_relaxations():
     assert "one of 44 identical people left unplaced" in unplaced[0].reasons[0]
     last = unplaced[-1]
     assert last.relaxations[0].arrival == last.arrival
+
+
+def test_the_relaxations_pass_keeps_the_reasons_written_before_for_the_same_plan():
+    # The solve's child writes the reasons without relaxations, then with them for the same
+    # plan: the second pass takes the first one's reasons (at 3,000 x 6,000 hard, 1,278
+    # unplaced: 0.3-0.4 s instead of 1.2-1.4 s) and searches only what would place them.
+    sc = scenario(
+        [shelter("S", capacity=1), shelter("T", capacity=1, languages=["ar"])],
+        [arrival("first", priority=4), arrival("second", priority=3), arrival("third")],
+    )
+    plan = solve(sc, explain=False)
+    ctx = Context(sc)
+    first = Explainer(ctx, plan.assignment()).explain_all()
+    assert first and all(u.reasons and not u.relaxations for u in first)
+    whole = Explainer(ctx, plan.assignment(), Verification(CHECK)).explain_all()
+    again = Explainer(ctx, plan.assignment(), Verification(CHECK)).explain_all(earlier=first)
+    assert again == whole  # the same reasons, the same verified changes
+    assert all(u.relaxations for u in again)
+    # the reasons are taken, not written again: a reason the first pass gave is kept as is
+    marked = [u.model_copy(update={"reason_messages": [message("kept")]}) for u in first]
+    kept = Explainer(ctx, plan.assignment(), Verification(CHECK)).explain_all(earlier=marked)
+    assert [u.reasons for u in kept] == [["kept"]] * len(first)
+    assert [u.relaxations for u in kept] == [u.relaxations for u in whole]
+    # a person the first pass told the time came first is explained now
+    late = Explainer(ctx, plan.assignment()).explain_all(until=time.monotonic() - 1)
+    assert Explainer(ctx, plan.assignment()).explain_all(earlier=late) == first
 
 
 def test_time_budget_reached_is_said_not_hidden():

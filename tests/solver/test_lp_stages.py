@@ -532,8 +532,8 @@ def test_the_search_around_the_unplaced_stops_once_a_level_above_the_last_is_clo
     assert one_under is not None and one_under(plan)  # 1 under a bound of 20 or more: 5 %
     assert half is not None and not half(plan)
     assert searched_whole is None
-    # without an LP (a large model, see test_below_a_level_whose_lp_runs_out_of_time...) nothing follows
-    # the search: it is never told to stop once close
+    # without an LP (a large model, test_below_a_level_whose_lp_runs_out_of_time_...),
+    # nothing follows the search: it is never told to stop once close
     told.clear()
     search.without_lp(Stage(1), c, in_play, x, 2, z)
     assert told == [None]
