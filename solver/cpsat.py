@@ -934,8 +934,8 @@ class _Lexicographic:
         and the neighbourhoods its duals rank found nothing better. At seed 4's priority 2
         (bound 182) they ran their whole 2.7 s to reach 180 where CP-SAT on the LP's
         columns then found 182 in 1.4 s: stopped once close, the level was proven in 2.6 s
-        instead of 5.7 s, and priority 1 placed 3 more (5 runs of 5, T = 8.8; the other
-        hard seeds and standard seeds 1-3 the same within their run-to-run spread)."""
+        instead of 5.7 s, and priority 1 placed about 3 more (8 paired runs, T = 8.3-8.8; the
+        other hard seeds and standard seeds 1-3 the same within their run-to-run spread)."""
         if self.improve is None:
             return step, in_play
         left = self.deadline - time.monotonic()

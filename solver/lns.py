@@ -291,10 +291,10 @@ def lns_moves(
 ) -> Allocation:
     """Place more people with CP-SAT on neighbourhoods of the unplaced, a batch of units at
     a time (by priority, hardest first), until ``deadline`` (``time.monotonic()``), or
-    sooner once a pass with each window (``limits.windows`` in a row) placed nobody more:
-    its time then goes to what follows. No level loses a person; each CP-SAT call has at
-    most ``limits.seconds`` (and never past the deadline) and ``options.workers`` workers,
-    with ``options``' other settings."""
+    sooner once a pass with each window (``limits.windows`` in a row) placed nobody more,
+    or once the plan is ``limits.enough``: its time then goes to what follows. No level
+    loses a person; each CP-SAT call has at most ``limits.seconds`` (and never past the
+    deadline) and ``options.workers`` workers, with ``options``' other settings."""
     limits = limits or LnsLimits()
     edit = Edit(ctx, units, alloc)
     pressure = shelter_pressure(ctx, units)
@@ -320,10 +320,10 @@ def lns_moves(
         found = hood.solve(replace(options, time_limit=limits.seconds), deadline)
         gained = 0 if found is None else hood.apply(found)
         gained_in_pass += gained
-        if gained and limits.enough is not None and limits.enough(edit.allocation()):
-            break
         log.debug(
             "neighbourhood of %d units, %d shelters, %d sub-units: %d persons more",
             len(batch), int(hood.inside.sum()), len(hood.sub), gained,
         )  # fmt: skip
+        if gained and limits.enough is not None and limits.enough(edit.allocation()):
+            break
     return edit.allocation()
