@@ -142,6 +142,11 @@ class EngineOptions:
     reasons_base: float = 0.15
     reasons_per_unplaced: float = 0.0013
     reasons_per_pair: float = 3e-6
+    #: the pass with relaxations keeps the first pass's reasons and finds each unplaced
+    #: person's admissible shelters again: this share of the reasons' time. Measured 0.07 s
+    #: against 0.26-0.87 s (1,000 x 3,000 hard, 378 unplaced) and 0.31-0.43 s against
+    #: 1.04-1.45 s (3,000 x 6,000 hard, 1,278 unplaced, the relaxations' budget spent)
+    reasons_again_share: float = 0.4
 
     def output_reserve(self, arrivals: int, unplaced: int = 0, pairs: int = 0) -> float:
         """Seconds kept at the end of the time limit for the reasons of ``unplaced`` arrivals
@@ -163,15 +168,25 @@ class EngineOptions:
         """Seconds kept after the solve for the relaxations' re-solves: ``explain_share`` of
         the time limit (at most ``explain_time_budget``), or none when that cannot hold the
         pass with relaxations (it keeps the first pass's reasons but finds each one's
-        admissible shelters again: counted as the reasons' time, a quarter to a third of it
-        measured) and one re-solve (``relaxation_time_limit``): then no relaxation would be
-        searched and the time is the solve's. At 1,000 x 3,000 hard, T = 10, the second kept
-        was never used: the plan came at 8.7 s without a relaxation."""
+        admissible shelters again: counted here at the reasons' whole time, not
+        ``reasons_again_share`` of it, so that where the reasons are long, 7 s at 10,000 x
+        20,000, the solve keeps its time) and one re-solve (``relaxation_time_limit``): then
+        no relaxation would be searched and the time is the solve's. At 1,000 x 3,000 hard,
+        T = 10, the second kept was never used: the plan came at 8.7 s without a relaxation."""
         if not self.explain:
             return 0.0
         share = min(self.explain_time_budget, self.explain_share * self.solve.time_limit)
         needed = self.reasons_seconds(unplaced, pairs) + self.relaxation_time_limit
         return share if share > needed else 0.0
+
+    def relaxations_end_reserve(self, output: tuple[int, int, int]) -> float:
+        """Seconds kept, at the end of the time limit, once the relaxations' re-solves stop:
+        the second pass through the unplaced (``reasons_again_share`` of the reasons' time,
+        its own reasons taken from the first), the plan's sending, and one re-solve under
+        way when the budget ends (``relaxation_time_limit``)."""
+        arrivals, unplaced, pairs = output
+        again = self.reasons_again_share * self.reasons_seconds(unplaced, pairs)
+        return self.sending_reserve(arrivals, unplaced) + again + self.relaxation_time_limit
 
     def sending_reserve(self, arrivals: int, unplaced: int) -> float:
         """Seconds kept, once the reasons are written, for the plan to be sent, read and
