@@ -71,7 +71,7 @@ def solve(  # noqa: PLR0913  (typer: one parameter per command-line option)
     scenario = _load(file, err, t)
     on_progress = None if quiet else ProgressPrinter(err, t)
     # solver.process does not load OR-Tools: the first plan is shown before it is.
-    from solver.process import RunOptions, process_started
+    from solver.process import RunOptions, gc_paused, process_started
     from solver.process import solve as run_solve
 
     plan = run_solve(
@@ -85,7 +85,10 @@ def solve(  # noqa: PLR0913  (typer: one parameter per command-line option)
         # the time limit counts from this process's start: imports and loading included
         RunOptions(first_plan_in_parent=solver == "cpsat", started=process_started()),
     )
-    _print_plan(plan, json_output, t)
+    # no cyclic garbage collection while the plan is written out: each one walks this
+    # process's whole heap (at 10,000 x 20,000 hard, 1.66 s with it, 0.79 s without)
+    with gc_paused():
+        _print_plan(plan, json_output, t)
     # Done: skip the interpreter's teardown of a large scenario's objects (about a second
     # at 10,000 x 20,000), which the time limit would otherwise not cover.
     sys.stdout.flush()
