@@ -461,16 +461,15 @@ class Explainer:
         ``alike``: the unplaced people identical to her (herself included); ``reasons``:
         why, when already written for this plan (only the changes are then searched)."""
         members = HouseholdRule.members_of(self.ctx, a)
-        mask = admissible_for_all(self.ctx, members)
-        index = np.flatnonzero(mask)  # nearest first (to the first member's danger), then id
-        index = index[
-            np.lexsort((self.ctx.id_ranks()[index], self.ctx.distances(members[0])[index]))
-        ]
-        why = list(reasons) if reasons is not None else self._reasons(members, alike, index)
+        index = None  # the shelters admissible for them all: found when needed
+        if reasons is None:
+            index = self._admissible(members)
+            why = self._reasons(members, alike, index)
+        else:
+            why = list(reasons)
         found = _Found([], "off")
         if relax and self.verification is not None:
-            nearest = [self.ctx.scenario.shelters[i] for i in index[:2].tolist()]
-            found = self._relaxations(a, members, nearest)
+            found = self._relaxations(a, members, index)
         return Unplaced(
             arrival=a.id,
             priority=a.priority,
@@ -481,6 +480,14 @@ class Explainer:
             search=found.search,
             unverified=found.unverified,
         )
+
+    def _admissible(self, members: list[Arrival]) -> np.ndarray:
+        """The shelters admissible for all ``members``: nearest first (to the first
+        member's danger), then by id."""
+        index = np.flatnonzero(admissible_for_all(self.ctx, members))
+        return index[
+            np.lexsort((self.ctx.id_ranks()[index], self.ctx.distances(members[0])[index]))
+        ]
 
     def _reasons(
         self, members: list[Arrival], alike: Sequence[Arrival], index: np.ndarray
@@ -769,13 +776,17 @@ class Explainer:
         )
 
     # --- relaxations ----------------------------------------------------------------
-    def _relaxations(self, a: Arrival, members: list[Arrival], nearest: list[Shelter]) -> _Found:
-        """Changes that place the unit; ``nearest``: its two nearest admissible shelters.
-        Tried in this order, each kind by its own function below; none once the time
-        budget is spent (finding them took most of a person's time in the second pass of a
-        solve's reasons: at 3,000 x 6,000 hard, T = 60, 412 people went through it unsearched)."""
+    def _relaxations(self, a: Arrival, members: list[Arrival], index: np.ndarray | None) -> _Found:
+        """Changes that place the unit; ``index``: the shelters admissible for it, nearest
+        first (:meth:`_admissible`; None: found here). Tried in this order, each kind by its
+        own function below; none once the time budget is spent (finding them took most of
+        a person's time in the second pass of a solve's reasons: at 3,000 x 6,000 hard,
+        T = 60, 412 people went through it unsearched)."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             return _Found([], "not_searched")
+        if index is None:
+            index = self._admissible(members)
+        nearest = [self.ctx.scenario.shelters[i] for i in index[:2].tolist()]
         ctx = self.ctx
         only = near_misses(ctx, members)
         above, below = distance_candidates(ctx, members, only.get(SafetyDistanceRule.name, []))

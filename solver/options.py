@@ -142,8 +142,9 @@ class EngineOptions:
     reasons_base: float = 0.15
     reasons_per_unplaced: float = 0.0013
     reasons_per_pair: float = 3e-6
-    #: the pass with relaxations keeps the first pass's reasons and finds each unplaced
-    #: person's admissible shelters again: this share of the reasons' time. Measured 0.07 s
+    #: the pass with relaxations keeps the first pass's reasons and finds again the
+    #: admissible shelters of those it searches changes for: at most this share of the
+    #: reasons' time. Measured with every unplaced person's shelters found again: 0.07 s
     #: against 0.26-0.87 s (1,000 x 3,000 hard, 378 unplaced) and 0.31-0.43 s against
     #: 1.04-1.45 s (3,000 x 6,000 hard, 1,278 unplaced, the relaxations' budget spent)
     reasons_again_share: float = 0.4
@@ -179,12 +180,11 @@ class EngineOptions:
         needed = self.reasons_seconds(unplaced, pairs) + self.relaxation_time_limit
         return share if share > needed else 0.0
 
-    def relaxations_end_reserve(self, output: tuple[int, int, int]) -> float:
+    def relaxations_end_reserve(self, arrivals: int, unplaced: int = 0, pairs: int = 0) -> float:
         """Seconds kept, at the end of the time limit, once the relaxations' re-solves stop:
         the second pass through the unplaced (``reasons_again_share`` of the reasons' time,
         its own reasons taken from the first), the plan's sending, and one re-solve under
         way when the budget ends (``relaxation_time_limit``)."""
-        arrivals, unplaced, pairs = output
         again = self.reasons_again_share * self.reasons_seconds(unplaced, pairs)
         return self.sending_reserve(arrivals, unplaced) + again + self.relaxation_time_limit
 

@@ -160,7 +160,7 @@ class Budget:
     def explain_options(self, output: Output) -> EngineOptions | None:
         """The options for the relaxations, within what is left; None when nothing is."""
         o = self.options
-        left = self.ends - time.monotonic() - o.relaxations_end_reserve(output)
+        left = self.ends - time.monotonic() - o.relaxations_end_reserve(*output)
         if not o.explain or left <= 0:
             return None
         return replace(

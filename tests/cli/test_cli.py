@@ -78,7 +78,7 @@ def test_explanations_and_output_fit_in_the_time_limit():
     # the relaxations stop early enough for the second pass through the unplaced (their
     # shelters again: 40 % of the reasons' 0.44 s, their reasons kept), the sending (0.5 s)
     # and one re-solve under way (2 s): 10 - 2.68 >= 7
-    assert options.relaxations_end_reserve(output) == pytest.approx(0.5 + 0.4 * 0.44 + 2)
+    assert options.relaxations_end_reserve(*output) == pytest.approx(0.5 + 0.4 * 0.44 + 2)
     explain = budget.explain_options(output)
     assert explain is not None and explain.explain_time_budget == 7
     assert budget.reasons_until(output) == pytest.approx(budget.ends - 0.5)

@@ -262,6 +262,11 @@ def test_once_the_time_budget_is_spent_no_change_is_even_considered(monkeypatch)
     verify = Verification(CHECK, time_budget=0.0)
     [u] = Explainer(Context(sc), plan.assignment(), verify).explain_all()
     assert u.search == "not_searched" and u.unverified == 0 and u.reasons
+    # with the reasons written before (the solve's second pass), not even the shelters
+    # admissible for the person are found again
+    monkeypatch.setattr(placement.explain, "admissible_for_all", never)
+    [again] = Explainer(Context(sc), plan.assignment(), verify).explain_all(earlier=[u])
+    assert again == u
 
 
 # --- 6. every blocking night, in ranges ---------------------------------------------------
