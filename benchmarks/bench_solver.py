@@ -15,8 +15,10 @@ memory is that run's own ``ru_maxrss`` (scenario generation included: it is meas
 ``gen MB``, with the solver not started). Wall time covers everything from the scenario
 object to the plan (context, admissibility, units, first plan, model building, LP and CP-SAT
 stages; explanations off). "cli" times the whole ``placement solve FILE --json --no-explain``
-process on a JSON file (loading, the solve subprocess, printing). The gap is on cumulative
-counts, (bound - placed at priority >= p) / bound, per level p = 5..1, against
+process on a JSON file (loading, the solve subprocess, printing); "cli-text" the command as
+a coordinator types it, ``placement solve FILE`` (the plan as text, explanations on). The
+gap is on cumulative counts, (bound - placed at priority >= p) / bound, per level p = 5..1,
+against
 :mod:`solver.flow_bound`. The machine is shared: compare ratios measured in one run.
 """
 
@@ -52,56 +54,14 @@ def _children_peak_mb() -> float:
 
 def child(args: argparse.Namespace) -> dict[str, Any]:
     """One measured run, in this (fresh) process."""
-    from placement.generate import generate_scenario, write_scenario
+    from placement.generate import generate_scenario
 
     arrivals, shelters = (int(x) for x in args.size.split("x"))
     scenario = generate_scenario(arrivals, shelters, **_shape(args))
     out: dict[str, Any] = {"gen_mb": _peak_mb()}
     solver = args.child
-    if solver == "cli":
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "scenario.json"
-            write_scenario(scenario, path)
-            del scenario
-            started = time.perf_counter()
-            placement = args.placement or str(ROOT / ".venv/bin/placement")
-            proc = subprocess.Popen(
-                [placement, "solve", str(path), "--json", "--no-explain",
-                 "--time-limit", str(args.time_limit), "--workers", str(args.workers)],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(args),
-            )  # fmt: skip
-            assert proc.stderr is not None and proc.stdout is not None
-            errors: list[str] = []
-
-            def read_progress() -> None:  # progress lines on stderr, as they come
-                assert proc.stderr is not None
-                for line in proc.stderr:
-                    errors.append(line)
-                    if "first plan" in line and "first_plan" not in out:
-                        out["first_plan"] = time.perf_counter() - started
-
-            reader = threading.Thread(target=read_progress)
-            reader.start()
-            stdout = proc.stdout.read()  # the plan (large: read while stderr is read too)
-            proc.wait()
-            reader.join()
-            out["wall"] = time.perf_counter() - started
-            if proc.returncode != 0:
-                raise RuntimeError("".join(errors)[-2000:])
-            from placement.loading import load_scenario
-
-            scenario = load_scenario(path)
-        plan = json.loads(stdout)
-        out["peak_mb"] = max(_children_peak_mb(), 0.0)
-        out["status"] = plan["status"]
-        out["solve_seconds"] = plan["solve_seconds"]
-        out["proof"] = _proof(plan)
-        out["stages"] = [e.strip() for e in errors if STAGE_NOTE.search(e)]
-        out["placed"] = {int(k): v for k, v in plan["placed_persons_by_priority"].items()}
-        out["violations"] = _violations(
-            scenario, {p["arrival"]: p["shelter"] for p in plan["placements"]}
-        )
-        return out
+    if solver in ("cli", "cli-text"):
+        return _cli_child(scenario, solver, args, out)
     started = time.perf_counter()
     if solver in ("cpsat", "greedy", "heuristic"):
         _engine_child(scenario, args, out, started)
@@ -151,6 +111,7 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
     """The CLI's environment: the other tree's command (``--against``) runs its own code,
     not a PYTHONPATH set for this one."""
     env = dict(os.environ)
+    env["PLACEMENT_LANG"] = "en"  # the cli-text rows are read in English
     if args.placement:
         env.pop("PYTHONPATH", None)
     return env
@@ -195,6 +156,61 @@ def _shape(args: argparse.Namespace) -> dict[str, Any]:
 
 #: the engine's note on how a stage was decided (solver.engine.stage_note)
 STAGE_NOTE = re.compile(r"(priority_\d|secondary_cost): -?\d+ ")
+
+
+def _cli_child(
+    scenario: Any, solver: str, args: argparse.Namespace, out: dict[str, Any]
+) -> dict[str, Any]:
+    """The whole command on the scenario written to a file: wall, first plan, the plan."""
+    from placement.generate import write_scenario
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scenario.json"
+        write_scenario(scenario, path)
+        del scenario
+        started = time.perf_counter()
+        placement = args.placement or str(ROOT / ".venv/bin/placement")
+        # cli-text: the command as a coordinator types it (text, explanations on)
+        output = [] if solver == "cli-text" else ["--json", "--no-explain"]
+        proc = subprocess.Popen(
+            [placement, "solve", str(path), *output,
+             "--time-limit", str(args.time_limit), "--workers", str(args.workers)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(args),
+        )  # fmt: skip
+        assert proc.stderr is not None and proc.stdout is not None
+        errors: list[str] = []
+
+        def read_progress() -> None:  # progress lines on stderr, as they come
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                errors.append(line)
+                if "first plan" in line and "first_plan" not in out:
+                    out["first_plan"] = time.perf_counter() - started
+
+        reader = threading.Thread(target=read_progress)
+        reader.start()
+        stdout = proc.stdout.read()  # the plan (large: read while stderr is read too)
+        proc.wait()
+        reader.join()
+        out["wall"] = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError("".join(errors)[-2000:])
+        from placement.loading import load_scenario
+
+        scenario = load_scenario(path)
+    out["peak_mb"] = max(_children_peak_mb(), 0.0)
+    if solver == "cli-text":
+        return _text_summary(stdout, out)
+    plan = json.loads(stdout)
+    out["status"] = plan["status"]
+    out["solve_seconds"] = plan["solve_seconds"]
+    out["proof"] = _proof(plan)
+    out["stages"] = [e.strip() for e in errors if STAGE_NOTE.search(e)]
+    out["placed"] = {int(k): v for k, v in plan["placed_persons_by_priority"].items()}
+    out["violations"] = _violations(
+        scenario, {p["arrival"]: p["shelter"] for p in plan["placements"]}
+    )
+    return out
 
 
 def _proof(plan: dict[str, Any]) -> str:
@@ -404,6 +420,21 @@ def run_child(
     return result
 
 
+def _text_summary(stdout: str, out: dict[str, Any]) -> dict[str, Any]:
+    """What the text plan's first lines say: status, placed per level, levels proven (the
+    rules are not checked here: the cli row checks the same command's JSON)."""
+    summary = " ".join(stdout.split("\n", 3)[:3])  # wrapped at 140 columns
+    out["status"] = "optimal" if " optimal (" in summary else "feasible"
+    out["placed"] = {
+        int(p): int(n.replace(",", "")) for p, n in re.findall(r"P(\d):\s+([\d,]+)/", summary)
+    }
+    levels = re.search(r"proven optimal: ((?:P\d(?:, )?)+)", summary)
+    out["proof"] = "levels " + (
+        levels.group(1).replace("P", "").replace(" ", "") if levels else "none"
+    )
+    return out
+
+
 def cumulative(placed: dict[int, int]) -> list[int]:
     return [sum(v for q, v in placed.items() if q >= p) for p in PRIORITIES]
 
@@ -414,13 +445,16 @@ def table_rows(size: str, solvers: list[str], args: argparse.Namespace, notes: l
     limit = args.time_limit or DEFAULT_LIMITS.get(arrivals, 60.0)
     bound: dict[int, int] | None = None
     order = sorted(solvers, key=lambda s: s != "flow")  # the bound first
-    if "cli" in order and args.against:  # the other tree's command, right after this one's
-        order.insert(order.index("cli") + 1, "cli-against")
+    for cli in ("cli", "cli-text"):  # the other tree's command, right after this one's
+        if cli in order and args.against:
+            order.insert(order.index(cli) + 1, f"{cli}-against")
     for solver in order:
         if solver == "naive" and arrivals > args.naive_max:
             continue
-        against = f"{args.against}/.venv/bin/placement" if solver == "cli-against" else None
-        r = run_child("cli" if against else solver, size, args, limit, against)
+        against = None
+        if solver.endswith("-against"):
+            against = f"{args.against}/.venv/bin/placement"
+        r = run_child(solver.removesuffix("-against"), size, args, limit, against)
         if "error" in r:
             print(f"| {size} | {solver} | – | | error: {r['error']} | | | | | |")
             continue
@@ -462,7 +496,8 @@ def solver_row(
             for p, c in zip(PRIORITIES, cum, strict=True)
         )
     first = f"{r['first_plan']:.2f}" if "first_plan" in r else ""
-    valid = "yes" if r.get("violations") == 0 else f"{r.get('violations')} violations"
+    valid = "–" if "violations" not in r else "yes" if r["violations"] == 0 else (
+        f"{r['violations']} violations")  # fmt: skip
     return (f"| {size} | {solver} | {r['wall']:.2f} | {first} | {proven} | "
             f"{r['peak_mb']:.0f} | {valid} | "
             f"{'/'.join(str(placed.get(p, 0)) for p in PRIORITIES)} | "
@@ -484,6 +519,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100x300,300x1000", help="ARRIVALSxSHELTERS,...")
     parser.add_argument("--solvers", default="flow,greedy,packing,cpsat,naive")
     parser.add_argument("--cli", action="store_true", help="also time the placement CLI")
+    parser.add_argument(
+        "--cli-text",
+        action="store_true",
+        help="also time the CLI as typed: text output, explanations on (row cli-text)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--nights", type=int, default=30)
     parser.add_argument("--time-limit", type=float, default=None, help="default: by size")
@@ -520,6 +560,7 @@ def main(argv: list[str] | None = None) -> int:
             in_process(size, args)
         return 0
     solvers = args.solvers.split(",") + (["cli"] if args.cli else [])
+    solvers += ["cli-text"] if args.cli_text else []
     load = os.getloadavg()[0]
     print(f"seed {args.seed}, family {args.family}, supply {args.supply or 'default'}, "
           f"{args.nights} nights, workers {args.workers}, {os.cpu_count()} CPUs, load {load:.2f}; "
