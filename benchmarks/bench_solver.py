@@ -423,10 +423,10 @@ def run_child(
 def _text_summary(stdout: str, out: dict[str, Any]) -> dict[str, Any]:
     """What the text plan's first lines say: status, placed per level, levels proven (the
     rules are not checked here: the cli row checks the same command's JSON)."""
-    summary = " ".join(stdout.split("\n", 3)[:3])  # wrapped at 140 columns
+    summary = " ".join(stdout.split("┏", 1)[0].split())  # above the table, unwrapped
     out["status"] = "optimal" if " optimal (" in summary else "feasible"
     out["placed"] = {
-        int(p): int(n.replace(",", "")) for p, n in re.findall(r"P(\d):\s+([\d,]+)/", summary)
+        int(p): int(n.replace(",", "")) for p, n in re.findall(r"P(\d): ([\d,]+)/", summary)
     }
     levels = re.search(r"proven optimal: ((?:P\d(?:, )?)+)", summary)
     out["proof"] = "levels " + (
