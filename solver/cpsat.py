@@ -370,9 +370,6 @@ class Heuristics(NamedTuple):
     #: the deadline): places more persons, no level losing one (a level the LP leaves far
     #: from its bound, :meth:`_Lexicographic._unplaced`)
     improve: Callable[[Allocation, float, Enough | None], Allocation] | None = None
-    #: an allocation and a ``time.monotonic()`` deadline: the same persons in cheaper
-    #: places (the cost stage's first incumbent, :meth:`_Lexicographic._cheaper`)
-    cheapen: Callable[[Allocation, float], Allocation] | None = None
 
 
 def solve_lexicographic(
@@ -585,7 +582,7 @@ class _Lexicographic:
         self.lin = lin
         self.options = options
         self.on_stage = on_stage
-        self.complete, self.improve, self.cheapen = heuristics or Heuristics()
+        self.complete, self.improve = heuristics or Heuristics()
         self.deadline = time.monotonic() + options.time_limit
         self.active = np.ones(lin.n_columns, dtype=bool)
         self.cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
@@ -611,7 +608,6 @@ class _Lexicographic:
         """Decide one stage (``relevant``: the columns it involves): by the LP when it
         proves the incumbent, else by CP-SAT on the columns a better plan may use.
         ``known``: a bound on it known before (a level's, from the flow bound)."""
-        x = self._cheaper(stage, c, relevant, x)
         in_play = self.active & relevant
         step = self._first_step(c, in_play, x, known)
         if self.options.lp_fixing:
@@ -664,24 +660,6 @@ class _Lexicographic:
         if step.bound is not None and step.bound <= step.z:
             step.decided = Decided.CPSAT_OPTIMAL  # its bound and the LP's meet
         return step
-
-    def _cheaper(
-        self, stage: Stage, c: np.ndarray, relevant: np.ndarray, x: np.ndarray
-    ) -> np.ndarray:
-        """The cost stage's incumbent with its persons moved to cheaper places (``cheapen``,
-        for at most ``cheapen_share`` of the time left), kept when it costs less and keeps
-        every row. The levels' searches pay no heed to the cost, so the plan they leave is
-        far from the cheapest: at 1,000 x 3,000 standard seed 1, T = 8.8, the moves take it
-        from 100,228 to 96,844 in 0.13-0.23 s, and the cost stage, starting there, ends at
-        71,335 and 71,364 where it ended at 99,250 and 99,172 from the plan as it was."""
-        if self.cheapen is None or stage.priority is not None:
-            return x
-        until = time.monotonic() + self.options.cheapen_share * (self.deadline - time.monotonic())
-        found = self.lin.to_columns(self.cheapen(self.lin.to_allocation(x), until))
-        found = np.where(relevant, found, 0)
-        if int(c @ found) > int(c @ x) and self.lin.satisfies(found):
-            return found
-        return x
 
     def _for_better(self, in_play: np.ndarray, step: _Step) -> np.ndarray:
         """The columns in play a plan better than the incumbent may use (with the last LP's

@@ -104,10 +104,6 @@ class SolveOptions:
     #: level's fair share): with 40 pricing rounds, the cost LP at 1,000 x 3,000 converged
     #: (bound 53,764) but left no time to search, and the plan cost 101,983 (T = 60)
     cost_lp_share: float = 0.5
-    #: before its LP, the cost stage moves the persons of the plan the levels leave to
-    #: cheaper places (``_Lexicographic._cheaper``) for at most this share of the time left
-    #: (0.13-0.23 s, to the end of the moves, at 1,000 x 3,000)
-    cheapen_share: float = 0.25
 
 
 @dataclass(frozen=True)

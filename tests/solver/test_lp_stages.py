@@ -25,14 +25,14 @@ from placement.context import Context
 from placement.generate import generate_scenario
 from placement.validation import plan_violations
 from solver.allocation import Allocation, Enough, to_assignment
-from solver.cpsat import Heuristics, PlacementModel, _keep, solve_lexicographic
+from solver.cpsat import Heuristics, PlacementModel, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import INF, LinearModel
 from solver.lns import LnsLimits, lns_moves
 from solver.lp import Pricing, lp_proof
 from solver.options import SolveOptions
-from solver.packing import cheaper_moves, packing_allocation
+from solver.packing import packing_allocation
 from solver.units import Units, build_units
 from tests.builders import arrival, scenario, shelter
 
@@ -722,43 +722,3 @@ def test_below_a_level_whose_lp_runs_out_of_time_in_a_large_model_no_lp_runs(mon
     by_level = dict(zip(LEVELS, optimum, strict=False))
     for p in result.proven_levels():
         assert placed[LEVELS.index(p)] == by_level[p]
-
-
-def test_the_cost_stage_starts_from_the_levels_plan_moved_to_cheaper_places() -> None:
-    # The levels' searches pay no heed to the cost: before its LP, the cost stage moves
-    # their plan's persons to cheaper places (cheaper_moves); the plan it returns costs no
-    # more than that, places as many at each level, and keeps every row. A move that would
-    # break a row is not kept.
-    from solver.cpsat import Stage, _Lexicographic
-
-    ctx, units = instance("60x150-seed1")
-    lin = LinearModel(ctx, units)
-    levels_plan = packing_allocation(ctx, units)
-    x = lin.to_columns(levels_plan)
-    cheaper = lin.to_columns(cheaper_moves(ctx, units, levels_plan))
-    assert lin.col_cost @ cheaper < lin.col_cost @ x  # 5,998 against 7,010
-    given: list[tuple[Allocation, float]] = []
-
-    def cheapen(alloc: Allocation, until: float) -> Allocation:
-        given.append((alloc, until - time.monotonic()))
-        return cheaper_moves(ctx, units, alloc, deadline=until)
-
-    options = SolveOptions(time_limit=10, lp_fixing=False, cpsat_max_columns=0)
-    search = _Lexicographic(lin, options, None, Heuristics(cheapen=cheapen))
-    c = -lin.col_cost
-    everyone = np.ones(lin.n_columns, dtype=bool)
-    step = search.stage(Stage(None), c, everyone, x, 1)
-    assert [alloc for alloc, _ in given] == [lin.to_allocation(x)]
-    assert 0 < given[0][1] <= options.cheapen_share * 10
-    assert int(c @ step.x) == int(c @ cheaper) > int(c @ x)
-    assert lin.satisfies(step.x)
-    assert values(lin, lin.to_allocation(step.x))[:5] == values(lin, levels_plan)[:5]
-
-    def breaks_a_row(alloc: Allocation, until: float) -> Allocation:
-        return {}  # nobody placed: costs nothing, but the levels' rows no longer hold
-
-    for p in LEVELS:
-        _keep(lin, lin.persons_at(p), int(lin.persons_at(p) @ x))
-    search = _Lexicographic(lin, options, None, Heuristics(cheapen=breaks_a_row))
-    step = search.stage(Stage(None), c, everyone, x, 1)
-    assert (step.x == x).all()
