@@ -31,7 +31,7 @@ def plan() -> Plan:
     return plan
 
 
-def _text(plan: Plan, width: int = 100, lang: str = "en", **console: object) -> str:
+def _text(plan: Plan, width: int = 140, lang: str = "en", **console: object) -> str:
     out = io.StringIO()
     render_plan(plan, Console(file=out, width=width, **console), cli_translator(lang))  # type: ignore[arg-type]
     return out.getvalue()
@@ -111,3 +111,44 @@ def test_the_table_and_reasons_in_french(plan: Plan):
 def test_everyone_placed_is_said_in_place_of_the_unplaced(plan: Plan):
     everyone = plan.model_copy(update={"unplaced": []})
     assert _text(everyone).rstrip().endswith("Everyone is placed.")
+
+
+def test_a_table_wider_than_the_console_wraps_its_cells_and_keeps_ids_whole(plan: Plan):
+    # Piped, the console is 140 wide and the table fits; on a 90-column terminal its
+    # widest columns are narrowed and their cells go on over more lines, never breaking a
+    # word (a shelter's id, a date's parts): each row reads the same once rejoined.
+    wide = _table(_text(plan))
+    assert cell_len(wide[0]) > 90
+    table = _table(_text(plan, width=90))
+    assert all(cell_len(line) <= 90 for line in table)
+    assert len(table) > len(wide)
+    rows: list[list[str]] = []
+    for line in table[3:-1]:
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        if cells[0]:
+            rows.append(cells)
+        else:  # a row's next line
+            rows[-1] = [
+                " ".join(filter(None, (a, b))) for a, b in zip(rows[-1], cells, strict=True)
+            ]
+    assert rows == [[c.strip() for c in line.strip("│").split("│")] for line in wide[3:-1]]
+
+
+def test_a_console_too_narrow_for_the_longest_words_keeps_them_whole(plan: Plan):
+    table = _table(_text(plan, width=40))
+    shelters = {p.shelter for p in plan.placements}
+    seen = {line.split("│")[2].strip() for line in table[3:-1]} - {""}
+    assert seen == shelters  # whole ids, wider than the console rather than broken
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["lab13-ro05", "15 Mar 2027 → 11 Apr 2027", "≥ 2", "accueil à Orléans", "中文 (zh)",
+     "e\u0301", "🙂 x", "Ελληνικά", "русский", "العربية", "हिन्दी", "tab\there", "한국어"],
+)  # fmt: skip
+def test_text_widths_are_rich_s_own(text: str):
+    # the table and the wrapping count a text's columns by its length unless a character
+    # in it may not take one column; then as rich does
+    from cli.render import _width
+
+    assert _width(text) == cell_len(text)
