@@ -370,9 +370,6 @@ class Heuristics(NamedTuple):
     #: the deadline): places more persons, no level losing one (a level the LP leaves far
     #: from its bound, :meth:`_Lexicographic._unplaced`)
     improve: Callable[[Allocation, float, Enough | None], Allocation] | None = None
-    #: an allocation and a ``time.monotonic()`` deadline: the same persons in cheaper
-    #: places (after the cost stage, :meth:`_Lexicographic.cheaper_after`)
-    cheapen: Callable[[Allocation, float], Allocation] | None = None
 
 
 def solve_lexicographic(
@@ -514,11 +511,6 @@ class _Passes:
         if known is not None and z >= known:
             return _Step(x_stage, z, Decided.FLOW_BOUND, "incumbent reaches the flow bound", z)
         search = self.search.without_lp if self.search.lp_too_slow else self.search.stage
-        if level is None and self.search.cheapen is not None:
-            shares = self._shares(k)
-            return self.search.cheaper_after(
-                lambda: search(stage, c, relevant, x_stage, shares, known), stage, c, relevant
-            )
         return search(stage, c, relevant, x_stage, self._shares(k), known)
 
     def _shares(self, k: int) -> int:
@@ -590,7 +582,7 @@ class _Lexicographic:
         self.lin = lin
         self.options = options
         self.on_stage = on_stage
-        self.complete, self.improve, self.cheapen = heuristics or Heuristics()
+        self.complete, self.improve = heuristics or Heuristics()
         self.deadline = time.monotonic() + options.time_limit
         self.active = np.ones(lin.n_columns, dtype=bool)
         self.cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
@@ -667,34 +659,6 @@ class _Lexicographic:
         step.decided = Decided.CPSAT_OPTIMAL if found.optimal else Decided.CPSAT_FEASIBLE
         if step.bound is not None and step.bound <= step.z:
             step.decided = Decided.CPSAT_OPTIMAL  # its bound and the LP's meet
-        return step
-
-    def cheaper_after(
-        self, search: Callable[[], _Step], stage: Stage, c: np.ndarray, relevant: np.ndarray
-    ) -> _Step:
-        """The cost stage by ``search``, ended ``cheaper_moves_share`` of the time left (at
-        most ``cheaper_moves_seconds``) before the deadline, then its plan's persons moved to
-        cheaper places (``cheapen``) until the deadline, kept when it costs less and keeps
-        every row. The cost stage often ends at the deadline with CP-SAT's last plan, and
-        the moves after the solve then had no time: at 1,000 x 3,000 standard seed 1, T =
-        8.8, they take a plan of 99,316 to 95,889 in 0.13-0.23 s. Started before the stage
-        instead, they made CP-SAT's search worse (README, "Performance", thirteenth
-        session)."""
-        deadline = self.deadline
-        options = self.options
-        left = deadline - time.monotonic()
-        self.deadline -= min(options.cheaper_moves_share * left, options.cheaper_moves_seconds)
-        try:
-            step = search()
-        finally:
-            self.deadline = deadline
-        if self.cheapen is None or time.monotonic() >= deadline:
-            return step
-        found = self.lin.to_columns(self.cheapen(self.lin.to_allocation(step.x), deadline))
-        found = np.where(relevant, found, 0)
-        if int(c @ found) > step.z and self.lin.satisfies(found):
-            step.x, step.z = found, int(c @ found)
-            step.log += f"moves to cheaper places: {stage.shown(step.z)}; "
         return step
 
     def _for_better(self, in_play: np.ndarray, step: _Step) -> np.ndarray:

@@ -205,7 +205,6 @@ def _lexicographic_solve(
             improve=lambda alloc, until, enough: lns_moves(
                 ctx, units, alloc, until, options.solve, LnsLimits(enough=enough)
             ),
-            cheapen=lambda alloc, until: cheaper_moves(ctx, units, alloc, deadline=until),
         ),
         report.bound,
     )

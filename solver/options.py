@@ -104,12 +104,6 @@ class SolveOptions:
     #: level's fair share): with 40 pricing rounds, the cost LP at 1,000 x 3,000 converged
     #: (bound 53,764) but left no time to search, and the plan cost 101,983 (T = 60)
     cost_lp_share: float = 0.5
-    #: the cost stage ends this share of the time left before the deadline, for the moves
-    #: of its plan's persons to cheaper places (``_Lexicographic.cheaper_after``)
-    cheaper_moves_share: float = 0.05
-    #: ... and at most this many seconds (the moves take 0.13-0.23 s at 1,000 x 3,000; at
-    #: T = 58 a share of 2.5 s taken from CP-SAT's search cost more than the moves gained)
-    cheaper_moves_seconds: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -26,14 +25,14 @@ from placement.context import Context
 from placement.generate import generate_scenario
 from placement.validation import plan_violations
 from solver.allocation import Allocation, Enough, to_assignment
-from solver.cpsat import Heuristics, PlacementModel, _keep, solve_lexicographic
+from solver.cpsat import Heuristics, PlacementModel, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import INF, LinearModel
 from solver.lns import LnsLimits, lns_moves
 from solver.lp import Pricing, lp_proof
 from solver.options import SolveOptions
-from solver.packing import cheaper_moves, packing_allocation
+from solver.packing import packing_allocation
 from solver.units import Units, build_units
 from tests.builders import arrival, scenario, shelter
 
@@ -723,80 +722,3 @@ def test_below_a_level_whose_lp_runs_out_of_time_in_a_large_model_no_lp_runs(mon
     by_level = dict(zip(LEVELS, optimum, strict=False))
     for p in result.proven_levels():
         assert placed[LEVELS.index(p)] == by_level[p]
-
-
-def test_the_cost_stage_leaves_time_for_moves_to_cheaper_places_after_it() -> None:
-    # The cost stage ends a little before the deadline (cheaper_moves_share of the time
-    # left, at most cheaper_moves_seconds), then its plan's persons move to cheaper places
-    # (cheaper_moves) until the deadline: kept when cheaper with every row kept, never when
-    # a row breaks; the levels' persons stay as they were.
-    from solver.cpsat import Decided, Stage, _Lexicographic, _Step
-
-    ctx, units = instance("60x150-seed1")
-    lin = LinearModel(ctx, units)
-    levels_plan = packing_allocation(ctx, units)
-    x = lin.to_columns(levels_plan)
-    cheaper = lin.to_columns(cheaper_moves(ctx, units, levels_plan))
-    assert lin.col_cost @ cheaper < lin.col_cost @ x  # 5,998 against 7,010
-    for p in LEVELS:  # the levels' rows, as the stages before the cost stage leave them
-        _keep(lin, lin.persons_at(p), int(lin.persons_at(p) @ x))
-    c = -lin.col_cost
-    everyone = np.ones(lin.n_columns, dtype=bool)
-    given: list[tuple[Allocation, float]] = []
-
-    def cheapen(alloc: Allocation, until: float) -> Allocation:
-        given.append((alloc, until))
-        return cheaper_moves(ctx, units, alloc, deadline=until)
-
-    options = SolveOptions(time_limit=10, cheaper_moves_share=0.05, cheaper_moves_seconds=0.3)
-    search = _Lexicographic(lin, options, None, Heuristics(cheapen=cheapen))
-    deadline = search.deadline
-    seen: list[float] = []
-
-    def stage() -> _Step:  # CP-SAT's stage, as it ends: its plan, its deadline noted
-        seen.append(search.deadline)
-        return _Step(x.copy(), int(c @ x), Decided.CPSAT_FEASIBLE, "")
-
-    step = search.cheaper_after(stage, Stage(None), c, everyone)
-    assert deadline - 0.3 - 0.01 <= seen[0] <= deadline - 0.3 + 1e-9  # 5 % of 10 s > 0.3 s
-    assert search.deadline == deadline  # restored
-    assert [alloc for alloc, _ in given] == [lin.to_allocation(x)] and given[0][1] == deadline
-    assert step.z == int(c @ cheaper) > int(c @ x) and (step.x == cheaper).all()
-    assert lin.satisfies(step.x) and "moves to cheaper places" in step.log
-    assert values(lin, lin.to_allocation(step.x))[:5] == values(lin, levels_plan)[:5]
-
-    def breaks_a_row(alloc: Allocation, until: float) -> Allocation:
-        return {}  # nobody placed: costs nothing, but the levels' rows no longer hold
-
-    search = _Lexicographic(lin, options, None, Heuristics(cheapen=breaks_a_row))
-    step = search.cheaper_after(stage, Stage(None), c, everyone)
-    assert (step.x == x).all()
-
-    given.clear()  # past the deadline: no moves
-    search = _Lexicographic(
-        lin, replace(options, time_limit=0.0), None, Heuristics(cheapen=cheapen)
-    )
-    step = search.cheaper_after(stage, Stage(None), c, everyone)
-    assert given == [] and (step.x == x).all()
-
-
-def test_a_solve_moves_the_cost_stage_s_plan_to_cheaper_places() -> None:
-    # Through solve_lexicographic: the moves are asked once the cost stage has run, on a
-    # plan placing the optimum at each level, and the plan returned keeps every row.
-    ctx, units = instance("60x150-seed1")
-    optimum, _ = reference("60x150-seed1")
-    asked: list[Allocation] = []
-
-    def cheapen(alloc: Allocation, until: float) -> Allocation:
-        asked.append(alloc)
-        return cheaper_moves(ctx, units, alloc, deadline=until)
-
-    lin = LinearModel(ctx, units)
-    result = solve_lexicographic(
-        lin, SolveOptions(time_limit=20), {}, None, Heuristics(cheapen=cheapen)
-    )
-    assert asked
-    assert all(values(lin, alloc)[:5] == optimum[:5] for alloc in asked)
-    fresh = LinearModel(ctx, units)
-    assert fresh.satisfies(fresh.to_columns(result.allocation))
-    assert values(fresh, result.allocation)[:5] == optimum[:5]

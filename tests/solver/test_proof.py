@@ -284,7 +284,6 @@ class _Scripted:
         self.on_stage = None
         self.pricing_rounds = 0
         self.lp_too_slow = False  # every stage goes through stage()
-        self.cheapen = None  # no moves to cheaper places after the cost stage
         self.seen: list[int | None] = []
 
     def stage(
