@@ -54,14 +54,18 @@ def _children_peak_mb() -> float:
 
 def child(args: argparse.Namespace) -> dict[str, Any]:
     """One measured run, in this (fresh) process."""
-    from placement.generate import generate_scenario
+    from placement.generate import generate_scenario, write_scenario
 
     arrivals, shelters = (int(x) for x in args.size.split("x"))
     scenario = generate_scenario(arrivals, shelters, **_shape(args))
     out: dict[str, Any] = {"gen_mb": _peak_mb()}
     solver = args.child
     if solver in ("cli", "cli-text"):
-        return _cli_child(scenario, solver, args, out)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "scenario.json"
+            write_scenario(scenario, path)
+            del scenario  # not held in this process while the command runs
+            return _cli_child(path, solver, args, out)
     started = time.perf_counter()
     if solver in ("cpsat", "greedy", "heuristic"):
         _engine_child(scenario, args, out, started)
@@ -159,48 +163,42 @@ STAGE_NOTE = re.compile(r"(priority_\d|secondary_cost): -?\d+ ")
 
 
 def _cli_child(
-    scenario: Any, solver: str, args: argparse.Namespace, out: dict[str, Any]
+    path: Path, solver: str, args: argparse.Namespace, out: dict[str, Any]
 ) -> dict[str, Any]:
-    """The whole command on the scenario written to a file: wall, first plan, the plan."""
-    from placement.generate import write_scenario
+    """The whole command on the scenario written to ``path``: wall, first plan, the plan."""
+    started = time.perf_counter()
+    placement = args.placement or str(ROOT / ".venv/bin/placement")
+    # cli-text: the command as a coordinator types it (text, explanations on)
+    output = [] if solver == "cli-text" else ["--json", "--no-explain"]
+    proc = subprocess.Popen(
+        [placement, "solve", str(path), *output,
+         "--time-limit", str(args.time_limit), "--workers", str(args.workers)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(args),
+    )  # fmt: skip
+    assert proc.stderr is not None and proc.stdout is not None
+    errors: list[str] = []
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "scenario.json"
-        write_scenario(scenario, path)
-        del scenario
-        started = time.perf_counter()
-        placement = args.placement or str(ROOT / ".venv/bin/placement")
-        # cli-text: the command as a coordinator types it (text, explanations on)
-        output = [] if solver == "cli-text" else ["--json", "--no-explain"]
-        proc = subprocess.Popen(
-            [placement, "solve", str(path), *output,
-             "--time-limit", str(args.time_limit), "--workers", str(args.workers)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(args),
-        )  # fmt: skip
-        assert proc.stderr is not None and proc.stdout is not None
-        errors: list[str] = []
+    def read_progress() -> None:  # progress lines on stderr, as they come
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            errors.append(line)
+            if "first plan" in line and "first_plan" not in out:
+                out["first_plan"] = time.perf_counter() - started
 
-        def read_progress() -> None:  # progress lines on stderr, as they come
-            assert proc.stderr is not None
-            for line in proc.stderr:
-                errors.append(line)
-                if "first plan" in line and "first_plan" not in out:
-                    out["first_plan"] = time.perf_counter() - started
-
-        reader = threading.Thread(target=read_progress)
-        reader.start()
-        stdout = proc.stdout.read()  # the plan (large: read while stderr is read too)
-        proc.wait()
-        reader.join()
-        out["wall"] = time.perf_counter() - started
-        if proc.returncode != 0:
-            raise RuntimeError("".join(errors)[-2000:])
-        from placement.loading import load_scenario
-
-        scenario = load_scenario(path)
+    reader = threading.Thread(target=read_progress)
+    reader.start()
+    stdout = proc.stdout.read()  # the plan (large: read while stderr is read too)
+    proc.wait()
+    reader.join()
+    out["wall"] = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError("".join(errors)[-2000:])
     out["peak_mb"] = max(_children_peak_mb(), 0.0)
     if solver == "cli-text":
         return _text_summary(stdout, out)
+    from placement.loading import load_scenario
+
+    scenario = load_scenario(path)
     plan = json.loads(stdout)
     out["status"] = plan["status"]
     out["solve_seconds"] = plan["solve_seconds"]

@@ -154,7 +154,7 @@ class _Lines:
                 subsequent_indent=then,
                 break_long_words=False,
                 break_on_hyphens=False,
-            )
+            ) or [first.rstrip()]
         for part in found:
             self.add(part if style is None else self.style(part, style))
 
@@ -176,7 +176,8 @@ def _table(
 ) -> None:
     """A table of ``rows`` (each cell: text, style or None) under ``columns`` (title, right
     aligned), framed as rich frames its tables. Wider than the console, its widest columns
-    are narrowed (never under ``_NARROWEST``) and their cells go on over more lines."""
+    are narrowed (never under their longest word, :func:`_narrowed`) and their cells go on
+    over more lines."""
     widths = [_width(title) for title, _ in columns]
     for row in rows:
         for i, (text, _) in enumerate(row):
