@@ -140,9 +140,12 @@ class _Lines:
     def add(self, line: str = "") -> None:
         self.lines.append(line)
 
-    def wrapped(self, text: str, first: str, then: str, style: str | None = None) -> None:
+    def wrapped(
+        self, text: str, first: str, then: str, style: str | None = None, lead: str | None = None
+    ) -> None:
         """``text`` after ``first``, wrapped at the console's width with ``then`` before
-        each further line (``first`` and ``then`` are as wide); all in ``style``."""
+        each further line (``first`` and ``then`` are as wide); all in ``style``, and
+        ``first`` shown as ``lead`` (the same text, styled) when given."""
         line = first + text
         if _width(line) <= self.width:
             found = [line]
@@ -155,6 +158,8 @@ class _Lines:
                 break_long_words=False,
                 break_on_hyphens=False,
             ) or [first.rstrip()]
+        if lead is not None:
+            found[0] = lead + found[0][len(first) :]
         for part in found:
             self.add(part if style is None else self.style(part, style))
 
@@ -178,21 +183,23 @@ def _table(
     aligned), framed as rich frames its tables. Wider than the console, its widest columns
     are narrowed (never under their longest word, :func:`_narrowed`) and their cells go on
     over more lines."""
-    widths = [_width(title) for title, _ in columns]
-    for row in rows:
-        for i, (text, _) in enumerate(row):
-            widths[i] = max(widths[i], _width(text))
+    heading: list[tuple[str, str | None]] = [(title, None) for title, _ in columns]
+    sizes = [[_width(text) for text, _ in row] for row in [heading, *rows]]  # measured once
+    widths = [max(size[i] for size in sizes) for i in range(len(columns))]
     room = lines.width - (3 * len(widths) + 1)
     if sum(widths) > room:
-        widths = _narrowed(widths, room, [[title] for title, _ in columns], rows)
+        widths = _narrowed(widths, room, [heading, *rows])
 
     def rule(frame: str) -> str:
         left, fill, cross, right = tuple(frame)
         return left + cross.join(fill * (w + 2) for w in widths) + right
 
-    def cells(row: list[tuple[str, str | None]], frame: str, bold: bool) -> None:
+    def cells(row: list[tuple[str, str | None]], size: list[int], frame: str, bold: bool) -> None:
         left, inner, right = tuple(frame)
-        parts = [_cell_lines(text, width) for (text, _), width in zip(row, widths, strict=True)]
+        parts = [
+            _cell_lines(text, used, width)
+            for (text, _), used, width in zip(row, size, widths, strict=True)
+        ]
         for k in range(max(len(p) for p in parts)):
             out = []
             for part, (_, style), width, (_, right_aligned) in zip(
@@ -208,26 +215,22 @@ def _table(
     total = sum(widths) + 3 * len(widths) + 1
     lines.add(lines.style(title.center(total).rstrip(), "italic"))
     lines.add(rule(_TOP))
-    cells([(title, None) for title, _ in columns], _HEAD, bold=True)
+    cells(heading, sizes[0], _HEAD, bold=True)
     lines.add(rule(_UNDER))
-    for row in rows:
-        cells(row, _ROW, bold=False)
+    for row, size in zip(rows, sizes[1:], strict=True):
+        cells(row, size, _ROW, bold=False)
     lines.add(rule(_BOTTOM))
 
 
-def _narrowed(
-    widths: list[int],
-    room: int,
-    headings: list[list[str]],
-    rows: list[list[tuple[str, str | None]]],
-) -> list[int]:
+def _narrowed(widths: list[int], room: int, rows: list[list[tuple[str, str | None]]]) -> list[int]:
     """``widths`` narrowed, the widest first, one character at a time, until they fit in
-    ``room``, none under its longest word (an id, a date's parts stay whole); if that is not
-    enough, the table stays wider than the console."""
-    longest = [max(len(w) for w in h[0].split()) for h in headings]
+    ``room``, none under the longest word of its cells in ``rows`` (the heading's included:
+    an id, a date's parts stay whole); if that is not enough, the table stays wider than
+    the console."""
+    longest = [1] * len(widths)
     for row in rows:
         for i, (text, _) in enumerate(row):
-            longest[i] = max(longest[i], *(len(w) for w in text.split()), 1)
+            longest[i] = max(longest[i], max((len(w) for w in text.split()), default=0))
     widths = list(widths)
     while sum(widths) > room:
         narrower = [i for i in range(len(widths)) if widths[i] > longest[i]]
@@ -237,10 +240,9 @@ def _narrowed(
     return widths
 
 
-def _cell_lines(text: str, width: int) -> list[tuple[str, int]]:
-    """A cell's text over as many lines as its width needs (words kept whole when they
-    fit), each with its width on the terminal."""
-    used = _width(text)
+def _cell_lines(text: str, used: int, width: int) -> list[tuple[str, int]]:
+    """A cell's text (``used`` columns wide) over as many lines as ``width`` needs (words
+    kept whole when they fit), each with its width on the terminal."""
     if used <= width:
         return [(text, used)]
     wrapped = textwrap.wrap(text, width=width, break_on_hyphens=False) or [""]
@@ -292,6 +294,7 @@ def _unplaced(plan: Plan, lines: _Lines, t: Translator) -> None:
     count = t.gettext("Unplaced ({count})", count=t.number(len(plan.unplaced)))
     lines.add(lines.style(count, "bold red"))
     placed = t.gettext("→ would be placed with:")
+    green = lines.style(placed, "green")
     for u in plan.unplaced:
         heading = t.ngettext(
             "{arrival} (priority {priority}, {n} person)",
@@ -304,12 +307,7 @@ def _unplaced(plan: Plan, lines: _Lines, t: Translator) -> None:
         for r in u.reasons:
             lines.wrapped(r, "   • ", "     ")
         for x in u.relaxations:
-            first = f"   {placed} "
-            before = len(lines.lines)
-            lines.wrapped(x.text, first, "     ")
-            lines.lines[before] = (
-                "   " + lines.style(placed, "green") + lines.lines[before][len(first) - 1 :]
-            )
+            lines.wrapped(x.text, f"   {placed} ", "     ", lead=f"   {green} ")
         note = search_text(u, t)
         if note:
             lines.wrapped(note, "   ! ", "     ", style="yellow")
