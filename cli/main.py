@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -69,6 +70,9 @@ def solve(  # noqa: PLR0913  (typer: one parameter per command-line option)
     t = cli_translator(lang)
     err = Console(stderr=True, soft_wrap=True)
     scenario = _load(file, err, t)
+    # The modules and the scenario live until the command exits: frozen, no full garbage
+    # collection walks them again, here or in the solve's forked child.
+    gc.freeze()
     on_progress = None if quiet else ProgressPrinter(err, t)
     # solver.process does not load OR-Tools: the first plan is shown before it is.
     from solver.process import RunOptions, gc_paused, process_started

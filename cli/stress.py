@@ -11,34 +11,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
 from cli.language import LangOption, cli_translator
 from placement.i18n import translator
 from stress.groups import EVERYONE
-from stress.spec import (
-    MAX_DRAWS,
-    StressSpec,
-    StressSpecError,
-    load_network,
-    load_spec,
-    network_problems,
-)
-from stress.sweep import MAX_LOCAL_WORKERS, ClusterOptions, SweepError, SweepProgress
-from stress.texts import Texts
+from stress.limits import MAX_DRAWS, MAX_LOCAL_WORKERS
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+    from rich.table import Table
+
     # The engine (OR-Tools) is loaded only when a sweep runs.
     from stress.report import StressReport
     from stress.run import Networks
+    from stress.spec import StressSpec
+    from stress.sweep import SweepProgress
+    from stress.texts import Texts
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -67,7 +55,11 @@ def stress(  # noqa: PLR0913  (typer: one parameter per command-line option, as 
     lang: LangOption = None,
 ) -> None:
     """Stress-test the network: probability that everyone is placed, bottlenecks, advice."""
+    # The stress package is imported here, not with the module: `placement solve` shows its
+    # first plan sooner.
     from stress.run import run_stress
+    from stress.sweep import ClusterOptions, SweepError
+    from stress.texts import Texts
 
     # --lang, else `placement --lang`, else $PLACEMENT_LANG, else English (as `solve`)
     t = Texts(cli_translator(lang).locale)
@@ -104,6 +96,7 @@ def _load(
 ) -> tuple[StressSpec, Networks]:
     """The spec and its networks, or every problem on stderr and exit code 2."""
     from stress.run import Networks
+    from stress.spec import StressSpecError, load_network, load_spec, network_problems
 
     try:
         spec = load_spec(spec_file)
@@ -130,6 +123,14 @@ class _ProgressBar:
     """A bar per phase on stderr: solves done, of how many, and the time left."""
 
     def __init__(self, err: Console, t: Texts) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         self.t = t
         self.progress = Progress(
             TextColumn("{task.description}"),
@@ -158,6 +159,12 @@ class _ProgressBar:
         self.progress.update(task, completed=event.done, total=event.total)
 
 
+def _table(*headings: str, title: str | None = None) -> Table:
+    from rich.table import Table
+
+    return Table(*headings, title=title)
+
+
 def render_summary(r: StressReport, out: Console, t: Texts) -> None:
     """The report as tables, in the reader's language."""
     out.print(
@@ -179,7 +186,7 @@ def render_summary(r: StressReport, out: Console, t: Texts) -> None:
         highlight=False,
     )
     ci = t.gettext("95 % CI")
-    table = Table(t.gettext("everyone placed"), t.gettext("probability"), ci)
+    table = _table(t.gettext("everyone placed"), t.gettext("probability"), ci)
     table.add_row(
         t.gettext(EVERYONE),
         t.percent(r.all_placed.value),
@@ -211,7 +218,7 @@ def render_summary(r: StressReport, out: Console, t: Texts) -> None:
 
 
 def _render_groups(r: StressReport, out: Console, t: Texts) -> None:
-    table = Table(
+    table = _table(
         t.gettext("group"),
         t.gettext("persons per draw"),
         t.gettext("unplaced per draw"),
@@ -225,7 +232,7 @@ def _render_groups(r: StressReport, out: Console, t: Texts) -> None:
             t.ci(g.unplaced.low, g.unplaced.high, percent=False),
         )
     out.print(table)
-    table = Table(
+    table = _table(
         t.gettext("what keeps people out"),
         t.gettext("share of draws"),
         t.gettext("persons per draw"),
@@ -237,12 +244,12 @@ def _render_groups(r: StressReport, out: Console, t: Texts) -> None:
 
 def _render_saturation(r: StressReport, out: Console, t: Texts) -> None:
     full = t.gettext("P(full on some night)")
-    table = Table(t.gettext("shelter"), t.gettext("département"), full, t.gettext("usually full"))
+    table = _table(t.gettext("shelter"), t.gettext("département"), full, t.gettext("usually full"))
     for s in r.shelters_saturated[:ROWS]:
         nights = t.night_ranges([(n.first, n.last) for n in s.usual_full_nights])
         table.add_row(s.shelter, s.department, t.percent(s.full_share.value), nights)
     out.print(table)
-    table = Table(t.gettext("département"), "", t.gettext("P(all its places used on some night)"))
+    table = _table(t.gettext("département"), "", t.gettext("P(all its places used on some night)"))
     for d in r.departments_saturated[:ROWS]:
         table.add_row(d.department, d.name, t.percent(d.full_share.value))
     out.print(table)
@@ -252,7 +259,7 @@ def _render_saturation(r: StressReport, out: Console, t: Texts) -> None:
             "One more place: more persons placed per draw (on the first {n} draws)",
             r.marginal_draws,
         )
-        table = Table(
+        table = _table(
             t.gettext("shelter"), t.gettext("more persons"), t.gettext("95 % CI"), title=title
         )
         for m in r.marginal_value[:ROWS]:
@@ -293,7 +300,7 @@ def _render_advice(r: StressReport, out: Console, t: Texts) -> None:
     )
     out.print(text, highlight=False)
     before, after = a.out_of_sample_before, a.out_of_sample_after
-    table = Table(
+    table = _table(
         "",
         t.gettext("everyone placed"),
         t.gettext("unplaced per draw"),
@@ -322,7 +329,7 @@ def _render_comparison(r: StressReport, out: Console, t: Texts) -> None:
     if c is None:
         return
     title = t.gettext("Comparison with {label}, on the same draws", label=c.label)
-    table = Table("", t.gettext("everyone placed"), t.gettext("unplaced per draw"), title=title)
+    table = _table("", t.gettext("everyone placed"), t.gettext("unplaced per draw"), title=title)
     for label, res in ((t.gettext("before"), c.before), (t.gettext("after"), c.after)):
         table.add_row(label, t.percent(res.all_placed.value), t.decimal(res.unplaced_mean.value))
     d, u = c.all_placed_difference, c.unplaced_difference

@@ -55,7 +55,8 @@ class Context:
     #: a cost component's cost per shelter class, by (component name, arrival key)
     cost_rows: dict[tuple[str, Hashable], np.ndarray] = field(init=False, default_factory=dict)
     _rule_masks: dict[str, dict[Hashable, np.ndarray]] = field(init=False, default_factory=dict)
-    _groups: dict[str, dict[Hashable, tuple[Shelter, list[int]]]] = field(
+    #: per keyed rule, the class of every shelter and one representative shelter per class
+    _rule_classes: dict[str, tuple[np.ndarray, list[Shelter]]] = field(
         init=False, default_factory=dict
     )
     _places: np.ndarray | None = field(init=False, default=None)
@@ -186,27 +187,40 @@ class Context:
         mask = cache.get(key)
         if mask is None:
             mask = rule.shelter_mask(self, a)
-            if mask is None:
-                mask = np.zeros(len(self.scenario.shelters), dtype=bool)
-                for representative, members in self._shelter_groups(rule).values():
-                    if rule.admits(self, a, representative):
-                        mask[members] = True
+            if mask is None:  # the rule on one shelter per class, spread to its class
+                found = self._rule_classes.get(rule.name)
+                if found is None:
+                    found = self._rule_classes[rule.name] = shelter_classes(
+                        self.scenario.shelters, lambda s: rule.shelter_key(self, s)
+                    )
+                classes, representatives = found
+                admitted = np.fromiter(
+                    (rule.admits(self, a, s) for s in representatives),
+                    dtype=bool,
+                    count=len(representatives),
+                )
+                mask = admitted[classes]
             mask.flags.writeable = False
             cache[key] = mask
         return mask
 
-    def _shelter_groups(self, rule: KeyedRule) -> dict[Hashable, tuple[Shelter, list[int]]]:
-        groups = self._groups.get(rule.name)
-        if groups is None:
-            groups = {}
-            for i, s in enumerate(self.scenario.shelters):
-                key = rule.shelter_key(self, s)
-                if key in groups:
-                    groups[key][1].append(i)
-                else:
-                    groups[key] = (s, [i])
-            self._groups[rule.name] = groups
-        return groups
+
+def shelter_classes(
+    shelters: Sequence[Shelter], key: Callable[[Shelter], Hashable]
+) -> tuple[np.ndarray, list[Shelter]]:
+    """The class of every shelter (shelters with equal ``key`` share one, numbered in order
+    of first appearance) and the first shelter of each class, its representative."""
+    index: dict[Hashable, int] = {}
+    representatives: list[Shelter] = []
+    classes = np.empty(len(shelters), dtype=np.int64)
+    for i, s in enumerate(shelters):
+        k = key(s)
+        c = index.get(k)
+        if c is None:
+            c = index[k] = len(representatives)
+            representatives.append(s)
+        classes[i] = c
+    return classes, representatives
 
 
 def persons_by_priority(ctx: Context, placed: Sequence[str]) -> dict[str, int]:

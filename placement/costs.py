@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from placement.context import Context
+from placement.context import Context, shelter_classes
 from placement.languages import has_close_language, shared_language
 from placement.models import Arrival, Shelter
 
@@ -105,16 +105,9 @@ class Component:
     def _classes(self, ctx: Context) -> tuple[np.ndarray, list[Shelter]]:
         cached = ctx.cost_classes.get(self.name)
         if cached is None:
-            index: dict[Hashable, int] = {}
-            reps: list[Shelter] = []
-            classes = np.empty(len(ctx.scenario.shelters), dtype=np.int64)
-            for i, s in enumerate(ctx.scenario.shelters):
-                k = self.shelter_key(s)
-                if k not in index:
-                    index[k] = len(reps)
-                    reps.append(s)
-                classes[i] = index[k]
-            cached = ctx.cost_classes[self.name] = (classes, reps)
+            cached = ctx.cost_classes[self.name] = shelter_classes(
+                ctx.scenario.shelters, self.shelter_key
+            )
         return cached
 
     def costs(self, ctx: Context, a: Arrival) -> np.ndarray:

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from placement.i18n import Translator
@@ -69,20 +68,29 @@ def scenario_from_data(data: Any, source: str = "<scenario>") -> Scenario:
 
 def parse_text(text: str, source: str) -> Any:
     """Parse YAML (a superset of JSON) or JSON text."""
-    try:
-        if source.endswith(".json"):
+    if source.endswith(".json"):
+        try:
             return json.loads(text)
+        except json.JSONDecodeError as e:
+            malformed = message(
+                "malformed JSON at line {line}, column {column}: {problem}",
+                line=e.lineno,
+                column=e.colno,
+                problem=e.msg,
+            )
+            raise ScenarioError(source, [("", malformed)]) from None
+    return _parse_yaml(text, source)
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    # imported here: a JSON file (what `placement solve` is given at national size) is read
+    # without loading it
+    import yaml
+
+    try:
         # The C loader when libyaml is there: ~20x faster on national-size files.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-    except json.JSONDecodeError as e:
-        malformed = message(
-            "malformed JSON at line {line}, column {column}: {problem}",
-            line=e.lineno,
-            column=e.colno,
-            problem=e.msg,
-        )
-        raise ScenarioError(source, [("", malformed)]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e)

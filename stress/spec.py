@@ -35,9 +35,9 @@ from placement.models import (
 from placement.problems import Problem, TextError, join_path
 from placement.text import message
 from stress.groups import FIXED_GROUPS, OPERATION, PRIORITY, SPEAKS
+from stress.limits import MAX_DRAWS
 
-#: bounds that keep a sweep within what a cluster can do in an evening
-MAX_DRAWS = 100_000
+#: bounds that keep a sweep within what a cluster can do in an evening (and MAX_DRAWS)
 MAX_OPERATION_SIZE = 2_000
 #: candidates of capacity advice: one boolean each in one CP-SAT model (solver/saa.py)
 MAX_CANDIDATES = 500

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from placement.i18n import N_
 from placement.models import Scenario
+from stress.limits import MAX_LOCAL_WORKERS
 from stress.spec import Candidate, StressSpec
 
 if TYPE_CHECKING:
@@ -28,8 +29,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: the most local workers a sweep starts (bounded: each is a process with its own engine)
-MAX_LOCAL_WORKERS = 64
 #: draws are sent in batches, one task each (per-task overhead: scheduling, a round trip);
 #: about this many tasks per worker per phase, of at most MAX_BATCH draws
 TASKS_PER_WORKER = 8
