@@ -143,6 +143,38 @@ def test_first_plan_is_reported_before_ortools_is_loaded():
     assert run.returncode == 0, run.stderr
 
 
+def test_the_command_shows_its_first_plan_before_loading_what_comes_after(tmp_path: Path):
+    # `placement solve FILE.json` as typed, in a fresh interpreter: when the first plan is
+    # shown, neither the engine (OR-Tools), the explanations, the stress command's modules
+    # nor the YAML parser (the file is JSON) have been loaded, and the collector is paused.
+    f = tmp_path / "s.json"
+    f.write_text(mixed_scenario().model_dump_json(by_alias=True, exclude_none=True))
+    code = textwrap.dedent(
+        """
+        import gc, sys
+        import cli.main
+
+        LATER = ("ortools", "placement.explain", "stress.spec", "rich.progress", "yaml")
+
+        def first(self, event):
+            loaded = [m for m in LATER if m in sys.modules]
+            print("at the first plan:", event.stage, loaded, gc.isenabled(), file=sys.stderr)
+            sys.stderr.flush()
+            cli.main.ProgressPrinter.__call__ = lambda self, event: None
+
+        cli.main.ProgressPrinter.__call__ = first
+        sys.argv = ["placement", "solve", sys.argv[1], "--json", "--time-limit", "10"]
+        cli.main.main()
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(f)], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert "at the first plan: first plan (packing heuristic) [] False" in run.stderr
+    assert json.loads(run.stdout)["status"] == "optimal"  # and the command went on
+
+
 def test_cli_json_is_the_only_thing_on_stdout(tmp_path: Path):
     f = _write(tmp_path)
     run = subprocess.run(

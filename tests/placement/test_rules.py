@@ -225,13 +225,15 @@ def test_network_cap_refuses_beyond_cap_children_not_counted():
     assert plan_violations(Context(sc), {"mother": "S", "B": "S", "C": "S"}) != []
 
 
-def test_admissibility_masks_agree_with_the_rules_pair_by_pair():
-    # The solver uses masks computed once per distinct rule key; the validator calls the
-    # rules pair by pair. On a generated instance both must give the same answer everywhere.
+@pytest.mark.parametrize("family", ["standard", "hard"])
+def test_admissibility_masks_agree_with_the_rules_pair_by_pair(family: str):
+    # The solver uses masks computed once per distinct rule key (each rule evaluated on one
+    # shelter per class of equal shelter keys); the validator calls the rules pair by pair.
+    # On a generated instance both must give the same answer everywhere.
     from placement.admissibility import admissible, admissible_mask
     from placement.generate import generate_scenario
 
-    sc = generate_scenario(60, 200, seed=3)
+    sc = generate_scenario(60, 200, seed=3, family=family)
     ctx = Context(sc)
     admitted = 0
     for a in sc.arrivals:
