@@ -6,6 +6,8 @@
     .venv/bin/python benchmarks/bench_solver.py --solvers flow --cli --against ../main  # A/B
     .venv/bin/python benchmarks/bench_solver.py --sizes 3000x6000 --solvers flow,heuristic,cpsat
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --supply 100 --build
+    .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --first-plan-runs 10 \
+        --against ../main  # when the first plan appears, 10 runs of each tree, alternated
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --family hard --cost-gap
     .venv/bin/python benchmarks/bench_solver.py --sizes 1000x3000 --cost-gap --time-limit 8.8 \
         --lp-backends glop,highs,highs-warm,highs-warm+cuts --neighbourhoods ''
@@ -472,6 +474,47 @@ def table_rows(size: str, solvers: list[str], args: argparse.Namespace, notes: l
             notes.append(f"{size} naive: {r['variables']} booleans")
 
 
+def first_plan_rows(size: str, args: argparse.Namespace) -> None:
+    """When ``placement solve FILE --json --no-explain`` shows its first plan, from process
+    start, in ``args.first_plan_runs`` runs of this tree's command (and of ``--against``'s,
+    alternated with it), on one scenario file written here."""
+    from placement.generate import generate_scenario, write_scenario
+
+    arrivals, shelters = (int(x) for x in size.split("x"))
+    trees = {"this tree": str(ROOT / ".venv/bin/placement")}
+    if args.against:
+        trees["against"] = f"{args.against}/.venv/bin/placement"
+    seconds: dict[str, list[float]] = {name: [] for name in trees}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scenario.json"
+        write_scenario(generate_scenario(arrivals, shelters, **_shape(args)), path)
+        for _ in range(args.first_plan_runs):
+            for name, placement in trees.items():
+                seconds[name].append(_first_plan_seconds(placement, path, args))
+    for name, runs in seconds.items():
+        within = sum(s <= 1.0 for s in runs)
+        print(f"| {size} | {args.family} | {name} | {sorted(runs)[len(runs) // 2]:.2f} | "
+              f"{min(runs):.2f}–{max(runs):.2f} | {within} of {len(runs)} | "
+              f"{' '.join(f'{s:.2f}' for s in runs)} |", flush=True)  # fmt: skip
+
+
+def _first_plan_seconds(placement: str, path: Path, args: argparse.Namespace) -> float:
+    """Seconds from starting the command to its first plan's line on stderr."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [placement, "solve", str(path), "--json", "--no-explain", "--time-limit", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(args),
+    )  # fmt: skip
+    assert proc.stderr is not None
+    first = None
+    for line in proc.stderr:
+        if first is None and "first plan" in line:
+            first = time.perf_counter() - started
+    if proc.wait() != 0 or first is None:
+        raise RuntimeError(f"{placement}: no first plan (exit code {proc.returncode})")
+    return first
+
+
 def solver_row(
     size: str, solver: str, r: dict[str, Any], bound: dict[int, int] | None, limit: float
 ) -> str:
@@ -522,6 +565,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time the CLI as typed: text output, explanations on (row cli-text)",
     )
+    parser.add_argument(
+        "--first-plan-runs",
+        type=int,
+        default=0,
+        help="instead of the table: when the first plan appears, in this many runs",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--nights", type=int, default=30)
     parser.add_argument("--time-limit", type=float, default=None, help="default: by size")
@@ -553,6 +602,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(args)))
         return 0
 
+    if args.first_plan_runs:
+        print(
+            f"load {os.getloadavg()[0]:.2f}; `placement solve FILE --json --no-explain "
+            "--time-limit 2`, seconds from process start to the first plan's line\n"
+        )
+        print("| size | family | command | median s | range s | within 1 s | runs |")
+        print("|---|---|---|---:|---|---|---|")
+        for size in args.sizes.split(","):
+            first_plan_rows(size, args)
+        return 0
     if args.build or args.cost_gap or args.phases:
         for size in args.sizes.split(","):
             in_process(size, args)
