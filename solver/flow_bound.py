@@ -106,7 +106,8 @@ def stabbing_nights(stays: list[range]) -> list[int]:
     return points
 
 
-def _first_inside(points: list[int], stay: range) -> int:
+def first_inside(points: list[int], stay: range) -> int:
+    """The first of ``points`` inside ``stay``: the checkpoint its persons are counted at."""
     for p in points:  # few points: a linear scan is fine
         if p in stay:
             return p
@@ -148,7 +149,7 @@ def flow_bound(
         if not len(unit.shelter_index):
             continue
         for m in unit.members:
-            key = (unit.index, _first_inside(points, stays[m.id]))
+            key = (unit.index, first_inside(points, stays[m.id]))
             per = items.setdefault(key, defaultdict(int))
             per[m.priority] += m.persons * unit.count
 

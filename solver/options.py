@@ -104,6 +104,11 @@ class SolveOptions:
     #: level's fair share): with 40 pricing rounds, the cost LP at 1,000 x 3,000 converged
     #: (bound 53,764) but left no time to search, and the plan cost 101,983 (T = 60)
     cost_lp_share: float = 0.5
+    #: the secondary cost's lower bound from a min-cost flow (:mod:`solver.cost_flow`) is
+    #: computed, its time kept from the stages, when its estimate is at most this share of
+    #: the time limit: 0.1-0.3 s at 1,000 x 3,000, where a 10 s solve has no converged cost
+    #: LP; at 10,000 x 20,000 (11.8 M pairs) it would take too much of a minute
+    cost_flow_share: float = 0.05
 
 
 @dataclass(frozen=True)
