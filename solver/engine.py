@@ -49,10 +49,6 @@ from solver.units import Units, build_units
 
 log = logging.getLogger(__name__)
 
-#: seconds the lexicographic stages may end after their deadline (CP-SAT's last solution,
-#: the plan filled): kept, with its own, for what follows them
-STAGES_PAST_DEADLINE = 0.1
-
 
 class _Reporter:
     """Turns the engine's steps into :class:`ProgressEvent` (with the bound once known)."""
@@ -102,11 +98,9 @@ def plan_assignment(
         report(note(NO_MODEL_NOTE, pairs=pairs), {})
         best = _heuristic_only(start, options, deadline, report)
         return _solved(start, best, None, flow, started)
-    # the cost's flow bound, computed once the plan is known: its time is kept from the
-    # stages, with what they may run past their deadline (0.06 s at 1,000 x 3,000)
+    # the cost's flow bound, computed once the plan is known: its time is kept from the stages
     cost_flow = pairs * cost_flow_seconds_per_pair
-    share = options.solve.cost_flow_share * options.solve.time_limit
-    keep = cost_flow + STAGES_PAST_DEADLINE if cost_flow <= share else 0
+    keep = cost_flow if cost_flow <= options.solve.cost_flow_share * options.solve.time_limit else 0
     best, result = _lexicographic_solve(start, options, deadline - keep, report)
     return _solved(start, best, result, flow, started, deadline if keep else None)
 
