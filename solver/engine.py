@@ -116,8 +116,8 @@ def _solved(
     """The plan with what is proven: the best bounds, the levels proven, and a lower bound
     on the secondary cost of every plan placing at least as many persons at each level (with
     every level proven: of the lexicographically best plans): the cost stage's, or the
-    min-cost flow's of :mod:`solver.cost_flow` (when its estimated time is left before
-    ``cost_flow_until``, a ``time.monotonic()`` value: it was kept), whichever is higher."""
+    min-cost flow's of :mod:`solver.cost_flow` (with ``cost_flow_until``, the deadline its
+    time was kept from, a ``time.monotonic()`` value), whichever is higher."""
     ctx, units = start.ctx, start.units
     bound = flow if result is None else result.bounds(flow)
     placed = _lexicographic(ctx, units, best)  # persons at priority 5, 4, ..., 1
@@ -143,9 +143,9 @@ def _with_cost_flow(
     """The higher of ``lower`` and the min-cost flow's bound (:mod:`solver.cost_flow`) on
     the cost of the plans placing at least ``placed`` (persons at priority 5, ..., 1) at
     each level, unless the stages ran past ``until``, the deadline its time was kept from.
-    (They may end a little after their own: at 1,000 x 3,000 standard, T = 10, the cost
-    stage ended 0.37 s after it, and the bound 0.27 s after ``until``, in 1 run of 4; the
-    command's reserve for the output and its grace cover that.)"""
+    The stages may end a little after their own deadline (at 1,000 x 3,000 standard,
+    T = 10, the cost stage ended 0.37 s after it in 1 run of 4), and the bound as much after
+    ``until``: the command's reserve for the output and its grace cover that."""
     if time.monotonic() >= until:
         return lower
     reached = dict(zip(PRIORITIES, accumulate(placed), strict=True))
