@@ -33,6 +33,7 @@ proven cheapest plan: 36,975).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -49,12 +50,29 @@ from solver.units import Units
 SECONDS_PER_PAIR = 2e-6
 
 
+@dataclass(frozen=True)
+class CheapestFlow:
+    """The min-cost flow's bound and the (unit index, shelter position) pairs it uses."""
+
+    lower: int
+    units: np.ndarray
+    shelters: np.ndarray
+
+
 def cost_lower_bound(ctx: Context, units: Units, reached: dict[int, int]) -> int | None:
     """The least secondary cost of a plan of ``units`` placing at least ``reached[p]``
     persons at priority >= p for each p (see the module docstring), or None when no flow
     places them (not a plan of these units)."""
+    flow = cheapest_flow(ctx, units, reached)
+    return None if flow is None else flow.lower
+
+
+def cheapest_flow(ctx: Context, units: Units, reached: dict[int, int]) -> CheapestFlow | None:
+    """The min-cost flow of :func:`cost_lower_bound`: its bound, and the pairs it sends
+    persons over (where the cost stage's LP starts, :class:`solver.cpsat.Heuristics`)."""
+    none = np.empty(0, dtype=np.int64)
     if reached[PRIORITIES[-1]] == 0:
-        return 0
+        return CheapestFlow(0, none, none)
     stays = {a.id: ctx.stay(a) for a in ctx.scenario.arrivals}
     points = stabbing_nights(list(stays.values()))
     checkpoint = {p: k for k, p in enumerate(points)}
@@ -62,19 +80,27 @@ def cost_lower_bound(ctx: Context, units: Units, reached: dict[int, int]) -> int
     members = [(u, m) for u in units.units if len(u.shelter_index) for m in u.members]
     # one unit of flow is one person in one place; costs per person, scaled to integers
     scale = math.lcm(*(CapacityRule.places(m) for _, m in members)) if members else 1
-    # nodes: N1..N5 (0..4), the sink (5), (shelter, checkpoint), then the items
+    # nodes: N1..N5 (0..4), the sink (5), (shelter, checkpoint), then the items; the arcs
+    # of the items to shelters come first, with their (unit, shelter) pairs
     sink, first_place = len(PRIORITIES), len(PRIORITIES) + 1
     first_item = first_place + n_shelters * n_points
-    tails, heads, caps, costs = [], [], [], []
+    tails, heads, caps, costs, pair_unit, pair_shelter = [], [], [], [], [], []
     for k, (unit, m) in enumerate(members):
         item, persons = first_item + k, CapacityRule.places(m)
         shelters = unit.shelter_index.astype(np.int64)
         places = first_place + shelters * n_points + checkpoint[first_inside(points, stays[m.id])]
-        tails += [np.array([m.priority - 1]), np.full(len(shelters), item)]
-        heads += [np.array([item]), places]
-        caps += [np.array([persons * unit.count]), np.full(len(shelters), persons * unit.count)]
-        per_person = placement_costs(ctx, m, shelters) * (scale // persons)
-        costs += [np.zeros(1, dtype=np.int64), per_person]
+        tails.append(np.full(len(shelters), item))
+        heads.append(places)
+        caps.append(np.full(len(shelters), persons * unit.count))
+        costs.append(placement_costs(ctx, m, shelters) * (scale // persons))
+        pair_unit.append(np.full(len(shelters), unit.index))
+        pair_shelter.append(shelters)
+    n_pairs = sum(len(t) for t in tails)
+    for k, (unit, m) in enumerate(members):
+        tails.append(np.array([m.priority - 1]))
+        heads.append(np.array([first_item + k]))
+        caps.append(np.array([CapacityRule.places(m) * unit.count]))
+        costs.append(np.zeros(1, dtype=np.int64))
     nights = ctx.places_matrix()[:, points].reshape(-1)
     tails.append(first_place + np.arange(n_shelters * n_points))
     heads.append(np.full(n_shelters * n_points, sink))
@@ -98,4 +124,9 @@ def cost_lower_bound(ctx: Context, units: Units, reached: dict[int, int]) -> int
     flow.set_nodes_supplies(np.arange(len(supplies)), supplies)
     if flow.solve() != flow.OPTIMAL:
         return None
-    return -(-int(flow.optimal_cost()) // scale)  # plans cost whole numbers: round up
+    used = flow.flows(np.arange(n_pairs)) > 0
+    return CheapestFlow(
+        -(-int(flow.optimal_cost()) // scale),  # plans cost whole numbers: round up
+        np.concatenate(pair_unit or [none])[used],
+        np.concatenate(pair_shelter or [none])[used],
+    )

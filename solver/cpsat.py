@@ -370,6 +370,10 @@ class Heuristics(NamedTuple):
     #: the deadline): places more persons, no level losing one (a level the LP leaves far
     #: from its bound, :meth:`_Lexicographic._unplaced`)
     improve: Callable[[Allocation, float, Enough | None], Allocation] | None = None
+    #: the columns the cost stage's LP also starts from, given its incumbent (the pairs of
+    #: the cheapest flow placing as many per level, :mod:`solver.cost_flow`): at 1,000 x
+    #: 3,000 its LP then converged in 2.3, 1.7 and 5.2 s instead of 4.4, 2.7 and 9.4 s
+    cost_start: Callable[[Allocation], np.ndarray | None] | None = None
 
 
 def solve_lexicographic(
@@ -582,7 +586,7 @@ class _Lexicographic:
         self.lin = lin
         self.options = options
         self.on_stage = on_stage
-        self.complete, self.improve = heuristics or Heuristics()
+        self.complete, self.improve, self.cost_start = heuristics or Heuristics()
         self.deadline = time.monotonic() + options.time_limit
         self.active = np.ones(lin.n_columns, dtype=bool)
         self.cheapest = lin.cheapest(options.lp_start_columns)  # where each stage's LP starts
@@ -708,6 +712,9 @@ class _Lexicographic:
         in_play = self.active & relevant
         options = self.options
         start_columns = (step.x > 0) | self.support_before | self.cheapest
+        if cost and self.cost_start is not None:
+            cheap = self.cost_start(self.lin.to_allocation(step.x))
+            start_columns = start_columns if cheap is None else start_columns | cheap
         # the cost stage's LP: with the cliques its solution violates once pricing converged
         backend = options.cost_lp_solver if cost else options.lp_solver
         cuts = (options.lp_cliques, options.lp_cut_rounds) if cost else (0, 0)

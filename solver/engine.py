@@ -12,7 +12,10 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from itertools import accumulate
+
+import numpy as np
 
 from placement.context import Context, persons_by_priority
 from placement.explain import Explainer, Verification
@@ -21,7 +24,7 @@ from placement.plan import Plan, Unplaced
 from placement.report import Solved, build_plan
 from solver.allocation import Allocation, to_assignment
 from solver.cost_flow import SECONDS_PER_PAIR as cost_flow_seconds_per_pair
-from solver.cost_flow import cost_lower_bound
+from solver.cost_flow import CheapestFlow, cheapest_flow
 from solver.cpsat import Heuristics, LexResult, StageResult, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
@@ -101,8 +104,31 @@ def plan_assignment(
     # the cost's flow bound, computed once the plan is known: its time is kept from the stages
     cost_flow = pairs * cost_flow_seconds_per_pair
     keep = cost_flow if cost_flow <= options.solve.cost_flow_share * options.solve.time_limit else 0
-    best, result = _lexicographic_solve(start, options, deadline - keep, report)
-    return _solved(start, best, result, flow, started, deadline if keep else None)
+    flows = _CheapestFlows(start) if keep else None
+    best, result = _lexicographic_solve(start, options, deadline - keep, report, flows)
+    return _solved(start, best, result, flow, started, (deadline, flows) if flows else None)
+
+
+class _CheapestFlows:
+    """The cheapest flows of :mod:`solver.cost_flow` in one solve, the last one kept: the
+    cost stage's LP starts from its pairs, and the plan's cost bound is its bound (for the
+    same persons per level, not computed again)."""
+
+    def __init__(self, start: Start) -> None:
+        self.start = start
+        self.last: tuple[dict[int, int], CheapestFlow | None] | None = None
+
+    def __call__(self, placed: tuple[int, ...]) -> CheapestFlow | None:
+        """The cheapest flow placing at least ``placed`` (persons at priority 5, ..., 1)."""
+        reached = dict(zip(PRIORITIES, accumulate(placed), strict=True))
+        if self.last is None or self.last[0] != reached:
+            self.last = (reached, cheapest_flow(self.start.ctx, self.start.units, reached))
+        return self.last[1]
+
+    def start_columns(self, model: LinearModel, alloc: Allocation) -> np.ndarray | None:
+        """The columns of the cheapest flow placing as many per level as ``alloc``."""
+        found = self(_lexicographic(self.start.ctx, self.start.units, alloc))
+        return None if found is None else model.columns_at(found.units, found.shelters)
 
 
 def _solved(
@@ -111,13 +137,14 @@ def _solved(
     result: LexResult | None,
     flow: Bound,
     started: float,
-    cost_flow_until: float | None = None,
+    cost_flow: tuple[float, _CheapestFlows] | None = None,
 ) -> Solved:
     """The plan with what is proven: the best bounds, the levels proven, and a lower bound
     on the secondary cost of every plan placing at least as many persons at each level (with
     every level proven: of the lexicographically best plans): the cost stage's, or the
-    min-cost flow's of :mod:`solver.cost_flow` (with ``cost_flow_until``, the deadline its
-    time was kept from, a ``time.monotonic()`` value), whichever is higher."""
+    min-cost flow's of :mod:`solver.cost_flow` (with ``cost_flow``: the deadline its time
+    was kept from, a ``time.monotonic()`` value, and the solve's flows), whichever is
+    higher."""
     ctx, units = start.ctx, start.units
     bound = flow if result is None else result.bounds(flow)
     placed = _lexicographic(ctx, units, best)  # persons at priority 5, 4, ..., 1
@@ -125,8 +152,8 @@ def _solved(
     proven = _at_bound(placed, bound)
     optimal = result is not None and result.proven_optimal
     lower = None if result is None else result.cost_lower_bound_for(per_level)
-    if cost_flow_until is not None and not optimal:
-        lower = _with_cost_flow(start, placed, lower, cost_flow_until)
+    if cost_flow is not None and not optimal:
+        lower = _with_cost_flow(placed, lower, *cost_flow)
     return Solved(
         to_assignment(units, best),
         "optimal" if optimal else "feasible",
@@ -138,7 +165,7 @@ def _solved(
 
 
 def _with_cost_flow(
-    start: Start, placed: tuple[int, ...], lower: int | None, until: float
+    placed: tuple[int, ...], lower: int | None, until: float, flows: _CheapestFlows
 ) -> int | None:
     """The higher of ``lower`` and the min-cost flow's bound (:mod:`solver.cost_flow`) on
     the cost of the plans placing at least ``placed`` (persons at priority 5, ..., 1) at
@@ -148,9 +175,8 @@ def _with_cost_flow(
     ``until``: the command's reserve for the output and its grace cover that."""
     if time.monotonic() >= until:
         return lower
-    reached = dict(zip(PRIORITIES, accumulate(placed), strict=True))
-    relaxed = cost_lower_bound(start.ctx, start.units, reached)
-    return lower if relaxed is None else max(relaxed, lower or 0)
+    found = flows(placed)
+    return lower if found is None else max(found.lower, lower or 0)
 
 
 def _heuristic_only(
@@ -207,9 +233,14 @@ def _neighbourhoods(
 
 
 def _lexicographic_solve(
-    start: Start, options: EngineOptions, deadline: float, report: _Reporter
+    start: Start,
+    options: EngineOptions,
+    deadline: float,
+    report: _Reporter,
+    flows: _CheapestFlows | None = None,
 ) -> tuple[Allocation, LexResult | None]:
-    """The LP and CP-SAT stages from the first plan; never less than the first plan."""
+    """The LP and CP-SAT stages from the first plan; never less than the first plan. With
+    ``flows``, the cost stage's LP starts from the cheapest flow's pairs too."""
     ctx, units, seed = start.ctx, start.units, start.seed
     model = LinearModel(ctx, units)
 
@@ -236,6 +267,7 @@ def _lexicographic_solve(
             improve=lambda alloc, until, enough: lns_moves(
                 ctx, units, alloc, until, options.solve, LnsLimits(enough=enough)
             ),
+            cost_start=None if flows is None else partial(flows.start_columns, model),
         ),
         report.bound,
     )

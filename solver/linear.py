@@ -93,6 +93,15 @@ class LinearModel:
         mask[order[rank < k]] = True
         return mask
 
+    def columns_at(self, units: np.ndarray, shelters: np.ndarray) -> np.ndarray:
+        """The columns of the (unit index, shelter position) pairs given, as a mask (each
+        pair must be a column: columns are sorted by unit, then shelter)."""
+        width = len(self.ctx.scenario.shelters) + 1
+        keys = self.col_unit.astype(np.int64) * width + self.col_shelter
+        mask = np.zeros(self.n_columns, dtype=bool)
+        mask[np.searchsorted(keys, units.astype(np.int64) * width + shelters)] = True
+        return mask
+
     def persons_at(self, priority: int) -> np.ndarray:
         """Persons of ``priority`` per copy, for every column."""
         per_unit = np.array(

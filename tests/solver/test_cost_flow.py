@@ -83,3 +83,24 @@ def test_a_solve_without_a_converged_cost_lp_still_bounds_its_cost():
     assert flow is not None
     assert plan.secondary_cost_lower_bound is not None
     assert flow <= plan.secondary_cost_lower_bound <= plan.secondary_cost
+
+
+def test_the_cost_stage_can_start_from_the_cheapest_flows_pairs():
+    # The pairs the cheapest flow sends persons over are columns of the linear model, found
+    # by (unit, shelter): the cost stage's LP starts from them (solver.cpsat.Heuristics).
+    from solver.cost_flow import cheapest_flow
+    from solver.linear import LinearModel
+
+    sc = generate_scenario(120, 300, seed=2, family="hard")
+    plan = solve_scenario(sc, EngineOptions(solve=SolveOptions(time_limit=30), explain=False))
+    ctx = Context(sc)
+    units = build_units(ctx)
+    flow = cheapest_flow(ctx, units, at_or_above(plan))
+    assert flow is not None and len(flow.units) > 0
+    model = LinearModel(ctx, units)
+    columns = model.columns_at(flow.units, flow.shelters)
+    pairs = model.col_unit[columns].tolist(), model.col_shelter[columns].tolist()
+    assert set(zip(*pairs, strict=True)) == set(
+        zip(flow.units.tolist(), flow.shelters.tolist(), strict=True)
+    )
+    assert flow.lower == bound_of(sc, at_or_above(plan))
