@@ -490,29 +490,18 @@ def first_plan_rows(size: str, args: argparse.Namespace) -> None:
         write_scenario(generate_scenario(arrivals, shelters, **_shape(args)), path)
         for _ in range(args.first_plan_runs):
             for name, placement in trees.items():
-                seconds[name].append(_first_plan_seconds(placement, path, args))
+                # the row "cli": --json --no-explain, here --time-limit 2; its plan checked
+                run = argparse.Namespace(**vars(args))
+                run.time_limit, run.placement = 2.0, placement
+                r = _cli_child(path, "cli", run, {})
+                if r["violations"]:
+                    raise RuntimeError(f"{placement}: {r['violations']} rule violations")
+                seconds[name].append(r["first_plan"])
     for name, runs in seconds.items():
         within = sum(s <= 1.0 for s in runs)
         print(f"| {size} | {args.family} | {name} | {sorted(runs)[len(runs) // 2]:.2f} | "
               f"{min(runs):.2f}–{max(runs):.2f} | {within} of {len(runs)} | "
               f"{' '.join(f'{s:.2f}' for s in runs)} |", flush=True)  # fmt: skip
-
-
-def _first_plan_seconds(placement: str, path: Path, args: argparse.Namespace) -> float:
-    """Seconds from starting the command to its first plan's line on stderr."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [placement, "solve", str(path), "--json", "--no-explain", "--time-limit", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(args),
-    )  # fmt: skip
-    assert proc.stderr is not None
-    first = None
-    for line in proc.stderr:
-        if first is None and "first plan" in line:
-            first = time.perf_counter() - started
-    if proc.wait() != 0 or first is None:
-        raise RuntimeError(f"{placement}: no first plan (exit code {proc.returncode})")
-    return first
 
 
 def solver_row(

@@ -47,18 +47,12 @@ class Context:
     _nightly: dict[str, tuple[int, ...]] = field(init=False, default_factory=dict)
     _danger_points: dict[str, tuple[Point, ...]] = field(init=False, default_factory=dict)
     _rows: dict[tuple[Point, ...], np.ndarray] = field(init=False, default_factory=dict)
-    #: secondary-cost classes per cost component: the class of every shelter, and one
-    #: representative shelter per class (:mod:`placement.costs`)
-    cost_classes: dict[str, tuple[np.ndarray, list[Shelter]]] = field(
-        init=False, default_factory=dict
-    )
     #: a cost component's cost per shelter class, by (component name, arrival key)
     cost_rows: dict[tuple[str, Hashable], np.ndarray] = field(init=False, default_factory=dict)
     _rule_masks: dict[str, dict[Hashable, np.ndarray]] = field(init=False, default_factory=dict)
-    #: per keyed rule, the class of every shelter and one representative shelter per class
-    _rule_classes: dict[str, tuple[np.ndarray, list[Shelter]]] = field(
-        init=False, default_factory=dict
-    )
+    #: shelter classes (:meth:`shelter_classes`) by what they are for: a keyed rule's, a
+    #: secondary-cost component's (:mod:`placement.costs`)
+    _classes: dict[str, tuple[np.ndarray, list[Shelter]]] = field(init=False, default_factory=dict)
     _places: np.ndarray | None = field(init=False, default=None)
     _fewest: dict[tuple[int, int], np.ndarray] = field(init=False, default_factory=dict)
     _id_ranks: np.ndarray | None = field(init=False, default=None)
@@ -188,12 +182,9 @@ class Context:
         if mask is None:
             mask = rule.shelter_mask(self, a)
             if mask is None:  # the rule on one shelter per class, spread to its class
-                found = self._rule_classes.get(rule.name)
-                if found is None:
-                    found = self._rule_classes[rule.name] = shelter_classes(
-                        self.scenario.shelters, lambda s: rule.shelter_key(self, s)
-                    )
-                classes, representatives = found
+                classes, representatives = self.shelter_classes(
+                    f"rule {rule.name}", lambda s: rule.shelter_key(self, s)
+                )
                 admitted = np.fromiter(
                     (rule.admits(self, a, s) for s in representatives),
                     dtype=bool,
@@ -204,23 +195,26 @@ class Context:
             cache[key] = mask
         return mask
 
-
-def shelter_classes(
-    shelters: Sequence[Shelter], key: Callable[[Shelter], Hashable]
-) -> tuple[np.ndarray, list[Shelter]]:
-    """The class of every shelter (shelters with equal ``key`` share one, numbered in order
-    of first appearance) and the first shelter of each class, its representative."""
-    index: dict[Hashable, int] = {}
-    representatives: list[Shelter] = []
-    classes = np.empty(len(shelters), dtype=np.int64)
-    for i, s in enumerate(shelters):
-        k = key(s)
-        c = index.get(k)
-        if c is None:
-            c = index[k] = len(representatives)
-            representatives.append(s)
-        classes[i] = c
-    return classes, representatives
+    def shelter_classes(
+        self, name: str, key: Callable[[Shelter], Hashable]
+    ) -> tuple[np.ndarray, list[Shelter]]:
+        """The class of every shelter (shelters with equal ``key`` share one, numbered in
+        order of first appearance) and the first shelter of each class, its representative;
+        computed once per ``name`` (what the classes are for)."""
+        found = self._classes.get(name)
+        if found is None:
+            index: dict[Hashable, int] = {}
+            representatives: list[Shelter] = []
+            classes = np.empty(len(self.scenario.shelters), dtype=np.int64)
+            for i, s in enumerate(self.scenario.shelters):
+                k = key(s)
+                c = index.get(k)
+                if c is None:
+                    c = index[k] = len(representatives)
+                    representatives.append(s)
+                classes[i] = c
+            found = self._classes[name] = (classes, representatives)
+        return found
 
 
 def persons_by_priority(ctx: Context, placed: Sequence[str]) -> dict[str, int]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from placement.context import Context, shelter_classes
+from placement.context import Context
 from placement.languages import has_close_language, shared_language
 from placement.models import Arrival, Shelter
 
@@ -103,12 +103,7 @@ class Component:
         return self._classes(ctx)[0]
 
     def _classes(self, ctx: Context) -> tuple[np.ndarray, list[Shelter]]:
-        cached = ctx.cost_classes.get(self.name)
-        if cached is None:
-            cached = ctx.cost_classes[self.name] = shelter_classes(
-                ctx.scenario.shelters, self.shelter_key
-            )
-        return cached
+        return ctx.shelter_classes(f"cost {self.name}", self.shelter_key)
 
     def costs(self, ctx: Context, a: Arrival) -> np.ndarray:
         """The cost for ``a`` in each shelter class (cached by the arrival's key)."""

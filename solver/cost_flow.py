@@ -42,7 +42,7 @@ from placement.context import Context
 from placement.costs import placement_costs
 from placement.models import PRIORITIES
 from placement.rules import CapacityRule
-from solver.flow_bound import first_inside, stabbing_nights
+from solver.flow_bound import checkpoints
 from solver.units import Units
 
 #: seconds per admissible (unit, shelter) pair to build and solve the min-cost flow:
@@ -59,52 +59,45 @@ class CheapestFlow:
     shelters: np.ndarray
 
 
-def cost_lower_bound(ctx: Context, units: Units, reached: dict[int, int]) -> int | None:
-    """The least secondary cost of a plan of ``units`` placing at least ``reached[p]``
-    persons at priority >= p for each p (see the module docstring), or None when no flow
-    places them (not a plan of these units)."""
-    flow = cheapest_flow(ctx, units, reached)
-    return None if flow is None else flow.lower
-
-
 def cheapest_flow(ctx: Context, units: Units, reached: dict[int, int]) -> CheapestFlow | None:
-    """The min-cost flow of :func:`cost_lower_bound`: its bound, and the pairs it sends
-    persons over (where the cost stage's LP starts, :class:`solver.cpsat.Heuristics`)."""
+    """The min-cost flow (see the module docstring) for the plans of ``units`` placing at
+    least ``reached[p]`` persons at priority >= p for each p: ``lower``, the least cost of
+    any of them, and the pairs it sends persons over (where the cost stage's LP starts,
+    :class:`solver.cpsat.Heuristics`); None when no flow places them (not a plan of these
+    units)."""
     none = np.empty(0, dtype=np.int64)
     if reached[PRIORITIES[-1]] == 0:
         return CheapestFlow(0, none, none)
-    stays = {a.id: ctx.stay(a) for a in ctx.scenario.arrivals}
-    points = stabbing_nights(list(stays.values()))
-    checkpoint = {p: k for k, p in enumerate(points)}
+    points, checkpoint_of = checkpoints(ctx)
+    point_index = {p: k for k, p in enumerate(points)}
     n_shelters, n_points = len(ctx.scenario.shelters), len(points)
     members = [(u, m) for u in units.units if len(u.shelter_index) for m in u.members]
     # one unit of flow is one person in one place; costs per person, scaled to integers
-    scale = math.lcm(*(CapacityRule.places(m) for _, m in members)) if members else 1
+    persons = np.array([CapacityRule.places(m) for _, m in members], dtype=np.int64)
+    scale = math.lcm(*persons.tolist()) if members else 1
+    supply = persons * np.array([u.count for u, _ in members], dtype=np.int64)
     # nodes: N1..N5 (0..4), the sink (5), (shelter, checkpoint), then the items; the arcs
     # of the items to shelters come first, with their (unit, shelter) pairs
     sink, first_place = len(PRIORITIES), len(PRIORITIES) + 1
     first_item = first_place + n_shelters * n_points
     tails, heads, caps, costs, pair_unit, pair_shelter = [], [], [], [], [], []
     for k, (unit, m) in enumerate(members):
-        item, persons = first_item + k, CapacityRule.places(m)
         shelters = unit.shelter_index.astype(np.int64)
-        places = first_place + shelters * n_points + checkpoint[first_inside(points, stays[m.id])]
-        tails.append(np.full(len(shelters), item))
-        heads.append(places)
-        caps.append(np.full(len(shelters), persons * unit.count))
-        costs.append(placement_costs(ctx, m, shelters) * (scale // persons))
+        tails.append(np.full(len(shelters), first_item + k))
+        heads.append(first_place + shelters * n_points + point_index[checkpoint_of[m.id]])
+        caps.append(np.full(len(shelters), supply[k]))
+        costs.append(placement_costs(ctx, m, shelters) * (scale // int(persons[k])))
         pair_unit.append(np.full(len(shelters), unit.index))
         pair_shelter.append(shelters)
     n_pairs = sum(len(t) for t in tails)
-    for k, (unit, m) in enumerate(members):
-        tails.append(np.array([m.priority - 1]))
-        heads.append(np.array([first_item + k]))
-        caps.append(np.array([CapacityRule.places(m) * unit.count]))
-        costs.append(np.zeros(1, dtype=np.int64))
-    nights = ctx.places_matrix()[:, points].reshape(-1)
+    # the level nodes to their items; the (shelter, checkpoint) nodes to the sink
+    tails += [np.array([m.priority - 1 for _, m in members], dtype=np.int64)]
+    heads += [first_item + np.arange(len(members))]
+    caps += [supply]
+    costs += [np.zeros(len(members), dtype=np.int64)]
     tails.append(first_place + np.arange(n_shelters * n_points))
     heads.append(np.full(n_shelters * n_points, sink))
-    caps.append(nights.astype(np.int64))
+    caps.append(ctx.places_matrix()[:, points].reshape(-1).astype(np.int64))
     costs.append(np.zeros(n_shelters * n_points, dtype=np.int64))
     total = reached[PRIORITIES[-1]]
     supplies = np.zeros(first_item + len(members), dtype=np.int64)

@@ -101,21 +101,24 @@ def plan_assignment(
         report(note(NO_MODEL_NOTE, pairs=pairs), {})
         best = _heuristic_only(start, options, deadline, report)
         return _solved(start, best, None, flow, started)
-    # the cost's flow bound, computed once the plan is known: its time is kept from the stages
+    # the cheapest flows (the cost stage's LP starts from one, the plan's cost bound is one's):
+    # their time is kept from the stages
     cost_flow = pairs * cost_flow_seconds_per_pair
     keep = cost_flow if cost_flow <= options.solve.cost_flow_share * options.solve.time_limit else 0
-    flows = _CheapestFlows(start) if keep else None
+    flows = _CheapestFlows(start, deadline) if keep else None
     best, result = _lexicographic_solve(start, options, deadline - keep, report, flows)
-    return _solved(start, best, result, flow, started, (deadline, flows) if flows else None)
+    return _solved(start, best, result, flow, started, flows)
 
 
 class _CheapestFlows:
     """The cheapest flows of :mod:`solver.cost_flow` in one solve, the last one kept: the
     cost stage's LP starts from its pairs, and the plan's cost bound is its bound (for the
-    same persons per level, not computed again)."""
+    same persons per level, not computed again). ``until``: the deadline their time was
+    kept from."""
 
-    def __init__(self, start: Start) -> None:
+    def __init__(self, start: Start, until: float) -> None:
         self.start = start
+        self.until = until
         self.last: tuple[dict[int, int], CheapestFlow | None] | None = None
 
     def __call__(self, placed: tuple[int, ...]) -> CheapestFlow | None:
@@ -130,6 +133,18 @@ class _CheapestFlows:
         found = self(_lexicographic(self.start.ctx, self.start.units, alloc))
         return None if found is None else model.columns_at(found.units, found.shelters)
 
+    def bound(self, placed: tuple[int, ...], lower: int | None) -> int | None:
+        """The higher of ``lower`` and the cheapest flow's bound on the cost of the plans
+        placing at least ``placed`` (persons at priority 5, ..., 1) at each level, unless
+        the stages ran past ``until``. They may end a little after their own deadline (at
+        1,000 x 3,000 standard, T = 10, the cost stage ended 0.37 s after it in 1 run of
+        4), and the bound as much after ``until``: the command's reserve for the output and
+        its grace cover that."""
+        if time.monotonic() >= self.until:
+            return lower
+        found = self(placed)
+        return lower if found is None else max(found.lower, lower or 0)
+
 
 def _solved(
     start: Start,
@@ -137,13 +152,12 @@ def _solved(
     result: LexResult | None,
     flow: Bound,
     started: float,
-    cost_flow: tuple[float, _CheapestFlows] | None = None,
+    flows: _CheapestFlows | None = None,
 ) -> Solved:
     """The plan with what is proven: the best bounds, the levels proven, and a lower bound
     on the secondary cost of every plan placing at least as many persons at each level (with
     every level proven: of the lexicographically best plans): the cost stage's, or the
-    min-cost flow's of :mod:`solver.cost_flow` (with ``cost_flow``: the deadline its time
-    was kept from, a ``time.monotonic()`` value, and the solve's flows), whichever is
+    min-cost flow's of :mod:`solver.cost_flow` (with the solve's ``flows``), whichever is
     higher."""
     ctx, units = start.ctx, start.units
     bound = flow if result is None else result.bounds(flow)
@@ -152,8 +166,8 @@ def _solved(
     proven = _at_bound(placed, bound)
     optimal = result is not None and result.proven_optimal
     lower = None if result is None else result.cost_lower_bound_for(per_level)
-    if cost_flow is not None and not optimal:
-        lower = _with_cost_flow(placed, lower, *cost_flow)
+    if flows is not None and not optimal:
+        lower = flows.bound(placed, lower)
     return Solved(
         to_assignment(units, best),
         "optimal" if optimal else "feasible",
@@ -162,21 +176,6 @@ def _solved(
         tuple(proven),
         lower,
     )
-
-
-def _with_cost_flow(
-    placed: tuple[int, ...], lower: int | None, until: float, flows: _CheapestFlows
-) -> int | None:
-    """The higher of ``lower`` and the min-cost flow's bound (:mod:`solver.cost_flow`) on
-    the cost of the plans placing at least ``placed`` (persons at priority 5, ..., 1) at
-    each level, unless the stages ran past ``until``, the deadline its time was kept from.
-    The stages may end a little after their own deadline (at 1,000 x 3,000 standard,
-    T = 10, the cost stage ended 0.37 s after it in 1 run of 4), and the bound as much after
-    ``until``: the command's reserve for the output and its grace cover that."""
-    if time.monotonic() >= until:
-        return lower
-    found = flows(placed)
-    return lower if found is None else max(found.lower, lower or 0)
 
 
 def _heuristic_only(

@@ -106,8 +106,15 @@ def stabbing_nights(stays: list[range]) -> list[int]:
     return points
 
 
-def first_inside(points: list[int], stay: range) -> int:
-    """The first of ``points`` inside ``stay``: the checkpoint its persons are counted at."""
+def checkpoints(ctx: Context) -> tuple[list[int], dict[str, int]]:
+    """The checkpoint nights (:func:`stabbing_nights` of every stay) and, per arrival id,
+    the first of them inside its stay: the night its persons are counted on."""
+    stays = {a.id: ctx.stay(a) for a in ctx.scenario.arrivals}
+    points = stabbing_nights(list(stays.values()))
+    return points, {i: _first_inside(points, stay) for i, stay in stays.items() if len(stay)}
+
+
+def _first_inside(points: list[int], stay: range) -> int:
     for p in points:  # few points: a linear scan is fine
         if p in stay:
             return p
@@ -140,8 +147,7 @@ def flow_bound(
         requested = _requested(ctx)
         return FlowBound(dict(requested), requested, (), 0, 0, 0, 0.0, units_seconds, False)
 
-    stays = {a.id: ctx.stay(a) for a in ctx.scenario.arrivals}
-    points = stabbing_nights(list(stays.values()))
+    points, checkpoint_of = checkpoints(ctx)
 
     # Demand items: (unit index, checkpoint) with persons per priority (copies included).
     items: dict[tuple[int, int], dict[int, int]] = {}
@@ -149,7 +155,7 @@ def flow_bound(
         if not len(unit.shelter_index):
             continue
         for m in unit.members:
-            key = (unit.index, first_inside(points, stays[m.id]))
+            key = (unit.index, checkpoint_of[m.id])
             per = items.setdefault(key, defaultdict(int))
             per[m.priority] += m.persons * unit.count
 

@@ -13,7 +13,7 @@ from placement.costs import placement_cost
 from placement.generate import generate_scenario
 from placement.models import PRIORITIES, Scenario
 from placement.plan import Plan
-from solver.cost_flow import cost_lower_bound
+from solver.cost_flow import cheapest_flow
 from solver.engine import solve_scenario
 from solver.options import EngineOptions, SolveOptions
 from solver.units import build_units
@@ -28,7 +28,8 @@ def at_or_above(plan: Plan) -> dict[int, int]:
 
 def bound_of(sc: Scenario, reached: dict[int, int]) -> int | None:
     ctx = Context(sc)
-    return cost_lower_bound(ctx, build_units(ctx), reached)
+    flow = cheapest_flow(ctx, build_units(ctx), reached)
+    return None if flow is None else flow.lower
 
 
 @pytest.mark.parametrize(
@@ -88,7 +89,6 @@ def test_a_solve_without_a_converged_cost_lp_still_bounds_its_cost():
 def test_the_cost_stage_can_start_from_the_cheapest_flows_pairs():
     # The pairs the cheapest flow sends persons over are columns of the linear model, found
     # by (unit, shelter): the cost stage's LP starts from them (solver.cpsat.Heuristics).
-    from solver.cost_flow import cheapest_flow
     from solver.linear import LinearModel
 
     sc = generate_scenario(120, 300, seed=2, family="hard")
