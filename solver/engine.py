@@ -29,7 +29,7 @@ from solver.cpsat import Heuristics, LexResult, StageResult, solve_lexicographic
 from solver.flow_bound import flow_bound
 from solver.greedy import greedy_allocation
 from solver.linear import LinearModel
-from solver.lns import LnsLimits, lns_moves
+from solver.lns import LnsLimits, cost_moves, lns_moves
 from solver.options import EngineOptions
 from solver.packing import augment, cheaper_moves, packing_allocation
 from solver.progress import (
@@ -263,6 +263,9 @@ def _lexicographic_solve(
                 ctx, units, alloc, until, options.solve, LnsLimits(enough=enough)
             ),
             cost_start=None if flows is None else partial(flows.start_columns, model),
+            cheapen=lambda alloc, until, guide: cost_moves(
+                ctx, units, alloc, until, options.solve, guide
+            ),
         ),
         report.bound,
     )

@@ -109,6 +109,18 @@ class SolveOptions:
     #: the time limit: 0.1-0.3 s at 1,000 x 3,000, where a 10 s solve has no converged cost
     #: LP; at 10,000 x 20,000 (11.8 M pairs) it would take too much of a minute
     cost_flow_share: float = 0.05
+    #: the cost stage first searches for cheaper plans (:meth:`solver.cpsat._Lexicographic.
+    #: _cheaper_first`) for this share of the time left, at most ``cost_search_seconds``;
+    #: then its LP gets ``cost_lp_share`` of what is left. At 1,000 x 3,000 hard seed 1,
+    #: T = 60, the cost was proven (36,975) in 56 s with 4 s at most; with 8 s, 36,983 >=
+    #: 36,931 (the previous tree, without the search: proven in 49 s); standard seed 1,
+    #: T = 30: 61,882 >= 54,521 with 4 s, 62,551 >= 51,389 with 8 s (its LP did not
+    #: converge), and 99,356 >= 54,568 without
+    cost_search_share: float = 0.5
+    cost_search_seconds: float = 4.0
+    #: of that search, the share of the neighbourhoods of the dearest placements before
+    #: CP-SAT on the incumbent's and the cheapest flow's columns
+    cost_neighbourhoods_share: float = 0.4
 
 
 @dataclass(frozen=True)
