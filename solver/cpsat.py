@@ -49,6 +49,7 @@ class Decided(Enum):
     TOO_MANY_COLUMNS = N_("not proven: too many columns for CP-SAT")
     LP_TOO_SLOW = N_("not proven: its LP did not converge in its time")
     NEIGHBOURHOODS = N_("not proven: CP-SAT on neighbourhoods of the unplaced, no LP")
+    NO_TIME_FOR_LP = N_("not proven: cheaper plans searched, no time left for its LP")
     NOTHING_FOUND = N_("CP-SAT found nothing in its time")
 
     @property
@@ -620,6 +621,8 @@ class _Lexicographic:
         in_play = self.active & relevant
         step = self._first_step(c, in_play, x, known)
         step, in_play = self._cheaper_first(stage, c, in_play, step)
+        if step.decided is Decided.NO_TIME_FOR_LP:
+            return step
         if self.options.lp_fixing:
             step, in_play = self._lp(stage, c, relevant, step, stages_left)
             if step.decided in (Decided.LP_BOUND, Decided.CPSAT_OPTIMAL, Decided.LP_TOO_SLOW):
@@ -637,7 +640,13 @@ class _Lexicographic:
             step.log += f"not proven ({int(columns.sum())} columns: too many for CP-SAT)"
             step.decided = Decided.TOO_MANY_COLUMNS
             return step
-        # CP-SAT on the columns a better plan may use, with a fair share of the time left.
+        return self._on_columns(stage, c, columns, step, stages_left + beyond)
+
+    def _on_columns(
+        self, stage: Stage, c: np.ndarray, columns: np.ndarray, step: _Step, shares: int
+    ) -> _Step:
+        """CP-SAT on the columns a better plan may use, for a share of the time left (one
+        of ``shares``)."""
         on_stage = self.on_stage
         callback = None
         if on_stage is not None:
@@ -654,7 +663,7 @@ class _Lexicographic:
         # 39,716 columns) with the last level's whole share ruled out 119 in 23 s and left
         # the cost stage 1 s (47,079 against a bound of 4,489); with half, 118 was not ruled
         # out, and the cost was 36,900 >= 36,700
-        share = (self.deadline - time.monotonic()) / (stages_left + beyond)
+        share = (self.deadline - time.monotonic()) / shares
         found = self._cpsat(columns, c, step.x, share, callback, step.bound)
         if found is None:
             step.log += N_("CP-SAT found nothing in its time")
@@ -843,7 +852,11 @@ class _Lexicographic:
             return step, in_play
         options = self.options
         now = time.monotonic()
-        budget = min((self.deadline - now) * options.cost_search_share, options.cost_search_seconds)
+        left = self.deadline - now
+        budget = min(left * options.cost_search_share, options.cost_search_seconds)
+        lp_too_short = (left - budget) * options.cost_lp_share < options.cost_lp_least_seconds
+        if lp_too_short:
+            budget = left  # its LP would not converge in what is left: the search gets it all
         until = now + budget
         cheap = None if self.cost_start is None else self.cost_start(self.lin.to_allocation(step.x))
         step, in_play = self._cheapen(
@@ -851,11 +864,16 @@ class _Lexicographic:
         )
         if cheap is not None:
             columns = in_play & (cheap | (step.x > 0))
-            found = self._cpsat(columns, c, step.x, until - time.monotonic())
+            seconds = until - time.monotonic()
+            enough = seconds >= options.cost_cpsat_seconds_per_column * int(columns.sum())
+            found = self._cpsat(columns, c, step.x, seconds) if enough else None
             if found is not None and int(c @ found.x) > step.z:
                 in_play = self._adopt(step, found.x, int(c @ found.x), in_play)
                 step.log += f"CP-SAT on the cheapest flow's columns {found.text}: {step.z}; "
-        return self._cheapen(c, in_play, step, cheap, until)
+        step, in_play = self._cheapen(c, in_play, step, cheap, until)
+        if lp_too_short:
+            step.decided = Decided.NO_TIME_FOR_LP
+        return step, in_play
 
     def _cheapen(
         self,

@@ -117,10 +117,21 @@ class SolveOptions:
     #: T = 30: 61,882 >= 54,521 with 4 s, 62,551 >= 51,389 with 8 s (its LP did not
     #: converge), and 99,356 >= 54,568 without
     cost_search_share: float = 0.5
+    #: ... unless its LP would then get less than this (``cost_lp_share`` of what the
+    #: search leaves): then the search gets all the time and there is no cost LP (the plan's
+    #: cost bound is the cheapest flow's). With the cheapest flow's pairs to start from, the
+    #: cost LP converged in 1.7-5.2 s at 1,000 x 3,000; at T = 10 the cost stage has 0-5 s
+    cost_lp_least_seconds: float = 2.0
     cost_search_seconds: float = 4.0
     #: of that search, the share of the neighbourhoods of the dearest placements before
     #: CP-SAT on the incumbent's and the cheapest flow's columns
     cost_neighbourhoods_share: float = 0.4
+    #: ... and CP-SAT on those columns only with at least this many seconds per column,
+    #: else the neighbourhoods go on: at 1,000 x 3,000 it needed about 2 s on the 1,698
+    #: columns of standard seed 1 and under 1 s on the 1,153 of hard seed 1. With 1.5 and
+    #: 2.5 s in all, standard seed 1 cost 100,167 and 95,144 with it, 87,335 and 83,909
+    #: without; hard seed 1 50,449 and 47,231 with it, 53,285 and 50,405 without
+    cost_cpsat_seconds_per_column: float = 1e-3
 
 
 @dataclass(frozen=True)
