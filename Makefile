@@ -28,7 +28,7 @@ demo: bytecode
 test: lint bytecode postgres chromium
 	$(BIN)/pytest
 
-# While working: the tests not marked slow (about a minute).
+# While working: the tests not marked slow (4.5 min on this 2-core machine; `make test`: all).
 quick: bytecode
 	$(BIN)/pytest -m "not slow" -q
 

@@ -837,8 +837,9 @@ class _Lexicographic:
     def _cheaper_first(
         self, stage: Stage, c: np.ndarray, in_play: np.ndarray, step: _Step
     ) -> tuple[_Step, np.ndarray]:
-        """The cost stage before its LP (a level: nothing), for ``cost_search_share`` of the
-        time left and at most ``cost_search_seconds``: ``cheapen`` guided by the cheapest
+        """The cost stage before its LP (a level, or an LP expected to take under
+        ``cost_search_from_seconds``: nothing), for ``cost_search_share`` of the time left and
+        at most ``cost_search_seconds``: ``cheapen`` guided by the cheapest
         flow placing as many per level (``cost_start``) for ``cost_neighbourhoods_share``
         of it, then CP-SAT on the incumbent's columns and the flow's, then ``cheapen`` again.
 
@@ -848,13 +849,14 @@ class _Lexicographic:
         1: 68,087 and 44,764 from 100,816 and 59,039, where the neighbourhoods alone gave
         72,865 and 49,136, and CP-SAT on those columns first 66,762 and 45,885 (it needs
         2-2.6 s from the levels' plan as hint; given 1.3 s it found no better plan)."""
-        if stage.priority is not None:
-            return step, in_play
         options = self.options
+        lp_needs = options.cost_lp_seconds_per_column * int(in_play.sum())
+        if stage.priority is not None or lp_needs < options.cost_search_from_seconds:
+            return step, in_play
         now = time.monotonic()
         left = self.deadline - now
         budget = min(left * options.cost_search_share, options.cost_search_seconds)
-        lp_too_short = (left - budget) * options.cost_lp_share < options.cost_lp_least_seconds
+        lp_too_short = (left - budget) * options.cost_lp_share < lp_needs
         if lp_too_short:
             budget = left  # its LP would not converge in what is left: the search gets it all
         until = now + budget

@@ -110,19 +110,22 @@ class SolveOptions:
     #: LP; at 10,000 x 20,000 (11.8 M pairs) it would take too much of a minute
     cost_flow_share: float = 0.05
     #: the cost stage first searches for cheaper plans (:meth:`solver.cpsat._Lexicographic.
-    #: _cheaper_first`) for this share of the time left, at most ``cost_search_seconds``;
-    #: then its LP gets ``cost_lp_share`` of what is left. At 1,000 x 3,000 hard seed 1,
-    #: T = 60, the cost was proven (36,975) in 56 s with 4 s at most; with 8 s, 36,983 >=
-    #: 36,931 (the previous tree, without the search: proven in 49 s); standard seed 1,
-    #: T = 30: 61,882 >= 54,521 with 4 s, 62,551 >= 51,389 with 8 s (its LP did not
-    #: converge), and 99,356 >= 54,568 without
+    #: _cheaper_first`) when its LP is expected to take at least ``cost_search_from_seconds``
+    #: (``cost_lp_seconds_per_column`` per column in play: with the cheapest flow's pairs to
+    #: start from, it converged in 1.7-5.2 s on 127,000 columns at 1,000 x 3,000), for
+    #: ``cost_search_share`` of the time left and at most ``cost_search_seconds``; then its
+    #: LP gets ``cost_lp_share`` of what is left. At 1,000 x 3,000 hard seed 1, T = 60, the
+    #: cost was proven (36,975) in 56 s with 4 s at most; with 8 s, 36,983 >= 36,931 (the
+    #: previous tree, without the search: proven in 49 s); standard seed 1, T = 30: 61,882 >=
+    #: 54,521 with 4 s, 62,551 >= 51,389 with 8 s (its LP did not converge), and 99,356 >=
+    #: 54,568 without. Smaller models keep their LP first: it proves their cost at once
+    #: When the LP would get less than its expected time after that share, the search gets
+    #: all the time and there is no cost LP (the plan's cost bound is then the cheapest
+    #: flow's): at 1,000 x 3,000, T = 10, the cost stage has 0-5 s.
     cost_search_share: float = 0.5
-    #: ... unless its LP would then get less than this (``cost_lp_share`` of what the
-    #: search leaves): then the search gets all the time and there is no cost LP (the plan's
-    #: cost bound is the cheapest flow's). With the cheapest flow's pairs to start from, the
-    #: cost LP converged in 1.7-5.2 s at 1,000 x 3,000; at T = 10 the cost stage has 0-5 s
-    cost_lp_least_seconds: float = 2.0
     cost_search_seconds: float = 4.0
+    cost_lp_seconds_per_column: float = 4e-5
+    cost_search_from_seconds: float = 1.0
     #: of that search, the share of the neighbourhoods of the dearest placements before
     #: CP-SAT on the incumbent's and the cheapest flow's columns
     cost_neighbourhoods_share: float = 0.4

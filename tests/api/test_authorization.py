@@ -149,6 +149,7 @@ def _outcome(status: int) -> str:
     return OK if status < 400 else f"error {status}"
 
 
+@pytest.mark.slow
 def test_authorization_matrix_and_canaries(world: World, network: dict[str, Any]) -> None:
     failures: list[str] = []
     seen_by: dict[str, list[str]] = {role: [] for role in ROLES}

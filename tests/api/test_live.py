@@ -575,6 +575,7 @@ def test_changes_made_while_a_retry_runs_go_to_the_next_retry() -> None:
     assert not hourly.claim("S-NANTES")  # still under way (waiting)
 
 
+@pytest.mark.slow
 def test_a_retry_not_yet_due_runs_later_without_anyone_waiting_for_it(world: World) -> None:
     assert _commit(world, [arrival_doc("A1", needs=["secure_unit"])]) == []
     engine, settings = _engine(world), _settings(world)

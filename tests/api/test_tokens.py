@@ -67,6 +67,7 @@ def test_expired_token_is_refused(world: World) -> None:
     assert r.headers["WWW-Authenticate"] == "Bearer"
 
 
+@pytest.mark.slow
 def test_cli_tokens_expire_after_the_default_days(world: World, settings: Settings) -> None:
     engine = world.client.app.state.engine  # type: ignore[attr-defined]
     done = users_cli(settings, "token", "analyst")

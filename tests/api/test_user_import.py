@@ -20,6 +20,7 @@ def _handles(world: World) -> set[str]:
         return set(session.exec(select(User.handle)))
 
 
+@pytest.mark.slow
 def test_import_creates_every_user_with_a_token_that_works(
     world: World, settings: Settings, tmp_path: Path
 ) -> None:
@@ -40,6 +41,7 @@ def test_import_creates_every_user_with_a_token_that_works(
     assert r.status_code == 404  # bound to S-BREST only
 
 
+@pytest.mark.slow
 def test_a_bad_row_refuses_the_whole_file_naming_row_and_column(
     world: World, settings: Settings, tmp_path: Path
 ) -> None:

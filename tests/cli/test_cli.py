@@ -116,6 +116,7 @@ def test_process_start_is_before_now():
     assert 0 <= time.monotonic() - process_started() < 600
 
 
+@pytest.mark.slow
 def test_first_plan_is_reported_before_ortools_is_loaded():
     # A fresh interpreter: the options, the first plan and its report load no OR-Tools.
     code = textwrap.dedent(
@@ -143,6 +144,7 @@ def test_first_plan_is_reported_before_ortools_is_loaded():
     assert run.returncode == 0, run.stderr
 
 
+@pytest.mark.slow
 def test_the_command_shows_its_first_plan_before_loading_what_comes_after(tmp_path: Path):
     # `placement solve FILE.json` as typed, in a fresh interpreter: when the first plan is
     # shown, neither the engine (OR-Tools), the explanations, the stress command's modules
@@ -175,6 +177,7 @@ def test_the_command_shows_its_first_plan_before_loading_what_comes_after(tmp_pa
     assert json.loads(run.stdout)["status"] == "optimal"  # and the command went on
 
 
+@pytest.mark.slow
 def test_cli_json_is_the_only_thing_on_stdout(tmp_path: Path):
     f = _write(tmp_path)
     run = subprocess.run(

@@ -142,6 +142,7 @@ def _library_lines(stderr: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_scheduler_once_says_what_it_does_and_runs_the_due_jobs_once(tmp_path: Path) -> None:
     first = _placement(tmp_path, "-v", "scheduler", "--once")
     assert first.returncode == 0, first.stderr

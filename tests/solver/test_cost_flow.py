@@ -35,6 +35,7 @@ def bound_of(sc: Scenario, reached: dict[int, int]) -> int | None:
 @pytest.mark.parametrize(
     ("family", "seed"), [("standard", 1), ("standard", 4), ("hard", 1), ("hard", 2)]
 )
+@pytest.mark.slow
 def test_no_plan_is_cheaper_than_the_bound(family: str, seed: int):
     # Solved to the proven optimum, the secondary cost included: the cheapest plan placing
     # as many persons per level costs at least the bound, and the bound says something.
@@ -86,6 +87,7 @@ def test_a_solve_without_a_converged_cost_lp_still_bounds_its_cost():
     assert flow <= plan.secondary_cost_lower_bound <= plan.secondary_cost
 
 
+@pytest.mark.slow
 def test_the_cost_stage_can_start_from_the_cheapest_flows_pairs():
     # The pairs the cheapest flow sends persons over are columns of the linear model, found
     # by (unit, shelter): the cost stage's LP starts from them (solver.cpsat.Heuristics).

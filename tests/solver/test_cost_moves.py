@@ -5,6 +5,7 @@ person, and every plan passes the validator."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,9 +14,11 @@ from placement.context import Context, persons_by_priority
 from placement.generate import generate_scenario
 from placement.report import Solved, build_plan
 from placement.validation import plan_violations
-from solver.allocation import Allocation, to_assignment
+from solver.allocation import Allocation, to_allocation, to_assignment
+from solver.cpsat import Decided
+from solver.engine import plan_assignment
 from solver.lns import cost_moves
-from solver.options import SolveOptions
+from solver.options import EngineOptions, SolveOptions
 from solver.packing import cheaper_moves, packing_allocation
 from solver.units import Units, build_units
 from tests.builders import arrival, scenario, shelter
@@ -67,6 +70,7 @@ def test_two_persons_swap_where_one_move_at_a_time_cannot(guided: bool) -> None:
 
 
 @pytest.mark.parametrize(("seed", "family"), [(1, "standard"), (2, "hard")])
+@pytest.mark.slow
 def test_cheaper_plans_keep_every_rule_and_every_level(seed: int, family: str) -> None:
     # Measured on these instances, after the one-copy moves: 13,656 to 12,038 in 1 s and
     # 11,693 in 3 s (standard); 7,162 to 6,810 in 1 s, 6,786 when it stops (hard, 2.8 s).
@@ -77,3 +81,28 @@ def test_cheaper_plans_keep_every_rule_and_every_level(seed: int, family: str) -
     assert plan_violations(ctx, to_assignment(units, after)) == []
     assert _cumulative(ctx, units, after) == _cumulative(ctx, units, start)
     assert _cost(ctx, units, after) < 0.97 * _cost(ctx, units, start)
+
+
+@pytest.mark.slow
+def test_the_cost_stage_searches_alone_where_its_lp_would_not_have_its_time() -> None:
+    # Every column priced as if the cost LP needed far more than the time left: the cost
+    # stage gets the search only, says so, and its plan keeps every rule and every level.
+    ctx = Context(generate_scenario(150, 400, seed=2, family="hard"))
+    solve = SolveOptions(time_limit=4, workers=1)
+    notes: list[str] = []
+    exact = plan_assignment(ctx, EngineOptions(solve=solve, explain=False))
+    searched = plan_assignment(
+        ctx,
+        EngineOptions(
+            solve=replace(solve, cost_lp_seconds_per_column=1.0, cost_search_from_seconds=0.0),
+            explain=False,
+        ),
+        lambda event: notes.append(event.stage),
+    )
+    assert any(Decided.NO_TIME_FOR_LP.value in n for n in notes), notes
+    assert searched.status == "feasible" and searched.cost_lower_bound is not None
+    assert plan_violations(ctx, searched.assignment) == []
+    units = build_units(ctx)
+    assert _cumulative(ctx, units, to_allocation(units, searched.assignment)) == _cumulative(
+        ctx, units, to_allocation(units, exact.assignment)
+    )

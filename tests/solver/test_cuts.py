@@ -4,6 +4,7 @@ prove without CP-SAT."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from ortools.sat.python import cp_model
 
 from placement.context import Context
@@ -44,6 +45,7 @@ def test_a_household_of_two_and_a_woman_in_a_shelter_of_two_places_make_a_clique
     assert violated_cliques(lin, values, most=10) == []
 
 
+@pytest.mark.slow
 def test_no_two_columns_of_a_clique_fit_together_and_a_level_is_proven_by_them():
     # 200 x 600 hard, seed 1: priority 3's LP bound is 29.00 where the best plan places 28;
     # with clique cuts the LP bound falls to 28.50, which proves 28 without CP-SAT. Every

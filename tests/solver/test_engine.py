@@ -17,6 +17,7 @@ from solver.progress import ProgressEvent
 from tests.builders import arrival, mixed_scenario, scenario, shelter
 
 
+@pytest.mark.slow
 def test_same_input_same_plan():
     sc = mixed_scenario()
     opts = EngineOptions(solve=SolveOptions(time_limit=20, workers=1))

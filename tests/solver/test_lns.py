@@ -144,6 +144,7 @@ def test_heuristic_path_reports_the_neighbourhoods_plan_and_keeps_it_valid() -> 
 
 
 @pytest.mark.parametrize("above", [0, 10**9])
+@pytest.mark.slow
 def test_exact_path_starts_from_the_neighbourhoods_only_above_its_column_count(
     above: int,
 ) -> None:

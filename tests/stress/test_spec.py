@@ -129,6 +129,7 @@ def test_live_network_is_for_the_service_only(write_spec):
         load_network(load_spec(path).network, path)
 
 
+@pytest.mark.slow
 def test_cli_bad_spec_exits_2_with_the_field_and_no_traceback(write_spec):
     path = write_spec(tiny_spec(profiles=_profile(size={"min": 3, "max": 1})))
     run = subprocess.run(

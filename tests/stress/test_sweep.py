@@ -21,6 +21,7 @@ def _network(lille_places: int = 1) -> Scenario:
     return Scenario.model_validate(data)
 
 
+@pytest.mark.slow
 def test_probability_everyone_placed_is_two_thirds_within_the_interval():
     spec = spec_from_data(tiny_spec(draws=400))
     network = _network()
@@ -35,6 +36,7 @@ def test_probability_everyone_placed_is_two_thirds_within_the_interval():
     assert report.proven_optimal_draws == spec.draws
 
 
+@pytest.mark.slow
 def test_same_seed_same_outcomes_other_seed_others():
     spec = spec_from_data(tiny_spec())
     network = _network()

@@ -136,6 +136,7 @@ def _text(lang: str, fr: str, en: str) -> str:
     return fr if lang == "fr" else en
 
 
+@pytest.mark.slow
 def test_manager_changes_tonights_places_in_three_taps_and_answers_proposals(
     phone: Any, service: Service, planted: dict[str, str], lang: str
 ) -> None:

@@ -211,6 +211,7 @@ def test_stress_pages_example_file_is_served(client: TestClient) -> None:
     assert "live: true" in client.get("/app/static/stress-example.yaml").text
 
 
+@pytest.mark.slow
 def test_a_running_job_shows_its_progress_a_stop_button_and_a_progress_feed(
     client: TestClient,
 ) -> None:
