@@ -375,10 +375,11 @@ class Heuristics(NamedTuple):
     #: the cheapest flow placing as many per level, :mod:`solver.cost_flow`): at 1,000 x
     #: 3,000 its LP then converged in 2.3, 1.7 and 5.2 s instead of 4.4, 2.7 and 9.4 s
     cost_start: Callable[[Allocation], np.ndarray | None] | None = None
-    #: an allocation, a ``time.monotonic()`` deadline and the shelters an LP solution puts
-    #: each unit in (unit index -> shelter positions): lowers the secondary cost, no level
-    #: losing a person (CP-SAT on neighbourhoods of the dearest placements,
-    #: :func:`solver.lns.cost_moves`); the cost stage's search when its LP did not converge
+    #: an allocation, a ``time.monotonic()`` deadline and the shelters a cheap plan or
+    #: relaxation puts each unit in (unit index -> shelter positions: the cheapest flow's,
+    #: an LP solution's): lowers the secondary cost, no level losing a person (CP-SAT on
+    #: neighbourhoods of the dearest placements, :func:`solver.lns.cost_moves`); the cost
+    #: stage's search before its LP, and after it when it did not converge
     cheapen: Callable[[Allocation, float, dict[int, np.ndarray]], Allocation] | None = None
 
 
@@ -837,11 +838,13 @@ class _Lexicographic:
     def _cheaper_first(
         self, stage: Stage, c: np.ndarray, in_play: np.ndarray, step: _Step
     ) -> tuple[_Step, np.ndarray]:
-        """The cost stage before its LP (a level, or an LP expected to take under
-        ``cost_search_from_seconds``: nothing), for ``cost_search_share`` of the time left and
-        at most ``cost_search_seconds``: ``cheapen`` guided by the cheapest
-        flow placing as many per level (``cost_start``) for ``cost_neighbourhoods_share``
-        of it, then CP-SAT on the incumbent's columns and the flow's, then ``cheapen`` again.
+        """The cost stage before its LP (nothing for a level, or for an LP expected to take
+        under ``cost_search_from_seconds``), for ``cost_search_share`` of the time left and
+        at most ``cost_search_seconds`` (all of it when the LP would then get less than it
+        is expected to need: the stage is then decided ``NO_TIME_FOR_LP``): ``cheapen``
+        guided by the cheapest flow placing as many per level (``cost_start``) for
+        ``cost_neighbourhoods_share`` of it, then CP-SAT on the incumbent's columns and the
+        flow's (with ``cost_cpsat_seconds_per_column``), then ``cheapen`` again.
 
         The plans the levels leave are dear (the packing heuristic places by pressure, not
         cost), and the cost LP needs 2-9 s to converge at 1,000 x 3,000. Measured there

@@ -24,6 +24,11 @@ copy by copy with :meth:`placement.occupancy.Occupancy.copies_fitting` after tak
 neighbourhood's copies out (each state on the way holds a subset of the final one, so the
 final one is checked whole), and kept only when some level gains a person and none loses
 one; else it is undone.
+
+:func:`cost_moves` uses the same sub-problems to lower the secondary cost: a neighbourhood
+around the placements that cost the most above their cheapest admissible shelter, CP-SAT
+minimising the cost with at least the persons each level holds there now, kept when no
+level loses a person and it costs less (the cost stage's search, :mod:`solver.cpsat`).
 """
 
 from __future__ import annotations
@@ -366,8 +371,6 @@ def lns_moves(
 
 #: shelters (positions) by unit index: where a cheap plan (or relaxation) puts each unit
 Guide = dict[int, np.ndarray]
-
-_NONE = np.empty(0, dtype=np.int64)
 
 
 def _excess(edit: Edit) -> list[tuple[int, Unit]]:
