@@ -73,11 +73,12 @@ def test_two_persons_swap_where_one_move_at_a_time_cannot(guided: bool) -> None:
 @pytest.mark.slow
 def test_cheaper_plans_keep_every_rule_and_every_level(seed: int, family: str) -> None:
     # Measured on these instances, after the one-copy moves: 13,656 to 12,038 in 1 s and
-    # 11,693 in 3 s (standard); 7,162 to 6,810 in 1 s, 6,786 when it stops (hard, 2.8 s).
+    # 11,693 in 3 s (standard); 7,162 to 6,810 in 1 s, 6,786 when it stops (hard, 2.8 s):
+    # 1.5 s is enough for 3 % less.
     ctx = Context(generate_scenario(150, 400, seed=seed, family=family))
     units = build_units(ctx)
     start = cheaper_moves(ctx, units, packing_allocation(ctx, units))
-    after = cost_moves(ctx, units, start, time.monotonic() + 3, OPTIONS)
+    after = cost_moves(ctx, units, start, time.monotonic() + 1.5, OPTIONS)
     assert plan_violations(ctx, to_assignment(units, after)) == []
     assert _cumulative(ctx, units, after) == _cumulative(ctx, units, start)
     assert _cost(ctx, units, after) < 0.97 * _cost(ctx, units, start)
@@ -88,7 +89,7 @@ def test_the_cost_stage_searches_alone_where_its_lp_would_not_have_its_time() ->
     # Every column priced as if the cost LP needed far more than the time left: the cost
     # stage gets the search only, says so, and its plan keeps every rule and every level.
     ctx = Context(generate_scenario(150, 400, seed=2, family="hard"))
-    solve = SolveOptions(time_limit=4, workers=1)
+    solve = SolveOptions(time_limit=2, workers=1)
     notes: list[str] = []
     exact = plan_assignment(ctx, EngineOptions(solve=solve, explain=False))
     searched = plan_assignment(
