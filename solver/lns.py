@@ -204,7 +204,7 @@ class _Neighbourhood:
         the secondary cost (no level losing a person either way); then the cost it saves."""
         journal = Journal(self.edit)
         before = self.current()
-        saved = self._cost(before) - self._cost(found)
+        saved = self._cost(before) - self._cost(found) if cheaper else 0
         for k, where in before.items():
             for sid, n in where.items():
                 journal.move(self._real(k), self.edit.ctx.index(sid), -n)
@@ -241,8 +241,7 @@ class _Neighbourhood:
         for k, where in alloc.items():
             unit = self.sub[k]
             for sid, n in where.items():
-                at = np.searchsorted(unit.shelter_index, self.edit.ctx.index(sid))
-                total += n * int(unit.costs[at])
+                total += n * int(unit.cost_in(self.edit.ctx.index(sid)))
         return total
 
     def _real(self, k: int) -> Unit:
@@ -373,18 +372,17 @@ def lns_moves(
 Guide = dict[int, np.ndarray]
 
 
-def _excess(edit: Edit) -> list[tuple[int, Unit]]:
-    """The placed units that some admissible shelter would take for less, with what their
-    copies cost above that (the most first)."""
+def _dearest_first(edit: Edit) -> list[Unit]:
+    """The placed units that some admissible shelter would take for less, those whose
+    copies cost the most above that first."""
     excess: dict[int, int] = {}
     for (ui, si), n in edit.copies.items():
         unit = edit.units.units[ui]
-        here = int(unit.costs[np.searchsorted(unit.shelter_index, si)])
-        above = n * (here - int(unit.costs.min()))
+        above = n * (int(unit.cost_in(si)) - int(unit.costs.min()))
         if above > 0:
             excess[ui] = excess.get(ui, 0) + above
     ranked = sorted(excess.items(), key=lambda item: (-item[1], item[0]))
-    return [(above, edit.units.units[ui]) for ui, above in ranked]
+    return [edit.units.units[ui] for ui, _ in ranked]
 
 
 def _cheaper_shelters(
@@ -403,7 +401,7 @@ def _cheaper_shelters(
         if guide is not None and unit.index in guide:
             chosen.append(guide[unit.index])
             continue
-        dearest = unit.costs[np.searchsorted(unit.shelter_index, here)].max()
+        dearest = unit.cost_in(here).max()
         cheaper = np.flatnonzero(unit.costs < dearest)
         cheaper = cheaper[np.argsort(unit.costs[cheaper], kind="stable")]
         group = cheaper[window * most : (window + 1) * most]
@@ -447,7 +445,7 @@ def cost_moves(
             saved_in_pass = 0
             if passes == limits.passes or stalled == limits.windows:
                 break
-            pending = [unit for _, unit in _excess(edit)]
+            pending = _dearest_first(edit)
             passes += 1
             if not pending:
                 break

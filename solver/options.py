@@ -118,7 +118,7 @@ class SolveOptions:
     #: cost was proven (36,975) in 56 s with 4 s at most; with 8 s, 36,983 >= 36,931 (the
     #: previous tree, without the search: proven in 49 s); standard seed 1, T = 30: 61,882 >=
     #: 54,521 with 4 s, 62,551 >= 51,389 with 8 s (its LP did not converge), and 99,356 >=
-    #: 54,568 without. Smaller models keep their LP first: it proves their cost at once
+    #: 54,568 without. Smaller models keep their LP first: it proves their cost at once.
     #: When the LP would get less than its expected time after that share, the search gets
     #: all the time and there is no cost LP (the plan's cost bound is then the cheapest
     #: flow's): at 1,000 x 3,000, T = 10, the cost stage has 0-5 s.

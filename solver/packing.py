@@ -196,7 +196,7 @@ def cheaper_moves(
             if deadline is not None and time.monotonic() > deadline:
                 break
             unit = units.units[ui]
-            here = unit.costs[np.searchsorted(unit.shelter_index, si)]
+            here = unit.cost_in(si)
             cheaper = unit.costs < here
             if not cheaper.any():
                 continue

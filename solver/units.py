@@ -40,6 +40,12 @@ class Unit(Load):
     costs: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     most: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
+    def cost_in(self, shelters: np.ndarray | int) -> np.ndarray:
+        """The cost per copy in each of ``shelters`` (admissible positions; one position:
+        a 0-d array)."""
+        found: np.ndarray = self.costs[np.searchsorted(self.shelter_index, shelters)]
+        return found
+
     @property
     def is_household(self) -> bool:
         return len(self.members) > 1
