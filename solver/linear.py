@@ -87,8 +87,17 @@ class LinearModel:
 
     def cheapest(self, k: int) -> np.ndarray:
         """Mask of each unit's ``k`` cheapest columns."""
-        order = np.lexsort((self.col_cost, self.col_unit))
-        rank = np.arange(self.n_columns) - self._unit_start[self.col_unit[order]]
+        return self.best(k, -self.col_cost)
+
+    def best(self, k: int, score: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+        """Mask of each unit's ``k`` columns of highest ``score`` (ties: the first), among
+        some columns (a mask; None: all)."""
+        order = np.lexsort((-score, self.col_unit))
+        if among is not None:
+            order = order[among[order]]
+        units = self.col_unit[order]
+        first = np.flatnonzero(np.r_[True, units[1:] != units[:-1]])  # each unit's first
+        rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
         mask = np.zeros(self.n_columns, dtype=bool)
         mask[order[rank < k]] = True
         return mask

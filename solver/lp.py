@@ -375,7 +375,7 @@ class _Cold:
         )
 
 
-def _highs_core() -> Any:
+def highs_core() -> Any:
     """HiGHS's Python binding as scipy vendors it (``scipy.optimize._highspy._core``, the
     same classes as the ``highspy`` package), or None without it. The ``highspy`` package
     itself cannot share a process with OR-Tools, which bundles another HiGHS: their symbols
@@ -389,7 +389,7 @@ def _highs_core() -> Any:
 
 def _warm() -> Callable[[_Lp, np.ndarray, float], Solution | None]:
     """Warm HiGHS, or GLOP from scratch where scipy does not bring HiGHS's binding."""
-    if _highs_core() is None:  # pragma: no cover - see _highs_core
+    if highs_core() is None:  # pragma: no cover - see highs_core
         log.warning("scipy without HiGHS's binding: the cost LP by GLOP")
         return _Cold(_solve_lp)
     return _WarmHighs()
@@ -406,7 +406,7 @@ class _WarmHighs:
         self.rows = 0
 
     def __call__(self, lp: _Lp, cols: np.ndarray, seconds: float) -> Solution | None:
-        highspy = _highs_core()
+        highspy = highs_core()
         if self.highs is None:
             self.highs = highspy._Highs()
             for option, value in (("output_flag", False), ("presolve", "off")):

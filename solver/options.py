@@ -135,6 +135,19 @@ class SolveOptions:
     #: 2.5 s in all, standard seed 1 cost 100,167 and 95,144 with it, 87,335 and 83,909
     #: without; hard seed 1 50,449 and 47,231 with it, 53,285 and 50,405 without
     cost_cpsat_seconds_per_column: float = 1e-3
+    #: after its LP, the cost stage's search near the LP's solution (:meth:`solver.cpsat.
+    #: _Lexicographic._restricted_mip`): HiGHS's MIP on each unit's ``cost_mip_columns``
+    #: columns of best reduced cost (and the LP solution's and the incumbent's), for
+    #: ``cost_mip_share`` of the time left; one more per unit while it proves its plan
+    #: optimal on them, saves ``cost_mip_gain`` of the cost, and ``cost_mip_growth`` times
+    #: its time is left. Measured at 1,000 x 3,000 after the levels, from the same plans,
+    #: the cost LP converged (in process): with 1 column a unit 1.2-1.4 s, 100,816 to 63,641
+    #: (standard seed 1) and 59,039 to 39,624 (hard seed 1); with 2, 2.9-4.7 s, 58,006 and
+    #: 37,543; with 3, 57,257 (standard) in 8 s
+    cost_mip_columns: int = 1
+    cost_mip_gain: float = 0.005
+    cost_mip_growth: float = 3.0
+    cost_mip_share: float = 0.5
 
 
 @dataclass(frozen=True)
